@@ -1,0 +1,26 @@
+//! Errors that name the input field at fault, so every interface can show them next to it.
+
+use std::fmt;
+
+/// One problem with one input field, in words a resident or app developer understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field as the caller named it (`description`, `attribute[WHERE]`, `lat`).
+    pub field: String,
+    /// What is wrong and, where it helps, what would be right.
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { field: field.into(), detail: detail.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.detail)
+    }
+}
+
+impl std::error::Error for FieldError {}

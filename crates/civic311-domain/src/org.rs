@@ -1,0 +1,64 @@
+//! The city's organisation: departments, their teams and staff.
+
+use serde::{Deserialize, Serialize};
+
+/// A department that owns requests (Public Works, Sanitation, 311 Triage…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+    /// Shared mailbox for the department, used by notifications.
+    #[serde(default)]
+    pub email: String,
+}
+
+/// A team inside a department; requests are owned by a team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub code: String,
+    pub department: String,
+    pub name: String,
+}
+
+/// What a staff member may do; scoping by department is applied on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Intake,
+    Staff,
+    Field,
+    Supervisor,
+    Admin,
+    Analyst,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Intake => "intake",
+            Role::Staff => "staff",
+            Role::Field => "field",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Intake, Role::Staff, Role::Field, Role::Supervisor, Role::Admin, Role::Analyst]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// A member of staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub department: String,
+    #[serde(default)]
+    pub team: Option<String>,
+    pub role: Role,
+}

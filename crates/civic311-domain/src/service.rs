@@ -1,0 +1,323 @@
+//! Service categories (Open311 "services") and their intake questions
+//! (Open311 service-definition attributes).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+use crate::request::Priority;
+
+/// How a service creates requests, per Open311: `realtime` returns an id at once,
+/// `batch` returns a token to look the id up later, `blackbox` offers no lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceType {
+    #[default]
+    Realtime,
+    Batch,
+    Blackbox,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Realtime => "realtime",
+            ServiceType::Batch => "batch",
+            ServiceType::Blackbox => "blackbox",
+        }
+    }
+}
+
+/// The six Open311 attribute datatypes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Datatype {
+    String,
+    Number,
+    Datetime,
+    Text,
+    Singlevaluelist,
+    Multivaluelist,
+}
+
+impl Datatype {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Datatype::String => "string",
+            Datatype::Number => "number",
+            Datatype::Datetime => "datetime",
+            Datatype::Text => "text",
+            Datatype::Singlevaluelist => "singlevaluelist",
+            Datatype::Multivaluelist => "multivaluelist",
+        }
+    }
+
+    fn is_list(self) -> bool {
+        matches!(self, Datatype::Singlevaluelist | Datatype::Multivaluelist)
+    }
+}
+
+/// One allowed answer of a list question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeValue {
+    pub key: String,
+    pub name: String,
+}
+
+/// An intake question (Open311 service-definition attribute).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub code: String,
+    /// False for text shown to the resident that takes no answer.
+    #[serde(default = "yes")]
+    pub variable: bool,
+    pub datatype: Datatype,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub datatype_description: String,
+    /// Display order, 1 first, unique within the service.
+    pub order: u32,
+    /// The question as shown to the resident.
+    pub description: String,
+    #[serde(default)]
+    pub values: Vec<AttributeValue>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Whether a service is offered to the public or only to staff (facilities, IT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Internal,
+}
+
+/// A service category residents can report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub group: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default, rename = "type")]
+    pub service_type: ServiceType,
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// The department that owns requests of this service when no rule says otherwise.
+    pub department: String,
+    #[serde(default)]
+    pub default_priority: Priority,
+    /// Shown to the resident after they file (Open311 `service_notice`).
+    #[serde(default)]
+    pub service_notice: String,
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+/// A list of services as kept in a readable file: one `[[service]]` table each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    #[serde(default, rename = "service")]
+    pub services: Vec<Service>,
+}
+
+impl Catalog {
+    /// Parses and checks a TOML catalogue.
+    pub fn from_toml(text: &str) -> Result<Self, FieldError> {
+        let c: Catalog = toml::from_str(text).map_err(|e| FieldError::new("services", e.to_string()))?;
+        for s in &c.services {
+            s.validate()?;
+        }
+        Ok(c)
+    }
+}
+
+/// Answers to a service's questions, by attribute code; single answers are one-element lists.
+pub type Answers = BTreeMap<String, Vec<String>>;
+
+/// Longest answer accepted for `string` questions, and for `text` ones.
+const MAX_STRING: usize = 250;
+const MAX_TEXT: usize = 4000;
+
+impl Service {
+    pub fn is_public(&self) -> bool {
+        self.visibility == Visibility::Public
+    }
+
+    /// True when the service has questions (Open311 `metadata`).
+    pub fn has_metadata(&self) -> bool {
+        !self.attributes.is_empty()
+    }
+
+    /// Attributes in display order.
+    pub fn ordered_attributes(&self) -> Vec<&Attribute> {
+        let mut attrs: Vec<&Attribute> = self.attributes.iter().collect();
+        attrs.sort_by_key(|a| a.order);
+        attrs
+    }
+
+    /// Checks raw answers against this service's questions: unknown questions, missing
+    /// required answers, values not in a list, malformed numbers and dates. Empty
+    /// answers count as absent. Returns every problem at once.
+    pub fn parse_answers(&self, raw: &Answers) -> Result<Answers, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut answers = Answers::new();
+        for (code, values) in raw {
+            let values: Vec<String> = values.iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect();
+            if values.is_empty() {
+                continue;
+            }
+            let field = format!("attribute[{code}]");
+            let Some(attr) = self.attributes.iter().find(|a| &a.code == code && a.variable) else {
+                errors.push(FieldError::new(field, format!("service {} has no question {code}", self.code)));
+                continue;
+            };
+            match check_values(attr, &values) {
+                Ok(()) => {
+                    answers.insert(code.clone(), values);
+                }
+                Err(detail) => errors.push(FieldError::new(field, detail)),
+            }
+        }
+        for attr in self.attributes.iter().filter(|a| a.variable && a.required) {
+            let answered = raw.get(&attr.code).is_some_and(|v| v.iter().any(|x| !x.trim().is_empty()));
+            if !answered {
+                errors.push(FieldError::new(
+                    format!("attribute[{}]", attr.code),
+                    format!("an answer is required: {}", attr.description),
+                ));
+            }
+        }
+        if errors.is_empty() { Ok(answers) } else { Err(errors) }
+    }
+
+    /// Checks the definition itself: unique codes and orders, lists with values.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let field = format!("service {}", self.code);
+        if self.code.trim().is_empty() || self.name.trim().is_empty() {
+            return Err(FieldError::new(field, "code and name are required"));
+        }
+        let mut orders: Vec<u32> = self.attributes.iter().map(|a| a.order).collect();
+        orders.sort_unstable();
+        if orders.windows(2).any(|w| w[0] == w[1]) || orders.first() == Some(&0) {
+            return Err(FieldError::new(field, "attribute orders must be unique and start at 1"));
+        }
+        for a in &self.attributes {
+            if a.datatype.is_list() && a.values.is_empty() {
+                return Err(FieldError::new(field, format!("list attribute {} has no values", a.code)));
+            }
+            if self.attributes.iter().filter(|b| b.code == a.code).count() > 1 {
+                return Err(FieldError::new(field, format!("attribute code {} appears twice", a.code)));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_values(attr: &Attribute, values: &[String]) -> Result<(), String> {
+    let single = || {
+        if values.len() > 1 { Err("takes one answer, not several".to_owned()) } else { Ok(&values[0]) }
+    };
+    let known = |v: &String| attr.values.iter().any(|k| &k.key == v);
+    match attr.datatype {
+        Datatype::String | Datatype::Text => {
+            let v = single()?;
+            let max = if attr.datatype == Datatype::Text { MAX_TEXT } else { MAX_STRING };
+            if v.chars().count() > max {
+                return Err(format!("at most {max} characters"));
+            }
+            Ok(())
+        }
+        Datatype::Number => {
+            let v = single()?;
+            match v.parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(()),
+                _ => Err(format!("'{v}' is not a number")),
+            }
+        }
+        Datatype::Datetime => {
+            let v = single()?;
+            v.parse::<jiff::Timestamp>()
+                .map(|_| ())
+                .map_err(|_| format!("'{v}' is not an ISO 8601 date and time with an offset"))
+        }
+        Datatype::Singlevaluelist => {
+            let v = single()?;
+            if known(v) { Ok(()) } else { Err(unknown_value(attr, v)) }
+        }
+        Datatype::Multivaluelist => match values.iter().find(|v| !known(v)) {
+            Some(v) => Err(unknown_value(attr, v)),
+            None => Ok(()),
+        },
+    }
+}
+
+fn unknown_value(attr: &Attribute, v: &str) -> String {
+    let keys: Vec<&str> = attr.values.iter().map(|k| k.key.as_str()).collect();
+    format!("'{v}' is not one of the allowed values ({})", keys.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pothole() -> Service {
+        Service {
+            code: "POTHOLE".into(),
+            name: "Pothole".into(),
+            description: String::new(),
+            group: "Streets".into(),
+            keywords: vec![],
+            service_type: ServiceType::Realtime,
+            visibility: Visibility::Public,
+            department: "PW".into(),
+            default_priority: Priority::Normal,
+            service_notice: String::new(),
+            attributes: vec![
+                Attribute {
+                    code: "SIZE".into(),
+                    variable: true,
+                    datatype: Datatype::Singlevaluelist,
+                    required: true,
+                    datatype_description: String::new(),
+                    order: 1,
+                    description: "How big?".into(),
+                    values: vec![AttributeValue { key: "small".into(), name: "Small".into() }],
+                },
+                Attribute {
+                    code: "DEPTH".into(),
+                    variable: true,
+                    datatype: Datatype::Number,
+                    required: false,
+                    datatype_description: String::new(),
+                    order: 2,
+                    description: "Depth in cm".into(),
+                    values: vec![],
+                },
+            ],
+        }
+    }
+
+    fn raw(pairs: &[(&str, &[&str])]) -> Answers {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
+    }
+
+    #[test]
+    fn accepts_known_values_and_reports_every_problem() {
+        let s = pothole();
+        assert!(s.parse_answers(&raw(&[("SIZE", &["small"])])).is_ok());
+        let errs = s.parse_answers(&raw(&[("SIZE", &["huge"]), ("DEPTH", &["deep"]), ("X", &["1"])])).unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        let errs = s.parse_answers(&raw(&[("SIZE", &[" "])])).unwrap_err();
+        assert_eq!(errs[0].field, "attribute[SIZE]");
+        assert!(errs[0].detail.contains("required"));
+    }
+}

@@ -1,0 +1,87 @@
+//! The scale-out store: PostgreSQL, with any number of app nodes in front of it.
+//! Each unit of work is one transaction on a pooled connection; PostgreSQL's own
+//! group commit shares fsyncs between concurrent transactions.
+
+use async_trait::async_trait;
+use civic311_store::StoreResult;
+use civic311_store::sql::{self, IdTokenRow, Migration, Param, SqlBackend, SqlStore, SqlTx, WriteWork};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sqlx::{FromRow, Postgres};
+
+/// The schema, in order. Versions match the SQLite store's.
+pub static MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+
+/// A pool of PostgreSQL connections.
+pub struct PgBackend {
+    pool: PgPool,
+}
+
+/// The PostgreSQL store.
+pub type PgStore = SqlStore<PgBackend>;
+
+/// Connects to `url` (`postgres://…`) and applies pending migrations. Concurrent
+/// nodes starting together are serialised by an advisory lock.
+pub async fn open(url: &str) -> StoreResult<PgStore> {
+    let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+    let backend = PgBackend { pool };
+    let mut lock = backend.pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock(311311)").execute(&mut *lock).await?;
+    let migrated = sql::migrate(&backend, MIGRATIONS).await;
+    sqlx::query("SELECT pg_advisory_unlock(311311)").execute(&mut *lock).await?;
+    migrated?;
+    Ok(SqlStore::new(backend))
+}
+
+struct Tx<'c>(&'c mut PgConnection);
+
+fn stmt(sql: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql.to_owned())
+}
+
+#[async_trait]
+impl SqlTx for Tx<'_> {
+    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64> {
+        let q = sql::bind(sqlx::query::<Postgres>(stmt(sql)), params);
+        Ok(q.execute(&mut *self.0).await?.rows_affected())
+    }
+
+    async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>> {
+        let q = sql::bind_as(sqlx::query_as::<Postgres, IdTokenRow>(stmt(sql)), params);
+        Ok(q.fetch_all(&mut *self.0).await?)
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> StoreResult<()> {
+        sqlx::raw_sql(stmt(sql)).execute(&mut *self.0).await?;
+        Ok(())
+    }
+
+    async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64> {
+        let q = sql::bind_as(sqlx::query_as::<Postgres, (i64,)>(stmt(sql)), params);
+        Ok(q.fetch_one(&mut *self.0).await?.0)
+    }
+}
+
+#[async_trait]
+impl SqlBackend for PgBackend {
+    type Db = Postgres;
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T> {
+        let mut tx = self.pool.begin().await?;
+        let out = work(&mut Tx(&mut tx)).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn fetch_all<R>(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'static,
+    {
+        let q = sql::bind_as(sqlx::query_as::<Postgres, R>(stmt(sql)), params);
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+}

@@ -1,0 +1,118 @@
+//! The one SQL implementation of [`Store`](crate::Store). A backend supplies a
+//! connection to run statements on ([`SqlTx`]) and a way to run a unit of work in one
+//! transaction ([`SqlBackend::write`]); everything else — the statements, the rows and
+//! how they map to the domain — is written once here. SQLite and PostgreSQL both take
+//! `$1` placeholders, so the statement text is shared too; only the DDL differs.
+
+mod bind;
+mod rows;
+mod store;
+mod writes;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use sqlx::{Database, FromRow};
+
+use crate::error::StoreResult;
+
+pub use bind::{bind, bind_as};
+pub use rows::{BodyRow, BoundaryRow, CountRow, EventRow, IdTokenRow, MediaRow, RequestRow};
+pub use store::{SqlStore, list_sql};
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    I64(i64),
+    OptI64(Option<i64>),
+    F64(f64),
+    OptF64(Option<f64>),
+    Text(String),
+    OptText(Option<String>),
+    Bytes(Vec<u8>),
+}
+
+/// A future borrowing a transaction.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Work to run inside one transaction; it commits only if the work returns `Ok`.
+pub type WriteWork<T> = Box<dyn for<'t> FnOnce(&'t mut dyn SqlTx) -> BoxFuture<'t, StoreResult<T>> + Send>;
+
+/// Statements inside an open transaction.
+#[async_trait]
+pub trait SqlTx: Send {
+    /// Runs one statement; returns the number of rows it changed.
+    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64>;
+    /// Runs an `INSERT … RETURNING id, token`.
+    async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>>;
+    /// Runs several statements without parameters (migrations).
+    async fn execute_script(&mut self, sql: &str) -> StoreResult<()>;
+    /// One `i64` from a query (`SELECT count(*)…`).
+    async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64>;
+}
+
+/// What a database driver provides to [`SqlStore`].
+#[async_trait]
+pub trait SqlBackend: Send + Sync + 'static {
+    type Db: Database;
+
+    fn name(&self) -> &'static str;
+
+    /// Runs `work` in a transaction and commits it before returning `Ok`.
+    async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T>;
+
+    /// Runs a read-only query and maps its rows.
+    async fn fetch_all<R>(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<R>>
+    where
+        R: for<'r> FromRow<'r, <Self::Db as Database>::Row> + Send + Unpin + 'static;
+}
+
+/// A numbered schema change; backends keep one list each, with the same versions.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Applies the migrations not yet recorded in `schema_migrations`, each in its own
+/// transaction. Returns how many were applied.
+pub async fn migrate<B: SqlBackend>(backend: &B, migrations: &'static [Migration]) -> StoreResult<usize> {
+    backend
+        .write(Box::new(|tx: &mut dyn SqlTx| {
+            Box::pin(async move {
+                tx.execute_script(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+                )
+                .await
+            })
+        }))
+        .await?;
+    let mut applied = 0;
+    for m in migrations {
+        let done = backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let seen = tx
+                        .fetch_i64(
+                            "SELECT count(*) FROM schema_migrations WHERE version = $1",
+                            vec![Param::I64(m.version)],
+                        )
+                        .await?;
+                    if seen > 0 {
+                        return Ok(false);
+                    }
+                    tx.execute_script(m.sql).await?;
+                    tx.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                        vec![Param::I64(m.version), Param::Text(m.name.into())],
+                    )
+                    .await?;
+                    Ok(true)
+                })
+            }))
+            .await?;
+        applied += usize::from(done);
+    }
+    Ok(applied)
+}

@@ -1,0 +1,158 @@
+//! Rows as both backends return them, and their mapping into the domain.
+
+use civic311_domain::geo::{BoundaryFeature, Point, Polygon};
+use civic311_domain::request::{
+    Assignment, Channel, Contact, Event, Location, Media, Priority, RequestId, ServiceRequest, Status, from_micros,
+};
+use serde::de::DeserializeOwned;
+use sqlx::FromRow;
+
+use crate::error::{StoreError, StoreResult};
+
+/// The columns of `requests`, in the order of [`REQUEST_COLUMNS`](super::writes::REQUEST_COLUMNS).
+#[derive(Debug, FromRow)]
+pub struct RequestRow {
+    pub id: i64,
+    pub service_code: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+    pub address_id: Option<String>,
+    pub zipcode: Option<String>,
+    pub answers: String,
+    pub channel: String,
+    pub contact: String,
+    pub status: String,
+    pub status_notes: Option<String>,
+    pub department: String,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: String,
+    pub tags: String,
+    pub areas: String,
+    pub media_url: Option<String>,
+    pub media_ids: String,
+    pub token: String,
+    pub requested_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub expected_at: Option<i64>,
+}
+
+fn json<T: DeserializeOwned>(what: &str, id: i64, text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("request {id} {what}: {e}")))
+}
+
+impl RequestRow {
+    pub fn into_domain(self) -> StoreResult<ServiceRequest> {
+        let id = self.id;
+        let bad = |what: &str, v: &str| StoreError::Corrupt(format!("request {id} has unknown {what} '{v}'"));
+        let point = match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => Some(Point { lat, lon }),
+            _ => None,
+        };
+        let requested_at = from_micros(self.requested_at);
+        Ok(ServiceRequest {
+            id: RequestId::new(id, requested_at),
+            status: Status::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
+            channel: Channel::parse(&self.channel).ok_or_else(|| bad("channel", &self.channel))?,
+            assignment: Assignment {
+                department: self.department,
+                team: self.team,
+                assignee: self.assignee,
+                priority: Priority::parse(&self.priority).ok_or_else(|| bad("priority", &self.priority))?,
+                tags: json("tags", id, &self.tags)?,
+            },
+            answers: json("answers", id, &self.answers)?,
+            contact: json::<Contact>("contact", id, &self.contact)?,
+            areas: json("areas", id, &self.areas)?,
+            media_ids: json("media_ids", id, &self.media_ids)?,
+            service_code: self.service_code,
+            description: self.description,
+            location: Location { point, address: self.address, address_id: self.address_id, zipcode: self.zipcode },
+            status_notes: self.status_notes,
+            media_url: self.media_url,
+            token: self.token,
+            requested_at,
+            updated_at: from_micros(self.updated_at),
+            closed_at: self.closed_at.map(from_micros),
+            expected_at: self.expected_at.map(from_micros),
+        })
+    }
+}
+
+/// A row of `events`.
+#[derive(Debug, FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub kind: String,
+    pub actor: String,
+    pub data: String,
+}
+
+impl EventRow {
+    pub fn into_domain(self) -> StoreResult<Event> {
+        Ok(Event {
+            at: from_micros(self.at),
+            data: serde_json::from_str(&self.data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
+            kind: self.kind,
+            actor: self.actor,
+        })
+    }
+}
+
+/// A configuration row kept as a JSON document.
+#[derive(Debug, FromRow)]
+pub struct BodyRow {
+    pub body: String,
+}
+
+impl BodyRow {
+    pub fn parse<T: DeserializeOwned>(&self, what: &str) -> StoreResult<T> {
+        serde_json::from_str(&self.body).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    }
+}
+
+/// A single count.
+#[derive(Debug, FromRow)]
+pub struct CountRow {
+    pub n: i64,
+}
+
+/// A stored photo or file.
+#[derive(Debug, FromRow)]
+pub struct MediaRow {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl From<MediaRow> for Media {
+    fn from(r: MediaRow) -> Self {
+        Media { content_type: r.content_type, bytes: r.bytes }
+    }
+}
+
+/// What `INSERT INTO requests … RETURNING id, token` gives back.
+#[derive(Debug, FromRow)]
+pub struct IdTokenRow {
+    pub id: i64,
+    pub token: String,
+}
+
+/// A row of `boundary_features`; the geometry is JSON polygons.
+#[derive(Debug, FromRow)]
+pub struct BoundaryRow {
+    pub layer: String,
+    pub feature: String,
+    pub name: String,
+    pub geometry: String,
+}
+
+impl BoundaryRow {
+    pub fn into_domain(self) -> StoreResult<BoundaryFeature> {
+        let polygons: Vec<Polygon> = serde_json::from_str(&self.geometry)
+            .map_err(|e| StoreError::Corrupt(format!("boundary {}/{}: {e}", self.layer, self.feature)))?;
+        Ok(BoundaryFeature { layer: self.layer, feature: self.feature, name: self.name, polygons })
+    }
+}

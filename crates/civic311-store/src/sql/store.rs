@@ -1,0 +1,324 @@
+//! [`SqlStore`]: the [`Store`] contract over any [`SqlBackend`].
+
+use async_trait::async_trait;
+use civic311_domain::city::CitySettings;
+use civic311_domain::geo::BoundaryFeature;
+use civic311_domain::org::{Department, StaffUser, Team};
+use civic311_domain::request::{Event, Media, ServiceRequest, to_micros};
+use civic311_domain::routing::{Rule, RuleSet};
+use civic311_domain::service::{Service, Visibility};
+use sqlx::{Database, FromRow};
+
+use super::writes::{REQUEST_COLUMNS, insert_intakes};
+use super::{BodyRow, BoundaryRow, CountRow, EventRow, MediaRow, Param, RequestRow, SqlBackend, SqlTx};
+use crate::error::{StoreError, StoreResult};
+use crate::{Intake, RequestQuery, Store};
+
+/// The SQL store over a backend's connections.
+pub struct SqlStore<B> {
+    backend: B,
+}
+
+impl<B: SqlBackend> SqlStore<B> {
+    pub fn new(backend: B) -> Self {
+        Self { backend }
+    }
+
+    pub fn backend_ref(&self) -> &B {
+        &self.backend
+    }
+
+    async fn bodies<T: serde::de::DeserializeOwned>(&self, what: &str, sql: &str) -> StoreResult<Vec<T>>
+    where
+        BodyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    {
+        self.backend.fetch_all::<BodyRow>(sql, vec![]).await?.iter().map(|r| r.parse(what)).collect()
+    }
+
+    /// Runs one statement in its own transaction.
+    async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<u64> {
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(async move { tx.execute(sql, params).await })))
+            .await
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// The `SELECT` for a request listing, with its parameters.
+pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
+    let mut params = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    let mut push = |p: Param, params: &mut Vec<Param>| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    let list = |items: Vec<Param>, params: &mut Vec<Param>, push: &mut dyn FnMut(Param, &mut Vec<Param>) -> String| {
+        items.into_iter().map(|p| push(p, params)).collect::<Vec<_>>().join(", ")
+    };
+    if !q.ids.is_empty() {
+        let l = list(q.ids.iter().map(|i| Param::I64(*i)).collect(), &mut params, &mut push);
+        conds.push(format!("id IN ({l})"));
+    }
+    if !q.service_codes.is_empty() {
+        let l = list(q.service_codes.iter().map(|s| Param::Text(s.clone())).collect(), &mut params, &mut push);
+        conds.push(format!("service_code IN ({l})"));
+    }
+    if !q.exclude_services.is_empty() {
+        let l = list(q.exclude_services.iter().map(|s| Param::Text(s.clone())).collect(), &mut params, &mut push);
+        conds.push(format!("service_code NOT IN ({l})"));
+    }
+    if !q.statuses.is_empty() {
+        let l = list(q.statuses.iter().map(|s| Param::Text(s.as_str().to_owned())).collect(), &mut params, &mut push);
+        conds.push(format!("status IN ({l})"));
+    }
+    for (col, op, t) in [
+        ("requested_at", ">=", q.requested_from),
+        ("requested_at", "<=", q.requested_to),
+        ("updated_at", ">=", q.updated_from),
+        ("updated_at", "<=", q.updated_to),
+    ] {
+        if let Some(t) = t {
+            let p = push(Param::I64(to_micros(t)), &mut params);
+            conds.push(format!("{col} {op} {p}"));
+        }
+    }
+    if let Some([min_lon, min_lat, max_lon, max_lat]) = q.bbox {
+        let (a, b) = (push(Param::F64(min_lat), &mut params), push(Param::F64(max_lat), &mut params));
+        let (c, d) = (push(Param::F64(min_lon), &mut params), push(Param::F64(max_lon), &mut params));
+        conds.push(format!("lat BETWEEN {a} AND {b} AND lon BETWEEN {c} AND {d}"));
+    }
+    if let Some((p, radius)) = q.near {
+        // Bounding box for the index, then an equirectangular distance: exact enough at
+        // city scale and plain arithmetic on both backends.
+        let dlat = radius / civic311_domain::geo::METRES_PER_DEGREE;
+        let cos = p.lat.to_radians().cos().max(1e-6);
+        let dlon = dlat / cos;
+        let a = push(Param::F64(p.lat - dlat), &mut params);
+        let b = push(Param::F64(p.lat + dlat), &mut params);
+        let c = push(Param::F64(p.lon - dlon), &mut params);
+        let d = push(Param::F64(p.lon + dlon), &mut params);
+        let lat0 = push(Param::F64(p.lat), &mut params);
+        let lon0 = push(Param::F64(p.lon), &mut params);
+        let k = push(Param::F64(cos), &mut params);
+        let r2 = push(Param::F64(dlat * dlat), &mut params);
+        conds.push(format!(
+            "lat BETWEEN {a} AND {b} AND lon BETWEEN {c} AND {d} AND \
+             (lat - {lat0}) * (lat - {lat0}) + (lon - {lon0}) * {k} * (lon - {lon0}) * {k} <= {r2}"
+        ));
+    }
+    let mut sql = format!("SELECT {REQUEST_COLUMNS} FROM requests");
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    let limit = push(Param::I64(i64::from(q.limit)), &mut params);
+    let offset = push(Param::I64(i64::try_from(q.offset).unwrap_or(i64::MAX)), &mut params);
+    sql.push_str(&format!(" ORDER BY requested_at DESC, id DESC LIMIT {limit} OFFSET {offset}"));
+    (sql, params)
+}
+
+#[async_trait]
+impl<B: SqlBackend> Store for SqlStore<B>
+where
+    BodyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    RequestRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    EventRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    MediaRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+{
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn settings(&self) -> StoreResult<Option<CitySettings>> {
+        Ok(self.bodies("settings", "SELECT body FROM settings WHERE id = 1").await?.pop())
+    }
+
+    async fn put_settings(&self, s: &CitySettings) -> StoreResult<()> {
+        let sql = "INSERT INTO settings (id, body) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET body = excluded.body";
+        self.execute(sql, vec![Param::Text(to_json(s))]).await.map(drop)
+    }
+
+    async fn put_department(&self, d: &Department) -> StoreResult<()> {
+        let sql = "INSERT INTO departments (code, body) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET body = excluded.body";
+        self.execute(sql, vec![Param::Text(d.code.clone()), Param::Text(to_json(d))]).await.map(drop)
+    }
+
+    async fn departments(&self) -> StoreResult<Vec<Department>> {
+        self.bodies("department", "SELECT body FROM departments ORDER BY code").await
+    }
+
+    async fn put_team(&self, t: &Team) -> StoreResult<()> {
+        let sql = "INSERT INTO teams (code, department, body) VALUES ($1, $2, $3) \
+                   ON CONFLICT (code) DO UPDATE SET department = excluded.department, body = excluded.body";
+        self.execute(sql, vec![Param::Text(t.code.clone()), Param::Text(t.department.clone()), Param::Text(to_json(t))])
+            .await
+            .map(drop)
+    }
+
+    async fn teams(&self) -> StoreResult<Vec<Team>> {
+        self.bodies("team", "SELECT body FROM teams ORDER BY code").await
+    }
+
+    async fn put_user(&self, u: &StaffUser) -> StoreResult<()> {
+        let sql = "INSERT INTO staff_users (username, department, body) VALUES ($1, $2, $3) \
+                   ON CONFLICT (username) DO UPDATE SET department = excluded.department, body = excluded.body";
+        let params = vec![Param::Text(u.username.clone()), Param::Text(u.department.clone()), Param::Text(to_json(u))];
+        self.execute(sql, params).await.map(drop)
+    }
+
+    async fn users(&self) -> StoreResult<Vec<StaffUser>> {
+        self.bodies("user", "SELECT body FROM staff_users ORDER BY username").await
+    }
+
+    async fn put_service(&self, s: &Service) -> StoreResult<()> {
+        let sql = "INSERT INTO services (code, position, public, body) \
+                   VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM services), $2, $3) \
+                   ON CONFLICT (code) DO UPDATE SET public = excluded.public, body = excluded.body";
+        let public = i64::from(s.visibility == Visibility::Public);
+        self.execute(sql, vec![Param::Text(s.code.clone()), Param::I64(public), Param::Text(to_json(s))])
+            .await
+            .map(drop)
+    }
+
+    async fn services(&self) -> StoreResult<Vec<Service>> {
+        self.bodies("service", "SELECT body FROM services ORDER BY position").await
+    }
+
+    async fn replace_boundary_layer(&self, layer: &str, features: &[BoundaryFeature]) -> StoreResult<()> {
+        let layer = layer.to_owned();
+        let rows: Vec<Vec<Param>> = features
+            .iter()
+            .map(|f| {
+                vec![
+                    Param::Text(layer.clone()),
+                    Param::Text(f.feature.clone()),
+                    Param::Text(f.name.clone()),
+                    Param::Text(to_json(&f.polygons)),
+                ]
+            })
+            .collect();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    tx.execute("DELETE FROM boundary_features WHERE layer = $1", vec![Param::Text(layer)]).await?;
+                    for params in rows {
+                        let sql =
+                            "INSERT INTO boundary_features (layer, feature, name, geometry) VALUES ($1, $2, $3, $4)";
+                        tx.execute(sql, params).await?;
+                    }
+                    Ok(())
+                })
+            }))
+            .await
+    }
+
+    async fn boundary_features(&self) -> StoreResult<Vec<BoundaryFeature>> {
+        let sql = "SELECT layer, feature, name, geometry FROM boundary_features ORDER BY layer, feature";
+        self.backend.fetch_all::<BoundaryRow>(sql, vec![]).await?.into_iter().map(BoundaryRow::into_domain).collect()
+    }
+
+    async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()> {
+        let rows: Vec<Vec<Param>> = rules
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| vec![Param::I64(i as i64 + 1), Param::Text(r.name.clone()), Param::Text(to_json(r))])
+            .collect();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    tx.execute("DELETE FROM routing_rules", vec![]).await?;
+                    for params in rows {
+                        tx.execute("INSERT INTO routing_rules (position, name, body) VALUES ($1, $2, $3)", params)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            }))
+            .await
+    }
+
+    async fn rules(&self) -> StoreResult<RuleSet> {
+        let rules: Vec<Rule> = self.bodies("routing rule", "SELECT body FROM routing_rules ORDER BY position").await?;
+        Ok(RuleSet { rules })
+    }
+
+    async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()> {
+        let sql =
+            "INSERT INTO api_keys (key, label) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET label = excluded.label";
+        self.execute(sql, vec![Param::Text(key.to_owned()), Param::Text(label.to_owned())]).await.map(drop)
+    }
+
+    async fn api_key_exists(&self, key: &str) -> StoreResult<bool> {
+        let rows = self
+            .backend
+            .fetch_all::<CountRow>(
+                "SELECT count(*) AS n FROM api_keys WHERE key = $1",
+                vec![Param::Text(key.to_owned())],
+            )
+            .await?;
+        Ok(rows.first().is_some_and(|r| r.n > 0))
+    }
+
+    async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest> {
+        let mut stored = self
+            .backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { insert_intakes(tx, std::slice::from_ref(&intake)).await })
+            }))
+            .await?;
+        stored.pop().ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))
+    }
+
+    async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64> {
+        let n = batch.len() as u64;
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { insert_intakes(tx, &batch).await.map(drop) })
+            }))
+            .await?;
+        Ok(n)
+    }
+
+    async fn request(&self, seq: i64) -> StoreResult<Option<ServiceRequest>> {
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = $1");
+        let rows = self.backend.fetch_all::<RequestRow>(&sql, vec![Param::I64(seq)]).await?;
+        rows.into_iter().next().map(RequestRow::into_domain).transpose()
+    }
+
+    async fn request_by_token(&self, token: &str) -> StoreResult<Option<ServiceRequest>> {
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE token = $1");
+        let rows = self.backend.fetch_all::<RequestRow>(&sql, vec![Param::Text(token.to_owned())]).await?;
+        rows.into_iter().next().map(RequestRow::into_domain).transpose()
+    }
+
+    async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>> {
+        let (sql, params) = list_sql(query);
+        self.backend.fetch_all::<RequestRow>(&sql, params).await?.into_iter().map(RequestRow::into_domain).collect()
+    }
+
+    async fn count_requests(&self) -> StoreResult<i64> {
+        let rows = self.backend.fetch_all::<CountRow>("SELECT count(*) AS n FROM requests", vec![]).await?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    async fn events(&self, seq: i64) -> StoreResult<Vec<Event>> {
+        let sql = "SELECT at, kind, actor, data FROM events WHERE request_id = $1 ORDER BY id";
+        self.backend
+            .fetch_all::<EventRow>(sql, vec![Param::I64(seq)])
+            .await?
+            .into_iter()
+            .map(EventRow::into_domain)
+            .collect()
+    }
+
+    async fn media(&self, id: i64) -> StoreResult<Option<Media>> {
+        let sql = "SELECT content_type, bytes FROM media WHERE id = $1";
+        Ok(self.backend.fetch_all::<MediaRow>(sql, vec![Param::I64(id)]).await?.into_iter().next().map(Media::from))
+    }
+}

@@ -1,0 +1,136 @@
+//! The application in-process, called through `tower::ServiceExt::oneshot`.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use civic311_store::SharedStore;
+use civic311_web::{AppState, Clock};
+use http_body_util::BodyExt;
+use jiff::Timestamp;
+use tower::ServiceExt;
+
+use crate::{Backend, seeded_store};
+
+/// A response as tests look at it.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+/// The fixture city served in-process, with a clock the test sets.
+pub struct TestApp {
+    pub store: SharedStore,
+    pub state: AppState,
+    router: Router,
+    now: Arc<Mutex<Timestamp>>,
+}
+
+/// When the fixture's clock starts: a Tuesday afternoon in Testville.
+pub const START: &str = "2026-03-03T15:00:00-06:00";
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let store = seeded_store(backend).await;
+        let start: Timestamp = START.parse().expect("start time");
+        let now = Arc::new(Mutex::new(start));
+        let clock_now = Arc::clone(&now);
+        let clock: Clock = Arc::new(move || *clock_now.lock().expect("clock"));
+        let state = AppState::load(store.clone(), clock, Some("http://civic311.test".into())).await.expect("load city");
+        let router = civic311_web::router(state.clone());
+        Self { store, state, router, now }
+    }
+
+    pub fn set_now(&self, t: &str) {
+        *self.now.lock().expect("clock") = t.parse().expect("a timestamp");
+    }
+
+    pub fn now(&self) -> Timestamp {
+        *self.now.lock().expect("clock")
+    }
+
+    pub async fn call(&self, req: Request<Body>) -> TestResponse {
+        let resp = self.router.clone().oneshot(req).await.expect("the router never fails");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.call(Request::get(uri).body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn get_bytes(&self, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let resp =
+            self.router.clone().oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("router");
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        (status, headers, resp.into_body().collect().await.expect("body").to_bytes().to_vec())
+    }
+
+    /// POSTs a form-encoded body.
+    pub async fn post_form(&self, uri: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.call(req).await
+    }
+
+    /// POSTs a multipart body with text fields and files `(field, filename, type, bytes)`.
+    pub async fn post_multipart(
+        &self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> TestResponse {
+        let boundary = "civic311-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        for (name, filename, ct, bytes) in files {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend(*bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::post(uri)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.call(req).await
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! Test helpers: fresh stores on SQLite and PostgreSQL, a small fixture city, and the
+//! application in-process with a clock the test moves.
+//!
+//! PostgreSQL tests need `CIVIC311_TEST_POSTGRES_URL` (set by `scripts/test`, which
+//! starts a throwaway server). Without it they fail with a message saying so: they
+//! never skip.
+
+pub mod app;
+pub mod fixture;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use civic311_store::SharedStore;
+
+pub use app::TestApp;
+
+/// The two stores every conformance and API test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("civic311_test_{}_{}_{}", std::process::id(), nanos, n)
+}
+
+/// The PostgreSQL server the tests use.
+pub fn postgres_url() -> String {
+    match std::env::var("CIVIC311_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => panic!(
+            "CIVIC311_TEST_POSTGRES_URL is not set: run the suite with scripts/test, which starts a \
+             throwaway PostgreSQL server, or point it at a server you own"
+        ),
+    }
+}
+
+/// A fresh, empty, migrated store.
+pub async fn empty_store(backend: Backend) -> SharedStore {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(unique_name());
+            std::fs::create_dir_all(&dir).expect("create a temporary directory");
+            let url = format!("sqlite://{}", dir.join("civic311.db").display());
+            Arc::new(civic311_store_sqlite::open(&url).await.expect("open a fresh SQLite store"))
+        }
+        Backend::Postgres => {
+            let server = postgres_url();
+            let name = unique_name();
+            let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server at {server}: {e}"));
+            sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create a test database");
+            let url = match server.rsplit_once('/') {
+                Some((base, _)) => format!("{base}/{name}"),
+                None => panic!("CIVIC311_TEST_POSTGRES_URL must end in /DATABASE"),
+            };
+            Arc::new(civic311_store_postgres::open(&url).await.expect("open a fresh PostgreSQL store"))
+        }
+    }
+}
+
+/// A fresh store holding the fixture city.
+pub async fn seeded_store(backend: Backend) -> SharedStore {
+    let store = empty_store(backend).await;
+    fixture::seed(store.as_ref()).await;
+    store
+}
+
+/// Expands a list of `async fn NAME(backend: Backend)` tests into one `#[tokio::test]`
+/// per backend: `NAME::sqlite` and `NAME::postgres`. No test reaches only one backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,208 @@
+//! The store conformance suite: every test runs against SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use civic311_domain::request::{Channel, Media, Status};
+use civic311_domain::routing::RuleSet;
+use civic311_store::{Intake, RequestQuery, SharedStore, StoreError};
+use civic311_testkit::{Backend, both_backends, empty_store, fixture, seeded_store};
+use civic311_web::CityModel;
+use civic311_web::intake::{RawRequest, new_token, prepare};
+use jiff::{SignedDuration, Timestamp};
+
+both_backends!(
+    configuration_round_trips,
+    requests_round_trip_with_events_and_media,
+    listing_filters_and_orders,
+    a_failing_unit_changes_nothing_and_others_commit,
+    concurrent_intake_gets_distinct_ids,
+);
+
+fn t(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+async fn intake(store: &SharedStore, code: &str, text: &str, at: (f64, f64), now: Timestamp) -> Intake {
+    let city = CityModel::load(store.as_ref()).await.expect("city");
+    let mut raw = RawRequest {
+        service_code: code.into(),
+        description: text.into(),
+        lat: Some(at.0.to_string()),
+        long: Some(at.1.to_string()),
+        ..RawRequest::default()
+    };
+    if code == "POTHOLE" {
+        raw.answers.insert("SIZE".into(), vec!["large".into()]);
+    }
+    raw.contact.email = Some("resident@example.org".into());
+    match prepare(&city, raw, Channel::Phone, now, new_token()) {
+        Ok(i) => i,
+        Err(e) => panic!("intake refused: {e:?}"),
+    }
+}
+
+async fn configuration_round_trips(backend: Backend) {
+    let store = empty_store(backend).await;
+    assert_eq!(store.settings().await.unwrap(), None);
+    fixture::seed(store.as_ref()).await;
+    assert_eq!(store.settings().await.unwrap(), Some(fixture::settings()));
+    assert_eq!(store.departments().await.unwrap().len(), 3);
+    assert_eq!(store.teams().await.unwrap().len(), 2);
+    assert_eq!(store.users().await.unwrap()[0].username, "pat");
+    assert_eq!(store.services().await.unwrap(), fixture::services(), "services keep their order and every field");
+    assert_eq!(store.rules().await.unwrap(), fixture::rules());
+    assert_eq!(store.boundary_features().await.unwrap(), fixture::wards());
+    assert!(store.api_key_exists(fixture::API_KEY).await.unwrap());
+    assert!(!store.api_key_exists("nope").await.unwrap());
+
+    // Updating a service keeps its place; replacing a layer drops the old features.
+    let mut pothole = fixture::services()[0].clone();
+    pothole.name = "Pothole or sinkhole".into();
+    store.put_service(&pothole).await.unwrap();
+    let services = store.services().await.unwrap();
+    assert_eq!(services[0].name, "Pothole or sinkhole");
+    assert_eq!(services.len(), 4);
+    store.replace_boundary_layer("wards", &fixture::wards()[..1]).await.unwrap();
+    assert_eq!(store.boundary_features().await.unwrap().len(), 1);
+    store.put_rules(&RuleSet::default()).await.unwrap();
+    assert!(store.rules().await.unwrap().rules.is_empty());
+    // A team in a department that does not exist is refused.
+    let bad = civic311_domain::org::Team { code: "X".into(), department: "NOPE".into(), name: "X".into() };
+    assert!(matches!(store.put_team(&bad).await, Err(StoreError::Conflict(_))));
+}
+
+async fn requests_round_trip_with_events_and_media(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00.123456789Z");
+    let mut i = intake(&store, "BULK", "Sofa on the curb, smells of gas", fixture::IN_W2, now).await;
+    i.request.media.push(Media { content_type: "image/png".into(), bytes: vec![0x89, b'P', b'N', b'G', 1, 2, 3] });
+    let created = store.create_request(i).await.unwrap();
+    assert_eq!(created.status, Status::Open);
+    assert_eq!(created.assignment.team.as_deref(), Some("SAN-BULK"));
+    assert_eq!(created.assignment.priority.as_str(), "urgent");
+    assert_eq!(created.areas, BTreeMap::from([("wards".to_string(), "W2".to_string())]));
+    assert_eq!(created.requested_at, t("2026-03-03T21:00:00.123456Z"), "kept to the microsecond on both backends");
+
+    let read = store.request(created.id.seq).await.unwrap().expect("stored");
+    assert_eq!(read, created, "what was acknowledged is what is stored");
+    assert_eq!(store.request_by_token(&created.token).await.unwrap().as_ref(), Some(&created));
+    assert_eq!(read.contact.email.as_deref(), Some("resident@example.org"));
+    let media = store.media(read.media_ids[0]).await.unwrap().expect("media");
+    assert_eq!(media.bytes, vec![0x89, b'P', b'N', b'G', 1, 2, 3]);
+    assert!(store.media(999_999).await.unwrap().is_none());
+
+    let events = store.events(created.id.seq).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["created", "routed"]);
+    let trace = &events[1].data["trace"];
+    assert_eq!(trace["owner_from"], "rule 'bulk items in ward 2'");
+    assert_eq!(trace["priority_from"], "rule 'gas is urgent'");
+    assert_eq!(store.count_requests().await.unwrap(), 1);
+}
+
+async fn listing_filters_and_orders(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let base = t("2026-03-01T12:00:00Z");
+    let mut batch = Vec::new();
+    for n in 0..30i64 {
+        let code = ["POTHOLE", "GRAFFITI", "BULK"][(n % 3) as usize];
+        let at = if n % 2 == 0 { fixture::IN_W1 } else { fixture::IN_W2 };
+        let when = base + SignedDuration::from_hours(n);
+        let mut i = intake(&store, code, &format!("report {n}"), at, when).await;
+        if n % 5 == 0 {
+            i.closed = Some((when + SignedDuration::from_hours(100), "Fixed".into()));
+        }
+        batch.push(i);
+    }
+    assert_eq!(store.import_requests(batch).await.unwrap(), 30);
+    let all = |q: RequestQuery| RequestQuery { limit: 1000, ..q };
+    let list = |q| {
+        let store = store.clone();
+        async move { store.list_requests(&all(q)).await.unwrap() }
+    };
+
+    let everything = list(RequestQuery::default()).await;
+    assert_eq!(everything.len(), 30);
+    assert!(everything.windows(2).all(|w| w[0].requested_at >= w[1].requested_at), "newest first");
+
+    let potholes = list(RequestQuery { service_codes: vec!["POTHOLE".into()], ..Default::default() }).await;
+    assert_eq!(potholes.len(), 10);
+    assert!(potholes.iter().all(|r| r.service_code == "POTHOLE"));
+    let not_bulk = list(RequestQuery { exclude_services: vec!["BULK".into()], ..Default::default() }).await;
+    assert_eq!(not_bulk.len(), 20);
+
+    let closed = list(RequestQuery { statuses: Status::from_open311("closed").unwrap(), ..Default::default() }).await;
+    assert_eq!(closed.len(), 6);
+    assert!(closed.iter().all(|r| r.closed_at.is_some() && r.status_notes.as_deref() == Some("Fixed")));
+
+    let window = list(RequestQuery {
+        requested_from: Some(base + SignedDuration::from_hours(10)),
+        requested_to: Some(base + SignedDuration::from_hours(19)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(window.len(), 10, "both ends inclusive");
+    let updated =
+        list(RequestQuery { updated_from: Some(base + SignedDuration::from_hours(100)), ..Default::default() }).await;
+    assert_eq!(updated.len(), 6, "only the closed ones were updated that late");
+
+    let near_w1 = list(RequestQuery {
+        near: Some((civic311_domain::geo::Point::new(fixture::IN_W1.0, fixture::IN_W1.1).unwrap(), 100.0)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(near_w1.len(), 15);
+    let bbox = list(RequestQuery { bbox: Some([-88.0, 41.0, -87.98, 41.02]), ..Default::default() }).await;
+    assert_eq!(bbox.len(), 15);
+    assert!(bbox.iter().all(|r| r.areas.get("wards").map(String::as_str) == Some("W2")));
+
+    let ids = vec![everything[0].id.seq, everything[3].id.seq, 999_999];
+    assert_eq!(list(RequestQuery { ids, ..Default::default() }).await.len(), 2);
+
+    let page2 = store.list_requests(&RequestQuery { limit: 7, offset: 7, ..Default::default() }).await.unwrap();
+    assert_eq!(
+        page2.iter().map(|r| r.id).collect::<Vec<_>>(),
+        everything[7..14].iter().map(|r| r.id).collect::<Vec<_>>()
+    );
+    let past_end = store.list_requests(&RequestQuery { limit: 7, offset: 700, ..Default::default() }).await.unwrap();
+    assert!(past_end.is_empty());
+}
+
+async fn a_failing_unit_changes_nothing_and_others_commit(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00Z");
+    let mut bad = intake(&store, "POTHOLE", "bad owner", fixture::IN_W1, now).await;
+    bad.decision.assignment.department = "NO-SUCH-DEPARTMENT".into();
+    let good = intake(&store, "POTHOLE", "fine", fixture::IN_W1, now).await;
+    let (a, b) = tokio::join!(store.create_request(bad), store.create_request(good));
+    assert!(matches!(a, Err(StoreError::Conflict(_))), "{a:?}");
+    let b = b.expect("the good request commits");
+    assert_eq!(store.count_requests().await.unwrap(), 1);
+    let events = store.events(b.id.seq).await.unwrap();
+    assert_eq!(events.len(), 2, "no event of the failed unit survives");
+    // Reusing a token is a conflict and leaves nothing behind.
+    let mut dup = intake(&store, "POTHOLE", "dup", fixture::IN_W1, now).await;
+    dup.token = b.token.clone();
+    assert!(matches!(store.create_request(dup).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.count_requests().await.unwrap(), 1);
+}
+
+async fn concurrent_intake_gets_distinct_ids(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00Z");
+    let mut handles = Vec::new();
+    for n in 0..64 {
+        let i = intake(&store, "POTHOLE", &format!("hole {n}"), fixture::IN_W1, now).await;
+        let s = store.clone();
+        handles.push(tokio::spawn(async move { s.create_request(i).await }));
+    }
+    let mut ids = Vec::new();
+    for h in handles {
+        ids.push(h.await.unwrap().unwrap().id.seq);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 64);
+    assert_eq!(store.count_requests().await.unwrap(), 64);
+}

@@ -1,0 +1,74 @@
+//! The city's configuration as the request path needs it: services, boundary index and
+//! routing engine, loaded once from the store and swapped whole when it changes.
+
+use std::collections::HashMap;
+
+use civic311_domain::city::CitySettings;
+use civic311_domain::geo::BoundaryIndex;
+use civic311_domain::org::Department;
+use civic311_domain::routing::{Org, RoutingEngine};
+use civic311_domain::service::Service;
+use civic311_store::{Store, StoreError};
+use jiff::tz::TimeZone;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the database has no city yet: run `civic311 demo` or import a city first")]
+    NoCity,
+    #[error("the city's time zone '{0}' is unknown")]
+    TimeZone(String),
+    #[error("the routing rules are invalid: {0}")]
+    Rules(civic311_domain::FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything intake and the public APIs read on every request.
+#[derive(Debug)]
+pub struct CityModel {
+    pub settings: CitySettings,
+    pub tz: TimeZone,
+    services: Vec<Service>,
+    by_code: HashMap<String, usize>,
+    pub departments: Vec<Department>,
+    pub boundaries: BoundaryIndex,
+    pub routing: RoutingEngine,
+}
+
+impl CityModel {
+    pub async fn load(store: &dyn Store) -> Result<Self, LoadError> {
+        let settings = store.settings().await?.ok_or(LoadError::NoCity)?;
+        let tz = settings.tz().map_err(|_| LoadError::TimeZone(settings.time_zone.clone()))?;
+        let services = store.services().await?;
+        let departments = store.departments().await?;
+        let teams = store.teams().await?;
+        let org = Org {
+            departments: departments.iter().map(|d| d.code.clone()).collect(),
+            teams: teams.into_iter().map(|t| (t.code, t.department)).collect(),
+            triage_department: settings.triage_department.clone(),
+        };
+        let routing = RoutingEngine::new(&store.rules().await?, org, tz.clone()).map_err(LoadError::Rules)?;
+        let boundaries = BoundaryIndex::new(store.boundary_features().await?);
+        let by_code = services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
+        Ok(Self { settings, tz, services, by_code, departments, boundaries, routing })
+    }
+
+    pub fn service(&self, code: &str) -> Option<&Service> {
+        self.by_code.get(code).map(|&i| &self.services[i])
+    }
+
+    /// Services residents and apps may see, in the city's order.
+    pub fn public_services(&self) -> impl Iterator<Item = &Service> {
+        self.services.iter().filter(|s| s.is_public())
+    }
+
+    /// Codes of internal-only services, excluded from every public listing.
+    pub fn internal_codes(&self) -> Vec<String> {
+        self.services.iter().filter(|s| !s.is_public()).map(|s| s.code.clone()).collect()
+    }
+
+    pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.departments.iter().find(|d| d.code == code).map_or(code, |d| d.name.as_str())
+    }
+}

@@ -1,0 +1,177 @@
+//! Intake: turns what a resident or app sent into a validated, located and routed
+//! request ready to store. Shared by every channel.
+
+use std::collections::BTreeMap;
+
+use civic311_domain::FieldError;
+use civic311_domain::geo::Point;
+use civic311_domain::request::{Channel, Contact, Description, Location, Media, NewRequest};
+use civic311_domain::routing::RoutingInput;
+use civic311_domain::service::Answers;
+use civic311_store::Intake;
+use jiff::Timestamp;
+
+use crate::city::CityModel;
+
+/// A request as received, before any checking.
+#[derive(Debug, Clone, Default)]
+pub struct RawRequest {
+    pub service_code: String,
+    pub description: String,
+    pub lat: Option<String>,
+    pub long: Option<String>,
+    pub address: Option<String>,
+    pub address_id: Option<String>,
+    pub zipcode: Option<String>,
+    pub answers: Answers,
+    pub contact: Contact,
+    pub media_url: Option<String>,
+    pub media: Vec<Media>,
+}
+
+/// Why intake refused a request.
+#[derive(Debug)]
+pub enum IntakeError {
+    /// No public service has this code (or, for staff channels, no service at all).
+    UnknownService(String),
+    Invalid(Vec<FieldError>),
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn coordinate(raw: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -> Option<f64> {
+    let s = non_empty(raw)?;
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(v),
+        _ => {
+            errors.push(FieldError::new(field, format!("'{s}' is not a number")));
+            None
+        }
+    }
+}
+
+/// Longest value accepted for short free-text fields (names, address, ids).
+const MAX_FIELD: usize = 250;
+
+/// Validates, locates and routes a request. Every problem is reported at once.
+pub fn prepare(
+    city: &CityModel,
+    raw: RawRequest,
+    channel: Channel,
+    now: Timestamp,
+    token: String,
+) -> Result<Intake, IntakeError> {
+    let code = raw.service_code.trim();
+    let service = match city.service(code) {
+        Some(s) if s.is_public() || !matches!(channel, Channel::Mobile | Channel::Web) => s,
+        _ => return Err(IntakeError::UnknownService(code.to_owned())),
+    };
+    let mut errors = Vec::new();
+    let description = Description::parse(&raw.description).map_err(|e| errors.push(e)).unwrap_or_default();
+    let lat = coordinate(&raw.lat, "lat", &mut errors);
+    let lon = coordinate(&raw.long, "long", &mut errors);
+    let point = match (lat, lon) {
+        (Some(lat), Some(lon)) => Point::new(lat, lon).map_err(|e| errors.push(e)).ok(),
+        (None, None) => None,
+        (Some(_), None) => {
+            errors.push(FieldError::new("long", "lat and long must be given together"));
+            None
+        }
+        (None, Some(_)) => {
+            errors.push(FieldError::new("lat", "lat and long must be given together"));
+            None
+        }
+    };
+    let address = non_empty(&raw.address);
+    let address_id = non_empty(&raw.address_id);
+    if point.is_none()
+        && address.is_none()
+        && address_id.is_none()
+        && errors.iter().all(|e| e.field != "lat" && e.field != "long")
+    {
+        errors.push(FieldError::new("location", "a location is required: lat and long, address_string or address_id"));
+    }
+    let contact = Contact {
+        email: non_empty(&raw.contact.email),
+        phone: non_empty(&raw.contact.phone),
+        first_name: non_empty(&raw.contact.first_name),
+        last_name: non_empty(&raw.contact.last_name),
+        device_id: non_empty(&raw.contact.device_id),
+        account_id: non_empty(&raw.contact.account_id),
+    };
+    if let Some(email) = &contact.email
+        && (!email.contains('@') || email.contains(char::is_whitespace))
+    {
+        errors.push(FieldError::new("email", format!("'{email}' is not an email address")));
+    }
+    let zipcode = non_empty(&raw.zipcode);
+    let media_url = non_empty(&raw.media_url);
+    for (field, v) in [
+        ("address_string", &address),
+        ("address_id", &address_id),
+        ("zipcode", &zipcode),
+        ("email", &contact.email),
+        ("phone", &contact.phone),
+        ("first_name", &contact.first_name),
+        ("last_name", &contact.last_name),
+        ("device_id", &contact.device_id),
+        ("account_id", &contact.account_id),
+    ] {
+        if v.as_ref().is_some_and(|v| v.chars().count() > MAX_FIELD) {
+            errors.push(FieldError::new(field, format!("at most {MAX_FIELD} characters")));
+        }
+    }
+    if let Some(url) = &media_url
+        && !((url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2000)
+    {
+        errors.push(FieldError::new("media_url", "must be an http or https URL of at most 2000 characters"));
+    }
+    let answers = service.parse_answers(&raw.answers).map_err(|e| errors.extend(e)).unwrap_or_default();
+
+    let areas: BTreeMap<String, String> = point.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
+    if let Some(p) = point
+        && city.settings.require_inside
+        && city.boundaries.layers().contains(&city.settings.boundary_layer)
+        && !areas.contains_key(&city.settings.boundary_layer)
+    {
+        errors.push(FieldError::new(
+            "lat",
+            format!(
+                "the location {:.5}, {:.5} is outside {}; this service covers the city only",
+                p.lat, p.lon, city.settings.name
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(IntakeError::Invalid(errors));
+    }
+
+    let decision = city.routing.route(&RoutingInput {
+        service,
+        description: description.as_str(),
+        areas: &areas,
+        channel,
+        answers: &answers,
+        requested_at: now,
+    });
+    let request = NewRequest {
+        service_code: service.code.clone(),
+        description,
+        location: Location { point, address, address_id, zipcode },
+        answers,
+        channel,
+        contact,
+        media_url,
+        media: raw.media,
+        areas,
+        requested_at: now,
+    };
+    Ok(Intake { request, decision, token, closed: None })
+}
+
+/// A fresh unguessable token for Open311 `tokens/{token}` lookups.
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

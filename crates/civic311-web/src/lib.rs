@@ -1,0 +1,84 @@
+//! civic311's HTTP surface: Open311 GeoReport v2 at `/open311/`, stored media at
+//! `/media/`, and a health check. Handlers are thin: extract, parse into domain types,
+//! one store call, render.
+
+pub mod city;
+pub mod intake;
+mod media;
+pub mod open311;
+
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::routing::get;
+use civic311_store::SharedStore;
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+
+pub use city::{CityModel, LoadError};
+
+/// Where the current time comes from: the system clock in production, a movable one in tests.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Timestamp::now)
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: SharedStore,
+    city: Arc<RwLock<Arc<CityModel>>>,
+    pub clock: Clock,
+    /// Base URL used in links (`media_url`); when unset, taken from the request's Host.
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    /// Loads the city's configuration from the store.
+    pub async fn load(store: SharedStore, clock: Clock, public_url: Option<String>) -> Result<Self, LoadError> {
+        let city = CityModel::load(store.as_ref()).await?;
+        Ok(Self { store, city: Arc::new(RwLock::new(Arc::new(city))), clock, public_url })
+    }
+
+    /// The configuration as of now; cheap to call on every request.
+    pub fn city(&self) -> Arc<CityModel> {
+        match self.city.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Re-reads the configuration after it changed in the store.
+    pub async fn reload(&self) -> Result<(), LoadError> {
+        let fresh = Arc::new(CityModel::load(self.store.as_ref()).await?);
+        match self.city.write() {
+            Ok(mut c) => *c = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .merge(open311::router())
+        .merge(media::router())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,47 @@
+//! Open311 GeoReport v2 (JSON and XML) at `/open311/v2/`, discovery at
+//! `/open311/discovery.{json,xml}`.
+
+mod discovery;
+pub mod doc;
+mod error;
+mod render;
+mod requests;
+mod services;
+mod tokens;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use crate::AppState;
+
+pub use error::Open311Error;
+
+/// Largest POST body accepted (several photos).
+pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/{file}", get(discovery::discovery))
+        .route("/open311/v2/{file}", get(requests::list_or_services).post(requests::create))
+        .route("/open311/v2/services/{file}", get(services::definition))
+        .route("/open311/v2/requests/{file}", get(requests::one))
+        .route("/open311/v2/tokens/{file}", get(tokens::token))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+/// The response format, chosen by the path's suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+/// Splits `name.json` / `name.xml`; anything else is not an Open311 resource.
+pub fn split_format(file: &str) -> Result<(&str, Format), Open311Error> {
+    match file.rsplit_once('.') {
+        Some((name, "json")) => Ok((name, Format::Json)),
+        Some((name, "xml")) => Ok((name, Format::Xml)),
+        _ => Err(Open311Error::not_found(Format::Json, format!("no resource {file}: add .json or .xml"))),
+    }
+}

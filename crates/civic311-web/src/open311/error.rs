@@ -1,0 +1,64 @@
+//! The Open311 error document: `[{"code":400,"description":"…"}]` or
+//! `<errors><error><code>400</code><description>…</description></error></errors>`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use civic311_domain::FieldError;
+use civic311_store::StoreError;
+
+use super::Format;
+use super::doc::{Document, Node};
+use super::render::respond;
+
+/// An Open311 error response with one or more messages.
+#[derive(Debug)]
+pub struct Open311Error {
+    pub status: StatusCode,
+    pub format: Format,
+    pub messages: Vec<String>,
+}
+
+impl Open311Error {
+    pub fn new(status: StatusCode, format: Format, message: impl Into<String>) -> Self {
+        Self { status, format, messages: vec![message.into()] }
+    }
+
+    pub fn bad_request(format: Format, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, format, message)
+    }
+
+    pub fn not_found(format: Format, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format, message)
+    }
+
+    pub fn forbidden(format: Format, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, format, message)
+    }
+
+    /// A 400 listing every field problem.
+    pub fn fields(format: Format, errors: &[FieldError]) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, format, messages: errors.iter().map(|e| e.to_string()).collect() }
+    }
+
+    /// A store failure: logged once with its cause, shown without internals.
+    pub fn store(format: Format, e: StoreError) -> Self {
+        tracing::error!(error = %e, source = ?std::error::Error::source(&e), "store call failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, format, "the request could not be completed; please try again")
+    }
+
+    pub fn document(&self) -> Document {
+        let code = i64::from(self.status.as_u16());
+        let items = self
+            .messages
+            .iter()
+            .map(|m| Node::Obj(vec![("code", Node::Int(code)), ("description", Node::text(m.clone()))]))
+            .collect();
+        Document { root: "errors", body: Node::list("error", items) }
+    }
+}
+
+impl IntoResponse for Open311Error {
+    fn into_response(self) -> Response {
+        respond(self.status, self.format, &self.document())
+    }
+}

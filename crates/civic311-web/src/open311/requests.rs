@@ -1,0 +1,213 @@
+//! Service requests: `GET /requests.{fmt}` with filters, `GET /requests/{id}.{fmt}`,
+//! and `POST /requests.{fmt}` (form-encoded or multipart with photos).
+
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use civic311_domain::request::{Channel, Media, RequestId, ServiceRequest};
+
+use super::doc::{Document, Node};
+use super::render::{RequestView, request_node, respond};
+use super::{Format, Open311Error, split_format};
+use crate::AppState;
+use crate::intake::{IntakeError, RawRequest, new_token, prepare};
+
+mod query;
+
+pub use query::parse_list_query;
+
+/// Most photos one request may carry, and the largest one.
+const MAX_MEDIA: usize = 5;
+const MAX_MEDIA_BYTES: usize = 10 * 1024 * 1024;
+
+/// `http://host` for absolute links: the configured public URL or the Host header.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// An unknown `jurisdiction_id` is a 404; absent or empty is this city.
+pub fn check_jurisdiction(state: &AppState, format: Format, given: Option<&String>) -> Result<(), Open311Error> {
+    match given.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(j) if j != state.city().settings.jurisdiction_id => {
+            Err(Open311Error::not_found(format, format!("jurisdiction_id {j} not found")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a String> {
+    params.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v)
+}
+
+/// `GET /open311/v2/services.{fmt}` and `GET /open311/v2/requests.{fmt}`.
+pub async fn list_or_services(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Open311Error> {
+    let (name, format) = split_format(&file)?;
+    check_jurisdiction(&state, format, param(&params, "jurisdiction_id"))?;
+    match name {
+        "services" => Ok(super::services::list(&state, format)),
+        "requests" => {
+            let city = state.city();
+            let (query, extensions) = parse_list_query(&params, &city, state.now(), format)?;
+            let found = state.store.list_requests(&query).await.map_err(|e| Open311Error::store(format, e))?;
+            Ok(render_requests(&state, &headers, format, &found, extensions))
+        }
+        _ => Err(Open311Error::not_found(format, format!("no resource {file}"))),
+    }
+}
+
+fn render_requests(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Format,
+    found: &[ServiceRequest],
+    extensions: bool,
+) -> Response {
+    let city = state.city();
+    let base = base_url(state, headers);
+    let view = RequestView { city: &city, base_url: &base, extensions };
+    let items = found.iter().map(|r| request_node(r, &view)).collect();
+    respond(StatusCode::OK, format, &Document { root: "service_requests", body: Node::list("request", items) })
+}
+
+/// `GET /open311/v2/requests/{id}.{fmt}`: a one-element list.
+pub async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, Open311Error> {
+    let (id, format) = split_format(&file)?;
+    check_jurisdiction(&state, format, param(&params, "jurisdiction_id"))?;
+    let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
+    let (year, seq) = RequestId::parse(id).ok_or_else(not_found)?;
+    let found = state.store.request(seq).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?;
+    let city = state.city();
+    if year.is_some_and(|y| y != found.id.year) || !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
+        return Err(not_found());
+    }
+    let extensions = param(&params, "extensions").is_some_and(|v| v == "true");
+    Ok(render_requests(&state, &headers, format, &[found], extensions))
+}
+
+/// `POST /open311/v2/requests.{fmt}`.
+pub async fn create(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    req: Request,
+) -> Result<Response, Open311Error> {
+    let (name, format) = split_format(&file)?;
+    if name != "requests" {
+        return Err(Open311Error::not_found(format, format!("no resource {file} accepts POST")));
+    }
+    let (fields, media) = read_body(req, format).await?;
+    check_jurisdiction(&state, format, param(&fields, "jurisdiction_id"))?;
+    let key = param(&fields, "api_key")
+        .ok_or_else(|| Open311Error::forbidden(format, "api_key is required to post requests"))?;
+    if !state.store.api_key_exists(key).await.map_err(|e| Open311Error::store(format, e))? {
+        return Err(Open311Error::forbidden(format, "api_key is not valid"));
+    }
+    let raw = raw_request(&fields, media);
+    let city = state.city();
+    let intake = match prepare(&city, raw, Channel::Mobile, state.now(), new_token()) {
+        Ok(i) => i,
+        Err(IntakeError::UnknownService(code)) if code.is_empty() => {
+            return Err(Open311Error::bad_request(format, "service_code is required"));
+        }
+        Err(IntakeError::UnknownService(code)) => {
+            return Err(Open311Error::not_found(format, format!("service_code {code} not found")));
+        }
+        Err(IntakeError::Invalid(errors)) => return Err(Open311Error::fields(format, &errors)),
+    };
+    let service = city.service(&intake.request.service_code).cloned();
+    let stored = state.store.create_request(intake).await.map_err(|e| Open311Error::store(format, e))?;
+
+    let mut item = Vec::new();
+    match service.as_ref().map(|s| s.service_type) {
+        Some(civic311_domain::service::ServiceType::Batch) => item.push(("token", Node::text(&stored.token))),
+        Some(civic311_domain::service::ServiceType::Blackbox) => {}
+        _ => item.push(("service_request_id", Node::text(stored.id.to_string()))),
+    }
+    item.push(("service_notice", Node::opt(service.map(|s| s.service_notice).filter(|n| !n.is_empty()))));
+    item.push(("account_id", Node::opt(stored.contact.account_id.clone())));
+    let doc = Document { root: "service_requests", body: Node::list("request", vec![Node::Obj(item)]) };
+    Ok(respond(StatusCode::CREATED, format, &doc))
+}
+
+fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> RawRequest {
+    let get = |k: &str| param(fields, k).cloned();
+    let mut raw = RawRequest {
+        service_code: get("service_code").unwrap_or_default(),
+        description: get("description").unwrap_or_default(),
+        lat: get("lat"),
+        long: get("long"),
+        address: get("address_string"),
+        address_id: get("address_id"),
+        zipcode: get("zipcode"),
+        media_url: get("media_url"),
+        media,
+        ..RawRequest::default()
+    };
+    raw.contact.email = get("email");
+    raw.contact.phone = get("phone");
+    raw.contact.first_name = get("first_name");
+    raw.contact.last_name = get("last_name");
+    raw.contact.device_id = get("device_id");
+    raw.contact.account_id = get("account_id");
+    for (k, v) in fields {
+        if let Some(rest) = k.strip_prefix("attribute[") {
+            let code = rest.trim_end_matches("[]").trim_end_matches(']');
+            raw.answers.entry(code.to_owned()).or_default().push(v.clone());
+        }
+    }
+    raw
+}
+
+/// Reads a form-encoded or multipart body into fields and uploaded files.
+async fn read_body(req: Request, format: Format) -> Result<(Vec<(String, String)>, Vec<Media>), Open311Error> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bad = |m: String| Open311Error::bad_request(format, m);
+    if content_type.starts_with("multipart/form-data") {
+        let mut mp =
+            Multipart::from_request(req, &()).await.map_err(|e| bad(format!("unreadable multipart body: {e}")))?;
+        let mut fields = Vec::new();
+        let mut media = Vec::new();
+        while let Some(part) = mp.next_field().await.map_err(|e| bad(format!("unreadable multipart body: {e}")))? {
+            let name = part.name().unwrap_or("").to_owned();
+            if part.file_name().is_some() || name == "media" {
+                let ct = part.content_type().unwrap_or("application/octet-stream").to_owned();
+                let bytes = part.bytes().await.map_err(|e| bad(format!("unreadable upload {name}: {e}")))?;
+                if bytes.is_empty() {
+                    continue;
+                }
+                if !matches!(ct.as_str(), "image/jpeg" | "image/png" | "image/webp" | "image/gif") {
+                    return Err(bad(format!("{name}: photos must be JPEG, PNG, WebP or GIF, not {ct}")));
+                }
+                if bytes.len() > MAX_MEDIA_BYTES {
+                    return Err(bad(format!("{name}: a photo may be at most {} MB", MAX_MEDIA_BYTES / 1024 / 1024)));
+                }
+                media.push(Media { content_type: ct, bytes: bytes.to_vec() });
+                if media.len() > MAX_MEDIA {
+                    return Err(bad(format!("at most {MAX_MEDIA} photos per request")));
+                }
+            } else {
+                let text = part.text().await.map_err(|e| bad(format!("unreadable field {name}: {e}")))?;
+                fields.push((name, text));
+            }
+        }
+        Ok((fields, media))
+    } else {
+        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, &())
+            .await
+            .map_err(|e| bad(format!("expected a form-encoded or multipart body: {e}")))?;
+        Ok((fields, Vec::new()))
+    }
+}
