@@ -1,1 +1,234 @@
-fn main() {}
+//! The `civic311` command: serve a city, run the demo, apply migrations, import
+//! boundaries and rules, and measure.
+
+mod bench;
+mod city_files;
+mod demo;
+mod store_url;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use civic311_domain::geo::parse_geojson;
+use civic311_domain::routing::RuleSet;
+use civic311_store::SharedStore;
+use civic311_web::{AppState, CityModel};
+use clap::{Parser, Subcommand};
+
+/// civic311: an open-source 311 platform for local governments.
+#[derive(Parser)]
+#[command(name = "civic311", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, env = "CIVIC311_DATABASE_URL", default_value = "sqlite://civic311.db")]
+    database_url: String,
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CIVIC311_BIND", default_value = "127.0.0.1:3110")]
+    bind: SocketAddr,
+    /// Public base URL used in links (e.g. `https://311.example.gov`); defaults to the
+    /// request's Host.
+    #[arg(long, env = "CIVIC311_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve an existing database.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Run the fictional City of Riverton: creates or reopens the demo database, seeds
+    /// it when empty, prints how to use it, and serves.
+    Demo {
+        #[arg(long, env = "CIVIC311_DATABASE_URL", default_value = "sqlite://civic311-demo.db")]
+        database_url: String,
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Historical requests to invent when seeding.
+        #[arg(long, default_value_t = 5_000)]
+        requests: usize,
+        /// Seed and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Import configuration from files.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
+    /// Export configuration to files.
+    Export {
+        #[command(subcommand)]
+        what: Export,
+    },
+    /// Measure intake, queries and routing (see docs/BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: bench::Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Replace one boundary layer (wards, neighborhoods, zipcodes, service districts…)
+    /// with the Polygons and MultiPolygons of a GeoJSON file.
+    Boundaries {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Layer name.
+        #[arg(long)]
+        layer: String,
+        /// Property holding each feature's id (default: the Feature id, or the
+        /// properties `id`, `code` or `name`).
+        #[arg(long)]
+        id_property: Option<String>,
+        file: PathBuf,
+    },
+    /// Replace the routing and priority rules with a TOML rule file.
+    Rules {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum Export {
+    /// Print the routing and priority rules as TOML.
+    Rules {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { db, serve } => {
+            let store = store_url::open(&db.database_url).await?;
+            run_server(store, &serve).await
+        }
+        Command::Demo { database_url, serve, requests, seed_only } => {
+            let store = store_url::open(&database_url).await?;
+            seed_demo(&store, requests).await?;
+            if seed_only {
+                return Ok(());
+            }
+            print_welcome(&serve, &database_url)?;
+            run_server(store, &serve).await
+        }
+        Command::Migrate { db } => {
+            store_url::open(&db.database_url).await?;
+            println!("migrations applied to {}", store_url::redact(&db.database_url));
+            Ok(())
+        }
+        Command::Import { what: Import::Boundaries { db, layer, id_property, file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let features = parse_geojson(&layer, &text, id_property.as_deref())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = store_url::open(&db.database_url).await?;
+            store.replace_boundary_layer(&layer, &features).await?;
+            println!("layer {layer}: {} features imported from {}", features.len(), file.display());
+            Ok(())
+        }
+        Command::Import { what: Import::Rules { db, file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let rules: RuleSet =
+                toml::from_str(&text).with_context(|| format!("{} is not a valid rule file", file.display()))?;
+            let store = store_url::open(&db.database_url).await?;
+            let previous = store.rules().await?;
+            store.put_rules(&rules).await?;
+            // Check the rules against this city's departments and teams; put the old
+            // set back when they do not fit.
+            if let Err(e) = CityModel::load(store.as_ref()).await {
+                store.put_rules(&previous).await?;
+                bail!("{} was not imported: {e}", file.display());
+            }
+            println!("{} rules imported from {}", rules.rules.len(), file.display());
+            Ok(())
+        }
+        Command::Export { what: Export::Rules { db } } => {
+            let store = store_url::open(&db.database_url).await?;
+            print!("{}", toml::to_string(&store.rules().await?)?);
+            Ok(())
+        }
+        Command::Bench { what } => bench::run(what).await,
+    }
+}
+
+/// Seeds the demo city and its history when the database is empty.
+async fn seed_demo(store: &SharedStore, requests: usize) -> Result<()> {
+    if store.settings().await?.is_some() {
+        eprintln!("reopening the existing demo database ({} requests)", store.count_requests().await?);
+        return Ok(());
+    }
+    eprintln!("seeding the City of Riverton with {requests} historical requests…");
+    demo::seed_city(store.as_ref()).await?;
+    let city = CityModel::load(store.as_ref()).await?;
+    let step = (requests / 10).max(1);
+    demo::seed_history(store.as_ref(), &city, requests, jiff::Timestamp::now(), |done| {
+        if done % step < 5_000 || done == requests {
+            eprintln!("  {done} / {requests}");
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+fn print_welcome(serve: &ServeArgs, database_url: &str) -> Result<()> {
+    let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", serve.bind));
+    println!();
+    println!("civic311 demo: the City of Riverton ({})", store_url::redact(database_url));
+    println!();
+    println!("  Open311 discovery   {base}/open311/discovery.json");
+    println!("  Services            {base}/open311/v2/services.json");
+    println!("  Recent requests     {base}/open311/v2/requests.json");
+    println!("  Open311 API key     {}", demo::DEMO_API_KEY);
+    println!();
+    println!("  Try:  curl -d api_key={} -d service_code=POTHOLE -d attribute[SIZE]=large \\", demo::DEMO_API_KEY);
+    println!("             -d lat=40.2 -d long=-104.6 -d description='Deep hole' {base}/open311/v2/requests.json");
+    println!();
+    println!("  Demo staff (sign-in arrives with the staff workspace):");
+    for line in demo::staff_lines()? {
+        println!("    {line}");
+    }
+    println!();
+    Ok(())
+}
+
+async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
+    let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone()).await?;
+    let listener =
+        tokio::net::TcpListener::bind(serve.bind).await.with_context(|| format!("cannot listen on {}", serve.bind))?;
+    tracing::info!(address = %serve.bind, "serving");
+    civic311_web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! `civic311 demo`: the fictional City of Riverton, its configuration embedded in the
+//! binary (from `data/demo/`) and two years of invented history.
+
+pub mod history;
+
+use anyhow::Result;
+use civic311_store::Store;
+
+use crate::city_files::{CityFile, CityTexts, import_city};
+
+pub use history::seed_history;
+
+/// The demo's Open311 API key: fixed and documented so apps and scripts can use it.
+pub const DEMO_API_KEY: &str = "civic311-demo-key";
+
+pub fn texts() -> CityTexts<'static> {
+    CityTexts {
+        city: include_str!("../../../data/demo/city.toml"),
+        services: include_str!("../../../data/demo/services.toml"),
+        rules: include_str!("../../../data/demo/rules.toml"),
+        layers: vec![
+            ("wards", include_str!("../../../data/demo/wards.geojson")),
+            ("neighborhoods", include_str!("../../../data/demo/neighborhoods.geojson")),
+            ("zipcodes", include_str!("../../../data/demo/zipcodes.geojson")),
+        ],
+    }
+}
+
+pub const HISTORY: &str = include_str!("../../../data/demo/history.toml");
+
+/// Seeds the demo city into an empty store; returns the city file for the welcome text.
+pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
+    let city = import_city(store, &texts()).await?;
+    store.put_api_key(DEMO_API_KEY, "demo").await?;
+    Ok(city)
+}
+
+/// The staff list as printed when the demo starts.
+pub fn staff_lines() -> Result<Vec<String>> {
+    let city: CityFile = toml::from_str(texts().city)?;
+    Ok(city.users.iter().map(|u| format!("{:<18} {:<11} {}", u.username, u.role.as_str(), u.display_name)).collect())
+}
