@@ -155,8 +155,6 @@ fn xml_escape(s: &str, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 cannot carry at all are dropped.
             c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
             c => out.push(c),
@@ -180,7 +178,7 @@ mod tests {
         assert_eq!(d.to_json(), r#"[{"id":"1 < 2 & \"q\"","lat":41.5,"x":null}]"#);
         assert_eq!(
             d.to_xml(),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests><request><id>1 &lt; 2 &amp; &quot;q&quot;</id><lat>41.5</lat><x/></request></service_requests>\n"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests><request><id>1 &lt; 2 &amp; "q"</id><lat>41.5</lat><x/></request></service_requests>\n"
         );
     }
 }
