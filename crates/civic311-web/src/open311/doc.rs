@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(d.to_json(), r#"[{"id":"1 < 2 & \"q\"","lat":41.5,"x":null}]"#);
         assert_eq!(
             d.to_xml(),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests><request><id>1 &lt; 2 &amp; "q"</id><lat>41.5</lat><x/></request></service_requests>\n"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_requests><request><id>1 &lt; 2 &amp; \"q\"</id><lat>41.5</lat><x/></request></service_requests>\n"
         );
     }
 }
