@@ -42,14 +42,13 @@ pub fn postgres_url() -> String {
     }
 }
 
-/// A fresh, empty, migrated store.
-pub async fn empty_store(backend: Backend) -> SharedStore {
+/// The URL of a fresh, empty database (a new file, or a new PostgreSQL database).
+pub async fn fresh_database_url(backend: Backend) -> String {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique_name());
             std::fs::create_dir_all(&dir).expect("create a temporary directory");
-            let url = format!("sqlite://{}", dir.join("civic311.db").display());
-            Arc::new(civic311_store_sqlite::open(&url).await.expect("open a fresh SQLite store"))
+            format!("sqlite://{}", dir.join("civic311.db").display())
         }
         Backend::Postgres => {
             let server = postgres_url();
@@ -60,13 +59,26 @@ pub async fn empty_store(backend: Backend) -> SharedStore {
             sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .await
                 .expect("create a test database");
-            let url = match server.rsplit_once('/') {
+            match server.rsplit_once('/') {
                 Some((base, _)) => format!("{base}/{name}"),
                 None => panic!("CIVIC311_TEST_POSTGRES_URL must end in /DATABASE"),
-            };
-            Arc::new(civic311_store_postgres::open(&url).await.expect("open a fresh PostgreSQL store"))
+            }
         }
     }
+}
+
+/// Opens the store at a URL made by [`fresh_database_url`].
+pub async fn open_store(backend: Backend, url: &str) -> SharedStore {
+    match backend {
+        Backend::Sqlite => Arc::new(civic311_store_sqlite::open(url).await.expect("open the SQLite store")),
+        Backend::Postgres => Arc::new(civic311_store_postgres::open(url).await.expect("open the PostgreSQL store")),
+    }
+}
+
+/// A fresh, empty, migrated store.
+pub async fn empty_store(backend: Backend) -> SharedStore {
+    let url = fresh_database_url(backend).await;
+    open_store(backend, &url).await
 }
 
 /// A fresh store holding the fixture city.

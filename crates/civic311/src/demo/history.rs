@@ -268,7 +268,10 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
     // Business days become calendar days; a log-normal spread gives the long tail.
     let days = s.days * 1.4 * (rng.normal() * 0.8).exp();
     let closed = p.at + SignedDuration::from_secs_f64(days * 86_400.0);
-    if closed < end {
+    // A few requests stall and are still open long after they should be: the backlog
+    // a supervisor's aging report has to find.
+    let stalled = rng.unit() < 0.03;
+    if closed < end && !stalled {
         let note = if p.origin != p.seed { OUTCOMES[4] } else { OUTCOMES[rng.below(4)] };
         let note = if s.code == "POWERLINE" && rng.unit() < 0.5 { OUTCOMES[5] } else { note };
         intake.closed = Some((closed, note.to_owned()));

@@ -1,0 +1,158 @@
+//! The `civic311` binary end to end: the demo city, durability of acknowledged
+//! requests across a crash, and configuration import/export, on both backends.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use civic311_testkit::{Backend, both_backends, fresh_database_url, open_store};
+
+both_backends!(
+    demo_seeds_a_whole_city_once,
+    acknowledged_requests_survive_a_crash,
+    rules_and_boundaries_import_and_export
+);
+
+fn civic311(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_civic311")).args(args).env("RUST_LOG", "warn").output().unwrap();
+    assert!(
+        out.status.success(),
+        "civic311 {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+async fn demo_seeds_a_whole_city_once(backend: Backend) {
+    let url = fresh_database_url(backend).await;
+    civic311(&["demo", "--seed-only", "--requests", "400", "--database-url", &url]);
+    let store = open_store(backend, &url).await;
+    assert_eq!(store.count_requests().await.unwrap(), 400);
+    let services = store.services().await.unwrap();
+    assert!(services.len() >= 30);
+    assert_eq!(services.iter().filter(|s| !s.is_public()).count(), 2, "facilities and IT are internal-only");
+    assert!(services.iter().filter(|s| s.has_metadata()).count() >= 5);
+    assert!(store.departments().await.unwrap().len() >= 8);
+    let layers: std::collections::BTreeSet<String> =
+        store.boundary_features().await.unwrap().into_iter().map(|f| f.layer).collect();
+    assert_eq!(layers.into_iter().collect::<Vec<_>>(), ["neighborhoods", "wards", "zipcodes"]);
+    assert!(store.api_key_exists("civic311-demo-key").await.unwrap());
+
+    let all = store.list_requests(&civic311_store::RequestQuery { limit: 1000, ..Default::default() }).await.unwrap();
+    assert!(all.iter().all(|r| r.areas.len() == 3), "every request lies in a ward, neighbourhood and ZIP code");
+    let first = all.last().unwrap().requested_at;
+    let last = all.first().unwrap().requested_at;
+    assert!(last.duration_since(first).as_hours() > 24 * 600, "the history spans about two years");
+    assert!(all.iter().any(|r| r.status.is_closed()) && all.iter().any(|r| !r.status.is_closed()));
+    assert!(all.iter().any(|r| r.status_notes.as_deref().is_some_and(|n| n.starts_with("Duplicate"))));
+
+    // Running the demo again reopens the city without seeding twice.
+    civic311(&["demo", "--seed-only", "--requests", "400", "--database-url", &url]);
+    assert_eq!(store.count_requests().await.unwrap(), 400);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn post_once(port: u16, body: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let req = format!(
+        "POST /open311/v2/requests.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+async fn acknowledged_requests_survive_a_crash(backend: Backend) {
+    let url = fresh_database_url(backend).await;
+    civic311(&["demo", "--seed-only", "--requests", "0", "--database-url", &url]);
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["serve", "--database-url", &url, "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let body = "api_key=civic311-demo-key&service_code=POTHOLE&attribute%5BSIZE%5D=large&lat=40.2&long=-104.6&description=crash+test";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reply = loop {
+        if let Some(r) = post_once(port, body) {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Kill the process the instant the reply arrives: no graceful shutdown, no flush.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
+    let id = reply.split("\"service_request_id\":\"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    let seq: i64 = id.split('-').nth(1).unwrap().parse().unwrap();
+    let store = open_store(backend, &url).await;
+    let saved = store.request(seq).await.unwrap().expect("an acknowledged request survives the crash");
+    assert_eq!(saved.description, "crash test");
+}
+
+async fn rules_and_boundaries_import_and_export(backend: Backend) {
+    let url = fresh_database_url(backend).await;
+    civic311(&["demo", "--seed-only", "--requests", "0", "--database-url", &url]);
+    let dir = std::env::temp_dir().join(format!("civic311-cli-{}-{:?}", std::process::id(), backend));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let exported = String::from_utf8(civic311(&["export", "rules", "--database-url", &url]).stdout).unwrap();
+    assert!(exported.contains("name = \"bulk items in Ward 3\""));
+    let rules_file = dir.join("rules.toml");
+    let edited = exported.replace("downed power lines are urgent", "downed lines are urgent");
+    std::fs::write(&rules_file, &edited).unwrap();
+    civic311(&["import", "rules", "--database-url", &url, rules_file.to_str().unwrap()]);
+    let store = open_store(backend, &url).await;
+    assert_eq!(store.rules().await.unwrap().rules[0].name, "downed lines are urgent");
+
+    // A rule naming a department that does not exist is refused; the old rules stay.
+    std::fs::write(&rules_file, "[[rule]]\nname = \"x\"\nthen.department = \"NOPE\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["import", "rules", "--database-url", &url, rules_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown department NOPE"));
+    assert_eq!(store.rules().await.unwrap().rules[0].name, "downed lines are urgent");
+
+    let districts = dir.join("districts.geojson");
+    std::fs::write(
+        &districts,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"district":"D1","name":"District One"},
+            "geometry":{"type":"MultiPolygon","coordinates":[[[[-104.7,40.1],[-104.5,40.1],[-104.5,40.3],[-104.7,40.3],[-104.7,40.1]]]]}}]}"#,
+    )
+    .unwrap();
+    civic311(&[
+        "import",
+        "boundaries",
+        "--database-url",
+        &url,
+        "--layer",
+        "districts",
+        "--id-property",
+        "district",
+        districts.to_str().unwrap(),
+    ]);
+    let features = store.boundary_features().await.unwrap();
+    let d1 = features.iter().find(|f| f.layer == "districts").unwrap();
+    assert_eq!((d1.feature.as_str(), d1.name.as_str()), ("D1", "District One"));
+
+    std::fs::write(&districts, "{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["import", "boundaries", "--database-url", &url, "--layer", "districts", districts.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an empty layer is refused");
+    assert_eq!(store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "districts").count(), 1);
+}
