@@ -72,7 +72,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>>;
     async fn count_requests(&self) -> StoreResult<i64>;
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>>;
-    async fn media(&self, id: i64) -> StoreResult<Option<Media>>;
+    /// A stored photo and the service code of the request it belongs to.
+    async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>>;
 }
 
 /// The store as the rest of the program holds it.

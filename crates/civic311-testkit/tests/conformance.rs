@@ -89,7 +89,8 @@ async fn requests_round_trip_with_events_and_media(backend: Backend) {
     assert_eq!(read, created, "what was acknowledged is what is stored");
     assert_eq!(store.request_by_token(&created.token).await.unwrap().as_ref(), Some(&created));
     assert_eq!(read.contact.email.as_deref(), Some("resident@example.org"));
-    let media = store.media(read.media_ids[0]).await.unwrap().expect("media");
+    let (media, service) = store.media(read.media_ids[0]).await.unwrap().expect("media");
+    assert_eq!(service, "BULK");
     assert_eq!(media.bytes, vec![0x89, b'P', b'N', b'G', 1, 2, 3]);
     assert!(store.media(999_999).await.unwrap().is_none());
 

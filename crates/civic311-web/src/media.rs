@@ -16,8 +16,10 @@ async fn media(State(state): State<AppState>, Path(id): Path<String>) -> Respons
     let Ok(id) = id.parse::<i64>() else {
         return (StatusCode::NOT_FOUND, "no such media").into_response();
     };
+    let city = state.city();
     match state.store.media(id).await {
-        Ok(Some(m)) => (
+        // Photos of internal-only requests are not public.
+        Ok(Some((m, service))) if city.service(&service).is_some_and(|s| s.is_public()) => (
             [
                 (header::CONTENT_TYPE, m.content_type),
                 (header::CACHE_CONTROL, "public, max-age=86400, immutable".to_owned()),
@@ -25,7 +27,7 @@ async fn media(State(state): State<AppState>, Path(id): Path<String>) -> Respons
             m.bytes,
         )
             .into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, "no such media").into_response(),
+        Ok(_) => (StatusCode::NOT_FOUND, "no such media").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "reading media failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "the media could not be read").into_response()

@@ -192,6 +192,22 @@ async fn multipart_photo_is_stored_and_served(backend: Backend) {
     assert_eq!(headers["content-type"], "image/png");
     assert_eq!(bytes, PNG);
     assert_eq!(app.get("/media/424242").await.status, 404);
+
+    // Photos of internal-only requests are not served publicly.
+    let raw = civic311_web::intake::RawRequest {
+        service_code: "FACILITY".into(),
+        address: Some("City Hall".into()),
+        media: vec![civic311_domain::request::Media { content_type: "image/png".into(), bytes: PNG.to_vec() }],
+        ..Default::default()
+    };
+    let city = app.state.city();
+    let intake =
+        civic311_web::intake::prepare(&city, raw, civic311_domain::request::Channel::Internal, app.now(), "t-1".into())
+            .map_err(|e| format!("{e:?}"))
+            .unwrap();
+    let internal = app.store.create_request(intake).await.unwrap();
+    assert_eq!(app.get(&format!("/media/{}", internal.media_ids[0])).await.status, 404);
+    assert_eq!(app.get(&format!("{V2}/requests/{}.json", internal.id)).await.status, 404);
 }
 
 async fn bad_posts_get_the_spec_status_and_change_nothing(backend: Backend) {
@@ -291,6 +307,15 @@ async fn bad_posts_get_the_spec_status_and_change_nothing(backend: Backend) {
         .await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("photos must be JPEG, PNG, WebP or GIF"));
+    let r = app
+        .post_multipart(
+            &format!("{V2}/requests.json"),
+            &pothole(&[]),
+            &[("media", "x.png", "image/png", b"MZ-not-a-png")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("not a valid image/png image"), "{}", r.body);
     let req = axum::http::Request::post(format!("{V2}/requests.json"))
         .header("content-type", "application/json")
         .body(axum::body::Body::from("{}"))

@@ -2,7 +2,7 @@
 
 use civic311_domain::geo::{BoundaryFeature, Point, Polygon};
 use civic311_domain::request::{
-    Assignment, Channel, Contact, Event, Location, Media, Priority, RequestId, ServiceRequest, Status, from_micros,
+    Assignment, Channel, Contact, Event, Location, Priority, RequestId, ServiceRequest, Status, from_micros,
 };
 use serde::de::DeserializeOwned;
 use sqlx::FromRow;
@@ -120,17 +120,12 @@ pub struct CountRow {
     pub n: i64,
 }
 
-/// A stored photo or file.
+/// A stored photo or file, with the service of its request.
 #[derive(Debug, FromRow)]
 pub struct MediaRow {
     pub content_type: String,
     pub bytes: Vec<u8>,
-}
-
-impl From<MediaRow> for Media {
-    fn from(r: MediaRow) -> Self {
-        Media { content_type: r.content_type, bytes: r.bytes }
-    }
+    pub service_code: String,
 }
 
 /// What `INSERT INTO requests … RETURNING id, token` gives back.

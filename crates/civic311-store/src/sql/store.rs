@@ -317,8 +317,10 @@ where
             .collect()
     }
 
-    async fn media(&self, id: i64) -> StoreResult<Option<Media>> {
-        let sql = "SELECT content_type, bytes FROM media WHERE id = $1";
-        Ok(self.backend.fetch_all::<MediaRow>(sql, vec![Param::I64(id)]).await?.into_iter().next().map(Media::from))
+    async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>> {
+        let sql = "SELECT m.content_type, m.bytes, r.service_code FROM media m JOIN requests r ON r.id = m.request_id \
+                   WHERE m.id = $1";
+        let row = self.backend.fetch_all::<MediaRow>(sql, vec![Param::I64(id)]).await?.into_iter().next();
+        Ok(row.map(|r| (Media { content_type: r.content_type, bytes: r.bytes }, r.service_code)))
     }
 }

@@ -142,6 +142,17 @@ pub async fn create(
     Ok(respond(StatusCode::CREATED, format, &doc))
 }
 
+/// True when the file starts with the signature of its declared image type.
+fn looks_like(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
+        "image/webp" => bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        _ => false,
+    }
+}
+
 fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> RawRequest {
     let get = |k: &str| param(fields, k).cloned();
     let mut raw = RawRequest {
@@ -190,6 +201,9 @@ async fn read_body(req: Request, format: Format) -> Result<(Vec<(String, String)
                 }
                 if !matches!(ct.as_str(), "image/jpeg" | "image/png" | "image/webp" | "image/gif") {
                     return Err(bad(format!("{name}: photos must be JPEG, PNG, WebP or GIF, not {ct}")));
+                }
+                if !looks_like(&ct, &bytes) {
+                    return Err(bad(format!("{name}: the file is not a valid {ct} image")));
                 }
                 if bytes.len() > MAX_MEDIA_BYTES {
                     return Err(bad(format!("{name}: a photo may be at most {} MB", MAX_MEDIA_BYTES / 1024 / 1024)));

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 fn schema(name: &str) -> Value {
     let text = match name {
-        "request" => include_str!("schema/request.json"),
-        "service" => include_str!("schema/service.json"),
-        "service-definition" => include_str!("schema/service-definition.json"),
+        "request" => include_str!("../schema/request.json"),
+        "service" => include_str!("../schema/service.json"),
+        "service-definition" => include_str!("../schema/service-definition.json"),
         other => panic!("no schema {other}"),
     };
     serde_json::from_str(text).expect("schema is JSON")
