@@ -13,8 +13,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use civic311_domain::request::ServiceRequest;
 use civic311_store::sql::{self, Migration, Param, SqlBackend, SqlStore, WriteWork};
-use civic311_store::{StoreError, StoreResult};
+use civic311_store::{Intake, StoreError, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, FromRow, Sqlite};
 use tokio::sync::mpsc;
@@ -66,6 +67,12 @@ impl SqlBackend for SqliteBackend {
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T> {
         let (job, done) = writer::job(work);
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn create_intake(&self, intake: Intake) -> StoreResult<ServiceRequest> {
+        let (reply, done) = tokio::sync::oneshot::channel();
+        self.jobs.send(writer::Job::Intake(Box::new(intake), reply)).await.map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?
     }
 

@@ -61,6 +61,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()>;
     async fn api_key_exists(&self, key: &str) -> StoreResult<bool>;
+    /// Every Open311 API key.
+    async fn api_keys(&self) -> StoreResult<Vec<String>>;
 
     /// Stores a new request with its `created` and `routed` events and its media.
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest>;

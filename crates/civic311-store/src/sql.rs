@@ -20,6 +20,7 @@ use crate::error::StoreResult;
 pub use bind::{bind, bind_as};
 pub use rows::{BodyRow, BoundaryRow, CountRow, EventRow, IdTokenRow, MediaRow, RequestRow};
 pub use store::{SqlStore, list_sql};
+pub use writes::insert_intakes;
 
 /// A value bound to a `$n` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,17 @@ pub trait SqlBackend: Send + Sync + 'static {
 
     /// Runs `work` in a transaction and commits it before returning `Ok`.
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T>;
+
+    /// Stores one new request. The default runs [`insert_intakes`] in its own unit of
+    /// work; a backend may batch concurrent intakes into fewer statements.
+    async fn create_intake(&self, intake: crate::Intake) -> StoreResult<civic311_domain::request::ServiceRequest> {
+        let mut stored = self
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { insert_intakes(tx, std::slice::from_ref(&intake)).await })
+            }))
+            .await?;
+        stored.pop().ok_or_else(|| crate::StoreError::Corrupt("insert returned nothing".into()))
+    }
 
     /// Runs a read-only query and maps its rows.
     async fn fetch_all<R>(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<R>>

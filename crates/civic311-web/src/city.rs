@@ -1,7 +1,7 @@
 //! The city's configuration as the request path needs it: services, boundary index and
 //! routing engine, loaded once from the store and swapped whole when it changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryIndex;
@@ -34,6 +34,7 @@ pub struct CityModel {
     pub departments: Vec<Department>,
     pub boundaries: BoundaryIndex,
     pub routing: RoutingEngine,
+    api_keys: HashSet<String>,
 }
 
 impl CityModel {
@@ -51,7 +52,13 @@ impl CityModel {
         let routing = RoutingEngine::new(&store.rules().await?, org, tz.clone()).map_err(LoadError::Rules)?;
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
         let by_code = services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
-        Ok(Self { settings, tz, services, by_code, departments, boundaries, routing })
+        let api_keys = store.api_keys().await?.into_iter().collect();
+        Ok(Self { settings, tz, services, by_code, departments, boundaries, routing, api_keys })
+    }
+
+    /// True for a known Open311 API key (checked on every POST, so kept in memory).
+    pub fn api_key_valid(&self, key: &str) -> bool {
+        self.api_keys.contains(key)
     }
 
     pub fn service(&self, code: &str) -> Option<&Service> {

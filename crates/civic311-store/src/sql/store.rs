@@ -11,7 +11,7 @@ use sqlx::{Database, FromRow};
 
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{BodyRow, BoundaryRow, CountRow, EventRow, MediaRow, Param, RequestRow, SqlBackend, SqlTx};
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::{Intake, RequestQuery, Store};
 
 /// The SQL store over a backend's connections.
@@ -265,14 +265,13 @@ where
         Ok(rows.first().is_some_and(|r| r.n > 0))
     }
 
+    async fn api_keys(&self) -> StoreResult<Vec<String>> {
+        let rows = self.backend.fetch_all::<BodyRow>("SELECT key AS body FROM api_keys ORDER BY key", vec![]).await?;
+        Ok(rows.into_iter().map(|r| r.body).collect())
+    }
+
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest> {
-        let mut stored = self
-            .backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move { insert_intakes(tx, std::slice::from_ref(&intake)).await })
-            }))
-            .await?;
-        stored.pop().ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))
+        self.backend.create_intake(intake).await
     }
 
     async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64> {
