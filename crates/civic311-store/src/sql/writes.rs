@@ -21,8 +21,15 @@ const INSERT_COLUMNS: &str = "service_code, description, lat, lon, address, addr
      requested_at, updated_at, closed_at, expected_at";
 const INSERT_WIDTH: usize = 25;
 
-/// Rows per multi-row INSERT: keeps the parameter count far below both backends' limits.
-pub const INSERT_CHUNK: usize = 500;
+/// Most parameters in one multi-row INSERT. Binding costs grow with the square of the
+/// parameter count in sqlx's SQLite driver (each bind looks its placeholder up by
+/// name, a linear scan), so statements stay small: about 1,000 parameters.
+const MAX_PARAMS: usize = 1_000;
+
+/// Rows per multi-row INSERT of a table `width` columns wide.
+fn rows_per_insert(width: usize) -> usize {
+    (MAX_PARAMS / width).max(1)
+}
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serialising plain maps, vectors and derived structs cannot fail.
@@ -137,7 +144,7 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
 }
 
 async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreResult<()> {
-    for chunk in events.chunks(INSERT_CHUNK) {
+    for chunk in events.chunks(rows_per_insert(5)) {
         let mut params = Vec::with_capacity(chunk.len() * 5);
         for e in chunk {
             params.extend([
@@ -156,7 +163,7 @@ async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreResult<
 }
 
 async fn insert_areas(tx: &mut dyn SqlTx, areas: Vec<(i64, &str, &str)>) -> StoreResult<()> {
-    for chunk in areas.chunks(INSERT_CHUNK) {
+    for chunk in areas.chunks(rows_per_insert(3)) {
         let mut params = Vec::with_capacity(chunk.len() * 3);
         for (id, layer, feature) in chunk {
             params.extend([Param::Text((*layer).to_owned()), Param::Text((*feature).to_owned()), Param::I64(*id)]);
@@ -171,7 +178,7 @@ async fn insert_areas(tx: &mut dyn SqlTx, areas: Vec<(i64, &str, &str)>) -> Stor
 /// Inserts requests with their boundary areas, events and media; returns them as stored.
 pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResult<Vec<ServiceRequest>> {
     let mut out = Vec::with_capacity(intakes.len());
-    for chunk in intakes.chunks(INSERT_CHUNK) {
+    for chunk in intakes.chunks(rows_per_insert(INSERT_WIDTH)) {
         let prepared: Vec<Prepared> = chunk.iter().map(prepare).collect();
         let mut params = Vec::with_capacity(chunk.len() * INSERT_WIDTH);
         for (i, p) in chunk.iter().zip(&prepared) {
