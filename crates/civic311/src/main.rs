@@ -80,6 +80,14 @@ enum Command {
         #[command(subcommand)]
         what: Export,
     },
+    /// Issue an Open311 API key (printed once) for an app or integration.
+    ApiKey {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Who the key is for, e.g. "FixMyStreet" or "city iOS app".
+        #[arg(long)]
+        label: String,
+    },
     /// Measure intake, queries and routing (see docs/BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -89,6 +97,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Import {
+    /// Load a whole city into an empty database from a folder laid out like
+    /// `data/demo/`: city.toml, services.toml, rules.toml and one LAYER.geojson per
+    /// boundary layer.
+    City {
+        #[command(flatten)]
+        db: DbArgs,
+        dir: PathBuf,
+    },
     /// Replace one boundary layer (wards, neighborhoods, zipcodes, service districts…)
     /// with the Polygons and MultiPolygons of a GeoJSON file.
     Boundaries {
@@ -147,6 +163,39 @@ async fn main() -> Result<()> {
             println!("migrations applied to {}", store_url::redact(&db.database_url));
             Ok(())
         }
+        Command::Import { what: Import::City { db, dir } } => {
+            let read = |name: &str| {
+                let path = dir.join(name);
+                std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+            };
+            let (city, services, rules) = (read("city.toml")?, read("services.toml")?, read("rules.toml")?);
+            let mut layers = Vec::new();
+            for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == "geojson")
+                    && let Some(layer) = path.file_stem().and_then(|s| s.to_str())
+                {
+                    layers.push((layer.to_owned(), std::fs::read_to_string(&path)?));
+                }
+            }
+            layers.sort();
+            let store = store_url::open(&db.database_url).await?;
+            if store.settings().await?.is_some() {
+                bail!(
+                    "{} already holds a city; import a city only into an empty database",
+                    store_url::redact(&db.database_url)
+                );
+            }
+            let texts = city_files::CityTexts {
+                city: &city,
+                services: &services,
+                rules: &rules,
+                layers: layers.iter().map(|(l, t)| (l.as_str(), t.as_str())).collect(),
+            };
+            let imported = city_files::import_city(store.as_ref(), &texts).await?;
+            println!("{} imported with {} boundary layers", imported.settings.name, layers.len());
+            Ok(())
+        }
         Command::Import { what: Import::Boundaries { db, layer, id_property, file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let features = parse_geojson(&layer, &text, id_property.as_deref())
@@ -175,6 +224,14 @@ async fn main() -> Result<()> {
         Command::Export { what: Export::Rules { db } } => {
             let store = store_url::open(&db.database_url).await?;
             print!("{}", toml::to_string(&store.rules().await?)?);
+            Ok(())
+        }
+        Command::ApiKey { db, label } => {
+            let store = store_url::open(&db.database_url).await?;
+            let key = civic311_web::intake::new_token();
+            store.put_api_key(&key, &label).await?;
+            println!("{key}");
+            eprintln!("Open311 API key for {label} created; running servers pick it up when restarted");
             Ok(())
         }
         Command::Bench { what } => bench::run(what).await,

@@ -13,8 +13,28 @@ use civic311_testkit::{Backend, both_backends, fresh_database_url, open_store};
 both_backends!(
     demo_seeds_a_whole_city_once,
     acknowledged_requests_survive_a_crash,
-    rules_and_boundaries_import_and_export
+    rules_and_boundaries_import_and_export,
+    a_city_imports_from_its_files_into_an_empty_database_only,
 );
+
+async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Backend) {
+    let url = fresh_database_url(backend).await;
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo");
+    let out = civic311(&["import", "city", "--database-url", &url, demo]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("City of Riverton imported with 3 boundary layers"));
+    let store = open_store(backend, &url).await;
+    assert_eq!(store.services().await.unwrap().len(), 36);
+    assert_eq!(store.count_requests().await.unwrap(), 0);
+    let key = String::from_utf8(civic311(&["api-key", "--database-url", &url, "--label", "city app"]).stdout).unwrap();
+    assert_eq!(key.trim().len(), 32);
+    assert!(store.api_key_exists(key.trim()).await.unwrap());
+    let again = Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["import", "city", "--database-url", &url, demo])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a city"));
+}
 
 fn civic311(args: &[&str]) -> std::process::Output {
     let out = Command::new(env!("CARGO_BIN_EXE_civic311")).args(args).env("RUST_LOG", "warn").output().unwrap();
