@@ -346,6 +346,33 @@ mod tests {
         assert!(parse_geojson("wards", "nope", None).is_err());
     }
 
+    proptest::proptest! {
+        /// The indexed lookup agrees with testing every feature in id order, on a
+        /// jittered grid whose features share edges, and every point of the grid's
+        /// extent falls in exactly one feature per layer.
+        #[test]
+        fn index_agrees_with_brute_force(jitter in proptest::collection::vec(-0.3f64..0.3, 50), x in 0.0f64..4.0, y in 0.0f64..4.0) {
+            let n = 4;
+            let corner = |i: usize, j: usize| -> [f64; 2] {
+                let interior = i > 0 && i < n && j > 0 && j < n;
+                let k = (i * (n + 1) + j) % jitter.len();
+                if interior { [i as f64 + jitter[k], j as f64 + jitter[(k + 7) % jitter.len()]] } else { [i as f64, j as f64] }
+            };
+            let mut features = Vec::new();
+            for i in 0..n {
+                for j in 0..n {
+                    let ring = vec![corner(i, j), corner(i + 1, j), corner(i + 1, j + 1), corner(i, j + 1), corner(i, j)];
+                    features.push(BoundaryFeature { layer: "grid".into(), feature: format!("{i:02}{j:02}"), name: String::new(), polygons: vec![Polygon { rings: vec![ring] }] });
+                }
+            }
+            let p = pt(x, y);
+            let brute = features.iter().find(|f| f.contains(&p)).map(|f| f.feature.clone());
+            let idx = BoundaryIndex::new(features);
+            proptest::prop_assert_eq!(idx.locate(&p).get("grid").cloned(), brute.clone());
+            proptest::prop_assert!(brute.is_some(), "a point inside the grid's extent is in some cell");
+        }
+    }
+
     #[test]
     fn point_validation() {
         assert!(Point::new(91.0, 0.0).is_err());

@@ -278,14 +278,28 @@ fn print_welcome(serve: &ServeArgs, database_url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Ctrl-C, or SIGTERM from a service manager: stop accepting, finish what is in flight.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone()).await?;
     let listener =
         tokio::net::TcpListener::bind(serve.bind).await.with_context(|| format!("cannot listen on {}", serve.bind))?;
     tracing::info!(address = %serve.bind, "serving");
-    civic311_web::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    civic311_web::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
