@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use civic311_store::StoreResult;
-use civic311_store::sql::{self, IdTokenRow, Migration, Param, SqlBackend, SqlStore, SqlTx, WriteWork};
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use civic311_store::sql::{self, ConnTx, Migration, Param, SqlBackend, SqlStore, WriteWork};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{FromRow, Postgres};
 
 /// The schema, in order. Versions match the SQLite store's.
@@ -33,33 +33,8 @@ pub async fn open(url: &str) -> StoreResult<PgStore> {
     Ok(SqlStore::new(backend))
 }
 
-struct Tx<'c>(&'c mut PgConnection);
-
 fn stmt(sql: &str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql.to_owned())
-}
-
-#[async_trait]
-impl SqlTx for Tx<'_> {
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64> {
-        let q = sql::bind(sqlx::query::<Postgres>(stmt(sql)), params);
-        Ok(q.execute(&mut *self.0).await?.rows_affected())
-    }
-
-    async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>> {
-        let q = sql::bind_as(sqlx::query_as::<Postgres, IdTokenRow>(stmt(sql)), params);
-        Ok(q.fetch_all(&mut *self.0).await?)
-    }
-
-    async fn execute_script(&mut self, sql: &str) -> StoreResult<()> {
-        sqlx::raw_sql(stmt(sql)).execute(&mut *self.0).await?;
-        Ok(())
-    }
-
-    async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64> {
-        let q = sql::bind_as(sqlx::query_as::<Postgres, (i64,)>(stmt(sql)), params);
-        Ok(q.fetch_one(&mut *self.0).await?.0)
-    }
 }
 
 #[async_trait]
@@ -72,7 +47,7 @@ impl SqlBackend for PgBackend {
 
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T> {
         let mut tx = self.pool.begin().await?;
-        let out = work(&mut Tx(&mut tx)).await?;
+        let out = work(&mut ConnTx::<Postgres>(&mut tx)).await?;
         tx.commit().await?;
         Ok(out)
     }

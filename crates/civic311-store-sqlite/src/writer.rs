@@ -1,8 +1,7 @@
 //! The single writer: group commit with a savepoint per unit of work.
 
-use async_trait::async_trait;
 use civic311_domain::request::ServiceRequest;
-use civic311_store::sql::{self, BoxFuture, IdTokenRow, Param, SqlTx, WriteWork, insert_intakes};
+use civic311_store::sql::{BoxFuture, ConnTx, SqlTx, WriteWork, insert_intakes};
 use civic311_store::{Intake, StoreError, StoreResult};
 use sqlx::{Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
@@ -41,35 +40,6 @@ pub fn job<T: Send + 'static>(work: WriteWork<T>) -> (Job, oneshot::Receiver<Sto
         })
     }));
     (job, rx)
-}
-
-struct Tx<'c>(&'c mut SqliteConnection);
-
-fn stmt(sql: &str) -> sqlx::AssertSqlSafe<String> {
-    sqlx::AssertSqlSafe(sql.to_owned())
-}
-
-#[async_trait]
-impl SqlTx for Tx<'_> {
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64> {
-        let q = sql::bind(sqlx::query::<Sqlite>(stmt(sql)), params);
-        Ok(q.execute(&mut *self.0).await?.rows_affected())
-    }
-
-    async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>> {
-        let q = sql::bind_as(sqlx::query_as::<Sqlite, IdTokenRow>(stmt(sql)), params);
-        Ok(q.fetch_all(&mut *self.0).await?)
-    }
-
-    async fn execute_script(&mut self, sql: &str) -> StoreResult<()> {
-        sqlx::raw_sql(stmt(sql)).execute(&mut *self.0).await?;
-        Ok(())
-    }
-
-    async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64> {
-        let q = sql::bind_as(sqlx::query_as::<Sqlite, (i64,)>(stmt(sql)), params);
-        Ok(q.fetch_one(&mut *self.0).await?.0)
-    }
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), String> {
@@ -141,7 +111,7 @@ where
     F: for<'t> FnOnce(&'t mut dyn SqlTx) -> BoxFuture<'t, (bool, Done)>,
 {
     exec(conn, "SAVEPOINT unit").await?;
-    let (ok, done) = run(&mut Tx(conn)).await;
+    let (ok, done) = run(&mut ConnTx::<Sqlite>(conn)).await;
     if !ok {
         exec(conn, "ROLLBACK TO unit").await?;
     }
@@ -167,7 +137,7 @@ async fn write_intakes(
 ) -> Result<(), String> {
     let (all, replies): (Vec<Intake>, Vec<_>) = intakes.into_iter().unzip();
     exec(conn, "SAVEPOINT intakes").await?;
-    match insert_intakes(&mut Tx(conn), &all).await {
+    match insert_intakes(&mut ConnTx::<Sqlite>(conn), &all).await {
         Ok(stored) if stored.len() == all.len() => {
             exec(conn, "RELEASE intakes").await?;
             answers.extend(replies.into_iter().zip(stored).map(|(r, s)| intake_done(r, Ok(s))));
@@ -180,7 +150,7 @@ async fn write_intakes(
     }
     for (intake, reply) in all.into_iter().zip(replies) {
         exec(conn, "SAVEPOINT unit").await?;
-        let result = insert_intakes(&mut Tx(conn), std::slice::from_ref(&intake)).await;
+        let result = insert_intakes(&mut ConnTx::<Sqlite>(conn), std::slice::from_ref(&intake)).await;
         if result.is_err() {
             exec(conn, "ROLLBACK TO unit").await?;
         }

@@ -5,6 +5,7 @@
 //! `$1` placeholders, so the statement text is shared too; only the DDL differs.
 
 mod bind;
+mod conn;
 mod rows;
 mod store;
 mod writes;
@@ -18,6 +19,7 @@ use sqlx::{Database, FromRow};
 use crate::error::StoreResult;
 
 pub use bind::{bind, bind_as};
+pub use conn::ConnTx;
 pub use rows::{BodyRow, BoundaryRow, CountRow, EventRow, IdTokenRow, MediaRow, RequestRow};
 pub use store::{SqlStore, list_sql};
 pub use writes::insert_intakes;
@@ -43,8 +45,8 @@ pub type WriteWork<T> = Box<dyn for<'t> FnOnce(&'t mut dyn SqlTx) -> BoxFuture<'
 /// Statements inside an open transaction.
 #[async_trait]
 pub trait SqlTx: Send {
-    /// Runs one statement; returns the number of rows it changed.
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64>;
+    /// Runs one statement.
+    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<()>;
     /// Runs an `INSERT … RETURNING id, token`.
     async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>>;
     /// Runs several statements without parameters (migrations).

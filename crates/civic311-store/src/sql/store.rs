@@ -36,7 +36,7 @@ impl<B: SqlBackend> SqlStore<B> {
     }
 
     /// Runs one statement in its own transaction.
-    async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<u64> {
+    async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<()> {
         self.backend
             .write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(async move { tx.execute(sql, params).await })))
             .await
@@ -140,12 +140,12 @@ where
 
     async fn put_settings(&self, s: &CitySettings) -> StoreResult<()> {
         let sql = "INSERT INTO settings (id, body) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET body = excluded.body";
-        self.execute(sql, vec![Param::Text(to_json(s))]).await.map(drop)
+        self.execute(sql, vec![Param::Text(to_json(s))]).await
     }
 
     async fn put_department(&self, d: &Department) -> StoreResult<()> {
         let sql = "INSERT INTO departments (code, body) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET body = excluded.body";
-        self.execute(sql, vec![Param::Text(d.code.clone()), Param::Text(to_json(d))]).await.map(drop)
+        self.execute(sql, vec![Param::Text(d.code.clone()), Param::Text(to_json(d))]).await
     }
 
     async fn departments(&self) -> StoreResult<Vec<Department>> {
@@ -157,7 +157,6 @@ where
                    ON CONFLICT (code) DO UPDATE SET department = excluded.department, body = excluded.body";
         self.execute(sql, vec![Param::Text(t.code.clone()), Param::Text(t.department.clone()), Param::Text(to_json(t))])
             .await
-            .map(drop)
     }
 
     async fn teams(&self) -> StoreResult<Vec<Team>> {
@@ -168,7 +167,7 @@ where
         let sql = "INSERT INTO staff_users (username, department, body) VALUES ($1, $2, $3) \
                    ON CONFLICT (username) DO UPDATE SET department = excluded.department, body = excluded.body";
         let params = vec![Param::Text(u.username.clone()), Param::Text(u.department.clone()), Param::Text(to_json(u))];
-        self.execute(sql, params).await.map(drop)
+        self.execute(sql, params).await
     }
 
     async fn users(&self) -> StoreResult<Vec<StaffUser>> {
@@ -180,9 +179,7 @@ where
                    VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM services), $2, $3) \
                    ON CONFLICT (code) DO UPDATE SET public = excluded.public, body = excluded.body";
         let public = i64::from(s.visibility == Visibility::Public);
-        self.execute(sql, vec![Param::Text(s.code.clone()), Param::I64(public), Param::Text(to_json(s))])
-            .await
-            .map(drop)
+        self.execute(sql, vec![Param::Text(s.code.clone()), Param::I64(public), Param::Text(to_json(s))]).await
     }
 
     async fn services(&self) -> StoreResult<Vec<Service>> {
@@ -251,7 +248,7 @@ where
     async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()> {
         let sql =
             "INSERT INTO api_keys (key, label) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET label = excluded.label";
-        self.execute(sql, vec![Param::Text(key.to_owned()), Param::Text(label.to_owned())]).await.map(drop)
+        self.execute(sql, vec![Param::Text(key.to_owned()), Param::Text(label.to_owned())]).await
     }
 
     async fn api_key_exists(&self, key: &str) -> StoreResult<bool> {
