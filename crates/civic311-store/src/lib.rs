@@ -74,6 +74,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>>;
     async fn count_requests(&self) -> StoreResult<i64>;
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>>;
+    /// The events of the given kinds of many requests at once, by request, oldest first.
+    async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>>;
     /// A stored photo and the service code of the request it belongs to.
     async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>>;
 }

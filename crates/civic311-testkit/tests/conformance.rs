@@ -159,6 +159,12 @@ async fn listing_filters_and_orders(backend: Backend) {
     assert_eq!(bbox.len(), 15);
     assert!(bbox.iter().all(|r| r.areas.get("wards").map(String::as_str) == Some("W2")));
 
+    let closed_ids: Vec<i64> = closed.iter().map(|r| r.id.seq).collect();
+    let history = store.events_of(&closed_ids, &["status_changed"]).await.unwrap();
+    assert_eq!(history.len(), 6, "one closing event each, and only the kinds asked for");
+    assert!(history.iter().all(|(id, e)| closed_ids.contains(id) && e.data["note"] == "Fixed"));
+    assert!(store.events_of(&[], &["created"]).await.unwrap().is_empty());
+
     let ids = vec![everything[0].id.seq, everything[3].id.seq, 999_999];
     assert_eq!(list(RequestQuery { ids, ..Default::default() }).await.len(), 2);
 

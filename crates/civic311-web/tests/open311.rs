@@ -148,6 +148,9 @@ async fn post_routes_commits_and_reads_back_without_personal_data(backend: Backe
     let ext = app.get(&format!("{V2}/requests/{gas}.json?extensions=true")).await.json();
     assert_eq!(ext[0]["extended_attributes"]["priority"], "urgent");
     assert_eq!(ext[0]["extended_attributes"]["areas"][0]["name"], "Ward 1");
+    assert_eq!(ext[0]["notes"][0]["description"], "Request received");
+    assert_eq!(ext[0]["notes"][0]["datetime"], "2026-03-03T15:00:00-06:00");
+    assert_eq!(ext[0]["notes"].as_array().unwrap().len(), 1, "routing is internal, not a public note");
     let events = app.store.events(2).await.unwrap();
     assert_eq!(events[1].data["trace"]["priority_from"], "rule 'gas is urgent'");
 

@@ -85,6 +85,7 @@ impl RequestRow {
 /// A row of `events`.
 #[derive(Debug, FromRow)]
 pub struct EventRow {
+    pub request_id: i64,
     pub at: i64,
     pub kind: String,
     pub actor: String,

@@ -304,12 +304,33 @@ where
     }
 
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>> {
-        let sql = "SELECT at, kind, actor, data FROM events WHERE request_id = $1 ORDER BY id";
+        let sql = "SELECT request_id, at, kind, actor, data FROM events WHERE request_id = $1 ORDER BY id";
         self.backend
             .fetch_all::<EventRow>(sql, vec![Param::I64(seq)])
             .await?
             .into_iter()
             .map(EventRow::into_domain)
+            .collect()
+    }
+
+    async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>> {
+        if seqs.is_empty() || kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params: Vec<Param> = seqs.iter().map(|s| Param::I64(*s)).collect();
+        let ids = (1..=seqs.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let kind_list =
+            (seqs.len() + 1..=seqs.len() + kinds.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        params.extend(kinds.iter().map(|k| Param::Text((*k).to_owned())));
+        let sql = format!(
+            "SELECT request_id, at, kind, actor, data FROM events \
+             WHERE request_id IN ({ids}) AND kind IN ({kind_list}) ORDER BY request_id, id"
+        );
+        self.backend
+            .fetch_all::<EventRow>(&sql, params)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.request_id, r.into_domain()?)))
             .collect()
     }
 

@@ -2,7 +2,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use civic311_domain::request::ServiceRequest;
+use civic311_domain::request::{Event, ServiceRequest};
 use civic311_domain::service::Service;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -76,12 +76,35 @@ pub struct RequestView<'a> {
     pub city: &'a CityModel,
     /// `http://host` for absolute media links.
     pub base_url: &'a str,
-    /// Adds `extended_attributes` (the `extensions=true` parameter).
+    /// Adds `extended_attributes` and `notes` (the `extensions=true` parameter).
     pub extensions: bool,
 }
 
-/// A request as the public sees it: never the requester's contact details.
-pub fn request_node(r: &ServiceRequest, v: &RequestView<'_>) -> Node {
+/// Events that make up a request's public history (`notes` with `extensions=true`).
+pub const PUBLIC_EVENT_KINDS: [&str; 2] = ["created", "status_changed"];
+
+/// One public note from an event: when, what, and the event kind.
+fn note_node(e: &Event, tz: &TimeZone) -> Node {
+    let description = match e.kind.as_str() {
+        "created" => "Request received".to_owned(),
+        _ => {
+            let to = e.data.get("to").and_then(|v| v.as_str()).unwrap_or("updated");
+            match e.data.get("note").and_then(|v| v.as_str()).filter(|n| !n.is_empty()) {
+                Some(note) => format!("Status changed to {to}: {note}"),
+                None => format!("Status changed to {to}"),
+            }
+        }
+    };
+    Node::Obj(vec![
+        ("datetime", Node::text(datetime(e.at, tz))),
+        ("description", Node::text(description)),
+        ("type", Node::text(&e.kind)),
+    ])
+}
+
+/// A request as the public sees it: never the requester's contact details. `notes`
+/// are its public events, used when `v.extensions` is set.
+pub fn request_node(r: &ServiceRequest, v: &RequestView<'_>, notes: &[&Event]) -> Node {
     let tz = &v.city.tz;
     let service = v.city.service(&r.service_code);
     let point = r.location.point;
@@ -124,6 +147,7 @@ pub fn request_node(r: &ServiceRequest, v: &RequestView<'_>) -> Node {
                 ("media_urls", Node::list("media_url", media)),
             ]),
         ));
+        fields.push(("notes", Node::list("note", notes.iter().map(|e| note_node(e, tz)).collect())));
     }
     Node::Obj(fields)
 }

@@ -4,10 +4,12 @@
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use civic311_domain::request::{Channel, Media, RequestId, ServiceRequest};
+use std::collections::HashMap;
+
+use civic311_domain::request::{Channel, Event, Media, RequestId, ServiceRequest};
 
 use super::doc::{Document, Node};
-use super::render::{RequestView, request_node, respond};
+use super::render::{PUBLIC_EVENT_KINDS, RequestView, request_node, respond};
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
 use crate::intake::{IntakeError, RawRequest, new_token, prepare};
@@ -58,24 +60,35 @@ pub async fn list_or_services(
             let city = state.city();
             let (query, extensions) = parse_list_query(&params, &city, state.now(), format)?;
             let found = state.store.list_requests(&query).await.map_err(|e| Open311Error::store(format, e))?;
-            Ok(render_requests(&state, &headers, format, &found, extensions))
+            render_requests(&state, &headers, format, &found, extensions).await
         }
         _ => Err(Open311Error::not_found(format, format!("no resource {file}"))),
     }
 }
 
-fn render_requests(
+async fn render_requests(
     state: &AppState,
     headers: &HeaderMap,
     format: Format,
     found: &[ServiceRequest],
     extensions: bool,
-) -> Response {
+) -> Result<Response, Open311Error> {
     let city = state.city();
     let base = base_url(state, headers);
     let view = RequestView { city: &city, base_url: &base, extensions };
-    let items = found.iter().map(|r| request_node(r, &view)).collect();
-    respond(StatusCode::OK, format, &Document { root: "service_requests", body: Node::list("request", items) })
+    // With extensions, one query fetches the public history of the whole page.
+    let events = if extensions {
+        let ids: Vec<i64> = found.iter().map(|r| r.id.seq).collect();
+        state.store.events_of(&ids, &PUBLIC_EVENT_KINDS).await.map_err(|e| Open311Error::store(format, e))?
+    } else {
+        Vec::new()
+    };
+    let mut notes: HashMap<i64, Vec<&Event>> = HashMap::new();
+    for (id, e) in &events {
+        notes.entry(*id).or_default().push(e);
+    }
+    let items = found.iter().map(|r| request_node(r, &view, notes.get(&r.id.seq).map_or(&[], Vec::as_slice))).collect();
+    Ok(respond(StatusCode::OK, format, &Document { root: "service_requests", body: Node::list("request", items) }))
 }
 
 /// `GET /open311/v2/requests/{id}.{fmt}`: a one-element list.
@@ -95,7 +108,7 @@ pub async fn one(
         return Err(not_found());
     }
     let extensions = param(&params, "extensions").is_some_and(|v| v == "true");
-    Ok(render_requests(&state, &headers, format, &[found], extensions))
+    render_requests(&state, &headers, format, &[found], extensions).await
 }
 
 /// `POST /open311/v2/requests.{fmt}`.
