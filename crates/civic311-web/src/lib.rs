@@ -6,6 +6,7 @@ pub mod city;
 pub mod intake;
 mod media;
 pub mod open311;
+mod trace;
 
 use std::sync::{Arc, RwLock};
 
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .merge(open311::router())
         .merge(media::router())
+        .route_layer(axum::middleware::from_fn(trace::trace))
         .with_state(state)
 }
 
