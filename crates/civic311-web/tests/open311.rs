@@ -342,6 +342,7 @@ async fn batch_services_answer_with_a_token(backend: Backend) {
     let x = app.get(&format!("{V2}/tokens/{token}.xml")).await;
     assert!(x.body.contains(&format!("<token>{token}</token>")));
     assert_eq!(app.get(&format!("{V2}/tokens/nope.json")).await.status, 404);
+    assert_eq!(app.get(&format!("{V2}/tokens/{token}.json?jurisdiction_id=elsewhere.gov")).await.status, 404);
     // A request located by address only has no coordinates.
     let one = app.get(&format!("{V2}/requests/2026-000001.json")).await.json();
     assert_valid_list("request", &one);

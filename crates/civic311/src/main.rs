@@ -267,7 +267,7 @@ fn print_welcome(serve: &ServeArgs, database_url: &str) -> Result<()> {
     println!("  Recent requests     {base}/open311/v2/requests.json");
     println!("  Open311 API key     {}", demo::DEMO_API_KEY);
     println!();
-    println!("  Try:  curl -d api_key={} -d service_code=POTHOLE -d attribute[SIZE]=large \\", demo::DEMO_API_KEY);
+    println!("  Try:  curl -d api_key={} -d service_code=POTHOLE -d 'attribute[SIZE]=large' \\", demo::DEMO_API_KEY);
     println!("             -d lat=40.2 -d long=-104.6 -d description='Deep hole' {base}/open311/v2/requests.json");
     println!();
     println!("  Demo staff (sign-in arrives with the staff workspace):");
