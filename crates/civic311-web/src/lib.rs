@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .merge(open311::router())
         .merge(media::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
+        .fallback(open311::not_found)
+        .method_not_allowed_fallback(open311::not_found)
         .with_state(state)
 }
 

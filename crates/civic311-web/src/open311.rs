@@ -30,6 +30,23 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
+/// Anything unmatched: under `/open311/` an Open311 error document (XML when the path
+/// asks for it), elsewhere plain text.
+pub async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if !path.starts_with("/open311/") {
+        return (axum::http::StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let format = if path.ends_with(".xml") { Format::Xml } else { Format::Json };
+    let status = if method == axum::http::Method::GET || method == axum::http::Method::POST {
+        axum::http::StatusCode::NOT_FOUND
+    } else {
+        axum::http::StatusCode::METHOD_NOT_ALLOWED
+    };
+    Open311Error::new(status, format, format!("no resource {method} {path}")).into_response()
+}
+
 /// The response format, chosen by the path's suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -90,6 +90,14 @@ async fn discovery_and_services_in_both_formats(backend: Backend) {
     assert_eq!(app.get(&format!("{V2}/services.json?jurisdiction_id=test.civic311.org")).await.status, 200);
     assert_eq!(app.get(&format!("{V2}/services.json?jurisdiction_id=")).await.status, 200, "empty means absent");
     assert_eq!(app.get(&format!("{V2}/services.html")).await.status, 404);
+    let nowhere = app.get(&format!("{V2}/nowhere/at/all.xml")).await;
+    assert_eq!(nowhere.status, 404);
+    assert!(nowhere.body.contains("<errors><error><code>404</code>"), "{}", nowhere.body);
+    let put = app
+        .call(axum::http::Request::put(format!("{V2}/services.json")).body(axum::body::Body::empty()).unwrap())
+        .await;
+    assert_eq!(put.status, 405);
+    assert_eq!(put.json()[0]["code"], 405);
 }
 
 async fn post_routes_commits_and_reads_back_without_personal_data(backend: Backend) {
