@@ -92,17 +92,20 @@ struct Plan {
 }
 
 /// Points of the city where requests cluster (busy corners, a problem alley).
-fn hotspots(city: &CityModel, rng: &mut Rng) -> Vec<(f64, f64)> {
+fn hotspots(city: &CityModel, rng: &mut Rng) -> Result<Vec<(f64, f64)>> {
     let mut spots = Vec::new();
     let (lo, hi) = extent(city);
-    while spots.len() < 60 {
+    for _ in 0..100_000 {
+        if spots.len() == 60 {
+            return Ok(spots);
+        }
         let p = (lo.1 + rng.unit() * (hi.1 - lo.1), lo.0 + rng.unit() * (hi.0 - lo.0));
         let p = round6(p);
         if inside(city, p) {
             spots.push(p);
         }
     }
-    spots
+    anyhow::bail!("the city has no area in its '{}' layer to place requests in", city.settings.boundary_layer)
 }
 
 /// `((min_lon, min_lat), (max_lon, max_lat))` of the city's outline layer.
@@ -290,7 +293,7 @@ pub async fn seed_history(
 ) -> Result<()> {
     let shapes = toml::from_str::<History>(super::HISTORY).context("history.toml")?.service;
     let mut rng = Rng::new(311);
-    let spots = hotspots(city, &mut rng);
+    let spots = hotspots(city, &mut rng)?;
     let plans = plan(city, &shapes, n, end, &mut rng);
     let mut done = 0;
     for chunk in plans.chunks(BATCH) {
