@@ -22,7 +22,7 @@ pub use bind::{bind, bind_as};
 pub use conn::ConnTx;
 pub use rows::{BodyRow, BoundaryRow, CountRow, EventRow, IdTokenRow, MediaRow, RequestRow};
 pub use store::{SqlStore, list_sql};
-pub use writes::insert_intakes;
+pub use writes::{REQUEST_COLUMNS, insert_intakes};
 
 /// A value bound to a `$n` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +74,15 @@ pub trait SqlBackend: Send + Sync + 'static {
             }))
             .await?;
         stored.pop().ok_or_else(|| crate::StoreError::Corrupt("insert returned nothing".into()))
+    }
+
+    /// Runs a request listing (`SELECT REQUEST_COLUMNS …`). The default maps rows one
+    /// by one; a backend may fetch them faster.
+    async fn fetch_requests(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<RequestRow>>
+    where
+        RequestRow: for<'r> FromRow<'r, <Self::Db as Database>::Row>,
+    {
+        self.fetch_all::<RequestRow>(sql, params).await
     }
 
     /// Runs a read-only query and maps its rows.

@@ -77,7 +77,9 @@ async fn configuration_round_trips(backend: Backend) {
 async fn requests_round_trip_with_events_and_media(backend: Backend) {
     let store = seeded_store(backend).await;
     let now = t("2026-03-03T21:00:00.123456789Z");
-    let mut i = intake(&store, "BULK", "Sofa on the curb, smells of gas", fixture::IN_W2, now).await;
+    // Full-precision coordinates: every read path must give back the same f64.
+    let mut i =
+        intake(&store, "BULK", "Sofa on the curb, smells of gas", (41.012345678901234, -87.98765432109876), now).await;
     i.request.media.push(Media { content_type: "image/png".into(), bytes: vec![0x89, b'P', b'N', b'G', 1, 2, 3] });
     let created = store.create_request(i).await.unwrap();
     assert_eq!(created.status, Status::Open);
@@ -89,6 +91,11 @@ async fn requests_round_trip_with_events_and_media(backend: Backend) {
     let read = store.request(created.id.seq).await.unwrap().expect("stored");
     assert_eq!(read, created, "what was acknowledged is what is stored");
     assert_eq!(store.request_by_token(&created.token).await.unwrap().as_ref(), Some(&created));
+    let listed = store
+        .list_requests(&RequestQuery { ids: vec![created.id.seq], limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![created.clone()], "a listing returns exactly what was stored");
     assert_eq!(read.contact.email.as_deref(), Some("resident@example.org"));
     let (media, service) = store.media(read.media_ids[0]).await.unwrap().expect("media");
     assert_eq!(service, "BULK");

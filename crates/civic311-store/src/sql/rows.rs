@@ -40,6 +40,62 @@ pub struct RequestRow {
     pub expected_at: Option<i64>,
 }
 
+impl RequestRow {
+    /// A row from a JSON array of the columns in [`REQUEST_COLUMNS`](super::REQUEST_COLUMNS) order,
+    /// as a backend that aggregates rows into JSON returns them.
+    pub fn from_json_array(v: Vec<serde_json::Value>) -> StoreResult<Self> {
+        use serde_json::Value;
+        let bad = || StoreError::Corrupt("request row from JSON has the wrong shape".into());
+        let mut it = v.into_iter();
+        let mut next = || it.next().ok_or_else(bad);
+        let text = |v: Value| match v {
+            Value::String(s) => Ok(s),
+            _ => Err(bad()),
+        };
+        let opt_text = |v: Value| match v {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            _ => Err(bad()),
+        };
+        let int = |v: Value| v.as_i64().ok_or_else(bad);
+        let opt_int = |v: Value| if v.is_null() { Ok(None) } else { v.as_i64().map(Some).ok_or_else(bad) };
+        // Coordinates may come as text, printed exactly.
+        let opt_f64 = |v: Value| match v {
+            Value::Null => Ok(None),
+            Value::String(s) => s.parse::<f64>().map(Some).map_err(|_| bad()),
+            v => v.as_f64().map(Some).ok_or_else(bad),
+        };
+        Ok(RequestRow {
+            id: int(next()?)?,
+            service_code: text(next()?)?,
+            description: text(next()?)?,
+            lat: opt_f64(next()?)?,
+            lon: opt_f64(next()?)?,
+            address: opt_text(next()?)?,
+            address_id: opt_text(next()?)?,
+            zipcode: opt_text(next()?)?,
+            answers: text(next()?)?,
+            channel: text(next()?)?,
+            contact: text(next()?)?,
+            status: text(next()?)?,
+            status_notes: opt_text(next()?)?,
+            department: text(next()?)?,
+            team: opt_text(next()?)?,
+            assignee: opt_text(next()?)?,
+            priority: text(next()?)?,
+            tags: text(next()?)?,
+            areas: text(next()?)?,
+            media_url: opt_text(next()?)?,
+            media_ids: text(next()?)?,
+            token: text(next()?)?,
+            requested_at: int(next()?)?,
+            updated_at: int(next()?)?,
+            closed_at: opt_int(next()?)?,
+            expected_at: opt_int(next()?)?,
+        })
+    }
+}
+
 fn json<T: DeserializeOwned>(what: &str, id: i64, text: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("request {id} {what}: {e}")))
 }

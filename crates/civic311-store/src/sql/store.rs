@@ -295,7 +295,7 @@ where
 
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>> {
         let (sql, params) = list_sql(query);
-        self.backend.fetch_all::<RequestRow>(&sql, params).await?.into_iter().map(RequestRow::into_domain).collect()
+        self.backend.fetch_requests(&sql, params).await?.into_iter().map(RequestRow::into_domain).collect()
     }
 
     async fn count_requests(&self) -> StoreResult<i64> {
