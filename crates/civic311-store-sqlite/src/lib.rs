@@ -93,7 +93,7 @@ impl SqlBackend for SqliteBackend {
             serde_json::from_str(&row.body).map_err(|e| StoreError::Corrupt(format!("request page: {e}")))?;
         let mut out = arrays.into_iter().map(RequestRow::from_json_array).collect::<StoreResult<Vec<_>>>()?;
         // The aggregate does not promise the subquery's order: restore it.
-        out.sort_by(|a, b| (b.requested_at, b.id).cmp(&(a.requested_at, a.id)));
+        out.sort_by_key(|r| std::cmp::Reverse((r.requested_at, r.id)));
         Ok(out)
     }
 
