@@ -43,12 +43,6 @@ impl Role {
             Role::Analyst => "analyst",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Role::Intake, Role::Staff, Role::Field, Role::Supervisor, Role::Admin, Role::Analyst]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
 }
 
 /// A member of staff.

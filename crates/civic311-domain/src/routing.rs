@@ -261,10 +261,6 @@ impl RoutingEngine {
         Ok(Self { rules, tz, departments: org.departments, team_department: org.teams, triage: org.triage_department })
     }
 
-    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
-        self.rules.iter().map(|c| &c.rule)
-    }
-
     /// Decides owner, priority and tags for a request.
     pub fn route(&self, input: &RoutingInput<'_>) -> Decision {
         let text = words(input.description);

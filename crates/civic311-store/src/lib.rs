@@ -60,7 +60,6 @@ pub trait Store: Send + Sync + 'static {
     async fn rules(&self) -> StoreResult<RuleSet>;
 
     async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()>;
-    async fn api_key_exists(&self, key: &str) -> StoreResult<bool>;
     /// Every Open311 API key.
     async fn api_keys(&self) -> StoreResult<Vec<String>>;
 

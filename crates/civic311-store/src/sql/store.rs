@@ -24,10 +24,6 @@ impl<B: SqlBackend> SqlStore<B> {
         Self { backend }
     }
 
-    pub fn backend_ref(&self) -> &B {
-        &self.backend
-    }
-
     async fn bodies<T: serde::de::DeserializeOwned>(&self, what: &str, sql: &str) -> StoreResult<Vec<T>>
     where
         BodyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
@@ -249,17 +245,6 @@ where
         let sql =
             "INSERT INTO api_keys (key, label) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET label = excluded.label";
         self.execute(sql, vec![Param::Text(key.to_owned()), Param::Text(label.to_owned())]).await
-    }
-
-    async fn api_key_exists(&self, key: &str) -> StoreResult<bool> {
-        let rows = self
-            .backend
-            .fetch_all::<CountRow>(
-                "SELECT count(*) AS n FROM api_keys WHERE key = $1",
-                vec![Param::Text(key.to_owned())],
-            )
-            .await?;
-        Ok(rows.first().is_some_and(|r| r.n > 0))
     }
 
     async fn api_keys(&self) -> StoreResult<Vec<String>> {
