@@ -4,8 +4,8 @@
 //! Precedence, in the words staff are told:
 //! - rules are tried in order; the first matching rule that names a department or team
 //!   decides the owner (department, team and person together);
-//! - the priority is the highest one set by any matching rule, or the service's
-//!   default when no matching rule sets one;
+//! - the priority is the highest of the service's default and every priority set by a
+//!   matching rule: rules raise priority, they never lower it;
 //! - tags of every matching rule are added;
 //! - a matching rule marked `stop` ends the evaluation;
 //! - with no owner from the rules, the service's department owns the request, and when
@@ -317,8 +317,8 @@ impl RoutingEngine {
             None => (self.triage.clone(), None, None, "triage fallback".to_owned()),
         };
         let (priority, priority_from) = match priority {
-            Some((p, name)) => (p, format!("rule '{name}'")),
-            None => (input.service.default_priority, "service default".to_owned()),
+            Some((p, name)) if p > input.service.default_priority => (p, format!("rule '{name}'")),
+            _ => (input.service.default_priority, "service default".to_owned()),
         };
         Decision {
             assignment: Assignment { department, team, assignee, priority, tags },

@@ -233,7 +233,7 @@ proptest! {
         }
         let expected_owner = effective.iter().find_map(|r| r.then.department.clone()).unwrap_or_else(|| "PW".into());
         prop_assert_eq!(&d.assignment.department, &expected_owner);
-        let expected_priority = effective.iter().filter_map(|r| r.then.priority).max().unwrap_or(Priority::Normal);
+        let expected_priority = effective.iter().filter_map(|r| r.then.priority).max().map_or(Priority::Normal, |p| p.max(Priority::Normal));
         prop_assert_eq!(d.assignment.priority, expected_priority);
         prop_assert_eq!(d.trace.matched.len(), effective.len());
         for r in &effective {
