@@ -45,6 +45,11 @@ impl SqlBackend for PgBackend {
         "postgres"
     }
 
+    /// Several batches in flight: PostgreSQL commits concurrent transactions together.
+    fn intake_writers(&self) -> usize {
+        4
+    }
+
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T> {
         let mut tx = self.pool.begin().await?;
         let out = work(&mut ConnTx::<Postgres>(&mut tx)).await?;

@@ -4,6 +4,7 @@
 //! how they map to the domain — is written once here. SQLite and PostgreSQL both take
 //! `$1` placeholders, so the statement text is shared too; only the DDL differs.
 
+mod batch;
 mod bind;
 mod conn;
 mod rows;
@@ -65,16 +66,9 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// Runs `work` in a transaction and commits it before returning `Ok`.
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T>;
 
-    /// Stores one new request. The default runs [`insert_intakes`] in its own unit of
-    /// work; a backend may batch concurrent intakes into fewer statements.
-    async fn create_intake(&self, intake: crate::Intake) -> StoreResult<civic311_domain::request::ServiceRequest> {
-        let mut stored = self
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move { insert_intakes(tx, std::slice::from_ref(&intake)).await })
-            }))
-            .await?;
-        stored.pop().ok_or_else(|| crate::StoreError::Corrupt("insert returned nothing".into()))
-    }
+    /// How many intake batches may be written at once: 1 for a single-writer
+    /// database, more where concurrent transactions share the work.
+    fn intake_writers(&self) -> usize;
 
     /// Runs a request listing (`SELECT REQUEST_COLUMNS …`). The default maps rows one
     /// by one; a backend may fetch them faster.

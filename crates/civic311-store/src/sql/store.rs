@@ -1,5 +1,7 @@
 //! [`SqlStore`]: the [`Store`] contract over any [`SqlBackend`].
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
@@ -9,6 +11,7 @@ use civic311_domain::routing::{Rule, RuleSet};
 use civic311_domain::service::{Service, Visibility};
 use sqlx::{Database, FromRow};
 
+use super::batch::IntakeBatcher;
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{BodyRow, BoundaryRow, CountRow, EventRow, MediaRow, Param, RequestRow, SqlBackend, SqlTx};
 use crate::error::StoreResult;
@@ -16,12 +19,16 @@ use crate::{Intake, RequestQuery, Store};
 
 /// The SQL store over a backend's connections.
 pub struct SqlStore<B> {
-    backend: B,
+    backend: Arc<B>,
+    intake: IntakeBatcher,
 }
 
 impl<B: SqlBackend> SqlStore<B> {
+    /// Wraps a backend; starts the intake batch writers (needs a Tokio runtime).
     pub fn new(backend: B) -> Self {
-        Self { backend }
+        let backend = Arc::new(backend);
+        let intake = IntakeBatcher::spawn(Arc::clone(&backend), backend.intake_writers());
+        Self { backend, intake }
     }
 
     async fn bodies<T: serde::de::DeserializeOwned>(&self, what: &str, sql: &str) -> StoreResult<Vec<T>>
@@ -253,7 +260,7 @@ where
     }
 
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest> {
-        self.backend.create_intake(intake).await
+        self.intake.submit(intake).await
     }
 
     async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64> {
