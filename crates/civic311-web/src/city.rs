@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::Department;
-use civic311_domain::routing::{Org, RoutingEngine};
+use civic311_domain::routing::{Org, RoutingEngine, RuleSet};
 use civic311_domain::service::Service;
 use civic311_store::{Store, StoreError};
 use jiff::tz::TimeZone;
@@ -39,21 +39,22 @@ pub struct CityModel {
 
 impl CityModel {
     pub async fn load(store: &dyn Store) -> Result<Self, LoadError> {
-        let settings = store.settings().await?.ok_or(LoadError::NoCity)?;
-        let tz = settings.tz().map_err(|_| LoadError::TimeZone(settings.time_zone.clone()))?;
+        let (settings, tz, departments) = city_of(store).await?;
         let services = store.services().await?;
-        let departments = store.departments().await?;
-        let teams = store.teams().await?;
-        let org = Org {
-            departments: departments.iter().map(|d| d.code.clone()).collect(),
-            teams: teams.into_iter().map(|t| (t.code, t.department)).collect(),
-            triage_department: settings.triage_department.clone(),
-        };
+        let org = org_of(store, &settings, &departments).await?;
         let routing = RoutingEngine::new(&store.rules().await?, org, tz.clone()).map_err(LoadError::Rules)?;
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
         let by_code = services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
         let api_keys = store.api_keys().await?.into_iter().collect();
         Ok(Self { settings, tz, services, by_code, departments, boundaries, routing, api_keys })
+    }
+
+    /// Checks a rule set against the stored city's departments, teams and time zone
+    /// without changing anything.
+    pub async fn check_rules(store: &dyn Store, rules: &RuleSet) -> Result<(), LoadError> {
+        let (settings, tz, departments) = city_of(store).await?;
+        let org = org_of(store, &settings, &departments).await?;
+        RoutingEngine::new(rules, org, tz).map(drop).map_err(LoadError::Rules)
     }
 
     /// True for a known Open311 API key (checked on every POST, so kept in memory).
@@ -78,4 +79,19 @@ impl CityModel {
     pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.departments.iter().find(|d| d.code == code).map_or(code, |d| d.name.as_str())
     }
+}
+
+async fn city_of(store: &dyn Store) -> Result<(CitySettings, TimeZone, Vec<Department>), LoadError> {
+    let settings = store.settings().await?.ok_or(LoadError::NoCity)?;
+    let tz = settings.tz().map_err(|_| LoadError::TimeZone(settings.time_zone.clone()))?;
+    Ok((settings, tz, store.departments().await?))
+}
+
+/// The departments and teams routing may assign to.
+async fn org_of(store: &dyn Store, settings: &CitySettings, departments: &[Department]) -> Result<Org, LoadError> {
+    Ok(Org {
+        departments: departments.iter().map(|d| d.code.clone()).collect(),
+        teams: store.teams().await?.into_iter().map(|t| (t.code, t.department)).collect(),
+        triage_department: settings.triage_department.clone(),
+    })
 }

@@ -210,14 +210,11 @@ async fn main() -> Result<()> {
             let rules: RuleSet =
                 toml::from_str(&text).with_context(|| format!("{} is not a valid rule file", file.display()))?;
             let store = store_url::open(&db.database_url).await?;
-            let previous = store.rules().await?;
-            store.put_rules(&rules).await?;
-            // Check the rules against this city's departments and teams; put the old
-            // set back when they do not fit.
-            if let Err(e) = CityModel::load(store.as_ref()).await {
-                store.put_rules(&previous).await?;
+            // Checked against this city's departments and teams before anything is written.
+            if let Err(e) = CityModel::check_rules(store.as_ref(), &rules).await {
                 bail!("{} was not imported: {e}", file.display());
             }
+            store.put_rules(&rules).await?;
             println!("{} rules imported from {}", rules.rules.len(), file.display());
             Ok(())
         }

@@ -69,6 +69,9 @@ async fn demo_seeds_a_whole_city_once(backend: Backend) {
     assert!(last.duration_since(first).as_hours() > 24 * 600, "the history spans about two years");
     assert!(all.iter().any(|r| r.status.is_closed()) && all.iter().any(|r| !r.status.is_closed()));
     assert!(all.iter().any(|r| r.status_notes.as_deref().is_some_and(|n| n.starts_with("Duplicate"))));
+    // history.toml's phone shares average about 45%; web and apps take the rest.
+    let phone = all.iter().filter(|r| r.channel == civic311_domain::request::Channel::Phone).count() as f64 / 400.0;
+    assert!((0.3..0.6).contains(&phone), "phone share {phone}");
 
     // Running the demo again reopens the city without seeding twice.
     civic311(&["demo", "--seed-only", "--requests", "400", "--database-url", &url]);

@@ -89,6 +89,8 @@ struct Plan {
     seed: u64,
     /// For duplicates: the seed of the original, whose location they share.
     origin: u64,
+    /// Called in, rather than filed on the web or in an app.
+    phone: bool,
 }
 
 /// Points of the city where requests cluster (busy corners, a problem alley).
@@ -182,15 +184,15 @@ fn plan(city: &CityModel, shapes: &[Shape], n: usize, end: Timestamp, rng: &mut 
         if at > end {
             continue;
         }
-        let seed = rng.next_u64() | u64::from(phone);
-        plans.push(Plan { at, shape, seed, origin: seed });
+        let seed = rng.next_u64();
+        plans.push(Plan { at, shape, seed, origin: seed, phone });
         // Duplicate clusters: the same pothole or dumped mattress reported again nearby
         // within a few days.
         if rng.unit() < 0.05 {
             for _ in 0..1 + rng.below(3) {
                 let later = at + SignedDuration::from_secs_f64(rng.unit() * 3.0 * 86_400.0);
                 if later <= end && plans.len() < n {
-                    plans.push(Plan { at: later, shape, seed: rng.next_u64() & !1, origin: seed });
+                    plans.push(Plan { at: later, shape, seed: rng.next_u64(), origin: seed, phone: false });
                 }
             }
         }
@@ -248,7 +250,7 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
     };
     let channel = if !service.is_public() {
         Channel::Internal
-    } else if p.seed & 1 == 1 {
+    } else if p.phone {
         Channel::Phone
     } else if rng.unit() < 0.5 {
         Channel::Web
