@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 use crate::geo::Point;
+use crate::notify::NotifyChannel;
 use crate::service::Answers;
+use crate::workflow::WorkflowState;
 
 /// Where a request is in its life. Open311 sees only `open` and `closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,6 +170,13 @@ pub struct Contact {
     pub device_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// How the requester wants to hear about the request; by email when unset and an
+    /// address was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyChannel>,
+    /// The requester's language (`en`, `es`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// The problem in the resident's words: plain text, at most 4000 characters.
@@ -248,7 +257,11 @@ pub struct ServiceRequest {
     pub requested_at: Timestamp,
     pub updated_at: Timestamp,
     pub closed_at: Option<Timestamp>,
+    /// The SLA resolution due time (Open311 `expected_datetime`).
     pub expected_at: Option<Timestamp>,
+    pub workflow: WorkflowState,
+    /// Bumped by every change; a change made on a stale copy is refused.
+    pub version: i64,
 }
 
 /// A request's public number: the year it was filed and a sequence, `2026-000042`.
@@ -288,6 +301,8 @@ impl fmt::Display for RequestId {
 /// An entry in a request's history. Events are only ever appended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
+    /// The event's id: increasing over all requests.
+    pub id: i64,
     pub at: Timestamp,
     pub kind: String,
     /// Who acted: `resident`, `system`, `rule`, or a staff username.

@@ -1,0 +1,322 @@
+//! Notifications: who is told what, in which language, through which channel, from
+//! templates the city can edit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::request::Contact;
+
+/// How someone wants to hear about a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyChannel {
+    Email,
+    Sms,
+    None,
+}
+
+impl NotifyChannel {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+/// A resident following a request: the requester or anyone who chose to follow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Follower {
+    pub channel: NotifyChannel,
+    /// An email address or a phone number.
+    pub address: String,
+    pub language: String,
+}
+
+/// The requester as a follower: by their chosen channel, else by email when they gave
+/// an address; `None` when they chose no updates or left no address for the channel.
+pub fn contact_follower(c: &Contact) -> Option<Follower> {
+    let channel = c.notify.unwrap_or(if c.email.is_some() { NotifyChannel::Email } else { NotifyChannel::None });
+    let address = match channel {
+        NotifyChannel::Email => c.email.clone()?,
+        NotifyChannel::Sms => c.phone.clone()?,
+        NotifyChannel::None => return None,
+    };
+    Some(Follower { channel, address, language: c.language.clone().unwrap_or_else(|| "en".to_owned()) })
+}
+
+/// The kinds of message civic311 sends, each with its own template.
+pub const TEMPLATE_KINDS: [&str; 9] =
+    ["received", "status_changed", "delayed", "resolved", "merged", "warning", "escalated", "reminder", "note"];
+
+/// A message template. `{{name}}` placeholders are replaced; unknown ones are refused
+/// when the template is saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub kind: String,
+    pub language: String,
+    /// Email subject (SMS ignores it).
+    pub subject: String,
+    pub body: String,
+}
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: [&str; 11] =
+    ["number", "service", "status", "note", "expected", "url", "rating_url", "department", "due", "original", "city"];
+
+impl Template {
+    /// Checks the kind and the placeholders.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let field = format!("template[{}/{}]", self.kind, self.language);
+        if !TEMPLATE_KINDS.contains(&self.kind.as_str()) {
+            return Err(FieldError::new(field, format!("unknown kind; one of {}", TEMPLATE_KINDS.join(", "))));
+        }
+        if self.language.is_empty() || self.language.len() > 8 {
+            return Err(FieldError::new(field, "language must be a code like en or es"));
+        }
+        for text in [&self.subject, &self.body] {
+            for name in placeholders(text) {
+                if !PLACEHOLDERS.contains(&name) {
+                    return Err(FieldError::new(field, format!("unknown placeholder {{{{{name}}}}}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The subject and body with placeholders replaced (missing values become empty).
+    pub fn render(&self, vars: &BTreeMap<String, String>) -> (String, String) {
+        (fill(&self.subject, vars), fill(&self.body, vars))
+    }
+}
+
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else { break };
+        out.push(after[..j].trim());
+        rest = &after[j + 2..];
+    }
+    out
+}
+
+fn fill(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        if let Some(v) = vars.get(after[..j].trim()) {
+            out.push_str(v);
+        }
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn t(kind: &str, language: &str, subject: &str, body: &str) -> Template {
+    Template { kind: kind.into(), language: language.into(), subject: subject.into(), body: body.into() }
+}
+
+/// The templates civic311 ships with; a city's own templates replace them by kind and language.
+pub fn default_templates() -> Vec<Template> {
+    vec![
+        t(
+            "received",
+            "en",
+            "{{city}} 311: request {{number}} received",
+            "We received your {{service}} request {{number}}. Expected by {{expected}}. Track it: {{url}}",
+        ),
+        t(
+            "received",
+            "es",
+            "{{city}} 311: solicitud {{number}} recibida",
+            "Recibimos su solicitud de {{service}} {{number}}. Fecha prevista: {{expected}}. Siga su estado: {{url}}",
+        ),
+        t(
+            "status_changed",
+            "en",
+            "{{city}} 311: request {{number}} is {{status}}",
+            "Your {{service}} request {{number}} is now {{status}}. {{note}} {{url}}",
+        ),
+        t(
+            "status_changed",
+            "es",
+            "{{city}} 311: solicitud {{number}}: {{status}}",
+            "Su solicitud de {{service}} {{number}} ahora está: {{status}}. {{note}} {{url}}",
+        ),
+        t(
+            "delayed",
+            "en",
+            "{{city}} 311: request {{number}} is delayed",
+            "Your {{service}} request {{number}} is taking longer than we promised. We are on it and will update you. {{url}}",
+        ),
+        t(
+            "delayed",
+            "es",
+            "{{city}} 311: la solicitud {{number}} lleva retraso",
+            "Su solicitud de {{service}} {{number}} está tardando más de lo previsto. Seguimos trabajando y le avisaremos. {{url}}",
+        ),
+        t(
+            "resolved",
+            "en",
+            "{{city}} 311: request {{number}} resolved",
+            "Your {{service}} request {{number}} was resolved: {{note}}\nHow did we do? Rate us: {{rating_url}}",
+        ),
+        t(
+            "resolved",
+            "es",
+            "{{city}} 311: solicitud {{number}} resuelta",
+            "Su solicitud de {{service}} {{number}} fue resuelta: {{note}}\n¿Cómo lo hicimos? Califíquenos: {{rating_url}}",
+        ),
+        t(
+            "merged",
+            "en",
+            "{{city}} 311: request {{number}} joined {{original}}",
+            "Your request {{number}} reports the same problem as {{original}}; we will keep you updated on {{original}}. {{url}}",
+        ),
+        t(
+            "merged",
+            "es",
+            "{{city}} 311: la solicitud {{number}} se unió a {{original}}",
+            "Su solicitud {{number}} trata del mismo problema que {{original}}; le informaremos sobre {{original}}. {{url}}",
+        ),
+        t(
+            "note",
+            "en",
+            "{{city}} 311: update on request {{number}}",
+            "An update on your {{service}} request {{number}}: {{note}} {{url}}",
+        ),
+        t(
+            "note",
+            "es",
+            "{{city}} 311: novedad en la solicitud {{number}}",
+            "Novedad en su solicitud de {{service}} {{number}}: {{note}} {{url}}",
+        ),
+        t(
+            "warning",
+            "en",
+            "Request {{number}} is due {{due}}",
+            "{{service}} request {{number}} ({{department}}) will breach its SLA at {{due}}. {{url}}",
+        ),
+        t(
+            "escalated",
+            "en",
+            "Escalated: request {{number}} is overdue",
+            "{{service}} request {{number}} ({{department}}) breached its SLA (due {{due}}) and was escalated to you. {{note}} {{url}}",
+        ),
+        t(
+            "reminder",
+            "en",
+            "Reminder: request {{number}} has had no activity",
+            "{{service}} request {{number}} ({{department}}) has had no activity for a while. It is due {{due}}. {{url}}",
+        ),
+    ]
+}
+
+/// Templates by kind and language, with the shipped defaults under the city's own.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    by_key: BTreeMap<(String, String), Template>,
+}
+
+impl Templates {
+    /// The defaults overlaid with `custom`.
+    pub fn new(custom: &[Template]) -> Result<Self, FieldError> {
+        let mut by_key = BTreeMap::new();
+        for t in default_templates().into_iter().chain(custom.iter().cloned()) {
+            t.validate()?;
+            by_key.insert((t.kind.clone(), t.language.clone()), t);
+        }
+        Ok(Self { by_key })
+    }
+
+    /// The template for `kind` in `language`, falling back to English.
+    pub fn get(&self, kind: &str, language: &str) -> Option<&Template> {
+        self.by_key
+            .get(&(kind.to_owned(), language.to_owned()))
+            .or_else(|| self.by_key.get(&(kind.to_owned(), "en".to_owned())))
+    }
+
+    /// Every template, defaults included.
+    pub fn all(&self) -> impl Iterator<Item = &Template> {
+        self.by_key.values()
+    }
+}
+
+/// A webhook subscriber: event kinds go to `url` as signed JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub name: String,
+    pub url: String,
+    /// Shared secret for the `X-Civic311-Signature` HMAC-SHA256 header.
+    pub secret: String,
+    /// Event kinds sent (`created`, `status_changed`…); empty means every kind.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+impl Webhook {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let field = format!("webhook[{}]", self.name);
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(FieldError::new(field, "url must start with http:// or https://"));
+        }
+        if self.secret.len() < 16 {
+            return Err(FieldError::new(field, "secret must be at least 16 characters"));
+        }
+        Ok(())
+    }
+
+    pub fn wants(&self, kind: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == kind)
+    }
+}
+
+/// One message to deliver, as written to the outbox. It is rendered from its template
+/// when delivered, with the request's number added to `vars`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// `email`, `sms` or `webhook`.
+    pub channel: String,
+    /// An email address, a phone number, or a webhook's name.
+    pub recipient: String,
+    /// The template kind (the event kind for webhooks).
+    pub kind: String,
+    pub language: String,
+    /// Values for the template's placeholders (for webhooks: `event` and `data`).
+    pub vars: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_placeholders_and_refuse_unknown_ones() {
+        let ts = Templates::new(&[]).unwrap();
+        let mut vars = BTreeMap::new();
+        vars.insert("number".to_owned(), "2026-000001".to_owned());
+        vars.insert("service".to_owned(), "Pothole".to_owned());
+        vars.insert("city".to_owned(), "Riverton".to_owned());
+        let (subject, body) = ts.get("delayed", "fr").unwrap().render(&vars);
+        assert_eq!(subject, "Riverton 311: request 2026-000001 is delayed");
+        assert!(body.starts_with("Your Pothole request 2026-000001 is taking longer"));
+        let (s, _) = ts.get("delayed", "es").unwrap().render(&vars);
+        assert!(s.contains("retraso"));
+        let bad = t("delayed", "en", "{{nmber}}", "");
+        assert!(Templates::new(&[bad]).unwrap_err().detail.contains("nmber"));
+        assert!(t("nope", "en", "", "").validate().is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! Turning a change into messages: residents and followers by their channel and
+//! language, staff by email, webhooks by subscription.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::{NewEvent, WorkflowModel};
+use crate::escalation::Audience;
+use crate::notify::{Follower, Message, NotifyChannel};
+use crate::request::ServiceRequest;
+
+/// A time as residents read it, in the city's zone: `Mon 30 Nov 2026, 08:55`.
+fn local(model: &WorkflowModel, t: Timestamp) -> String {
+    t.to_zoned(model.directory.time_zone.clone()).strftime("%a %-d %b %Y, %H:%M").to_string()
+}
+
+fn human_status(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+/// Placeholder values known when the change is decided; the number and links are
+/// added at delivery.
+fn vars(model: &WorkflowModel, req: &ServiceRequest, note: Option<&str>) -> BTreeMap<String, String> {
+    let due = req.workflow.sla.as_ref().map(|c| local(model, c.resolution_due)).unwrap_or_default();
+    let mut v = BTreeMap::new();
+    v.insert("service".into(), model.directory.service_name(&req.service_code));
+    v.insert("status".into(), human_status(req.status.as_str()));
+    v.insert("note".into(), note.unwrap_or_default().to_owned());
+    v.insert("expected".into(), req.expected_at.map(|t| local(model, t)).unwrap_or_else(|| "-".into()));
+    v.insert("due".into(), due);
+    v.insert(
+        "department".into(),
+        model
+            .directory
+            .departments
+            .get(&req.assignment.department)
+            .map_or_else(|| req.assignment.department.clone(), |d| d.name.clone()),
+    );
+    v.insert("original".into(), req.workflow.merged_into.clone().unwrap_or_default());
+    v.insert("city".into(), model.directory.city_name.clone());
+    v
+}
+
+/// Messages to the requester and followers (each address once).
+pub fn resident_messages(
+    model: &WorkflowModel,
+    req: &ServiceRequest,
+    followers: &[Follower],
+    kind: &str,
+    note: Option<&str>,
+) -> Vec<Message> {
+    let vars = vars(model, req, note);
+    let mut seen = std::collections::BTreeSet::new();
+    super::requester(req)
+        .iter()
+        .chain(followers)
+        .filter(|f| f.channel != NotifyChannel::None && seen.insert(f.address.clone()))
+        .map(|f| Message {
+            channel: if f.channel == NotifyChannel::Sms { "sms" } else { "email" }.to_owned(),
+            recipient: f.address.clone(),
+            kind: kind.to_owned(),
+            language: f.language.clone(),
+            vars: vars.clone(),
+        })
+        .collect()
+}
+
+/// An email to the staff `audience` of the request, when they have an address.
+pub fn staff_messages(
+    model: &WorkflowModel,
+    req: &ServiceRequest,
+    audience: Audience,
+    kind: &str,
+    note: Option<&str>,
+) -> Vec<Message> {
+    let dir = &model.directory;
+    let a = &req.assignment;
+    let supervisor = || dir.supervisor(&a.department, a.team.as_deref()).map(|u| u.email.clone());
+    let address = match audience {
+        Audience::Assignee => {
+            a.assignee.as_ref().and_then(|u| dir.users.get(u)).map(|u| u.email.clone()).or_else(supervisor)
+        }
+        Audience::Supervisor => supervisor(),
+        Audience::Department => dir.departments.get(&a.department).map(|d| d.email.clone()),
+    };
+    address
+        .filter(|a| !a.is_empty())
+        .map(|recipient| Message {
+            channel: "email".into(),
+            recipient,
+            kind: kind.to_owned(),
+            language: "en".into(),
+            vars: vars(model, req, note),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Signed JSON deliveries of `events` to every webhook that wants them.
+pub fn webhook_messages(model: &WorkflowModel, req: &ServiceRequest, events: &[NewEvent]) -> Vec<Message> {
+    let mut out = Vec::new();
+    for w in &model.config.webhooks {
+        for e in events.iter().filter(|e| w.wants(&e.kind)) {
+            let mut vars = BTreeMap::new();
+            vars.insert("event".into(), e.kind.clone());
+            vars.insert("actor".into(), e.actor.clone());
+            vars.insert("data".into(), e.data.to_string());
+            vars.insert("status".into(), req.status.as_str().to_owned());
+            vars.insert("service_code".into(), req.service_code.clone());
+            vars.insert("department".into(), req.assignment.department.clone());
+            out.push(Message {
+                channel: "webhook".into(),
+                recipient: w.name.clone(),
+                kind: e.kind.clone(),
+                language: "en".into(),
+                vars,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,222 @@
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::org::{Department, Role, StaffUser, Team};
+use crate::request::{Assignment, Channel, Contact, Location, RequestId};
+
+const CONFIG: &str = r#"
+[[calendar]]
+name = "office"
+time_zone = "America/Denver"
+[calendar.hours]
+mon = ["08:00-17:00"]
+tue = ["08:00-17:00"]
+wed = ["08:00-17:00"]
+thu = ["08:00-17:00"]
+fri = ["08:00-17:00"]
+
+[[sla]]
+name = "standard"
+calendar = "office"
+response = "4h"
+resolution = "2d"
+
+[[escalation]]
+name = "standard"
+remind_after = "1d"
+[[escalation.level]]
+at = "80%"
+notify = ["assignee"]
+[[escalation.level]]
+at = "breach"
+notify = ["supervisor"]
+mark_escalated = true
+notify_resident = true
+[[escalation.level]]
+at = "breach+1d"
+reassign_team = "PW-MGR"
+"#;
+
+fn model() -> WorkflowModel {
+    let dept = |code: &str| Department { code: code.into(), name: code.into(), email: format!("{code}@city.test") };
+    let team = |code: &str, d: &str| Team { code: code.into(), department: d.into(), name: code.into() };
+    let user = |u: &str, team: &str, role| StaffUser {
+        username: u.into(),
+        display_name: u.into(),
+        email: format!("{u}@city.test"),
+        department: "PW".into(),
+        team: Some(team.into()),
+        role,
+    };
+    let directory = Directory {
+        city_name: "Testville".into(),
+        departments: [dept("PW"), dept("SAN")].into_iter().map(|d| (d.code.clone(), d)).collect(),
+        teams: [team("PW-ROADS", "PW"), team("PW-MGR", "PW"), team("SAN-CREW", "SAN")]
+            .into_iter()
+            .map(|t| (t.code.clone(), t))
+            .collect(),
+        users: [user("ann", "PW-ROADS", Role::Staff), user("sue", "PW-ROADS", Role::Supervisor)]
+            .into_iter()
+            .map(|u| (u.username.clone(), u))
+            .collect(),
+        services: BTreeMap::new(),
+        time_zone: jiff::tz::TimeZone::get("America/Denver").unwrap(),
+    };
+    WorkflowModel::new(toml::from_str(CONFIG).unwrap(), directory).unwrap()
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse::<jiff::civil::DateTime>()
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("America/Denver").unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+fn request(m: &WorkflowModel, now: Timestamp) -> ServiceRequest {
+    ServiceRequest {
+        id: RequestId::new(1, now),
+        service_code: "POTHOLE".into(),
+        description: "hole".into(),
+        location: Location::default(),
+        answers: BTreeMap::new(),
+        channel: Channel::Web,
+        contact: Contact { email: Some("res@example.test".into()), ..Contact::default() },
+        status: Status::Open,
+        status_notes: None,
+        assignment: Assignment {
+            department: "PW".into(),
+            team: Some("PW-ROADS".into()),
+            assignee: Some("ann".into()),
+            priority: Priority::Normal,
+            tags: vec![],
+        },
+        areas: BTreeMap::new(),
+        media_url: None,
+        media_ids: vec![],
+        token: "t".into(),
+        requested_at: now,
+        updated_at: now,
+        closed_at: None,
+        expected_at: None,
+        workflow: start(m, "POTHOLE", "PW", Priority::Normal, now),
+        version: 1,
+    }
+}
+
+fn staff() -> Actor {
+    Actor::Staff("ann".into())
+}
+
+#[test]
+fn actions_outside_their_states_are_refused() {
+    let m = model();
+    let now = at("2026-11-23T09:00");
+    let mut r = request(&m, now);
+    r.status = Status::Closed;
+    let err = decide(&m, &r, &Action::Hold { reason: "parts".into() }, &staff(), now).unwrap_err();
+    assert_eq!(err.to_string(), "hold is not allowed while the request is closed");
+    r.status = Status::Open;
+    assert!(matches!(
+        decide(&m, &r, &Action::Resolve { note: " ".into() }, &staff(), now),
+        Err(WorkflowError::Invalid { field, .. }) if field == "note"
+    ));
+    assert!(
+        decide(&m, &r, &Action::Transfer { department: "SAN".into(), team: None, reason: "".into() }, &staff(), now)
+            .is_err()
+    );
+    assert!(decide(&m, &r, &Action::Assign { team: Some("SAN-CREW".into()), assignee: None }, &staff(), now).is_err());
+    assert!(decide(&m, &r, &Action::Rate { score: 5, comment: String::new() }, &Actor::Resident, now).is_err());
+}
+
+#[test]
+fn a_hold_moves_the_due_time_by_the_paused_business_time() {
+    let m = model();
+    let filed = at("2026-11-23T09:00");
+    let r = request(&m, filed);
+    let due = r.workflow.sla.as_ref().unwrap().resolution_due;
+    assert_eq!(due, at("2026-11-25T09:00"));
+    let held = decide(&m, &r, &Action::Hold { reason: "waiting for asphalt".into() }, &staff(), at("2026-11-23T10:00"))
+        .unwrap();
+    assert_eq!(held.request.status, Status::OnHold);
+    assert!(timers(&m, &held.request).is_empty(), "a paused clock sets no timers");
+    let resumed = decide(&m, &held.request, &Action::Resume { note: None }, &staff(), at("2026-11-26T10:00")).unwrap();
+    let new_due = resumed.request.expected_at.unwrap();
+    let cal = m.calendar("office").unwrap();
+    assert_eq!(cal.between(due, new_due), cal.between(at("2026-11-23T10:00"), at("2026-11-26T10:00")));
+    assert_eq!(new_due, at("2026-11-30T09:00"));
+}
+
+#[test]
+fn transfer_keeps_one_owner_and_records_the_reason() {
+    let m = model();
+    let now = at("2026-11-23T09:00");
+    let r = request(&m, now);
+    let c = decide(
+        &m,
+        &r,
+        &Action::Transfer {
+            department: "SAN".into(),
+            team: Some("SAN-CREW".into()),
+            reason: "bulk item, not a pothole".into(),
+        },
+        &staff(),
+        now,
+    )
+    .unwrap();
+    assert_eq!(c.request.assignment.department, "SAN");
+    assert_eq!(c.request.assignment.assignee, None);
+    assert_eq!(c.events[0].kind, "transferred");
+    assert_eq!(c.events[0].data["reason"], "bulk item, not a pothole");
+    assert_eq!(c.events[0].actor, "ann");
+}
+
+#[test]
+fn escalation_warns_then_escalates_then_reassigns_and_tells_the_resident_once() {
+    let m = model();
+    let filed = at("2026-11-23T09:00");
+    let r = request(&m, filed);
+    // 80% of 2 business days (18h) = 14.4h in: Tuesday 14:24.
+    let t = timers(&m, &r);
+    assert_eq!(t[0], Timer { kind: TimerKind::Escalate, due: at("2026-11-24T14:24") });
+    assert_eq!(t[1], Timer { kind: TimerKind::Remind, due: at("2026-11-24T09:00") });
+    assert!(fire(&m, &r, TimerKind::Escalate, at("2026-11-24T14:23")).is_none(), "not due yet");
+    let warn = fire(&m, &r, TimerKind::Escalate, at("2026-11-24T14:24")).unwrap().change;
+    assert_eq!(warn.staff, vec![(crate::escalation::Audience::Assignee, "warning")]);
+    assert!(warn.resident.is_none());
+    let breach = fire(&m, &warn.request, TimerKind::Escalate, at("2026-11-25T09:00")).unwrap().change;
+    assert!(breach.request.workflow.escalated);
+    assert_eq!(breach.resident.as_ref().unwrap().kind, "delayed");
+    assert_eq!(breach.staff, vec![(crate::escalation::Audience::Supervisor, "escalated")]);
+    let next = timers(&m, &breach.request);
+    assert_eq!(next[0].due, at("2026-11-26T09:00"));
+    let moved = fire(&m, &breach.request, TimerKind::Escalate, at("2026-11-26T09:00")).unwrap().change;
+    assert_eq!(moved.request.assignment.team.as_deref(), Some("PW-MGR"));
+    assert!(moved.resident.is_none(), "the delay notice is sent once");
+    assert!(timers(&m, &moved.request).iter().all(|t| t.kind != TimerKind::Escalate), "the chain has ended");
+    let staff_mail = staff_messages(&m, &breach.request, crate::escalation::Audience::Supervisor, "escalated", None);
+    assert_eq!(staff_mail[0].recipient, "sue@city.test");
+}
+
+#[test]
+fn resolving_stops_the_clock_and_asks_for_a_rating() {
+    let m = model();
+    let now = at("2026-11-23T09:00");
+    let r = request(&m, now);
+    let done =
+        decide(&m, &r, &Action::Resolve { note: "Filled".into() }, &staff(), now + SignedDuration::from_hours(2))
+            .unwrap();
+    assert_eq!(done.request.status, Status::Resolved);
+    assert!(timers(&m, &done.request).is_empty());
+    let msgs = resident_messages(&m, &done.request, &[], "resolved", Some("Filled"));
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].recipient, "res@example.test");
+    let rated =
+        decide(&m, &done.request, &Action::Rate { score: 4, comment: "quick".into() }, &Actor::Resident, now).unwrap();
+    assert_eq!(rated.request.workflow.rating.as_ref().unwrap().score, 4);
+    assert!(
+        decide(&m, &done.request, &Action::Rate { score: 6, comment: String::new() }, &Actor::Resident, now).is_err()
+    );
+}
