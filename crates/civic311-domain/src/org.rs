@@ -55,4 +55,16 @@ pub struct StaffUser {
     #[serde(default)]
     pub team: Option<String>,
     pub role: Role,
+    /// Departments beyond their own whose requests they may act on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_departments: Vec<String>,
+}
+
+impl StaffUser {
+    /// True when the user may act on requests owned by `department`.
+    pub fn covers(&self, department: &str) -> bool {
+        self.role == Role::Admin
+            || self.department == department
+            || self.also_departments.iter().any(|d| d == department)
+    }
 }

@@ -9,8 +9,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{FromRow, Postgres};
 
 /// The schema, in order. Versions match the SQLite store's.
-pub static MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "workflow", sql: include_str!("../migrations/0002_workflow.sql") },
+];
 
 /// A pool of PostgreSQL connections.
 pub struct PgBackend {
@@ -43,6 +45,10 @@ impl SqlBackend for PgBackend {
 
     fn name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
     }
 
     /// Several batches in flight: PostgreSQL commits concurrent transactions together.

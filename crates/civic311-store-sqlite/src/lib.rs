@@ -23,8 +23,10 @@ use sqlx::{ConnectOptions, FromRow, Sqlite};
 use tokio::sync::mpsc;
 
 /// The schema, in order. Versions match the PostgreSQL store's.
-pub static MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") }];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "workflow", sql: include_str!("../migrations/0002_workflow.sql") },
+];
 
 /// SQLite connections: one writer task and a pool of readers.
 pub struct SqliteBackend {

@@ -9,12 +9,18 @@ pub mod sql;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use civic311_domain::audit::SealedEvent;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
+use civic311_domain::notify::Follower;
+use civic311_domain::notify::Message;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::request::{Event, Media, NewRequest, ServiceRequest};
 use civic311_domain::routing::{Decision, RuleSet};
 use civic311_domain::service::Service;
+use civic311_domain::workflow::{NewEvent, TimerKind, WorkflowConfig};
+use civic311_domain::workflow::{Timer, WorkflowState};
+use jiff::Timestamp;
 
 pub use error::{StoreError, StoreResult};
 pub use query::RequestQuery;
@@ -28,6 +34,113 @@ pub struct Intake {
     pub token: String,
     /// Set for historical imports: the request was closed at this time with this note.
     pub closed: Option<(jiff::Timestamp, String)>,
+    /// The workflow state it starts with (its SLA clock).
+    pub workflow: WorkflowState,
+    /// Messages to send (the resident's acknowledgement, webhooks).
+    pub messages: Vec<Message>,
+    pub timers: Vec<Timer>,
+}
+
+impl Intake {
+    /// The request as it will be stored, before it has a number (sequence 0): what
+    /// timers and messages are computed from.
+    pub fn provisional(&self) -> ServiceRequest {
+        let r = &self.request;
+        ServiceRequest {
+            id: civic311_domain::request::RequestId::new(0, r.requested_at),
+            service_code: r.service_code.clone(),
+            description: r.description.as_str().to_owned(),
+            location: r.location.clone(),
+            answers: r.answers.clone(),
+            channel: r.channel,
+            contact: r.contact.clone(),
+            status: civic311_domain::request::Status::Open,
+            status_notes: None,
+            assignment: self.decision.assignment.clone(),
+            areas: r.areas.clone(),
+            media_url: r.media_url.clone(),
+            media_ids: Vec::new(),
+            token: self.token.clone(),
+            requested_at: r.requested_at,
+            updated_at: r.requested_at,
+            closed_at: None,
+            expected_at: self.workflow.sla.as_ref().map(|c| c.resolution_due),
+            workflow: self.workflow.clone(),
+            version: 1,
+        }
+    }
+}
+
+/// A decided change to one request, applied as one unit with everything it causes.
+#[derive(Debug, Clone)]
+pub struct RequestUpdate {
+    /// The request as it is after the change; its `version` is the one it was read at.
+    pub request: ServiceRequest,
+    pub events: Vec<NewEvent>,
+    pub messages: Vec<Message>,
+    /// The request's timers from now on (replacing the old ones).
+    pub timers: Vec<Timer>,
+    /// The timer this change carries out; the change fails if another node did it first.
+    pub fired: Option<(TimerKind, Timestamp)>,
+    pub follow: Vec<Follower>,
+    /// Addresses that stop following.
+    pub unfollow: Vec<String>,
+    /// Moves the followers of this request here (a merge).
+    pub followers_from: Option<i64>,
+    pub media: Vec<Media>,
+}
+
+impl RequestUpdate {
+    /// An update that writes `request` and nothing else yet.
+    pub fn new(request: ServiceRequest) -> Self {
+        Self {
+            request,
+            events: Vec::new(),
+            messages: Vec::new(),
+            timers: Vec::new(),
+            fired: None,
+            follow: Vec::new(),
+            unfollow: Vec::new(),
+            followers_from: None,
+            media: Vec::new(),
+        }
+    }
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub message: Message,
+    /// `pending`, `sent` or `dead`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    /// What was sent (after delivery).
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+/// How one delivery attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent {
+        subject: String,
+        body: String,
+    },
+    /// Failed; try again at `at`.
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
+    /// Failed for good: kept as a dead letter.
+    Dead {
+        error: String,
+    },
 }
 
 /// Everything civic311 keeps. Each method is one whole unit of work: when it returns
@@ -77,6 +190,44 @@ pub trait Store: Send + Sync + 'static {
     async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>>;
     /// A stored photo and the service code of the request it belongs to.
     async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>>;
+
+    /// The workflow configuration (calendars, SLAs, escalations, templates, webhooks).
+    async fn workflow_config(&self) -> StoreResult<Option<WorkflowConfig>>;
+    async fn put_workflow_config(&self, config: &WorkflowConfig) -> StoreResult<()>;
+
+    /// Stores a staff API token by its SHA-256 (the token itself is never kept).
+    async fn put_user_token(&self, token_sha256: &str, username: &str, label: &str) -> StoreResult<()>;
+    async fn user_for_token(&self, token_sha256: &str) -> StoreResult<Option<StaffUser>>;
+
+    /// Applies decided changes in one transaction; returns the requests as stored.
+    async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>>;
+    async fn followers(&self, seq: i64) -> StoreResult<Vec<Follower>>;
+
+    /// Leases due timers: `(request, kind, due)`. Costs in proportion to what is due.
+    async fn claim_timers(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, TimerKind, Timestamp)>>;
+    /// Leases pending messages that are due.
+    async fn claim_messages(&self, now: Timestamp, lease_until: Timestamp, limit: i64) -> StoreResult<Vec<OutboxItem>>;
+    async fn finish_message(&self, id: i64, outcome: Delivery, now: Timestamp) -> StoreResult<()>;
+    /// Outbox messages, newest first, optionally only of one state or one request.
+    async fn outbox(&self, state: Option<&str>, request: Option<i64>, limit: i64) -> StoreResult<Vec<OutboxItem>>;
+    /// Puts a dead letter back in the queue; false if there is no such dead letter.
+    async fn retry_message(&self, id: i64, now: Timestamp) -> StoreResult<bool>;
+
+    /// Events with their hashes, ordered by request then id, after `(request, event)`.
+    async fn sealed_events(&self, after: (i64, i64), limit: i64) -> StoreResult<Vec<SealedEvent>>;
+    /// Events of the given kinds in a time range, oldest first, for change feeds.
+    async fn events_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        kinds: &[&str],
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Event)>>;
 }
 
 /// The store as the rest of the program holds it.

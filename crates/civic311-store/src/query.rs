@@ -21,6 +21,17 @@ pub struct RequestQuery {
     pub near: Option<(Point, f64)>,
     /// `min_lon, min_lat, max_lon, max_lat`.
     pub bbox: Option<[f64; 4]>,
+    /// Owning departments, teams, assignees and priorities (staff filters).
+    pub departments: Vec<String>,
+    pub teams: Vec<String>,
+    pub assignees: Vec<String>,
+    pub priorities: Vec<civic311_domain::request::Priority>,
+    /// Only requests whose resolution was due before this instant and are still open.
+    pub overdue_at: Option<Timestamp>,
+    /// Words that must all appear in the description (case-insensitive).
+    pub text: Option<String>,
+    /// Keyset cursor: only requests before `(requested_at µs, id)` in listing order.
+    pub before: Option<(i64, i64)>,
     pub limit: u32,
     pub offset: u64,
 }

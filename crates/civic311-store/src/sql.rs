@@ -9,6 +9,7 @@ mod bind;
 mod conn;
 mod rows;
 mod store;
+mod workflow;
 mod writes;
 
 use std::future::Future;
@@ -21,7 +22,10 @@ use crate::error::StoreResult;
 
 pub use bind::{bind, bind_as};
 pub use conn::ConnTx;
-pub use rows::{BodyRow, BoundaryRow, CountRow, EventRow, IdTokenRow, MediaRow, RequestRow};
+pub use rows::{
+    BodyRow, BoundaryRow, CountRow, EventRow, FollowerRow, IdTokenRow, MediaRow, OutboxRow, RequestRow, SealedRow,
+    TimerRow,
+};
 pub use store::{SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};
 
@@ -46,14 +50,22 @@ pub type WriteWork<T> = Box<dyn for<'t> FnOnce(&'t mut dyn SqlTx) -> BoxFuture<'
 /// Statements inside an open transaction.
 #[async_trait]
 pub trait SqlTx: Send {
-    /// Runs one statement.
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<()>;
+    /// Runs one statement; returns how many rows it changed.
+    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64>;
     /// Runs an `INSERT … RETURNING id, token`.
     async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>>;
     /// Runs several statements without parameters (migrations).
     async fn execute_script(&mut self, sql: &str) -> StoreResult<()>;
     /// One `i64` from a query (`SELECT count(*)…`).
     async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64>;
+    /// Requests, read inside the transaction.
+    async fn fetch_requests(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<RequestRow>>;
+    /// One text column named `body`.
+    async fn fetch_bodies(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<BodyRow>>;
+    /// Timers (`UPDATE … RETURNING` claims).
+    async fn fetch_timers(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<TimerRow>>;
+    /// Outbox rows (`UPDATE … RETURNING` claims).
+    async fn fetch_outbox(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<OutboxRow>>;
 }
 
 /// What a database driver provides to [`SqlStore`].
@@ -65,6 +77,13 @@ pub trait SqlBackend: Send + Sync + 'static {
 
     /// Runs `work` in a transaction and commits it before returning `Ok`.
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T>;
+
+    /// What a claim's inner `SELECT` ends with so that concurrent claimers skip rows
+    /// another transaction holds (`FOR UPDATE SKIP LOCKED`); empty for a
+    /// single-writer database, where claims cannot overlap.
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
 
     /// How many intake batches may be written at once: 1 for a single-writer
     /// database, more where concurrent transactions share the work.
@@ -125,7 +144,7 @@ pub async fn migrate<B: SqlBackend>(backend: &B, migrations: &'static [Migration
                         vec![Param::I64(m.version), Param::Text(m.name.into())],
                     )
                     .await?;
-                    Ok(true)
+                    Ok::<_, crate::StoreError>(true)
                 })
             }))
             .await?;

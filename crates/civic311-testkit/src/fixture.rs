@@ -156,6 +156,7 @@ pub async fn seed(store: &dyn Store) {
         department: "PW".into(),
         team: Some("PW-NORTH".into()),
         role: Role::Staff,
+        also_departments: vec![],
     };
     store.put_user(&user).await.expect("user");
     for s in services() {

@@ -2,12 +2,14 @@
 //! routing engine, loaded once from the store and swapped whole when it changes.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::Department;
 use civic311_domain::routing::{Org, RoutingEngine, RuleSet};
 use civic311_domain::service::Service;
+use civic311_domain::workflow::{Directory, WorkflowConfig, WorkflowModel};
 use civic311_store::{Store, StoreError};
 use jiff::tz::TimeZone;
 
@@ -20,6 +22,8 @@ pub enum LoadError {
     TimeZone(String),
     #[error("the routing rules are invalid: {0}")]
     Rules(civic311_domain::FieldError),
+    #[error("the workflow configuration is invalid: {0}")]
+    Workflow(civic311_domain::FieldError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,6 +39,8 @@ pub struct CityModel {
     pub boundaries: BoundaryIndex,
     pub routing: RoutingEngine,
     api_keys: HashSet<String>,
+    /// Calendars, SLA policies, escalation chains, templates and webhooks.
+    pub workflow: Arc<WorkflowModel>,
 }
 
 impl CityModel {
@@ -46,7 +52,35 @@ impl CityModel {
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
         let by_code = services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
         let api_keys = store.api_keys().await?.into_iter().collect();
-        Ok(Self { settings, tz, services, by_code, departments, boundaries, routing, api_keys })
+        let config = store.workflow_config().await?.unwrap_or_default();
+        let workflow = Arc::new(Self::workflow_model(store, &settings, &tz, &departments, &services, config).await?);
+        Ok(Self { settings, tz, services, by_code, departments, boundaries, routing, api_keys, workflow })
+    }
+
+    /// Checks a workflow configuration against the stored city.
+    pub async fn check_workflow(store: &dyn Store, config: WorkflowConfig) -> Result<WorkflowModel, LoadError> {
+        let (settings, tz, departments) = city_of(store).await?;
+        let services = store.services().await?;
+        Self::workflow_model(store, &settings, &tz, &departments, &services, config).await
+    }
+
+    async fn workflow_model(
+        store: &dyn Store,
+        settings: &CitySettings,
+        tz: &TimeZone,
+        departments: &[Department],
+        services: &[Service],
+        config: WorkflowConfig,
+    ) -> Result<WorkflowModel, LoadError> {
+        let directory = Directory {
+            city_name: settings.name.clone(),
+            departments: departments.iter().map(|d| (d.code.clone(), d.clone())).collect(),
+            teams: store.teams().await?.into_iter().map(|t| (t.code.clone(), t)).collect(),
+            users: store.users().await?.into_iter().map(|u| (u.username.clone(), u)).collect(),
+            services: services.iter().map(|s| (s.code.clone(), s.clone())).collect(),
+            time_zone: tz.clone(),
+        };
+        WorkflowModel::new(config, directory).map_err(LoadError::Workflow)
     }
 
     /// Checks a rule set against the stored city's departments, teams and time zone

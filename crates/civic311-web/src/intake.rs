@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use civic311_domain::FieldError;
 use civic311_domain::geo::Point;
+use civic311_domain::notify::NotifyChannel;
 use civic311_domain::request::{Channel, Contact, Description, Location, Media, NewRequest};
 use civic311_domain::routing::RoutingInput;
 use civic311_domain::service::Answers;
+use civic311_domain::workflow;
 use civic311_store::Intake;
 use jiff::Timestamp;
 
@@ -27,6 +29,8 @@ pub struct RawRequest {
     pub contact: Contact,
     pub media_url: Option<String>,
     pub media: Vec<Media>,
+    /// How the requester wants updates: `email`, `sms` or `none`.
+    pub notify: Option<String>,
 }
 
 /// Why intake refused a request.
@@ -100,7 +104,25 @@ pub fn prepare(
         last_name: non_empty(&raw.contact.last_name),
         device_id: non_empty(&raw.contact.device_id),
         account_id: non_empty(&raw.contact.account_id),
+        notify: match non_empty(&raw.notify) {
+            None => None,
+            Some(n) => NotifyChannel::parse(&n).or_else(|| {
+                errors.push(FieldError::new("notify", format!("'{n}' is not one of email, sms or none")));
+                None
+            }),
+        },
+        language: non_empty(&raw.contact.language).map(|l| l.to_ascii_lowercase()),
     };
+    if contact.notify == Some(NotifyChannel::Email) && contact.email.is_none() {
+        errors.push(FieldError::new("email", "an email address is needed for updates by email"));
+    }
+    if contact.notify == Some(NotifyChannel::Sms) && contact.phone.is_none() {
+        errors.push(FieldError::new("phone", "a phone number is needed for updates by SMS"));
+    }
+    if contact.language.as_ref().is_some_and(|l| l.len() > 8 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+    {
+        errors.push(FieldError::new("language", "a language code like en or es"));
+    }
     if let Some(email) = &contact.email
         && (!email.contains('@') || email.contains(char::is_whitespace))
     {
@@ -168,7 +190,21 @@ pub fn prepare(
         areas,
         requested_at: now,
     };
-    Ok(Intake { request, decision, token, closed: None })
+    let workflow = civic311_domain::workflow::start(
+        &city.workflow,
+        &request.service_code,
+        &decision.assignment.department,
+        decision.assignment.priority,
+        now,
+    );
+    let mut intake = Intake { request, decision, token, closed: None, workflow, messages: vec![], timers: vec![] };
+    let provisional = intake.provisional();
+    let model = &city.workflow;
+    intake.timers = workflow::timers(model, &provisional);
+    intake.messages = workflow::resident_messages(model, &provisional, &[], "received", None);
+    let created = workflow::NewEvent { kind: "created".into(), actor: "resident".into(), data: serde_json::json!({}) };
+    intake.messages.extend(workflow::webhook_messages(model, &provisional, &[created]));
+    Ok(intake)
 }
 
 /// A fresh unguessable token for Open311 `tokens/{token}` lookups.

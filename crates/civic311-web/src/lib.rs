@@ -2,6 +2,7 @@
 //! `/media/`, and a health check. Handlers are thin: extract, parse into domain types,
 //! one store call, render.
 
+pub mod api;
 pub mod city;
 pub mod intake;
 mod media;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .merge(open311::router())
         .merge(media::router())
+        .merge(api::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::not_found)

@@ -3,8 +3,10 @@
 
 pub mod history;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use civic311_domain::workflow::WorkflowConfig;
 use civic311_store::Store;
+use civic311_web::CityModel;
 
 use crate::city_files::{CityFile, CityTexts, import_city};
 
@@ -28,10 +30,19 @@ pub fn texts() -> CityTexts<'static> {
 
 pub const HISTORY: &str = include_str!("../../../data/demo/history.toml");
 
+/// The demo administrator's staff API token: fixed and documented.
+pub const DEMO_ADMIN_TOKEN: &str = "civic311-demo-admin-token";
+
+pub const WORKFLOW: &str = include_str!("../../../data/demo/workflow.toml");
+
 /// Seeds the demo city into an empty store; returns the city file for the welcome text.
 pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     let city = import_city(store, &texts()).await?;
+    let workflow: WorkflowConfig = toml::from_str(WORKFLOW).context("workflow.toml")?;
+    CityModel::check_workflow(store, workflow.clone()).await?;
+    store.put_workflow_config(&workflow).await?;
     store.put_api_key(DEMO_API_KEY, "demo").await?;
+    store.put_user_token(&civic311_web::api::token_hash(DEMO_ADMIN_TOKEN), "admin", "demo").await?;
     Ok(city)
 }
 

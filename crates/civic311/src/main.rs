@@ -43,7 +43,21 @@ struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+enum Audit {
+    /// Checks every request's hash-chained history and reports the first broken link of each.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// Tamper-evidence checks.
+    Audit {
+        #[command(subcommand)]
+        what: Audit,
+    },
     /// Serve an existing database.
     Serve {
         #[command(flatten)]
@@ -232,6 +246,10 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Bench { what } => bench::run(what).await,
+        Command::Audit { what: Audit::Verify { db } } => {
+            let store = store_url::open(&db.database_url).await?;
+            if audit_verify(&store).await? { Ok(()) } else { anyhow::bail!("the history has been tampered with") }
+        }
     }
 }
 
@@ -263,6 +281,8 @@ fn print_welcome(serve: &ServeArgs, database_url: &str) -> Result<()> {
     println!("  Services            {base}/open311/v2/services.json");
     println!("  Recent requests     {base}/open311/v2/requests.json");
     println!("  Open311 API key     {}", demo::DEMO_API_KEY);
+    println!("  Staff API           {base}/api/v1/openapi.json");
+    println!("  Staff API token     {} (admin)", demo::DEMO_ADMIN_TOKEN);
     println!();
     println!("  Try:  curl -d api_key={} -d service_code=POTHOLE -d 'attribute[SIZE]=large' \\", demo::DEMO_API_KEY);
     println!("             -d lat=40.2 -d long=-104.6 -d description='Deep hole' {base}/open311/v2/requests.json");
@@ -292,11 +312,77 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Delivery channels from `CIVIC311_SMTP_*` and `CIVIC311_SMS_*`; unset channels log.
+fn notifiers() -> Result<civic311_jobs::Notifiers> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let smtp = match var("CIVIC311_SMTP_HOST") {
+        None => None,
+        Some(host) => Some(civic311_jobs::SmtpConfig {
+            host,
+            port: var("CIVIC311_SMTP_PORT").map(|p| p.parse()).transpose().context("CIVIC311_SMTP_PORT")?.unwrap_or(25),
+            from: var("CIVIC311_SMTP_FROM").context("CIVIC311_SMTP_FROM is needed with CIVIC311_SMTP_HOST")?,
+            credentials: var("CIVIC311_SMTP_USER").zip(var("CIVIC311_SMTP_PASSWORD")),
+        }),
+    };
+    let sms = match var("CIVIC311_SMS_URL") {
+        None => None,
+        Some(base_url) => Some(civic311_jobs::SmsConfig {
+            base_url,
+            account: var("CIVIC311_SMS_ACCOUNT").context("CIVIC311_SMS_ACCOUNT is needed with CIVIC311_SMS_URL")?,
+            token: var("CIVIC311_SMS_TOKEN").context("CIVIC311_SMS_TOKEN is needed with CIVIC311_SMS_URL")?,
+            from: var("CIVIC311_SMS_FROM").context("CIVIC311_SMS_FROM is needed with CIVIC311_SMS_URL")?,
+        }),
+    };
+    Ok(civic311_jobs::Notifiers::new(smtp, sms))
+}
+
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone()).await?;
+    let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", serve.bind));
+    let dispatcher = civic311_jobs::Dispatcher::new(notifiers()?, base);
+    let s = state.clone();
+    tokio::spawn(civic311_jobs::scheduler::run(
+        state.store.clone(),
+        move || s.city().workflow.clone(),
+        state.clock.clone(),
+        dispatcher,
+        std::time::Duration::from_secs(5),
+    ));
     let listener =
         tokio::net::TcpListener::bind(serve.bind).await.with_context(|| format!("cannot listen on {}", serve.bind))?;
     tracing::info!(address = %serve.bind, "serving");
     civic311_web::serve(listener, state, shutdown_signal()).await?;
     Ok(())
+}
+
+/// `civic311 audit verify`: checks every request's event chain.
+async fn audit_verify(store: &SharedStore) -> Result<bool> {
+    let mut after = (0, 0);
+    let mut current: Vec<civic311_domain::audit::SealedEvent> = Vec::new();
+    let (mut requests, mut events, mut broken) = (0u64, 0u64, 0u64);
+    let mut check = |chain: &[civic311_domain::audit::SealedEvent]| {
+        if let Some(first) = chain.first() {
+            requests += 1;
+            if let Some(why) = civic311_domain::audit::first_break(chain) {
+                broken += 1;
+                println!("request {}: {why}", first.request_id);
+            }
+        }
+    };
+    loop {
+        let page = store.sealed_events(after, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = (last.request_id, last.event_id);
+        for e in page {
+            events += 1;
+            if current.first().is_some_and(|c| c.request_id != e.request_id) {
+                check(&current);
+                current.clear();
+            }
+            current.push(e);
+        }
+    }
+    check(&current);
+    println!("checked {events} events of {requests} requests: {broken} broken chains");
+    Ok(broken == 0)
 }

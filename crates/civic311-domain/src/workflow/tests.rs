@@ -49,6 +49,7 @@ fn model() -> WorkflowModel {
         department: "PW".into(),
         team: Some(team.into()),
         role,
+        also_departments: vec![],
     };
     let directory = Directory {
         city_name: "Testville".into(),

@@ -4,8 +4,25 @@
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
-use super::{IdTokenRow, Param, SqlTx, bind, bind_as};
+use super::{BodyRow, IdTokenRow, OutboxRow, Param, RequestRow, SqlTx, TimerRow, bind, bind_as};
 use crate::error::StoreResult;
+
+/// How many rows a statement changed, for each driver's result type.
+pub trait RowsAffected {
+    fn rows(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
 
 /// A connection inside an open transaction.
 pub struct ConnTx<'c, DB: Database>(pub &'c mut DB::Connection);
@@ -20,7 +37,12 @@ where
     DB: Database,
     for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
+    DB::QueryResult: RowsAffected,
     IdTokenRow: for<'r> FromRow<'r, DB::Row>,
+    RequestRow: for<'r> FromRow<'r, DB::Row>,
+    BodyRow: for<'r> FromRow<'r, DB::Row>,
+    TimerRow: for<'r> FromRow<'r, DB::Row>,
+    OutboxRow: for<'r> FromRow<'r, DB::Row>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
@@ -30,9 +52,9 @@ where
     for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
 {
-    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<()> {
-        bind(sqlx::query::<DB>(stmt(sql)), params).execute(&mut *self.0).await?;
-        Ok(())
+    async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64> {
+        let done = bind(sqlx::query::<DB>(stmt(sql)), params).execute(&mut *self.0).await?;
+        Ok(done.rows())
     }
 
     async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>> {
@@ -43,6 +65,22 @@ where
     async fn execute_script(&mut self, sql: &str) -> StoreResult<()> {
         sqlx::raw_sql(stmt(sql)).execute(&mut *self.0).await?;
         Ok(())
+    }
+
+    async fn fetch_requests(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<RequestRow>> {
+        Ok(bind_as(sqlx::query_as::<DB, RequestRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+    }
+
+    async fn fetch_bodies(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<BodyRow>> {
+        Ok(bind_as(sqlx::query_as::<DB, BodyRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+    }
+
+    async fn fetch_timers(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<TimerRow>> {
+        Ok(bind_as(sqlx::query_as::<DB, TimerRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+    }
+
+    async fn fetch_outbox(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<OutboxRow>> {
+        Ok(bind_as(sqlx::query_as::<DB, OutboxRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
     }
 
     async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64> {

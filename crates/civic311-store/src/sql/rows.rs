@@ -38,6 +38,8 @@ pub struct RequestRow {
     pub updated_at: i64,
     pub closed_at: Option<i64>,
     pub expected_at: Option<i64>,
+    pub workflow: String,
+    pub version: i64,
 }
 
 impl RequestRow {
@@ -92,6 +94,8 @@ impl RequestRow {
             updated_at: int(next()?)?,
             closed_at: opt_int(next()?)?,
             expected_at: opt_int(next()?)?,
+            workflow: text(next()?)?,
+            version: int(next()?)?,
         })
     }
 }
@@ -134,6 +138,8 @@ impl RequestRow {
             updated_at: from_micros(self.updated_at),
             closed_at: self.closed_at.map(from_micros),
             expected_at: self.expected_at.map(from_micros),
+            workflow: json("workflow", id, &self.workflow)?,
+            version: self.version,
         })
     }
 }
@@ -141,6 +147,7 @@ impl RequestRow {
 /// A row of `events`.
 #[derive(Debug, FromRow)]
 pub struct EventRow {
+    pub id: i64,
     pub request_id: i64,
     pub at: i64,
     pub kind: String,
@@ -151,6 +158,7 @@ pub struct EventRow {
 impl EventRow {
     pub fn into_domain(self) -> StoreResult<Event> {
         Ok(Event {
+            id: self.id,
             at: from_micros(self.at),
             data: serde_json::from_str(&self.data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
             kind: self.kind,
@@ -207,4 +215,53 @@ impl BoundaryRow {
             .map_err(|e| StoreError::Corrupt(format!("boundary {}/{}: {e}", self.layer, self.feature)))?;
         Ok(BoundaryFeature { layer: self.layer, feature: self.feature, name: self.name, polygons })
     }
+}
+
+/// A claimed timer.
+#[derive(Debug, FromRow)]
+pub struct TimerRow {
+    pub request_id: i64,
+    pub kind: String,
+    pub due_at: i64,
+}
+
+/// A row of the notification outbox.
+#[derive(Debug, FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub channel: String,
+    pub recipient: String,
+    pub kind: String,
+    pub language: String,
+    pub vars: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+/// An event with its place in the hash chain.
+#[derive(Debug, FromRow)]
+pub struct SealedRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub actor: String,
+    pub data: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A follower of a request.
+#[derive(Debug, FromRow)]
+pub struct FollowerRow {
+    pub address: String,
+    pub channel: String,
+    pub language: String,
 }

@@ -12,10 +12,19 @@ use civic311_domain::service::{Service, Visibility};
 use sqlx::{Database, FromRow};
 
 use super::batch::IntakeBatcher;
+use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
-use super::{BodyRow, BoundaryRow, CountRow, EventRow, MediaRow, Param, RequestRow, SqlBackend, SqlTx};
-use crate::error::StoreResult;
-use crate::{Intake, RequestQuery, Store};
+use super::{
+    BodyRow, BoundaryRow, CountRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, RequestRow, SealedRow,
+    SqlBackend, SqlTx,
+};
+use crate::error::{StoreError, StoreResult};
+use crate::{Delivery, Intake, OutboxItem, RequestQuery, RequestUpdate, Store};
+use civic311_domain::audit::SealedEvent;
+use civic311_domain::notify::{Follower, Message, NotifyChannel};
+use civic311_domain::request::from_micros;
+use civic311_domain::workflow::{TimerKind, WorkflowConfig};
+use jiff::Timestamp;
 
 /// The SQL store over a backend's connections.
 pub struct SqlStore<B> {
@@ -41,7 +50,7 @@ impl<B: SqlBackend> SqlStore<B> {
     /// Runs one statement in its own transaction.
     async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<()> {
         self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(async move { tx.execute(sql, params).await })))
+            .write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(async move { tx.execute(sql, params).await.map(drop) })))
             .await
     }
 }
@@ -88,6 +97,34 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
             conds.push(format!("{col} {op} {p}"));
         }
     }
+    for (col, values) in [("department", &q.departments), ("team", &q.teams), ("assignee", &q.assignees)] {
+        if !values.is_empty() {
+            let l = list(values.iter().map(|s| Param::Text(s.clone())).collect(), &mut params, &mut push);
+            conds.push(format!("{col} IN ({l})"));
+        }
+    }
+    if !q.priorities.is_empty() {
+        let l = list(q.priorities.iter().map(|p| Param::Text(p.as_str().to_owned())).collect(), &mut params, &mut push);
+        conds.push(format!("priority IN ({l})"));
+    }
+    if let Some(t) = q.overdue_at {
+        let p = push(Param::I64(to_micros(t)), &mut params);
+        conds.push(format!(
+            "expected_at < {p} AND status IN ('new', 'open', 'in_progress', 'on_hold', 'waiting_on_resident')"
+        ));
+    }
+    if let Some(text) = &q.text {
+        for w in text.split_whitespace().take(8) {
+            let escaped = w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let p = push(Param::Text(format!("%{escaped}%")), &mut params);
+            conds.push(format!("lower(description) LIKE {p} ESCAPE '\\'"));
+        }
+    }
+    if let Some((at, id)) = q.before {
+        let a = push(Param::I64(at), &mut params);
+        let b = push(Param::I64(id), &mut params);
+        conds.push(format!("(requested_at < {a} OR (requested_at = {a} AND id < {b}))"));
+    }
     if let Some([min_lon, min_lat, max_lon, max_lat]) = q.bbox {
         let (a, b) = (push(Param::F64(min_lat), &mut params), push(Param::F64(max_lat), &mut params));
         let (c, d) = (push(Param::F64(min_lon), &mut params), push(Param::F64(max_lon), &mut params));
@@ -123,9 +160,29 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
     (sql, params)
 }
 
+fn outbox_item(r: OutboxRow) -> StoreResult<OutboxItem> {
+    let vars = serde_json::from_str(&r.vars).map_err(|e| StoreError::Corrupt(format!("outbox {} vars: {e}", r.id)))?;
+    Ok(OutboxItem {
+        id: r.id,
+        request_id: r.request_id,
+        message: Message { channel: r.channel, recipient: r.recipient, kind: r.kind, language: r.language, vars },
+        state: r.state,
+        attempts: r.attempts,
+        next_at: from_micros(r.next_at),
+        last_error: r.last_error,
+        created_at: from_micros(r.created_at),
+        sent_at: r.sent_at.map(from_micros),
+        subject: r.subject,
+        body: r.body,
+    })
+}
+
 #[async_trait]
 impl<B: SqlBackend> Store for SqlStore<B>
 where
+    FollowerRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    OutboxRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    SealedRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BodyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     RequestRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     EventRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
@@ -296,7 +353,7 @@ where
     }
 
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>> {
-        let sql = "SELECT request_id, at, kind, actor, data FROM events WHERE request_id = $1 ORDER BY id";
+        let sql = "SELECT id, request_id, at, kind, actor, data FROM events WHERE request_id = $1 ORDER BY id";
         self.backend
             .fetch_all::<EventRow>(sql, vec![Param::I64(seq)])
             .await?
@@ -315,7 +372,7 @@ where
             (seqs.len() + 1..=seqs.len() + kinds.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
         params.extend(kinds.iter().map(|k| Param::Text((*k).to_owned())));
         let sql = format!(
-            "SELECT request_id, at, kind, actor, data FROM events \
+            "SELECT id, request_id, at, kind, actor, data FROM events \
              WHERE request_id IN ({ids}) AND kind IN ({kind_list}) ORDER BY request_id, id"
         );
         self.backend
@@ -331,5 +388,186 @@ where
                    WHERE m.id = $1";
         let row = self.backend.fetch_all::<MediaRow>(sql, vec![Param::I64(id)]).await?.into_iter().next();
         Ok(row.map(|r| (Media { content_type: r.content_type, bytes: r.bytes }, r.service_code)))
+    }
+
+    async fn workflow_config(&self) -> StoreResult<Option<WorkflowConfig>> {
+        Ok(self.bodies("workflow config", "SELECT body FROM config_docs WHERE kind = 'workflow'").await?.pop())
+    }
+
+    async fn put_workflow_config(&self, config: &WorkflowConfig) -> StoreResult<()> {
+        let sql = "INSERT INTO config_docs (kind, body) VALUES ('workflow', $1) \
+                   ON CONFLICT (kind) DO UPDATE SET body = excluded.body";
+        self.execute(sql, vec![Param::Text(to_json(config))]).await
+    }
+
+    async fn put_user_token(&self, token_sha256: &str, username: &str, label: &str) -> StoreResult<()> {
+        let sql = "INSERT INTO user_tokens (token_hash, username, label) VALUES ($1, $2, $3) \
+                   ON CONFLICT (token_hash) DO UPDATE SET username = excluded.username, label = excluded.label";
+        let params =
+            vec![Param::Text(token_sha256.to_owned()), Param::Text(username.to_owned()), Param::Text(label.to_owned())];
+        self.execute(sql, params).await
+    }
+
+    async fn user_for_token(&self, token_sha256: &str) -> StoreResult<Option<StaffUser>> {
+        let sql =
+            "SELECT u.body FROM user_tokens t JOIN staff_users u ON u.username = t.username WHERE t.token_hash = $1";
+        let rows = self.backend.fetch_all::<BodyRow>(sql, vec![Param::Text(token_sha256.to_owned())]).await?;
+        rows.first().map(|r| r.parse("user")).transpose()
+    }
+
+    async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>> {
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let mut out = Vec::with_capacity(updates.len());
+                    for u in updates {
+                        out.push(apply_update(tx, u).await?);
+                    }
+                    Ok(out)
+                })
+            }))
+            .await
+    }
+
+    async fn followers(&self, seq: i64) -> StoreResult<Vec<Follower>> {
+        let sql = "SELECT address, channel, language FROM followers WHERE request_id = $1 ORDER BY address";
+        let rows = self.backend.fetch_all::<FollowerRow>(sql, vec![Param::I64(seq)]).await?;
+        rows.into_iter()
+            .map(|r| {
+                let channel = NotifyChannel::parse(&r.channel)
+                    .ok_or_else(|| StoreError::Corrupt(format!("follower channel '{}'", r.channel)))?;
+                Ok(Follower { channel, address: r.address, language: r.language })
+            })
+            .collect()
+    }
+
+    async fn claim_timers(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, TimerKind, Timestamp)>> {
+        let skip = self.backend.skip_locked();
+        let rows = self
+            .backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { claim_timers(tx, skip, now, lease_until, limit).await })
+            }))
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                let kind =
+                    TimerKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("timer kind '{}'", r.kind)))?;
+                Ok((r.request_id, kind, from_micros(r.due_at)))
+            })
+            .collect()
+    }
+
+    async fn claim_messages(&self, now: Timestamp, lease_until: Timestamp, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+        let skip = self.backend.skip_locked();
+        let rows = self
+            .backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { claim_messages(tx, skip, now, lease_until, limit).await })
+            }))
+            .await?;
+        rows.into_iter().map(outbox_item).collect()
+    }
+
+    async fn finish_message(&self, id: i64, outcome: Delivery, now: Timestamp) -> StoreResult<()> {
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { finish_message(tx, id, outcome, now).await })
+            }))
+            .await
+    }
+
+    async fn outbox(&self, state: Option<&str>, request: Option<i64>, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+        let mut conds = Vec::new();
+        let mut params = Vec::new();
+        if let Some(s) = state {
+            params.push(Param::Text(s.to_owned()));
+            conds.push(format!("state = ${}", params.len()));
+        }
+        if let Some(r) = request {
+            params.push(Param::I64(r));
+            conds.push(format!("request_id = ${}", params.len()));
+        }
+        params.push(Param::I64(limit));
+        let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox {filter} ORDER BY id DESC LIMIT ${}", params.len());
+        self.backend.fetch_all::<OutboxRow>(&sql, params).await?.into_iter().map(outbox_item).collect()
+    }
+
+    async fn retry_message(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let n = tx
+                        .execute(
+                            "UPDATE outbox SET state = 'pending', next_at = $1, lease_until = NULL \
+                             WHERE id = $2 AND state = 'dead'",
+                            vec![Param::I64(to_micros(now)), Param::I64(id)],
+                        )
+                        .await?;
+                    Ok(n > 0)
+                })
+            }))
+            .await
+    }
+
+    async fn sealed_events(&self, after: (i64, i64), limit: i64) -> StoreResult<Vec<SealedEvent>> {
+        let sql = "SELECT id, request_id, at, kind, actor, data, prev_hash, hash FROM events \
+                   WHERE request_id > $1 OR (request_id = $1 AND id > $2) ORDER BY request_id, id LIMIT $3";
+        let rows = self
+            .backend
+            .fetch_all::<SealedRow>(sql, vec![Param::I64(after.0), Param::I64(after.1), Param::I64(limit)])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SealedEvent {
+                event_id: r.id,
+                request_id: r.request_id,
+                at_micros: r.at,
+                kind: r.kind,
+                actor: r.actor,
+                data: r.data,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+            .collect())
+    }
+
+    async fn events_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        kinds: &[&str],
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Event)>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = vec![Param::I64(to_micros(from)), Param::I64(to_micros(to))];
+        let list = kinds
+            .iter()
+            .map(|k| {
+                params.push(Param::Text((*k).to_owned()));
+                format!("${}", params.len())
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        params.push(Param::I64(limit));
+        let sql = format!(
+            "SELECT id, request_id, at, kind, actor, data FROM events WHERE at >= $1 AND at <= $2 AND kind IN ({list}) \
+             ORDER BY at, id LIMIT ${}",
+            params.len()
+        );
+        self.backend
+            .fetch_all::<EventRow>(&sql, params)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.request_id, r.into_domain()?)))
+            .collect()
     }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use civic311_domain::request::{ServiceRequest, Status, to_micros};
+use civic311_domain::notify::Message;
+use civic311_domain::request::{Media, ServiceRequest, Status, to_micros};
+use civic311_domain::workflow::Timer;
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -13,13 +15,13 @@ use crate::error::{StoreError, StoreResult};
 /// Every column of `requests`, in [`RequestRow`](super::RequestRow) order.
 pub const REQUEST_COLUMNS: &str = "id, service_code, description, lat, lon, address, address_id, zipcode, answers, channel, \
      contact, status, status_notes, department, team, assignee, priority, tags, areas, media_url, media_ids, token, \
-     requested_at, updated_at, closed_at, expected_at";
+     requested_at, updated_at, closed_at, expected_at, workflow, version";
 
-/// The columns an insert writes (all but `id`).
+/// The columns an insert writes (all but `id` and `version`).
 const INSERT_COLUMNS: &str = "service_code, description, lat, lon, address, address_id, zipcode, answers, channel, \
      contact, status, status_notes, department, team, assignee, priority, tags, areas, media_url, media_ids, token, \
-     requested_at, updated_at, closed_at, expected_at";
-const INSERT_WIDTH: usize = 25;
+     requested_at, updated_at, closed_at, expected_at, workflow";
+const INSERT_WIDTH: usize = 26;
 
 /// Most parameters in one multi-row INSERT. Binding costs grow with the square of the
 /// parameter count in sqlx's SQLite driver (each bind looks its placeholder up by
@@ -31,7 +33,7 @@ fn rows_per_insert(width: usize) -> usize {
     (MAX_PARAMS / width).max(1)
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serialising plain maps, vectors and derived structs cannot fail.
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
@@ -61,14 +63,26 @@ struct Prepared {
     notes: Option<String>,
     updated_at: Timestamp,
     closed_at: Option<Timestamp>,
+    expected_at: Option<Timestamp>,
 }
 
 fn prepare(i: &Intake) -> Prepared {
+    let expected_at = i.workflow.sla.as_ref().map(|c| c.resolution_due);
     match &i.closed {
-        Some((at, note)) => {
-            Prepared { status: Status::Closed, notes: Some(note.clone()), updated_at: *at, closed_at: Some(*at) }
-        }
-        None => Prepared { status: Status::Open, notes: None, updated_at: i.request.requested_at, closed_at: None },
+        Some((at, note)) => Prepared {
+            status: Status::Closed,
+            notes: Some(note.clone()),
+            updated_at: *at,
+            closed_at: Some(*at),
+            expected_at,
+        },
+        None => Prepared {
+            status: Status::Open,
+            notes: None,
+            updated_at: i.request.requested_at,
+            closed_at: None,
+            expected_at,
+        },
     }
 }
 
@@ -101,62 +115,84 @@ fn request_params(i: &Intake, p: &Prepared, out: &mut Vec<Param>) {
         Param::I64(to_micros(r.requested_at)),
         Param::I64(to_micros(p.updated_at)),
         Param::OptI64(p.closed_at.map(to_micros)),
-        Param::OptI64(None),
+        Param::OptI64(p.expected_at.map(to_micros)),
+        Param::Text(to_json(&i.workflow)),
     ]);
 }
 
-struct EventIn {
-    request: i64,
-    at: Timestamp,
-    kind: &'static str,
-    actor: String,
-    data: serde_json::Value,
+/// An event about to be appended, sealed into its request's hash chain.
+pub struct EventIn {
+    pub request: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub actor: String,
+    pub data: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Seals `events` of one request after the event whose hash is `prev`.
+pub fn seal(request: i64, prev: &str, events: Vec<(Timestamp, String, String, serde_json::Value)>) -> Vec<EventIn> {
+    let mut prev = prev.to_owned();
+    events
+        .into_iter()
+        .map(|(at, kind, actor, data)| {
+            let data = data.to_string();
+            let at = round(at);
+            let hash = civic311_domain::audit::link(&prev, request, to_micros(at), &kind, &actor, &data);
+            let e = EventIn { request, at, kind, actor, data, prev_hash: std::mem::take(&mut prev), hash };
+            prev.clone_from(&e.hash);
+            e
+        })
+        .collect()
 }
 
 fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
     let r = &i.request;
     let mut out = vec![
-        EventIn {
-            request: id,
-            at: r.requested_at,
-            kind: "created",
-            actor: "resident".to_owned(),
-            data: json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
-        },
-        EventIn {
-            request: id,
-            at: r.requested_at,
-            kind: "routed",
-            actor: "rules".to_owned(),
-            data: json!({ "assignment": i.decision.assignment, "trace": i.decision.trace }),
-        },
+        (
+            r.requested_at,
+            "created".to_owned(),
+            "resident".to_owned(),
+            json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
+        ),
+        (
+            r.requested_at,
+            "routed".to_owned(),
+            "rules".to_owned(),
+            json!({ "assignment": i.decision.assignment, "trace": i.decision.trace, "sla": i.workflow.sla }),
+        ),
     ];
     if let Some(closed) = p.closed_at {
-        out.push(EventIn {
-            request: id,
-            at: closed,
-            kind: "status_changed",
-            actor: "system".to_owned(),
-            data: json!({ "from": "open", "to": p.status.as_str(), "note": p.notes }),
-        });
+        out.push((
+            closed,
+            "status_changed".to_owned(),
+            "system".to_owned(),
+            json!({ "from": "open", "to": p.status.as_str(), "note": p.notes }),
+        ));
     }
-    out
+    seal(id, "", out)
 }
 
-async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreResult<()> {
-    for chunk in events.chunks(rows_per_insert(5)) {
-        let mut params = Vec::with_capacity(chunk.len() * 5);
+/// Appends sealed events.
+pub async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreResult<()> {
+    for chunk in events.chunks(rows_per_insert(7)) {
+        let mut params = Vec::with_capacity(chunk.len() * 7);
         for e in chunk {
             params.extend([
                 Param::I64(e.request),
                 Param::I64(to_micros(e.at)),
-                Param::Text(e.kind.to_owned()),
+                Param::Text(e.kind.clone()),
                 Param::Text(e.actor.clone()),
-                Param::Text(e.data.to_string()),
+                Param::Text(e.data.clone()),
+                Param::Text(e.prev_hash.clone()),
+                Param::Text(e.hash.clone()),
             ]);
         }
-        let sql =
-            format!("INSERT INTO events (request_id, at, kind, actor, data) VALUES {}", placeholders(chunk.len(), 5));
+        let sql = format!(
+            "INSERT INTO events (request_id, at, kind, actor, data, prev_hash, hash) VALUES {}",
+            placeholders(chunk.len(), 7)
+        );
         tx.execute(&sql, params).await?;
     }
     Ok(())
@@ -207,15 +243,20 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
             insert_areas(tx, areas).await?;
         }
         insert_events(tx, events).await?;
+        let mut messages = Vec::new();
+        let mut timers = Vec::new();
+        for i in chunk {
+            let id = id_of(i)?;
+            let at = i.request.requested_at;
+            messages.extend(i.messages.iter().map(|m| (id, at, m)));
+            timers.extend(i.timers.iter().map(|t| (id, *t)));
+        }
+        insert_messages(tx, &messages).await?;
+        insert_timers(tx, &timers).await?;
 
         for (i, p) in chunk.iter().zip(prepared) {
             let id = id_of(i)?;
-            let mut media_ids = Vec::new();
-            for m in &i.request.media {
-                let sql = "INSERT INTO media (request_id, content_type, bytes) VALUES ($1, $2, $3) RETURNING id";
-                let params = vec![Param::I64(id), Param::Text(m.content_type.clone()), Param::Bytes(m.bytes.clone())];
-                media_ids.push(tx.fetch_i64(sql, params).await?);
-            }
+            let media_ids = insert_media(tx, id, &i.request.media).await?;
             if !media_ids.is_empty() {
                 tx.execute(
                     "UPDATE requests SET media_ids = $1 WHERE id = $2",
@@ -230,31 +271,72 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
 }
 
 fn stored(id: i64, i: &Intake, p: Prepared, media_ids: Vec<i64>) -> ServiceRequest {
-    let r = &i.request;
-    let requested_at = round(r.requested_at);
-    ServiceRequest {
-        id: civic311_domain::request::RequestId::new(id, requested_at),
-        service_code: r.service_code.clone(),
-        description: r.description.as_str().to_owned(),
-        location: r.location.clone(),
-        answers: r.answers.clone(),
-        channel: r.channel,
-        contact: r.contact.clone(),
-        status: p.status,
-        status_notes: p.notes,
-        assignment: i.decision.assignment.clone(),
-        areas: r.areas.clone(),
-        media_url: r.media_url.clone(),
-        media_ids,
-        token: i.token.clone(),
-        requested_at,
-        updated_at: round(p.updated_at),
-        closed_at: p.closed_at.map(round),
-        expected_at: None,
+    let mut r = i.provisional();
+    r.requested_at = round(r.requested_at);
+    r.id = civic311_domain::request::RequestId::new(id, r.requested_at);
+    r.status = p.status;
+    r.status_notes = p.notes;
+    r.media_ids = media_ids;
+    r.updated_at = round(p.updated_at);
+    r.closed_at = p.closed_at.map(round);
+    r.expected_at = p.expected_at.map(round);
+    r
+}
+
+/// Stores photos of a request; returns their ids.
+pub async fn insert_media(tx: &mut dyn SqlTx, id: i64, media: &[Media]) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(media.len());
+    for m in media {
+        let sql = "INSERT INTO media (request_id, content_type, bytes) VALUES ($1, $2, $3) RETURNING id";
+        let params = vec![Param::I64(id), Param::Text(m.content_type.clone()), Param::Bytes(m.bytes.clone())];
+        ids.push(tx.fetch_i64(sql, params).await?);
     }
+    Ok(ids)
+}
+
+/// Adds messages to the outbox, due at once.
+pub async fn insert_messages(tx: &mut dyn SqlTx, messages: &[(i64, Timestamp, &Message)]) -> StoreResult<()> {
+    const WIDTH: usize = 10;
+    for chunk in messages.chunks(rows_per_insert(WIDTH)) {
+        let mut params = Vec::with_capacity(chunk.len() * WIDTH);
+        for (id, at, m) in chunk {
+            params.extend([
+                Param::I64(*id),
+                Param::Text(m.channel.clone()),
+                Param::Text(m.recipient.clone()),
+                Param::Text(m.kind.clone()),
+                Param::Text(m.language.clone()),
+                Param::Text(to_json(&m.vars)),
+                Param::Text("pending".to_owned()),
+                Param::I64(0),
+                Param::I64(to_micros(*at)),
+                Param::I64(to_micros(*at)),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO outbox (request_id, channel, recipient, kind, language, vars, state, attempts, next_at, created_at) \
+             VALUES {}",
+            placeholders(chunk.len(), WIDTH)
+        );
+        tx.execute(&sql, params).await?;
+    }
+    Ok(())
+}
+
+/// Adds timers (the request's old ones must be gone).
+pub async fn insert_timers(tx: &mut dyn SqlTx, timers: &[(i64, Timer)]) -> StoreResult<()> {
+    for chunk in timers.chunks(rows_per_insert(3)) {
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        for (id, t) in chunk {
+            params.extend([Param::I64(*id), Param::Text(t.kind.as_str().to_owned()), Param::I64(to_micros(t.due))]);
+        }
+        let sql = format!("INSERT INTO timers (request_id, kind, due_at) VALUES {}", placeholders(chunk.len(), 3));
+        tx.execute(&sql, params).await?;
+    }
+    Ok(())
 }
 
 /// The timestamp as the store keeps it: whole microseconds.
-fn round(t: Timestamp) -> Timestamp {
+pub fn round(t: Timestamp) -> Timestamp {
     civic311_domain::request::from_micros(to_micros(t))
 }

@@ -186,6 +186,9 @@ fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> RawRequest {
     raw.contact.last_name = get("last_name");
     raw.contact.device_id = get("device_id");
     raw.contact.account_id = get("account_id");
+    // Extensions: how and in which language the requester wants updates.
+    raw.contact.language = get("language");
+    raw.notify = get("notify");
     for (k, v) in fields {
         if let Some(rest) = k.strip_prefix("attribute[") {
             let code = rest.trim_end_matches("[]").trim_end_matches(']');

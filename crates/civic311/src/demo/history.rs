@@ -280,6 +280,10 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         let note = if p.origin != p.seed { OUTCOMES[4] } else { OUTCOMES[rng.below(4)] };
         let note = if s.code == "POWERLINE" && rng.unit() < 0.5 { OUTCOMES[5] } else { note };
         intake.closed = Some((closed, note.to_owned()));
+        intake.timers.clear();
+        if let Some(c) = intake.workflow.sla.as_mut() {
+            c.stop(closed);
+        }
     }
     Ok(intake)
 }

@@ -1,0 +1,135 @@
+//! Delivering the outbox: claim due messages with a lease, render each from its
+//! template, send it, and record the outcome — sent, retried later with exponential
+//! backoff, or kept as a dead letter after the last attempt.
+
+use civic311_domain::request::ServiceRequest;
+use civic311_domain::workflow::WorkflowModel;
+use civic311_store::{Delivery, OutboxItem, SharedStore, StoreResult};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+
+use crate::notifiers::Notifiers;
+
+/// Delivers messages.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub notifiers: Notifiers,
+    /// The public address of this civic311, for links in messages.
+    pub public_url: String,
+    /// Attempts before a message becomes a dead letter.
+    pub max_attempts: i64,
+    /// The wait after the first failure; doubled after each further failure.
+    pub first_backoff: SignedDuration,
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+const LEASE: SignedDuration = SignedDuration::from_secs(120);
+
+impl Dispatcher {
+    pub fn new(notifiers: Notifiers, public_url: impl Into<String>) -> Self {
+        Self { notifiers, public_url: public_url.into(), max_attempts: 8, first_backoff: SignedDuration::from_secs(30) }
+    }
+
+    /// The wait before attempt `attempts + 1`.
+    pub fn backoff(&self, attempts: i64) -> SignedDuration {
+        let factor = 1i32 << attempts.clamp(0, 16);
+        self.first_backoff
+            .checked_mul(factor)
+            .unwrap_or(SignedDuration::from_hours(24))
+            .min(SignedDuration::from_hours(24))
+    }
+
+    /// Delivers up to `limit` due messages.
+    pub async fn run(
+        &self,
+        store: &SharedStore,
+        model: &WorkflowModel,
+        now: Timestamp,
+        limit: i64,
+    ) -> StoreResult<DeliveryReport> {
+        let lease_until = now.checked_add(LEASE).unwrap_or(now);
+        let items = store.claim_messages(now, lease_until, limit).await?;
+        let mut report = DeliveryReport::default();
+        for item in items {
+            let request = match item.request_id {
+                Some(id) => store.request(id).await?,
+                None => None,
+            };
+            let outcome = match self.send(model, &item, request.as_ref()).await {
+                Ok((subject, body)) => {
+                    report.sent += 1;
+                    Delivery::Sent { subject, body }
+                }
+                Err(error) if item.attempts + 1 >= self.max_attempts => {
+                    tracing::warn!(id = item.id, %error, "message is a dead letter");
+                    report.dead += 1;
+                    Delivery::Dead { error }
+                }
+                Err(error) => {
+                    report.retried += 1;
+                    let at = now.checked_add(self.backoff(item.attempts)).unwrap_or(now);
+                    Delivery::Retry { at, error }
+                }
+            };
+            store.finish_message(item.id, outcome, now).await?;
+        }
+        Ok(report)
+    }
+
+    /// Renders and sends one message; returns the subject and body sent.
+    async fn send(
+        &self,
+        model: &WorkflowModel,
+        item: &OutboxItem,
+        request: Option<&ServiceRequest>,
+    ) -> Result<(String, String), String> {
+        let m = &item.message;
+        let mut vars = m.vars.clone();
+        let base = self.public_url.trim_end_matches('/');
+        if let Some(r) = request {
+            vars.insert("number".into(), r.id.to_string());
+            vars.insert("url".into(), format!("{base}/open311/v2/requests/{}.json", r.id));
+            vars.insert("rating_url".into(), format!("{base}/rate/{}", r.token));
+        }
+        if m.channel == "webhook" {
+            let hook = model
+                .config
+                .webhooks
+                .iter()
+                .find(|w| w.name == m.recipient)
+                .ok_or_else(|| format!("webhook '{}' is no longer configured", m.recipient))?;
+            let data: serde_json::Value =
+                vars.get("data").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+            let body = json!({
+                "delivery_id": item.id,
+                "event": m.kind,
+                "actor": vars.get("actor"),
+                "service_request_id": request.map(|r| r.id.to_string()),
+                "status": vars.get("status"),
+                "service_code": vars.get("service_code"),
+                "department": vars.get("department"),
+                "at": item.created_at,
+                "data": data,
+            })
+            .to_string();
+            self.notifiers.webhook(&hook.url, &hook.secret, &m.kind, body.clone().into_bytes()).await?;
+            return Ok((m.kind.clone(), body));
+        }
+        let template =
+            model.templates.get(&m.kind, &m.language).ok_or_else(|| format!("no template for '{}'", m.kind))?;
+        let (subject, body) = template.render(&vars);
+        match m.channel.as_str() {
+            "email" => self.notifiers.email(&m.recipient, &subject, &body).await?,
+            "sms" => self.notifiers.sms(&m.recipient, &body).await?,
+            other => return Err(format!("unknown channel '{other}'")),
+        }
+        Ok((subject, body))
+    }
+}

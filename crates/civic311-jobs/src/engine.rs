@@ -1,0 +1,131 @@
+//! Applying a staff (or resident) action: decide in the domain, then commit the new
+//! state, its events, the messages it causes and the request's new timers together.
+
+use civic311_domain::notify::{Follower, Message};
+use civic311_domain::request::{RequestId, ServiceRequest};
+use civic311_domain::workflow::{
+    self, Action, Actor, Change, WorkflowError, WorkflowModel, resident_messages, staff_messages, webhook_messages,
+};
+use civic311_store::{RequestUpdate, SharedStore, StoreError};
+use jiff::Timestamp;
+
+/// Why an action did not happen. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ActError {
+    #[error("no request {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Refused(#[from] WorkflowError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Every message a change causes: to the resident and followers, to staff, to webhooks.
+pub fn messages_for(model: &WorkflowModel, change: &Change, followers: &[Follower]) -> Vec<Message> {
+    let r = &change.request;
+    let mut out = Vec::new();
+    if let Some(n) = &change.resident {
+        out.extend(resident_messages(model, r, followers, n.kind, n.note.as_deref()));
+    }
+    for (audience, kind) in &change.staff {
+        let note = change.events.first().map(|e| e.kind.replace('_', " "));
+        out.extend(staff_messages(model, r, *audience, kind, note.as_deref()));
+    }
+    out.extend(webhook_messages(model, r, &change.events));
+    out
+}
+
+async fn load(store: &SharedStore, seq: i64) -> Result<ServiceRequest, ActError> {
+    store.request(seq).await?.ok_or_else(|| ActError::NotFound(seq.to_string()))
+}
+
+/// The update that records `change`.
+async fn update_for(store: &SharedStore, model: &WorkflowModel, change: Change) -> Result<RequestUpdate, ActError> {
+    let followers = store.followers(change.request.id.seq).await?;
+    let messages = messages_for(model, &change, &followers);
+    let timers = workflow::timers(model, &change.request);
+    let mut u = RequestUpdate::new(change.request);
+    u.events = change.events;
+    u.messages = messages;
+    u.timers = timers;
+    Ok(u)
+}
+
+/// How often an action is retried when the request changed under it.
+const ATTEMPTS: usize = 3;
+
+/// Applies `action` to request `seq` as `actor` at `now`; returns the request as stored.
+pub async fn act(
+    store: &SharedStore,
+    model: &WorkflowModel,
+    seq: i64,
+    action: &Action,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<ServiceRequest, ActError> {
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let req = load(store, seq).await?;
+        let change = workflow::decide(model, &req, action, actor, now)?;
+        let mut updates = Vec::new();
+        if let Action::Merge { into } = action {
+            let original = match RequestId::parse(into) {
+                Some((_, n)) => load(store, n).await.map_err(|_| ActError::NotFound(into.clone()))?,
+                None => return Err(ActError::NotFound(into.clone())),
+            };
+            workflow::merge_target_ok(&req, &original)?;
+            let mut change = change;
+            change.request.workflow.merged_into = Some(original.id.to_string());
+            let absorbed = workflow::absorb(&original, &req, actor, now);
+            updates.push(update_for(store, model, change).await?);
+            let mut u = update_for(store, model, absorbed).await?;
+            u.followers_from = Some(req.id.seq);
+            u.follow.extend(workflow::requester(&req));
+            updates.push(u);
+        } else {
+            updates.push(update_for(store, model, change).await?);
+        }
+        match store.commit(updates).await {
+            Ok(mut stored) => return Ok(stored.swap_remove(0)),
+            Err(StoreError::Conflict(e)) => last = Some(StoreError::Conflict(e)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last.map_or_else(|| ActError::NotFound(seq.to_string()), ActError::Store))
+}
+
+/// Adds (or, with `follow = false`, removes) a follower of a request, recorded in its history.
+pub async fn follow(
+    store: &SharedStore,
+    model: &WorkflowModel,
+    seq: i64,
+    follower: Follower,
+    on: bool,
+    now: Timestamp,
+) -> Result<ServiceRequest, ActError> {
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let mut req = load(store, seq).await?;
+        req.updated_at = now;
+        let timers = workflow::timers(model, &req);
+        let mut u = RequestUpdate::new(req);
+        u.events.push(workflow::NewEvent {
+            kind: if on { "followed" } else { "unfollowed" }.into(),
+            actor: Actor::Resident.name().to_owned(),
+            data: serde_json::json!({ "channel": follower.channel }),
+        });
+        if on {
+            u.follow.push(follower.clone());
+        } else {
+            u.unfollow.push(follower.address.clone());
+        }
+        // Following changes nothing about the work: the same timers.
+        u.timers = timers;
+        match store.commit(vec![u]).await {
+            Ok(mut stored) => return Ok(stored.swap_remove(0)),
+            Err(StoreError::Conflict(e)) => last = Some(StoreError::Conflict(e)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(last.map_or_else(|| ActError::NotFound(seq.to_string()), ActError::Store))
+}

@@ -1,0 +1,62 @@
+//! The escalation sweep: claims due timers with a lease and carries each out in one
+//! transaction with its events and messages. It reads only due timers (an index on
+//! the due time), so a sweep with nothing due costs the same with a million open
+//! requests as with ten.
+
+use civic311_domain::workflow::{self, WorkflowModel};
+use civic311_store::{RequestUpdate, SharedStore, StoreError, StoreResult};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::engine::messages_for;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub claimed: usize,
+    /// Timers that escalated or reminded.
+    pub fired: usize,
+    /// Timers that were stale (the request changed) and were only rescheduled.
+    pub rescheduled: usize,
+    /// Timers another node carried out first.
+    pub lost: usize,
+}
+
+/// How long a claimed timer is reserved for this node.
+pub const LEASE: SignedDuration = SignedDuration::from_secs(60);
+
+/// Carries out up to `limit` due timers at `now`.
+pub async fn sweep(store: &SharedStore, model: &WorkflowModel, now: Timestamp, limit: i64) -> StoreResult<SweepReport> {
+    let lease_until = now.checked_add(LEASE).unwrap_or(now);
+    let claimed = store.claim_timers(now, lease_until, limit).await?;
+    let mut report = SweepReport { claimed: claimed.len(), ..SweepReport::default() };
+    for (seq, kind, due) in claimed {
+        let Some(req) = store.request(seq).await? else { continue };
+        let (update, fired) = match workflow::fire(model, &req, kind, now) {
+            Some(f) => {
+                let followers = store.followers(seq).await?;
+                let messages = messages_for(model, &f.change, &followers);
+                let timers = workflow::timers(model, &f.change.request);
+                let mut u = RequestUpdate::new(f.change.request);
+                u.events = f.change.events;
+                u.messages = messages;
+                u.timers = timers;
+                (u, true)
+            }
+            None => {
+                let timers = workflow::timers(model, &req);
+                let mut u = RequestUpdate::new(req);
+                u.timers = timers;
+                (u, false)
+            }
+        };
+        let mut update = update;
+        update.fired = Some((kind, due));
+        match store.commit(vec![update]).await {
+            Ok(_) if fired => report.fired += 1,
+            Ok(_) => report.rescheduled += 1,
+            Err(StoreError::Conflict(_)) => report.lost += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}

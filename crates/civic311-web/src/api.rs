@@ -1,0 +1,57 @@
+//! The staff API at `/api/v1`: JSON, authenticated by per-user bearer tokens, scoped
+//! by role and department. The router and the OpenAPI document at
+//! `/api/v1/openapi.json` are both built from one table of operations
+//! ([`openapi::OPERATIONS`]), so a route cannot exist undocumented.
+
+mod auth;
+mod handlers;
+pub mod openapi;
+mod view;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::AppState;
+
+pub use auth::token_hash;
+
+/// An error as the staff API reports it: `{"errors":[{"field","detail"}]}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub errors: Vec<(String, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, field: &str, detail: impl Into<String>) -> Self {
+        Self { status, errors: vec![(field.to_owned(), detail.into())] }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "staff API failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "", "something went wrong on our side; it has been logged")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let errors: Vec<_> = self.errors.iter().map(|(f, d)| json!({ "field": f, "detail": d })).collect();
+        (self.status, Json(json!({ "errors": errors }))).into_response()
+    }
+}
+
+impl From<civic311_store::StoreError> for ApiError {
+    fn from(e: civic311_store::StoreError) -> Self {
+        match e {
+            civic311_store::StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "", m),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+/// The staff API's routes.
+pub fn router() -> axum::Router<AppState> {
+    openapi::router()
+}

@@ -1,0 +1,200 @@
+//! The staff API's handlers: extract, check the caller, one engine or store call, render.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use civic311_domain::request::{Priority, RequestId, Status};
+use civic311_domain::workflow::{Action, Actor, WorkflowConfig, WorkflowError};
+use civic311_jobs::ActError;
+use civic311_store::RequestQuery;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::{caller, may_act, require_admin};
+use super::{ApiError, view};
+use crate::{AppState, CityModel};
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+fn bad(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, field, detail)
+}
+
+fn seq_of(id: &str) -> Result<i64, ApiError> {
+    RequestId::parse(id)
+        .map(|(_, n)| n)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))
+}
+
+fn list(v: &Option<String>) -> Vec<String> {
+    v.as_deref()
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Filters of `GET /api/v1/requests`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    department: Option<String>,
+    team: Option<String>,
+    assignee: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    service_code: Option<String>,
+    overdue: Option<bool>,
+    q: Option<String>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+    updated_after: Option<String>,
+    updated_before: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn time(field: &str, v: &Option<String>) -> Result<Option<jiff::Timestamp>, ApiError> {
+    v.as_deref()
+        .map(|s| s.parse().map_err(|_| bad(field, format!("'{s}' is not a time like 2026-11-23T09:00:00Z"))))
+        .transpose()
+}
+
+pub async fn list_requests(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    caller(&state, &headers).await?;
+    let Query(p) = params.map_err(|e| bad("query", e.body_text()))?;
+    let mut q = RequestQuery { limit: p.limit.unwrap_or(50).clamp(1, 500), ..RequestQuery::default() };
+    q.departments = list(&p.department);
+    q.teams = list(&p.team);
+    q.assignees = list(&p.assignee);
+    q.service_codes = list(&p.service_code);
+    for s in list(&p.status) {
+        q.statuses.push(Status::parse(&s).ok_or_else(|| bad("status", format!("unknown status '{s}'")))?);
+    }
+    for s in list(&p.priority) {
+        q.priorities.push(Priority::parse(&s).ok_or_else(|| bad("priority", format!("unknown priority '{s}'")))?);
+    }
+    if p.overdue == Some(true) {
+        q.overdue_at = Some(state.now());
+    }
+    q.text = p.q.filter(|t| !t.trim().is_empty());
+    q.requested_from = time("created_after", &p.created_after)?;
+    q.requested_to = time("created_before", &p.created_before)?;
+    q.updated_from = time("updated_after", &p.updated_after)?;
+    q.updated_to = time("updated_before", &p.updated_before)?;
+    if let Some(c) = &p.cursor {
+        let parsed = c.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+        q.before = Some(parsed.ok_or_else(|| bad("cursor", "not a cursor from a previous page"))?);
+    }
+    let page = state.store.list_requests(&q).await?;
+    let next = (page.len() == q.limit as usize)
+        .then(|| page.last().map(|r| format!("{}.{}", r.requested_at.as_microsecond(), r.id.seq)))
+        .flatten();
+    Ok(Json(json!({ "requests": page.iter().map(view::request).collect::<Vec<_>>(), "next_cursor": next })))
+}
+
+pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    caller(&state, &headers).await?;
+    let seq = seq_of(&id)?;
+    let r = state
+        .store
+        .request(seq)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))?;
+    let events = state.store.events(seq).await?;
+    let followers = state.store.followers(seq).await?.len();
+    let messages = state.store.outbox(None, Some(seq), 200).await?;
+    let mut body = view::request(&r);
+    body["events"] = events.iter().map(view::event).collect();
+    body["followers"] = json!(followers);
+    body["notifications"] = messages.iter().map(view::message).collect();
+    Ok(Json(body))
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<Action>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let user = caller(&state, &headers).await?;
+    let seq = seq_of(&id)?;
+    let Json(action) = body.map_err(|e| bad("action", e.body_text()))?;
+    let current = state
+        .store
+        .request(seq)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))?;
+    may_act(&user, &current, &action)?;
+    let city = state.city();
+    let stored =
+        civic311_jobs::act(&state.store, &city.workflow, seq, &action, &Actor::Staff(user.username), state.now())
+            .await
+            .map_err(|e| match e {
+                ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
+                ActError::Refused(WorkflowError::NotAllowed { .. }) => {
+                    ApiError::new(StatusCode::CONFLICT, "action", e.to_string())
+                }
+                ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
+                ActError::Store(s) => s.into(),
+            })?;
+    Ok(Json(view::request(&stored)))
+}
+
+pub async fn get_workflow(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    caller(&state, &headers).await?;
+    let config = state.store.workflow_config().await?.unwrap_or_default();
+    let mut body = serde_json::to_value(&config).map_err(ApiError::internal)?;
+    body["effective_templates"] =
+        serde_json::to_value(state.city().workflow.templates.all().collect::<Vec<_>>()).map_err(ApiError::internal)?;
+    Ok(Json(body))
+}
+
+pub async fn put_workflow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<WorkflowConfig>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    require_admin(&caller(&state, &headers).await?)?;
+    let Json(config) = body.map_err(|e| bad("workflow", e.body_text()))?;
+    CityModel::check_workflow(state.store.as_ref(), config.clone()).await.map_err(|e| match e {
+        crate::LoadError::Workflow(f) => bad(&f.field, f.detail),
+        e => ApiError::internal(e),
+    })?;
+    state.store.put_workflow_config(&config).await?;
+    state.reload().await.map_err(ApiError::internal)?;
+    Ok(Json(serde_json::to_value(&config).map_err(ApiError::internal)?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxParams {
+    state: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list_outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<OutboxParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    caller(&state, &headers).await?;
+    let Query(p) = params.map_err(|e| bad("query", e.body_text()))?;
+    if let Some(s) = &p.state
+        && !["pending", "sent", "dead"].contains(&s.as_str())
+    {
+        return Err(bad("state", "one of pending, sent, dead"));
+    }
+    let items = state.store.outbox(p.state.as_deref(), None, p.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    Ok(Json(json!({ "messages": items.iter().map(view::message).collect::<Vec<_>>() })))
+}
+
+pub async fn retry_outbox(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> ApiResult {
+    require_admin(&caller(&state, &headers).await?)?;
+    if !state.store.retry_message(id, state.now()).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "id", format!("no dead letter {id}")));
+    }
+    Ok(Json(json!({ "id": id, "state": "pending" })))
+}

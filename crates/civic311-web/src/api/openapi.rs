@@ -1,0 +1,245 @@
+//! The one table of staff API operations, from which both the router and the OpenAPI
+//! 3.1 document are built.
+
+use axum::Json;
+use axum::routing::{MethodRouter, get, post, put};
+use serde_json::{Value, json};
+
+use super::handlers;
+use crate::AppState;
+
+/// One operation of the staff API.
+pub struct Operation {
+    pub id: &'static str,
+    pub method: &'static str,
+    /// The path in OpenAPI form (`/api/v1/requests/{id}`), which axum 0.8 shares.
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Who may call it.
+    pub roles: &'static str,
+    /// The request body's schema component, if any.
+    pub body: Option<&'static str>,
+    /// Query parameters: name, JSON type, description.
+    pub query: &'static [(&'static str, &'static str, &'static str)],
+}
+
+/// Every operation, in document order.
+pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        id: "listRequests",
+        method: "get",
+        path: "/api/v1/requests",
+        summary: "List and filter requests, newest first, with cursor pagination",
+        roles: "any signed-in role",
+        body: None,
+        query: &[
+            ("department", "string", "comma-separated department codes"),
+            ("team", "string", "comma-separated team codes"),
+            ("assignee", "string", "comma-separated usernames"),
+            ("status", "string", "comma-separated statuses"),
+            ("priority", "string", "comma-separated priorities"),
+            ("service_code", "string", "comma-separated service codes"),
+            ("overdue", "boolean", "only open requests past their resolution due time"),
+            ("q", "string", "words that must all appear in the description"),
+            ("created_after", "string", "RFC 3339 time"),
+            ("created_before", "string", "RFC 3339 time"),
+            ("updated_after", "string", "RFC 3339 time"),
+            ("updated_before", "string", "RFC 3339 time"),
+            ("limit", "integer", "page size, 1-500 (default 50)"),
+            ("cursor", "string", "next_cursor of the previous page"),
+        ],
+    },
+    Operation {
+        id: "getRequest",
+        method: "get",
+        path: "/api/v1/requests/{id}",
+        summary: "One request with its SLA, full event history and notifications",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "actOnRequest",
+        method: "post",
+        path: "/api/v1/requests/{id}/actions",
+        summary: "Apply a workflow action (acknowledge, assign, transfer, involve, start, hold, wait_on_resident, resume, set_priority, note, resolve, close, reopen, merge)",
+        roles: "admin; supervisor and staff in the owning department; field: start/hold/resume/note/resolve; intake: note",
+        body: Some("Action"),
+        query: &[],
+    },
+    Operation {
+        id: "getWorkflowConfig",
+        method: "get",
+        path: "/api/v1/config/workflow",
+        summary: "Calendars, SLA policies, escalation chains, templates, webhooks and duplicate settings",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "putWorkflowConfig",
+        method: "put",
+        path: "/api/v1/config/workflow",
+        summary: "Replace the workflow configuration; checked first, effective at once",
+        roles: "admin",
+        body: Some("WorkflowConfig"),
+        query: &[],
+    },
+    Operation {
+        id: "listOutbox",
+        method: "get",
+        path: "/api/v1/outbox",
+        summary: "Notifications and their delivery state (pending, sent, dead letters)",
+        roles: "any signed-in role",
+        body: None,
+        query: &[("state", "string", "pending, sent or dead"), ("limit", "integer", "1-1000 (default 100)")],
+    },
+    Operation {
+        id: "retryOutbox",
+        method: "post",
+        path: "/api/v1/outbox/{id}/retry",
+        summary: "Queue a dead letter for delivery again",
+        roles: "admin",
+        body: None,
+        query: &[],
+    },
+];
+
+fn handler(id: &str) -> MethodRouter<AppState> {
+    match id {
+        "listRequests" => get(handlers::list_requests),
+        "getRequest" => get(handlers::get_request),
+        "actOnRequest" => post(handlers::act),
+        "getWorkflowConfig" => get(handlers::get_workflow),
+        "putWorkflowConfig" => put(handlers::put_workflow),
+        "listOutbox" => get(handlers::list_outbox),
+        "retryOutbox" => post(handlers::retry_outbox),
+        other => unreachable!("operation {other} has no handler"),
+    }
+}
+
+/// The staff API router, built from [`OPERATIONS`].
+pub fn router() -> axum::Router<AppState> {
+    let mut r = axum::Router::new().route("/api/v1/openapi.json", get(|| async { Json(document()) }));
+    for op in OPERATIONS {
+        r = r.route(op.path, handler(op.id));
+    }
+    r
+}
+
+fn action_schema() -> Value {
+    let s = |props: Value, required: &[&'static str]| (props, required.to_vec());
+    let text = json!({ "type": "string" });
+    let variants = [
+        ("acknowledge", s(json!({ "note": text }), &[])),
+        ("assign", s(json!({ "team": text, "assignee": text }), &[])),
+        ("transfer", s(json!({ "department": text, "team": text, "reason": text }), &["department", "reason"])),
+        ("involve", s(json!({ "department": text, "note": text }), &["department", "note"])),
+        ("start", s(json!({ "note": text }), &[])),
+        ("hold", s(json!({ "reason": text }), &["reason"])),
+        ("wait_on_resident", s(json!({ "question": text }), &["question"])),
+        ("resume", s(json!({ "note": text }), &[])),
+        (
+            "set_priority",
+            s(json!({ "priority": { "enum": ["low", "normal", "high", "urgent"] }, "reason": text }), &["priority"]),
+        ),
+        ("note", s(json!({ "text": text, "public": { "type": "boolean" } }), &["text", "public"])),
+        ("resolve", s(json!({ "note": text }), &["note"])),
+        ("close", s(json!({ "note": text }), &[])),
+        ("reopen", s(json!({ "reason": text }), &["reason"])),
+        ("merge", s(json!({ "into": { "type": "string", "description": "the original's number" } }), &["into"])),
+    ];
+    let one_of: Vec<Value> = variants
+        .into_iter()
+        .map(|(name, (mut props, required))| {
+            props["action"] = json!({ "const": name });
+            let mut req = vec!["action"];
+            req.extend(required);
+            json!({ "type": "object", "properties": props, "required": req, "additionalProperties": false })
+        })
+        .collect();
+    json!({ "oneOf": one_of })
+}
+
+/// The OpenAPI 3.1 description of the staff API.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for op in OPERATIONS {
+        let mut params: Vec<Value> = op
+            .query
+            .iter()
+            .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": false, "description": d, "schema": { "type": t } }))
+            .collect();
+        if op.path.contains("{id}") {
+            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }));
+        }
+        let mut o = json!({
+            "operationId": op.id,
+            "summary": op.summary,
+            "description": format!("Allowed: {}.", op.roles),
+            "security": [{ "bearer": [] }],
+            "parameters": params,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "400": { "$ref": "#/components/responses/Error" },
+                "401": { "$ref": "#/components/responses/Error" },
+                "403": { "$ref": "#/components/responses/Error" },
+                "404": { "$ref": "#/components/responses/Error" },
+                "409": { "$ref": "#/components/responses/Error" },
+            },
+        });
+        if let Some(b) = op.body {
+            o["requestBody"] = json!({
+                "required": true,
+                "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } },
+            });
+        }
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        entry[op.method] = o;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "civic311 staff API",
+            "version": "1",
+            "description": "Requests, workflow actions and configuration for city staff. Authenticate with a per-user API token: `Authorization: Bearer <token>`. Errors are `{\"errors\":[{\"field\",\"detail\"}]}`.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "responses": {
+                "Error": {
+                    "description": "The request was refused; nothing was changed.",
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Errors" } } },
+                },
+            },
+            "schemas": {
+                "Action": action_schema(),
+                "WorkflowConfig": {
+                    "type": "object",
+                    "properties": {
+                        "calendar": { "type": "array", "items": { "type": "object" } },
+                        "sla": { "type": "array", "items": { "type": "object" } },
+                        "escalation": { "type": "array", "items": { "type": "object" } },
+                        "template": { "type": "array", "items": { "type": "object" } },
+                        "webhook": { "type": "array", "items": { "type": "object" } },
+                        "duplicates": { "type": "object" },
+                    },
+                },
+                "Errors": {
+                    "type": "object",
+                    "required": ["errors"],
+                    "properties": {
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": { "field": { "type": "string" }, "detail": { "type": "string" } },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    })
+}

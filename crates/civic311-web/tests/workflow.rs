@@ -1,0 +1,298 @@
+//! The workflow end to end through the real entry points, on both backends, with a
+//! moving clock: SLA due times on a business calendar with a holiday, a transfer, a
+//! hold, a breach swept into escalation, messages delivered to a local SMS provider
+//! over HTTP, resolution with a rating link, and an intact hash chain.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::Request;
+use civic311_domain::org::{Role, StaffUser};
+use civic311_domain::workflow::WorkflowConfig;
+use civic311_jobs::{Dispatcher, Notifiers, SmsConfig};
+use civic311_testkit::app::TestResponse;
+use civic311_testkit::fixture::{API_KEY, IN_W1};
+use civic311_testkit::{Backend, TestApp, both_backends};
+use civic311_web::api::token_hash;
+use jiff::Timestamp;
+
+both_backends!(pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved, staff_api_refusals);
+
+const WORKFLOW: &str = r#"
+[[calendar]]
+name = "office"
+time_zone = "America/Chicago"
+[calendar.hours]
+mon = ["08:00-17:00"]
+tue = ["08:00-17:00"]
+wed = ["08:00-17:00"]
+thu = ["08:00-17:00"]
+fri = ["08:00-17:00"]
+[[calendar.holiday]]
+name = "Memorial Day"
+nth_weekday = { month = 5, weekday = "mon", n = -1 }
+
+[[sla]]
+name = "pothole"
+services = ["POTHOLE"]
+calendar = "office"
+response = "4h"
+resolution = "8h"
+
+[[escalation]]
+name = "standard"
+[[escalation.level]]
+at = "breach"
+notify = ["supervisor"]
+mark_escalated = true
+notify_resident = true
+"#;
+
+async fn setup(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    let user = |name: &str, dept: &str, role| StaffUser {
+        username: name.into(),
+        display_name: name.into(),
+        email: format!("{name}@testville.example"),
+        department: dept.into(),
+        team: None,
+        role,
+        also_departments: vec![],
+    };
+    app.store.put_user(&user("sam", "SAN", Role::Supervisor)).await.unwrap();
+    app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();
+    app.store.put_user(&user("ali", "PW", Role::Analyst)).await.unwrap();
+    for u in ["pat", "sam", "ada", "ali"] {
+        app.store.put_user_token(&token_hash(&format!("{u}-token")), u, "test").await.unwrap();
+    }
+    let config: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
+    app.store.put_workflow_config(&config).await.unwrap();
+    app.state.reload().await.unwrap();
+    app
+}
+
+async fn api(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    user: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> TestResponse {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(u) = user {
+        req = req.header("authorization", format!("Bearer {u}-token"));
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    app.call(req.body(body).unwrap()).await
+}
+
+async fn file_pothole(app: &TestApp) -> String {
+    let (lat, long) = (IN_W1.0.to_string(), IN_W1.1.to_string());
+    let r = app
+        .post_form(
+            "/open311/v2/requests.json",
+            &[
+                ("api_key", API_KEY),
+                ("service_code", "POTHOLE"),
+                ("lat", &lat),
+                ("long", &long),
+                ("description", "Deep pothole"),
+                ("attribute[SIZE]", "large"),
+                ("phone", "+15550100"),
+                ("email", "res@example.test"),
+                ("notify", "sms"),
+                ("language", "es"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()[0]["service_request_id"].as_str().unwrap().to_owned()
+}
+
+/// A local SMS provider: records each form posted to its Messages endpoint.
+async fn sms_provider() -> (String, Arc<Mutex<Vec<Vec<(String, String)>>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&got);
+    let app = axum::Router::new().route(
+        "/Accounts/{account}/Messages.json",
+        axum::routing::post(move |axum::extract::Form(f): axum::extract::Form<Vec<(String, String)>>| {
+            let sink = Arc::clone(&sink);
+            async move {
+                sink.lock().unwrap().push(f);
+                (axum::http::StatusCode::CREATED, "{\"sid\":\"SM1\"}")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved(backend: Backend) {
+    let app = setup(backend).await;
+    // Friday 16:55 before Memorial Day: 5 minutes on Friday, Monday off, 7h55 on Tuesday.
+    app.set_now("2026-05-22T16:55:00-05:00");
+    let id = file_pothole(&app).await;
+    let one = app.get(&format!("/open311/v2/requests/{id}.json")).await.json();
+    assert_eq!(one[0]["expected_datetime"], "2026-05-26T15:55:00-05:00");
+
+    app.set_now("2026-05-26T09:00:00-05:00");
+    let r = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("pat"),
+        Some(serde_json::json!({
+            "action": "transfer", "department": "SAN", "reason": "a dumped sofa, not a pothole"
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["department"], "SAN");
+
+    let due_before: Timestamp = r.json()["sla"]["resolution_due"].as_str().unwrap().parse().unwrap();
+    app.set_now("2026-05-26T10:00:00-05:00");
+    let held = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("sam"),
+        Some(serde_json::json!({
+            "action": "hold", "reason": "waiting for the owner to move the car"
+        })),
+    )
+    .await;
+    assert_eq!(held.json()["status"], "on_hold", "{}", held.body);
+    app.set_now("2026-05-29T10:00:00-05:00");
+    let resumed = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("sam"),
+        Some(serde_json::json!({ "action": "resume" })),
+    )
+    .await;
+    let due_after: Timestamp = resumed.json()["sla"]["resolution_due"].as_str().unwrap().parse().unwrap();
+    let city = app.state.city();
+    let cal = city.workflow.calendar("office").unwrap();
+    let paused = cal.between("2026-05-26T15:00:00Z".parse().unwrap(), "2026-05-29T15:00:00Z".parse().unwrap());
+    assert_eq!(cal.between(due_before, due_after), paused, "the due time moves by exactly the paused business time");
+    assert_eq!(paused, jiff::SignedDuration::from_hours(27));
+
+    // Nothing is due before the breach; after it, one sweep escalates once.
+    let model = city.workflow.clone();
+    let before = civic311_jobs::sweep(&app.store, &model, app.now(), 100).await.unwrap();
+    assert_eq!(before.fired, 0);
+    let breach = due_after + jiff::SignedDuration::from_mins(1);
+    let swept = civic311_jobs::sweep(&app.store, &model, breach, 100).await.unwrap();
+    assert_eq!(swept.fired, 1);
+    let again = civic311_jobs::sweep(&app.store, &model, breach, 100).await.unwrap();
+    assert_eq!(again.fired, 0, "never the same escalation twice");
+
+    let (sms_url, texts) = sms_provider().await;
+    let sms = SmsConfig { base_url: sms_url, account: "AC1".into(), token: "secret".into(), from: "+15550000".into() };
+    let dispatcher = Dispatcher::new(Notifiers::new(None, Some(sms)), "http://civic311.test");
+    let report = dispatcher.run(&app.store, &model, breach, 100).await.unwrap();
+    assert_eq!(report.dead + report.retried, 0);
+    let texts_now = texts.lock().unwrap().clone();
+    let bodies: Vec<String> =
+        texts_now.iter().filter_map(|f| f.iter().find(|(k, _)| k == "Body").map(|(_, v)| v.clone())).collect();
+    assert!(texts_now.iter().all(|f| f.contains(&("To".into(), "+15550100".into()))));
+    assert!(bodies.iter().any(|b| b.contains("recibimos") || b.contains("Recibimos")), "{bodies:?}");
+    assert!(bodies.iter().any(|b| b.contains("tardando más")), "the delay notice in Spanish: {bodies:?}");
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ali"), None).await.json();
+    assert_eq!(detail["escalated"], true);
+    let notes = detail["notifications"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["recipient"] == "sam@testville.example" && n["kind"] == "escalated" && n["state"] == "sent")
+    );
+
+    app.set_now("2026-06-01T11:00:00-05:00");
+    let done = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("sam"),
+        Some(serde_json::json!({
+            "action": "resolve", "note": "Sofa collected"
+        })),
+    )
+    .await;
+    assert_eq!(done.json()["status"], "resolved");
+    dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
+    let last = texts.lock().unwrap().last().cloned().unwrap();
+    let body = &last.iter().find(|(k, _)| k == "Body").unwrap().1;
+    assert!(body.contains("Sofa collected") && body.contains("http://civic311.test/rate/"), "{body}");
+
+    // Every request's history is an unbroken hash chain.
+    let events = app.store.sealed_events((0, 0), 10_000).await.unwrap();
+    let seq = events.iter().rfind(|e| e.kind == "status_changed").unwrap().request_id;
+    let chain: Vec<_> = events.into_iter().filter(|e| e.request_id == seq).collect();
+    assert!(chain.len() >= 7);
+    assert_eq!(civic311_domain::audit::first_break(&chain), None);
+}
+
+async fn staff_api_refusals(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let uri = format!("/api/v1/requests/{id}/actions");
+    let r = api(&app, "GET", "/api/v1/requests", None, None).await;
+    assert_eq!(r.status, 401);
+    assert!(r.json()["errors"][0]["detail"].as_str().unwrap().contains("Bearer"));
+    assert_eq!(api(&app, "GET", "/api/v1/requests", Some("nobody"), None).await.status, 401);
+    let listed = api(&app, "GET", "/api/v1/requests?department=PW&limit=1", Some("ali"), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.json()["requests"][0]["id"], id.as_str());
+    // An analyst reads but never acts; another department's supervisor cannot act.
+    let note = serde_json::json!({ "action": "note", "text": "hi", "public": false });
+    let r = api(&app, "POST", &uri, Some("ali"), Some(note.clone())).await;
+    assert_eq!(r.status, 403);
+    let r = api(&app, "POST", &uri, Some("sam"), Some(note)).await;
+    assert_eq!(r.status, 403);
+    assert!(r.json()["errors"][0]["detail"].as_str().unwrap().contains("owned by PW"));
+    // A forbidden transition and a missing reason change nothing.
+    let before = app.store.events(id.split('-').nth(1).unwrap().parse().unwrap()).await.unwrap().len();
+    let r = api(&app, "POST", &uri, Some("pat"), Some(serde_json::json!({ "action": "resume" }))).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = api(
+        &app,
+        "POST",
+        &uri,
+        Some("pat"),
+        Some(serde_json::json!({ "action": "transfer", "department": "SAN", "reason": " " })),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["errors"][0]["field"], "reason");
+    let r = api(&app, "POST", &uri, Some("pat"), Some(serde_json::json!({ "action": "fly" }))).await;
+    assert_eq!(r.status, 400);
+    let after = app.store.events(id.split('-').nth(1).unwrap().parse().unwrap()).await.unwrap().len();
+    assert_eq!(before, after);
+    // Configuration is for administrators, and is checked before it is kept.
+    let r = api(&app, "PUT", "/api/v1/config/workflow", Some("pat"), Some(serde_json::json!({}))).await;
+    assert_eq!(r.status, 403);
+    let bad = serde_json::json!({ "sla": [{ "name": "x", "calendar": "nope", "response": "1h", "resolution": "2h" }] });
+    let r = api(&app, "PUT", "/api/v1/config/workflow", Some("ada"), Some(bad)).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("unknown calendar"));
+    // The OpenAPI document lists every operation the router serves.
+    let doc = app.get("/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for op in civic311_web::api::openapi::OPERATIONS {
+        assert!(doc["paths"][op.path][op.method].is_object(), "{} is documented", op.id);
+        let path = op.path.replace("{id}", "1");
+        let r = api(&app, &op.method.to_uppercase(), &path, None, None).await;
+        assert_eq!(r.status, 401, "{} {} is served", op.method, op.path);
+    }
+}
