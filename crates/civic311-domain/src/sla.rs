@@ -141,21 +141,4 @@ impl SlaClock {
         self.paused_at = None;
         self.paused_left = None;
     }
-
-    /// True when resolution is overdue at `now`.
-    pub fn breached(&self, now: Timestamp) -> bool {
-        match self.stopped_at {
-            Some(stop) => stop > self.resolution_due,
-            None => self.paused_at.is_none() && now > self.resolution_due,
-        }
-    }
-
-    /// Business seconds left to resolution at `now` (negative once breached is not
-    /// counted: zero).
-    pub fn left(&self, calendar: &BusinessCalendar, now: Timestamp) -> SignedDuration {
-        match self.paused_left {
-            Some((left, _)) => SignedDuration::from_secs(left),
-            None => calendar.between(now, self.resolution_due),
-        }
-    }
 }

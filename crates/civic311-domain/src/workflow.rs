@@ -24,7 +24,7 @@ use crate::sla::SlaClock;
 
 pub use messages::{resident_messages, staff_messages, webhook_messages};
 pub use model::{Directory, WorkflowConfig, WorkflowModel};
-pub use timers::{Fired, Timer, TimerKind, fire, timers};
+pub use timers::{Timer, TimerKind, fire, timers};
 
 /// Workflow facts about a request beyond its status and owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -373,16 +373,6 @@ pub fn decide(
             r.workflow.involved.push(LinkedTask { department: department.clone(), note: note.clone(), at: now });
             event("involved", json!({ "department": department, "note": note }));
         }
-        Action::Start { note } => {
-            let note = optional("note", note)?;
-            if let (Some(c), Some(cal)) = (r.workflow.sla.as_mut(), &calendar) {
-                c.resume(cal, now);
-            }
-            if let Some(d) = set_status(&mut r, Status::InProgress, note.clone()) {
-                event("status_changed", d);
-            }
-            resident = Some(ResidentNotice { kind: "status_changed", note });
-        }
         Action::Hold { reason } | Action::WaitOnResident { question: reason } => {
             let reason = required(if matches!(action, Action::Hold { .. }) { "reason" } else { "question" }, reason)?;
             let to = if matches!(action, Action::Hold { .. }) { Status::OnHold } else { Status::WaitingOnResident };
@@ -394,7 +384,7 @@ pub fn decide(
             }
             resident = Some(ResidentNotice { kind: "status_changed", note: Some(reason) });
         }
-        Action::Resume { note } => {
+        Action::Start { note } | Action::Resume { note } => {
             let note = optional("note", note)?;
             if let (Some(c), Some(cal)) = (r.workflow.sla.as_mut(), &calendar) {
                 c.resume(cal, now);

@@ -14,6 +14,9 @@ use jiff::Timestamp;
 pub enum ActError {
     #[error("no request {0}")]
     NotFound(String),
+    /// The actor may not act on the request as it is now.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Refused(#[from] WorkflowError),
     #[error(transparent)]
@@ -54,18 +57,24 @@ async fn update_for(store: &SharedStore, model: &WorkflowModel, change: Change) 
 /// How often an action is retried when the request changed under it.
 const ATTEMPTS: usize = 3;
 
-/// Applies `action` to request `seq` as `actor` at `now`; returns the request as stored.
+/// Who may act on a request, checked on the very copy the action is decided on.
+pub type Guard<'a> = &'a (dyn Fn(&ServiceRequest) -> Result<(), String> + Send + Sync);
+
+/// Applies `action` to request `seq` as `actor` at `now`, if `guard` allows it on the
+/// request as read; returns the request as stored.
 pub async fn act(
     store: &SharedStore,
     model: &WorkflowModel,
     seq: i64,
     action: &Action,
     actor: &Actor,
+    guard: Guard<'_>,
     now: Timestamp,
 ) -> Result<ServiceRequest, ActError> {
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let req = load(store, seq).await?;
+        guard(&req).map_err(ActError::Forbidden)?;
         let change = workflow::decide(model, &req, action, actor, now)?;
         let mut updates = Vec::new();
         if let Action::Merge { into } = action {

@@ -32,12 +32,12 @@ pub async fn sweep(store: &SharedStore, model: &WorkflowModel, now: Timestamp, l
     for (seq, kind, due) in claimed {
         let Some(req) = store.request(seq).await? else { continue };
         let (update, fired) = match workflow::fire(model, &req, kind, now) {
-            Some(f) => {
+            Some(change) => {
                 let followers = store.followers(seq).await?;
-                let messages = messages_for(model, &f.change, &followers);
-                let timers = workflow::timers(model, &f.change.request);
-                let mut u = RequestUpdate::new(f.change.request);
-                u.events = f.change.events;
+                let messages = messages_for(model, &change, &followers);
+                let timers = workflow::timers(model, &change.request);
+                let mut u = RequestUpdate::new(change.request);
+                u.events = change.events;
                 u.messages = messages;
                 u.timers = timers;
                 (u, true)

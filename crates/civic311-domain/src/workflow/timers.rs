@@ -62,15 +62,9 @@ pub fn timers(model: &WorkflowModel, req: &ServiceRequest) -> Vec<Timer> {
     out
 }
 
-/// What a due timer does.
-#[derive(Debug, Clone)]
-pub struct Fired {
-    pub change: Change,
-}
-
 /// Runs a timer of `kind` at `now`. `None` when nothing is due any more (the request
 /// changed since the timer was set): the caller just recomputes its timers.
-pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: Timestamp) -> Option<Fired> {
+pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: Timestamp) -> Option<Change> {
     let due = timers(model, req).into_iter().find(|t| t.kind == kind)?;
     if due.due > now {
         return None;
@@ -128,5 +122,5 @@ pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: T
         }
     };
     r.updated_at = now;
-    Some(Fired { change: Change { request: r, events: vec![event], resident, staff } })
+    Some(Change { request: r, events: vec![event], resident, staff })
 }

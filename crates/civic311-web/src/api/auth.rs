@@ -43,8 +43,8 @@ pub fn require_admin(user: &StaffUser) -> Result<(), ApiError> {
     Err(forbidden(format!("only administrators may do this; {} is {}", user.username, user.role.as_str())))
 }
 
-/// Refuses an action the user's role or department does not allow.
-pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), ApiError> {
+/// Refuses, with the reason, an action the user's role or department does not allow.
+pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), String> {
     let name = action.name();
     let allowed_by_role = match user.role {
         Role::Admin | Role::Supervisor | Role::Staff => !matches!(action, Action::Rate { .. }),
@@ -60,15 +60,15 @@ pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Resul
         Role::Analyst => false,
     };
     if !allowed_by_role {
-        return Err(forbidden(format!("the {} role may not {name}", user.role.as_str())));
+        return Err(format!("the {} role may not {name}", user.role.as_str()));
     }
     // Intake staff add notes to any request (a caller's follow-up); everyone else acts
     // within their departments.
     if user.role != Role::Intake && !user.covers(&req.assignment.department) {
-        return Err(forbidden(format!(
+        return Err(format!(
             "{} is owned by {}; {} acts on {} requests",
             req.id, req.assignment.department, user.username, user.department
-        )));
+        ));
     }
     Ok(())
 }

@@ -122,24 +122,22 @@ pub async fn act(
     let user = caller(&state, &headers).await?;
     let seq = seq_of(&id)?;
     let Json(action) = body.map_err(|e| bad("action", e.body_text()))?;
-    let current = state
-        .store
-        .request(seq)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))?;
-    may_act(&user, &current, &action)?;
     let city = state.city();
-    let stored =
-        civic311_jobs::act(&state.store, &city.workflow, seq, &action, &Actor::Staff(user.username), state.now())
-            .await
-            .map_err(|e| match e {
-                ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
-                ActError::Refused(WorkflowError::NotAllowed { .. }) => {
-                    ApiError::new(StatusCode::CONFLICT, "action", e.to_string())
-                }
-                ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
-                ActError::Store(s) => s.into(),
-            })?;
+    // Checked on the copy the action is decided on, so a concurrent transfer cannot
+    // let the action through on a request the caller no longer covers.
+    let guard = |r: &civic311_domain::request::ServiceRequest| may_act(&user, r, &action);
+    let actor = Actor::Staff(user.username.clone());
+    let stored = civic311_jobs::act(&state.store, &city.workflow, seq, &action, &actor, &guard, state.now())
+        .await
+        .map_err(|e| match e {
+            ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
+            ActError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
+            ActError::Refused(WorkflowError::NotAllowed { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "action", e.to_string())
+            }
+            ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
+            ActError::Store(s) => s.into(),
+        })?;
     Ok(Json(view::request(&stored)))
 }
 
