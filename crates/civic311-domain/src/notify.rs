@@ -14,6 +14,8 @@ use crate::request::Contact;
 pub enum NotifyChannel {
     Email,
     Sms,
+    /// Email and SMS: each message goes to both.
+    Both,
     None,
 }
 
@@ -22,6 +24,7 @@ impl NotifyChannel {
         match s.trim().to_ascii_lowercase().as_str() {
             "email" => Some(Self::Email),
             "sms" => Some(Self::Sms),
+            "both" | "email,sms" | "sms,email" => Some(Self::Both),
             "none" => Some(Self::None),
             _ => None,
         }
@@ -37,16 +40,21 @@ pub struct Follower {
     pub language: String,
 }
 
-/// The requester as a follower: by their chosen channel, else by email when they gave
-/// an address; `None` when they chose no updates or left no address for the channel.
-pub fn contact_follower(c: &Contact) -> Option<Follower> {
+/// The requester as followers, one per channel: by their chosen channel(s), else by
+/// email when they gave an address; none when they chose no updates or left no address
+/// for the channel.
+pub fn contact_followers(c: &Contact) -> Vec<Follower> {
     let channel = c.notify.unwrap_or(if c.email.is_some() { NotifyChannel::Email } else { NotifyChannel::None });
-    let address = match channel {
-        NotifyChannel::Email => c.email.clone()?,
-        NotifyChannel::Sms => c.phone.clone()?,
-        NotifyChannel::None => return None,
-    };
-    Some(Follower { channel, address, language: c.language.clone().unwrap_or_else(|| "en".to_owned()) })
+    let language = c.language.clone().unwrap_or_else(|| "en".to_owned());
+    let email = matches!(channel, NotifyChannel::Email | NotifyChannel::Both).then_some(c.email.as_ref()).flatten();
+    let sms = matches!(channel, NotifyChannel::Sms | NotifyChannel::Both).then_some(c.phone.as_ref()).flatten();
+    let follower =
+        |channel, address: &String| Follower { channel, address: address.clone(), language: language.clone() };
+    email
+        .map(|a| follower(NotifyChannel::Email, a))
+        .into_iter()
+        .chain(sms.map(|a| follower(NotifyChannel::Sms, a)))
+        .collect()
 }
 
 /// The kinds of message civic311 sends, each with its own template.

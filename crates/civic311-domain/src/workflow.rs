@@ -533,7 +533,8 @@ pub fn start(
     WorkflowState { sla, last_activity: Some(now), ..WorkflowState::default() }
 }
 
-/// The requester as a follower, when they asked to be told and left an address.
-pub fn requester(req: &ServiceRequest) -> Option<Follower> {
-    crate::notify::contact_follower(&req.contact)
+/// The requester as followers (one per chosen channel), when they asked to be told
+/// and left an address.
+pub fn requester(req: &ServiceRequest) -> Vec<Follower> {
+    crate::notify::contact_followers(&req.contact)
 }

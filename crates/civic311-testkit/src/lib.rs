@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod fixture;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

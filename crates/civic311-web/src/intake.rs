@@ -107,16 +107,17 @@ pub fn prepare(
         notify: match non_empty(&raw.notify) {
             None => None,
             Some(n) => NotifyChannel::parse(&n).or_else(|| {
-                errors.push(FieldError::new("notify", format!("'{n}' is not one of email, sms or none")));
+                errors.push(FieldError::new("notify", format!("'{n}' is not one of email, sms, both or none")));
                 None
             }),
         },
         language: non_empty(&raw.contact.language).map(|l| l.to_ascii_lowercase()),
     };
-    if contact.notify == Some(NotifyChannel::Email) && contact.email.is_none() {
+    let by = |c| contact.notify == Some(c) || contact.notify == Some(NotifyChannel::Both);
+    if by(NotifyChannel::Email) && contact.email.is_none() {
         errors.push(FieldError::new("email", "an email address is needed for updates by email"));
     }
-    if contact.notify == Some(NotifyChannel::Sms) && contact.phone.is_none() {
+    if by(NotifyChannel::Sms) && contact.phone.is_none() {
         errors.push(FieldError::new("phone", "a phone number is needed for updates by SMS"));
     }
     if contact.language.as_ref().is_some_and(|l| l.len() > 8 || !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))

@@ -11,9 +11,10 @@ use axum::body::Body;
 use axum::http::Request;
 use civic311_domain::org::{Role, StaffUser};
 use civic311_domain::workflow::WorkflowConfig;
-use civic311_jobs::{Dispatcher, Notifiers, SmsConfig};
+use civic311_jobs::{Dispatcher, Notifiers, SmsConfig, SmtpConfig};
 use civic311_testkit::app::TestResponse;
 use civic311_testkit::fixture::{API_KEY, IN_W1};
+use civic311_testkit::smtp::SmtpServer;
 use civic311_testkit::{Backend, TestApp, both_backends};
 use civic311_web::api::token_hash;
 use jiff::Timestamp;
@@ -108,7 +109,7 @@ async fn file_pothole(app: &TestApp) -> String {
                 ("attribute[SIZE]", "large"),
                 ("phone", "+15550100"),
                 ("email", "res@example.test"),
-                ("notify", "sms"),
+                ("notify", "both"),
                 ("language", "es"),
             ],
         )
@@ -200,9 +201,18 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
 
     let (sms_url, texts) = sms_provider().await;
     let sms = SmsConfig { base_url: sms_url, account: "AC1".into(), token: "secret".into(), from: "+15550000".into() };
-    let dispatcher = Dispatcher::new(Notifiers::new(None, Some(sms)), "http://civic311.test");
+    let mail = SmtpServer::start();
+    let smtp = SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: mail.port,
+        from: "311@testville.example".into(),
+        credentials: None,
+    };
+    let dispatcher = Dispatcher::new(Notifiers::new(Some(smtp), Some(sms)), "http://civic311.test");
     let report = dispatcher.run(&app.store, &model, breach, 100).await.unwrap();
-    assert_eq!(report.dead + report.retried, 0);
+    let errors: Vec<_> =
+        app.store.outbox(None, None, 100).await.unwrap().into_iter().filter_map(|m| m.last_error).collect();
+    assert_eq!(report.dead + report.retried, 0, "{errors:?}");
     let texts_now = texts.lock().unwrap().clone();
     let bodies: Vec<String> =
         texts_now.iter().filter_map(|f| f.iter().find(|(k, _)| k == "Body").map(|(_, v)| v.clone())).collect();
@@ -217,6 +227,10 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
             .iter()
             .any(|n| n["recipient"] == "sam@testville.example" && n["kind"] == "escalated" && n["state"] == "sent")
     );
+    // The supervisor's escalation went through a real SMTP server.
+    let inbox = mail.received();
+    let escalation = inbox.iter().find(|m| m.to.contains("sam@testville.example")).expect("the supervisor's email");
+    assert!(escalation.body.contains(&id) && escalation.body.contains("escalated"), "{}", escalation.body);
 
     app.set_now("2026-06-01T11:00:00-05:00");
     let done = api(
@@ -234,6 +248,11 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let last = texts.lock().unwrap().last().cloned().unwrap();
     let body = &last.iter().find(|(k, _)| k == "Body").unwrap().1;
     assert!(body.contains("Sofa collected") && body.contains("http://civic311.test/rate/"), "{body}");
+    // ...and the resolution email with the rating link reached the resident's mailbox.
+    let inbox = mail.received();
+    let resolved = inbox.iter().rfind(|m| m.to.contains("res@example.test")).expect("the resident's resolution email");
+    assert!(resolved.body.contains("Sofa collected"), "{}", resolved.body);
+    assert!(resolved.body.contains("http://civic311.test/rate/"), "{}", resolved.body);
 
     // Every request's history is an unbroken hash chain.
     let events = app.store.sealed_events((0, 0), 10_000).await.unwrap();
