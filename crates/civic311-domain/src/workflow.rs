@@ -407,7 +407,8 @@ pub fn decide(
         }
         Action::Note { text, public } => {
             let text = required("text", text)?;
-            event("note", json!({ "text": text, "public": public }));
+            // The status is kept so update feeds can say what it was when the note was made.
+            event("note", json!({ "text": text, "public": public, "status": from.as_str() }));
             if *public {
                 resident = Some(ResidentNotice { kind: "note", note: Some(text) });
             }

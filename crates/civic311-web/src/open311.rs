@@ -8,6 +8,7 @@ mod render;
 mod requests;
 mod services;
 mod tokens;
+mod updates;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -19,7 +19,11 @@ use civic311_testkit::{Backend, TestApp, both_backends};
 use civic311_web::api::token_hash;
 use jiff::Timestamp;
 
-both_backends!(pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved, staff_api_refusals);
+both_backends!(
+    pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved,
+    staff_api_refusals,
+    update_feed_shows_public_changes_in_fixmystreet_format
+);
 
 const WORKFLOW: &str = r#"
 [[calendar]]
@@ -314,4 +318,58 @@ async fn staff_api_refusals(backend: Backend) {
         let r = api(&app, &op.method.to_uppercase(), &path, None, None).await;
         assert_eq!(r.status, 401, "{} {} is served", op.method, op.path);
     }
+}
+
+async fn act(app: &TestApp, id: &str, user: &str, action: serde_json::Value) -> serde_json::Value {
+    let r = api(app, "POST", &format!("/api/v1/requests/{id}/actions"), Some(user), Some(action)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+async fn update_feed_shows_public_changes_in_fixmystreet_format(backend: Backend) {
+    let app = setup(backend).await;
+    app.set_now("2026-03-03T15:00:00-06:00");
+    let id = file_pothole(&app).await;
+    app.set_now("2026-03-03T15:10:00-06:00");
+    act(&app, &id, "pat", serde_json::json!({ "action": "acknowledge" })).await;
+    act(&app, &id, "pat", serde_json::json!({ "action": "note", "text": "crew gossip", "public": false })).await;
+    app.set_now("2026-03-04T09:00:00-06:00");
+    act(&app, &id, "pat", serde_json::json!({ "action": "note", "text": "Crew booked for Thursday", "public": true }))
+        .await;
+    act(&app, &id, "pat", serde_json::json!({ "action": "resolve", "note": "Filled" })).await;
+
+    let uri = "/open311/v2/servicerequestupdates.json?start_date=2026-03-03T00:00:00-06:00&end_date=2026-03-05T00:00:00-06:00";
+    let r = app.get(uri).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let updates = r.json();
+    let updates = updates.as_array().unwrap();
+    let statuses: Vec<_> = updates.iter().map(|u| u["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["open", "fixed"], "{updates:?}");
+    assert!(updates.iter().all(|u| u["service_request_id"] == id.as_str()));
+    assert_eq!(updates[0]["description"], "Crew booked for Thursday");
+    assert_eq!(updates[1]["description"], "Status changed to resolved: Filled");
+    assert_eq!(updates[1]["external_status_code"], "resolved");
+    assert_eq!(updates[1]["updated_datetime"], "2026-03-04T09:00:00-06:00");
+    assert!(!r.body.contains("gossip"), "internal notes never leave the building");
+    let ids: Vec<i64> = updates.iter().map(|u| u["update_id"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+
+    let xml = app.get(&uri.replace(".json", ".xml")).await;
+    assert_eq!(xml.status, 200);
+    assert!(xml.body.contains("<service_request_updates>") && xml.body.contains("<request_update>"), "{}", xml.body);
+    assert!(xml.body.contains("<status>fixed</status>"), "{}", xml.body);
+
+    // A window before the change is empty; malformed or reversed windows are 400s.
+    let early = app
+        .get("/open311/v2/servicerequestupdates.json?start_date=2026-03-01T00:00:00Z&end_date=2026-03-02T00:00:00Z")
+        .await;
+    assert_eq!(early.json(), serde_json::json!([]));
+    let bad = app.get("/open311/v2/servicerequestupdates.json?start_date=yesterday").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("start_date"));
+    let reversed = app
+        .get("/open311/v2/servicerequestupdates.xml?start_date=2026-03-05T00:00:00Z&end_date=2026-03-01T00:00:00Z")
+        .await;
+    assert_eq!(reversed.status, 400);
+    assert!(reversed.body.contains("<errors>"), "{}", reversed.body);
 }

@@ -80,24 +80,39 @@ pub struct RequestView<'a> {
     pub extensions: bool,
 }
 
-/// Events that make up a request's public history (`notes` with `extensions=true`).
-pub const PUBLIC_EVENT_KINDS: [&str; 2] = ["created", "status_changed"];
+/// Event kinds that can be part of a request's public history (`notes` with
+/// `extensions=true`, the update feed); notes only when staff made them public.
+pub const PUBLIC_EVENT_KINDS: [&str; 3] = ["created", "status_changed", "note"];
 
-/// One public note from an event: when, what, and the event kind.
-fn note_node(e: &Event, tz: &TimeZone) -> Node {
-    let description = match e.kind.as_str() {
+/// True for events the public may see: see [`PUBLIC_EVENT_KINDS`].
+pub fn is_public(e: &Event) -> bool {
+    match e.kind.as_str() {
+        "note" => e.data.get("public").and_then(serde_json::Value::as_bool) == Some(true),
+        k => PUBLIC_EVENT_KINDS.contains(&k),
+    }
+}
+
+/// What a public event says, in words.
+pub fn public_text(e: &Event) -> String {
+    let text = |k: &str| e.data.get(k).and_then(|v| v.as_str()).filter(|n| !n.is_empty());
+    match e.kind.as_str() {
         "created" => "Request received".to_owned(),
+        "note" => text("text").unwrap_or_default().to_owned(),
         _ => {
-            let to = e.data.get("to").and_then(|v| v.as_str()).unwrap_or("updated");
-            match e.data.get("note").and_then(|v| v.as_str()).filter(|n| !n.is_empty()) {
+            let to = text("to").unwrap_or("updated").replace('_', " ");
+            match text("note") {
                 Some(note) => format!("Status changed to {to}: {note}"),
                 None => format!("Status changed to {to}"),
             }
         }
-    };
+    }
+}
+
+/// One public note from an event: when, what, and the event kind.
+fn note_node(e: &Event, tz: &TimeZone) -> Node {
     Node::Obj(vec![
         ("datetime", Node::text(datetime(e.at, tz))),
-        ("description", Node::text(description)),
+        ("description", Node::text(public_text(e))),
         ("type", Node::text(&e.kind)),
     ])
 }

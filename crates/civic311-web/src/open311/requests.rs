@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use civic311_domain::request::{Channel, Event, Media, RequestId, ServiceRequest};
 
 use super::doc::{Document, Node};
-use super::render::{PUBLIC_EVENT_KINDS, RequestView, request_node, respond};
+use super::render::{PUBLIC_EVENT_KINDS, RequestView, is_public, request_node, respond};
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
 use crate::intake::{IntakeError, RawRequest, new_token, prepare};
 
-mod query;
+pub(super) mod query;
 
 pub use query::parse_list_query;
 
@@ -56,6 +56,7 @@ pub async fn list_or_services(
     check_jurisdiction(&state, format, param(&params, "jurisdiction_id"))?;
     match name {
         "services" => Ok(super::services::list(&state, format)),
+        "servicerequestupdates" => super::updates::feed(&state, &params, format).await,
         "requests" => {
             let city = state.city();
             let (query, extensions) = parse_list_query(&params, &city, state.now(), format)?;
@@ -84,7 +85,7 @@ async fn render_requests(
         Vec::new()
     };
     let mut notes: HashMap<i64, Vec<&Event>> = HashMap::new();
-    for (id, e) in &events {
+    for (id, e) in events.iter().filter(|(_, e)| is_public(e)) {
         notes.entry(*id).or_default().push(e);
     }
     let items = found.iter().map(|r| request_node(r, &view, notes.get(&r.id.seq).map_or(&[], Vec::as_slice))).collect();

@@ -11,7 +11,7 @@ use super::super::{Format, Open311Error};
 use crate::city::CityModel;
 
 /// The longest `start_date`–`end_date` span, and the default window.
-const MAX_SPAN: SignedDuration = SignedDuration::from_hours(90 * 24);
+pub(crate) const MAX_SPAN: SignedDuration = SignedDuration::from_hours(90 * 24);
 /// Results per page by default and at most.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// The largest search radius in metres.
@@ -21,7 +21,8 @@ fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim())
 }
 
-fn datetime(params: &[(String, String)], name: &str, errors: &mut Vec<String>) -> Option<Timestamp> {
+/// A W3C date-time parameter; a malformed one adds to `errors`.
+pub(crate) fn datetime(params: &[(String, String)], name: &str, errors: &mut Vec<String>) -> Option<Timestamp> {
     let v = get(params, name)?;
     match v.parse::<Timestamp>() {
         Ok(t) => Some(t),
