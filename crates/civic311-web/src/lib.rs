@@ -1,12 +1,15 @@
 //! civic311's HTTP surface: Open311 GeoReport v2 at `/open311/`, stored media at
-//! `/media/`, and a health check. Handlers are thin: extract, parse into domain types,
+//! `/media/`, the staff API at `/api/v1`, the resident's rating page at `/rate/`, and a
+//! health check. Handlers are thin: extract, parse into domain types,
 //! one store call, render.
 
 pub mod api;
 pub mod city;
+pub mod i18n;
 pub mod intake;
 mod media;
 pub mod open311;
+mod rate;
 mod trace;
 
 use std::sync::{Arc, RwLock};
@@ -74,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(open311::router())
         .merge(media::router())
         .merge(api::router())
+        .merge(rate::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::not_found)

@@ -22,7 +22,8 @@ use jiff::Timestamp;
 both_backends!(
     pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved,
     staff_api_refusals,
-    update_feed_shows_public_changes_in_fixmystreet_format
+    update_feed_shows_public_changes_in_fixmystreet_format,
+    resident_rates_a_resolved_request_from_the_link
 );
 
 const WORKFLOW: &str = r#"
@@ -257,6 +258,11 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let resolved = inbox.iter().rfind(|m| m.to.contains("res@example.test")).expect("the resident's resolution email");
     assert!(resolved.body.contains("Sofa collected"), "{}", resolved.body);
     assert!(resolved.body.contains("http://civic311.test/rate/"), "{}", resolved.body);
+    // The link opens the rating page.
+    let link = resolved.body.split_whitespace().find(|w| w.starts_with("http://civic311.test/rate/")).unwrap();
+    let page = app.get(link.trim_start_matches("http://civic311.test")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("name=\"score\""), "{}", page.body);
 
     // Every request's history is an unbroken hash chain.
     let events = app.store.sealed_events((0, 0), 10_000).await.unwrap();
@@ -372,4 +378,56 @@ async fn update_feed_shows_public_changes_in_fixmystreet_format(backend: Backend
         .await;
     assert_eq!(reversed.status, 400);
     assert!(reversed.body.contains("<errors>"), "{}", reversed.body);
+}
+
+async fn resident_rates_a_resolved_request_from_the_link(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let seq: i64 = id.split('-').nth(1).unwrap().parse().unwrap();
+    let token = app.store.request(seq).await.unwrap().unwrap().token;
+    let uri = format!("/rate/{token}");
+    // Before resolution there is nothing to rate; the resident chose Spanish.
+    let early = app.get(&uri).await;
+    assert_eq!(early.status, 200);
+    assert!(early.body.contains("lang=\"es\"") && early.body.contains("aún no está resuelta"), "{}", early.body);
+    assert!(!early.body.contains("name=\"score\""));
+    let refused = app.post_form(&uri, &[("score", "5")]).await;
+    assert_eq!(refused.status, 409);
+
+    act(&app, &id, "pat", serde_json::json!({ "action": "resolve", "note": "Bache rellenado" })).await;
+    let form = app.get(&uri).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("¿Cómo lo hicimos?") && form.body.contains("Bache rellenado"), "{}", form.body);
+    assert!(form.body.contains("<meta name=\"viewport\""));
+    let english = app.get(&format!("{uri}?lang=en")).await;
+    assert!(english.body.contains("How did we do?") && english.body.contains("lang=\"en\""));
+
+    // No score: the form comes back with the error and the comment kept; nothing stored.
+    let missing = app.post_form(&uri, &[("comment", "Muy rápido <3"), ("lang", "es")]).await;
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("Elija una calificación"), "{}", missing.body);
+    assert!(missing.body.contains("Muy rápido &#60;3"), "the comment is kept, escaped: {}", missing.body);
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ali"), None).await.json();
+    assert!(detail["rating"].is_null());
+    let bad = app.post_form(&uri, &[("score", "9")]).await;
+    assert_eq!(bad.status, 400);
+
+    let sent = app.post_form(&uri, &[("score", "4"), ("comment", "Muy rápido"), ("lang", "es")]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let location = sent.headers.get("location").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/rate/{token}?lang=es&done=1"));
+    let thanks = app.get(&location).await;
+    assert!(thanks.body.contains("Gracias") && thanks.body.contains("4/5"), "{}", thanks.body);
+
+    // Staff see it, and the history names the resident.
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ali"), None).await.json();
+    assert_eq!(detail["rating"]["score"], 4);
+    assert_eq!(detail["rating"]["comment"], "Muy rápido");
+    let events = app.store.events(seq).await.unwrap();
+    let rated = events.iter().rfind(|e| e.kind == "rated").unwrap();
+    assert_eq!(rated.actor, "resident");
+
+    let unknown = app.get("/rate/not-a-token").await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body.contains("not valid") || unknown.body.contains("no es válido"));
 }

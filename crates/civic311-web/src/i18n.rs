@@ -1,0 +1,81 @@
+//! Texts of the resident pages in each language, from the TOML files in `i18n/`.
+//! Adding a language is adding a file here and to [`FILES`]; a key a translation lacks
+//! falls back to English.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// The translation files compiled in: `(language code, TOML text)`. English first.
+const FILES: [(&str, &str); 2] = [("en", include_str!("../i18n/en.toml")), ("es", include_str!("../i18n/es.toml"))];
+
+/// The default language.
+pub const DEFAULT: &str = "en";
+
+/// One language's texts, by dotted key (`rate.title`).
+#[derive(Debug, Default)]
+pub struct Texts {
+    pub code: &'static str,
+    map: HashMap<String, String>,
+}
+
+static CATALOG: LazyLock<Vec<Texts>> = LazyLock::new(|| {
+    FILES
+        .iter()
+        .map(|(code, src)| {
+            let mut map = HashMap::new();
+            // The files are compiled in and checked by a test: a broken one is a build bug.
+            let table: toml::Table = toml::from_str(src).unwrap_or_else(|e| panic!("i18n/{code}.toml: {e}"));
+            flatten("", &table, &mut map);
+            Texts { code, map }
+        })
+        .collect()
+});
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
+    }
+}
+
+/// The texts of `language` (`es`, `es-MX`…), or English when it has none.
+pub fn texts(language: &str) -> &'static Texts {
+    let base = language.split(['-', '_']).next().unwrap_or(DEFAULT).to_ascii_lowercase();
+    CATALOG.iter().find(|t| t.code == base).unwrap_or_else(|| &CATALOG[0])
+}
+
+/// Every language with texts: `(code, its own name)`.
+pub fn languages() -> Vec<(&'static str, &'static str)> {
+    CATALOG.iter().map(|t| (t.code, t.get("language_name"))).collect()
+}
+
+impl Texts {
+    /// The text for `key`, in English when this language lacks it, else the key itself.
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.map.get(key).or_else(|| CATALOG.first().and_then(|en| en.map.get(key))).map_or(key, String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_translation_has_every_english_key() {
+        let english = texts("en");
+        for t in CATALOG.iter() {
+            let missing: Vec<_> = english.map.keys().filter(|k| !t.map.contains_key(*k)).collect();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", t.code);
+        }
+        assert_eq!(texts("es-MX").get("rate.submit"), "Enviar calificación");
+        assert_eq!(texts("fr").get("rate.submit"), "Send rating");
+    }
+}
