@@ -5,8 +5,11 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use jiff::{SignedDuration, Timestamp};
+
 use crate::FieldError;
 use crate::geo::Point;
+use crate::request::{ServiceRequest, Status};
 use crate::text::words;
 
 /// Where and when to look for duplicates.
@@ -66,18 +69,62 @@ pub fn text_similarity(a: &str, b: &str) -> f64 {
     shared / a.union(&b).count() as f64
 }
 
-/// Metres between two points (equirectangular, exact enough at city scale).
-pub fn distance_m(a: Point, b: Point) -> f64 {
-    let k = crate::geo::METRES_PER_DEGREE;
-    let dy = (a.lat - b.lat) * k;
-    let dx = (a.lon - b.lon) * k * ((a.lat + b.lat) / 2.0).to_radians().cos();
-    (dx * dx + dy * dy).sqrt()
-}
-
 /// A candidate's score, 0 to 1: nearness counts most, then the same service, then text.
 pub fn score(settings: &DuplicateSettings, distance: f64, same_service: bool, similarity: f64) -> f64 {
     let near = (1.0 - distance / settings.radius_m).clamp(0.0, 1.0);
     0.5 * near + 0.25 * f64::from(u8::from(same_service)) + 0.25 * similarity
+}
+
+/// What a new (or existing) report says, to compare others against.
+#[derive(Debug, Clone)]
+pub struct Probe<'a> {
+    pub service_code: &'a str,
+    pub point: Point,
+    pub description: &'a str,
+    /// The request itself, when it is already stored: never its own duplicate.
+    pub seq: Option<i64>,
+}
+
+/// An existing request that the probe probably repeats.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    pub request: &'a ServiceRequest,
+    pub distance_m: f64,
+    pub similarity: f64,
+    pub score: f64,
+}
+
+/// Ranks `existing` (already narrowed to related services nearby) as duplicates of the
+/// probe, best first: open requests, or ones closed within `recently_closed_days`,
+/// within the radius; never requests already closed as duplicates.
+pub fn rank<'a>(
+    settings: &DuplicateSettings,
+    probe: &Probe<'_>,
+    existing: &'a [ServiceRequest],
+    now: Timestamp,
+) -> Vec<Candidate<'a>> {
+    let closed_since = now - SignedDuration::from_hours(24 * settings.recently_closed_days);
+    let mut out: Vec<Candidate<'a>> = existing
+        .iter()
+        .filter(|r| Some(r.id.seq) != probe.seq && r.status != Status::Duplicate)
+        .filter(|r| !r.status.is_closed() || r.closed_at.is_some_and(|t| t >= closed_since))
+        .filter_map(|r| {
+            let distance = probe.point.distance_m(&r.location.point?);
+            (distance <= settings.radius_m).then(|| {
+                let similarity = text_similarity(probe.description, &r.description);
+                let same = r.service_code == probe.service_code;
+                Candidate {
+                    request: r,
+                    distance_m: distance,
+                    similarity,
+                    score: score(settings, distance, same, similarity),
+                }
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.request.requested_at.cmp(&a.request.requested_at)));
+    out.truncate(settings.limit);
+    out
 }
 
 #[cfg(test)]
@@ -95,6 +142,6 @@ mod tests {
         assert!(close > 0.8 && far < 0.1, "{close} {far}");
         let a = Point { lat: 39.74, lon: -104.99 };
         let b = Point { lat: 39.741, lon: -104.99 };
-        assert!((distance_m(a, b) - 111.2).abs() < 1.0);
+        assert!((a.distance_m(&b) - 111.2).abs() < 1.0);
     }
 }

@@ -110,6 +110,17 @@ impl CityModel {
         self.services.iter().filter(|s| !s.is_public()).map(|s| s.code.clone()).collect()
     }
 
+    /// The service and, when duplicates count across a group, the others in its group.
+    pub fn related_services(&self, code: &str) -> Vec<String> {
+        let same_group = self.workflow.config.duplicates.same_group;
+        let group = self.service(code).map(|s| s.group.as_str()).filter(|g| same_group && !g.is_empty());
+        let mut out = vec![code.to_owned()];
+        out.extend(
+            self.services.iter().filter(|s| s.code != code && group == Some(s.group.as_str())).map(|s| s.code.clone()),
+        );
+        out
+    }
+
     pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.departments.iter().find(|d| d.code == code).map_or(code, |d| d.name.as_str())
     }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod city;
+pub mod duplicates;
 pub mod i18n;
 pub mod intake;
 mod media;

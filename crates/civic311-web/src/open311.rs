@@ -3,6 +3,7 @@
 
 mod discovery;
 pub mod doc;
+mod duplicates;
 mod error;
 mod render;
 mod requests;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/open311/v2/{file}", get(requests::list_or_services).post(requests::create))
         .route("/open311/v2/services/{file}", get(services::definition))
         .route("/open311/v2/requests/{file}", get(requests::one))
+        .route("/open311/v2/requests/{id}/{file}", axum::routing::post(duplicates::follow))
         .route("/open311/v2/tokens/{file}", get(tokens::token))
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }

@@ -7,17 +7,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
-use axum::http::Request;
-use civic311_domain::org::{Role, StaffUser};
-use civic311_domain::workflow::WorkflowConfig;
 use civic311_jobs::{Dispatcher, Notifiers, SmsConfig, SmtpConfig};
-use civic311_testkit::app::TestResponse;
-use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::smtp::SmtpServer;
-use civic311_testkit::{Backend, TestApp, both_backends};
-use civic311_web::api::token_hash;
+use civic311_testkit::{Backend, both_backends};
+use common::{act, api, file_pothole, setup};
 use jiff::Timestamp;
+
+mod common;
 
 both_backends!(
     pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved,
@@ -26,104 +22,6 @@ both_backends!(
     resident_rates_a_resolved_request_from_the_link
 );
 
-const WORKFLOW: &str = r#"
-[[calendar]]
-name = "office"
-time_zone = "America/Chicago"
-[calendar.hours]
-mon = ["08:00-17:00"]
-tue = ["08:00-17:00"]
-wed = ["08:00-17:00"]
-thu = ["08:00-17:00"]
-fri = ["08:00-17:00"]
-[[calendar.holiday]]
-name = "Memorial Day"
-nth_weekday = { month = 5, weekday = "mon", n = -1 }
-
-[[sla]]
-name = "pothole"
-services = ["POTHOLE"]
-calendar = "office"
-response = "4h"
-resolution = "8h"
-
-[[escalation]]
-name = "standard"
-[[escalation.level]]
-at = "breach"
-notify = ["supervisor"]
-mark_escalated = true
-notify_resident = true
-"#;
-
-async fn setup(backend: Backend) -> TestApp {
-    let app = TestApp::spawn(backend).await;
-    let user = |name: &str, dept: &str, role| StaffUser {
-        username: name.into(),
-        display_name: name.into(),
-        email: format!("{name}@testville.example"),
-        department: dept.into(),
-        team: None,
-        role,
-        also_departments: vec![],
-    };
-    app.store.put_user(&user("sam", "SAN", Role::Supervisor)).await.unwrap();
-    app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();
-    app.store.put_user(&user("ali", "PW", Role::Analyst)).await.unwrap();
-    for u in ["pat", "sam", "ada", "ali"] {
-        app.store.put_user_token(&token_hash(&format!("{u}-token")), u, "test").await.unwrap();
-    }
-    let config: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
-    app.store.put_workflow_config(&config).await.unwrap();
-    app.state.reload().await.unwrap();
-    app
-}
-
-async fn api(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    user: Option<&str>,
-    body: Option<serde_json::Value>,
-) -> TestResponse {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(u) = user {
-        req = req.header("authorization", format!("Bearer {u}-token"));
-    }
-    let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            Body::from(b.to_string())
-        }
-        None => Body::empty(),
-    };
-    app.call(req.body(body).unwrap()).await
-}
-
-async fn file_pothole(app: &TestApp) -> String {
-    let (lat, long) = (IN_W1.0.to_string(), IN_W1.1.to_string());
-    let r = app
-        .post_form(
-            "/open311/v2/requests.json",
-            &[
-                ("api_key", API_KEY),
-                ("service_code", "POTHOLE"),
-                ("lat", &lat),
-                ("long", &long),
-                ("description", "Deep pothole"),
-                ("attribute[SIZE]", "large"),
-                ("phone", "+15550100"),
-                ("email", "res@example.test"),
-                ("notify", "both"),
-                ("language", "es"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()[0]["service_request_id"].as_str().unwrap().to_owned()
-}
-
-/// A local SMS provider: records each form posted to its Messages endpoint.
 async fn sms_provider() -> (String, Arc<Mutex<Vec<Vec<(String, String)>>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&got);
@@ -324,12 +222,6 @@ async fn staff_api_refusals(backend: Backend) {
         let r = api(&app, &op.method.to_uppercase(), &path, None, None).await;
         assert_eq!(r.status, 401, "{} {} is served", op.method, op.path);
     }
-}
-
-async fn act(app: &TestApp, id: &str, user: &str, action: serde_json::Value) -> serde_json::Value {
-    let r = api(app, "POST", &format!("/api/v1/requests/{id}/actions"), Some(user), Some(action)).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()
 }
 
 async fn update_feed_shows_public_changes_in_fixmystreet_format(backend: Backend) {

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use civic311_domain::request::{Priority, RequestId, Status};
+use civic311_domain::duplicates::Probe;
+use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
 use civic311_domain::workflow::{Action, Actor, WorkflowConfig, WorkflowError};
 use civic311_jobs::ActError;
 use civic311_store::RequestQuery;
@@ -95,14 +96,20 @@ pub async fn list_requests(
     Ok(Json(json!({ "requests": page.iter().map(view::request).collect::<Vec<_>>(), "next_cursor": next })))
 }
 
-pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    caller(&state, &headers).await?;
-    let seq = seq_of(&id)?;
+/// The request numbered `id`, or a 404.
+async fn load(state: &AppState, id: &str) -> Result<(i64, ServiceRequest), ApiError> {
+    let seq = seq_of(id)?;
     let r = state
         .store
         .request(seq)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))?;
+    Ok((seq, r))
+}
+
+pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    caller(&state, &headers).await?;
+    let (seq, r) = load(&state, &id).await?;
     let events = state.store.events(seq).await?;
     let followers = state.store.followers(seq).await?.len();
     let messages = state.store.outbox(None, Some(seq), 200).await?;
@@ -111,6 +118,30 @@ pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path
     body["followers"] = json!(followers);
     body["notifications"] = messages.iter().map(view::message).collect();
     Ok(Json(body))
+}
+
+pub async fn list_duplicates(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    caller(&state, &headers).await?;
+    let (seq, r) = load(&state, &id).await?;
+    let city = state.city();
+    let found = match r.location.point {
+        Some(point) => {
+            let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
+            crate::duplicates::candidates(&state, &city, &probe, false).await?
+        }
+        // Without a point there is no "nearby".
+        None => Vec::new(),
+    };
+    let items: Vec<Value> = found
+        .iter()
+        .map(|f| {
+            let mut v = view::request(&f.request);
+            v["distance_m"] = json!(f.distance_m.round());
+            v["score"] = json!((f.score * 100.0).round() / 100.0);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "duplicates": items })))
 }
 
 pub async fn act(

@@ -59,6 +59,15 @@ pub const OPERATIONS: &[Operation] = &[
         query: &[],
     },
     Operation {
+        id: "listDuplicates",
+        method: "get",
+        path: "/api/v1/requests/{id}/duplicates",
+        summary: "Requests this one probably repeats (related service, nearby, recent), best first, to merge into",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
         id: "actOnRequest",
         method: "post",
         path: "/api/v1/requests/{id}/actions",
@@ -109,6 +118,7 @@ fn handler(id: &str) -> MethodRouter<AppState> {
     match id {
         "listRequests" => get(handlers::list_requests),
         "getRequest" => get(handlers::get_request),
+        "listDuplicates" => get(handlers::list_duplicates),
         "actOnRequest" => post(handlers::act),
         "getWorkflowConfig" => get(handlers::get_workflow),
         "putWorkflowConfig" => put(handlers::put_workflow),

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use std::collections::HashMap;
 
+use civic311_domain::duplicates::Probe;
 use civic311_domain::request::{Channel, Event, Media, RequestId, ServiceRequest};
 
 use super::doc::{Document, Node};
@@ -57,6 +58,7 @@ pub async fn list_or_services(
     match name {
         "services" => Ok(super::services::list(&state, format)),
         "servicerequestupdates" => super::updates::feed(&state, &params, format).await,
+        "duplicates" => super::duplicates::check(&state, &headers, &params, format).await,
         "requests" => {
             let city = state.city();
             let (query, extensions) = parse_list_query(&params, &city, state.now(), format)?;
@@ -115,6 +117,7 @@ pub async fn one(
 /// `POST /open311/v2/requests.{fmt}`.
 pub async fn create(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(file): Path<String>,
     req: Request,
 ) -> Result<Response, Open311Error> {
@@ -152,6 +155,25 @@ pub async fn create(
     }
     item.push(("service_notice", Node::opt(service.map(|s| s.service_notice).filter(|n| !n.is_empty()))));
     item.push(("account_id", Node::opt(stored.contact.account_id.clone())));
+    // Extension: the requests this one probably repeats, so an app can offer to follow one.
+    if param(&fields, "extensions").is_some_and(|v| v == "true")
+        && let Some(point) = stored.location.point
+    {
+        let probe = Probe {
+            service_code: &stored.service_code,
+            point,
+            description: &stored.description,
+            seq: Some(stored.id.seq),
+        };
+        // The request is committed: a failed lookup must not turn the 201 into an error.
+        let found = crate::duplicates::candidates(&state, &city, &probe, true).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "duplicate lookup after intake failed");
+            Vec::new()
+        });
+        let base = base_url(&state, &headers);
+        let view = RequestView { city: &city, base_url: &base, extensions: false };
+        item.push(("duplicates", Node::list("request", super::duplicates::nodes(&found, &view))));
+    }
     let doc = Document { root: "service_requests", body: Node::list("request", vec![Node::Obj(item)]) };
     Ok(respond(StatusCode::CREATED, format, &doc))
 }

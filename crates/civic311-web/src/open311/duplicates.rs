@@ -1,0 +1,144 @@
+//! Duplicates on the Open311 surface: `GET /open311/v2/duplicates.{fmt}` asks, before
+//! filing, which open requests nearby a report would repeat; `POST requests` with
+//! `extensions=true` lists them after filing; and
+//! `POST /open311/v2/requests/{id}/followers.{fmt}` lets a resident follow an existing
+//! request instead of filing a new one.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use civic311_domain::duplicates::Probe;
+use civic311_domain::geo::Point;
+use civic311_domain::notify::{Follower, NotifyChannel};
+use civic311_domain::request::RequestId;
+use civic311_jobs::ActError;
+
+use super::doc::{Document, Node};
+use super::render::{RequestView, request_node, respond};
+use super::requests::{base_url, check_jurisdiction};
+use super::{Format, Open311Error, split_format};
+use crate::AppState;
+use crate::duplicates::{Found, candidates};
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim())
+}
+
+/// Public request nodes with how far away and how alike each candidate is.
+pub fn nodes(found: &[Found], view: &RequestView<'_>) -> Vec<Node> {
+    found
+        .iter()
+        .map(|f| {
+            let mut node = request_node(&f.request, view, &[]);
+            if let Node::Obj(fields) = &mut node {
+                fields.push(("distance_m", Node::Num(f.distance_m.round())));
+                fields.push(("score", Node::Num((f.score * 100.0).round() / 100.0)));
+            }
+            node
+        })
+        .collect()
+}
+
+/// `GET /open311/v2/duplicates.{fmt}?service_code=…&lat=…&long=…[&description=…]`.
+pub async fn check(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    format: Format,
+) -> Result<Response, Open311Error> {
+    let city = state.city();
+    let code =
+        param(params, "service_code").ok_or_else(|| Open311Error::bad_request(format, "service_code is required"))?;
+    if !city.service(code).is_some_and(|s| s.is_public()) {
+        return Err(Open311Error::not_found(format, format!("service_code {code} not found")));
+    }
+    let number = |name: &str| param(params, name).and_then(|v| v.parse::<f64>().ok());
+    let (Some(lat), Some(long)) = (number("lat"), number("long")) else {
+        return Err(Open311Error::bad_request(format, "lat and long are required numbers"));
+    };
+    let point = Point::new(lat, long).map_err(|e| Open311Error::fields(format, &[e]))?;
+    let description = param(params, "description").unwrap_or("");
+    let probe = Probe { service_code: code, point, description, seq: None };
+    let found = candidates(state, &city, &probe, true).await.map_err(|e| Open311Error::store(format, e))?;
+    let base = base_url(state, headers);
+    let view = RequestView { city: &city, base_url: &base, extensions: false };
+    let doc = Document { root: "service_requests", body: Node::list("request", nodes(&found, &view)) };
+    Ok(respond(StatusCode::OK, format, &doc))
+}
+
+/// `POST /open311/v2/requests/{id}/followers.{fmt}` with `api_key`, `email` or
+/// `phone`, optional `notify` (`email` or `sms`) and `language`. Following a request
+/// that was merged follows the original.
+pub async fn follow(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, Open311Error> {
+    let (name, format) = split_format(&file)?;
+    if name != "followers" {
+        return Err(Open311Error::not_found(format, format!("no resource requests/{id}/{file}")));
+    }
+    check_jurisdiction(&state, format, fields.iter().find(|(k, _)| k == "jurisdiction_id").map(|(_, v)| v))?;
+    let city = state.city();
+    let key = param(&fields, "api_key").ok_or_else(|| Open311Error::forbidden(format, "api_key is required"))?;
+    if !city.api_key_valid(key) {
+        return Err(Open311Error::forbidden(format, "api_key is not valid"));
+    }
+    let follower = follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
+    let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
+    let (_, seq) = RequestId::parse(&id).ok_or_else(not_found)?;
+    let found = state.store.request(seq).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?;
+    if !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
+        return Err(not_found());
+    }
+    // A duplicate's news is the original's news.
+    let target = match found.workflow.merged_into.as_deref().and_then(RequestId::parse) {
+        Some((_, original)) => original,
+        None => seq,
+    };
+    let stored = civic311_jobs::follow(&state.store, &city.workflow, target, follower, true, state.now())
+        .await
+        .map_err(|e| match e {
+            ActError::NotFound(_) => not_found(),
+            ActError::Store(s) => Open311Error::store(format, s),
+            other => Open311Error::bad_request(format, other.to_string()),
+        })?;
+    let item = Node::Obj(vec![
+        ("service_request_id", Node::text(stored.id.to_string())),
+        ("status", Node::text(stored.status.open311())),
+        ("following", Node::text("true")),
+    ]);
+    let doc = Document { root: "service_requests", body: Node::list("request", vec![item]) };
+    Ok(respond(StatusCode::CREATED, format, &doc))
+}
+
+/// The follower a form describes: a channel with an address for it.
+fn follower(fields: &[(String, String)]) -> Result<Follower, String> {
+    let email = param(fields, "email");
+    let phone = param(fields, "phone");
+    let channel = match param(fields, "notify") {
+        None if email.is_some() => NotifyChannel::Email,
+        None if phone.is_some() => NotifyChannel::Sms,
+        None => return Err("email or phone is required to follow a request".into()),
+        Some(n) => match NotifyChannel::parse(n) {
+            Some(c @ (NotifyChannel::Email | NotifyChannel::Sms)) => c,
+            _ => return Err(format!("notify: '{n}' must be email or sms")),
+        },
+    };
+    let address = match channel {
+        NotifyChannel::Email => email.filter(|e| e.contains('@') && !e.contains(char::is_whitespace)),
+        _ => phone.filter(|p| p.chars().filter(char::is_ascii_digit).count() >= 7),
+    };
+    let Some(address) = address else {
+        return Err(match channel {
+            NotifyChannel::Email => "email: a valid email address is needed to follow by email".into(),
+            _ => "phone: a phone number is needed to follow by SMS".into(),
+        });
+    };
+    let language = param(fields, "language").unwrap_or("en").to_ascii_lowercase();
+    if language.len() > 8 || !language.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+        return Err("language: a language code like en or es".into());
+    }
+    Ok(Follower { channel, address: address.to_owned(), language })
+}

@@ -1,0 +1,122 @@
+//! What the workflow tests share: a city with a workflow configuration and staff with
+//! API tokens, the staff API called as a user, and a pothole filed through Open311.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+use axum::body::Body;
+use axum::http::Request;
+use civic311_domain::org::{Role, StaffUser};
+use civic311_domain::workflow::WorkflowConfig;
+use civic311_testkit::app::TestResponse;
+use civic311_testkit::fixture::{API_KEY, IN_W1};
+use civic311_testkit::{Backend, TestApp};
+use civic311_web::api::token_hash;
+
+pub const WORKFLOW: &str = r#"
+[[calendar]]
+name = "office"
+time_zone = "America/Chicago"
+[calendar.hours]
+mon = ["08:00-17:00"]
+tue = ["08:00-17:00"]
+wed = ["08:00-17:00"]
+thu = ["08:00-17:00"]
+fri = ["08:00-17:00"]
+[[calendar.holiday]]
+name = "Memorial Day"
+nth_weekday = { month = 5, weekday = "mon", n = -1 }
+
+[[sla]]
+name = "pothole"
+services = ["POTHOLE"]
+calendar = "office"
+response = "4h"
+resolution = "8h"
+
+[[escalation]]
+name = "standard"
+[[escalation.level]]
+at = "breach"
+notify = ["supervisor"]
+mark_escalated = true
+notify_resident = true
+"#;
+
+pub async fn setup(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    let user = |name: &str, dept: &str, role| StaffUser {
+        username: name.into(),
+        display_name: name.into(),
+        email: format!("{name}@testville.example"),
+        department: dept.into(),
+        team: None,
+        role,
+        also_departments: vec![],
+    };
+    app.store.put_user(&user("sam", "SAN", Role::Supervisor)).await.unwrap();
+    app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();
+    app.store.put_user(&user("ali", "PW", Role::Analyst)).await.unwrap();
+    for u in ["pat", "sam", "ada", "ali"] {
+        app.store.put_user_token(&token_hash(&format!("{u}-token")), u, "test").await.unwrap();
+    }
+    let config: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
+    app.store.put_workflow_config(&config).await.unwrap();
+    app.state.reload().await.unwrap();
+    app
+}
+
+pub async fn api(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    user: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> TestResponse {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(u) = user {
+        req = req.header("authorization", format!("Bearer {u}-token"));
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    app.call(req.body(body).unwrap()).await
+}
+
+/// Files a pothole at a point through Open311 with `extra` fields; the raw response.
+pub async fn post_pothole(app: &TestApp, at: (f64, f64), description: &str, extra: &[(&str, &str)]) -> TestResponse {
+    let (lat, long) = (at.0.to_string(), at.1.to_string());
+    let mut fields = vec![
+        ("api_key", API_KEY),
+        ("service_code", "POTHOLE"),
+        ("lat", lat.as_str()),
+        ("long", long.as_str()),
+        ("description", description),
+    ];
+    fields.extend_from_slice(extra);
+    app.post_form("/open311/v2/requests.json", &fields).await
+}
+
+/// A large pothole in ward 1 from a resident who wants updates by email and SMS, in Spanish.
+pub async fn file_pothole(app: &TestApp) -> String {
+    let extra = [
+        ("attribute[SIZE]", "large"),
+        ("phone", "+15550100"),
+        ("email", "res@example.test"),
+        ("notify", "both"),
+        ("language", "es"),
+    ];
+    let r = post_pothole(app, IN_W1, "Deep pothole", &extra).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()[0]["service_request_id"].as_str().unwrap().to_owned()
+}
+
+/// A local SMS provider: records each form posted to its Messages endpoint.
+pub async fn act(app: &TestApp, id: &str, user: &str, action: serde_json::Value) -> serde_json::Value {
+    let r = api(app, "POST", &format!("/api/v1/requests/{id}/actions"), Some(user), Some(action)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
