@@ -13,4 +13,4 @@ pub mod sweep;
 pub use deliver::{DeliveryReport, Dispatcher};
 pub use engine::{ActError, act, follow, messages_for};
 pub use notifiers::{Notifiers, SmsConfig, SmtpConfig};
-pub use sweep::{SweepReport, sweep};
+pub use sweep::{LEASE, SweepReport, sweep};

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use jiff::Timestamp;
 use tower::ServiceExt;
 
-use crate::{Backend, seeded_store};
+use crate::{Backend, fixture, fresh_database_url, open_store};
 
 /// A response as tests look at it.
 #[derive(Debug)]
@@ -34,6 +34,9 @@ impl TestResponse {
 /// The fixture city served in-process, with a clock the test sets.
 pub struct TestApp {
     pub store: SharedStore,
+    /// Where the store lives, so a test can open a second node on the same database.
+    pub database_url: String,
+    pub backend: Backend,
     pub state: AppState,
     router: Router,
     now: Arc<Mutex<Timestamp>>,
@@ -44,14 +47,21 @@ pub const START: &str = "2026-03-03T15:00:00-06:00";
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        let store = seeded_store(backend).await;
+        let database_url = fresh_database_url(backend).await;
+        let store = open_store(backend, &database_url).await;
+        fixture::seed(store.as_ref()).await;
         let start: Timestamp = START.parse().expect("start time");
         let now = Arc::new(Mutex::new(start));
         let clock_now = Arc::clone(&now);
         let clock: Clock = Arc::new(move || *clock_now.lock().expect("clock"));
         let state = AppState::load(store.clone(), clock, Some("http://civic311.test".into())).await.expect("load city");
         let router = civic311_web::router(state.clone());
-        Self { store, state, router, now }
+        Self { store, database_url, backend, state, router, now }
+    }
+
+    /// A second store handle on the same database: another app node.
+    pub async fn second_node(&self) -> SharedStore {
+        open_store(self.backend, &self.database_url).await
     }
 
     pub fn set_now(&self, t: &str) {
