@@ -1,5 +1,7 @@
 //! A city kept as readable files: `city.toml` (settings, departments, teams, staff),
-//! `services.toml`, `rules.toml` and one GeoJSON file per boundary layer.
+//! `services.toml`, `rules.toml`, an optional `workflow.toml` (calendars, SLA policies,
+//! escalation, templates, webhooks, duplicate settings) and one GeoJSON file per
+//! boundary layer.
 
 use anyhow::{Context, Result};
 use civic311_domain::city::CitySettings;
@@ -7,6 +9,7 @@ use civic311_domain::geo::parse_geojson;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::routing::{Org, RoutingEngine, RuleSet};
 use civic311_domain::service::Catalog;
+use civic311_domain::workflow::{Directory, WorkflowConfig, WorkflowModel};
 use civic311_store::Store;
 use serde::Deserialize;
 
@@ -27,6 +30,8 @@ pub struct CityTexts<'a> {
     pub city: &'a str,
     pub services: &'a str,
     pub rules: &'a str,
+    /// `workflow.toml`, when the city has one.
+    pub workflow: Option<&'a str>,
     /// `(layer, GeoJSON)`.
     pub layers: Vec<(&'a str, &'a str)>,
 }
@@ -42,7 +47,23 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
         triage_department: city.settings.triage_department.clone(),
     };
     let tz = city.settings.tz().with_context(|| format!("time zone {}", city.settings.time_zone))?;
-    RoutingEngine::new(&rules, org, tz).map_err(|e| anyhow::anyhow!("rules.toml: {e}"))?;
+    RoutingEngine::new(&rules, org, tz.clone()).map_err(|e| anyhow::anyhow!("rules.toml: {e}"))?;
+    let workflow = match texts.workflow {
+        Some(text) => {
+            let config: WorkflowConfig = toml::from_str(text).context("workflow.toml")?;
+            let directory = Directory {
+                city_name: city.settings.name.clone(),
+                departments: city.departments.iter().map(|d| (d.code.clone(), d.clone())).collect(),
+                teams: city.teams.iter().map(|t| (t.code.clone(), t.clone())).collect(),
+                users: city.users.iter().map(|u| (u.username.clone(), u.clone())).collect(),
+                services: catalog.services.iter().map(|s| (s.code.clone(), s.clone())).collect(),
+                time_zone: tz.clone(),
+            };
+            WorkflowModel::new(config.clone(), directory).map_err(|e| anyhow::anyhow!("workflow.toml: {e}"))?;
+            Some(config)
+        }
+        None => None,
+    };
     let mut layers = Vec::new();
     for (layer, text) in &texts.layers {
         layers.push((*layer, parse_geojson(layer, text, None).map_err(|e| anyhow::anyhow!("{layer}.geojson: {e}"))?));
@@ -64,5 +85,8 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
         store.replace_boundary_layer(layer, features).await?;
     }
     store.put_rules(&rules).await?;
+    if let Some(config) = &workflow {
+        store.put_workflow_config(config).await?;
+    }
     Ok(city)
 }

@@ -3,10 +3,8 @@
 
 pub mod history;
 
-use anyhow::{Context, Result};
-use civic311_domain::workflow::WorkflowConfig;
+use anyhow::Result;
 use civic311_store::Store;
-use civic311_web::CityModel;
 
 use crate::city_files::{CityFile, CityTexts, import_city};
 
@@ -20,6 +18,7 @@ pub fn texts() -> CityTexts<'static> {
         city: include_str!("../../../data/demo/city.toml"),
         services: include_str!("../../../data/demo/services.toml"),
         rules: include_str!("../../../data/demo/rules.toml"),
+        workflow: Some(include_str!("../../../data/demo/workflow.toml")),
         layers: vec![
             ("wards", include_str!("../../../data/demo/wards.geojson")),
             ("neighborhoods", include_str!("../../../data/demo/neighborhoods.geojson")),
@@ -33,14 +32,9 @@ pub const HISTORY: &str = include_str!("../../../data/demo/history.toml");
 /// The demo administrator's staff API token: fixed and documented.
 pub const DEMO_ADMIN_TOKEN: &str = "civic311-demo-admin-token";
 
-pub const WORKFLOW: &str = include_str!("../../../data/demo/workflow.toml");
-
 /// Seeds the demo city into an empty store; returns the city file for the welcome text.
 pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     let city = import_city(store, &texts()).await?;
-    let workflow: WorkflowConfig = toml::from_str(WORKFLOW).context("workflow.toml")?;
-    CityModel::check_workflow(store, workflow.clone()).await?;
-    store.put_workflow_config(&workflow).await?;
     store.put_api_key(DEMO_API_KEY, "demo").await?;
     store.put_user_token(&civic311_web::api::token_hash(DEMO_ADMIN_TOKEN), "admin", "demo").await?;
     Ok(city)

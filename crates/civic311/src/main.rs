@@ -183,6 +183,7 @@ async fn main() -> Result<()> {
                 std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
             };
             let (city, services, rules) = (read("city.toml")?, read("services.toml")?, read("rules.toml")?);
+            let workflow = dir.join("workflow.toml").exists().then(|| read("workflow.toml")).transpose()?;
             let mut layers = Vec::new();
             for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
                 let path = entry?.path();
@@ -204,6 +205,7 @@ async fn main() -> Result<()> {
                 city: &city,
                 services: &services,
                 rules: &rules,
+                workflow: workflow.as_deref(),
                 layers: layers.iter().map(|(l, t)| (l.as_str(), t.as_str())).collect(),
             };
             let imported = city_files::import_city(store.as_ref(), &texts).await?;

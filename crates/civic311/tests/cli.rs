@@ -25,6 +25,10 @@ async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Back
     let store = open_store(backend, &url).await;
     assert_eq!(store.services().await.unwrap().len(), 36);
     assert_eq!(store.count_requests().await.unwrap(), 0);
+    // workflow.toml came along: the demo's calendars and SLA policies.
+    let workflow = store.workflow_config().await.unwrap().expect("the workflow configuration");
+    assert!(workflow.calendars.iter().any(|c| c.name == "city-hours"), "{workflow:?}");
+    assert_eq!(workflow.sla_policies.len(), 8);
     let key = String::from_utf8(civic311(&["api-key", "--database-url", &url, "--label", "city app"]).stdout).unwrap();
     assert_eq!(key.trim().len(), 32);
     assert!(store.api_keys().await.unwrap().iter().any(|k| k == key.trim()));
@@ -34,6 +38,25 @@ async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Back
         .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a city"));
+
+    // A workflow that names an unknown calendar is refused before anything is written.
+    let dir = std::env::temp_dir().join(format!("civic311-bad-city-{}-{backend:?}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(demo).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let bad = "[[sla]]\nname = \"x\"\ncalendar = \"nope\"\nresponse = \"1h\"\nresolution = \"2h\"\n";
+    std::fs::write(dir.join("workflow.toml"), bad).unwrap();
+    let empty = fresh_database_url(backend).await;
+    let refused = Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["import", "city", "--database-url", &empty, dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("workflow.toml"), "{refused:?}");
+    assert!(open_store(backend, &empty).await.settings().await.unwrap().is_none(), "nothing written");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn civic311(args: &[&str]) -> std::process::Output {
