@@ -6,7 +6,7 @@ use civic311_domain::request::{RequestId, ServiceRequest};
 use civic311_domain::workflow::{
     self, Action, Actor, Change, WorkflowError, WorkflowModel, resident_messages, staff_messages, webhook_messages,
 };
-use civic311_store::{RequestUpdate, SharedStore, StoreError};
+use civic311_store::{RequestUpdate, SharedStore, StoreError, StoreResult};
 use jiff::Timestamp;
 
 /// Why an action did not happen. Nothing was changed.
@@ -42,8 +42,13 @@ async fn load(store: &SharedStore, seq: i64) -> Result<ServiceRequest, ActError>
     store.request(seq).await?.ok_or_else(|| ActError::NotFound(seq.to_string()))
 }
 
-/// The update that records `change`.
-async fn update_for(store: &SharedStore, model: &WorkflowModel, change: Change) -> Result<RequestUpdate, ActError> {
+/// The update that records `change`: its events, the messages to everyone concerned,
+/// and the request's recomputed timers.
+pub(crate) async fn update_for(
+    store: &SharedStore,
+    model: &WorkflowModel,
+    change: Change,
+) -> StoreResult<RequestUpdate> {
     let followers = store.followers(change.request.id.seq).await?;
     let messages = messages_for(model, &change, &followers);
     let timers = workflow::timers(model, &change.request);

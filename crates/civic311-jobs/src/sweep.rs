@@ -7,7 +7,7 @@ use civic311_domain::workflow::{self, WorkflowModel};
 use civic311_store::{RequestUpdate, SharedStore, StoreError, StoreResult};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::engine::messages_for;
+use crate::engine::update_for;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,16 +32,7 @@ pub async fn sweep(store: &SharedStore, model: &WorkflowModel, now: Timestamp, l
     for (seq, kind, due) in claimed {
         let Some(req) = store.request(seq).await? else { continue };
         let (update, fired) = match workflow::fire(model, &req, kind, now) {
-            Some(change) => {
-                let followers = store.followers(seq).await?;
-                let messages = messages_for(model, &change, &followers);
-                let timers = workflow::timers(model, &change.request);
-                let mut u = RequestUpdate::new(change.request);
-                u.events = change.events;
-                u.messages = messages;
-                u.timers = timers;
-                (u, true)
-            }
+            Some(change) => (update_for(store, model, change).await?, true),
             None => {
                 let timers = workflow::timers(model, &req);
                 let mut u = RequestUpdate::new(req);

@@ -50,6 +50,13 @@ async fn residents_find_follow_and_staff_merge_duplicates(backend: Backend) {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json()[0]["service_request_id"], original.as_str());
     assert_eq!(app.post_form(&follow, &[("email", "x@example.test")]).await.status, 403);
+    let not_a_form = axum::http::Request::post(follow.replace(".json", ".xml"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let r = app.call(not_a_form).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<errors>"), "an Open311 XML error: {}", r.body);
     let bad = app.post_form(&follow, &[("api_key", API_KEY), ("email", "not an address")]).await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("email"));

@@ -73,9 +73,12 @@ pub async fn check(
 pub async fn follow(
     State(state): State<AppState>,
     Path((id, file)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    body: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, Open311Error> {
     let (name, format) = split_format(&file)?;
+    // A body that is not a form is answered in the format the path asked for.
+    let Form(fields) =
+        body.map_err(|e| Open311Error::bad_request(format, format!("expected a form-encoded body: {e}")))?;
     if name != "followers" {
         return Err(Open311Error::not_found(format, format!("no resource requests/{id}/{file}")));
     }
