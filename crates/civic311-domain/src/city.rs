@@ -1,7 +1,16 @@
-//! City-wide settings: its name, time zone and intake policy.
+//! City-wide settings, and the whole configured city checked as one: its organisation,
+//! catalogue, routing rules and workflow must agree with each other.
+
+use std::collections::{BTreeMap, HashSet};
 
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::org::{Department, StaffUser, Team};
+use crate::routing::{Org, RoutingEngine, RuleSet};
+use crate::service::Service;
+use crate::workflow::{Directory, WorkflowConfig, WorkflowModel};
 
 /// Settings that apply to the whole jurisdiction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,5 +34,178 @@ impl CitySettings {
     /// The city's time zone; an unknown name is reported rather than silently taken as UTC.
     pub fn tz(&self) -> Result<TimeZone, jiff::Error> {
         TimeZone::get(&self.time_zone)
+    }
+}
+
+/// Everything a city configures except its boundary layers: what an import writes and
+/// what every configuration change is checked against before it is kept.
+#[derive(Debug, Clone)]
+pub struct CityConfig {
+    pub settings: CitySettings,
+    pub departments: Vec<Department>,
+    pub teams: Vec<Team>,
+    pub users: Vec<StaffUser>,
+    pub services: Vec<Service>,
+    pub rules: RuleSet,
+    pub workflow: WorkflowConfig,
+}
+
+/// A checked city: the parts intake and the workflow decide with.
+#[derive(Debug)]
+pub struct CheckedCity {
+    pub tz: TimeZone,
+    pub routing: RoutingEngine,
+    pub workflow: WorkflowModel,
+}
+
+impl CityConfig {
+    /// Checks that every reference resolves (teams to departments, staff to departments
+    /// and teams, services to departments, rules and workflow to all of them), that codes
+    /// are unique and that each service's questions are well formed.
+    pub fn check(&self) -> Result<CheckedCity, FieldError> {
+        let tz = self
+            .settings
+            .tz()
+            .map_err(|_| FieldError::new("time_zone", format!("unknown time zone '{}'", self.settings.time_zone)))?;
+        let departments = unique("department", self.departments.iter().map(|d| d.code.as_str()))?;
+        unique("team", self.teams.iter().map(|t| t.code.as_str()))?;
+        unique("user", self.users.iter().map(|u| u.username.as_str()))?;
+        unique("service", self.services.iter().map(|s| s.code.as_str()))?;
+        let known = |field: String, code: &str| {
+            if departments.contains(code) {
+                Ok(())
+            } else {
+                Err(FieldError::new(field, format!("unknown department '{code}'")))
+            }
+        };
+        for d in &self.departments {
+            if d.name.trim().is_empty() {
+                return Err(FieldError::new(format!("department {}", d.code), "a name is required"));
+            }
+        }
+        for t in &self.teams {
+            known(format!("team {}.department", t.code), &t.department)?;
+        }
+        for u in &self.users {
+            let field = |f: &str| format!("user {}.{f}", u.username);
+            known(field("department"), &u.department)?;
+            for d in &u.also_departments {
+                known(field("also_departments"), d)?;
+            }
+            if let Some(code) = &u.team {
+                match self.teams.iter().find(|t| &t.code == code) {
+                    None => return Err(FieldError::new(field("team"), format!("unknown team '{code}'"))),
+                    Some(t) if t.department != u.department => {
+                        return Err(FieldError::new(
+                            field("team"),
+                            format!("team {code} belongs to {}, not {}", t.department, u.department),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for s in &self.services {
+            s.validate()?;
+            known(format!("service {}.department", s.code), &s.department)?;
+        }
+        let routing = RoutingEngine::new(&self.rules, self.org(), tz.clone())?;
+        let workflow = WorkflowModel::new(self.workflow.clone(), self.directory(&tz))?;
+        Ok(CheckedCity { tz, routing, workflow })
+    }
+
+    /// The departments and teams routing may assign to.
+    pub fn org(&self) -> Org {
+        Org {
+            departments: self.departments.iter().map(|d| d.code.clone()).collect(),
+            teams: self.teams.iter().map(|t| (t.code.clone(), t.department.clone())).collect(),
+            triage_department: self.settings.triage_department.clone(),
+        }
+    }
+
+    /// The organisation and catalogue the workflow refers to.
+    pub fn directory(&self, tz: &TimeZone) -> Directory {
+        fn by<T: Clone>(items: &[T], key: impl Fn(&T) -> &str) -> BTreeMap<String, T> {
+            items.iter().map(|i| (key(i).to_owned(), i.clone())).collect()
+        }
+        Directory {
+            city_name: self.settings.name.clone(),
+            departments: by(&self.departments, |d| &d.code),
+            teams: by(&self.teams, |t| &t.code),
+            users: by(&self.users, |u| &u.username),
+            services: by(&self.services, |s| &s.code),
+            time_zone: tz.clone(),
+        }
+    }
+}
+
+/// The codes, or the first one that appears twice or is blank.
+fn unique<'a>(kind: &str, codes: impl Iterator<Item = &'a str>) -> Result<HashSet<&'a str>, FieldError> {
+    let mut seen = HashSet::new();
+    for code in codes {
+        if code.trim().is_empty() {
+            return Err(FieldError::new(kind, format!("every {kind} needs a code")));
+        }
+        if !seen.insert(code) {
+            return Err(FieldError::new(format!("{kind} {code}"), format!("two of the city's {kind}s have this code")));
+        }
+    }
+    Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::Role;
+
+    fn city() -> CityConfig {
+        let dept = |c: &str| Department { code: c.into(), name: c.into(), email: String::new() };
+        CityConfig {
+            settings: CitySettings {
+                jurisdiction_id: "t.example".into(),
+                name: "T".into(),
+                time_zone: "America/Chicago".into(),
+                require_inside: false,
+                boundary_layer: "wards".into(),
+                triage_department: "TRIAGE".into(),
+                contact: String::new(),
+            },
+            departments: vec![dept("TRIAGE"), dept("PW")],
+            teams: vec![Team { code: "PW-A".into(), department: "PW".into(), name: "A".into() }],
+            users: vec![StaffUser {
+                username: "u".into(),
+                display_name: "U".into(),
+                email: "u@t".into(),
+                department: "PW".into(),
+                team: Some("PW-A".into()),
+                role: Role::Staff,
+                also_departments: vec![],
+                active: true,
+            }],
+            services: vec![],
+            rules: RuleSet::default(),
+            workflow: WorkflowConfig::default(),
+        }
+    }
+
+    #[test]
+    fn a_consistent_city_checks() {
+        assert!(city().check().is_ok());
+    }
+
+    #[test]
+    fn every_reference_must_resolve_and_codes_must_be_unique() {
+        let mut twice = city();
+        twice.departments.push(twice.departments[1].clone());
+        assert_eq!(twice.check().unwrap_err().field, "department PW");
+        let mut scope = city();
+        scope.users[0].also_departments = vec!["SAN".into()];
+        assert_eq!(scope.check().unwrap_err().detail, "unknown department 'SAN'");
+        let mut triage = city();
+        triage.settings.triage_department = "NOPE".into();
+        assert_eq!(triage.check().unwrap_err().field, "triage_department");
+        let mut tz = city();
+        tz.settings.time_zone = "Mars/Olympus".into();
+        assert_eq!(tz.check().unwrap_err().field, "time_zone");
     }
 }

@@ -58,6 +58,14 @@ pub struct StaffUser {
     /// Departments beyond their own whose requests they may act on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_departments: Vec<String>,
+    /// False once the person has left: their tokens stop working, no work is assigned
+    /// to them and no escalation is sent to them. Kept so history still names them.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl StaffUser {

@@ -326,6 +326,9 @@ pub fn decide(
                 if user.department != dept {
                     return Err(invalid("assignee", format!("'{u}' works in {}, not in {dept}", user.department)));
                 }
+                if !user.active {
+                    return Err(invalid("assignee", format!("'{u}' is no longer active")));
+                }
                 if team.is_none() && user.team.is_some() {
                     r.assignment.team.clone_from(&user.team);
                 }

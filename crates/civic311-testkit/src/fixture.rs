@@ -157,6 +157,7 @@ pub async fn seed(store: &dyn Store) {
         team: Some("PW-NORTH".into()),
         role: Role::Staff,
         also_departments: vec![],
+        active: true,
     };
     store.put_user(&user).await.expect("user");
     for s in services() {

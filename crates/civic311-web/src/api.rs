@@ -4,6 +4,7 @@
 //! ([`openapi::OPERATIONS`]), so a route cannot exist undocumented.
 
 mod auth;
+mod config;
 mod handlers;
 pub mod openapi;
 mod view;

@@ -4,12 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use civic311_domain::city::CitySettings;
+use civic311_domain::city::{CityConfig, CitySettings};
 use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::Department;
-use civic311_domain::routing::{Org, RoutingEngine, RuleSet};
+use civic311_domain::routing::RoutingEngine;
 use civic311_domain::service::Service;
-use civic311_domain::workflow::{Directory, WorkflowConfig, WorkflowModel};
+use civic311_domain::workflow::WorkflowModel;
 use civic311_store::{Store, StoreError};
 use jiff::tz::TimeZone;
 
@@ -18,12 +18,8 @@ use jiff::tz::TimeZone;
 pub enum LoadError {
     #[error("the database has no city yet: run `civic311 demo` or import a city first")]
     NoCity,
-    #[error("the city's time zone '{0}' is unknown")]
-    TimeZone(String),
-    #[error("the routing rules are invalid: {0}")]
-    Rules(civic311_domain::FieldError),
-    #[error("the workflow configuration is invalid: {0}")]
-    Workflow(civic311_domain::FieldError),
+    #[error("the city's configuration is invalid: {0}")]
+    Invalid(civic311_domain::FieldError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -45,50 +41,36 @@ pub struct CityModel {
 
 impl CityModel {
     pub async fn load(store: &dyn Store) -> Result<Self, LoadError> {
-        let (settings, tz, departments) = city_of(store).await?;
-        let services = store.services().await?;
-        let org = org_of(store, &settings, &departments).await?;
-        let routing = RoutingEngine::new(&store.rules().await?, org, tz.clone()).map_err(LoadError::Rules)?;
+        let config = Self::config(store).await?;
+        let checked = config.check().map_err(LoadError::Invalid)?;
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
-        let by_code = services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
+        let by_code = config.services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
         let api_keys = store.api_keys().await?.into_iter().collect();
-        let config = store.workflow_config().await?.unwrap_or_default();
-        let workflow = Arc::new(Self::workflow_model(store, &settings, &tz, &departments, &services, config).await?);
-        Ok(Self { settings, tz, services, by_code, departments, boundaries, routing, api_keys, workflow })
+        Ok(Self {
+            settings: config.settings,
+            tz: checked.tz,
+            services: config.services,
+            by_code,
+            departments: config.departments,
+            boundaries,
+            routing: checked.routing,
+            api_keys,
+            workflow: Arc::new(checked.workflow),
+        })
     }
 
-    /// Checks a workflow configuration against the stored city.
-    pub async fn check_workflow(store: &dyn Store, config: WorkflowConfig) -> Result<WorkflowModel, LoadError> {
-        let (settings, tz, departments) = city_of(store).await?;
-        let services = store.services().await?;
-        Self::workflow_model(store, &settings, &tz, &departments, &services, config).await
-    }
-
-    async fn workflow_model(
-        store: &dyn Store,
-        settings: &CitySettings,
-        tz: &TimeZone,
-        departments: &[Department],
-        services: &[Service],
-        config: WorkflowConfig,
-    ) -> Result<WorkflowModel, LoadError> {
-        let directory = Directory {
-            city_name: settings.name.clone(),
-            departments: departments.iter().map(|d| (d.code.clone(), d.clone())).collect(),
-            teams: store.teams().await?.into_iter().map(|t| (t.code.clone(), t)).collect(),
-            users: store.users().await?.into_iter().map(|u| (u.username.clone(), u)).collect(),
-            services: services.iter().map(|s| (s.code.clone(), s.clone())).collect(),
-            time_zone: tz.clone(),
-        };
-        WorkflowModel::new(config, directory).map_err(LoadError::Workflow)
-    }
-
-    /// Checks a rule set against the stored city's departments, teams and time zone
-    /// without changing anything.
-    pub async fn check_rules(store: &dyn Store, rules: &RuleSet) -> Result<(), LoadError> {
-        let (settings, tz, departments) = city_of(store).await?;
-        let org = org_of(store, &settings, &departments).await?;
-        RoutingEngine::new(rules, org, tz).map(drop).map_err(LoadError::Rules)
+    /// The stored city's configuration, for a change to be checked against before it
+    /// is written.
+    pub async fn config(store: &dyn Store) -> Result<CityConfig, LoadError> {
+        Ok(CityConfig {
+            settings: store.settings().await?.ok_or(LoadError::NoCity)?,
+            departments: store.departments().await?,
+            teams: store.teams().await?,
+            users: store.users().await?,
+            services: store.services().await?,
+            rules: store.rules().await?,
+            workflow: store.workflow_config().await?.unwrap_or_default(),
+        })
     }
 
     /// True for a known Open311 API key (checked on every POST, so kept in memory).
@@ -124,19 +106,4 @@ impl CityModel {
     pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.departments.iter().find(|d| d.code == code).map_or(code, |d| d.name.as_str())
     }
-}
-
-async fn city_of(store: &dyn Store) -> Result<(CitySettings, TimeZone, Vec<Department>), LoadError> {
-    let settings = store.settings().await?.ok_or(LoadError::NoCity)?;
-    let tz = settings.tz().map_err(|_| LoadError::TimeZone(settings.time_zone.clone()))?;
-    Ok((settings, tz, store.departments().await?))
-}
-
-/// The departments and teams routing may assign to.
-async fn org_of(store: &dyn Store, settings: &CitySettings, departments: &[Department]) -> Result<Org, LoadError> {
-    Ok(Org {
-        departments: departments.iter().map(|d| d.code.clone()).collect(),
-        teams: store.teams().await?.into_iter().map(|t| (t.code, t.department)).collect(),
-        triage_department: settings.triage_department.clone(),
-    })
 }

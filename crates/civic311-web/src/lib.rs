@@ -39,13 +39,21 @@ pub struct AppState {
     pub clock: Clock,
     /// Base URL used in links (`media_url`); when unset, taken from the request's Host.
     pub public_url: Option<String>,
+    /// Held while a configuration change is checked, written and loaded.
+    config_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
     /// Loads the city's configuration from the store.
     pub async fn load(store: SharedStore, clock: Clock, public_url: Option<String>) -> Result<Self, LoadError> {
         let city = CityModel::load(store.as_ref()).await?;
-        Ok(Self { store, city: Arc::new(RwLock::new(Arc::new(city))), clock, public_url })
+        Ok(Self {
+            store,
+            city: Arc::new(RwLock::new(Arc::new(city))),
+            clock,
+            public_url,
+            config_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     /// The configuration as of now; cheap to call on every request.
@@ -64,6 +72,11 @@ impl AppState {
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
         Ok(())
+    }
+
+    /// Serialises configuration changes on this node.
+    pub async fn config_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        Arc::clone(&self.config_lock).lock_owned().await
     }
 
     pub fn now(&self) -> Timestamp {

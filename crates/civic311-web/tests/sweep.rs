@@ -28,6 +28,7 @@ async fn breached_city(backend: Backend) -> (civic311_testkit::TestApp, Timestam
         team: None,
         role: Role::Supervisor,
         also_departments: vec![],
+        active: true,
     };
     app.store.put_user(&boss).await.unwrap();
     app.state.reload().await.unwrap();

@@ -4,12 +4,12 @@
 //! boundary layer.
 
 use anyhow::{Context, Result};
-use civic311_domain::city::CitySettings;
+use civic311_domain::city::{CityConfig, CitySettings};
 use civic311_domain::geo::parse_geojson;
 use civic311_domain::org::{Department, StaffUser, Team};
-use civic311_domain::routing::{Org, RoutingEngine, RuleSet};
+use civic311_domain::routing::RuleSet;
 use civic311_domain::service::Catalog;
-use civic311_domain::workflow::{Directory, WorkflowConfig, WorkflowModel};
+use civic311_domain::workflow::WorkflowConfig;
 use civic311_store::Store;
 use serde::Deserialize;
 
@@ -41,29 +41,17 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
     let city: CityFile = toml::from_str(texts.city).context("city.toml")?;
     let catalog = Catalog::from_toml(texts.services).map_err(|e| anyhow::anyhow!("services.toml: {e}"))?;
     let rules: RuleSet = toml::from_str(texts.rules).context("rules.toml")?;
-    let org = Org {
-        departments: city.departments.iter().map(|d| d.code.clone()).collect(),
-        teams: city.teams.iter().map(|t| (t.code.clone(), t.department.clone())).collect(),
-        triage_department: city.settings.triage_department.clone(),
+    let workflow: Option<WorkflowConfig> = texts.workflow.map(toml::from_str).transpose().context("workflow.toml")?;
+    let config = CityConfig {
+        settings: city.settings.clone(),
+        departments: city.departments.clone(),
+        teams: city.teams.clone(),
+        users: city.users.clone(),
+        services: catalog.services,
+        rules,
+        workflow: workflow.clone().unwrap_or_default(),
     };
-    let tz = city.settings.tz().with_context(|| format!("time zone {}", city.settings.time_zone))?;
-    RoutingEngine::new(&rules, org, tz.clone()).map_err(|e| anyhow::anyhow!("rules.toml: {e}"))?;
-    let workflow = match texts.workflow {
-        Some(text) => {
-            let config: WorkflowConfig = toml::from_str(text).context("workflow.toml")?;
-            let directory = Directory {
-                city_name: city.settings.name.clone(),
-                departments: city.departments.iter().map(|d| (d.code.clone(), d.clone())).collect(),
-                teams: city.teams.iter().map(|t| (t.code.clone(), t.clone())).collect(),
-                users: city.users.iter().map(|u| (u.username.clone(), u.clone())).collect(),
-                services: catalog.services.iter().map(|s| (s.code.clone(), s.clone())).collect(),
-                time_zone: tz.clone(),
-            };
-            WorkflowModel::new(config.clone(), directory).map_err(|e| anyhow::anyhow!("workflow.toml: {e}"))?;
-            Some(config)
-        }
-        None => None,
-    };
+    config.check().map_err(|e| anyhow::anyhow!("the city's files do not agree: {e}"))?;
     let mut layers = Vec::new();
     for (layer, text) in &texts.layers {
         layers.push((*layer, parse_geojson(layer, text, None).map_err(|e| anyhow::anyhow!("{layer}.geojson: {e}"))?));
@@ -78,13 +66,13 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
     for u in &city.users {
         store.put_user(u).await?;
     }
-    for s in &catalog.services {
+    for s in &config.services {
         store.put_service(s).await?;
     }
     for (layer, features) in &layers {
         store.replace_boundary_layer(layer, features).await?;
     }
-    store.put_rules(&rules).await?;
+    store.put_rules(&config.rules).await?;
     if let Some(config) = &workflow {
         store.put_workflow_config(config).await?;
     }

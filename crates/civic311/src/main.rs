@@ -227,7 +227,9 @@ async fn main() -> Result<()> {
                 toml::from_str(&text).with_context(|| format!("{} is not a valid rule file", file.display()))?;
             let store = store_url::open(&db.database_url).await?;
             // Checked against this city's departments and teams before anything is written.
-            if let Err(e) = CityModel::check_rules(store.as_ref(), &rules).await {
+            let mut city = CityModel::config(store.as_ref()).await?;
+            city.rules = rules.clone();
+            if let Err(e) = city.check() {
                 bail!("{} was not imported: {e}", file.display());
             }
             store.put_rules(&rules).await?;

@@ -54,7 +54,7 @@ async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Back
         .output()
         .unwrap();
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("workflow.toml"), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown calendar 'nope'"), "{refused:?}");
     assert!(open_store(backend, &empty).await.settings().await.unwrap().is_none(), "nothing written");
     std::fs::remove_dir_all(&dir).unwrap();
 }

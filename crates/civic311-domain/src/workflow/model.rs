@@ -47,7 +47,8 @@ pub struct Directory {
 impl Directory {
     /// The supervisor of a team, or of the department when the team has none.
     pub fn supervisor(&self, department: &str, team: Option<&str>) -> Option<&StaffUser> {
-        let sups = || self.users.values().filter(|u| u.role == Role::Supervisor && u.department == department);
+        let sups =
+            || self.users.values().filter(|u| u.active && u.role == Role::Supervisor && u.department == department);
         team.and_then(|t| sups().find(|u| u.team.as_deref() == Some(t))).or_else(|| sups().next())
     }
 

@@ -50,6 +50,7 @@ fn model() -> WorkflowModel {
         team: Some(team.into()),
         role,
         also_departments: vec![],
+        active: true,
     };
     let directory = Directory {
         city_name: "Testville".into(),

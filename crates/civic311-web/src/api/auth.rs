@@ -28,7 +28,15 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, 
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-    state.store.user_for_token(&token_hash(token)).await?.ok_or_else(|| unauthorized("unknown or revoked API token"))
+    let user = state
+        .store
+        .user_for_token(&token_hash(token))
+        .await?
+        .ok_or_else(|| unauthorized("unknown or revoked API token"))?;
+    if !user.active {
+        return Err(unauthorized(&format!("{} is no longer active; their tokens do not work", user.username)));
+    }
+    Ok(user)
 }
 
 fn forbidden(detail: String) -> ApiError {

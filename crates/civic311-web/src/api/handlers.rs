@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
-use civic311_domain::workflow::{Action, Actor, WorkflowConfig, WorkflowError};
+use civic311_domain::workflow::{Action, Actor, WorkflowError};
 use civic311_jobs::ActError;
 use civic311_store::RequestQuery;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::auth::{caller, may_act, require_admin};
 use super::{ApiError, view};
-use crate::{AppState, CityModel};
+use crate::AppState;
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
@@ -170,31 +170,6 @@ pub async fn act(
             ActError::Store(s) => s.into(),
         })?;
     Ok(Json(view::request(&stored)))
-}
-
-pub async fn get_workflow(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    caller(&state, &headers).await?;
-    let config = state.store.workflow_config().await?.unwrap_or_default();
-    let mut body = serde_json::to_value(&config).map_err(ApiError::internal)?;
-    body["effective_templates"] =
-        serde_json::to_value(state.city().workflow.templates.all().collect::<Vec<_>>()).map_err(ApiError::internal)?;
-    Ok(Json(body))
-}
-
-pub async fn put_workflow(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Json<WorkflowConfig>, axum::extract::rejection::JsonRejection>,
-) -> ApiResult {
-    require_admin(&caller(&state, &headers).await?)?;
-    let Json(config) = body.map_err(|e| bad("workflow", e.body_text()))?;
-    CityModel::check_workflow(state.store.as_ref(), config.clone()).await.map_err(|e| match e {
-        crate::LoadError::Workflow(f) => bad(&f.field, f.detail),
-        e => ApiError::internal(e),
-    })?;
-    state.store.put_workflow_config(&config).await?;
-    state.reload().await.map_err(ApiError::internal)?;
-    Ok(Json(serde_json::to_value(&config).map_err(ApiError::internal)?))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,7 +5,10 @@ use axum::Json;
 use axum::routing::{MethodRouter, get, post, put};
 use serde_json::{Value, json};
 
-use super::handlers;
+use civic311_domain::org::{Department, StaffUser, Team};
+use civic311_domain::service::Service;
+
+use super::{config, handlers};
 use crate::AppState;
 
 /// One operation of the staff API.
@@ -77,6 +80,105 @@ pub const OPERATIONS: &[Operation] = &[
         query: &[],
     },
     Operation {
+        id: "listDepartments",
+        method: "get",
+        path: "/api/v1/config/departments",
+        summary: "The city's departments",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "putDepartment",
+        method: "put",
+        path: "/api/v1/config/departments/{code}",
+        summary: "Create or replace a department (201 when new); checked against the whole city, effective at once",
+        roles: "admin",
+        body: Some("Department"),
+        query: &[],
+    },
+    Operation {
+        id: "listTeams",
+        method: "get",
+        path: "/api/v1/config/teams",
+        summary: "Teams and the department each belongs to",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "putTeam",
+        method: "put",
+        path: "/api/v1/config/teams/{code}",
+        summary: "Create or replace a team; its department must exist and rules naming it must still agree",
+        roles: "admin",
+        body: Some("Team"),
+        query: &[],
+    },
+    Operation {
+        id: "listUsers",
+        method: "get",
+        path: "/api/v1/config/users",
+        summary: "Staff, their roles, departments and teams, active or not",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "putUser",
+        method: "put",
+        path: "/api/v1/config/users/{username}",
+        summary: "Create or replace a member of staff; `active: false` stops their tokens and keeps them out of assignment and escalation",
+        roles: "admin",
+        body: Some("User"),
+        query: &[],
+    },
+    Operation {
+        id: "createUserToken",
+        method: "post",
+        path: "/api/v1/config/users/{username}/tokens",
+        summary: "Issue an API token for an active member of staff; the token is in this response only",
+        roles: "admin",
+        body: Some("TokenRequest"),
+        query: &[],
+    },
+    Operation {
+        id: "listServices",
+        method: "get",
+        path: "/api/v1/config/services",
+        summary: "Every service, public and internal, with its questions",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "putService",
+        method: "put",
+        path: "/api/v1/config/services/{code}",
+        summary: "Create or replace a service and its questions; SLA policies and rules naming it must still agree",
+        roles: "admin",
+        body: Some("Service"),
+        query: &[],
+    },
+    Operation {
+        id: "getRules",
+        method: "get",
+        path: "/api/v1/config/rules",
+        summary: "Routing and priority rules in evaluation order",
+        roles: "any signed-in role",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "putRules",
+        method: "put",
+        path: "/api/v1/config/rules",
+        summary: "Replace the ordered rule list (order decides which rule wins); checked first, effective at once",
+        roles: "admin",
+        body: Some("Rules"),
+        query: &[],
+    },
+    Operation {
         id: "getWorkflowConfig",
         method: "get",
         path: "/api/v1/config/workflow",
@@ -120,8 +222,19 @@ fn handler(id: &str) -> MethodRouter<AppState> {
         "getRequest" => get(handlers::get_request),
         "listDuplicates" => get(handlers::list_duplicates),
         "actOnRequest" => post(handlers::act),
-        "getWorkflowConfig" => get(handlers::get_workflow),
-        "putWorkflowConfig" => put(handlers::put_workflow),
+        "listDepartments" => get(config::list_items::<Department>),
+        "putDepartment" => put(config::put_item::<Department>),
+        "listTeams" => get(config::list_items::<Team>),
+        "putTeam" => put(config::put_item::<Team>),
+        "listUsers" => get(config::list_items::<StaffUser>),
+        "putUser" => put(config::put_item::<StaffUser>),
+        "createUserToken" => post(config::create_user_token),
+        "listServices" => get(config::list_items::<Service>),
+        "putService" => put(config::put_item::<Service>),
+        "getRules" => get(config::get_rules),
+        "putRules" => put(config::put_rules),
+        "getWorkflowConfig" => get(config::get_workflow),
+        "putWorkflowConfig" => put(config::put_workflow),
         "listOutbox" => get(handlers::list_outbox),
         "retryOutbox" => post(handlers::retry_outbox),
         other => unreachable!("operation {other} has no handler"),
@@ -171,6 +284,19 @@ fn action_schema() -> Value {
     json!({ "oneOf": one_of })
 }
 
+fn text() -> Value {
+    json!({ "type": "string" })
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+/// The `{name}` segments of a path.
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+}
+
 /// The OpenAPI 3.1 description of the staff API.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -180,8 +306,8 @@ pub fn document() -> Value {
             .iter()
             .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": false, "description": d, "schema": { "type": t } }))
             .collect();
-        if op.path.contains("{id}") {
-            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }));
+        for name in path_params(op.path) {
+            params.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
         }
         let mut o = json!({
             "operationId": op.id,
@@ -225,6 +351,32 @@ pub fn document() -> Value {
             },
             "schemas": {
                 "Action": action_schema(),
+                "Department": object(&["code", "name"], json!({ "code": text(), "name": text(), "email": text() })),
+                "Team": object(&["code", "department", "name"], json!({ "code": text(), "department": text(), "name": text() })),
+                "User": object(
+                    &["username", "display_name", "email", "department", "role"],
+                    json!({
+                        "username": text(), "display_name": text(), "email": text(), "department": text(),
+                        "team": { "type": ["string", "null"] },
+                        "role": { "enum": ["intake", "staff", "field", "supervisor", "admin", "analyst"] },
+                        "also_departments": { "type": "array", "items": text() },
+                        "active": { "type": "boolean", "default": true },
+                    }),
+                ),
+                "TokenRequest": object(&["label"], json!({ "label": text() })),
+                "Service": object(
+                    &["code", "name", "description", "group", "department"],
+                    json!({
+                        "code": text(), "name": text(), "description": text(), "group": text(), "department": text(),
+                        "keywords": { "type": "array", "items": text() },
+                        "type": { "enum": ["realtime", "batch", "blackbox"] },
+                        "visibility": { "enum": ["public", "internal"] },
+                        "default_priority": { "enum": ["low", "normal", "high", "urgent"] },
+                        "service_notice": text(),
+                        "attributes": { "type": "array", "items": { "type": "object" } },
+                    }),
+                ),
+                "Rules": object(&["rule"], json!({ "rule": { "type": "array", "items": { "type": "object" } } })),
                 "WorkflowConfig": {
                     "type": "object",
                     "properties": {

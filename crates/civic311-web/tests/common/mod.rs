@@ -52,6 +52,7 @@ pub async fn setup(backend: Backend) -> TestApp {
         team: None,
         role,
         also_departments: vec![],
+        active: true,
     };
     app.store.put_user(&user("sam", "SAN", Role::Supervisor)).await.unwrap();
     app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();

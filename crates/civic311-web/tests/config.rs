@@ -1,0 +1,161 @@
+//! An administrator sets up a new department through the staff API — department, team,
+//! service, routing rule, a member of staff with a token — and each change is in effect
+//! for the next request; a change that would leave the city inconsistent is refused and
+//! changes nothing; a member of staff who leaves stops being able to call the API.
+
+#![allow(clippy::unwrap_used)]
+
+use civic311_testkit::fixture::{API_KEY, IN_W1};
+use civic311_testkit::{Backend, both_backends};
+use common::{api, setup};
+use serde_json::{Value, json};
+
+mod common;
+
+both_backends!(an_administrator_sets_up_a_department_through_the_api, inconsistent_configuration_is_refused);
+
+async fn put(app: &civic311_testkit::TestApp, uri: &str, user: &str, body: Value) -> (u16, Value) {
+    let r = api(app, "PUT", uri, Some(user), Some(body)).await;
+    (r.status.as_u16(), r.json())
+}
+
+async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend) {
+    let app = setup(backend).await;
+    let (status, _) = put(&app, "/api/v1/config/departments/PARKS", "ada", json!({ "name": "Parks" })).await;
+    assert_eq!(status, 201);
+    let (status, body) =
+        put(&app, "/api/v1/config/departments/PARKS", "ada", json!({ "name": "Parks & Forestry" })).await;
+    assert_eq!((status, body["name"].as_str()), (200, Some("Parks & Forestry")), "a second PUT replaces");
+    let team = json!({ "department": "PARKS", "name": "Forestry crew" });
+    assert_eq!(put(&app, "/api/v1/config/teams/PARKS-TREES", "ada", team).await.0, 201);
+    let tree = json!({
+        "name": "Downed Tree",
+        "description": "A fallen tree or large branch",
+        "group": "Parks",
+        "department": "PARKS",
+        "keywords": ["tree", "branch"],
+    });
+    assert_eq!(put(&app, "/api/v1/config/services/TREE", "ada", tree).await.0, 201);
+
+    // Rules are an ordered list: read, append, write back.
+    let mut rules = api(&app, "GET", "/api/v1/config/rules", Some("ali"), None).await.json();
+    rules["rule"].as_array_mut().unwrap().push(json!({
+        "name": "trees on cars are urgent",
+        "when": { "services": ["TREE"], "keywords": ["car"] },
+        "then": { "team": "PARKS-TREES", "priority": "urgent" },
+    }));
+    let (status, _) = put(&app, "/api/v1/config/rules", "ada", rules).await;
+    assert_eq!(status, 200);
+
+    // In effect for the next request: residents see the service, and it routes by the rule.
+    let services = app.get("/open311/v2/services.json").await.json();
+    assert!(services.as_array().unwrap().iter().any(|s| s["service_code"] == "TREE"), "{services}");
+    let (lat, long) = (IN_W1.0.to_string(), IN_W1.1.to_string());
+    let fields = [
+        ("api_key", API_KEY),
+        ("service_code", "TREE"),
+        ("lat", lat.as_str()),
+        ("long", long.as_str()),
+        ("description", "A tree fell on my car"),
+    ];
+    let filed = app.post_form("/open311/v2/requests.json", &fields).await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let id = filed.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let staff_view = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ada"), None).await.json();
+    assert_eq!(staff_view["department"], "PARKS");
+    assert_eq!(staff_view["team"], "PARKS-TREES");
+    assert_eq!(staff_view["priority"], "urgent");
+
+    // A new member of staff gets a token and works the department's requests.
+    let jo = json!({
+        "display_name": "Jo Rivera",
+        "email": "jo@testville.example",
+        "department": "PARKS",
+        "team": "PARKS-TREES",
+        "role": "staff",
+    });
+    assert_eq!(put(&app, "/api/v1/config/users/jo", "ada", jo.clone()).await.0, 201);
+    let issued =
+        api(&app, "POST", "/api/v1/config/users/jo/tokens", Some("ada"), Some(json!({ "label": "tablet" }))).await;
+    assert_eq!(issued.status, 201, "{}", issued.body);
+    let token = issued.json()["token"].as_str().unwrap().to_owned();
+    let as_jo = |method: &str, uri: &str, body: Option<Value>| {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json");
+        app.call(req.body(axum::body::Body::from(body.map(|b| b.to_string()).unwrap_or_default())).unwrap())
+    };
+    let assign = json!({ "action": "assign", "assignee": "jo" });
+    let r = as_jo("POST", &format!("/api/v1/requests/{id}/actions"), Some(assign.clone())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["assignee"], "jo");
+
+    // Jo leaves: the token stops working and no work can be given to Jo.
+    let mut gone = jo;
+    gone["active"] = json!(false);
+    assert_eq!(put(&app, "/api/v1/config/users/jo", "ada", gone).await.0, 200);
+    let r = as_jo("GET", "/api/v1/requests", None).await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("no longer active"), "{}", r.body);
+    let r = api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("ada"), Some(assign)).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("no longer active"), "{}", r.body);
+    let users = api(&app, "GET", "/api/v1/config/users", Some("ali"), None).await.json();
+    let listed = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "jo").cloned().unwrap();
+    assert_eq!(listed["active"], false, "kept, so history still names Jo");
+}
+
+async fn inconsistent_configuration_is_refused(backend: Backend) {
+    let app = setup(backend).await;
+    let teams_before = api(&app, "GET", "/api/v1/config/teams", Some("ada"), None).await.json();
+    let rules_before = api(&app, "GET", "/api/v1/config/rules", Some("ada"), None).await.json();
+
+    // Only administrators configure.
+    let (status, body) = put(&app, "/api/v1/config/departments/X", "sam", json!({ "name": "X" })).await;
+    assert_eq!(status, 403);
+    assert!(body["errors"][0]["detail"].as_str().unwrap().contains("only administrators"));
+
+    // References that do not resolve, each refused with the field at fault.
+    let cases = [
+        ("/api/v1/config/teams/T1", json!({ "department": "NOPE", "name": "t" }), "unknown department 'NOPE'"),
+        (
+            "/api/v1/config/users/kim",
+            json!({ "display_name": "Kim", "email": "k@x", "department": "SAN", "team": "PW-NORTH", "role": "staff" }),
+            "team PW-NORTH belongs to PW, not SAN",
+        ),
+        (
+            "/api/v1/config/services/NEW",
+            json!({ "name": "n", "description": "", "group": "g", "department": "PW",
+                    "attributes": [{ "code": "A", "datatype": "singlevaluelist", "description": "?", "order": 1, "values": [] }] }),
+            "has no values",
+        ),
+        // Open requests name a team with its department: teams do not move.
+        ("/api/v1/config/teams/SAN-BULK", json!({ "department": "PW", "name": "Bulk" }), "do not move"),
+        ("/api/v1/config/teams/PW-NORTH", json!({ "code": "PW-SOUTH", "department": "PW", "name": "n" }), "renamed"),
+    ];
+    for (uri, body, says) in cases {
+        let (status, got) = put(&app, uri, "ada", body).await;
+        assert_eq!(status, 400, "{uri}: {got}");
+        assert!(got["errors"][0]["detail"].as_str().unwrap().contains(says), "{uri}: {got}");
+    }
+    let rule_to_wrong_team = json!({ "rule": [{
+        "name": "bad", "when": { "services": ["POTHOLE"] }, "then": { "department": "PW", "team": "SAN-BULK" },
+    }] });
+    let (status, got) = put(&app, "/api/v1/config/rules", "ada", rule_to_wrong_team).await;
+    assert_eq!(status, 400, "{got}");
+    assert!(got["errors"][0]["field"].as_str().unwrap().contains("rule 'bad'"), "{got}");
+
+    // An administrator cannot lock themselves out.
+    let me = json!({ "display_name": "Ada", "email": "a@x", "department": "TRIAGE", "role": "admin", "active": false });
+    assert_eq!(put(&app, "/api/v1/config/users/ada", "ada", me).await.0, 400);
+
+    // Nothing changed.
+    assert_eq!(api(&app, "GET", "/api/v1/config/teams", Some("ada"), None).await.json(), teams_before);
+    assert_eq!(api(&app, "GET", "/api/v1/config/rules", Some("ada"), None).await.json(), rules_before);
+    let users = api(&app, "GET", "/api/v1/config/users", Some("ada"), None).await.json();
+    assert!(users["users"].as_array().unwrap().iter().all(|u| u["username"] != "kim"));
+    let r = api(&app, "GET", "/api/v1/requests", Some("ada"), None).await;
+    assert_eq!(r.status, 200, "ada still works");
+}
