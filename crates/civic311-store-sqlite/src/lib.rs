@@ -93,10 +93,8 @@ impl SqlBackend for SqliteBackend {
         let Some(row) = rows.into_iter().next() else { return Ok(Vec::new()) };
         let arrays: Vec<Vec<serde_json::Value>> =
             serde_json::from_str(&row.body).map_err(|e| StoreError::Corrupt(format!("request page: {e}")))?;
-        let mut out = arrays.into_iter().map(RequestRow::from_json_array).collect::<StoreResult<Vec<_>>>()?;
-        // The aggregate does not promise the subquery's order: restore it.
-        out.sort_by_key(|r| std::cmp::Reverse((r.requested_at, r.id)));
-        Ok(out)
+        // The aggregate does not promise the subquery's order; the caller restores it.
+        arrays.into_iter().map(RequestRow::from_json_array).collect()
     }
 
     async fn fetch_all<R>(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<R>>

@@ -23,7 +23,7 @@ use civic311_domain::workflow::{Timer, WorkflowState};
 use jiff::Timestamp;
 
 pub use error::{StoreError, StoreResult};
-pub use query::RequestQuery;
+pub use query::{RequestQuery, Sort};
 
 /// A request ready to store: what was reported, how it was routed, and its lookup token.
 #[derive(Debug, Clone)]

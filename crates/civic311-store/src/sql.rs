@@ -90,7 +90,7 @@ pub trait SqlBackend: Send + Sync + 'static {
     fn intake_writers(&self) -> usize;
 
     /// Runs a request listing (`SELECT REQUEST_COLUMNS …`). The default maps rows one
-    /// by one; a backend may fetch them faster.
+    /// by one; a backend may fetch them faster, in any order (the caller sorts).
     async fn fetch_requests(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<RequestRow>>
     where
         RequestRow: for<'r> FromRow<'r, <Self::Db as Database>::Row>,

@@ -120,10 +120,18 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
             conds.push(format!("lower(description) LIKE {p} ESCAPE '\\'"));
         }
     }
-    if let Some((at, id)) = q.before {
+    for (layer, features) in &q.areas {
+        let l = push(Param::Text(layer.clone()), &mut params);
+        let f = list(features.iter().map(|f| Param::Text(f.clone())).collect(), &mut params, &mut push);
+        conds.push(format!("id IN (SELECT request_id FROM request_areas WHERE layer = {l} AND feature IN ({f}))"));
+    }
+    let (key, key_desc, id_desc) = q.sort.sql();
+    let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+    if let Some((at, id)) = q.after {
         let a = push(Param::I64(at), &mut params);
         let b = push(Param::I64(id), &mut params);
-        conds.push(format!("(requested_at < {a} OR (requested_at = {a} AND id < {b}))"));
+        let (k, i) = (if key_desc { "<" } else { ">" }, if id_desc { "<" } else { ">" });
+        conds.push(format!("({key} {k} {a} OR ({key} = {a} AND id {i} {b}))"));
     }
     if let Some([min_lon, min_lat, max_lon, max_lat]) = q.bbox {
         let (a, b) = (push(Param::F64(min_lat), &mut params), push(Param::F64(max_lat), &mut params));
@@ -156,7 +164,7 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
     }
     let limit = push(Param::I64(i64::from(q.limit)), &mut params);
     let offset = push(Param::I64(i64::try_from(q.offset).unwrap_or(i64::MAX)), &mut params);
-    sql.push_str(&format!(" ORDER BY requested_at DESC, id DESC LIMIT {limit} OFFSET {offset}"));
+    sql.push_str(&format!(" ORDER BY {key} {}, id {} LIMIT {limit} OFFSET {offset}", dir(key_desc), dir(id_desc)));
     (sql, params)
 }
 
@@ -344,7 +352,11 @@ where
 
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>> {
         let (sql, params) = list_sql(query);
-        self.backend.fetch_requests(&sql, params).await?.into_iter().map(RequestRow::into_domain).collect()
+        let rows = self.backend.fetch_requests(&sql, params).await?;
+        let mut page = rows.into_iter().map(RequestRow::into_domain).collect::<StoreResult<Vec<_>>>()?;
+        // A backend may hand the page back in another order (SQLite aggregates it).
+        page.sort_by(|a, b| query.sort.compare(a, b));
+        Ok(page)
     }
 
     async fn count_requests(&self) -> StoreResult<i64> {

@@ -4,10 +4,11 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::duplicates::Probe;
+use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
 use civic311_domain::workflow::{Action, Actor, WorkflowError};
 use civic311_jobs::ActError;
-use civic311_store::RequestQuery;
+use civic311_store::{RequestQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -44,11 +45,13 @@ pub struct ListParams {
     priority: Option<String>,
     service_code: Option<String>,
     overdue: Option<bool>,
+    area: Option<String>,
     q: Option<String>,
     created_after: Option<String>,
     created_before: Option<String>,
     updated_after: Option<String>,
     updated_before: Option<String>,
+    sort: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -66,6 +69,7 @@ pub async fn list_requests(
 ) -> ApiResult {
     caller(&state, &headers).await?;
     let Query(p) = params.map_err(|e| bad("query", e.body_text()))?;
+    let city = state.city();
     let mut q = RequestQuery { limit: p.limit.unwrap_or(50).clamp(1, 500), ..RequestQuery::default() };
     q.departments = list(&p.department);
     q.teams = list(&p.team);
@@ -85,15 +89,44 @@ pub async fn list_requests(
     q.requested_to = time("created_before", &p.created_before)?;
     q.updated_from = time("updated_after", &p.updated_after)?;
     q.updated_to = time("updated_before", &p.updated_before)?;
+    q.areas = areas(&city.boundaries, &list(&p.area))?;
+    if let Some(s) = &p.sort {
+        let names = Sort::ALL.map(Sort::as_str).join(", ");
+        q.sort = Sort::parse(s).ok_or_else(|| bad("sort", format!("unknown sort '{s}'; one of {names}")))?;
+    }
     if let Some(c) = &p.cursor {
-        let parsed = c.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
-        q.before = Some(parsed.ok_or_else(|| bad("cursor", "not a cursor from a previous page"))?);
+        q.after =
+            Some(cursor(c, q.sort).ok_or_else(|| bad("cursor", "not a cursor from a previous page in this order"))?);
     }
     let page = state.store.list_requests(&q).await?;
     let next = (page.len() == q.limit as usize)
-        .then(|| page.last().map(|r| format!("{}.{}", r.requested_at.as_microsecond(), r.id.seq)))
+        .then(|| page.last().map(|r| format!("{}.{}.{}", q.sort.as_str(), q.sort.key(r), r.id.seq)))
         .flatten();
     Ok(Json(json!({ "requests": page.iter().map(view::request).collect::<Vec<_>>(), "next_cursor": next })))
+}
+
+/// `sort.key.id` from a page listed in `sort` order.
+fn cursor(c: &str, sort: Sort) -> Option<(i64, i64)> {
+    let mut parts = c.split('.');
+    let (name, key, id) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    (name == sort.as_str() && parts.next().is_none()).then_some((key, id))
+}
+
+/// `layer:feature` filters grouped by layer, each checked against the city's boundaries.
+fn areas(boundaries: &BoundaryIndex, items: &[String]) -> Result<Vec<(String, Vec<String>)>, ApiError> {
+    let mut by_layer: Vec<(String, Vec<String>)> = Vec::new();
+    for item in items {
+        let (layer, feature) =
+            item.split_once(':').ok_or_else(|| bad("area", format!("'{item}' is not layer:feature, like wards:W3")))?;
+        if boundaries.feature_name(layer, feature).is_none() {
+            return Err(bad("area", format!("the city has no {layer} feature '{feature}'")));
+        }
+        match by_layer.iter_mut().find(|(l, _)| l == layer) {
+            Some((_, features)) => features.push(feature.to_owned()),
+            None => by_layer.push((layer.to_owned(), vec![feature.to_owned()])),
+        }
+    }
+    Ok(by_layer)
 }
 
 /// The request numbered `id`, or a 404.
