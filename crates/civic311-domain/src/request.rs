@@ -207,6 +207,8 @@ impl Description {
 pub struct Media {
     pub content_type: String,
     pub bytes: Vec<u8>,
+    /// Public media are served to anyone and listed in Open311; internal ones only to staff.
+    pub public: bool,
 }
 
 /// A request as accepted at intake, before the store gives it an id.

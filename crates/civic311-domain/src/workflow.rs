@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::escalation::Audience;
 use crate::notify::Follower;
-use crate::request::{Priority, ServiceRequest, Status};
+use crate::request::{Media, Priority, ServiceRequest, Status};
 use crate::sla::SlaClock;
 
 pub use messages::{resident_messages, staff_messages, webhook_messages};
@@ -143,6 +143,15 @@ pub enum Action {
         text: String,
         public: bool,
     },
+    /// Photos from staff, such as a crew's before and after. They arrive as files, so
+    /// this is never read from a JSON action body.
+    #[serde(skip)]
+    AttachPhotos {
+        photos: Vec<Media>,
+        /// Public photos join the request's Open311 `media_url`s; internal ones are for staff.
+        public: bool,
+        note: Option<String>,
+    },
     Resolve {
         note: String,
     },
@@ -179,6 +188,7 @@ impl Action {
             Action::Resume { .. } => "resume",
             Action::SetPriority { .. } => "set_priority",
             Action::Note { .. } => "note",
+            Action::AttachPhotos { .. } => "attach_photos",
             Action::Resolve { .. } => "resolve",
             Action::Close { .. } => "close",
             Action::Reopen { .. } => "reopen",
@@ -199,7 +209,9 @@ impl Action {
             Action::Close { .. } => &[New, Open, InProgress, OnHold, WaitingOnResident, Resolved],
             Action::Reopen { .. } => &[Resolved, Closed],
             Action::Rate { .. } => &[Resolved, Closed],
-            Action::Note { .. } => &[New, Open, InProgress, OnHold, WaitingOnResident, Resolved, Closed, Duplicate],
+            Action::Note { .. } | Action::AttachPhotos { .. } => {
+                &[New, Open, InProgress, OnHold, WaitingOnResident, Resolved, Closed, Duplicate]
+            }
             Action::Assign { .. }
             | Action::Transfer { .. }
             | Action::Involve { .. }
@@ -209,6 +221,9 @@ impl Action {
         }
     }
 }
+
+/// The most photos one action attaches.
+pub const MAX_PHOTOS: usize = 5;
 
 /// Why an action was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -415,6 +430,14 @@ pub fn decide(
             if *public {
                 resident = Some(ResidentNotice { kind: "note", note: Some(text) });
             }
+        }
+        Action::AttachPhotos { photos, public, note } => {
+            if photos.is_empty() || photos.len() > MAX_PHOTOS {
+                return Err(invalid("photo", format!("attach between 1 and {MAX_PHOTOS} photos at a time")));
+            }
+            let note = optional("note", note)?;
+            let types: Vec<&str> = photos.iter().map(|p| p.content_type.as_str()).collect();
+            event("photos_attached", json!({ "count": photos.len(), "public": public, "types": types, "note": note }));
         }
         Action::Resolve { note } => {
             let note = required("note", note)?;

@@ -97,7 +97,11 @@ pub async fn act(
             u.follow.extend(workflow::requester(&req));
             updates.push(u);
         } else {
-            updates.push(update_for(store, model, change).await?);
+            let mut u = update_for(store, model, change).await?;
+            if let Action::AttachPhotos { photos, .. } = action {
+                u.media.clone_from(photos);
+            }
+            updates.push(u);
         }
         match store.commit(updates).await {
             Ok(mut stored) => return Ok(stored.swap_remove(0)),

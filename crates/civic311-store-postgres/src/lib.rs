@@ -12,6 +12,7 @@ use sqlx::{FromRow, Postgres};
 pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "workflow", sql: include_str!("../migrations/0002_workflow.sql") },
+    Migration { version: 3, name: "media_visibility", sql: include_str!("../migrations/0003_media_visibility.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -107,6 +107,14 @@ impl RequestUpdate {
     }
 }
 
+/// A stored photo, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub id: i64,
+    pub content_type: String,
+    pub public: bool,
+}
+
 /// A message in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxItem {
@@ -190,6 +198,8 @@ pub trait Store: Send + Sync + 'static {
     async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>>;
     /// A stored photo and the service code of the request it belongs to.
     async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>>;
+    /// Every photo of a request, public and internal, oldest first (for staff).
+    async fn photos(&self, seq: i64) -> StoreResult<Vec<Photo>>;
 
     /// The workflow configuration (calendars, SLAs, escalations, templates, webhooks).
     async fn workflow_config(&self) -> StoreResult<Option<WorkflowConfig>>;

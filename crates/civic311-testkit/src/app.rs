@@ -108,28 +108,30 @@ impl TestApp {
         fields: &[(&str, &str)],
         files: &[(&str, &str, &str, &[u8])],
     ) -> TestResponse {
-        let boundary = "civic311-test-boundary";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-            );
-        }
-        for (name, filename, ct, bytes) in files {
-            body.extend(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n")
-                    .as_bytes(),
-            );
-            body.extend(*bytes);
-            body.extend(b"\r\n");
-        }
-        body.extend(format!("--{boundary}--\r\n").as_bytes());
-        let req = Request::post(uri)
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .body(Body::from(body))
-            .expect("request");
-        self.call(req).await
+        self.call(multipart(uri, fields, files)).await
     }
+}
+
+/// A multipart POST of `fields` and `files` (field name, file name, content type, bytes).
+pub fn multipart(uri: &str, fields: &[(&str, &str)], files: &[(&str, &str, &str, &[u8])]) -> Request<Body> {
+    let boundary = "civic311-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (name, filename, ct, bytes) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .expect("request")
 }
 
 /// Percent-encodes a form value.

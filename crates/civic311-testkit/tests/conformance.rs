@@ -80,7 +80,12 @@ async fn requests_round_trip_with_events_and_media(backend: Backend) {
     // Full-precision coordinates: every read path must give back the same f64.
     let mut i =
         intake(&store, "BULK", "Sofa on the curb, smells of gas", (41.012345678901234, -87.98765432109876), now).await;
-    i.request.media.push(Media { content_type: "image/png".into(), bytes: vec![0x89, b'P', b'N', b'G', 1, 2, 3] });
+    i.request.media.push(Media {
+        content_type: "image/png".into(),
+        bytes: vec![0x89, b'P', b'N', b'G', 1, 2, 3],
+        public: true,
+    });
+    i.request.media.push(Media { content_type: "image/gif".into(), bytes: b"GIF89a".to_vec(), public: false });
     let created = store.create_request(i).await.unwrap();
     assert_eq!(created.status, Status::Open);
     assert_eq!(created.assignment.team.as_deref(), Some("SAN-BULK"));
@@ -101,6 +106,14 @@ async fn requests_round_trip_with_events_and_media(backend: Backend) {
     assert_eq!(service, "BULK");
     assert_eq!(media.bytes, vec![0x89, b'P', b'N', b'G', 1, 2, 3]);
     assert!(store.media(999_999).await.unwrap().is_none());
+    // The request lists its public photo only; staff see both.
+    assert_eq!(read.media_ids.len(), 1);
+    let photos = store.photos(created.id.seq).await.unwrap();
+    assert_eq!(
+        photos.iter().map(|p| (p.content_type.as_str(), p.public)).collect::<Vec<_>>(),
+        [("image/png", true), ("image/gif", false)]
+    );
+    assert!(!store.media(photos[1].id).await.unwrap().expect("internal media").0.public);
 
     let events = store.events(created.id.seq).await.unwrap();
     assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["created", "routed"]);

@@ -7,6 +7,7 @@ mod auth;
 mod config;
 mod handlers;
 pub mod openapi;
+mod photos;
 mod view;
 
 use axum::Json;
@@ -54,5 +55,5 @@ impl From<civic311_store::StoreError> for ApiError {
 
 /// The staff API's routes.
 pub fn router() -> axum::Router<AppState> {
-    openapi::router()
+    openapi::router().layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))
 }

@@ -208,7 +208,11 @@ async fn multipart_photo_is_stored_and_served(backend: Backend) {
     let raw = civic311_web::intake::RawRequest {
         service_code: "FACILITY".into(),
         address: Some("City Hall".into()),
-        media: vec![civic311_domain::request::Media { content_type: "image/png".into(), bytes: PNG.to_vec() }],
+        media: vec![civic311_domain::request::Media {
+            content_type: "image/png".into(),
+            bytes: PNG.to_vec(),
+            public: true,
+        }],
         ..Default::default()
     };
     let city = app.state.city();

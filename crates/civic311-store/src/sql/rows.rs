@@ -190,7 +190,16 @@ pub struct CountRow {
 pub struct MediaRow {
     pub content_type: String,
     pub bytes: Vec<u8>,
+    pub public: i64,
     pub service_code: String,
+}
+
+/// A photo's description without its bytes.
+#[derive(Debug, FromRow)]
+pub struct PhotoRow {
+    pub id: i64,
+    pub content_type: String,
+    pub public: i64,
 }
 
 /// What `INSERT INTO requests … RETURNING id, token` gives back.

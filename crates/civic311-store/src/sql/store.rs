@@ -15,11 +15,11 @@ use super::batch::IntakeBatcher;
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
-    BodyRow, BoundaryRow, CountRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, RequestRow, SealedRow,
+    BodyRow, BoundaryRow, CountRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, RequestRow, SealedRow,
     SqlBackend, SqlTx,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::{Delivery, Intake, OutboxItem, RequestQuery, RequestUpdate, Store};
+use crate::{Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Store};
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
 use civic311_domain::request::from_micros;
@@ -195,6 +195,7 @@ where
     RequestRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     EventRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     MediaRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    PhotoRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -396,10 +397,16 @@ where
     }
 
     async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>> {
-        let sql = "SELECT m.content_type, m.bytes, r.service_code FROM media m JOIN requests r ON r.id = m.request_id \
-                   WHERE m.id = $1";
+        let sql = "SELECT m.content_type, m.bytes, m.public, r.service_code FROM media m \
+                   JOIN requests r ON r.id = m.request_id WHERE m.id = $1";
         let row = self.backend.fetch_all::<MediaRow>(sql, vec![Param::I64(id)]).await?.into_iter().next();
-        Ok(row.map(|r| (Media { content_type: r.content_type, bytes: r.bytes }, r.service_code)))
+        Ok(row.map(|r| (Media { content_type: r.content_type, bytes: r.bytes, public: r.public != 0 }, r.service_code)))
+    }
+
+    async fn photos(&self, seq: i64) -> StoreResult<Vec<Photo>> {
+        let sql = "SELECT id, content_type, public FROM media WHERE request_id = $1 ORDER BY id";
+        let rows = self.backend.fetch_all::<PhotoRow>(sql, vec![Param::I64(seq)]).await?;
+        Ok(rows.into_iter().map(|r| Photo { id: r.id, content_type: r.content_type, public: r.public != 0 }).collect())
     }
 
     async fn workflow_config(&self) -> StoreResult<Option<WorkflowConfig>> {

@@ -283,13 +283,22 @@ fn stored(id: i64, i: &Intake, p: Prepared, media_ids: Vec<i64>) -> ServiceReque
     r
 }
 
-/// Stores photos of a request; returns their ids.
+/// Stores photos of a request; returns the ids of the public ones, which the request
+/// lists (Open311 `media_url`s).
 pub async fn insert_media(tx: &mut dyn SqlTx, id: i64, media: &[Media]) -> StoreResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(media.len());
     for m in media {
-        let sql = "INSERT INTO media (request_id, content_type, bytes) VALUES ($1, $2, $3) RETURNING id";
-        let params = vec![Param::I64(id), Param::Text(m.content_type.clone()), Param::Bytes(m.bytes.clone())];
-        ids.push(tx.fetch_i64(sql, params).await?);
+        let sql = "INSERT INTO media (request_id, content_type, bytes, public) VALUES ($1, $2, $3, $4) RETURNING id";
+        let params = vec![
+            Param::I64(id),
+            Param::Text(m.content_type.clone()),
+            Param::Bytes(m.bytes.clone()),
+            Param::I64(i64::from(m.public)),
+        ];
+        let stored = tx.fetch_i64(sql, params).await?;
+        if m.public {
+            ids.push(stored);
+        }
     }
     Ok(ids)
 }

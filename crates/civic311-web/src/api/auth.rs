@@ -62,15 +62,16 @@ pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Resul
                 | Action::Hold { .. }
                 | Action::Resume { .. }
                 | Action::Note { .. }
+                | Action::AttachPhotos { .. }
                 | Action::Resolve { .. }
         ),
-        Role::Intake => matches!(action, Action::Note { .. }),
+        Role::Intake => matches!(action, Action::Note { .. } | Action::AttachPhotos { .. }),
         Role::Analyst => false,
     };
     if !allowed_by_role {
         return Err(format!("the {} role may not {name}", user.role.as_str()));
     }
-    // Intake staff add notes to any request (a caller's follow-up); everyone else acts
+    // Intake staff add notes and photos to any request (a caller's follow-up); everyone else acts
     // within their departments.
     if user.role != Role::Intake && !user.covers(&req.assignment.department) {
         return Err(format!(

@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::BoundaryIndex;
+use civic311_domain::org::StaffUser;
 use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
 use civic311_domain::workflow::{Action, Actor, WorkflowError};
 use civic311_jobs::ActError;
@@ -22,7 +23,7 @@ fn bad(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, field, detail)
 }
 
-fn seq_of(id: &str) -> Result<i64, ApiError> {
+pub(super) fn seq_of(id: &str) -> Result<i64, ApiError> {
     RequestId::parse(id)
         .map(|(_, n)| n)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))
@@ -150,6 +151,7 @@ pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path
     body["events"] = events.iter().map(view::event).collect();
     body["followers"] = json!(followers);
     body["notifications"] = messages.iter().map(view::message).collect();
+    body["photos"] = state.store.photos(seq).await?.iter().map(super::photos::photo).collect();
     Ok(Json(body))
 }
 
@@ -186,14 +188,24 @@ pub async fn act(
     let user = caller(&state, &headers).await?;
     let seq = seq_of(&id)?;
     let Json(action) = body.map_err(|e| bad("action", e.body_text()))?;
+    let stored = apply(&state, &user, seq, &action).await?;
+    Ok(Json(view::request(&stored)))
+}
+
+/// Applies `action` to request `seq` as `user`; the request as stored.
+pub(super) async fn apply(
+    state: &AppState,
+    user: &StaffUser,
+    seq: i64,
+    action: &Action,
+) -> Result<ServiceRequest, ApiError> {
     let city = state.city();
     // Checked on the copy the action is decided on, so a concurrent transfer cannot
     // let the action through on a request the caller no longer covers.
-    let guard = |r: &civic311_domain::request::ServiceRequest| may_act(&user, r, &action);
+    let guard = |r: &ServiceRequest| may_act(user, r, action);
     let actor = Actor::Staff(user.username.clone());
-    let stored = civic311_jobs::act(&state.store, &city.workflow, seq, &action, &actor, &guard, state.now())
-        .await
-        .map_err(|e| match e {
+    civic311_jobs::act(&state.store, &city.workflow, seq, action, &actor, &guard, state.now()).await.map_err(
+        |e| match e {
             ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
             ActError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
             ActError::Refused(WorkflowError::NotAllowed { .. }) => {
@@ -201,8 +213,8 @@ pub async fn act(
             }
             ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
             ActError::Store(s) => s.into(),
-        })?;
-    Ok(Json(view::request(&stored)))
+        },
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::service::Service;
 
-use super::{config, handlers};
+use super::{config, handlers, photos};
 use crate::AppState;
 
 /// One operation of the staff API.
@@ -87,6 +87,24 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Apply a workflow action (acknowledge, assign, transfer, involve, start, hold, wait_on_resident, resume, set_priority, note, resolve, close, reopen, merge)",
         roles: "admin; supervisor and staff in the owning department; field: start/hold/resume/note/resolve; intake: note",
         body: Some("Action"),
+        query: &[],
+    },
+    Operation {
+        id: "attachPhotos",
+        method: "post",
+        path: "/api/v1/requests/{id}/photos",
+        summary: "Attach up to 5 photos (JPEG, PNG, WebP, GIF; 10 MB each) as multipart/form-data, with `public` (true: residents and Open311 see them; false: staff only) and an optional `note`",
+        roles: "admin; supervisor, staff and field in the owning department; intake",
+        body: Some("Photos"),
+        query: &[],
+    },
+    Operation {
+        id: "getMedia",
+        method: "get",
+        path: "/api/v1/media/{id}",
+        summary: "A photo's bytes, public or internal",
+        roles: "any signed-in role",
+        body: None,
         query: &[],
     },
     Operation {
@@ -232,6 +250,8 @@ fn handler(id: &str) -> MethodRouter<AppState> {
         "getRequest" => get(handlers::get_request),
         "listDuplicates" => get(handlers::list_duplicates),
         "actOnRequest" => post(handlers::act),
+        "attachPhotos" => post(photos::attach),
+        "getMedia" => get(photos::media),
         "listDepartments" => get(config::list_items::<Department>),
         "putDepartment" => put(config::put_item::<Department>),
         "listTeams" => get(config::list_items::<Team>),
@@ -335,9 +355,10 @@ pub fn document() -> Value {
             },
         });
         if let Some(b) = op.body {
+            let media = if b == "Photos" { "multipart/form-data" } else { "application/json" };
             o["requestBody"] = json!({
                 "required": true,
-                "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } },
+                "content": { media: { "schema": { "$ref": format!("#/components/schemas/{b}") } } },
             });
         }
         let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
@@ -374,6 +395,14 @@ pub fn document() -> Value {
                     }),
                 ),
                 "TokenRequest": object(&["label"], json!({ "label": text() })),
+                "Photos": object(
+                    &["photo", "public"],
+                    json!({
+                        "photo": { "type": "array", "items": { "type": "string", "contentMediaType": "image/*" } },
+                        "public": { "enum": ["true", "false"] },
+                        "note": text(),
+                    }),
+                ),
                 "Service": object(
                     &["code", "name", "description", "group", "department"],
                     json!({

@@ -14,14 +14,11 @@ use super::render::{PUBLIC_EVENT_KINDS, RequestView, is_public, request_node, re
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
 use crate::intake::{IntakeError, RawRequest, new_token, prepare};
+use crate::media::read_multipart;
 
 pub(super) mod query;
 
 pub use query::parse_list_query;
-
-/// Most photos one request may carry, and the largest one.
-const MAX_MEDIA: usize = 5;
-const MAX_MEDIA_BYTES: usize = 10 * 1024 * 1024;
 
 /// `http://host` for absolute links: the configured public URL or the Host header.
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
@@ -178,17 +175,6 @@ pub async fn create(
     Ok(respond(StatusCode::CREATED, format, &doc))
 }
 
-/// True when the file starts with the signature of its declared image type.
-fn looks_like(content_type: &str, bytes: &[u8]) -> bool {
-    match content_type {
-        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "image/gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
-        "image/webp" => bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
-        _ => false,
-    }
-}
-
 fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> RawRequest {
     let get = |k: &str| param(fields, k).cloned();
     let mut raw = RawRequest {
@@ -226,37 +212,8 @@ async fn read_body(req: Request, format: Format) -> Result<(Vec<(String, String)
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bad = |m: String| Open311Error::bad_request(format, m);
     if content_type.starts_with("multipart/form-data") {
-        let mut mp =
-            Multipart::from_request(req, &()).await.map_err(|e| bad(format!("unreadable multipart body: {e}")))?;
-        let mut fields = Vec::new();
-        let mut media = Vec::new();
-        while let Some(part) = mp.next_field().await.map_err(|e| bad(format!("unreadable multipart body: {e}")))? {
-            let name = part.name().unwrap_or("").to_owned();
-            if part.file_name().is_some() || name == "media" {
-                let ct = part.content_type().unwrap_or("application/octet-stream").to_owned();
-                let bytes = part.bytes().await.map_err(|e| bad(format!("unreadable upload {name}: {e}")))?;
-                if bytes.is_empty() {
-                    continue;
-                }
-                if !matches!(ct.as_str(), "image/jpeg" | "image/png" | "image/webp" | "image/gif") {
-                    return Err(bad(format!("{name}: photos must be JPEG, PNG, WebP or GIF, not {ct}")));
-                }
-                if !looks_like(&ct, &bytes) {
-                    return Err(bad(format!("{name}: the file is not a valid {ct} image")));
-                }
-                if bytes.len() > MAX_MEDIA_BYTES {
-                    return Err(bad(format!("{name}: a photo may be at most {} MB", MAX_MEDIA_BYTES / 1024 / 1024)));
-                }
-                media.push(Media { content_type: ct, bytes: bytes.to_vec() });
-                if media.len() > MAX_MEDIA {
-                    return Err(bad(format!("at most {MAX_MEDIA} photos per request")));
-                }
-            } else {
-                let text = part.text().await.map_err(|e| bad(format!("unreadable field {name}: {e}")))?;
-                fields.push((name, text));
-            }
-        }
-        Ok((fields, media))
+        let mp = Multipart::from_request(req, &()).await.map_err(|e| bad(format!("unreadable multipart body: {e}")))?;
+        read_multipart(mp).await.map_err(bad)
     } else {
         let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, &())
             .await
