@@ -1,5 +1,5 @@
 //! Escalation chains and reminders: what happens, and when, as a request nears and
-//! passes its resolution target, or sits without activity.
+//! passes its resolution target, misses its first response, or sits without activity.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,9 @@ pub struct ChainConfig {
     /// Remind the owner after this much business time without activity (`8h`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remind_after: Option<String>,
+    /// Who is told, once, when the first-response target passes with no response.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_overdue: Vec<Audience>,
     #[serde(default, rename = "level")]
     pub levels: Vec<LevelConfig>,
 }

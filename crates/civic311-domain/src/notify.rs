@@ -58,8 +58,18 @@ pub fn contact_followers(c: &Contact) -> Vec<Follower> {
 }
 
 /// The kinds of message civic311 sends, each with its own template.
-pub const TEMPLATE_KINDS: [&str; 9] =
-    ["received", "status_changed", "delayed", "resolved", "merged", "warning", "escalated", "reminder", "note"];
+pub const TEMPLATE_KINDS: [&str; 10] = [
+    "received",
+    "status_changed",
+    "delayed",
+    "resolved",
+    "merged",
+    "warning",
+    "escalated",
+    "response_overdue",
+    "reminder",
+    "note",
+];
 
 /// A message template. `{{name}}` placeholders are replaced; unknown ones are refused
 /// when the template is saved.
@@ -223,6 +233,12 @@ pub fn default_templates() -> Vec<Template> {
             "en",
             "Escalated: request {{number}} is overdue",
             "{{service}} request {{number}} ({{department}}) breached its SLA (due {{due}}) and was escalated to you. {{note}} {{url}}",
+        ),
+        t(
+            "response_overdue",
+            "en",
+            "First response overdue: request {{number}}",
+            "{{service}} request {{number}} ({{department}}) has had no response within its first-response target. Acknowledge or assign it. {{url}}",
         ),
         t(
             "reminder",

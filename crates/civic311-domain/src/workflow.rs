@@ -39,6 +39,9 @@ pub struct WorkflowState {
     /// The resident has been told of the delay (it is said once).
     #[serde(default)]
     pub delay_notified: bool,
+    /// Staff have been told the first response is overdue (it is said once).
+    #[serde(default)]
+    pub response_overdue_notified: bool,
     /// The last staff activity, for reminders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_activity: Option<Timestamp>,

@@ -26,6 +26,7 @@ resolution = "2d"
 [[escalation]]
 name = "standard"
 remind_after = "1d"
+response_overdue = ["supervisor"]
 [[escalation.level]]
 at = "80%"
 notify = ["assignee"]
@@ -221,4 +222,25 @@ fn resolving_stops_the_clock_and_asks_for_a_rating() {
     assert!(
         decide(&m, &done.request, &Action::Rate { score: 6, comment: String::new() }, &Actor::Resident, now).is_err()
     );
+}
+
+#[test]
+fn a_missed_first_response_tells_the_supervisor_once_and_a_response_cancels_it() {
+    let m = model();
+    let filed = at("2026-11-23T09:00");
+    let r = request(&m, filed);
+    let respond = |r: &ServiceRequest| timers(&m, r).into_iter().find(|t| t.kind == TimerKind::Respond);
+    // A 4-hour first response, from 09:00: 13:00 the same day.
+    assert_eq!(respond(&r).map(|t| t.due), Some(at("2026-11-23T13:00")));
+    assert!(fire(&m, &r, TimerKind::Respond, at("2026-11-23T12:59")).is_none(), "not due yet");
+    let late = fire(&m, &r, TimerKind::Respond, at("2026-11-23T13:00")).unwrap();
+    assert_eq!(late.staff, vec![(crate::escalation::Audience::Supervisor, "response_overdue")]);
+    assert_eq!(late.events[0].kind, "response_overdue");
+    assert!(late.resident.is_none(), "the resident hears about delays at breach, not here");
+    assert_eq!(respond(&late.request), None, "said once");
+    let mail = staff_messages(&m, &late.request, crate::escalation::Audience::Supervisor, "response_overdue", None);
+    assert_eq!(mail[0].recipient, "sue@city.test");
+    // Acknowledged in time: no timer at all.
+    let acked = decide(&m, &r, &Action::Acknowledge { note: None }, &staff(), at("2026-11-23T10:00")).unwrap();
+    assert_eq!(respond(&acked.request), None);
 }

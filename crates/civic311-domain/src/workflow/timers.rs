@@ -1,5 +1,6 @@
 //! Timers: the next moment something must happen to a request by itself — the next
-//! escalation level, a reminder — and what happens when that moment comes.
+//! escalation level, a reminder, a missed first response — and what happens when that
+//! moment comes.
 //!
 //! A request has at most one timer of each kind. They are recomputed from the
 //! request's state after every change, so a sweep only ever looks at what is due.
@@ -15,6 +16,8 @@ use crate::request::ServiceRequest;
 pub enum TimerKind {
     Escalate,
     Remind,
+    /// The first-response target passed with no response.
+    Respond,
 }
 
 impl TimerKind {
@@ -22,6 +25,7 @@ impl TimerKind {
         match self {
             TimerKind::Escalate => "escalate",
             TimerKind::Remind => "remind",
+            TimerKind::Respond => "respond",
         }
     }
 
@@ -29,6 +33,7 @@ impl TimerKind {
         match s {
             "escalate" => Some(Self::Escalate),
             "remind" => Some(Self::Remind),
+            "respond" => Some(Self::Respond),
             _ => None,
         }
     }
@@ -58,6 +63,12 @@ pub fn timers(model: &WorkflowModel, req: &ServiceRequest) -> Vec<Timer> {
         && let Some(due) = cal.add(last, after)
     {
         out.push(Timer { kind: TimerKind::Remind, due });
+    }
+    if !chain.config.response_overdue.is_empty()
+        && !req.workflow.response_overdue_notified
+        && let Some(due) = clock.response_due
+    {
+        out.push(Timer { kind: TimerKind::Respond, due });
     }
     out
 }
@@ -108,6 +119,15 @@ pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: T
                     "resident_told": resident.is_some(),
                     "due": req.expected_at,
                 }),
+            }
+        }
+        TimerKind::Respond => {
+            staff.extend(chain.config.response_overdue.iter().map(|a| (*a, "response_overdue")));
+            r.workflow.response_overdue_notified = true;
+            NewEvent {
+                kind: "response_overdue".into(),
+                actor: Actor::System.name().to_owned(),
+                data: json!({ "due": due.due, "notified": chain.config.response_overdue }),
             }
         }
         TimerKind::Remind => {
