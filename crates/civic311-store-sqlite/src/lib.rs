@@ -102,7 +102,8 @@ impl SqlBackend for SqliteBackend {
     where
         R: for<'r> FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin + 'static,
     {
-        let q = sql::bind_as(sqlx::query_as::<Sqlite, R>(sqlx::AssertSqlSafe(sql.to_owned())), params);
+        let (sql, params) = sql::statement::<Sqlite>(sql, params);
+        let q = sql::bind_as(sqlx::query_as::<Sqlite, R>(sql), params);
         Ok(q.fetch_all(&self.readers).await?)
     }
 }

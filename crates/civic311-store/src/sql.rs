@@ -20,7 +20,7 @@ use sqlx::{Database, FromRow};
 
 use crate::error::StoreResult;
 
-pub use bind::{bind, bind_as};
+pub use bind::{bind, bind_as, statement};
 pub use conn::ConnTx;
 pub use rows::{
     BodyRow, BoundaryRow, CountRow, EventRow, FollowerRow, IdTokenRow, MediaRow, OutboxRow, PhotoRow, RequestRow,

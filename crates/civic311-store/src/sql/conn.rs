@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
+use super::bind::statement;
 use super::{BodyRow, IdTokenRow, OutboxRow, Param, RequestRow, SqlTx, TimerRow, bind, bind_as};
 use crate::error::StoreResult;
 
@@ -53,12 +54,14 @@ where
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
 {
     async fn execute(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<u64> {
-        let done = bind(sqlx::query::<DB>(stmt(sql)), params).execute(&mut *self.0).await?;
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        let done = bind(sqlx::query::<DB>(stmt_sql), stmt_params).execute(&mut *self.0).await?;
         Ok(done.rows())
     }
 
     async fn insert_returning(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<IdTokenRow>> {
-        let q = bind_as(sqlx::query_as::<DB, IdTokenRow>(stmt(sql)), params);
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        let q = bind_as(sqlx::query_as::<DB, IdTokenRow>(stmt_sql), stmt_params);
         Ok(q.fetch_all(&mut *self.0).await?)
     }
 
@@ -68,23 +71,28 @@ where
     }
 
     async fn fetch_requests(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<RequestRow>> {
-        Ok(bind_as(sqlx::query_as::<DB, RequestRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        Ok(bind_as(sqlx::query_as::<DB, RequestRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
     }
 
     async fn fetch_bodies(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<BodyRow>> {
-        Ok(bind_as(sqlx::query_as::<DB, BodyRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        Ok(bind_as(sqlx::query_as::<DB, BodyRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
     }
 
     async fn fetch_timers(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<TimerRow>> {
-        Ok(bind_as(sqlx::query_as::<DB, TimerRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        Ok(bind_as(sqlx::query_as::<DB, TimerRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
     }
 
     async fn fetch_outbox(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<OutboxRow>> {
-        Ok(bind_as(sqlx::query_as::<DB, OutboxRow>(stmt(sql)), params).fetch_all(&mut *self.0).await?)
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        Ok(bind_as(sqlx::query_as::<DB, OutboxRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
     }
 
     async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64> {
-        let q = bind_as(sqlx::query_as::<DB, (i64,)>(stmt(sql)), params);
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        let q = bind_as(sqlx::query_as::<DB, (i64,)>(stmt_sql), stmt_params);
         Ok(q.fetch_one(&mut *self.0).await?.0)
     }
 }
