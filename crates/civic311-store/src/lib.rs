@@ -179,6 +179,9 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the whole routing rule set, keeping its order.
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()>;
     async fn rules(&self) -> StoreResult<RuleSet>;
+    /// A number every configuration write increases (settings, organisation, services,
+    /// boundaries, rules, keys, workflow), for app nodes to notice each other's changes.
+    async fn config_version(&self) -> StoreResult<i64>;
 
     async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()>;
     /// Every Open311 API key.

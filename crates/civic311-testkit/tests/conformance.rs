@@ -59,15 +59,26 @@ async fn configuration_round_trips(backend: Backend) {
     assert_eq!(store.api_keys().await.unwrap(), [fixture::API_KEY]);
 
     // Updating a service keeps its place; replacing a layer drops the old features.
+    // Every configuration write moves the version other app nodes watch.
+    let mut version = store.config_version().await.unwrap();
+    let mut moved = async || {
+        let now = store.config_version().await.unwrap();
+        let grew = now > version;
+        version = now;
+        grew
+    };
     let mut pothole = fixture::services()[0].clone();
     pothole.name = "Pothole or sinkhole".into();
     store.put_service(&pothole).await.unwrap();
+    assert!(moved().await);
     let services = store.services().await.unwrap();
     assert_eq!(services[0].name, "Pothole or sinkhole");
     assert_eq!(services.len(), 4);
     store.replace_boundary_layer("wards", &fixture::wards()[..1]).await.unwrap();
+    assert!(moved().await);
     assert_eq!(store.boundary_features().await.unwrap().len(), 1);
     store.put_rules(&RuleSet::default()).await.unwrap();
+    assert!(moved().await);
     assert!(store.rules().await.unwrap().rules.is_empty());
     // A team in a department that does not exist is refused.
     let bad = civic311_domain::org::Team { code: "X".into(), department: "NOPE".into(), name: "X".into() };

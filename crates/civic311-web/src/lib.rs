@@ -13,6 +13,7 @@ pub mod open311;
 mod rate;
 mod trace;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
@@ -41,11 +42,15 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Held while a configuration change is checked, written and loaded.
     config_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The store's configuration version the loaded city reflects.
+    version: Arc<AtomicI64>,
 }
 
 impl AppState {
     /// Loads the city's configuration from the store.
     pub async fn load(store: SharedStore, clock: Clock, public_url: Option<String>) -> Result<Self, LoadError> {
+        // Read before the city, so a change made meanwhile is loaded again later.
+        let version = store.config_version().await?;
         let city = CityModel::load(store.as_ref()).await?;
         Ok(Self {
             store,
@@ -53,6 +58,7 @@ impl AppState {
             clock,
             public_url,
             config_lock: Arc::new(tokio::sync::Mutex::new(())),
+            version: Arc::new(AtomicI64::new(version)),
         })
     }
 
@@ -66,12 +72,32 @@ impl AppState {
 
     /// Re-reads the configuration after it changed in the store.
     pub async fn reload(&self) -> Result<(), LoadError> {
+        let version = self.store.config_version().await?;
         let fresh = Arc::new(CityModel::load(self.store.as_ref()).await?);
+        self.version.store(version, Ordering::Release);
         match self.city.write() {
             Ok(mut c) => *c = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
         Ok(())
+    }
+
+    /// Reloads whenever the store's configuration version moves: a change made through
+    /// another app node (or `civic311 import`) is in effect here within `every`.
+    pub async fn follow_config(self, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            match self.store.config_version().await {
+                Ok(v) if v != self.version.load(Ordering::Acquire) => match self.reload().await {
+                    Ok(()) => tracing::info!(version = v, "configuration changed elsewhere; reloaded"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the changed configuration could not be loaded; keeping the old")
+                    }
+                },
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not check the configuration version"),
+            }
+        }
     }
 
     /// Serialises configuration changes on this node.

@@ -12,7 +12,11 @@ use serde_json::{Value, json};
 
 mod common;
 
-both_backends!(an_administrator_sets_up_a_department_through_the_api, inconsistent_configuration_is_refused);
+both_backends!(
+    an_administrator_sets_up_a_department_through_the_api,
+    inconsistent_configuration_is_refused,
+    a_change_made_through_one_node_reaches_the_others
+);
 
 async fn put(app: &civic311_testkit::TestApp, uri: &str, user: &str, body: Value) -> (u16, Value) {
     let r = api(app, "PUT", uri, Some(user), Some(body)).await;
@@ -158,4 +162,21 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
     assert!(users["users"].as_array().unwrap().iter().all(|u| u["username"] != "kim"));
     let r = api(&app, "GET", "/api/v1/requests", Some("ada"), None).await;
     assert_eq!(r.status, 200, "ada still works");
+}
+
+async fn a_change_made_through_one_node_reaches_the_others(backend: Backend) {
+    let app = setup(backend).await;
+    let other = civic311_web::AppState::load(app.second_node().await, app.state.clock.clone(), None).await.unwrap();
+    tokio::spawn(other.clone().follow_config(std::time::Duration::from_millis(20)));
+    assert!(other.city().service("TREE").is_none());
+    let tree = json!({ "name": "Downed Tree", "description": "", "group": "Parks", "department": "PW" });
+    assert_eq!(put(&app, "/api/v1/config/services/TREE", "ada", tree).await.0, 201);
+    // Liveness, not speed: the other node must pick the change up, however long it takes here.
+    for _ in 0..500 {
+        if other.city().service("TREE").is_some() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the other node never loaded the new service");
 }

@@ -352,6 +352,7 @@ async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
         dispatcher,
         std::time::Duration::from_secs(5),
     ));
+    tokio::spawn(state.clone().follow_config(std::time::Duration::from_secs(5)));
     let listener =
         tokio::net::TcpListener::bind(serve.bind).await.with_context(|| format!("cannot listen on {}", serve.bind))?;
     tracing::info!(address = %serve.bind, "serving");

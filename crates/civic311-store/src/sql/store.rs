@@ -48,12 +48,21 @@ impl<B: SqlBackend> SqlStore<B> {
     }
 
     /// Runs one statement in its own transaction.
+    /// Writes one piece of configuration and bumps the configuration version with it.
     async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<()> {
         self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(async move { tx.execute(sql, params).await.map(drop) })))
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    tx.execute(sql, params).await?;
+                    tx.execute(BUMP_CONFIG, vec![]).await.map(drop)
+                })
+            }))
             .await
     }
 }
+
+/// Marks the configuration changed, for other app nodes to reload.
+const BUMP_CONFIG: &str = "UPDATE config_version SET version = version + 1 WHERE id = 1";
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
@@ -277,7 +286,7 @@ where
                             "INSERT INTO boundary_features (layer, feature, name, geometry) VALUES ($1, $2, $3, $4)";
                         tx.execute(sql, params).await?;
                     }
-                    Ok(())
+                    tx.execute(BUMP_CONFIG, vec![]).await.map(drop)
                 })
             }))
             .await
@@ -303,10 +312,16 @@ where
                         tx.execute("INSERT INTO routing_rules (position, name, body) VALUES ($1, $2, $3)", params)
                             .await?;
                     }
-                    Ok(())
+                    tx.execute(BUMP_CONFIG, vec![]).await.map(drop)
                 })
             }))
             .await
+    }
+
+    async fn config_version(&self) -> StoreResult<i64> {
+        let rows =
+            self.backend.fetch_all::<CountRow>("SELECT version AS n FROM config_version WHERE id = 1", vec![]).await?;
+        Ok(rows.first().map_or(0, |r| r.n))
     }
 
     async fn rules(&self) -> StoreResult<RuleSet> {
