@@ -10,6 +10,7 @@ use crate::FieldError;
 use crate::org::{Department, StaffUser, Team};
 use crate::routing::{Org, RoutingEngine, RuleSet};
 use crate::service::Service;
+use crate::text::looks_like_email;
 use crate::workflow::{Directory, WorkflowConfig, WorkflowModel};
 
 /// Settings that apply to the whole jurisdiction.
@@ -78,16 +79,33 @@ impl CityConfig {
                 Err(FieldError::new(field, format!("unknown department '{code}'")))
             }
         };
+        let email = |field: String, address: &str| {
+            if looks_like_email(address) {
+                Ok(())
+            } else {
+                Err(FieldError::new(field, format!("'{address}' is not an email address")))
+            }
+        };
         for d in &self.departments {
             if d.name.trim().is_empty() {
                 return Err(FieldError::new(format!("department {}", d.code), "a name is required"));
             }
+            if !d.email.is_empty() {
+                email(format!("department {}.email", d.code), &d.email)?;
+            }
         }
         for t in &self.teams {
+            if t.name.trim().is_empty() {
+                return Err(FieldError::new(format!("team {}", t.code), "a name is required"));
+            }
             known(format!("team {}.department", t.code), &t.department)?;
         }
         for u in &self.users {
             let field = |f: &str| format!("user {}.{f}", u.username);
+            if u.display_name.trim().is_empty() {
+                return Err(FieldError::new(field("display_name"), "a name is required"));
+            }
+            email(field("email"), &u.email)?;
             known(field("department"), &u.department)?;
             for d in &u.also_departments {
                 known(field("also_departments"), d)?;
@@ -204,6 +222,9 @@ mod tests {
         let mut triage = city();
         triage.settings.triage_department = "NOPE".into();
         assert_eq!(triage.check().unwrap_err().field, "triage_department");
+        let mut mail = city();
+        mail.users[0].email = "u at t".into();
+        assert_eq!(mail.check().unwrap_err().field, "user u.email");
         let mut tz = city();
         tz.settings.time_zone = "Mars/Olympus".into();
         assert_eq!(tz.check().unwrap_err().field, "time_zone");

@@ -1,4 +1,5 @@
-//! Word-level text handling shared by keyword routing and service search.
+//! Text handling shared across the domain: words for keyword routing and service
+//! search, and the shape of an email address.
 
 /// Lower-cased words of `text`, split on anything that is not a letter or digit.
 pub fn words(text: &str) -> Vec<String> {
@@ -10,6 +11,12 @@ pub fn words(text: &str) -> Vec<String> {
 /// "gasoline".
 pub fn contains_phrase(haystack: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && haystack.windows(phrase.len()).any(|w| w == phrase)
+}
+
+/// True when `s` has the shape of an email address (an `@`, no spaces). Deliverability
+/// is only known by sending.
+pub fn looks_like_email(s: &str) -> bool {
+    s.contains('@') && !s.contains(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ pub fn prepare(
         errors.push(FieldError::new("language", "a language code like en or es"));
     }
     if let Some(email) = &contact.email
-        && (!email.contains('@') || email.contains(char::is_whitespace))
+        && !civic311_domain::text::looks_like_email(email)
     {
         errors.push(FieldError::new("email", format!("'{email}' is not an email address")));
     }

@@ -135,6 +135,11 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
                     "attributes": [{ "code": "A", "datatype": "singlevaluelist", "description": "?", "order": 1, "values": [] }] }),
             "has no values",
         ),
+        (
+            "/api/v1/config/users/lee",
+            json!({ "display_name": "Lee", "email": "lee at city", "department": "SAN", "role": "staff" }),
+            "'lee at city' is not an email address",
+        ),
         // Open requests name a team with its department: teams do not move.
         ("/api/v1/config/teams/SAN-BULK", json!({ "department": "PW", "name": "Bulk" }), "do not move"),
         ("/api/v1/config/teams/PW-NORTH", json!({ "code": "PW-SOUTH", "department": "PW", "name": "n" }), "renamed"),

@@ -34,9 +34,10 @@ fn to_json(v: &impl Serialize) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
-/// Applies `edit` to the stored city (it says whether it added something new) and checks the result as a whole; on success the
-/// configuration lock is held until the caller has written its part and reloaded: two edits on this node
-/// cannot each pass against a city the other is changing.
+/// Applies `edit` to the stored city (it says whether it added something new) and
+/// checks the result as a whole. On success the configuration lock is held until the
+/// caller has written its part and reloaded: two edits on this node cannot each pass
+/// against a city the other is changing.
 async fn edited(
     state: &AppState,
     edit: impl FnOnce(&mut CityConfig) -> Result<bool, ApiError>,
