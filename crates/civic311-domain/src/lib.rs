@@ -13,6 +13,7 @@ pub mod org;
 pub mod request;
 pub mod routing;
 pub mod service;
+pub mod signin;
 pub mod sla;
 pub mod text;
 pub mod workflow;

@@ -14,6 +14,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "workflow", sql: include_str!("../migrations/0002_workflow.sql") },
     Migration { version: 3, name: "media_visibility", sql: include_str!("../migrations/0003_media_visibility.sql") },
     Migration { version: 4, name: "config_version", sql: include_str!("../migrations/0004_config_version.sql") },
+    Migration { version: 5, name: "staff_sign_in", sql: include_str!("../migrations/0005_staff_sign_in.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -107,6 +107,28 @@ impl RequestUpdate {
     }
 }
 
+/// A password and its throttling state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// PHC string (`$argon2id$…`).
+    pub password_hash: String,
+    /// Failed sign-ins in a row.
+    pub failures: u32,
+    /// No attempt is checked before this.
+    pub retry_at: Option<Timestamp>,
+}
+
+/// A signed-in browser. The cookie carries the token; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub username: String,
+    /// Every state-changing form of the session carries this value.
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 /// A stored photo, without its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Photo {
@@ -211,6 +233,19 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a staff API token by its SHA-256 (the token itself is never kept).
     async fn put_user_token(&self, token_sha256: &str, username: &str, label: &str) -> StoreResult<()>;
     async fn user_for_token(&self, token_sha256: &str) -> StoreResult<Option<StaffUser>>;
+
+    /// A member of staff's password hash and throttling state, if they have a password.
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;
+    /// Sets a password (its argon2id hash), clears failed attempts and ends every
+    /// session of theirs.
+    async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()>;
+    /// Counts a failed sign-in (or clears the count after a success) and records when
+    /// the next attempt may come.
+    async fn record_sign_in(&self, username: &str, failed: bool, retry_at: Option<Timestamp>) -> StoreResult<()>;
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The unexpired session with this token hash, and its member of staff.
+    async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(Session, StaffUser)>>;
+    async fn end_session(&self, token_hash: &str) -> StoreResult<()>;
 
     /// Applies decided changes in one transaction; returns the requests as stored.
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>>;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use civic311_domain::request::{Channel, Media, Status};
 use civic311_domain::routing::RuleSet;
-use civic311_store::{Intake, RequestQuery, SharedStore, StoreError};
+use civic311_store::{Intake, RequestQuery, Session, SharedStore, StoreError};
 use civic311_testkit::{Backend, both_backends, empty_store, fixture, seeded_store};
 use civic311_web::CityModel;
 use civic311_web::intake::{RawRequest, new_token, prepare};
@@ -18,6 +18,7 @@ both_backends!(
     listing_filters_and_orders,
     a_failing_unit_changes_nothing_and_others_commit,
     concurrent_intake_gets_distinct_ids,
+    passwords_and_sessions,
 );
 
 fn t(s: &str) -> Timestamp {
@@ -259,4 +260,40 @@ async fn concurrent_intake_gets_distinct_ids(backend: Backend) {
     ids.dedup();
     assert_eq!(ids.len(), 60);
     assert_eq!(store.count_requests().await.unwrap(), 60);
+}
+
+async fn passwords_and_sessions(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00Z");
+    assert_eq!(store.credentials("pat").await.unwrap(), None, "no password until one is set");
+    store.set_password("pat", "$argon2id$first").await.unwrap();
+    store.record_sign_in("pat", true, None).await.unwrap();
+    store.record_sign_in("pat", true, Some(t("2026-03-03T21:00:30Z"))).await.unwrap();
+    let c = store.credentials("pat").await.unwrap().expect("credentials");
+    assert_eq!((c.failures, c.retry_at), (2, Some(t("2026-03-03T21:00:30Z"))));
+    store.record_sign_in("pat", false, None).await.unwrap();
+    assert_eq!(store.credentials("pat").await.unwrap().expect("credentials").failures, 0);
+
+    let session = Session {
+        token_hash: "h1".into(),
+        username: "pat".into(),
+        csrf: "c1".into(),
+        created_at: now,
+        expires_at: t("2026-03-04T09:00:00Z"),
+    };
+    store.create_session(&session).await.unwrap();
+    let (found, user) = store.session("h1", now).await.unwrap().expect("live session");
+    assert_eq!((found, user.username.as_str()), (session.clone(), "pat"));
+    assert!(store.session("h1", t("2026-03-04T09:00:00Z")).await.unwrap().is_none(), "expired");
+    assert!(store.session("nope", now).await.unwrap().is_none());
+    store.end_session("h1").await.unwrap();
+    assert!(store.session("h1", now).await.unwrap().is_none(), "signed out");
+
+    // A new password ends every session and clears the failures.
+    store.create_session(&Session { token_hash: "h2".into(), ..session }).await.unwrap();
+    store.record_sign_in("pat", true, None).await.unwrap();
+    store.set_password("pat", "$argon2id$second").await.unwrap();
+    assert!(store.session("h2", now).await.unwrap().is_none());
+    let c = store.credentials("pat").await.unwrap().expect("credentials");
+    assert_eq!((c.password_hash.as_str(), c.failures, c.retry_at), ("$argon2id$second", 0, None));
 }

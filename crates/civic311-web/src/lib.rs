@@ -10,8 +10,10 @@ pub mod i18n;
 pub mod intake;
 mod media;
 pub mod open311;
+pub mod passwords;
 mod rate;
 mod trace;
+pub mod ui;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -118,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(api::router())
         .merge(rate::router())
+        .merge(ui::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::not_found)

@@ -53,7 +53,7 @@ struct MessagePage<'a> {
 }
 
 /// Renders a page with a status; a template failure is logged and answered with a 500.
-pub fn html(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn html(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => {

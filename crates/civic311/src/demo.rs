@@ -32,11 +32,19 @@ pub const HISTORY: &str = include_str!("../../../data/demo/history.toml");
 /// The demo administrator's staff API token: fixed and documented.
 pub const DEMO_ADMIN_TOKEN: &str = "civic311-demo-admin-token";
 
+/// Every demo user's workspace password: fixed and documented (a demo, not a city).
+pub const DEMO_PASSWORD: &str = "civic311-demo";
+
 /// Seeds the demo city into an empty store; returns the city file for the welcome text.
 pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     let city = import_city(store, &texts()).await?;
     store.put_api_key(DEMO_API_KEY, "demo").await?;
     store.put_user_token(&civic311_web::api::token_hash(DEMO_ADMIN_TOKEN), "admin", "demo").await?;
+    // One hash serves every demo user: same password, and seeding stays quick.
+    let hash = civic311_web::passwords::hash(DEMO_PASSWORD.to_owned()).await.map_err(anyhow::Error::msg)?;
+    for u in &city.users {
+        store.set_password(&u.username, &hash).await?;
+    }
     Ok(city)
 }
 

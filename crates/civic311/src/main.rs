@@ -246,7 +246,7 @@ async fn main() -> Result<()> {
             let key = civic311_web::intake::new_token();
             store.put_api_key(&key, &label).await?;
             println!("{key}");
-            eprintln!("Open311 API key for {label} created; running servers pick it up when restarted");
+            eprintln!("Open311 API key for {label} created; running servers pick it up within seconds");
             Ok(())
         }
         Command::Bench { what } => bench::run(what).await,
@@ -287,11 +287,12 @@ fn print_welcome(serve: &ServeArgs, database_url: &str) -> Result<()> {
     println!("  Open311 API key     {}", demo::DEMO_API_KEY);
     println!("  Staff API           {base}/api/v1/openapi.json");
     println!("  Staff API token     {} (admin)", demo::DEMO_ADMIN_TOKEN);
+    println!("  Staff workspace     {base}/staff");
     println!();
     println!("  Try:  curl -d api_key={} -d service_code=POTHOLE -d 'attribute[SIZE]=large' \\", demo::DEMO_API_KEY);
     println!("             -d lat=40.2 -d long=-104.6 -d description='Deep hole' {base}/open311/v2/requests.json");
     println!();
-    println!("  Demo staff (sign-in arrives with the staff workspace):");
+    println!("  Demo staff, each signing in with the password {}:", demo::DEMO_PASSWORD);
     for line in demo::staff_lines()? {
         println!("    {line}");
     }

@@ -179,6 +179,24 @@ impl BodyRow {
     }
 }
 
+/// A password hash and its throttling state.
+#[derive(Debug, FromRow)]
+pub struct CredentialsRow {
+    pub password_hash: String,
+    pub failures: i64,
+    pub retry_at: Option<i64>,
+}
+
+/// A session joined with its user's body.
+#[derive(Debug, FromRow)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub csrf: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub body: String,
+}
+
 /// A single count.
 #[derive(Debug, FromRow)]
 pub struct CountRow {

@@ -15,11 +15,11 @@ use super::batch::IntakeBatcher;
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
-    BodyRow, BoundaryRow, CountRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, RequestRow, SealedRow,
-    SqlBackend, SqlTx,
+    BodyRow, BoundaryRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, PhotoRow,
+    RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::{Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Store};
+use crate::{Credentials, Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Session, Store};
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
 use civic311_domain::request::from_micros;
@@ -48,6 +48,20 @@ impl<B: SqlBackend> SqlStore<B> {
     }
 
     /// Runs one statement in its own transaction.
+    /// Runs statements in one transaction.
+    async fn write_all(&self, statements: Vec<(&'static str, Vec<Param>)>) -> StoreResult<()> {
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    for (sql, params) in statements {
+                        tx.execute(sql, params).await?;
+                    }
+                    Ok(())
+                })
+            }))
+            .await
+    }
+
     /// Writes one piece of configuration and bumps the configuration version with it.
     async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<()> {
         self.backend
@@ -205,6 +219,8 @@ where
     EventRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     MediaRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     PhotoRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    CredentialsRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    SessionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -447,6 +463,79 @@ where
             "SELECT u.body FROM user_tokens t JOIN staff_users u ON u.username = t.username WHERE t.token_hash = $1";
         let rows = self.backend.fetch_all::<BodyRow>(sql, vec![Param::Text(token_sha256.to_owned())]).await?;
         rows.first().map(|r| r.parse("user")).transpose()
+    }
+
+    async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
+        let sql = "SELECT password_hash, failures, retry_at FROM staff_credentials WHERE username = $1";
+        let rows = self.backend.fetch_all::<CredentialsRow>(sql, vec![Param::Text(username.to_owned())]).await?;
+        Ok(rows.into_iter().next().map(|r| Credentials {
+            password_hash: r.password_hash,
+            failures: u32::try_from(r.failures).unwrap_or(u32::MAX),
+            retry_at: r.retry_at.map(from_micros),
+        }))
+    }
+
+    async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()> {
+        let user = Param::Text(username.to_owned());
+        self.write_all(vec![
+            (
+                "INSERT INTO staff_credentials (username, password_hash, failures) VALUES ($1, $2, 0) \
+                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, failures = 0, \
+                 retry_at = NULL",
+                vec![user.clone(), Param::Text(hash.to_owned())],
+            ),
+            ("DELETE FROM staff_sessions WHERE username = $1", vec![user]),
+        ])
+        .await
+    }
+
+    async fn record_sign_in(&self, username: &str, failed: bool, retry_at: Option<Timestamp>) -> StoreResult<()> {
+        let sql = if failed {
+            "UPDATE staff_credentials SET failures = failures + 1, retry_at = $2 WHERE username = $1"
+        } else {
+            "UPDATE staff_credentials SET failures = 0, retry_at = $2 WHERE username = $1"
+        };
+        let params = vec![Param::Text(username.to_owned()), Param::OptI64(retry_at.map(to_micros))];
+        self.write_all(vec![(sql, params)]).await
+    }
+
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        let sql = "INSERT INTO staff_sessions (token_hash, username, csrf, created_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5)";
+        let params = vec![
+            Param::Text(s.token_hash.clone()),
+            Param::Text(s.username.clone()),
+            Param::Text(s.csrf.clone()),
+            Param::I64(to_micros(s.created_at)),
+            Param::I64(to_micros(s.expires_at)),
+        ];
+        self.write_all(vec![(sql, params)]).await
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(Session, StaffUser)>> {
+        let sql = "SELECT s.token_hash, s.csrf, s.created_at, s.expires_at, u.body FROM staff_sessions s \
+                   JOIN staff_users u ON u.username = s.username WHERE s.token_hash = $1 AND s.expires_at > $2";
+        let params = vec![Param::Text(token_hash.to_owned()), Param::I64(to_micros(now))];
+        let Some(r) = self.backend.fetch_all::<SessionRow>(sql, params).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let user: StaffUser = serde_json::from_str(&r.body).map_err(|e| StoreError::Corrupt(format!("user: {e}")))?;
+        let session = Session {
+            token_hash: r.token_hash,
+            username: user.username.clone(),
+            csrf: r.csrf,
+            created_at: from_micros(r.created_at),
+            expires_at: from_micros(r.expires_at),
+        };
+        Ok(Some((session, user)))
+    }
+
+    async fn end_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.write_all(vec![(
+            "DELETE FROM staff_sessions WHERE token_hash = $1",
+            vec![Param::Text(token_hash.to_owned())],
+        )])
+        .await
     }
 
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>> {

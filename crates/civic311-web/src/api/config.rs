@@ -251,6 +251,26 @@ pub async fn create_user_token(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+/// `PUT /api/v1/config/users/{username}/password`: sets the password the member of staff
+/// signs in to the workspace with; their sessions end.
+pub async fn set_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult {
+    require_admin(&caller(&state, &headers).await?)?;
+    let Json(body) = body.map_err(|e| bad("body", e.body_text()))?;
+    let password = body.get("password").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if !state.store.users().await?.iter().any(|u| u.username == username) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "username", format!("no user {username}")));
+    }
+    civic311_domain::signin::check_password(&username, &password).map_err(|e| bad(&e.field, e.detail))?;
+    let hash = crate::passwords::hash(password).await.map_err(ApiError::internal)?;
+    state.store.set_password(&username, &hash).await?;
+    Ok(Json(json!({ "username": username, "password": "set; their sessions have ended" })))
+}
+
 pub async fn get_rules(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     caller(&state, &headers).await?;
     Ok(Json(to_json(&state.store.rules().await?)?))

@@ -171,6 +171,15 @@ pub const OPERATIONS: &[Operation] = &[
         query: &[],
     },
     Operation {
+        id: "setUserPassword",
+        method: "put",
+        path: "/api/v1/config/users/{username}/password",
+        summary: "Set the password a member of staff signs in to the workspace with (at least 10 characters, not the username); ends their sessions",
+        roles: "admin",
+        body: Some("Password"),
+        query: &[],
+    },
+    Operation {
         id: "listServices",
         method: "get",
         path: "/api/v1/config/services",
@@ -259,6 +268,7 @@ fn handler(id: &str) -> MethodRouter<AppState> {
         "listUsers" => get(config::list_items::<StaffUser>),
         "putUser" => put(config::put_item::<StaffUser>),
         "createUserToken" => post(config::create_user_token),
+        "setUserPassword" => put(config::set_password),
         "listServices" => get(config::list_items::<Service>),
         "putService" => put(config::put_item::<Service>),
         "getRules" => get(config::get_rules),
@@ -395,6 +405,7 @@ pub fn document() -> Value {
                     }),
                 ),
                 "TokenRequest": object(&["label"], json!({ "label": text() })),
+                "Password": object(&["password"], json!({ "password": { "type": "string", "minLength": 10 } })),
                 "Photos": object(
                     &["photo", "public"],
                     json!({

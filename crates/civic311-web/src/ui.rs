@@ -1,0 +1,42 @@
+//! The staff workspace in the browser: sign-in and sessions, then the queues. Pages are
+//! server-rendered (askama, escaped), work without JavaScript and on a phone.
+
+mod queue;
+mod session;
+mod sign_in;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub use session::Staff;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/staff/sign-out", post(sign_in::sign_out))
+        .route("/staff", get(queue::page))
+}
+
+/// A failure on our side: logged with its cause, shown without internals.
+fn failure(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "staff page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged. Try again.")
+        .into_response()
+}
+
+/// Percent-encodes a URL component.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

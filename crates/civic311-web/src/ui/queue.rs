@@ -1,0 +1,234 @@
+//! The queues: my work, my team's, my department's — filtered, sorted, a page at a time
+//! (the staff API's listing underneath), overdue and about-to-breach marked.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civic311_domain::request::{Priority, ServiceRequest, Status};
+use civic311_store::{RequestQuery, Sort};
+use jiff::{SignedDuration, Timestamp};
+
+use super::Staff;
+use crate::rate::html;
+use crate::{AppState, CityModel};
+
+/// Requests shown per page.
+const PAGE: u32 = 50;
+
+/// Due within this long counts as about to breach.
+const SOON: SignedDuration = SignedDuration::from_hours(4);
+
+const ACTIVE: [Status; 5] = [Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Params {
+    view: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+/// One request as a queue row.
+struct Row {
+    number: String,
+    age: String,
+    service: String,
+    place: String,
+    status: &'static str,
+    priority: &'static str,
+    owner: String,
+    due: String,
+    flag: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/queue.html")]
+struct QueuePage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    role: &'static str,
+    csrf: &'a str,
+    view: &'a str,
+    views: Vec<(&'static str, &'static str, bool)>,
+    heading: &'static str,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    priorities: Vec<(&'static str, &'static str, bool)>,
+    sorts: Vec<(&'static str, &'static str, bool)>,
+    rows: Vec<Row>,
+    overdue: usize,
+    filtered: bool,
+    problem: Option<&'static str>,
+    next_page: Option<String>,
+}
+
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::New => "New",
+        Status::Open => "Open",
+        Status::InProgress => "In progress",
+        Status::OnHold => "On hold",
+        Status::WaitingOnResident => "Waiting on resident",
+        Status::Resolved => "Resolved",
+        Status::Closed => "Closed",
+        Status::Duplicate => "Duplicate",
+    }
+}
+
+fn priority_label(p: Priority) -> &'static str {
+    match p {
+        Priority::Low => "Low",
+        Priority::Normal => "Normal",
+        Priority::High => "High",
+        Priority::Urgent => "Urgent",
+    }
+}
+
+/// "3 h ago", "2 d ago": how long a request has waited.
+fn age(since: Timestamp, now: Timestamp) -> String {
+    let mins = now.duration_since(since).as_secs().max(0) / 60;
+    match mins {
+        0..60 => format!("{mins} min ago"),
+        60..2880 => format!("{} h ago", mins / 60),
+        _ => format!("{} d ago", mins / 1440),
+    }
+}
+
+fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
+    let active = !r.status.is_closed();
+    let due_at = r.expected_at.filter(|_| active);
+    let flag = due_at.and_then(|d| {
+        if d <= now {
+            Some(("overdue", "Overdue"))
+        } else if d.duration_since(now) <= SOON {
+            Some(("soon", "Due soon"))
+        } else {
+            None
+        }
+    });
+    let due = r
+        .expected_at
+        .map_or_else(|| "–".to_owned(), |d| d.to_zoned(city.tz.clone()).strftime("%a %b %-d, %H:%M").to_string());
+    let place = r.location.address.clone().or_else(|| {
+        r.areas.iter().next().map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned())
+    });
+    let owner =
+        [Some(r.assignment.department.as_str()), r.assignment.team.as_deref(), r.assignment.assignee.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+    Row {
+        number: r.id.to_string(),
+        age: age(r.requested_at, now),
+        service: city.service(&r.service_code).map_or_else(|| r.service_code.clone(), |s| s.name.clone()),
+        place: place.unwrap_or_else(|| "–".to_owned()),
+        status: status_label(r.status),
+        priority: priority_label(r.assignment.priority),
+        owner,
+        due,
+        flag,
+    }
+}
+
+fn options<T: Copy + PartialEq>(
+    all: &[(&'static str, &'static str, T)],
+    chosen: T,
+) -> Vec<(&'static str, &'static str, bool)> {
+    all.iter().map(|(k, l, v)| (*k, *l, *v == chosen)).collect()
+}
+
+/// `GET /staff`: a queue.
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Response {
+    let city = state.city();
+    let now = state.now();
+    let user = &staff.user;
+    let view = match p.view.as_deref() {
+        Some("team") if user.team.is_some() => "team",
+        Some("department") => "department",
+        _ => "mine",
+    };
+    let mut q = RequestQuery { limit: PAGE, ..RequestQuery::default() };
+    let heading = match view {
+        "team" => {
+            q.teams = user.team.iter().cloned().collect();
+            "My team's requests"
+        }
+        "department" => {
+            q.departments = vec![user.department.clone()];
+            "My department's requests"
+        }
+        _ => {
+            q.assignees = vec![user.username.clone()];
+            "My work"
+        }
+    };
+    let status_choices: Vec<(&str, &str, &str)> = [("active", "All open", "active"), ("all", "Any", "all")]
+        .into_iter()
+        .chain(Status::ALL.iter().map(|s| (s.as_str(), status_label(*s), s.as_str())))
+        .collect();
+    let status = p.status.as_deref().filter(|s| status_choices.iter().any(|c| c.0 == *s)).unwrap_or("active");
+    q.statuses = match status {
+        "active" => ACTIVE.to_vec(),
+        "all" => Vec::new(),
+        s => Status::parse(s).into_iter().collect(),
+    };
+    let priority_choices: Vec<(&str, &str, &str)> = std::iter::once(("any", "Any", "any"))
+        .chain(Priority::ALL.iter().rev().map(|v| (v.as_str(), priority_label(*v), v.as_str())))
+        .collect();
+    let priority = p.priority.as_deref().filter(|s| priority_choices.iter().any(|c| c.0 == *s)).unwrap_or("any");
+    q.priorities = Priority::parse(priority).into_iter().collect();
+    let sort_choices = [
+        ("due", "Due soonest", Sort::Due),
+        ("priority", "Most urgent", Sort::Priority),
+        ("oldest", "Waiting longest", Sort::Oldest),
+        ("newest", "Newest", Sort::Newest),
+        ("updated", "Recently changed", Sort::Updated),
+    ];
+    q.sort = p.sort.as_deref().and_then(Sort::parse).unwrap_or(Sort::Due);
+    let mut problem = None;
+    if let Some(c) = p.cursor.as_deref() {
+        match c.split_once('.').and_then(|(k, i)| Some((k.parse().ok()?, i.parse().ok()?))) {
+            Some(after) => q.after = Some(after),
+            None => problem = Some("That page link was not right; showing the first page."),
+        }
+    }
+    let page = match state.store.list_requests(&q).await {
+        Ok(page) => page,
+        Err(e) => return super::failure(e),
+    };
+    let next_page = (page.len() == PAGE as usize).then(|| page.last()).flatten().map(|last| {
+        format!(
+            "/staff?view={view}&status={status}&priority={priority}&sort={}&cursor={}.{}",
+            q.sort.as_str(),
+            q.sort.key(last),
+            last.id.seq
+        )
+    });
+    let rows: Vec<Row> = page.iter().map(|r| row(r, &city, now)).collect();
+    let overdue = rows.iter().filter(|r| r.flag.is_some_and(|f| f.0 == "overdue")).count();
+    let mut views = vec![("mine", "My work", view == "mine")];
+    if user.team.is_some() {
+        views.push(("team", "My team", view == "team"));
+    }
+    views.push(("department", "My department", view == "department"));
+    let body = QueuePage {
+        city: &city.settings.name,
+        display_name: &user.display_name,
+        role: user.role.as_str(),
+        csrf: &staff.session.csrf,
+        view,
+        views,
+        heading,
+        statuses: status_choices.iter().map(|(k, l, v)| (*k, *l, *v == status)).collect(),
+        priorities: priority_choices.iter().map(|(k, l, v)| (*k, *l, *v == priority)).collect(),
+        sorts: options(&sort_choices, q.sort),
+        rows,
+        overdue,
+        filtered: status != "active" || priority != "any",
+        problem,
+        next_page,
+    };
+    html(StatusCode::OK, &body)
+}

@@ -1,0 +1,88 @@
+//! Who is signed in: the session cookie, looked up by its SHA-256, and the CSRF value
+//! every state-changing form of the session carries.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::org::StaffUser;
+use civic311_store::Session;
+
+use crate::AppState;
+use crate::api::token_hash;
+
+/// The session cookie's name.
+pub const SESSION: &str = "civic311_session";
+
+/// How long a sign-in lasts: a working day and then some.
+pub const LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(12);
+
+/// A signed-in, active member of staff. Extracting it from a request without a live
+/// session answers with a redirect to the sign-in page, coming back afterwards.
+pub struct Staff {
+    pub user: StaffUser,
+    pub session: Session,
+}
+
+/// The value of cookie `name`, if the request sent it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, whole site, Secure when the city is
+/// served over HTTPS. `None` for `max_age` clears the cookie.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<jiff::SignedDuration>) -> HeaderValue {
+    let secure = state.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let age = max_age.map_or(0, |d| d.as_secs());
+    let text = format!(
+        "{name}={value}; Max-Age={age}; Path=/; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Where an unsigned-in visitor to `path` is sent.
+fn to_sign_in(parts: &Parts) -> Response {
+    let path = parts.uri.path_and_query().map_or("/staff", |p| p.as_str());
+    Redirect::to(&format!("/staff/sign-in?next={}", super::encode(path))).into_response()
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie(&parts.headers, SESSION) else { return Err(to_sign_in(parts)) };
+        let hash = token_hash(token);
+        match state.store.session(&hash, state.now()).await {
+            Ok(Some((session, user))) if user.active => Ok(Staff { user, session }),
+            Ok(Some(_)) => {
+                // Deactivated since signing in: the session ends here.
+                if let Err(e) = state.store.end_session(&hash).await {
+                    tracing::warn!(error = %e, "ending a deactivated user's session failed");
+                }
+                Err(to_sign_in(parts))
+            }
+            Ok(None) => Err(to_sign_in(parts)),
+            Err(e) => Err(super::failure(e)),
+        }
+    }
+}
+
+impl Staff {
+    /// True when `sent` is this session's CSRF value.
+    pub fn csrf_ok(&self, sent: Option<&str>) -> bool {
+        sent.is_some_and(|s| constant_time_eq(s.as_bytes(), self.session.csrf.as_bytes()))
+    }
+}
+
+/// Compares without stopping at the first difference.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,178 @@
+//! The staff workspace over HTTP: signing in with a password set by an administrator,
+//! the session cookie, CSRF on every form, throttled guessing, signing out, and the
+//! queues a member of staff works from.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::Request;
+use civic311_testkit::app::{TestResponse, encode};
+use civic311_testkit::{Backend, TestApp, both_backends};
+use common::{act, api, file_pothole, setup};
+use serde_json::json;
+
+mod common;
+
+both_backends!(
+    staff_sign_in_work_their_queue_and_sign_out,
+    guessing_passwords_is_throttled_and_forms_need_their_csrf_value
+);
+
+const PASSWORD: &str = "pothole patrol 42";
+
+/// A browser's cookie jar, just enough for these pages.
+#[derive(Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep(&mut self, r: &TestResponse) {
+        for v in r.headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, uri: &str) -> TestResponse {
+        let req = Request::get(uri).header("cookie", self.header()).body(Body::empty()).unwrap();
+        let r = app.call(req).await;
+        self.keep(&r);
+        r
+    }
+
+    async fn post(&mut self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(uri)
+            .header("cookie", self.header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let r = app.call(req).await;
+        self.keep(&r);
+        r
+    }
+
+    /// Opens the sign-in form and sends it; the response to the POST.
+    async fn sign_in(&mut self, app: &TestApp, user: &str, password: &str, next: &str) -> TestResponse {
+        let form = self.get(app, &format!("/staff/sign-in?next={}", encode(next))).await;
+        assert_eq!(form.status, 200);
+        let csrf = hidden(&form.body, "csrf");
+        self.post(app, "/staff/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", next)])
+            .await
+    }
+}
+
+/// The value of a hidden field on a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn set_password(app: &TestApp, user: &str, password: &str) -> TestResponse {
+    api(
+        app,
+        "PUT",
+        &format!("/api/v1/config/users/{user}/password"),
+        Some("ada"),
+        Some(json!({ "password": password })),
+    )
+    .await
+}
+
+async fn staff_sign_in_work_their_queue_and_sign_out(backend: Backend) {
+    let app = setup(backend).await;
+    let r = set_password(&app, "pat", "short").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    let mine = file_pothole(&app).await;
+    act(&app, &mine, "ada", json!({ "action": "assign", "assignee": "pat" })).await;
+    let theirs = file_pothole(&app).await;
+
+    let mut browser = Browser::default();
+    let r = browser.get(&app, "/staff?view=department").await;
+    assert_eq!(r.status, 303, "signed out, the workspace sends you to sign in");
+    assert_eq!(r.headers["location"], "/staff/sign-in?next=%2Fstaff%3Fview%3Ddepartment");
+
+    let r = browser.sign_in(&app, "pat", PASSWORD, "/staff?view=department").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers["location"], "/staff?view=department", "back where they were going");
+    let cookie = r.headers.get_all("set-cookie").iter().find(|c| c.to_str().unwrap().starts_with("civic311_session="));
+    let cookie = cookie.unwrap().to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+
+    let queue = browser.get(&app, "/staff").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains("My work"));
+    assert!(queue.body.contains(&mine) && !queue.body.contains(&theirs), "my work is what is assigned to me");
+    let dept = browser.get(&app, "/staff?view=department&sort=oldest").await;
+    assert!(dept.body.contains(&mine) && dept.body.contains(&theirs), "the department sees both");
+    assert!(dept.body.find(&mine).unwrap() < dept.body.find(&theirs).unwrap(), "oldest first");
+    // Sessions last a working day; the next morning, past its due time, the queue marks it.
+    app.set_now("2026-03-20T09:00:00-05:00");
+    assert_eq!(browser.get(&app, "/staff").await.status, 303, "the session has expired");
+    assert_eq!(browser.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    let late = browser.get(&app, "/staff").await;
+    assert!(late.body.contains("Overdue"), "{}", late.body);
+
+    // Signing out needs the session's CSRF value, and ends the session.
+    let csrf = hidden(&late.body, "csrf");
+    let r = browser.post(&app, "/staff/sign-out", &[("csrf", "forged")]).await;
+    assert_eq!(r.status, 403);
+    let r = browser.post(&app, "/staff/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(browser.get(&app, "/staff").await.status, 303, "signed out");
+
+    // A member of staff who is deactivated is signed out at their next page.
+    let mut other = Browser::default();
+    assert_eq!(other.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    let users = api(&app, "GET", "/api/v1/config/users", Some("ada"), None).await.json();
+    let mut pat = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "pat").cloned().unwrap();
+    pat["active"] = json!(false);
+    assert_eq!(api(&app, "PUT", "/api/v1/config/users/pat", Some("ada"), Some(pat)).await.status, 200);
+    assert_eq!(other.get(&app, "/staff").await.status, 303);
+}
+
+async fn guessing_passwords_is_throttled_and_forms_need_their_csrf_value(backend: Backend) {
+    let app = setup(backend).await;
+    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    let mut browser = Browser::default();
+
+    // A sign-in posted from elsewhere (no form cookie) is refused.
+    let r =
+        browser.post(&app, "/staff/sign-in", &[("username", "pat"), ("password", PASSWORD), ("csrf", "guess")]).await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("expired"));
+
+    // Unknown names and wrong passwords get the same answer.
+    let unknown = browser.sign_in(&app, "nobody", PASSWORD, "/staff").await;
+    let wrong = browser.sign_in(&app, "pat", "not the password", "/staff").await;
+    assert_eq!((unknown.status.as_u16(), wrong.status.as_u16()), (401, 401));
+    assert!(unknown.body.contains("The username or password is not right."));
+    assert!(wrong.body.contains("The username or password is not right."));
+    assert!(wrong.body.contains("value=\"pat\""), "the username is kept");
+
+    // Five wrong in a row, then even the right password waits.
+    for _ in 0..4 {
+        assert_eq!(browser.sign_in(&app, "pat", "still wrong!!", "/staff").await.status, 401);
+    }
+    let r = browser.sign_in(&app, "pat", PASSWORD, "/staff").await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("Too many failed sign-ins"));
+    // An open redirect is not followed once the wait is over.
+    let later = app.now().checked_add(jiff::SignedDuration::from_secs(31)).unwrap();
+    app.set_now(&later.to_string());
+    let r = browser.sign_in(&app, "pat", PASSWORD, "https://evil.example/").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers["location"], "/staff");
+}
