@@ -64,6 +64,15 @@ impl TestApp {
         open_store(self.backend, &self.database_url).await
     }
 
+    /// Serves the app on a loopback port, for a real browser; returns its base URL.
+    pub async fn listen(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+        url
+    }
+
     pub fn set_now(&self, t: &str) {
         *self.now.lock().expect("clock") = t.parse().expect("a timestamp");
     }

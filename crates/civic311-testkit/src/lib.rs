@@ -6,6 +6,7 @@
 //! never skip.
 
 pub mod app;
+pub mod browser;
 pub mod fixture;
 pub mod smtp;
 
