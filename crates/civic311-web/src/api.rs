@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::AppState;
 
+pub(crate) use auth::may_act;
 pub use auth::token_hash;
 
 /// An error as the staff API reports it: `{"errors":[{"field","detail"}]}`.

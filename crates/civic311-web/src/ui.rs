@@ -1,9 +1,12 @@
 //! The staff workspace in the browser: sign-in and sessions, then the queues. Pages are
 //! server-rendered (askama, escaped), work without JavaScript and on a phone.
 
+mod act;
 mod queue;
+mod request;
 mod session;
 mod sign_in;
+mod timeline;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -19,6 +22,11 @@ pub fn router() -> Router<AppState> {
         .route("/staff/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/staff/sign-out", post(sign_in::sign_out))
         .route("/staff", get(queue::page))
+        .route("/staff/requests/{id}", get(request::page))
+        .route("/staff/requests/{id}/act", post(act::act))
+        .route("/staff/requests/{id}/photos", post(act::photos))
+        .route("/staff/media/{id}", get(act::media))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))
 }
 
 /// A failure on our side: logged with its cause, shown without internals.

@@ -11,7 +11,10 @@ use serde_json::json;
 
 mod common;
 
-both_backends!(a_member_of_staff_signs_in_and_finds_their_work);
+both_backends!(
+    a_member_of_staff_signs_in_and_finds_their_work,
+    staff_assign_note_transfer_and_resolve_from_the_request_page
+);
 
 const PASSWORD: &str = "pothole patrol 42";
 
@@ -52,4 +55,68 @@ async fn a_member_of_staff_signs_in_and_finds_their_work(backend: Backend) {
         assert!(b.current_url().await.ends_with("/staff/sign-in"), "signed out");
         b.close().await;
     }
+}
+
+/// Opens the request from the department queue.
+async fn open_from_department_queue(b: &Browser, base: &str, id: &str) {
+    b.goto(&format!("{base}/staff?view=department")).await;
+    b.follow(&format!("a[href=\"/staff/requests/{id}\"]")).await;
+    assert!(b.text("h1").await.starts_with(id));
+}
+
+async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: Backend) {
+    let app: TestApp = setup(backend).await;
+    for user in ["pat", "sam"] {
+        let uri = format!("/api/v1/config/users/{user}/password");
+        assert_eq!(api(&app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
+    }
+    let id = file_pothole(&app).await;
+    let base = app.listen().await;
+    let name = format!("{backend:?}").to_lowercase();
+
+    let b = Browser::start(1280, 900).await;
+    sign_in(&b, &base, "pat").await;
+    open_from_department_queue(&b, &base, &id).await;
+    let requester = b.text("section[aria-labelledby=requester]").await;
+    assert!(requester.contains("res@example.test"), "staff see the contact: {requester}");
+    // Assign to myself.
+    b.click("details:has(#assign-person) summary").await;
+    b.select("#assign-person", "pat").await;
+    b.follow("details:has(#assign-person) button").await;
+    assert!(b.text("[role=status]").await.contains("Done: assign"));
+    assert!(b.text(".summary").await.contains("pat"));
+    // An internal note, clearly marked.
+    b.type_into("#note-text", "Crew booked for Thursday").await;
+    b.follow("details:has(#note-text) button").await;
+    assert!(b.text("ol.timeline").await.contains("Internal note"));
+    // A transfer without a reason is refused with the reason shown; nothing changes.
+    b.click("details:has(#transfer-dept) summary").await;
+    b.select("#transfer-dept", "SAN").await;
+    b.script("document.querySelector('#transfer-reason').removeAttribute('required')", json!([])).await;
+    b.follow("details:has(#transfer-dept) button").await;
+    assert!(b.text("[role=alert]").await.contains("reason"), "the refusal names the missing field");
+    b.click("details:has(#transfer-dept) summary").await;
+    b.select("#transfer-dept", "SAN").await;
+    b.type_into("#transfer-reason", "It is a sinkhole over a sewer: Sanitation's").await;
+    b.follow("details:has(#transfer-dept) button").await;
+    assert!(b.text(".summary").await.contains("Sanitation"));
+    b.screenshot(&format!("request-transferred-{name}")).await;
+    b.close().await;
+
+    // Sanitation's supervisor finds it in their department's queue and resolves it.
+    let b = Browser::start(390, 844).await;
+    sign_in(&b, &base, "sam").await;
+    open_from_department_queue(&b, &base, &id).await;
+    b.click("details:has(#resolve-note) summary").await;
+    b.type_into("#resolve-note", "Filled and sealed").await;
+    b.follow("details:has(#resolve-note) button").await;
+    assert!(b.text(".summary").await.contains("Resolved"));
+    let timeline = b.text("ol.timeline").await;
+    for step in
+        ["Routed to PW", "Assigned to PW", "Internal note", "Transferred from PW to SAN", "Status open → resolved"]
+    {
+        assert!(timeline.contains(step), "the timeline shows '{step}': {timeline}");
+    }
+    b.screenshot(&format!("request-resolved-phone-{name}")).await;
+    b.close().await;
 }

@@ -6,7 +6,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use civic311_testkit::app::{TestResponse, encode};
+use civic311_testkit::app::{TestResponse, encode, multipart};
 use civic311_testkit::{Backend, TestApp, both_backends};
 use common::{act, api, file_pothole, setup};
 use serde_json::json;
@@ -15,7 +15,8 @@ mod common;
 
 both_backends!(
     staff_sign_in_work_their_queue_and_sign_out,
-    guessing_passwords_is_throttled_and_forms_need_their_csrf_value
+    guessing_passwords_is_throttled_and_forms_need_their_csrf_value,
+    the_request_page_acts_only_with_csrf_and_within_the_department
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -175,4 +176,68 @@ async fn guessing_passwords_is_throttled_and_forms_need_their_csrf_value(backend
     let r = browser.sign_in(&app, "pat", PASSWORD, "https://evil.example/").await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.headers["location"], "/staff");
+}
+
+async fn the_request_page_acts_only_with_csrf_and_within_the_department(backend: Backend) {
+    let app = setup(backend).await;
+    for user in ["pat", "sam"] {
+        assert_eq!(set_password(&app, user, PASSWORD).await.status, 200);
+    }
+    let id = file_pothole(&app).await;
+    let seq: i64 = id.split('-').nth(1).unwrap().parse().unwrap();
+    let events = || async { app.store.events(seq).await.unwrap().len() };
+    let before = events().await;
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    let page = pat.get(&app, &format!("/staff/requests/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("res@example.test"), "staff see the requester");
+    let csrf = hidden(&page.body, "csrf");
+    let uri = format!("/staff/requests/{id}/act");
+
+    // No CSRF value, a forged one, a blank required field: refused, nothing changed.
+    let r = pat.post(&app, &uri, &[("action", "note"), ("text", "hi"), ("public", "false")]).await;
+    assert_eq!(r.status, 403);
+    let r = pat.post(&app, &uri, &[("action", "note"), ("text", "hi"), ("public", "false"), ("csrf", "x")]).await;
+    assert_eq!(r.status, 403);
+    let r = pat.post(&app, &uri, &[("action", "resolve"), ("note", " "), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("role=\"alert\""), "the refusal is shown on the page");
+    let r = pat.post(&app, &uri, &[("action", "resume"), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 409, "resume is not allowed while open");
+    assert_eq!(events().await, before);
+
+    // A public note goes through and is marked public.
+    let r = pat
+        .post(&app, &uri, &[("action", "note"), ("text", "Crew on the way"), ("public", "true"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers["location"], format!("/staff/requests/{id}?done=note"));
+    let page = pat.get(&app, &format!("/staff/requests/{id}?done=note")).await;
+    assert!(page.body.contains("Done: note.") && page.body.contains("Public note"));
+
+    // A photo from the page, internal, then seen only through the staff route.
+    let mut req = multipart(
+        &format!("/staff/requests/{id}/photos"),
+        &[("csrf", &csrf), ("public", "false")],
+        &[("photo", "crack.png", "image/png", b"\x89PNG\r\n\x1a\n detail")],
+    );
+    req.headers_mut().insert("cookie", pat.header().parse().unwrap());
+    let r = app.call(req).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let photo = app.store.photos(seq).await.unwrap()[0].id;
+    assert_eq!(pat.get(&app, &format!("/staff/media/{photo}")).await.status, 200);
+    assert_eq!(app.get(&format!("/media/{photo}")).await.status, 404, "internal");
+    assert_eq!(Browser::default().get(&app, &format!("/staff/media/{photo}")).await.status, 303, "signed out");
+
+    // Another department's supervisor reads it but cannot act on it.
+    let mut sam = Browser::default();
+    assert_eq!(sam.sign_in(&app, "sam", PASSWORD, "/staff").await.status, 303);
+    let page = sam.get(&app, &format!("/staff/requests/{id}")).await;
+    assert!(page.body.contains("you can read it but act only on Sanitation requests"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let r =
+        sam.post(&app, &uri, &[("action", "note"), ("text", "mine now"), ("public", "false"), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(sam.get(&app, "/staff/requests/2026-999999").await.status, 404);
 }

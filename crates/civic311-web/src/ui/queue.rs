@@ -17,7 +17,7 @@ use crate::{AppState, CityModel};
 const PAGE: u32 = 50;
 
 /// Due within this long counts as about to breach.
-const SOON: SignedDuration = SignedDuration::from_hours(4);
+pub(super) const SOON: SignedDuration = SignedDuration::from_hours(4);
 
 const ACTIVE: [Status; 5] = [Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
 
@@ -63,7 +63,7 @@ struct QueuePage<'a> {
     next_page: Option<String>,
 }
 
-fn status_label(s: Status) -> &'static str {
+pub(super) fn status_label(s: Status) -> &'static str {
     match s {
         Status::New => "New",
         Status::Open => "Open",

@@ -1,0 +1,145 @@
+//! Workflow actions from the request page: each form posts the action's fields with
+//! the session's CSRF value; a refused action re-shows the page with the reason and
+//! changes nothing, a done one comes back to the page with a notice.
+
+use axum::Form;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::request::ServiceRequest;
+use civic311_domain::workflow::{Action, Actor, WorkflowError};
+use civic311_jobs::ActError;
+use serde_json::{Map, Value};
+
+use super::request::{load, render};
+use super::{Staff, failure};
+use crate::AppState;
+use crate::media::read_multipart;
+
+/// Form fields that are yes/no rather than text.
+const BOOLEAN_FIELDS: [&str; 1] = ["public"];
+
+/// The action a form describes: its fields as the staff API's JSON, blanks left out.
+fn action_of(fields: &[(String, String)]) -> Result<Action, String> {
+    let mut obj = Map::new();
+    for (k, v) in fields {
+        let v = v.trim();
+        if k == "csrf" || v.is_empty() {
+            continue;
+        }
+        let value =
+            if BOOLEAN_FIELDS.contains(&k.as_str()) { Value::Bool(v == "true") } else { Value::String(v.to_owned()) };
+        obj.insert(k.clone(), value);
+    }
+    serde_json::from_value(Value::Object(obj)).map_err(|e| {
+        let text = e.to_string();
+        match text.split_once("missing field `") {
+            Some((_, rest)) => {
+                format!("Fill in {}.", rest.split('`').next().unwrap_or("every required field").replace('_', " "))
+            }
+            None => format!("This form could not be read: {text}"),
+        }
+    })
+}
+
+/// Carries out `action` as the signed-in member of staff, answering as the page does.
+async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action) -> Response {
+    let city = state.city();
+    let guard = |req: &ServiceRequest| crate::api::may_act(&staff.user, req, action);
+    let actor = Actor::Staff(staff.user.username.clone());
+    let refused = |status, message: String| render(state, staff, r, status, None, Some(message));
+    match civic311_jobs::act(&state.store, &city.workflow, r.id.seq, action, &actor, &guard, state.now()).await {
+        Ok(_) => Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response(),
+        Err(ActError::Forbidden(why)) => refused(StatusCode::FORBIDDEN, format!("Not allowed: {why}.")).await,
+        Err(e @ ActError::Refused(WorkflowError::NotAllowed { .. })) => {
+            refused(StatusCode::CONFLICT, format!("Not done: {e}. The page shows the request as it is now.")).await
+        }
+        Err(ActError::Refused(WorkflowError::Invalid { field, detail })) => {
+            refused(StatusCode::BAD_REQUEST, format!("Not done: {} — {detail}.", field.replace('_', " "))).await
+        }
+        Err(ActError::NotFound(n)) => (StatusCode::NOT_FOUND, format!("There is no request {n}.")).into_response(),
+        Err(ActError::Store(e)) => failure(e),
+    }
+}
+
+const EXPIRED: &str = "This form had expired (or came from elsewhere). Nothing was changed; try again.";
+
+/// `POST /staff/requests/{id}/act`.
+pub async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let r = match load(&state, &id).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    if !staff.csrf_ok(csrf) {
+        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
+    }
+    if fields.iter().any(|(k, v)| k == "action" && v == "attach_photos") {
+        return render(
+            &state,
+            &staff,
+            &r,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("Photos go through the photo form.".into()),
+        )
+        .await;
+    }
+    match action_of(&fields) {
+        Ok(action) => apply(&state, &staff, &r, &action).await,
+        Err(message) => render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message)).await,
+    }
+}
+
+/// `POST /staff/requests/{id}/photos`: multipart photos, `public` and `note`.
+pub async fn photos(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let r = match load(&state, &id).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let bad = |message: String| render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message));
+    let Ok(mp) = body else { return bad("Choose one or more photos to attach.".into()).await };
+    let (fields, mut photos) = match read_multipart(mp).await {
+        Ok(x) => x,
+        Err(e) => return bad(format!("Not attached: {e}.")).await,
+    };
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
+    if !staff.csrf_ok(field("csrf").as_deref()) {
+        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
+    }
+    let public = match field("public").as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return bad("Say whether residents may see these photos.".into()).await,
+    };
+    for p in &mut photos {
+        p.public = public;
+    }
+    let action = Action::AttachPhotos { photos, public, note: field("note") };
+    apply(&state, &staff, &r, &action).await
+}
+
+/// `GET /staff/media/{id}`: any photo, public or internal, to signed-in staff.
+pub async fn media(State(state): State<AppState>, _staff: Staff, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return (StatusCode::NOT_FOUND, "no such photo").into_response() };
+    match state.store.media(id).await {
+        Ok(Some((m, _))) => (
+            [(header::CONTENT_TYPE, m.content_type), (header::CACHE_CONTROL, "private, max-age=3600".to_owned())],
+            m.bytes,
+        )
+            .into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such photo").into_response(),
+        Err(e) => failure(e),
+    }
+}

@@ -1,0 +1,287 @@
+//! The request page: everything about one request at a glance — what, where, who owns
+//! it, its SLA clocks, answers, photos, the requester (staff only), duplicates,
+//! followers, the timeline with the routing trace, notifications — and every workflow
+//! action the signed-in member of staff may take from here.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use civic311_domain::duplicates::Probe;
+use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
+use civic311_domain::workflow::Action;
+
+use super::timeline::{self, Entry};
+use super::{Staff, failure};
+use crate::rate::html;
+use crate::{AppState, CityModel};
+
+#[derive(Template)]
+#[template(path = "staff/request.html")]
+pub struct RequestPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    role: &'static str,
+    csrf: &'a str,
+    id: String,
+    service: String,
+    description: &'a str,
+    status: &'static str,
+    priority: &'static str,
+    owner: String,
+    facts: Vec<(&'static str, String)>,
+    flag: Option<(&'static str, String)>,
+    answers: Vec<(String, String)>,
+    contact: Vec<(&'static str, String)>,
+    photos: Vec<(i64, bool)>,
+    duplicates: Vec<(String, String, String)>,
+    timeline: Vec<Entry>,
+    notifications: Vec<(String, String, String, String)>,
+    actions: Vec<&'static str>,
+    priorities: Vec<&'static str>,
+    teams: Vec<(String, String)>,
+    people: Vec<(String, String)>,
+    departments: Vec<(String, String)>,
+    /// Why there is nothing to do, when there is nothing.
+    no_actions: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl RequestPage<'_> {
+    fn can(&self, action: &str) -> bool {
+        self.actions.contains(&action)
+    }
+}
+
+/// One example of every action, to ask whether it is allowed now and for whom.
+fn every_action() -> Vec<Action> {
+    let s = String::new;
+    vec![
+        Action::Acknowledge { note: None },
+        Action::Assign { team: None, assignee: None },
+        Action::Transfer { department: s(), team: None, reason: s() },
+        Action::Involve { department: s(), note: s() },
+        Action::Start { note: None },
+        Action::Hold { reason: s() },
+        Action::WaitOnResident { question: s() },
+        Action::Resume { note: None },
+        Action::SetPriority { priority: Priority::Normal, reason: None },
+        Action::Note { text: s(), public: false },
+        Action::AttachPhotos { photos: Vec::new(), public: false, note: None },
+        Action::Resolve { note: s() },
+        Action::Close { note: None },
+        Action::Reopen { reason: s() },
+        Action::Merge { into: s() },
+    ]
+}
+
+fn status_label(s: Status) -> &'static str {
+    super::queue::status_label(s)
+}
+
+fn when(t: jiff::Timestamp, city: &CityModel) -> String {
+    t.to_zoned(city.tz.clone()).strftime("%a %b %-d %Y, %H:%M").to_string()
+}
+
+/// What the page shows of a request; `error` re-renders it after a refused action.
+pub async fn render(
+    state: &AppState,
+    staff: &Staff,
+    r: &ServiceRequest,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let city = state.city();
+    let now = state.now();
+    let seq = r.id.seq;
+    let (events, followers, outbox, photos) = match tokio::try_join!(
+        state.store.events(seq),
+        state.store.followers(seq),
+        state.store.outbox(None, Some(seq), 100),
+        state.store.photos(seq),
+    ) {
+        Ok(x) => x,
+        Err(e) => return failure(e),
+    };
+    let duplicates = match r.location.point.filter(|_| !r.status.is_closed()) {
+        Some(point) => {
+            let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
+            crate::duplicates::candidates(state, &city, &probe, false).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "duplicate lookup failed");
+                Vec::new()
+            })
+        }
+        None => Vec::new(),
+    };
+    let service = city.service(&r.service_code);
+    let sla = r.workflow.sla.as_ref();
+    let mut facts = vec![
+        ("Filed", format!("{} via {}", when(r.requested_at, &city), r.channel.as_str())),
+        ("Updated", when(r.updated_at, &city)),
+    ];
+    let place = [
+        r.location.address.clone(),
+        Some(
+            r.areas
+                .iter()
+                .map(|(l, f)| city.boundaries.feature_name(l, f).unwrap_or(f).to_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+        .filter(|s| !s.is_empty()),
+        r.location.point.map(|p| format!("{:.5}, {:.5}", p.lat, p.lon)),
+    ];
+    facts.push(("Where", place.into_iter().flatten().collect::<Vec<_>>().join(" · ")));
+    if let Some(c) = sla {
+        match (c.responded_at, c.response_due) {
+            (Some(at), _) => facts.push(("First response", format!("made {}", when(at, &city)))),
+            (None, Some(due)) => facts.push(("First response due", when(due, &city))),
+            _ => {}
+        }
+        let paused = if c.paused_at.is_some() { " (clock paused)" } else { "" };
+        facts.push(("Resolution due", format!("{}{paused}", when(c.resolution_due, &city))));
+        facts.push(("SLA policy", c.policy.clone()));
+    }
+    facts.push(("Followers", followers.len().to_string()));
+    if r.workflow.escalated {
+        facts.push(("Escalated", format!("level {}", r.workflow.escalation_level)));
+    }
+    if let Some(rating) = &r.workflow.rating {
+        facts.push(("Resident's rating", format!("{}/5 {}", rating.score, rating.comment)));
+    }
+    let flag = r.expected_at.filter(|_| !r.status.is_closed()).and_then(|d| {
+        if d <= now {
+            Some(("overdue", "Overdue".to_owned()))
+        } else if d.duration_since(now) <= super::queue::SOON {
+            Some(("soon", "Due soon".to_owned()))
+        } else {
+            None
+        }
+    });
+    let answers = service
+        .map(|s| {
+            s.ordered_attributes()
+                .into_iter()
+                .filter_map(|a| {
+                    let given = r.answers.get(&a.code)?;
+                    let names: Vec<String> = given
+                        .iter()
+                        .map(|v| a.values.iter().find(|x| &x.key == v).map_or_else(|| v.clone(), |x| x.name.clone()))
+                        .collect();
+                    Some((a.description.clone(), names.join(", ")))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let c = &r.contact;
+    let name = [c.first_name.as_deref(), c.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let contact: Vec<(&'static str, String)> = [
+        ("Name", Some(name).filter(|n| !n.is_empty())),
+        ("Email", c.email.clone()),
+        ("Phone", c.phone.clone()),
+        ("Updates by", c.notify.map(|n| format!("{n:?}").to_lowercase())),
+        ("Language", c.language.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    let dir = &city.workflow.directory;
+    let dept = &r.assignment.department;
+    let actions = every_action()
+        .into_iter()
+        .filter(|a| a.allowed_from().contains(&r.status) && crate::api::may_act(&staff.user, r, a).is_ok())
+        .map(|a| a.name())
+        .collect();
+    let body = RequestPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        role: staff.user.role.as_str(),
+        csrf: &staff.session.csrf,
+        id: r.id.to_string(),
+        service: service.map_or_else(|| r.service_code.clone(), |s| s.name.clone()),
+        description: &r.description,
+        status: status_label(r.status),
+        priority: r.assignment.priority.as_str(),
+        owner: [Some(city.department_name(dept)), r.assignment.team.as_deref(), r.assignment.assignee.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+        facts,
+        flag,
+        answers,
+        contact,
+        photos: photos.iter().map(|p| (p.id, p.public)).collect(),
+        duplicates: duplicates
+            .iter()
+            .map(|f| {
+                let name = city.service(&f.request.service_code).map_or(f.request.service_code.as_str(), |s| &s.name);
+                (
+                    f.request.id.to_string(),
+                    format!("{name}, {}", status_label(f.request.status)),
+                    format!("{:.0} m away", f.distance_m),
+                )
+            })
+            .collect(),
+        timeline: timeline::entries(&events, &city.tz),
+        notifications: outbox
+            .iter()
+            .map(|m| (m.message.kind.clone(), m.message.channel.clone(), m.message.recipient.clone(), m.state.clone()))
+            .collect(),
+        actions,
+        priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        teams: dir.teams.values().filter(|t| &t.department == dept).map(|t| (t.code.clone(), t.name.clone())).collect(),
+        people: dir
+            .users
+            .values()
+            .filter(|u| u.active && &u.department == dept)
+            .map(|u| (u.username.clone(), u.display_name.clone()))
+            .collect(),
+        departments: dir.departments.values().map(|d| (d.code.clone(), d.name.clone())).collect(),
+        no_actions: if staff.user.covers(dept) || staff.user.role == civic311_domain::org::Role::Intake {
+            format!("Nothing to do while it is {}.", status_label(r.status).to_lowercase())
+        } else {
+            format!(
+                "{} owns this request; you can read it but act only on {} requests.",
+                city.department_name(dept),
+                city.department_name(&staff.user.department)
+            )
+        },
+        notice,
+        error,
+    };
+    html(status, &body)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Flash {
+    done: Option<String>,
+}
+
+/// The request numbered `id`, or a 404 page.
+pub async fn load(state: &AppState, id: &str) -> Result<ServiceRequest, Response> {
+    let missing = || (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response();
+    let Some((_, seq)) = RequestId::parse(id) else { return Err(missing()) };
+    match state.store.request(seq).await {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(missing()),
+        Err(e) => Err(failure(e)),
+    }
+}
+
+/// `GET /staff/requests/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<Flash>,
+) -> Response {
+    let r = match load(&state, &id).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let notice = q.done.map(|a| format!("Done: {}.", a.replace('_', " ")));
+    render(&state, &staff, &r, StatusCode::OK, notice, None).await
+}

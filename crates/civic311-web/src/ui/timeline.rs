@@ -1,0 +1,104 @@
+//! A request's history in words staff read at a glance: who did what, and why
+//! ("Routed to PW · PW-NORTH by rule 'bulk items in ward 2'").
+
+use civic311_domain::request::Event;
+use serde_json::Value;
+
+/// One line of the timeline.
+pub struct Entry {
+    pub at: String,
+    pub actor: String,
+    pub what: String,
+    /// Notes, reasons, resolution texts: shown under the line.
+    pub detail: Option<String>,
+    /// `public` or `internal` for notes and photos, so they are told apart.
+    pub visibility: Option<&'static str>,
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or("")
+}
+
+fn opt(v: &Value, k: &str) -> Option<String> {
+    v[k].as_str().filter(|x| !x.is_empty()).map(str::to_owned)
+}
+
+fn owner(v: &Value) -> String {
+    [v["department"].as_str(), v["team"].as_str(), v["assignee"].as_str()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn status(v: &str) -> String {
+    v.replace('_', " ")
+}
+
+/// What an event says, in words.
+pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
+    let d = &e.data;
+    let visibility = |public: bool| Some(if public { "public" } else { "internal" });
+    match e.kind.as_str() {
+        "created" => (format!("Reported ({})", s(d, "channel")), None, None),
+        "routed" => {
+            let to = owner(&d["assignment"]);
+            let trace = &d["trace"];
+            let why = format!("owner from {}; priority from {}", s(trace, "owner_from"), s(trace, "priority_from"));
+            let rules: Vec<&str> =
+                trace["matched"].as_array().into_iter().flatten().filter_map(|m| m["rule"].as_str()).collect();
+            let detail = if rules.is_empty() { why } else { format!("{why}; rules matched: {}", rules.join(", ")) };
+            (format!("Routed to {to}"), Some(detail), None)
+        }
+        "status_changed" => (format!("Status {} → {}", status(s(d, "from")), status(s(d, "to"))), opt(d, "note"), None),
+        "acknowledged" => ("Acknowledged".to_owned(), opt(d, "note"), None),
+        "assigned" => (format!("Assigned to {}", owner(d)), None, None),
+        "transferred" => {
+            let team = opt(d, "team").map(|t| format!(" · {t}")).unwrap_or_default();
+            (format!("Transferred from {} to {}{team}", s(d, "from"), s(d, "to")), opt(d, "reason"), None)
+        }
+        "involved" => (format!("Involved {}", s(d, "department")), opt(d, "note"), None),
+        "note" => {
+            let public = d["public"].as_bool().unwrap_or(false);
+            (if public { "Public note" } else { "Internal note" }.to_owned(), opt(d, "text"), visibility(public))
+        }
+        "photos_attached" => {
+            let public = d["public"].as_bool().unwrap_or(false);
+            (format!("{} photo(s) attached", d["count"]), opt(d, "note"), visibility(public))
+        }
+        "reopened" => ("Reopened".to_owned(), opt(d, "reason"), None),
+        "merged" => (format!("Merged into {}", s(d, "into")), None, None),
+        "merged_in" => (format!("{} was merged into this request", s(d, "from")), None, None),
+        "escalated" => {
+            let reassigned = opt(d, "reassigned_to").map(|t| format!("; moved to {t}")).unwrap_or_default();
+            (
+                format!("Escalated: level {} ({}) of chain {}{reassigned}", d["level"], s(d, "at"), s(d, "chain")),
+                None,
+                None,
+            )
+        }
+        "response_overdue" => ("First response overdue: supervisors told".to_owned(), None, None),
+        "reminder" => ("Reminder sent: no activity".to_owned(), None, None),
+        "followed" => (format!("Someone started following ({})", s(d, "channel")), None, None),
+        "unfollowed" => ("Someone stopped following".to_owned(), None, None),
+        "rated" => (format!("Rated {}/5 by the resident", d["score"]), opt(d, "comment"), None),
+        other => (other.replace('_', " "), None, None),
+    }
+}
+
+/// The timeline, oldest first, with times in the city's zone.
+pub fn entries(events: &[Event], tz: &jiff::tz::TimeZone) -> Vec<Entry> {
+    events
+        .iter()
+        .map(|e| {
+            let (what, detail, visibility) = describe(e);
+            Entry {
+                at: e.at.to_zoned(tz.clone()).strftime("%a %b %-d %Y, %H:%M").to_string(),
+                actor: e.actor.clone(),
+                what,
+                detail,
+                visibility,
+            }
+        })
+        .collect()
+}
