@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 use crate::request::Priority;
+use crate::text::{contains_phrase, words};
 
 /// How a service creates requests, per Open311: `realtime` returns an id at once,
 /// `batch` returns a token to look the id up later, `blackbox` offers no lookup.
@@ -138,6 +139,39 @@ impl Catalog {
         }
         Ok(c)
     }
+}
+
+/// Services matching what someone typed, best first: every word counts where it
+/// appears — in the name most, then a keyword phrase, the group, the description — so
+/// "tree fell on my car" finds Downed Tree. An empty query matches nothing.
+pub fn search<'a>(services: impl IntoIterator<Item = &'a Service>, query: &str) -> Vec<&'a Service> {
+    let asked = words(query);
+    let mut scored: Vec<(u32, usize, &Service)> = services
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let (name, group, text) = (words(&s.name), words(&s.group), words(&s.description));
+            let mut score: u32 = asked
+                .iter()
+                .map(|w| {
+                    let has = |ws: &[String]| ws.iter().any(|x| x == w || (w.len() > 3 && x.starts_with(w.as_str())));
+                    if has(&name) {
+                        6
+                    } else if has(&group) {
+                        2
+                    } else if has(&text) {
+                        1
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+            score += s.keywords.iter().filter(|k| contains_phrase(&asked, &words(k))).count() as u32 * 4;
+            (score > 0).then_some((score, i, s))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, s)| s).collect()
 }
 
 /// Answers to a service's questions, by attribute code; single answers are one-element lists.
@@ -319,5 +353,32 @@ mod tests {
         let errs = s.parse_answers(&raw(&[("SIZE", &[" "])])).unwrap_err();
         assert_eq!(errs[0].field, "attribute[SIZE]");
         assert!(errs[0].detail.contains("required"));
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::*;
+
+    fn service(code: &str, name: &str, group: &str, keywords: &[&str]) -> Service {
+        toml::from_str::<Service>(&format!(
+            "code = \"{code}\"\nname = \"{name}\"\ndescription = \"\"\ngroup = \"{group}\"\ndepartment = \"D\"\nkeywords = {keywords:?}"
+        ))
+        .expect("service")
+    }
+
+    #[test]
+    fn plain_words_find_the_service() {
+        let all = [
+            service("TREE", "Downed tree or limb", "Trees and Parks", &["fell", "fallen", "branch"]),
+            service("TREE_TRIM", "Tree trimming", "Trees and Parks", &["overgrown"]),
+            service("POTHOLE", "Pothole", "Streets", &["hole", "road damage"]),
+        ];
+        let found = |q: &str| search(&all, q).iter().map(|s| s.code.as_str()).collect::<Vec<_>>();
+        assert_eq!(found("tree fell on my car")[0], "TREE");
+        assert_eq!(found("road damage"), ["POTHOLE"]);
+        assert_eq!(found("trimming"), ["TREE_TRIM"]);
+        assert!(found("").is_empty());
+        assert!(found("noise complaint").is_empty());
     }
 }

@@ -82,6 +82,11 @@ impl CityModel {
         self.by_code.get(code).map(|&i| &self.services[i])
     }
 
+    /// Every service, internal ones included (staff log those too), in the city's order.
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.services.iter()
+    }
+
     /// Services residents and apps may see, in the city's order.
     pub fn public_services(&self) -> impl Iterator<Item = &Service> {
         self.services.iter().filter(|s| s.is_public())

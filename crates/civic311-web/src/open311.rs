@@ -17,7 +17,9 @@ use axum::routing::get;
 
 use crate::AppState;
 
+pub(crate) use duplicates::follower;
 pub use error::Open311Error;
+pub(crate) use requests::raw_request;
 
 /// Largest POST body accepted (several photos).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;

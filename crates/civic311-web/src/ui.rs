@@ -2,6 +2,7 @@
 //! server-rendered (askama, escaped), work without JavaScript and on a phone.
 
 mod act;
+mod intake;
 mod queue;
 mod request;
 mod session;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/staff/sign-out", post(sign_in::sign_out))
         .route("/staff", get(queue::page))
+        .route("/staff/intake", get(intake::page).post(intake::submit))
+        .route("/staff/intake/follow/{id}", post(intake::follow))
         .route("/staff/requests/{id}", get(request::page))
         .route("/staff/requests/{id}/act", post(act::act))
         .route("/staff/requests/{id}/photos", post(act::photos))

@@ -13,7 +13,8 @@ mod common;
 
 both_backends!(
     a_member_of_staff_signs_in_and_finds_their_work,
-    staff_assign_note_transfer_and_resolve_from_the_request_page
+    staff_assign_note_transfer_and_resolve_from_the_request_page,
+    a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_follower
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -118,5 +119,52 @@ async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: B
         assert!(timeline.contains(step), "the timeline shows '{step}': {timeline}");
     }
     b.screenshot(&format!("request-resolved-phone-{name}")).await;
+    b.close().await;
+}
+
+async fn a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_follower(backend: Backend) {
+    let app: TestApp = setup(backend).await;
+    let carla = json!({ "display_name": "Carla Intake", "email": "carla@testville.example", "department": "TRIAGE", "role": "intake" });
+    assert_eq!(api(&app, "PUT", "/api/v1/config/users/carla", Some("ada"), Some(carla)).await.status, 201);
+    let r = api(&app, "PUT", "/api/v1/config/users/carla/password", Some("ada"), Some(json!({ "password": PASSWORD })))
+        .await;
+    assert_eq!(r.status, 200);
+    let existing = file_pothole(&app).await;
+    let base = app.listen().await;
+    let name = format!("{backend:?}").to_lowercase();
+    let (lat, long) = (civic311_testkit::fixture::IN_W1.0.to_string(), civic311_testkit::fixture::IN_W1.1.to_string());
+
+    let b = Browser::start(1280, 900).await;
+    sign_in(&b, &base, "carla").await;
+    b.follow("header a[href=\"/staff/intake\"]").await;
+    // Find the category in plain words, from the keyboard.
+    b.type_into("#q", "big hole in the road").await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.follow("ul.choices a[href=\"/staff/intake?service_code=POTHOLE\"]").await;
+    // A second caller about the same pothole: check nearby first, then follow it instead.
+    b.type_into("#phone", "+15550199").await;
+    b.select("#notify", "sms").await;
+    b.select("#a-SIZE", "large").await;
+    b.type_into("#lat", &lat).await;
+    b.type_into("#long", &long).await;
+    b.follow("button[name=check]").await;
+    assert_eq!(b.script("return document.querySelector('#phone').value", json!([])).await, "+15550199", "kept");
+    b.screenshot(&format!("intake-nearby-{name}")).await;
+    b.follow(&format!("button[formaction=\"/staff/intake/follow/{existing}\"]")).await;
+    assert!(b.text("[role=status]").await.contains("Done: follow"));
+    assert!(b.text("section[aria-labelledby=glance]").await.contains("Followers\n1"));
+    // A new report from a walk-in: filed, routed, and on its page.
+    b.goto(&format!("{base}/staff/intake?service_code=GRAFFITI")).await;
+    b.click("input[name=channel][value=walk_in]").await;
+    b.type_into("#first_name", "Dee").await;
+    b.type_into("#email", "dee@example.test").await;
+    b.select("#notify", "email").await;
+    b.type_into("#description", "Tag on the library wall").await;
+    b.type_into("#address_string", "Library, 100 Main St").await;
+    b.follow("#intake button:not([name])").await;
+    assert!(b.text("[role=status]").await.contains("Done: filed"));
+    let glance = b.text("section[aria-labelledby=glance]").await;
+    assert!(glance.contains("via walk_in"), "{glance}");
+    assert!(b.text("section[aria-labelledby=requester]").await.contains("dee@example.test"));
     b.close().await;
 }

@@ -117,7 +117,8 @@ pub async fn follow(
 }
 
 /// The follower a form describes: a channel with an address for it.
-fn follower(fields: &[(String, String)]) -> Result<Follower, String> {
+/// A follower from `email` or `phone`, `notify` (email or sms) and `language` fields.
+pub(crate) fn follower(fields: &[(String, String)]) -> Result<Follower, String> {
     let email = param(fields, "email");
     let phone = param(fields, "phone");
     let channel = match param(fields, "notify") {
@@ -130,7 +131,7 @@ fn follower(fields: &[(String, String)]) -> Result<Follower, String> {
         },
     };
     let address = match channel {
-        NotifyChannel::Email => email.filter(|e| e.contains('@') && !e.contains(char::is_whitespace)),
+        NotifyChannel::Email => email.filter(|e| civic311_domain::text::looks_like_email(e)),
         _ => phone.filter(|p| p.chars().filter(char::is_ascii_digit).count() >= 7),
     };
     let Some(address) = address else {

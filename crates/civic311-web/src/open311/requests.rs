@@ -175,7 +175,8 @@ pub async fn create(
     Ok(respond(StatusCode::CREATED, format, &doc))
 }
 
-fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> RawRequest {
+/// A request as submitted in Open311's form fields (also the staff intake screen's).
+pub(crate) fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> RawRequest {
     let get = |k: &str| param(fields, k).cloned();
     let mut raw = RawRequest {
         service_code: get("service_code").unwrap_or_default(),

@@ -1,0 +1,238 @@
+//! The call-taker's intake screen: a phone or walk-in request logged in one screen —
+//! the category found by name or keyword, the caller's details, the service's own
+//! questions, the location, what to tell the caller beside the form, and the open
+//! requests nearby it may repeat, with one button to make the caller a follower
+//! instead. Everything is a plain form, so the keyboard alone does the whole job.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::FieldError;
+use civic311_domain::duplicates::Probe;
+use civic311_domain::geo::Point;
+use civic311_domain::request::{Channel, RequestId};
+use civic311_domain::service::{Datatype, Service, search};
+
+use super::{Staff, failure};
+use crate::intake::{IntakeError, new_token, prepare};
+use crate::open311::{follower, raw_request};
+use crate::rate::html;
+use crate::{AppState, CityModel};
+
+/// One question of the chosen service, ready to render.
+struct Question {
+    code: String,
+    label: String,
+    required: bool,
+    kind: &'static str,
+    options: Vec<(String, String, bool)>,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/intake.html")]
+struct IntakePage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    role: &'static str,
+    csrf: &'a str,
+    q: &'a str,
+    matches: Vec<(String, String, String)>,
+    service: Option<(String, String, String, String)>,
+    questions: Vec<Question>,
+    value: Vec<(String, String)>,
+    nearby: Vec<(String, String, String)>,
+    checked: bool,
+    errors: Vec<String>,
+}
+
+impl IntakePage<'_> {
+    /// The value the form had for `name`, to show it again.
+    fn v(&self, name: &str) -> &str {
+        self.value.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    fn is(&self, name: &str, value: &str) -> bool {
+        self.v(name) == value
+    }
+}
+
+fn questions(service: &Service, fields: &[(String, String)]) -> Vec<Question> {
+    let given = |code: &str| -> Vec<&str> {
+        let (one, many) = (format!("attribute[{code}]"), format!("attribute[{code}][]"));
+        fields.iter().filter(|(k, _)| *k == one || *k == many).map(|(_, v)| v.as_str()).collect()
+    };
+    service
+        .ordered_attributes()
+        .into_iter()
+        .filter(|a| a.variable)
+        .map(|a| {
+            let chosen = given(&a.code);
+            Question {
+                code: a.code.clone(),
+                label: a.description.clone(),
+                required: a.required,
+                kind: match a.datatype {
+                    Datatype::String => "text",
+                    Datatype::Number => "number",
+                    Datatype::Datetime => "datetime-local",
+                    Datatype::Text => "textarea",
+                    Datatype::Singlevaluelist => "select",
+                    Datatype::Multivaluelist => "checkboxes",
+                },
+                options: a
+                    .values
+                    .iter()
+                    .map(|v| (v.key.clone(), v.name.clone(), chosen.contains(&v.key.as_str())))
+                    .collect(),
+                value: chosen.first().map(|s| (*s).to_owned()).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// Nearby open requests the caller may be reporting again.
+async fn nearby(state: &AppState, city: &CityModel, fields: &[(String, String)]) -> Vec<(String, String, String)> {
+    let (Some(code), Some(lat), Some(lon)) =
+        (field(fields, "service_code"), field(fields, "lat"), field(fields, "long"))
+    else {
+        return Vec::new();
+    };
+    let Some(point) = lat.parse().ok().zip(lon.parse().ok()).and_then(|(la, lo)| Point::new(la, lo).ok()) else {
+        return Vec::new();
+    };
+    let description = field(fields, "description").unwrap_or("");
+    let probe = Probe { service_code: code, point, description, seq: None };
+    match crate::duplicates::candidates(state, city, &probe, false).await {
+        Ok(found) => found
+            .iter()
+            .map(|f| {
+                let text: String = f.request.description.chars().take(80).collect();
+                (f.request.id.to_string(), text, format!("{:.0} m away", f.distance_m))
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "duplicate lookup on the intake screen failed");
+            Vec::new()
+        }
+    }
+}
+
+async fn show(
+    state: &AppState,
+    staff: &Staff,
+    fields: Vec<(String, String)>,
+    checked: bool,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Response {
+    let city = state.city();
+    let q = field(&fields, "q").unwrap_or("").to_owned();
+    let all: Vec<&Service> = city.services().collect();
+    let found: Vec<&Service> = if q.is_empty() { all.clone() } else { search(all.iter().copied(), &q) };
+    let chosen = field(&fields, "service_code").and_then(|c| city.service(c));
+    let near = if checked { nearby(state, &city, &fields).await } else { Vec::new() };
+    let page = IntakePage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        role: staff.user.role.as_str(),
+        csrf: &staff.session.csrf,
+        q: &q,
+        matches: found.iter().map(|s| (s.code.clone(), s.name.clone(), s.group.clone())).collect(),
+        service: chosen.map(|s| (s.code.clone(), s.name.clone(), s.description.clone(), s.service_notice.clone())),
+        questions: chosen.map(|s| questions(s, &fields)).unwrap_or_default(),
+        nearby: near,
+        checked,
+        value: fields,
+        errors,
+    };
+    html(status, &page)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Choose {
+    q: Option<String>,
+    service_code: Option<String>,
+}
+
+/// `GET /staff/intake`: find the category, then the form for it.
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(c): Query<Choose>) -> Response {
+    let fields = [("q", c.q), ("service_code", c.service_code), ("channel", Some("phone".to_owned()))]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
+        .collect();
+    show(&state, &staff, fields, false, StatusCode::OK, Vec::new()).await
+}
+
+const EXPIRED: &str = "This form had expired; nothing was filed. Check the details and send it again.";
+
+/// `POST /staff/intake`: file the request, or (`check`) look for nearby reports first.
+pub async fn submit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if !staff.csrf_ok(field(&fields, "csrf")) {
+        return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
+    }
+    if field(&fields, "check").is_some() {
+        return show(&state, &staff, fields, true, StatusCode::OK, Vec::new()).await;
+    }
+    let city = state.city();
+    let channel = match field(&fields, "channel") {
+        Some("walk_in") => Channel::WalkIn,
+        _ => Channel::Phone,
+    };
+    let raw = raw_request(&fields, Vec::new());
+    let intake = match prepare(&city, raw, channel, state.now(), new_token()) {
+        Ok(i) => i,
+        Err(IntakeError::UnknownService(_)) => {
+            let errors = vec!["Choose the category first.".to_owned()];
+            return show(&state, &staff, fields, false, StatusCode::BAD_REQUEST, errors).await;
+        }
+        Err(IntakeError::Invalid(errors)) => {
+            let errors = errors.iter().map(|FieldError { field, detail }| format!("{field}: {detail}")).collect();
+            return show(&state, &staff, fields, false, StatusCode::BAD_REQUEST, errors).await;
+        }
+    };
+    match state.store.create_request(intake).await {
+        Ok(stored) => Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /staff/intake/follow/{id}`: the caller follows an existing request instead.
+pub async fn follow(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if !staff.csrf_ok(field(&fields, "csrf")) {
+        return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
+    }
+    let follower = match follower(&fields) {
+        Ok(f) => f,
+        Err(e) => {
+            let errors = vec![format!("To add the caller as a follower — {e}")];
+            return show(&state, &staff, fields, true, StatusCode::BAD_REQUEST, errors).await;
+        }
+    };
+    let Some((_, seq)) = RequestId::parse(&id) else {
+        return (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response();
+    };
+    let city = state.city();
+    match civic311_jobs::follow(&state.store, &city.workflow, seq, follower, true, state.now()).await {
+        Ok(r) => Redirect::to(&format!("/staff/requests/{}?done=follow", r.id)).into_response(),
+        Err(civic311_jobs::ActError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
