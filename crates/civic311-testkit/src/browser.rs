@@ -219,6 +219,51 @@ impl Browser {
         self.call("POST", "/execute/sync", json!({ "script": script, "args": args })).await
     }
 
+    /// Runs an `async` script: it gets a callback as its last argument and the call
+    /// returns what that callback is given.
+    pub async fn script_async(&self, script: &str, args: Value) -> Value {
+        self.call("POST", "/execute/async", json!({ "script": script, "args": args })).await
+    }
+
+    /// Runs axe-core on the page and returns its serious and critical violations, each
+    /// as `rule: help (selectors)`. axe-core comes from npm (`scripts/test` installs it;
+    /// `CIVIC311_AXE` names the file).
+    pub async fn accessibility_problems(&self) -> Vec<String> {
+        let path = std::env::var_os("CIVIC311_AXE").map(PathBuf::from).unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/npm/node_modules/axe-core/axe.min.js")
+        });
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "axe-core is needed for the accessibility scans ({}: {e}): run the suite with scripts/test",
+                path.display()
+            )
+        });
+        self.script(&axe, json!([])).await;
+        let result = self
+            .script_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations), e => done([{ id: 'axe-failed', impact: 'critical', help: String(e), nodes: [] }]));",
+                json!([]),
+            )
+            .await;
+        result
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                let targets: Vec<String> =
+                    v["nodes"].as_array().into_iter().flatten().map(|n| n["target"].to_string()).collect();
+                format!(
+                    "{}: {} ({})",
+                    v["id"].as_str().unwrap_or("?"),
+                    v["help"].as_str().unwrap_or(""),
+                    targets.join(", ")
+                )
+            })
+            .collect()
+    }
+
     /// Saves a PNG of the window as `name.png` in [`screenshot_dir`]; returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let data = self.call("GET", "/screenshot", Value::Null).await;

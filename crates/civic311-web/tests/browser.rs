@@ -14,7 +14,8 @@ mod common;
 both_backends!(
     a_member_of_staff_signs_in_and_finds_their_work,
     staff_assign_note_transfer_and_resolve_from_the_request_page,
-    a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_follower
+    a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_follower,
+    every_staff_page_passes_an_accessibility_scan
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -167,4 +168,48 @@ async fn a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_followe
     assert!(glance.contains("via walk_in"), "{glance}");
     assert!(b.text("section[aria-labelledby=requester]").await.contains("dee@example.test"));
     b.close().await;
+}
+
+async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
+    let app: TestApp = setup(backend).await;
+    let r =
+        api(&app, "PUT", "/api/v1/config/users/pat/password", Some("ada"), Some(json!({ "password": PASSWORD }))).await;
+    assert_eq!(r.status, 200);
+    let id = file_pothole(&app).await;
+    act(&app, &id, "ada", json!({ "action": "note", "text": "Crew booked", "public": false })).await;
+    let base = app.listen().await;
+    for (width, height) in [(1280, 900), (390, 844)] {
+        let b = Browser::start(width, height).await;
+        let mut problems = Vec::new();
+        let mut scan = async |what: &str| {
+            for p in b.accessibility_problems().await {
+                problems.push(format!("{what} at {width}px: {p}"));
+            }
+        };
+        b.goto(&format!("{base}/staff/sign-in")).await;
+        scan("sign-in").await;
+        b.type_into("#username", "pat").await;
+        b.type_into("#password", "wrong password!").await;
+        b.keys_to_new_page("\u{E007}").await;
+        scan("sign-in with an error").await;
+        sign_in(&b, &base, "pat").await;
+        scan("my work").await;
+        for (what, path) in [
+            ("department queue", "/staff?view=department&sort=priority".to_owned()),
+            ("request page", format!("/staff/requests/{id}")),
+            ("intake search", "/staff/intake?q=hole".to_owned()),
+            ("intake form", "/staff/intake?service_code=POTHOLE".to_owned()),
+        ] {
+            b.goto(&format!("{base}{path}")).await;
+            scan(what).await;
+        }
+        b.follow("button[name=check]").await;
+        scan("intake with nearby reports").await;
+        // The scanner itself must be able to fail: an unlabelled field is caught.
+        b.script("document.body.insertAdjacentHTML('beforeend', '<input type=text>')", json!([])).await;
+        let caught = b.accessibility_problems().await;
+        assert!(caught.iter().any(|p| p.starts_with("label:")), "axe-core ran and saw the unlabelled field: {caught:?}");
+        b.close().await;
+        assert!(problems.is_empty(), "serious or critical accessibility problems:\n{}", problems.join("\n"));
+    }
 }
