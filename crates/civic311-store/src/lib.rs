@@ -15,7 +15,7 @@ use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::notify::Follower;
 use civic311_domain::notify::Message;
 use civic311_domain::org::{Department, StaffUser, Team};
-use civic311_domain::request::{Event, Media, NewRequest, ServiceRequest};
+use civic311_domain::request::{Event, Media, NewRequest, ServiceRequest, Status};
 use civic311_domain::routing::{Decision, RuleSet};
 use civic311_domain::service::Service;
 use civic311_domain::workflow::{NewEvent, TimerKind, WorkflowConfig};
@@ -105,6 +105,19 @@ impl RequestUpdate {
             media: Vec::new(),
         }
     }
+}
+
+/// Open requests of one team, person and status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub status: Status,
+    pub open: i64,
+    /// Past their resolution due time.
+    pub overdue: i64,
+    /// When the oldest of them was filed.
+    pub oldest: Timestamp,
 }
 
 /// A password and its throttling state.
@@ -218,6 +231,9 @@ pub trait Store: Send + Sync + 'static {
     async fn request_by_token(&self, token: &str) -> StoreResult<Option<ServiceRequest>>;
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>>;
     async fn count_requests(&self) -> StoreResult<i64>;
+    /// Open requests of these departments counted by team, person and status, with how
+    /// many are past due at `now` and when the oldest was filed.
+    async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>>;
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>>;
     /// The events of the given kinds of many requests at once, by request, oldest first.
     async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>>;

@@ -19,6 +19,7 @@ both_backends!(
     a_failing_unit_changes_nothing_and_others_commit,
     concurrent_intake_gets_distinct_ids,
     passwords_and_sessions,
+    workload_counts_open_requests_by_team_person_and_status,
 );
 
 fn t(s: &str) -> Timestamp {
@@ -296,4 +297,23 @@ async fn passwords_and_sessions(backend: Backend) {
     assert!(store.session("h2", now).await.unwrap().is_none());
     let c = store.credentials("pat").await.unwrap().expect("credentials");
     assert_eq!((c.password_hash.as_str(), c.failures, c.retry_at), ("$argon2id$second", 0, None));
+}
+
+async fn workload_counts_open_requests_by_team_person_and_status(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00Z");
+    let w1 = (41.01, -88.01);
+    let w2 = (41.01, -87.99);
+    for (code, at) in [("POTHOLE", w1), ("POTHOLE", w2), ("BULK", w2)] {
+        let i = intake(&store, code, "something", at, now).await;
+        store.create_request(i).await.unwrap();
+    }
+    let all = store.workload(&["PW".into(), "SAN".into()], now).await.unwrap();
+    assert_eq!(all.iter().map(|w| w.open).sum::<i64>(), 3);
+    let pw: Vec<_> = store.workload(&["PW".into()], now).await.unwrap();
+    assert_eq!(pw.iter().map(|w| w.open).sum::<i64>(), 2);
+    assert!(pw.iter().all(|w| w.status == Status::Open && w.oldest == now));
+    let bulk = all.iter().find(|w| w.team.as_deref() == Some("SAN-BULK")).expect("the bulk team's row");
+    assert_eq!((bulk.open, bulk.overdue), (1, 0));
+    assert!(store.workload(&[], now).await.unwrap().is_empty());
 }

@@ -7,6 +7,7 @@ mod queue;
 mod request;
 mod session;
 mod sign_in;
+mod supervisor;
 mod timeline;
 
 use axum::Router;
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/sign-out", post(sign_in::sign_out))
         .route("/staff", get(queue::page))
         .route("/staff/intake", get(intake::page).post(intake::submit))
+        .route("/staff/supervisor", get(supervisor::page))
+        .route("/staff/supervisor/assign", post(supervisor::assign))
         .route("/staff/intake/follow/{id}", post(intake::follow))
         .route("/staff/requests/{id}", get(request::page))
         .route("/staff/requests/{id}/act", post(act::act))

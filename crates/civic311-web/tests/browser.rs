@@ -205,10 +205,18 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
         }
         b.follow("button[name=check]").await;
         scan("intake with nearby reports").await;
+        b.follow("header form button").await;
+        sign_in(&b, &base, "sam").await;
+        b.goto(&format!("{base}/staff/supervisor")).await;
+        scan("supervisor view").await;
+        b.goto(&format!("{base}/staff/intake")).await;
         // The scanner itself must be able to fail: an unlabelled field is caught.
         b.script("document.body.insertAdjacentHTML('beforeend', '<input type=text>')", json!([])).await;
         let caught = b.accessibility_problems().await;
-        assert!(caught.iter().any(|p| p.starts_with("label:")), "axe-core ran and saw the unlabelled field: {caught:?}");
+        assert!(
+            caught.iter().any(|p| p.starts_with("label:")),
+            "axe-core ran and saw the unlabelled field: {caught:?}"
+        );
         b.close().await;
         assert!(problems.is_empty(), "serious or critical accessibility problems:\n{}", problems.join("\n"));
     }

@@ -16,7 +16,8 @@ mod common;
 both_backends!(
     staff_sign_in_work_their_queue_and_sign_out,
     guessing_passwords_is_throttled_and_forms_need_their_csrf_value,
-    the_request_page_acts_only_with_csrf_and_within_the_department
+    the_request_page_acts_only_with_csrf_and_within_the_department,
+    a_supervisor_sees_the_workload_and_reassigns_in_bulk
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -240,4 +241,66 @@ async fn the_request_page_acts_only_with_csrf_and_within_the_department(backend:
         sam.post(&app, &uri, &[("action", "note"), ("text", "mine now"), ("public", "false"), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 403);
     assert_eq!(sam.get(&app, "/staff/requests/2026-999999").await.status, 404);
+}
+
+async fn a_supervisor_sees_the_workload_and_reassigns_in_bulk(backend: Backend) {
+    let app = setup(backend).await;
+    let lee = json!({ "display_name": "Lee Bulk", "email": "lee@testville.example", "department": "SAN", "team": "SAN-BULK", "role": "field" });
+    assert_eq!(api(&app, "PUT", "/api/v1/config/users/lee", Some("ada"), Some(lee)).await.status, 201);
+    for user in ["pat", "sam"] {
+        assert_eq!(set_password(&app, user, PASSWORD).await.status, 200);
+    }
+    let (lat, long) = (civic311_testkit::fixture::IN_W2.0.to_string(), civic311_testkit::fixture::IN_W2.1.to_string());
+    let mut ids = Vec::new();
+    for text in ["Old sofa", "Mattress"] {
+        let fields = [
+            ("api_key", civic311_testkit::fixture::API_KEY),
+            ("service_code", "BULK"),
+            ("lat", lat.as_str()),
+            ("long", long.as_str()),
+            ("description", text),
+        ];
+        let r = app.post_form("/open311/v2/requests.json", &fields).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json()[0]["service_request_id"].as_str().unwrap().to_owned());
+    }
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    assert_eq!(pat.get(&app, "/staff/supervisor").await.status, 403, "staff are not supervisors");
+
+    let mut sam = Browser::default();
+    assert_eq!(sam.sign_in(&app, "sam", PASSWORD, "/staff").await.status, 303);
+    let page = sam.get(&app, "/staff/supervisor").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Sanitation: workload"));
+    assert!(page.body.contains("<td data-label=\"Team\">SAN-BULK</td><td data-label=\"Open\">2</td>"), "{}", page.body);
+    assert!(page.body.contains("<td data-label=\"Person\">Unassigned</td><td data-label=\"Open\">2</td>"));
+    let csrf = hidden(&page.body, "csrf");
+    let r = sam
+        .post(
+            &app,
+            "/staff/supervisor/assign",
+            &[
+                ("csrf", csrf.as_str()),
+                ("department", "SAN"),
+                ("id", ids[0].as_str()),
+                ("id", ids[1].as_str()),
+                ("assignee", "lee"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let page = sam.get(&app, r.headers["location"].to_str().unwrap()).await;
+    assert!(page.body.contains("2 request(s) reassigned."), "{}", page.body);
+    assert!(page.body.contains("<td data-label=\"Person\">Lee Bulk</td><td data-label=\"Open\">2</td>"));
+    for id in &ids {
+        let r = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ada"), None).await.json();
+        assert_eq!(r["assignee"], "lee");
+    }
+    // A forged form changes nothing.
+    let r = sam
+        .post(&app, "/staff/supervisor/assign", &[("csrf", "x"), ("department", "SAN"), ("id", ids[0].as_str())])
+        .await;
+    let page = sam.get(&app, r.headers["location"].to_str().unwrap()).await;
+    assert!(page.body.contains("expired; nothing was changed"));
 }

@@ -197,6 +197,17 @@ pub struct SessionRow {
     pub body: String,
 }
 
+/// Open requests of one team, person and status, counted.
+#[derive(Debug, FromRow)]
+pub struct WorkloadRow {
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub status: String,
+    pub n: i64,
+    pub overdue: i64,
+    pub oldest: i64,
+}
+
 /// A single count.
 #[derive(Debug, FromRow)]
 pub struct CountRow {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::org::{Department, StaffUser, Team};
-use civic311_domain::request::{Event, Media, ServiceRequest, to_micros};
+use civic311_domain::request::{Event, Media, ServiceRequest, Status, to_micros};
 use civic311_domain::routing::{Rule, RuleSet};
 use civic311_domain::service::{Service, Visibility};
 use sqlx::{Database, FromRow};
@@ -16,10 +16,10 @@ use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
     BodyRow, BoundaryRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, PhotoRow,
-    RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx,
+    RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::{Credentials, Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Session, Store};
+use crate::{Credentials, Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Session, Store, Workload};
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
 use civic311_domain::request::from_micros;
@@ -221,6 +221,7 @@ where
     PhotoRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CredentialsRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     SessionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    WorkloadRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -389,6 +390,42 @@ where
         // A backend may hand the page back in another order (SQLite aggregates it).
         page.sort_by(|a, b| query.sort.compare(a, b));
         Ok(page)
+    }
+
+    async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>> {
+        if departments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = vec![Param::I64(to_micros(now))];
+        let list: Vec<String> = departments
+            .iter()
+            .map(|d| {
+                params.push(Param::Text(d.clone()));
+                format!("${}", params.len())
+            })
+            .collect();
+        let sql = format!(
+            "SELECT team, assignee, status, COUNT(*) AS n, \
+             SUM(CASE WHEN expected_at < $1 THEN 1 ELSE 0 END) AS overdue, MIN(requested_at) AS oldest \
+             FROM requests WHERE department IN ({}) \
+             AND status IN ('new', 'open', 'in_progress', 'on_hold', 'waiting_on_resident') \
+             GROUP BY team, assignee, status ORDER BY team, assignee, status",
+            list.join(", ")
+        );
+        let rows = self.backend.fetch_all::<WorkloadRow>(&sql, params).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Workload {
+                    status: Status::parse(&r.status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown status {}", r.status)))?,
+                    team: r.team,
+                    assignee: r.assignee,
+                    open: r.n,
+                    overdue: r.overdue,
+                    oldest: from_micros(r.oldest),
+                })
+            })
+            .collect()
     }
 
     async fn count_requests(&self) -> StoreResult<i64> {
