@@ -262,6 +262,21 @@ pub trait Store: Send + Sync + 'static {
     /// The unexpired session with this token hash, and its member of staff.
     async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(Session, StaffUser)>>;
     async fn end_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Records a password reset link; false (nothing recorded) when one was already
+    /// issued to this user after `not_since`, so a form cannot flood their inbox.
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        username: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+        not_since: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Whose unused, unexpired reset link this is.
+    async fn password_reset_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>>;
+    /// Uses the link: sets the password hash, ends the user's sessions and voids their
+    /// other links, all at once; false when the link was used, expired or unknown.
+    async fn finish_password_reset(&self, token_hash: &str, password_hash: &str, now: Timestamp) -> StoreResult<bool>;
 
     /// Applies decided changes in one transaction; returns the requests as stored.
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>>;

@@ -47,6 +47,11 @@ pub const START: &str = "2026-03-03T15:00:00-06:00";
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |state| state).await
+    }
+
+    /// An app whose state is adjusted first (e.g. to send mail to a test SMTP server).
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(AppState) -> AppState) -> Self {
         let database_url = fresh_database_url(backend).await;
         let store = open_store(backend, &database_url).await;
         fixture::seed(store.as_ref()).await;
@@ -54,7 +59,8 @@ impl TestApp {
         let now = Arc::new(Mutex::new(start));
         let clock_now = Arc::clone(&now);
         let clock: Clock = Arc::new(move || *clock_now.lock().expect("clock"));
-        let state = AppState::load(store.clone(), clock, Some("http://civic311.test".into())).await.expect("load city");
+        let state =
+            adjust(AppState::load(store.clone(), clock, Some("http://civic311.test".into())).await.expect("load city"));
         let router = civic311_web::router(state.clone());
         Self { store, database_url, backend, state, router, now }
     }

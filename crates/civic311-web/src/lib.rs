@@ -46,6 +46,9 @@ pub struct AppState {
     config_lock: Arc<tokio::sync::Mutex<()>>,
     /// The store's configuration version the loaded city reflects.
     version: Arc<AtomicI64>,
+    /// Mail sent at once rather than through the outbox (password reset links, which
+    /// must never be readable in the outbox); logged only until SMTP is configured.
+    pub notifiers: civic311_jobs::Notifiers,
 }
 
 impl AppState {
@@ -61,7 +64,14 @@ impl AppState {
             public_url,
             config_lock: Arc::new(tokio::sync::Mutex::new(())),
             version: Arc::new(AtomicI64::new(version)),
+            notifiers: civic311_jobs::Notifiers::new(None, None),
         })
+    }
+
+    /// The same state sending mail through `notifiers`.
+    pub fn with_notifiers(mut self, notifiers: civic311_jobs::Notifiers) -> Self {
+        self.notifiers = notifiers;
+        self
     }
 
     /// The configuration as of now; cheap to call on every request.

@@ -5,6 +5,7 @@ mod act;
 mod intake;
 mod queue;
 mod request;
+mod reset;
 mod session;
 mod sign_in;
 mod supervisor;
@@ -23,6 +24,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/staff/sign-out", post(sign_in::sign_out))
+        .route("/staff/forgot", get(reset::forgot_form).post(reset::forgot))
+        .route("/staff/reset/{token}", get(reset::reset_form).post(reset::reset))
         .route("/staff", get(queue::page))
         .route("/staff/intake", get(intake::page).post(intake::submit))
         .route("/staff/supervisor", get(supervisor::page))

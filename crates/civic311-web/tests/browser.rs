@@ -186,6 +186,10 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
                 problems.push(format!("{what} at {width}px: {p}"));
             }
         };
+        b.goto(&format!("{base}/staff/forgot")).await;
+        scan("forgotten password").await;
+        b.goto(&format!("{base}/staff/reset/not-a-link")).await;
+        scan("expired reset link").await;
         b.goto(&format!("{base}/staff/sign-in")).await;
         scan("sign-in").await;
         b.type_into("#username", "pat").await;

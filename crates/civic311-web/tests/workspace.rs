@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::Request;
 use civic311_testkit::app::{TestResponse, encode, multipart};
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{act, api, file_pothole, setup};
+use common::{act, api, file_pothole, setup, setup_with};
 use serde_json::json;
 
 mod common;
@@ -17,7 +17,8 @@ both_backends!(
     staff_sign_in_work_their_queue_and_sign_out,
     guessing_passwords_is_throttled_and_forms_need_their_csrf_value,
     the_request_page_acts_only_with_csrf_and_within_the_department,
-    a_supervisor_sees_the_workload_and_reassigns_in_bulk
+    a_supervisor_sees_the_workload_and_reassigns_in_bulk,
+    a_forgotten_password_is_reset_by_a_mailed_link_that_works_once
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -303,4 +304,58 @@ async fn a_supervisor_sees_the_workload_and_reassigns_in_bulk(backend: Backend) 
         .await;
     let page = sam.get(&app, r.headers["location"].to_str().unwrap()).await;
     assert!(page.body.contains("expired; nothing was changed"));
+}
+
+async fn a_forgotten_password_is_reset_by_a_mailed_link_that_works_once(backend: Backend) {
+    let mail = civic311_testkit::smtp::SmtpServer::start();
+    let smtp = civic311_jobs::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: mail.port,
+        from: "311@testville.example".into(),
+        credentials: None,
+    };
+    let app = setup_with(backend, |s| s.with_notifiers(civic311_jobs::Notifiers::new(Some(smtp), None))).await;
+    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    let mut old = Browser::default();
+    assert_eq!(old.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+
+    // Ask by email address; unknown accounts get the same answer and no mail.
+    let mut b = Browser::default();
+    for who in ["nobody@example.test", "PAT@testville.example"] {
+        let form = b.get(&app, "/staff/forgot").await;
+        let csrf = hidden(&form.body, "csrf");
+        let r = b.post(&app, "/staff/forgot", &[("who", who), ("csrf", &csrf)]).await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("If that account exists"), "{}", r.body);
+    }
+    let received = mail.received();
+    assert_eq!(received.len(), 1, "one mail, to pat only");
+    assert_eq!(received[0].to, "pat@testville.example");
+    let link = received[0].body.split_whitespace().find(|w| w.contains("/staff/reset/")).unwrap().to_owned();
+    let path = link.trim_start_matches("http://civic311.test").to_owned();
+    // Asking again at once sends nothing more.
+    let form = b.get(&app, "/staff/forgot").await;
+    let csrf = hidden(&form.body, "csrf");
+    b.post(&app, "/staff/forgot", &[("who", "pat"), ("csrf", &csrf)]).await;
+    assert_eq!(mail.received().len(), 1);
+    // Nothing about the link is in the outbox that staff can read.
+    let outbox = api(&app, "GET", "/api/v1/outbox", Some("ali"), None).await;
+    assert!(!outbox.body.contains("/staff/reset/"));
+
+    let page = b.get(&app, &path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("For <strong>pat</strong>"));
+    let new = "a brand new passphrase";
+    let r = b.post(&app, &path, &[("password", new), ("confirm", "something else")]).await;
+    assert_eq!(r.status, 400);
+    let r = b.post(&app, &path, &[("password", "short"), ("confirm", "short")]).await;
+    assert_eq!(r.status, 400);
+    let r = b.post(&app, &path, &[("password", new), ("confirm", new)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.headers["location"], "/staff/sign-in?reset=1");
+    // Once only; the old password and the old session are gone; the new one works.
+    assert_eq!(b.post(&app, &path, &[("password", new), ("confirm", new)]).await.status, 404);
+    assert_eq!(old.get(&app, "/staff").await.status, 303, "signed out everywhere");
+    assert_eq!(Browser::default().sign_in(&app, "pat", PASSWORD, "/staff").await.status, 401);
+    assert_eq!(Browser::default().sign_in(&app, "pat", new, "/staff").await.status, 303);
 }

@@ -342,9 +342,12 @@ fn notifiers() -> Result<civic311_jobs::Notifiers> {
 }
 
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
-    let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone()).await?;
+    let notifiers = notifiers()?;
+    let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone())
+        .await?
+        .with_notifiers(notifiers.clone());
     let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", serve.bind));
-    let dispatcher = civic311_jobs::Dispatcher::new(notifiers()?, base);
+    let dispatcher = civic311_jobs::Dispatcher::new(notifiers, base);
     let s = state.clone();
     tokio::spawn(civic311_jobs::scheduler::run(
         state.store.clone(),

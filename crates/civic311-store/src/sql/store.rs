@@ -75,6 +75,13 @@ impl<B: SqlBackend> SqlStore<B> {
     }
 }
 
+/// Sets a password hash (`$1` user, `$2` hash) and clears failed attempts.
+const SET_PASSWORD: &str = "INSERT INTO staff_credentials (username, password_hash, failures) VALUES ($1, $2, 0) \
+    ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, failures = 0, retry_at = NULL";
+
+/// Signs a user (`$1`) out everywhere.
+const END_SESSIONS: &str = "DELETE FROM staff_sessions WHERE username = $1";
+
 /// Marks the configuration changed, for other app nodes to reload.
 const BUMP_CONFIG: &str = "UPDATE config_version SET version = version + 1 WHERE id = 1";
 
@@ -515,13 +522,8 @@ where
     async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()> {
         let user = Param::Text(username.to_owned());
         self.write_all(vec![
-            (
-                "INSERT INTO staff_credentials (username, password_hash, failures) VALUES ($1, $2, 0) \
-                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, failures = 0, \
-                 retry_at = NULL",
-                vec![user.clone(), Param::Text(hash.to_owned())],
-            ),
-            ("DELETE FROM staff_sessions WHERE username = $1", vec![user]),
+            (SET_PASSWORD, vec![user.clone(), Param::Text(hash.to_owned())]),
+            (END_SESSIONS, vec![user]),
         ])
         .await
     }
@@ -573,6 +575,77 @@ where
             vec![Param::Text(token_hash.to_owned())],
         )])
         .await
+    }
+
+    async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        username: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+        not_since: Timestamp,
+    ) -> StoreResult<bool> {
+        let (token, user) = (token_hash.to_owned(), username.to_owned());
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let recent = tx
+                        .fetch_i64(
+                            "SELECT count(*) FROM password_resets WHERE username = $1 AND created_at > $2",
+                            vec![Param::Text(user.clone()), Param::I64(to_micros(not_since))],
+                        )
+                        .await?;
+                    if recent > 0 {
+                        return Ok(false);
+                    }
+                    let sql = "INSERT INTO password_resets (token_hash, username, created_at, expires_at) \
+                               VALUES ($1, $2, $3, $4)";
+                    let params = vec![
+                        Param::Text(token),
+                        Param::Text(user),
+                        Param::I64(to_micros(now)),
+                        Param::I64(to_micros(expires_at)),
+                    ];
+                    tx.execute(sql, params).await?;
+                    Ok(true)
+                })
+            }))
+            .await
+    }
+
+    async fn password_reset_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
+        let sql = "SELECT username AS body FROM password_resets \
+                   WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+        let params = vec![Param::Text(token_hash.to_owned()), Param::I64(to_micros(now))];
+        Ok(self.backend.fetch_all::<BodyRow>(sql, params).await?.into_iter().next().map(|r| r.body))
+    }
+
+    async fn finish_password_reset(&self, token_hash: &str, password_hash: &str, now: Timestamp) -> StoreResult<bool> {
+        let (token, hash) = (token_hash.to_owned(), password_hash.to_owned());
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let found = tx
+                        .fetch_bodies(
+                            "SELECT username AS body FROM password_resets \
+                             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                            vec![Param::Text(token.clone()), Param::I64(to_micros(now))],
+                        )
+                        .await?;
+                    let Some(user) = found.into_iter().next().map(|r| r.body) else { return Ok(false) };
+                    let user = Param::Text(user);
+                    // Every open link of the user is spent, this one included.
+                    tx.execute(
+                        "UPDATE password_resets SET used_at = $2 WHERE username = $1 AND used_at IS NULL",
+                        vec![user.clone(), Param::I64(to_micros(now))],
+                    )
+                    .await?;
+                    tx.execute(SET_PASSWORD, vec![user.clone(), Param::Text(hash)]).await?;
+                    tx.execute(END_SESSIONS, vec![user]).await?;
+                    Ok(true)
+                })
+            }))
+            .await
     }
 
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>> {

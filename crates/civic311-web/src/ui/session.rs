@@ -82,6 +82,14 @@ impl Staff {
     }
 }
 
+/// True when a form posted before sign-in carries the value its page put in cookie
+/// `name` (a double-submitted CSRF value: another site can post the field but cannot
+/// read or set the cookie).
+pub fn form_cookie_ok(headers: &HeaderMap, name: &str, sent: &str) -> bool {
+    let expected = cookie(headers, name).unwrap_or("");
+    !expected.is_empty() && constant_time_eq(expected.as_bytes(), sent.as_bytes())
+}
+
 /// Compares without stopping at the first difference.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

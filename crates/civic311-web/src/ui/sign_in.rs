@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::signin::wait_after;
 use civic311_store::Session;
 
-use super::session::{LIFETIME, SESSION, Staff, constant_time_eq, cookie, set_cookie};
+use super::session::{LIFETIME, SESSION, Staff, form_cookie_ok, set_cookie};
 use crate::api::token_hash;
 use crate::intake::new_token;
 use crate::rate::html;
@@ -28,11 +28,13 @@ struct SignInPage<'a> {
     next: &'a str,
     username: &'a str,
     error: Option<String>,
+    reset_done: bool,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Next {
     next: Option<String>,
+    reset: Option<String>,
 }
 
 /// Only paths inside the workspace are followed after sign-in, never another site.
@@ -42,9 +44,20 @@ fn safe_next(next: Option<&str>) -> &str {
 
 /// The form with a fresh CSRF value in its cookie and field.
 fn form_page(state: &AppState, status: StatusCode, next: &str, username: &str, error: Option<String>) -> Response {
+    form_page_with(state, status, next, username, error, false)
+}
+
+fn form_page_with(
+    state: &AppState,
+    status: StatusCode,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+    reset_done: bool,
+) -> Response {
     let csrf = new_token();
     let city = state.city();
-    let page = SignInPage { city: &city.settings.name, csrf: &csrf, next, username, error };
+    let page = SignInPage { city: &city.settings.name, csrf: &csrf, next, username, error, reset_done };
     let mut response = html(status, &page);
     let set = set_cookie(state, FORM_COOKIE, &csrf, Some(jiff::SignedDuration::from_hours(1)));
     response.headers_mut().append(header::SET_COOKIE, set);
@@ -53,7 +66,7 @@ fn form_page(state: &AppState, status: StatusCode, next: &str, username: &str, e
 
 /// `GET /staff/sign-in`.
 pub async fn form(State(state): State<AppState>, Query(q): Query<Next>) -> Response {
-    form_page(&state, StatusCode::OK, safe_next(q.next.as_deref()), "", None)
+    form_page_with(&state, StatusCode::OK, safe_next(q.next.as_deref()), "", None, q.reset.is_some())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -72,8 +85,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(f): 
     let next = safe_next(f.next.as_deref()).to_owned();
     let username = f.username.trim().to_owned();
     let again = |status, error: &str| form_page(&state, status, &next, &username, Some(error.to_owned()));
-    let expected = cookie(&headers, FORM_COOKIE).unwrap_or("");
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
+    if !form_cookie_ok(&headers, FORM_COOKIE, &f.csrf) {
         return again(StatusCode::FORBIDDEN, "The sign-in form had expired. Please sign in again.");
     }
     let now = state.now();

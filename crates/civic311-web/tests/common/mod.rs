@@ -43,7 +43,15 @@ notify_resident = true
 "#;
 
 pub async fn setup(backend: Backend) -> TestApp {
-    let app = TestApp::spawn(backend).await;
+    setup_with(backend, |state| state).await
+}
+
+/// [`setup`] with the app's state adjusted first (mail to a test SMTP server, say).
+pub async fn setup_with(
+    backend: Backend,
+    adjust: impl FnOnce(civic311_web::AppState) -> civic311_web::AppState,
+) -> TestApp {
+    let app = TestApp::spawn_with(backend, adjust).await;
     let user = |name: &str, dept: &str, role| StaffUser {
         username: name.into(),
         display_name: name.into(),

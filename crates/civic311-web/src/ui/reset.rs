@@ -1,0 +1,172 @@
+//! Forgotten passwords: a member of staff asks by username or email, and a link that
+//! works once, for 30 minutes, is mailed to the address on file. The answer is the
+//! same whether or not the account exists. The link is sent at once, never through
+//! the outbox, whose contents staff can read.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::signin::check_password;
+use jiff::SignedDuration;
+
+use super::failure;
+use super::session::{form_cookie_ok, set_cookie};
+use crate::api::token_hash;
+use crate::intake::new_token;
+use crate::rate::html;
+use crate::{AppState, passwords};
+
+/// How long a reset link works.
+pub const LINK_LIFETIME: SignedDuration = SignedDuration::from_mins(30);
+
+/// At most one link per user this often.
+const ONE_LINK_PER: SignedDuration = SignedDuration::from_mins(5);
+
+/// The cookie carrying the forgot form's CSRF value.
+const FORM_COOKIE: &str = "civic311_forgot";
+
+#[derive(Template)]
+#[template(path = "staff/forgot.html")]
+struct ForgotPage<'a> {
+    city: &'a str,
+    csrf: &'a str,
+    sent: bool,
+    error: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/reset.html")]
+struct ResetPage<'a> {
+    city: &'a str,
+    token: &'a str,
+    username: &'a str,
+    error: Option<String>,
+}
+
+fn forgot_page(state: &AppState, status: StatusCode, sent: bool, error: Option<&'static str>) -> Response {
+    let csrf = new_token();
+    let city = state.city();
+    let mut r = html(status, &ForgotPage { city: &city.settings.name, csrf: &csrf, sent, error });
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(state, FORM_COOKIE, &csrf, Some(SignedDuration::from_hours(1))));
+    r
+}
+
+/// `GET /staff/forgot`.
+pub async fn forgot_form(State(state): State<AppState>) -> Response {
+    forgot_page(&state, StatusCode::OK, false, None)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Forgot {
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /staff/forgot`.
+pub async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<Forgot>) -> Response {
+    if !form_cookie_ok(&headers, FORM_COOKIE, &f.csrf) {
+        return forgot_page(&state, StatusCode::FORBIDDEN, false, Some("The form had expired. Please try again."));
+    }
+    let who = f.who.trim();
+    let users = match state.store.users().await {
+        Ok(u) => u,
+        Err(e) => return failure(e),
+    };
+    let user = users.into_iter().find(|u| u.active && (u.username == who || u.email.eq_ignore_ascii_case(who)));
+    if let Some(u) = user.filter(|_| !who.is_empty()) {
+        let now = state.now();
+        let token = new_token();
+        let expires = now.checked_add(LINK_LIFETIME).unwrap_or(now);
+        let not_since = now.checked_sub(ONE_LINK_PER).unwrap_or(now);
+        match state.store.create_password_reset(&token_hash(&token), &u.username, now, expires, not_since).await {
+            Ok(true) => {
+                let city = state.city();
+                let base = crate::open311::base_url(&state, &headers);
+                let body = format!(
+                    "Someone asked to reset the password of {} for {} 311 staff.\n\n\
+                     To choose a new password, open this link within 30 minutes (it works once):\n{base}/staff/reset/{token}\n\n\
+                     If it was not you, ignore this message: your password has not changed.",
+                    u.username, city.settings.name
+                );
+                if let Err(e) = state.notifiers.email(&u.email, "Reset your 311 staff password", &body).await {
+                    tracing::error!(error = %e, user = u.username, "the password reset link could not be mailed");
+                }
+            }
+            Ok(false) => tracing::info!(user = u.username, "a reset link was sent moments ago; not sending another"),
+            Err(e) => return failure(e),
+        }
+    }
+    forgot_page(&state, StatusCode::OK, true, None)
+}
+
+fn expired(state: &AppState) -> Response {
+    let city = state.city();
+    let page = ResetPage {
+        city: &city.settings.name,
+        token: "",
+        username: "",
+        error: Some("This link has expired or was already used. Ask for a new one.".into()),
+    };
+    html(StatusCode::NOT_FOUND, &page)
+}
+
+/// `GET /staff/reset/{token}`.
+pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match state.store.password_reset_user(&token_hash(&token), state.now()).await {
+        Ok(Some(username)) => {
+            let city = state.city();
+            html(
+                StatusCode::OK,
+                &ResetPage { city: &city.settings.name, token: &token, username: &username, error: None },
+            )
+        }
+        Ok(None) => expired(&state),
+        Err(e) => failure(e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Reset {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /staff/reset/{token}`. The token in the path is itself the credential, so the
+/// form needs no other CSRF value.
+pub async fn reset(State(state): State<AppState>, Path(token): Path<String>, Form(f): Form<Reset>) -> Response {
+    let hash = token_hash(&token);
+    let username = match state.store.password_reset_user(&hash, state.now()).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return expired(&state),
+        Err(e) => return failure(e),
+    };
+    let again = |error: String| {
+        let city = state.city();
+        html(
+            StatusCode::BAD_REQUEST,
+            &ResetPage { city: &city.settings.name, token: &token, username: &username, error: Some(error) },
+        )
+    };
+    if f.password != f.confirm {
+        return again("The two passwords are not the same.".into());
+    }
+    if let Err(e) = check_password(&username, &f.password) {
+        return again(format!("The password must have {}.", e.detail));
+    }
+    let password_hash = match passwords::hash(f.password).await {
+        Ok(h) => h,
+        Err(e) => return failure(e),
+    };
+    match state.store.finish_password_reset(&hash, &password_hash, state.now()).await {
+        Ok(true) => Redirect::to("/staff/sign-in?reset=1").into_response(),
+        Ok(false) => expired(&state),
+        Err(e) => failure(e),
+    }
+}
