@@ -16,6 +16,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "config_version", sql: include_str!("../migrations/0004_config_version.sql") },
     Migration { version: 5, name: "staff_sign_in", sql: include_str!("../migrations/0005_staff_sign_in.sql") },
     Migration { version: 6, name: "password_resets", sql: include_str!("../migrations/0006_password_resets.sql") },
+    Migration { version: 7, name: "config_changes", sql: include_str!("../migrations/0007_config_changes.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -107,6 +107,20 @@ impl RequestUpdate {
     }
 }
 
+/// One change to the city's configuration, for the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigChange {
+    pub at: Timestamp,
+    /// The member of staff who made it.
+    pub actor: String,
+    /// `department`, `team`, `user`, `service`, `rules`, `workflow`, `password`.
+    pub kind: String,
+    /// Which one (a code or username; empty for whole documents).
+    pub item: String,
+    /// What it became (never a secret: a password change records only that it happened).
+    pub body: serde_json::Value,
+}
+
 /// Open requests of one team, person and status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workload {
@@ -217,6 +231,10 @@ pub trait Store: Send + Sync + 'static {
     /// A number every configuration write increases (settings, organisation, services,
     /// boundaries, rules, keys, workflow), for app nodes to notice each other's changes.
     async fn config_version(&self) -> StoreResult<i64>;
+    /// Adds a configuration change to the audit log.
+    async fn record_config_change(&self, change: &ConfigChange) -> StoreResult<()>;
+    /// The newest configuration changes first.
+    async fn config_changes(&self, limit: i64) -> StoreResult<Vec<ConfigChange>>;
 
     async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()>;
     /// Every Open311 API key.

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod city;
+pub mod configure;
 pub mod duplicates;
 pub mod i18n;
 pub mod intake;

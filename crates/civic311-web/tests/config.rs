@@ -109,6 +109,24 @@ async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend)
     let users = api(&app, "GET", "/api/v1/config/users", Some("ali"), None).await.json();
     let listed = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "jo").cloned().unwrap();
     assert_eq!(listed["active"], false, "kept, so history still names Jo");
+
+    // Every change is in the audit log with who made it; a password only as "set".
+    let log = app.store.config_changes(50).await.unwrap();
+    let kinds: Vec<(&str, &str)> = log.iter().rev().map(|c| (c.kind.as_str(), c.item.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("department", "PARKS"),
+            ("department", "PARKS"),
+            ("team", "PARKS-TREES"),
+            ("service", "TREE"),
+            ("rules", ""),
+            ("user", "jo"),
+            ("user", "jo"),
+        ]
+    );
+    assert!(log.iter().all(|c| c.actor == "ada"));
+    assert_eq!(log[0].body["active"], false, "the log keeps what it became");
 }
 
 async fn inconsistent_configuration_is_refused(backend: Backend) {

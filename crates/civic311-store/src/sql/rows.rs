@@ -208,6 +208,16 @@ pub struct WorkloadRow {
     pub oldest: i64,
 }
 
+/// A configuration change from the audit log.
+#[derive(Debug, FromRow)]
+pub struct ConfigChangeRow {
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub item: String,
+    pub body: String,
+}
+
 /// A single count.
 #[derive(Debug, FromRow)]
 pub struct CountRow {

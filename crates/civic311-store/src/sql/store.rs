@@ -15,11 +15,14 @@ use super::batch::IntakeBatcher;
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
-    BodyRow, BoundaryRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param, PhotoRow,
-    RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
+    BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param,
+    PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
-use crate::{Credentials, Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Session, Store, Workload};
+use crate::{
+    ConfigChange, Credentials, Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Session, Store,
+    Workload,
+};
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
 use civic311_domain::request::from_micros;
@@ -229,6 +232,7 @@ where
     CredentialsRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     SessionRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     WorkloadRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    ConfigChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -340,6 +344,35 @@ where
                 })
             }))
             .await
+    }
+
+    async fn record_config_change(&self, c: &ConfigChange) -> StoreResult<()> {
+        let sql = "INSERT INTO config_changes (at, actor, kind, item, body) VALUES ($1, $2, $3, $4, $5)";
+        let params = vec![
+            Param::I64(to_micros(c.at)),
+            Param::Text(c.actor.clone()),
+            Param::Text(c.kind.clone()),
+            Param::Text(c.item.clone()),
+            Param::Text(c.body.to_string()),
+        ];
+        self.write_all(vec![(sql, params)]).await
+    }
+
+    async fn config_changes(&self, limit: i64) -> StoreResult<Vec<ConfigChange>> {
+        let sql = "SELECT at, actor, kind, item, body FROM config_changes ORDER BY at DESC, id DESC LIMIT $1";
+        let rows = self.backend.fetch_all::<ConfigChangeRow>(sql, vec![Param::I64(limit)]).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ConfigChange {
+                    at: from_micros(r.at),
+                    actor: r.actor,
+                    kind: r.kind,
+                    item: r.item,
+                    body: serde_json::from_str(&r.body)
+                        .map_err(|e| StoreError::Corrupt(format!("config change: {e}")))?,
+                })
+            })
+            .collect()
     }
 
     async fn config_version(&self) -> StoreResult<i64> {

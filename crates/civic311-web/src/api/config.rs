@@ -1,27 +1,21 @@
 //! Configuration through the staff API: departments, teams, staff, services and routing
-//! rules one at a time, and the workflow document. Every change is checked against the
-//! whole city as it would be afterwards (a team's department must exist, a rule's team
-//! must belong to its department…), written only if that passes, and in effect for the
-//! next request.
+//! rules one at a time, and the workflow document, each change made through
+//! [`crate::configure`] (checked against the whole city, in effect at once, audited).
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use civic311_domain::city::CityConfig;
-use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::routing::RuleSet;
-use civic311_domain::service::Service;
 use civic311_domain::workflow::WorkflowConfig;
-use civic311_store::{Store, StoreResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tokio::sync::OwnedMutexGuard;
 
 use super::ApiError;
 use super::auth::{caller, require_admin, token_hash};
-use crate::{AppState, CityModel, LoadError};
+use crate::AppState;
+use crate::configure::{self, ChangeError, Item};
 
 type ApiResult = Result<Json<Value>, ApiError>;
 type Written = Result<(StatusCode, Json<Value>), ApiError>;
@@ -34,41 +28,13 @@ fn to_json(v: &impl Serialize) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
-/// Applies `edit` to the stored city (it says whether it added something new) and
-/// checks the result as a whole. On success the configuration lock is held until the
-/// caller has written its part and reloaded: two edits on this node cannot each pass
-/// against a city the other is changing.
-async fn edited(
-    state: &AppState,
-    edit: impl FnOnce(&mut CityConfig) -> Result<bool, ApiError>,
-) -> Result<(OwnedMutexGuard<()>, bool), ApiError> {
-    let guard = state.config_lock().await;
-    let mut city = CityModel::config(state.store.as_ref()).await.map_err(ApiError::internal)?;
-    let created = edit(&mut city)?;
-    city.check().map_err(|e| bad(&e.field, e.detail))?;
-    Ok((guard, created))
-}
-
-/// Puts the written configuration into effect, then lets the next edit in.
-async fn kept(state: &AppState, guard: OwnedMutexGuard<()>) -> Result<(), ApiError> {
-    state.reload().await.map_err(|e| match e {
-        LoadError::Store(s) => ApiError::from(s),
-        e => ApiError::internal(e),
-    })?;
-    drop(guard);
-    Ok(())
-}
-
-/// Replaces the item with the same key, or appends it; true when it is new.
-fn upsert<T>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> &str) -> bool {
-    match items.iter().position(|i| key(i) == key(&item)) {
-        Some(at) => {
-            items[at] = item;
-            false
-        }
-        None => {
-            items.push(item);
-            true
+impl From<ChangeError> for ApiError {
+    fn from(e: ChangeError) -> Self {
+        match e {
+            ChangeError::Refused(f) => bad(&f.field, f.detail),
+            ChangeError::NotFound(f) => ApiError::new(StatusCode::NOT_FOUND, &f.field, f.detail),
+            ChangeError::Store(s) => s.into(),
+            ChangeError::Load(e) => ApiError::internal(e),
         }
     }
 }
@@ -93,110 +59,6 @@ fn item<T: DeserializeOwned>(key: &str, id: &str, body: Result<Json<Value>, Json
     serde_json::from_value(body).map_err(|e| bad("body", e.to_string()))
 }
 
-/// A configuration item kept one at a time: a department, team, member of staff or service.
-pub trait Item: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
-    /// The JSON field that names it, also the last URL segment.
-    const KEY: &'static str;
-    /// The name of the list in `GET` responses.
-    const PLURAL: &'static str;
-    fn key(&self) -> &str;
-    fn all(city: &mut CityConfig) -> &mut Vec<Self>;
-    fn read(store: &dyn Store) -> impl Future<Output = StoreResult<Vec<Self>>> + Send;
-    fn write(&self, store: &dyn Store) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Refuses a change that is consistent on its own but not as a change from `old`
-    /// or by this caller.
-    fn admit(&self, _old: Option<&Self>, _caller: &StaffUser) -> Result<(), ApiError> {
-        Ok(())
-    }
-}
-
-impl Item for Department {
-    const KEY: &'static str = "code";
-    const PLURAL: &'static str = "departments";
-    fn key(&self) -> &str {
-        &self.code
-    }
-    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
-        &mut city.departments
-    }
-    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
-        store.departments().await
-    }
-    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
-        store.put_department(self).await
-    }
-}
-
-impl Item for Team {
-    const KEY: &'static str = "code";
-    const PLURAL: &'static str = "teams";
-    fn key(&self) -> &str {
-        &self.code
-    }
-    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
-        &mut city.teams
-    }
-    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
-        store.teams().await
-    }
-    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
-        store.put_team(self).await
-    }
-    fn admit(&self, old: Option<&Self>, _caller: &StaffUser) -> Result<(), ApiError> {
-        // Open requests name the team with its department; moving it would split them.
-        match old {
-            Some(old) if old.department != self.department => Err(bad(
-                "department",
-                format!(
-                    "team {} belongs to {}; teams do not move between departments: create a team in {} instead",
-                    self.code, old.department, self.department
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl Item for StaffUser {
-    const KEY: &'static str = "username";
-    const PLURAL: &'static str = "users";
-    fn key(&self) -> &str {
-        &self.username
-    }
-    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
-        &mut city.users
-    }
-    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
-        store.users().await
-    }
-    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
-        store.put_user(self).await
-    }
-    fn admit(&self, _old: Option<&Self>, caller: &StaffUser) -> Result<(), ApiError> {
-        if self.username == caller.username && !(self.active && self.role == caller.role) {
-            return Err(bad("role", "you cannot deactivate yourself or give up your own administrator role"));
-        }
-        Ok(())
-    }
-}
-
-impl Item for Service {
-    const KEY: &'static str = "code";
-    const PLURAL: &'static str = "services";
-    fn key(&self) -> &str {
-        &self.code
-    }
-    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
-        &mut city.services
-    }
-    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
-        store.services().await
-    }
-    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
-        store.put_service(self).await
-    }
-}
-
 /// `GET /api/v1/config/{plural}`: every item, in the store's order.
 pub async fn list_items<T: Item>(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     caller(&state, &headers).await?;
@@ -213,14 +75,7 @@ pub async fn put_item<T: Item>(
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
     let new: T = item(T::KEY, &id, body)?;
-    let (guard, created) = edited(&state, |c| {
-        let items = T::all(c);
-        new.admit(items.iter().find(|i| i.key() == new.key()), &admin)?;
-        Ok(upsert(items, new.clone(), T::key))
-    })
-    .await?;
-    new.write(state.store.as_ref()).await?;
-    kept(&state, guard).await?;
+    let created = configure::put_item(&state, &admin, new.clone()).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(to_json(&new)?)))
 }
 
@@ -259,15 +114,11 @@ pub async fn set_password(
     Path(username): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult {
-    require_admin(&caller(&state, &headers).await?)?;
+    let admin = caller(&state, &headers).await?;
+    require_admin(&admin)?;
     let Json(body) = body.map_err(|e| bad("body", e.body_text()))?;
     let password = body.get("password").and_then(Value::as_str).unwrap_or_default().to_owned();
-    if !state.store.users().await?.iter().any(|u| u.username == username) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "username", format!("no user {username}")));
-    }
-    civic311_domain::signin::check_password(&username, &password).map_err(|e| bad(&e.field, e.detail))?;
-    let hash = crate::passwords::hash(password).await.map_err(ApiError::internal)?;
-    state.store.set_password(&username, &hash).await?;
+    configure::set_password(&state, &admin, &username, password).await?;
     Ok(Json(json!({ "username": username, "password": "set; their sessions have ended" })))
 }
 
@@ -281,15 +132,10 @@ pub async fn put_rules(
     headers: HeaderMap,
     body: Result<Json<RuleSet>, JsonRejection>,
 ) -> ApiResult {
-    require_admin(&caller(&state, &headers).await?)?;
+    let admin = caller(&state, &headers).await?;
+    require_admin(&admin)?;
     let Json(rules) = body.map_err(|e| bad("rules", e.body_text()))?;
-    let (guard, _) = edited(&state, |c| {
-        c.rules = rules.clone();
-        Ok(false)
-    })
-    .await?;
-    state.store.put_rules(&rules).await?;
-    kept(&state, guard).await?;
+    configure::put_rules(&state, &admin, &rules).await?;
     Ok(Json(to_json(&rules)?))
 }
 
@@ -306,14 +152,9 @@ pub async fn put_workflow(
     headers: HeaderMap,
     body: Result<Json<WorkflowConfig>, JsonRejection>,
 ) -> ApiResult {
-    require_admin(&caller(&state, &headers).await?)?;
+    let admin = caller(&state, &headers).await?;
+    require_admin(&admin)?;
     let Json(config) = body.map_err(|e| bad("workflow", e.body_text()))?;
-    let (guard, _) = edited(&state, |c| {
-        c.workflow = config.clone();
-        Ok(false)
-    })
-    .await?;
-    state.store.put_workflow_config(&config).await?;
-    kept(&state, guard).await?;
+    configure::put_workflow(&state, &admin, &config).await?;
     Ok(Json(to_json(&config)?))
 }

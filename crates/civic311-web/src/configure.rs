@@ -1,0 +1,256 @@
+//! Changing the city's configuration, from the staff API or the administration pages:
+//! each change is checked against the whole city as it would be afterwards (a team's
+//! department must exist, a rule's team must belong to its department…), written only
+//! if that passes, put into effect at once, and recorded in the audit log with who made
+//! it.
+
+use civic311_domain::FieldError;
+use civic311_domain::city::CityConfig;
+use civic311_domain::org::{Department, StaffUser, Team};
+use civic311_domain::routing::RuleSet;
+use civic311_domain::service::Service;
+use civic311_domain::workflow::WorkflowConfig;
+use civic311_store::{ConfigChange, Store, StoreError, StoreResult};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::{AppState, CityModel, LoadError};
+
+/// Why a change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The change would leave the city inconsistent, or is not allowed as a change.
+    #[error("{0}")]
+    Refused(FieldError),
+    /// The item to change does not exist.
+    #[error("{0}")]
+    NotFound(FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the configuration could not be loaded: {0}")]
+    Load(LoadError),
+}
+
+fn refused(field: &str, detail: impl Into<String>) -> ChangeError {
+    ChangeError::Refused(FieldError::new(field, detail))
+}
+
+/// A configuration item kept one at a time: a department, team, member of staff or service.
+pub trait Item: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The JSON field that names it, also the last URL segment.
+    const KEY: &'static str;
+    /// What the audit log calls it.
+    const KIND: &'static str;
+    /// The name of the list in `GET` responses.
+    const PLURAL: &'static str;
+    fn key(&self) -> &str;
+    fn all(city: &mut CityConfig) -> &mut Vec<Self>;
+    fn read(store: &dyn Store) -> impl Future<Output = StoreResult<Vec<Self>>> + Send;
+    fn write(&self, store: &dyn Store) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Refuses a change that is consistent on its own but not as a change from `old`
+    /// or by this actor.
+    fn admit(&self, _old: Option<&Self>, _actor: &StaffUser) -> Result<(), ChangeError> {
+        Ok(())
+    }
+}
+
+impl Item for Department {
+    const KEY: &'static str = "code";
+    const KIND: &'static str = "department";
+    const PLURAL: &'static str = "departments";
+    fn key(&self) -> &str {
+        &self.code
+    }
+    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
+        &mut city.departments
+    }
+    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
+        store.departments().await
+    }
+    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
+        store.put_department(self).await
+    }
+}
+
+impl Item for Team {
+    const KEY: &'static str = "code";
+    const KIND: &'static str = "team";
+    const PLURAL: &'static str = "teams";
+    fn key(&self) -> &str {
+        &self.code
+    }
+    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
+        &mut city.teams
+    }
+    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
+        store.teams().await
+    }
+    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
+        store.put_team(self).await
+    }
+    fn admit(&self, old: Option<&Self>, _actor: &StaffUser) -> Result<(), ChangeError> {
+        // Open requests name the team with its department; moving it would split them.
+        match old {
+            Some(old) if old.department != self.department => Err(refused(
+                "department",
+                format!(
+                    "team {} belongs to {}; teams do not move between departments: create a team in {} instead",
+                    self.code, old.department, self.department
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Item for StaffUser {
+    const KEY: &'static str = "username";
+    const KIND: &'static str = "user";
+    const PLURAL: &'static str = "users";
+    fn key(&self) -> &str {
+        &self.username
+    }
+    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
+        &mut city.users
+    }
+    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
+        store.users().await
+    }
+    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
+        store.put_user(self).await
+    }
+    fn admit(&self, _old: Option<&Self>, actor: &StaffUser) -> Result<(), ChangeError> {
+        if self.username == actor.username && !(self.active && self.role == actor.role) {
+            return Err(refused("role", "you cannot deactivate yourself or give up your own administrator role"));
+        }
+        Ok(())
+    }
+}
+
+impl Item for Service {
+    const KEY: &'static str = "code";
+    const KIND: &'static str = "service";
+    const PLURAL: &'static str = "services";
+    fn key(&self) -> &str {
+        &self.code
+    }
+    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
+        &mut city.services
+    }
+    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
+        store.services().await
+    }
+    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
+        store.put_service(self).await
+    }
+}
+
+/// Replaces the item with the same key, or appends it; true when it is new.
+fn upsert<T>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> &str) -> bool {
+    match items.iter().position(|i| key(i) == key(&item)) {
+        Some(at) => {
+            items[at] = item;
+            false
+        }
+        None => {
+            items.push(item);
+            true
+        }
+    }
+}
+
+/// Applies `edit` to the stored city (it says whether it adds something new) and
+/// checks the result as a whole. On success the configuration lock is held until
+/// [`done`]: two changes on this node cannot each pass against a city the other is
+/// changing.
+async fn checked(
+    state: &AppState,
+    edit: impl FnOnce(&mut CityConfig) -> Result<bool, ChangeError>,
+) -> Result<(OwnedMutexGuard<()>, bool), ChangeError> {
+    let guard = state.config_lock().await;
+    let mut city = CityModel::config(state.store.as_ref()).await.map_err(ChangeError::Load)?;
+    let created = edit(&mut city)?;
+    city.check().map_err(ChangeError::Refused)?;
+    Ok((guard, created))
+}
+
+/// After the change is written: puts it into effect, audits it, lets the next one in.
+async fn done(
+    state: &AppState,
+    guard: OwnedMutexGuard<()>,
+    actor: &StaffUser,
+    (kind, item, body): (&str, &str, serde_json::Value),
+) -> Result<(), ChangeError> {
+    state.reload().await.map_err(ChangeError::Load)?;
+    drop(guard);
+    audit(state, actor, kind, item, body).await;
+    Ok(())
+}
+
+/// Records a change; a failure is logged, never undoes a change already made.
+async fn audit(state: &AppState, actor: &StaffUser, kind: &str, item: &str, body: serde_json::Value) {
+    let entry = ConfigChange {
+        at: state.now(),
+        actor: actor.username.clone(),
+        kind: kind.to_owned(),
+        item: item.to_owned(),
+        body,
+    };
+    if let Err(e) = state.store.record_config_change(&entry).await {
+        tracing::error!(error = %e, kind, item, "a configuration change was made but could not be audited");
+    }
+}
+
+/// Creates or replaces one item; true when it is new.
+pub async fn put_item<T: Item>(state: &AppState, actor: &StaffUser, new: T) -> Result<bool, ChangeError> {
+    let (guard, created) = checked(state, |c| {
+        let items = T::all(c);
+        new.admit(items.iter().find(|i| i.key() == new.key()), actor)?;
+        Ok(upsert(items, new.clone(), T::key))
+    })
+    .await?;
+    new.write(state.store.as_ref()).await?;
+    done(state, guard, actor, (T::KIND, new.key(), serde_json::to_value(&new).unwrap_or_default())).await?;
+    Ok(created)
+}
+
+/// Replaces the ordered rule list.
+pub async fn put_rules(state: &AppState, actor: &StaffUser, rules: &RuleSet) -> Result<(), ChangeError> {
+    let (guard, _) = checked(state, |c| {
+        c.rules = rules.clone();
+        Ok(false)
+    })
+    .await?;
+    state.store.put_rules(rules).await?;
+    done(state, guard, actor, ("rules", "", serde_json::to_value(rules).unwrap_or_default())).await
+}
+
+/// Replaces the workflow document.
+pub async fn put_workflow(state: &AppState, actor: &StaffUser, config: &WorkflowConfig) -> Result<(), ChangeError> {
+    let (guard, _) = checked(state, |c| {
+        c.workflow = config.clone();
+        Ok(false)
+    })
+    .await?;
+    state.store.put_workflow_config(config).await?;
+    done(state, guard, actor, ("workflow", "", serde_json::to_value(config).unwrap_or_default())).await
+}
+
+/// Sets a member of staff's password (ending their sessions); the audit log records
+/// that it happened, never the password.
+pub async fn set_password(
+    state: &AppState,
+    actor: &StaffUser,
+    username: &str,
+    password: String,
+) -> Result<(), ChangeError> {
+    if !state.store.users().await?.iter().any(|u| u.username == username) {
+        return Err(ChangeError::NotFound(FieldError::new("username", format!("no user {username}"))));
+    }
+    civic311_domain::signin::check_password(username, &password).map_err(ChangeError::Refused)?;
+    let hash = crate::passwords::hash(password).await.map_err(|e| refused("password", e))?;
+    state.store.set_password(username, &hash).await?;
+    audit(state, actor, "password", username, serde_json::json!({ "set": true })).await;
+    Ok(())
+}
