@@ -2,6 +2,7 @@
 //! server-rendered (askama, escaped), work without JavaScript and on a phone.
 
 mod act;
+mod admin;
 mod intake;
 mod queue;
 mod request;
@@ -29,6 +30,11 @@ pub fn router() -> Router<AppState> {
         .route("/staff", get(queue::page))
         .route("/staff/intake", get(intake::page).post(intake::submit))
         .route("/staff/supervisor", get(supervisor::page))
+        .route("/staff/admin", get(admin::users))
+        .route("/staff/admin/users", post(admin::save_user))
+        .route("/staff/admin/password", post(admin::set_password))
+        .route("/staff/admin/rules", get(admin::rules))
+        .route("/staff/admin/audit", get(admin::audit))
         .route("/staff/supervisor/assign", post(supervisor::assign))
         .route("/staff/intake/follow/{id}", post(intake::follow))
         .route("/staff/requests/{id}", get(request::page))

@@ -27,6 +27,7 @@ async fn sign_in(b: &Browser, base: &str, user: &str) {
     b.type_into("#password", PASSWORD).await;
     // Enter submits, as a person at a keyboard would.
     b.keys_to_new_page("\u{E007}").await;
+    assert!(!b.current_url().await.contains("/staff/sign-in"), "{user} is signed in");
 }
 
 async fn a_member_of_staff_signs_in_and_finds_their_work(backend: Backend) {
@@ -68,7 +69,7 @@ async fn open_from_department_queue(b: &Browser, base: &str, id: &str) {
 
 async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: Backend) {
     let app: TestApp = setup(backend).await;
-    for user in ["pat", "sam"] {
+    for user in ["pat", "sam", "ada"] {
         let uri = format!("/api/v1/config/users/{user}/password");
         assert_eq!(api(&app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
     }
@@ -172,9 +173,10 @@ async fn a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_followe
 
 async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
     let app: TestApp = setup(backend).await;
-    let r =
-        api(&app, "PUT", "/api/v1/config/users/pat/password", Some("ada"), Some(json!({ "password": PASSWORD }))).await;
-    assert_eq!(r.status, 200);
+    for user in ["pat", "sam", "ada"] {
+        let uri = format!("/api/v1/config/users/{user}/password");
+        assert_eq!(api(&app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
+    }
     let id = file_pothole(&app).await;
     act(&app, &id, "ada", json!({ "action": "note", "text": "Crew booked", "public": false })).await;
     let base = app.listen().await;
@@ -213,6 +215,16 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
         sign_in(&b, &base, "sam").await;
         b.goto(&format!("{base}/staff/supervisor")).await;
         scan("supervisor view").await;
+        b.follow("header form button").await;
+        sign_in(&b, &base, "ada").await;
+        for (what, path) in [
+            ("staff administration", "/staff/admin"),
+            ("try the rules", "/staff/admin/rules?service_code=POTHOLE&description=gas&lat=41.01&long=-88.01"),
+            ("audit log", "/staff/admin/audit"),
+        ] {
+            b.goto(&format!("{base}{path}")).await;
+            scan(what).await;
+        }
         b.goto(&format!("{base}/staff/intake")).await;
         // The scanner itself must be able to fail: an unlabelled field is caught.
         b.script("document.body.insertAdjacentHTML('beforeend', '<input type=text>')", json!([])).await;

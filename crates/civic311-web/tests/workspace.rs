@@ -18,7 +18,8 @@ both_backends!(
     guessing_passwords_is_throttled_and_forms_need_their_csrf_value,
     the_request_page_acts_only_with_csrf_and_within_the_department,
     a_supervisor_sees_the_workload_and_reassigns_in_bulk,
-    a_forgotten_password_is_reset_by_a_mailed_link_that_works_once
+    a_forgotten_password_is_reset_by_a_mailed_link_that_works_once,
+    an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -358,4 +359,73 @@ async fn a_forgotten_password_is_reset_by_a_mailed_link_that_works_once(backend:
     assert_eq!(old.get(&app, "/staff").await.status, 303, "signed out everywhere");
     assert_eq!(Browser::default().sign_in(&app, "pat", PASSWORD, "/staff").await.status, 401);
     assert_eq!(Browser::default().sign_in(&app, "pat", new, "/staff").await.status, 303);
+}
+
+async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(backend: Backend) {
+    let app = setup(backend).await;
+    for user in ["pat", "ada"] {
+        assert_eq!(set_password(&app, user, PASSWORD).await.status, 200);
+    }
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    assert_eq!(pat.get(&app, "/staff/admin").await.status, 403);
+    assert_eq!(pat.get(&app, "/staff/admin/rules").await.status, 403);
+
+    let mut ada = Browser::default();
+    assert_eq!(ada.sign_in(&app, "ada", PASSWORD, "/staff").await.status, 303);
+    let page = ada.get(&app, "/staff/admin").await;
+    assert_eq!(page.status, 200);
+    let csrf = hidden(&page.body, "csrf");
+    let kim = |team: &'static str| {
+        vec![
+            ("username", "kim"),
+            ("display_name", "Kim Lee"),
+            ("email", "kim@testville.example"),
+            ("department", "SAN"),
+            ("team", team),
+            ("role", "staff"),
+            ("active", "true"),
+        ]
+    };
+    // A team of another department is refused with the reason; nothing saved.
+    let mut fields = kim("PW-NORTH");
+    fields.push(("csrf", &csrf));
+    let r = ada.post(&app, "/staff/admin/users", &fields).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("team PW-NORTH belongs to PW, not SAN"), "{}", r.body);
+    assert!(r.body.contains("value=\"Kim Lee\""), "the form keeps what was typed");
+    let r = ada.post(&app, "/staff/admin/users", &kim("SAN-BULK")).await;
+    assert_eq!(r.status, 403, "no CSRF value");
+    let mut fields = kim("SAN-BULK");
+    fields.push(("csrf", &csrf));
+    let r = ada.post(&app, "/staff/admin/users", &fields).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = ada.get(&app, r.headers["location"].to_str().unwrap()).await;
+    assert!(page.body.contains("kim added."));
+    let r = ada
+        .post(
+            &app,
+            "/staff/admin/password",
+            &[("username", "kim"), ("password", "kim's long password"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(Browser::default().sign_in(&app, "kim", "kim's long password", "/staff").await.status, 303);
+
+    // Try the rules: which rule fires for a sample, and why.
+    let (lat, long) = (civic311_testkit::fixture::IN_W2.0.to_string(), civic311_testkit::fixture::IN_W2.1.to_string());
+    let page = ada.get(&app, &format!("/staff/admin/rules?service_code=BULK&description=smells+of+gas&lat={lat}&long={long}&channel=phone&at=2026-03-03T10:00")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<dd>SAN-BULK</dd>"), "{}", page.body);
+    assert!(page.body.contains("<dd>urgent</dd>"));
+    assert!(page.body.contains("<strong>bulk items in ward 2</strong>"));
+    assert!(page.body.contains("<strong>gas is urgent</strong>"));
+    let page = ada.get(&app, "/staff/admin/rules?service_code=POTHOLE&at=yesterday").await;
+    assert!(page.body.contains("is not a date and time"));
+
+    // The audit log names who changed what; passwords only as set.
+    let page = ada.get(&app, "/staff/admin/audit").await;
+    assert!(page.body.contains("<td data-label=\"What\">user</td><td data-label=\"Which\">kim</td>"), "{}", page.body);
+    assert!(page.body.contains("<td data-label=\"What\">password</td><td data-label=\"Which\">kim</td>"));
+    assert!(!page.body.contains("long password"));
 }
