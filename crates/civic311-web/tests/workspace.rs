@@ -122,6 +122,11 @@ async fn staff_sign_in_work_their_queue_and_sign_out(backend: Backend) {
     let dept = browser.get(&app, "/staff?view=department&sort=oldest").await;
     assert!(dept.body.contains(&mine) && dept.body.contains(&theirs), "the department sees both");
     assert!(dept.body.find(&mine).unwrap() < dept.body.find(&theirs).unwrap(), "oldest first");
+    // Narrowed to a ward and a category: both were filed in ward 1.
+    let w1 = browser.get(&app, "/staff?view=department&area=wards:W1&service=POTHOLE").await;
+    assert!(w1.body.contains(&mine) && w1.body.contains(&theirs));
+    let w2 = browser.get(&app, "/staff?view=department&area=wards:W2").await;
+    assert!(!w2.body.contains(&mine) && w2.body.contains("Nothing here with these filters"));
     // Sessions last a working day; the next morning, past its due time, the queue marks it.
     app.set_now("2026-03-20T09:00:00-05:00");
     assert_eq!(browser.get(&app, "/staff").await.status, 303, "the session has expired");

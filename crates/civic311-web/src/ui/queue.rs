@@ -26,6 +26,8 @@ pub struct Params {
     view: Option<String>,
     status: Option<String>,
     priority: Option<String>,
+    service: Option<String>,
+    area: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
 }
@@ -56,6 +58,8 @@ struct QueuePage<'a> {
     statuses: Vec<(&'static str, &'static str, bool)>,
     priorities: Vec<(&'static str, &'static str, bool)>,
     sorts: Vec<(&'static str, &'static str, bool)>,
+    services: Vec<(String, String, bool)>,
+    areas: Vec<(String, String, bool)>,
     rows: Vec<Row>,
     overdue: usize,
     filtered: bool,
@@ -187,6 +191,21 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         ("updated", "Recently changed", Sort::Updated),
     ];
     q.sort = p.sort.as_deref().and_then(Sort::parse).unwrap_or(Sort::Due);
+    let service = p.service.as_deref().filter(|c| city.service(c).is_some()).unwrap_or("");
+    q.service_codes = Some(service).filter(|s| !s.is_empty()).map(str::to_owned).into_iter().collect();
+    // Areas of the city's outline layer (its wards, say), as `layer:feature`.
+    let layer = &city.settings.boundary_layer;
+    let area_choices: Vec<(String, String)> = city
+        .boundaries
+        .features()
+        .iter()
+        .filter(|f| &f.layer == layer)
+        .map(|f| (format!("{}:{}", f.layer, f.feature), f.name.clone()))
+        .collect();
+    let area = p.area.as_deref().filter(|a| area_choices.iter().any(|(k, _)| k == a)).unwrap_or("");
+    if let Some((l, f)) = area.split_once(':') {
+        q.areas = vec![(l.to_owned(), vec![f.to_owned()])];
+    }
     let mut problem = None;
     if let Some(c) = p.cursor.as_deref() {
         match c.split_once('.').and_then(|(k, i)| Some((k.parse().ok()?, i.parse().ok()?))) {
@@ -200,7 +219,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     };
     let next_page = (page.len() == PAGE as usize).then(|| page.last()).flatten().map(|last| {
         format!(
-            "/staff?view={view}&status={status}&priority={priority}&sort={}&cursor={}.{}",
+            "/staff?view={view}&status={status}&priority={priority}&service={}&area={}&sort={}&cursor={}.{}",
+            super::encode(service),
+            super::encode(area),
             q.sort.as_str(),
             q.sort.key(last),
             last.id.seq
@@ -226,7 +247,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         sorts: options(&sort_choices, q.sort),
         rows,
         overdue,
-        filtered: status != "active" || priority != "any",
+        services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == service)).collect(),
+        areas: area_choices.into_iter().map(|(k, name)| (k.clone(), name, k == area)).collect(),
+        filtered: status != "active" || priority != "any" || !service.is_empty() || !area.is_empty(),
         problem,
         next_page,
     };
