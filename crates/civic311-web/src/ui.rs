@@ -4,6 +4,7 @@
 mod act;
 mod admin;
 mod intake;
+mod map;
 mod queue;
 mod request;
 mod reset;

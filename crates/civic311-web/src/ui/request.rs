@@ -30,6 +30,8 @@ pub struct RequestPage<'a> {
     priority: &'static str,
     owner: String,
     facts: Vec<(&'static str, String)>,
+    /// The outline map (SVG built from numbers only), when the request has a point.
+    map: Option<String>,
     flag: Option<(&'static str, String)>,
     answers: Vec<(String, String)>,
     contact: Vec<(&'static str, String)>,
@@ -117,6 +119,19 @@ pub async fn render(
     };
     let service = city.service(&r.service_code);
     let sla = r.workflow.sla.as_ref();
+    let layer = &city.settings.boundary_layer;
+    let outline: Vec<_> = city
+        .boundaries
+        .features()
+        .iter()
+        .filter(|f| &f.layer == layer && r.areas.get(layer) == Some(&f.feature))
+        .collect();
+    let map = r.location.point.and_then(|p| {
+        let others: Vec<_> = duplicates.iter().filter_map(|f| f.request.location.point).collect();
+        let place = outline.first().map_or_else(String::new, |f| format!(" in {}", f.name));
+        let label = format!("Map: request {}{place}, with {} possible duplicate(s) nearby", r.id, others.len());
+        super::map::svg(p, &outline, &others, &label)
+    });
     let mut facts = vec![
         ("Filed", format!("{} via {}", when(r.requested_at, &city), r.channel.as_str())),
         ("Updated", when(r.updated_at, &city)),
@@ -210,6 +225,7 @@ pub async fn render(
             .collect::<Vec<_>>()
             .join(" · "),
         facts,
+        map,
         flag,
         answers,
         contact,
