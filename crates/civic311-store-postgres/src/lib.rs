@@ -17,6 +17,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "staff_sign_in", sql: include_str!("../migrations/0005_staff_sign_in.sql") },
     Migration { version: 6, name: "password_resets", sql: include_str!("../migrations/0006_password_resets.sql") },
     Migration { version: 7, name: "config_changes", sql: include_str!("../migrations/0007_config_changes.sql") },
+    Migration { version: 8, name: "queue_index", sql: include_str!("../migrations/0008_queue_index.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -53,6 +53,21 @@ pub enum Bench {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// A department's work queue: 50,000 of Public Works' requests are opened in a large
+    /// history, then its first page (50) is timed in every sort, a page 20 pages deep,
+    /// and the supervisor's workload counts.
+    Queue {
+        #[arg(long, default_value = "sqlite://civic311-bench-query.db")]
+        database_url: String,
+        /// Requests to have stored (the demo history is extended to this many).
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+        /// Public Works requests to make open.
+        #[arg(long, default_value_t = 50_000)]
+        open: i64,
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+    },
     /// SLA computation: choosing the policy and working out the response and resolution
     /// due times on the demo city's business calendar (with holidays).
     Sla {
@@ -71,6 +86,7 @@ pub async fn run(b: Bench) -> Result<()> {
         Bench::Post { database_url, clients, seconds } => post(&database_url, clients, seconds).await,
         Bench::Query { database_url, requests, samples } => query(&database_url, requests, samples).await,
         Bench::Sweep { database_url, requests, samples } => sweep(&database_url, requests, samples).await,
+        Bench::Queue { database_url, requests, open, samples } => queue(&database_url, requests, open, samples).await,
         Bench::Sla { iterations } => sla(iterations).await,
         Bench::Routing { iterations } => {
             routing(iterations);
@@ -247,6 +263,81 @@ async fn raw_sql(url: &str, statements: &[(&'static str, Vec<i64>)]) -> Result<(
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
     sorted.get(i).map_or(0.0, Duration::as_secs_f64)
+}
+
+async fn queue(url: &str, requests: usize, open: i64, samples: usize) -> Result<()> {
+    use civic311_domain::request::Status;
+    use civic311_store::{RequestQuery, Sort};
+    let store = demo_store(url, requests).await?;
+    let stored = store.count_requests().await?;
+    eprintln!("opening {open} Public Works requests (the rest keep their history's status)…");
+    raw_sql(
+        url,
+        &[
+            ("UPDATE requests SET status = 'closed' WHERE department = 'PW' AND status <> 'closed'", vec![]),
+            (
+                "UPDATE requests SET status = 'open', closed_at = NULL WHERE id IN \
+                 (SELECT id FROM requests WHERE department = 'PW' ORDER BY id DESC LIMIT $1)",
+                vec![open],
+            ),
+        ],
+    )
+    .await?;
+    if url.starts_with("postgres") {
+        raw_sql(url, &[("VACUUM ANALYZE requests", vec![])]).await?;
+    }
+    let active = vec![Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
+    let now = jiff::Timestamp::now();
+    let page = |sort, after| RequestQuery {
+        departments: vec!["PW".into()],
+        statuses: active.clone(),
+        sort,
+        after,
+        limit: 50,
+        ..RequestQuery::default()
+    };
+    let time = async |q: &RequestQuery| -> Result<(f64, f64)> {
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let t = Instant::now();
+            let got = store.list_requests(q).await?;
+            times.push(t.elapsed());
+            if got.len() != 50 {
+                bail!("expected a full page, got {}", got.len());
+            }
+        }
+        times.sort();
+        Ok((percentile(&times, 0.5) * 1000.0, percentile(&times, 0.99) * 1000.0))
+    };
+    for sort in Sort::ALL {
+        let (p50, p99) = time(&page(sort, None)).await?;
+        // Twenty pages in, through the keyset cursor as the pager follows it.
+        let mut after = None;
+        for _ in 0..20 {
+            let got = store.list_requests(&page(sort, after)).await?;
+            after = got.last().map(|r| (sort.key(r), r.id.seq));
+        }
+        let (d50, d99) = time(&page(sort, after)).await?;
+        println!(
+            "backend {} | {stored} stored, {open} open in PW | queue sort={:<8} first page p50 {p50:.1} ms p99 {p99:.1} ms | page 21 p50 {d50:.1} ms p99 {d99:.1} ms",
+            store.backend(),
+            sort.as_str()
+        );
+    }
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let t = Instant::now();
+        store.workload(&["PW".into()], now).await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "backend {} | supervisor workload counts for PW: p50 {:.1} ms, p99 {:.1} ms",
+        store.backend(),
+        percentile(&times, 0.5) * 1000.0,
+        percentile(&times, 0.99) * 1000.0
+    );
+    Ok(())
 }
 
 async fn sweep(url: &str, requests: usize, samples: usize) -> Result<()> {
