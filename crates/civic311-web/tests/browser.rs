@@ -221,6 +221,7 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
             ("staff administration", "/staff/admin"),
             ("try the rules", "/staff/admin/rules?service_code=POTHOLE&description=gas&lat=41.01&long=-88.01"),
             ("audit log", "/staff/admin/audit"),
+            ("workflow document and message previews", "/staff/admin/workflow"),
         ] {
             b.goto(&format!("{base}{path}")).await;
             scan(what).await;

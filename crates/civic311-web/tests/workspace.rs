@@ -76,6 +76,12 @@ impl Browser {
     }
 }
 
+/// Text as a browser reads it back from HTML.
+fn unescape(html: &str) -> String {
+    let pairs = [("&#34;", "\""), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&#38;", "&"), ("&amp;", "&")];
+    pairs.iter().fold(html.to_owned(), |s, (from, to)| s.replace(from, to))
+}
+
 /// The value of a hidden field on a page.
 fn hidden(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -427,6 +433,33 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     assert!(page.body.contains("<strong>gas is urgent</strong>"));
     let page = ada.get(&app, "/staff/admin/rules?service_code=POTHOLE&at=yesterday").await;
     assert!(page.body.contains("is not a date and time"));
+
+    // The rules and the workflow document are edited as text, checked before saving.
+    let page = ada.get(&app, "/staff/admin/rules").await;
+    let rules_now = page.body.split("name=\"rules\"").nth(1).unwrap();
+    assert!(rules_now.contains("bulk items in ward 2"));
+    let bad = "[[rule]]\nname = \"bad\"\nwhen.services = [\"BULK\"]\nthen.team = \"NOPE\"\n";
+    let r = ada.post(&app, "/staff/admin/rules", &[("rules", bad), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("unknown team NOPE") && r.body.contains("bad"), "{}", r.body);
+    let good = "[[rule]]\nname = \"bulk to the bulk crew\"\nwhen.services = [\"BULK\"]\nthen.team = \"SAN-BULK\"\n";
+    let r = ada.post(&app, "/staff/admin/rules", &[("rules", good), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        api(&app, "GET", "/api/v1/config/rules", Some("ada"), None).await.json()["rule"][0]["name"],
+        "bulk to the bulk crew"
+    );
+    let page = ada.get(&app, "/staff/admin/workflow").await;
+    assert!(page.body.contains("received · es"), "templates are previewed");
+    let text = page.body.split("name=\"workflow\"").nth(1).unwrap().split('>').skip(1).collect::<Vec<_>>().join(">");
+    let text = unescape(text.split("</textarea").next().unwrap());
+    assert!(text.contains("[[calendar]]"), "{text}");
+    let broken = text.replace("calendar = \"office\"", "calendar = \"nope\"");
+    let r = ada.post(&app, "/staff/admin/workflow", &[("workflow", &broken), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("unknown calendar"), "{}", r.body.split("role=\"alert\"").nth(1).unwrap_or(""));
+    let r = ada.post(&app, "/staff/admin/workflow", &[("workflow", &text), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "the document saved as it was shown: {}", r.body);
 
     // The audit log names who changed what; passwords only as set.
     let page = ada.get(&app, "/staff/admin/audit").await;

@@ -62,6 +62,21 @@ struct RulesPage<'a> {
     matched: Vec<(String, String)>,
     rules: String,
     error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/admin_workflow.html")]
+struct WorkflowPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    text: String,
+    /// Kind, language, subject and body of every template in effect, rendered with
+    /// sample values.
+    previews: Vec<(String, String, String, String)>,
+    error: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -228,6 +243,7 @@ pub async fn set_password(
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Sample {
+    done: Option<String>,
     service_code: Option<String>,
     description: Option<String>,
     lat: Option<String>,
@@ -241,12 +257,24 @@ pub async fn rules(State(state): State<AppState>, staff: Staff, Query(s): Query<
     if let Some(r) = not_admin(&staff) {
         return r;
     }
-    let city = state.city();
     let rules = match state.store.rules().await {
         Ok(r) => toml::to_string(&r).unwrap_or_default(),
         Err(e) => return failure(e),
     };
-    let mut error = None;
+    rules_page(&state, &staff, StatusCode::OK, s, rules, None)
+}
+
+/// The rules page with `rules` in the editor and `error` (a refused edit) shown.
+fn rules_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    s: Sample,
+    rules: String,
+    error: Option<String>,
+) -> Response {
+    let city = state.city();
+    let mut error = error;
     let (mut outcome, mut matched) = (None, Vec::new());
     let now_local = state.now().to_zoned(city.tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string();
     if let Some(service) = s.service_code.as_deref().and_then(|c| city.service(c)) {
@@ -325,8 +353,134 @@ pub async fn rules(State(state): State<AppState>, staff: Staff, Query(s): Query<
         matched,
         rules,
         error,
+        notice: s.done,
     };
-    html(StatusCode::OK, &page)
+    html(status, &page)
+}
+
+/// `POST /staff/admin/rules`: replace the rules from the editor (TOML, `[[rule]]` each).
+pub async fn save_rules(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let text = fields.iter().find(|(k, _)| k == "rules").map(|(_, v)| v.clone()).unwrap_or_default();
+    let refuse = |error: String| {
+        rules_page(&state, &staff, StatusCode::BAD_REQUEST, Sample::default(), text.clone(), Some(error))
+    };
+    if !staff.csrf_ok(Some(&field(&fields, "csrf"))) {
+        return refuse("This form had expired; nothing was saved.".into());
+    }
+    let rules: civic311_domain::routing::RuleSet = match toml::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => return refuse(format!("Not saved: the rules are not valid TOML — {e}")),
+    };
+    match configure::put_rules(&state, &staff.user, &rules).await {
+        Ok(()) => {
+            Redirect::to(&format!("/staff/admin/rules?done={}", encode(&format!("{} rules saved.", rules.rules.len()))))
+                .into_response()
+        }
+        Err(ChangeError::Refused(f) | ChangeError::NotFound(f)) => {
+            refuse(format!("Not saved: {} — {}.", f.field, f.detail))
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// Sample values for template previews.
+fn sample_vars(city: &str) -> BTreeMap<String, String> {
+    [
+        ("number", "2026-000123"),
+        ("service", "Pothole"),
+        ("status", "in progress"),
+        ("note", "A crew is booked for Thursday."),
+        ("expected", "Fri Nov 27, 17:00"),
+        ("url", "https://311.example.gov/open311/v2/requests/2026-000123.json"),
+        ("rating_url", "https://311.example.gov/rate/…"),
+        ("department", "Public Works"),
+        ("due", "Fri Nov 27, 17:00"),
+        ("original", "2026-000101"),
+        ("city", city),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn workflow_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    text: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let city = state.city();
+    let vars = sample_vars(&city.settings.name);
+    let previews = city
+        .workflow
+        .templates
+        .all()
+        .map(|t| {
+            let (subject, body) = t.render(&vars);
+            (t.kind.clone(), t.language.clone(), subject, body)
+        })
+        .collect();
+    let page = WorkflowPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        text,
+        previews,
+        error,
+        notice,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/workflow`: calendars, SLA policies, escalation, templates,
+/// webhooks and duplicate settings as one TOML document, with every message template
+/// previewed.
+pub async fn workflow(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let text = match state.store.workflow_config().await {
+        Ok(c) => toml::to_string(&c.unwrap_or_default()).unwrap_or_default(),
+        Err(e) => return failure(e),
+    };
+    workflow_page(&state, &staff, StatusCode::OK, text, None, n.done)
+}
+
+/// `POST /staff/admin/workflow`: replace the workflow document from the editor.
+pub async fn save_workflow(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let text = fields.iter().find(|(k, _)| k == "workflow").map(|(_, v)| v.clone()).unwrap_or_default();
+    let refuse =
+        |error: String| workflow_page(&state, &staff, StatusCode::BAD_REQUEST, text.clone(), Some(error), None);
+    if !staff.csrf_ok(Some(&field(&fields, "csrf"))) {
+        return refuse("This form had expired; nothing was saved.".into());
+    }
+    let config: civic311_domain::workflow::WorkflowConfig = match toml::from_str(&text) {
+        Ok(c) => c,
+        Err(e) => return refuse(format!("Not saved: not valid TOML — {e}")),
+    };
+    match configure::put_workflow(&state, &staff.user, &config).await {
+        Ok(()) => Redirect::to("/staff/admin/workflow?done=Saved%3B%20in%20effect%20now.").into_response(),
+        Err(ChangeError::Refused(f) | ChangeError::NotFound(f)) => {
+            refuse(format!("Not saved: {} — {}.", f.field, f.detail))
+        }
+        Err(e) => failure(e),
+    }
 }
 
 /// `GET /staff/admin/audit`: the newest configuration changes.
