@@ -54,6 +54,22 @@ impl From<civic311_store::StoreError> for ApiError {
     }
 }
 
+/// Applies `action` to request `seq` as member of staff `user`, if their role and
+/// department allow it — checked on the very copy the action is decided on, so a
+/// concurrent transfer cannot let it through on a request they no longer cover. Both
+/// the staff API and the workspace act through here.
+pub(crate) async fn act_as_staff(
+    state: &AppState,
+    user: &civic311_domain::org::StaffUser,
+    seq: i64,
+    action: &civic311_domain::workflow::Action,
+) -> Result<civic311_domain::request::ServiceRequest, civic311_jobs::ActError> {
+    let city = state.city();
+    let guard = |r: &civic311_domain::request::ServiceRequest| may_act(user, r, action);
+    let actor = civic311_domain::workflow::Actor::Staff(user.username.clone());
+    civic311_jobs::act(&state.store, &city.workflow, seq, action, &actor, &guard, state.now()).await
+}
+
 /// The staff API's routes.
 pub fn router() -> axum::Router<AppState> {
     openapi::router().layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))

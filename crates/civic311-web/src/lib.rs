@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod intake;
 mod media;
 pub mod open311;
+mod page;
 pub mod passwords;
 mod rate;
 mod trace;

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::workflow::{Action, Actor, WorkflowError};
@@ -15,6 +15,7 @@ use civic311_jobs::ActError;
 
 use crate::AppState;
 use crate::i18n::{self, Texts};
+use crate::page::html;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/rate/{token}", get(show).post(submit))
@@ -50,17 +51,6 @@ struct MessagePage<'a> {
     city: &'a str,
     title: &'static str,
     message: &'static str,
-}
-
-/// Renders a page with a status; a template failure is logged and answered with a 500.
-pub(crate) fn html(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(body) => (status, Html(body)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "page failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be shown").into_response()
-        }
-    }
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -7,13 +7,13 @@ use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::StaffUser;
 use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
-use civic311_domain::workflow::{Action, Actor, WorkflowError};
+use civic311_domain::workflow::{Action, WorkflowError};
 use civic311_jobs::ActError;
 use civic311_store::{RequestQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{caller, may_act, require_admin};
+use super::auth::{caller, require_admin};
 use super::{ApiError, view};
 use crate::AppState;
 
@@ -199,22 +199,15 @@ pub(super) async fn apply(
     seq: i64,
     action: &Action,
 ) -> Result<ServiceRequest, ApiError> {
-    let city = state.city();
-    // Checked on the copy the action is decided on, so a concurrent transfer cannot
-    // let the action through on a request the caller no longer covers.
-    let guard = |r: &ServiceRequest| may_act(user, r, action);
-    let actor = Actor::Staff(user.username.clone());
-    civic311_jobs::act(&state.store, &city.workflow, seq, action, &actor, &guard, state.now()).await.map_err(
-        |e| match e {
-            ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
-            ActError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
-            ActError::Refused(WorkflowError::NotAllowed { .. }) => {
-                ApiError::new(StatusCode::CONFLICT, "action", e.to_string())
-            }
-            ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
-            ActError::Store(s) => s.into(),
-        },
-    )
+    super::act_as_staff(state, user, seq, action).await.map_err(|e| match e {
+        ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
+        ActError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
+        ActError::Refused(WorkflowError::NotAllowed { .. }) => {
+            ApiError::new(StatusCode::CONFLICT, "action", e.to_string())
+        }
+        ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
+        ActError::Store(s) => s.into(),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

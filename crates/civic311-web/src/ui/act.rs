@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::request::ServiceRequest;
-use civic311_domain::workflow::{Action, Actor, WorkflowError};
+use civic311_domain::workflow::{Action, WorkflowError};
 use civic311_jobs::ActError;
 use serde_json::{Map, Value};
 
@@ -45,11 +45,8 @@ fn action_of(fields: &[(String, String)]) -> Result<Action, String> {
 
 /// Carries out `action` as the signed-in member of staff, answering as the page does.
 async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action) -> Response {
-    let city = state.city();
-    let guard = |req: &ServiceRequest| crate::api::may_act(&staff.user, req, action);
-    let actor = Actor::Staff(staff.user.username.clone());
     let refused = |status, message: String| render(state, staff, r, status, None, Some(message));
-    match civic311_jobs::act(&state.store, &city.workflow, r.id.seq, action, &actor, &guard, state.now()).await {
+    match crate::api::act_as_staff(state, &staff.user, r.id.seq, action).await {
         Ok(_) => Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response(),
         Err(ActError::Forbidden(why)) => refused(StatusCode::FORBIDDEN, format!("Not allowed: {why}.")).await,
         Err(e @ ActError::Refused(WorkflowError::NotAllowed { .. })) => {

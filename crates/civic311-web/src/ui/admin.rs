@@ -18,7 +18,7 @@ use civic311_domain::routing::RoutingInput;
 use super::{Staff, encode, failure};
 use crate::AppState;
 use crate::configure::{self, ChangeError};
-use crate::rate::html;
+use crate::page::html;
 
 const ROLES: [Role; 6] = [Role::Intake, Role::Staff, Role::Field, Role::Supervisor, Role::Admin, Role::Analyst];
 

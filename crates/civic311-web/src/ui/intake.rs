@@ -18,7 +18,7 @@ use civic311_domain::service::{Datatype, Service, search};
 use super::{Staff, failure};
 use crate::intake::{IntakeError, new_token, prepare};
 use crate::open311::{follower, raw_request};
-use crate::rate::html;
+use crate::page::html;
 use crate::{AppState, CityModel};
 
 /// One question of the chosen service, ready to render.

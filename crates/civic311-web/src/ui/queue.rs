@@ -10,14 +10,14 @@ use civic311_store::{RequestQuery, Sort};
 use jiff::{SignedDuration, Timestamp};
 
 use super::Staff;
-use crate::rate::html;
+use crate::page::html;
 use crate::{AppState, CityModel};
 
 /// Requests shown per page.
 const PAGE: u32 = 50;
 
 /// Due within this long counts as about to breach.
-pub(super) const SOON: SignedDuration = SignedDuration::from_hours(4);
+const SOON: SignedDuration = SignedDuration::from_hours(4);
 
 const ACTIVE: [Status; 5] = [Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
 
@@ -99,18 +99,21 @@ fn age(since: Timestamp, now: Timestamp) -> String {
     }
 }
 
+/// How an open request's due time is marked: overdue, due within [`SOON`], or not at
+/// all (also for closed requests and those without an SLA). CSS class and label.
+pub(super) fn urgency(r: &ServiceRequest, now: Timestamp) -> Option<(&'static str, &'static str)> {
+    let due = r.expected_at.filter(|_| !r.status.is_closed())?;
+    if due <= now {
+        Some(("overdue", "Overdue"))
+    } else if due.duration_since(now) <= SOON {
+        Some(("soon", "Due soon"))
+    } else {
+        None
+    }
+}
+
 fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
-    let active = !r.status.is_closed();
-    let due_at = r.expected_at.filter(|_| active);
-    let flag = due_at.and_then(|d| {
-        if d <= now {
-            Some(("overdue", "Overdue"))
-        } else if d.duration_since(now) <= SOON {
-            Some(("soon", "Due soon"))
-        } else {
-            None
-        }
-    });
+    let flag = urgency(r, now);
     let due = r
         .expected_at
         .map_or_else(|| "–".to_owned(), |d| d.to_zoned(city.tz.clone()).strftime("%a %b %-d, %H:%M").to_string());

@@ -13,7 +13,7 @@ use civic311_domain::workflow::Action;
 
 use super::timeline::{self, Entry};
 use super::{Staff, failure};
-use crate::rate::html;
+use crate::page::html;
 use crate::{AppState, CityModel};
 
 #[derive(Template)]
@@ -32,7 +32,7 @@ pub struct RequestPage<'a> {
     facts: Vec<(&'static str, String)>,
     /// The outline map (SVG built from numbers only), when the request has a point.
     map: Option<String>,
-    flag: Option<(&'static str, String)>,
+    flag: Option<(&'static str, &'static str)>,
     answers: Vec<(String, String)>,
     contact: Vec<(&'static str, String)>,
     photos: Vec<(i64, bool)>,
@@ -166,15 +166,7 @@ pub async fn render(
     if let Some(rating) = &r.workflow.rating {
         facts.push(("Resident's rating", format!("{}/5 {}", rating.score, rating.comment)));
     }
-    let flag = r.expected_at.filter(|_| !r.status.is_closed()).and_then(|d| {
-        if d <= now {
-            Some(("overdue", "Overdue".to_owned()))
-        } else if d.duration_since(now) <= super::queue::SOON {
-            Some(("soon", "Due soon".to_owned()))
-        } else {
-            None
-        }
-    });
+    let flag = super::queue::urgency(r, now);
     let answers = service
         .map(|s| {
             s.ordered_attributes()

@@ -15,7 +15,7 @@ use super::failure;
 use super::session::{form_cookie_ok, set_cookie};
 use crate::api::token_hash;
 use crate::intake::new_token;
-use crate::rate::html;
+use crate::page::html;
 use crate::{AppState, passwords};
 
 /// How long a reset link works.

@@ -14,7 +14,7 @@ use civic311_store::Session;
 use super::session::{LIFETIME, SESSION, Staff, form_cookie_ok, set_cookie};
 use crate::api::token_hash;
 use crate::intake::new_token;
-use crate::rate::html;
+use crate::page::html;
 use crate::{AppState, passwords};
 
 /// The cookie that carries the sign-in form's CSRF value.

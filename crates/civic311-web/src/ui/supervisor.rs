@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::org::Role;
 use civic311_domain::request::{RequestId, Status};
-use civic311_domain::workflow::{Action, Actor};
+use civic311_domain::workflow::Action;
 use civic311_store::{RequestQuery, Sort};
 use jiff::Timestamp;
 
 use super::{Staff, failure};
 use crate::AppState;
-use crate::rate::html;
+use crate::page::html;
 
 /// Open requests offered for bulk reassignment, soonest due first.
 const BULK_PAGE: u32 = 100;
@@ -203,21 +203,18 @@ pub async fn assign(
     if ids.is_empty() {
         return back(0, "no request was checked");
     }
-    let city = state.city();
-    let actor = Actor::Staff(staff.user.username.clone());
-    let guard = |r: &civic311_domain::request::ServiceRequest| {
-        if !supervised(&staff, std::iter::once(r.assignment.department.clone())).contains(&r.assignment.department) {
-            return Err(format!("{} is not in a department you supervise", r.id));
-        }
-        crate::api::may_act(&staff.user, r, &action)
-    };
+    // The page is only for supervisors and administrators; which requests they may
+    // reassign is the same role-and-department check as one at a time.
+    if !matches!(staff.user.role, Role::Supervisor | Role::Admin) {
+        return back(0, "only supervisors and administrators reassign in bulk");
+    }
     let (mut done, mut refused) = (0, Vec::new());
     for id in ids {
         let Some((_, seq)) = RequestId::parse(id) else {
             refused.push(format!("{id}: no such request"));
             continue;
         };
-        match civic311_jobs::act(&state.store, &city.workflow, seq, &action, &actor, &guard, state.now()).await {
+        match crate::api::act_as_staff(&state, &staff.user, seq, &action).await {
             Ok(_) => done += 1,
             Err(civic311_jobs::ActError::Store(e)) => return failure(e),
             Err(e) => refused.push(format!("{id}: {e}")),
