@@ -31,6 +31,25 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
 }
 
+impl RuleSet {
+    /// Refuses a new version of boundary layer `layer`, holding the feature ids
+    /// `features`, when a rule names a feature of that layer the new version lacks:
+    /// the rule would silently stop matching.
+    pub fn check_layer<'a>(&self, layer: &str, features: impl IntoIterator<Item = &'a str>) -> Result<(), FieldError> {
+        let features: HashSet<&str> = features.into_iter().collect();
+        for rule in &self.rules {
+            let named = rule.when.within.get(layer).into_iter().flatten();
+            if let Some(lost) = named.into_iter().find(|f| !features.contains(f.as_str())) {
+                return Err(FieldError::new(
+                    layer,
+                    format!("rule '{}' names {layer} {lost}, which this file does not have", rule.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One routing or priority rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {

@@ -182,6 +182,24 @@ pub struct OutboxItem {
     pub body: Option<String>,
 }
 
+/// Which outbox messages to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxQuery {
+    /// `pending`, `sent` or `dead`.
+    pub state: Option<String>,
+    /// `email`, `sms` or `webhook`.
+    pub channel: Option<String>,
+    pub request: Option<i64>,
+    pub limit: i64,
+}
+
+/// An Open311 API key and who it was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub key: String,
+    pub label: String,
+}
+
 /// How one delivery attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -238,7 +256,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()>;
     /// Every Open311 API key.
-    async fn api_keys(&self) -> StoreResult<Vec<String>>;
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// Removes an API key at once; false when there was none.
+    async fn revoke_api_key(&self, key: &str) -> StoreResult<bool>;
 
     /// Stores a new request with its `created` and `routed` events and its media.
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest>;
@@ -311,7 +331,7 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_messages(&self, now: Timestamp, lease_until: Timestamp, limit: i64) -> StoreResult<Vec<OutboxItem>>;
     async fn finish_message(&self, id: i64, outcome: Delivery, now: Timestamp) -> StoreResult<()>;
     /// Outbox messages, newest first, optionally only of one state or one request.
-    async fn outbox(&self, state: Option<&str>, request: Option<i64>, limit: i64) -> StoreResult<Vec<OutboxItem>>;
+    async fn outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxItem>>;
     /// Puts a dead letter back in the queue; false if there is no such dead letter.
     async fn retry_message(&self, id: i64, now: Timestamp) -> StoreResult<bool>;
 

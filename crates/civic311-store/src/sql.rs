@@ -23,8 +23,8 @@ use crate::error::StoreResult;
 pub use bind::{bind, bind_as, statement};
 pub use conn::ConnTx;
 pub use rows::{
-    BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, IdTokenRow, MediaRow,
-    OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, WorkloadRow,
+    ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, IdTokenRow,
+    MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, WorkloadRow,
 };
 pub use store::{SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};

@@ -56,9 +56,9 @@ async fn configuration_round_trips(backend: Backend) {
     assert_eq!(store.services().await.unwrap(), fixture::services(), "services keep their order and every field");
     assert_eq!(store.rules().await.unwrap(), fixture::rules());
     assert_eq!(store.boundary_features().await.unwrap(), fixture::wards());
-    assert!(store.api_keys().await.unwrap().iter().any(|k| k == fixture::API_KEY));
-    assert!(!store.api_keys().await.unwrap().iter().any(|k| k == "nope"));
-    assert_eq!(store.api_keys().await.unwrap(), [fixture::API_KEY]);
+    assert!(store.api_keys().await.unwrap().iter().any(|k| k.key == fixture::API_KEY));
+    assert!(!store.api_keys().await.unwrap().iter().any(|k| k.key == "nope"));
+    assert_eq!(store.api_keys().await.unwrap().iter().map(|k| k.key.as_str()).collect::<Vec<_>>(), [fixture::API_KEY]);
 
     // Updating a service keeps its place; replacing a layer drops the old features.
     // Every configuration write moves the version other app nodes watch.

@@ -45,7 +45,7 @@ impl CityModel {
         let checked = config.check().map_err(LoadError::Invalid)?;
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
         let by_code = config.services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
-        let api_keys = store.api_keys().await?.into_iter().collect();
+        let api_keys = store.api_keys().await?.into_iter().map(|k| k.key).collect();
         Ok(Self {
             settings: config.settings,
             tz: checked.tz,

@@ -6,6 +6,7 @@
 
 use civic311_domain::FieldError;
 use civic311_domain::city::CityConfig;
+use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::service::Service;
@@ -253,4 +254,53 @@ pub async fn set_password(
     state.store.set_password(username, &hash).await?;
     audit(state, actor, "password", username, serde_json::json!({ "set": true })).await;
     Ok(())
+}
+
+/// Replaces boundary layer `layer` with `features`. Refused when a routing rule names a
+/// feature of the layer that the new version lacks, so no rule silently stops matching.
+pub async fn put_boundary_layer(
+    state: &AppState,
+    actor: &StaffUser,
+    layer: &str,
+    features: &[BoundaryFeature],
+) -> Result<(), ChangeError> {
+    if layer.is_empty() || layer.len() > 40 || !layer.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b)) {
+        return Err(refused("layer", "a layer name is 1-40 letters, digits, '-' or '_' (e.g. ward)"));
+    }
+    if features.is_empty() {
+        return Err(refused("layer", "the file has no Polygon or MultiPolygon features"));
+    }
+    let (guard, _) = checked(state, |c| {
+        c.rules.check_layer(layer, features.iter().map(|f| f.feature.as_str())).map_err(ChangeError::Refused)?;
+        Ok(false)
+    })
+    .await?;
+    state.store.replace_boundary_layer(layer, features).await?;
+    let listed: Vec<_> = features.iter().map(|f| serde_json::json!({ "id": f.feature, "name": f.name })).collect();
+    done(state, guard, actor, ("boundaries", layer, serde_json::json!({ "features": listed }))).await
+}
+
+/// Issues a new Open311 API key for an app or partner (`label`), in effect at once.
+/// The audit log records who it is for, never the key.
+pub async fn issue_api_key(state: &AppState, actor: &StaffUser, label: &str) -> Result<String, ChangeError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(refused("label", "say who the key is for, in at most 100 characters (e.g. city iOS app)"));
+    }
+    let guard = state.config_lock().await;
+    let key = crate::intake::new_token();
+    state.store.put_api_key(&key, label).await?;
+    done(state, guard, actor, ("api_key", label, serde_json::json!({ "issued": true }))).await?;
+    Ok(key)
+}
+
+/// Revokes an Open311 API key at once: requests made with it are refused from now on.
+pub async fn revoke_api_key(state: &AppState, actor: &StaffUser, key: &str) -> Result<String, ChangeError> {
+    let guard = state.config_lock().await;
+    let Some(label) = state.store.api_keys().await?.into_iter().find(|k| k.key == key).map(|k| k.label) else {
+        return Err(ChangeError::NotFound(FieldError::new("key", "no such API key (already revoked?)")));
+    };
+    state.store.revoke_api_key(key).await?;
+    done(state, guard, actor, ("api_key", &label, serde_json::json!({ "revoked": true }))).await?;
+    Ok(label)
 }

@@ -222,6 +222,12 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
             ("try the rules", "/staff/admin/rules?service_code=POTHOLE&description=gas&lat=41.01&long=-88.01"),
             ("audit log", "/staff/admin/audit"),
             ("workflow document and message previews", "/staff/admin/workflow"),
+            ("departments and teams", "/staff/admin/departments"),
+            ("services", "/staff/admin/services"),
+            ("a service and its questions", "/staff/admin/services/POTHOLE"),
+            ("boundary layers", "/staff/admin/boundaries"),
+            ("API keys", "/staff/admin/keys"),
+            ("delivery log", "/staff/admin/deliveries"),
         ] {
             b.goto(&format!("{base}{path}")).await;
             scan(what).await;

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use civic311_store::OutboxQuery;
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, both_backends};
 use common::{act, api, file_pothole, post_pothole, setup};
@@ -84,7 +85,8 @@ async fn residents_find_follow_and_staff_merge_duplicates(backend: Backend) {
         app.store.followers(seq(&original)).await.unwrap().into_iter().map(|f| f.address).collect();
     assert!(followers.contains(&"neighbour@example.test".to_owned()), "{followers:?}");
     assert!(followers.contains(&"second@example.test".to_owned()), "the duplicate's requester: {followers:?}");
-    let told = app.store.outbox(None, Some(seq(&dup)), 50).await.unwrap();
+    let told =
+        app.store.outbox(&OutboxQuery { request: Some(seq(&dup)), limit: 50, ..OutboxQuery::default() }).await.unwrap();
     assert!(told.iter().any(|m| m.message.kind == "merged" && m.message.recipient == "second@example.test"));
     let history = app.store.events(seq(&original)).await.unwrap();
     assert!(history.iter().any(|e| e.kind == "merged_in"));

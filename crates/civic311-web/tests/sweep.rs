@@ -6,6 +6,7 @@
 
 use civic311_domain::org::{Role, StaffUser};
 use civic311_jobs::sweep;
+use civic311_store::OutboxQuery;
 use civic311_testkit::fixture::IN_W1;
 use civic311_testkit::{Backend, both_backends};
 use common::{post_pothole, setup};
@@ -73,7 +74,7 @@ async fn two_sweepers_escalate_each_request_exactly_once(backend: Backend) {
     escalated.dedup();
     assert_eq!(escalated.len(), REQUESTS, "no request escalated twice");
     // One escalation email per request to the supervisor of the owning department.
-    let outbox = app.store.outbox(None, None, 1000).await.unwrap();
+    let outbox = app.store.outbox(&OutboxQuery { limit: 1000, ..OutboxQuery::default() }).await.unwrap();
     let emails = outbox
         .iter()
         .filter(|m| m.message.kind == "escalated" && m.message.recipient == "pwboss@testville.example")

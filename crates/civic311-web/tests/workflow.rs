@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use civic311_jobs::{Dispatcher, Notifiers, SmsConfig, SmtpConfig};
+use civic311_store::OutboxQuery;
 use civic311_testkit::smtp::SmtpServer;
 use civic311_testkit::{Backend, both_backends};
 use common::{act, api, file_pothole, setup};
@@ -113,8 +114,14 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     };
     let dispatcher = Dispatcher::new(Notifiers::new(Some(smtp), Some(sms)), "http://civic311.test");
     let report = dispatcher.run(&app.store, &model, breach, 100).await.unwrap();
-    let errors: Vec<_> =
-        app.store.outbox(None, None, 100).await.unwrap().into_iter().filter_map(|m| m.last_error).collect();
+    let errors: Vec<_> = app
+        .store
+        .outbox(&OutboxQuery { limit: 100, ..OutboxQuery::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.last_error)
+        .collect();
     assert_eq!(report.dead + report.retried, 0, "{errors:?}");
     let texts_now = texts.lock().unwrap().clone();
     let bodies: Vec<String> =

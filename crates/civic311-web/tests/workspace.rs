@@ -6,9 +6,11 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use civic311_store::{Delivery, OutboxQuery};
 use civic311_testkit::app::{TestResponse, encode, multipart};
+use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{act, api, file_pothole, setup, setup_with};
+use common::{act, api, file_pothole, post_pothole, setup, setup_with};
 use serde_json::json;
 
 mod common;
@@ -19,7 +21,9 @@ both_backends!(
     the_request_page_acts_only_with_csrf_and_within_the_department,
     a_supervisor_sees_the_workload_and_reassigns_in_bulk,
     a_forgotten_password_is_reset_by_a_mailed_link_that_works_once,
-    an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log
+    an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log,
+    an_administrator_keeps_departments_services_boundaries_and_keys,
+    the_delivery_log_shows_dead_letters_and_sends_them_again
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -466,4 +470,189 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     assert!(page.body.contains("<td data-label=\"What\">user</td><td data-label=\"Which\">kim</td>"), "{}", page.body);
     assert!(page.body.contains("<td data-label=\"What\">password</td><td data-label=\"Which\">kim</td>"));
     assert!(!page.body.contains("long password"));
+}
+
+/// Ada, the fixture's administrator, signed in; and her CSRF value.
+async fn admin(app: &TestApp) -> (Browser, String) {
+    assert_eq!(set_password(app, "ada", PASSWORD).await.status, 200);
+    let mut ada = Browser::default();
+    assert_eq!(ada.sign_in(app, "ada", PASSWORD, "/staff").await.status, 303);
+    let page = ada.get(app, "/staff/admin").await;
+    let csrf = hidden(&page.body, "csrf");
+    (ada, csrf)
+}
+
+/// Uploads a boundary layer from the administration page.
+async fn upload(app: &TestApp, ada: &Browser, layer: &str, file: &str, csrf: &str) -> TestResponse {
+    let mut req = multipart(
+        "/staff/admin/boundaries",
+        &[("csrf", csrf), ("layer", layer)],
+        &[("file", "layer.geojson", "application/geo+json", file.as_bytes())],
+    );
+    req.headers_mut().insert("cookie", ada.header().parse().unwrap());
+    app.call(req).await
+}
+
+/// Files a pothole through Open311 with `key`; the status.
+async fn file_with(app: &TestApp, key: &str) -> axum::http::StatusCode {
+    let fields = [
+        ("api_key", key),
+        ("service_code", "POTHOLE"),
+        ("lat", "41.01"),
+        ("long", "-88.01"),
+        ("attribute[SIZE]", "small"),
+    ];
+    app.post_form("/open311/v2/requests.json", &fields).await.status
+}
+
+/// The text of the page's error box.
+fn alert(page: &str) -> &str {
+    page.split("role=\"alert\"").nth(1).unwrap_or("").split("</p>").next().unwrap_or("")
+}
+
+async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend: Backend) {
+    let app = setup(backend).await;
+    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    for page in ["/staff/admin/departments", "/staff/admin/services", "/staff/admin/boundaries", "/staff/admin/keys"] {
+        assert_eq!(pat.get(&app, page).await.status, 403, "{page} is for administrators");
+    }
+    let pat_csrf = hidden(&pat.get(&app, "/staff").await.body, "csrf");
+    let r = pat.post(&app, "/staff/admin/keys", &[("label", "mine"), ("csrf", &pat_csrf)]).await;
+    assert_eq!(r.status, 403);
+    let (mut ada, csrf) = admin(&app).await;
+
+    // Departments and teams: added, renamed, and a team never moves between departments.
+    let page = ada.get(&app, "/staff/admin/departments").await;
+    assert!(page.body.contains("Sanitation") && page.body.contains("SAN-BULK"), "{}", page.body);
+    let parks = [("code", "PRK"), ("name", "Parks"), ("email", "parks@testville.example"), ("csrf", csrf.as_str())];
+    let r = ada.post(&app, "/staff/admin/departments", &parks).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers["location"], "/staff/admin/departments?done=Department%20PRK%20added.");
+    let r = ada.post(&app, "/staff/admin/departments", &[("code", "PRK"), ("name", " "), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("a name is required"), "{}", r.body);
+    let r = ada.post(&app, "/staff/admin/departments", &[("code", "PRK"), ("name", "Parks"), ("csrf", "forged")]).await;
+    assert_eq!(r.status, 403);
+    let trees = [("code", "PRK-TREES"), ("department", "PRK"), ("name", "Tree crew"), ("csrf", csrf.as_str())];
+    assert_eq!(ada.post(&app, "/staff/admin/teams", &trees).await.status, 303);
+    let moved = [("code", "PRK-TREES"), ("department", "SAN"), ("name", "Tree crew"), ("csrf", csrf.as_str())];
+    let r = ada.post(&app, "/staff/admin/teams", &moved).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("teams do not move between departments"), "{}", r.body);
+    assert!(r.body.contains("value=\"PRK-TREES\""), "what was typed is kept");
+    let teams = app.store.teams().await.unwrap();
+    assert_eq!(teams.iter().find(|t| t.code == "PRK-TREES").unwrap().department, "PRK");
+
+    // A service with a question: added from the starter, previewed, in effect at once.
+    let page = ada.get(&app, "/staff/admin/services/new").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Where exactly?"), "the starter's question is previewed");
+    let text = "code = \"TREE\"\nname = \"Downed tree\"\ndescription = \"A tree or large limb down\"\ngroup = \"Parks\"\n\
+                keywords = [\"fell\", \"branch\"]\ndepartment = \"PRK\"\n\n[[attributes]]\ncode = \"BLOCKING\"\n\
+                datatype = \"singlevaluelist\"\nrequired = true\norder = 1\ndescription = \"Is it blocking the road?\"\n\
+                values = [{ key = \"yes\", name = \"Yes\" }, { key = \"no\", name = \"No\" }]\n";
+    let r = ada.post(&app, "/staff/admin/services/new", &[("service", text), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", alert(&r.body));
+    assert_eq!(r.headers["location"], "/staff/admin/services/TREE?done=Downed%20tree%20added%3B%20in%20effect%20now.");
+    let page = ada.get(&app, "/staff/admin/services/TREE").await;
+    assert!(page.body.contains("Is it blocking the road?") && page.body.contains("<option value=\"yes\">Yes</option>"));
+    let r = app.get("/open311/v2/services.json").await;
+    assert!(r.body.contains("Downed tree"), "Open311 lists it at once: {}", r.body);
+    let r = ada.post(&app, "/staff/admin/services/new", &[("service", text), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400, "a new service cannot take a code in use");
+    assert!(alert(&r.body).contains("TREE is taken"), "{}", r.body);
+    let renamed = text.replace("code = \"TREE\"", "code = \"TREE2\"");
+    let r = ada.post(&app, "/staff/admin/services/TREE", &[("service", &renamed), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("keeps its code"));
+    let unowned = text.replace("department = \"PRK\"", "department = \"NOPE\"");
+    let r = ada.post(&app, "/staff/admin/services/TREE", &[("service", &unowned), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("unknown department"), "{}", r.body);
+    let r = ada.post(&app, "/staff/admin/services/TREE", &[("service", "code = "), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("not valid TOML"));
+    assert_eq!(ada.get(&app, "/staff/admin/services/NOPE").await.status, 404);
+
+    // A boundary layer from GeoJSON; one that drops a ward a rule names is refused.
+    let square = |id: &str, x0: f64| {
+        json!({ "type": "Feature", "properties": { "code": id, "name": format!("Park {id}") },
+                "geometry": { "type": "Polygon", "coordinates": [[[x0, 41.0], [x0 + 0.02, 41.0], [x0 + 0.02, 41.02], [x0, 41.02], [x0, 41.0]]] } })
+    };
+    let parks =
+        json!({ "type": "FeatureCollection", "features": [square("P1", -88.02), square("P2", -88.0)] }).to_string();
+    let r = upload(&app, &ada, "parks", &parks, &csrf).await;
+    assert_eq!(r.status, 303, "{}", alert(&r.body));
+    let page = ada.get(&app, "/staff/admin/boundaries").await;
+    assert!(page.body.contains("Park P1, Park P2"), "{}", page.body);
+    let one_ward = json!({ "type": "FeatureCollection", "features": [square("W1", -88.02)] }).to_string();
+    let r = upload(&app, &ada, "wards", &one_ward, &csrf).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("rule &#39;bulk items in ward 2&#39; names wards W2"), "{}", alert(&r.body));
+    assert_eq!(app.store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "wards").count(), 2);
+    let r = upload(&app, &ada, "parks", "{ not json", &csrf).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("not valid JSON"));
+    assert_eq!(upload(&app, &ada, "parks", &parks, "forged").await.status, 403);
+    let filed = post_pothole(&app, IN_W1, "by the swings", &[("attribute[SIZE]", "small")]).await.json()[0]["service_request_id"].clone();
+    let r = api(&app, "GET", &format!("/api/v1/requests/{}", filed.as_str().unwrap()), Some("ada"), None).await;
+    assert_eq!(r.json()["areas"]["parks"], "P1", "new requests are tagged with the new layer: {}", r.body);
+
+    // Open311 keys: issued, used, revoked.
+    let r = ada.post(&app, "/staff/admin/keys", &[("label", "city iOS app"), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    let key = app.store.api_keys().await.unwrap().into_iter().find(|k| k.label == "city iOS app").unwrap().key;
+    let page = ada.get(&app, "/staff/admin/keys").await;
+    assert!(page.body.contains(&key) && page.body.contains(API_KEY));
+    assert_eq!(file_with(&app, &key).await, 201);
+    assert_eq!(ada.post(&app, "/staff/admin/keys", &[("label", " "), ("csrf", &csrf)]).await.status, 400);
+    let r = ada.post(&app, "/staff/admin/keys/revoke", &[("key", &key), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(file_with(&app, &key).await, 403, "refused at once");
+    assert_eq!(ada.post(&app, "/staff/admin/keys/revoke", &[("key", &key), ("csrf", &csrf)]).await.status, 400);
+
+    let audit = ada.get(&app, "/staff/admin/audit").await.body;
+    for kind in ["department", "team", "service", "boundaries", "api_key"] {
+        assert!(audit.contains(&format!("<td data-label=\"What\">{kind}</td>")), "{kind} is audited");
+    }
+    assert!(!audit.contains(&key), "the audit log never shows a key");
+}
+
+async fn the_delivery_log_shows_dead_letters_and_sends_them_again(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let now = app.now();
+    let claimed = app.store.claim_messages(now, now + jiff::SignedDuration::from_mins(1), 10).await.unwrap();
+    let sms = claimed.iter().find(|m| m.message.channel == "sms").unwrap().id;
+    for m in &claimed {
+        let outcome = if m.id == sms {
+            Delivery::Dead { error: "provider said 21211: invalid number".into() }
+        } else {
+            Delivery::Sent { subject: String::new(), body: "ok".into() }
+        };
+        app.store.finish_message(m.id, outcome, now).await.unwrap();
+    }
+    let (mut ada, csrf) = admin(&app).await;
+    let page = ada.get(&app, "/staff/admin/deliveries?channel=sms&state=dead").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("21211: invalid number") && page.body.contains("dead letter"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("href=\"/staff/requests/{}\"", id.split('-').nth(1).unwrap().trim_start_matches('0')))
+    );
+    let page = ada.get(&app, "/staff/admin/deliveries?channel=email").await;
+    assert!(page.body.contains("res@example.test") && !page.body.contains("+15550100"), "filtered by channel");
+    let page = ada.get(&app, "/staff/admin/deliveries?channel=carrier-pigeon").await;
+    assert_eq!(page.status, 200, "an unknown filter lists everything");
+
+    let uri = format!("/staff/admin/deliveries/{sms}/retry");
+    assert_eq!(ada.post(&app, &uri, &[("csrf", "forged")]).await.status, 403);
+    let r = ada.post(&app, &uri, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let q = OutboxQuery { channel: Some("sms".into()), limit: 10, ..OutboxQuery::default() };
+    assert_eq!(app.store.outbox(&q).await.unwrap()[0].state, "pending");
+    let r = ada.post(&app, &uri, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400, "only a dead letter is sent again");
 }

@@ -217,6 +217,10 @@ async fn main() -> Result<()> {
             let features = parse_geojson(&layer, &text, id_property.as_deref())
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = store_url::open(&db.database_url).await?;
+            // A rule naming an area the new file lacks would silently stop matching.
+            if let Err(e) = store.rules().await?.check_layer(&layer, features.iter().map(|f| f.feature.as_str())) {
+                bail!("{} was not imported: {e}", file.display());
+            }
             store.replace_boundary_layer(&layer, &features).await?;
             println!("layer {layer}: {} features imported from {}", features.len(), file.display());
             Ok(())

@@ -31,7 +31,7 @@ async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Back
     assert_eq!(workflow.sla_policies.len(), 8);
     let key = String::from_utf8(civic311(&["api-key", "--database-url", &url, "--label", "city app"]).stdout).unwrap();
     assert_eq!(key.trim().len(), 32);
-    assert!(store.api_keys().await.unwrap().iter().any(|k| k == key.trim()));
+    assert!(store.api_keys().await.unwrap().iter().any(|k| k.key == key.trim()));
     let again = Command::new(env!("CARGO_BIN_EXE_civic311"))
         .args(["import", "city", "--database-url", &url, demo])
         .output()
@@ -83,7 +83,7 @@ async fn demo_seeds_a_whole_city_once(backend: Backend) {
     let layers: std::collections::BTreeSet<String> =
         store.boundary_features().await.unwrap().into_iter().map(|f| f.layer).collect();
     assert_eq!(layers.into_iter().collect::<Vec<_>>(), ["neighborhoods", "wards", "zipcodes"]);
-    assert!(store.api_keys().await.unwrap().iter().any(|k| k == "civic311-demo-key"));
+    assert!(store.api_keys().await.unwrap().iter().any(|k| k.key == "civic311-demo-key"));
 
     let all = store.list_requests(&civic311_store::RequestQuery { limit: 1000, ..Default::default() }).await.unwrap();
     assert!(all.iter().all(|r| r.areas.len() == 3), "every request lies in a ward, neighbourhood and ZIP code");
@@ -201,4 +201,24 @@ async fn rules_and_boundaries_import_and_export(backend: Backend) {
         .unwrap();
     assert!(!out.status.success(), "an empty layer is refused");
     assert_eq!(store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "districts").count(), 1);
+
+    // Wards without ward 3 would leave the rule "bulk items in Ward 3" matching nothing.
+    let wards = |store_features: Vec<civic311_domain::geo::BoundaryFeature>| {
+        store_features.iter().filter(|f| f.layer == "wards").count()
+    };
+    let before = wards(store.boundary_features().await.unwrap());
+    let one_ward = dir.join("one-ward.geojson");
+    std::fs::write(
+        &one_ward,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"Ward 1"},
+            "geometry":{"type":"Polygon","coordinates":[[[-104.7,40.1],[-104.5,40.1],[-104.5,40.3],[-104.7,40.1]]]}}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["import", "boundaries", "--database-url", &url, "--layer", "wards", one_ward.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rule 'bulk items in Ward 3' names wards"), "{out:?}");
+    assert_eq!(wards(store.boundary_features().await.unwrap()), before);
 }

@@ -252,3 +252,15 @@ proptest! {
         prop_assert!(org().departments.contains(&d.assignment.department));
     }
 }
+
+#[test]
+fn a_layer_that_drops_a_feature_a_rule_names_is_refused() {
+    let rules: RuleSet =
+        toml::from_str("[[rule]]\nname = \"ward 3 bulk\"\nwhen.within.ward = [\"3\"]\nthen.department = \"SAN\"\n")
+            .unwrap();
+    assert!(rules.check_layer("ward", ["1", "2", "3"]).is_ok());
+    assert!(rules.check_layer("zip", ["60601"]).is_ok(), "other layers are not concerned");
+    let e = rules.check_layer("ward", ["1", "2"]).unwrap_err();
+    assert_eq!(e.field, "ward");
+    assert!(e.detail.contains("rule 'ward 3 bulk' names ward 3"), "{e}");
+}

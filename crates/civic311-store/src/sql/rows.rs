@@ -248,6 +248,13 @@ pub struct IdTokenRow {
     pub token: String,
 }
 
+/// An Open311 API key and who it is for.
+#[derive(Debug, FromRow)]
+pub struct ApiKeyRow {
+    pub key: String,
+    pub label: String,
+}
+
 /// A row of `boundary_features`; the geometry is JSON polygons.
 #[derive(Debug, FromRow)]
 pub struct BoundaryRow {

@@ -15,13 +15,13 @@ use super::batch::IntakeBatcher;
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
-    BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow, OutboxRow, Param,
-    PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
+    ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow,
+    OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::{
-    ConfigChange, Credentials, Delivery, Intake, OutboxItem, Photo, RequestQuery, RequestUpdate, Session, Store,
-    Workload,
+    ApiKey, ConfigChange, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, Photo, RequestQuery, RequestUpdate,
+    Session, Store, Workload,
 };
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
@@ -237,6 +237,7 @@ where
     ConfigChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    ApiKeyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
     fn backend(&self) -> &'static str {
         self.backend.name()
@@ -394,9 +395,23 @@ where
         self.execute(sql, vec![Param::Text(key.to_owned()), Param::Text(label.to_owned())]).await
     }
 
-    async fn api_keys(&self) -> StoreResult<Vec<String>> {
-        let rows = self.backend.fetch_all::<BodyRow>("SELECT key AS body FROM api_keys ORDER BY key", vec![]).await?;
-        Ok(rows.into_iter().map(|r| r.body).collect())
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        let rows =
+            self.backend.fetch_all::<ApiKeyRow>("SELECT key, label FROM api_keys ORDER BY label, key", vec![]).await?;
+        Ok(rows.into_iter().map(|r| ApiKey { key: r.key, label: r.label }).collect())
+    }
+
+    async fn revoke_api_key(&self, key: &str) -> StoreResult<bool> {
+        let key = key.to_owned();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let gone = tx.execute("DELETE FROM api_keys WHERE key = $1", vec![Param::Text(key)]).await?;
+                    tx.execute(BUMP_CONFIG, vec![]).await?;
+                    Ok(gone > 0)
+                })
+            }))
+            .await
     }
 
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest> {
@@ -750,18 +765,20 @@ where
             .await
     }
 
-    async fn outbox(&self, state: Option<&str>, request: Option<i64>, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+    async fn outbox(&self, q: &OutboxQuery) -> StoreResult<Vec<OutboxItem>> {
         let mut conds = Vec::new();
         let mut params = Vec::new();
-        if let Some(s) = state {
-            params.push(Param::Text(s.to_owned()));
-            conds.push(format!("state = ${}", params.len()));
+        for (column, value) in [("state", &q.state), ("channel", &q.channel)] {
+            if let Some(v) = value {
+                params.push(Param::Text(v.clone()));
+                conds.push(format!("{column} = ${}", params.len()));
+            }
         }
-        if let Some(r) = request {
+        if let Some(r) = q.request {
             params.push(Param::I64(r));
             conds.push(format!("request_id = ${}", params.len()));
         }
-        params.push(Param::I64(limit));
+        params.push(Param::I64(q.limit));
         let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
         let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox {filter} ORDER BY id DESC LIMIT ${}", params.len());
         self.backend.fetch_all::<OutboxRow>(&sql, params).await?.into_iter().map(outbox_item).collect()

@@ -9,7 +9,7 @@ use civic311_domain::org::StaffUser;
 use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
 use civic311_domain::workflow::{Action, WorkflowError};
 use civic311_jobs::ActError;
-use civic311_store::{RequestQuery, Sort};
+use civic311_store::{OutboxQuery, RequestQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -146,7 +146,8 @@ pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path
     let (seq, r) = load(&state, &id).await?;
     let events = state.store.events(seq).await?;
     let followers = state.store.followers(seq).await?.len();
-    let messages = state.store.outbox(None, Some(seq), 200).await?;
+    let messages =
+        state.store.outbox(&OutboxQuery { request: Some(seq), limit: 200, ..OutboxQuery::default() }).await?;
     let mut body = view::request(&r);
     body["events"] = events.iter().map(view::event).collect();
     body["followers"] = json!(followers);
@@ -214,6 +215,7 @@ pub(super) async fn apply(
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     state: Option<String>,
+    channel: Option<String>,
     limit: Option<i64>,
 }
 
@@ -229,7 +231,13 @@ pub async fn list_outbox(
     {
         return Err(bad("state", "one of pending, sent, dead"));
     }
-    let items = state.store.outbox(p.state.as_deref(), None, p.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    if let Some(c) = &p.channel
+        && !["email", "sms", "webhook"].contains(&c.as_str())
+    {
+        return Err(bad("channel", "one of email, sms, webhook"));
+    }
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let items = state.store.outbox(&OutboxQuery { state: p.state, channel: p.channel, request: None, limit }).await?;
     Ok(Json(json!({ "messages": items.iter().map(view::message).collect::<Vec<_>>() })))
 }
 

@@ -240,7 +240,11 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Notifications and their delivery state (pending, sent, dead letters)",
         roles: "any signed-in role",
         body: None,
-        query: &[("state", "string", "pending, sent or dead"), ("limit", "integer", "1-1000 (default 100)")],
+        query: &[
+            ("state", "string", "pending, sent or dead"),
+            ("channel", "string", "email, sms or webhook"),
+            ("limit", "integer", "1-1000 (default 100)"),
+        ],
     },
     Operation {
         id: "retryOutbox",

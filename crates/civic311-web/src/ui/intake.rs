@@ -21,14 +21,14 @@ use crate::open311::{follower, raw_request};
 use crate::page::html;
 use crate::{AppState, CityModel};
 
-/// One question of the chosen service, ready to render.
-struct Question {
-    code: String,
-    label: String,
-    required: bool,
-    kind: &'static str,
-    options: Vec<(String, String, bool)>,
-    value: String,
+/// One question of a service, ready to render (`staff/questions.html`).
+pub(super) struct Question {
+    pub(super) code: String,
+    pub(super) label: String,
+    pub(super) required: bool,
+    pub(super) kind: &'static str,
+    pub(super) options: Vec<(String, String, bool)>,
+    pub(super) value: String,
 }
 
 #[derive(Template)]
@@ -59,7 +59,8 @@ impl IntakePage<'_> {
     }
 }
 
-fn questions(service: &Service, fields: &[(String, String)]) -> Vec<Question> {
+/// The questions of `service` that take an answer, in order, with the answers in `fields`.
+pub(super) fn questions(service: &Service, fields: &[(String, String)]) -> Vec<Question> {
     let given = |code: &str| -> Vec<&str> {
         let (one, many) = (format!("attribute[{code}]"), format!("attribute[{code}][]"));
         fields.iter().filter(|(k, _)| *k == one || *k == many).map(|(_, v)| v.as_str()).collect()

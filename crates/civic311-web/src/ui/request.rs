@@ -98,10 +98,11 @@ pub async fn render(
     let city = state.city();
     let now = state.now();
     let seq = r.id.seq;
+    let messages = civic311_store::OutboxQuery { request: Some(seq), limit: 100, ..Default::default() };
     let (events, followers, outbox, photos) = match tokio::try_join!(
         state.store.events(seq),
         state.store.followers(seq),
-        state.store.outbox(None, Some(seq), 100),
+        state.store.outbox(&messages),
         state.store.photos(seq),
     ) {
         Ok(x) => x,

@@ -1,0 +1,107 @@
+//! Boundary layers — wards, neighbourhoods, service districts — that routing rules,
+//! queues and open data use: the layers in effect, and a GeoJSON upload that replaces
+//! one layer (or adds a new one).
+
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civic311_domain::geo::parse_geojson;
+
+use super::{Notice, Said, Staff, Typed, field, not_admin, refuse, submit};
+use crate::AppState;
+use crate::configure::{self, ChangeError};
+use crate::page::html;
+
+#[derive(Template)]
+#[template(path = "staff/admin_boundaries.html")]
+struct BoundariesPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    /// Each layer with its features' names.
+    layers: Vec<(String, Vec<String>)>,
+    typed: &'a Typed,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said: Said) -> Response {
+    let city = state.city();
+    let layers = city
+        .boundaries
+        .layers()
+        .iter()
+        .map(|l| {
+            let names = city.boundaries.features().iter().filter(|f| &f.layer == l).map(|f| f.name.clone());
+            (l.clone(), names.collect())
+        })
+        .collect();
+    let page = BoundariesPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        layers,
+        typed,
+        notice: said.0,
+        error: said.1,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/boundaries`: the layers in effect.
+pub async fn boundaries(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    page(&state, &staff, StatusCode::OK, &Typed::default(), (n.done, None))
+}
+
+/// The form fields and the uploaded file's text.
+async fn read(body: Result<Multipart, MultipartRejection>) -> Result<(Vec<(String, String)>, String), String> {
+    let mut mp = body.map_err(|_| "send the form with a file".to_owned())?;
+    let (mut fields, mut file) = (Vec::new(), String::new());
+    while let Some(part) = mp.next_field().await.map_err(|e| format!("the upload was cut short: {e}"))? {
+        let name = part.name().unwrap_or("").to_owned();
+        let bytes = part.bytes().await.map_err(|e| format!("the upload was cut short: {e}"))?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| format!("{name} is not UTF-8 text"))?;
+        if name == "file" {
+            file = text;
+        } else {
+            fields.push((name, text));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// `POST /staff/admin/boundaries` (multipart: `layer`, optional `id_property`, `file`):
+/// replaces the layer with the file's Polygons and MultiPolygons, in effect at once.
+pub async fn import_layer(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let (fields, file) = match read(body).await {
+        Ok(read) => read,
+        Err(e) => {
+            return not_admin(&staff).unwrap_or_else(|| {
+                let error = format!("Not imported: {e}.");
+                page(&state, &staff, StatusCode::BAD_REQUEST, &Typed::default(), (None, Some(error)))
+            });
+        }
+    };
+    let layer = field(&fields, "layer");
+    let change = async {
+        if file.trim().is_empty() {
+            return Err(refuse("file", "choose a GeoJSON file"));
+        }
+        let id_property = Some(field(&fields, "id_property")).filter(|p| !p.is_empty());
+        let features = parse_geojson(&layer, &file, id_property.as_deref()).map_err(ChangeError::Refused)?;
+        configure::put_boundary_layer(&state, &staff.user, &layer, &features).await?;
+        Ok(format!("Layer {layer}: {} areas, in effect now.", features.len()))
+    };
+    let typed = Typed(fields.clone());
+    let again = |status, error| std::future::ready(page(&state, &staff, status, &typed, (None, Some(error))));
+    submit(&staff, &fields, "/staff/admin/boundaries", change, again).await
+}

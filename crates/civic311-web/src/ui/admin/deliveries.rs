@@ -1,0 +1,129 @@
+//! The delivery log: every email, text message and webhook the city has sent or is
+//! trying to send, newest first, filtered by channel and state, with the reason of the
+//! last failure; a dead letter can be sent again.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civic311_store::OutboxQuery;
+
+use super::{Said, Staff, failure, not_admin, refuse, submit};
+use crate::AppState;
+use crate::page::html;
+
+const STATES: [&str; 3] = ["pending", "sent", "dead"];
+const CHANNELS: [&str; 3] = ["webhook", "email", "sms"];
+/// How many deliveries a page lists.
+const SHOWN: i64 = 200;
+
+/// One delivery as listed.
+struct Row {
+    id: i64,
+    created: String,
+    channel: String,
+    recipient: String,
+    kind: String,
+    /// The request's number, for its link.
+    request: Option<i64>,
+    state: String,
+    attempts: i64,
+    /// When it went, or when the next attempt is.
+    when: String,
+    last_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/admin_deliveries.html")]
+struct DeliveriesPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    rows: Vec<Row>,
+    states: Vec<(&'static str, bool)>,
+    channels: Vec<(&'static str, bool)>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Filter {
+    state: Option<String>,
+    channel: Option<String>,
+    done: Option<String>,
+}
+
+async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filter, said: Said) -> Response {
+    let only = |v: &Option<String>, known: &[&str]| v.clone().filter(|v| known.contains(&v.as_str()));
+    let query = OutboxQuery {
+        state: only(&filter.state, &STATES),
+        channel: only(&filter.channel, &CHANNELS),
+        request: None,
+        limit: SHOWN,
+    };
+    let items = match state.store.outbox(&query).await {
+        Ok(items) => items,
+        Err(e) => return failure(e),
+    };
+    let city = state.city();
+    let local = |t: jiff::Timestamp| t.to_zoned(city.tz.clone()).strftime("%b %d %H:%M").to_string();
+    let rows = items
+        .into_iter()
+        .map(|m| Row {
+            id: m.id,
+            created: local(m.created_at),
+            channel: m.message.channel,
+            recipient: m.message.recipient,
+            kind: m.message.kind,
+            request: m.request_id,
+            when: match (m.state.as_str(), m.sent_at) {
+                ("sent", Some(at)) => format!("sent {}", local(at)),
+                ("pending", _) => format!("next try {}", local(m.next_at)),
+                _ => "given up".to_owned(),
+            },
+            state: m.state,
+            attempts: m.attempts,
+            last_error: m.last_error.unwrap_or_default(),
+        })
+        .collect();
+    let page = DeliveriesPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        rows,
+        states: STATES.iter().map(|s| (*s, query.state.as_deref() == Some(*s))).collect(),
+        channels: CHANNELS.iter().map(|c| (*c, query.channel.as_deref() == Some(*c))).collect(),
+        notice: said.0,
+        error: said.1,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/deliveries`: the newest deliveries, `?channel=` and `?state=`.
+pub async fn deliveries(State(state): State<AppState>, staff: Staff, Query(f): Query<Filter>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let notice = f.done.clone();
+    page(&state, &staff, StatusCode::OK, &f, (notice, None)).await
+}
+
+/// `POST /staff/admin/deliveries/{id}/retry`: send a dead letter again.
+pub async fn retry(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let change = async {
+        if state.store.retry_message(id, state.now()).await? {
+            Ok(format!("Delivery {id} will be tried again within a minute."))
+        } else {
+            Err(refuse("delivery", format!("{id} is not a dead letter (already sent, or being tried)")))
+        }
+    };
+    let filter = Filter::default();
+    let again = |status, error| page(&state, &staff, status, &filter, (None, Some(error)));
+    submit(&staff, &fields, "/staff/admin/deliveries", change, again).await
+}

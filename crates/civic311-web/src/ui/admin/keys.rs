@@ -1,0 +1,82 @@
+//! Open311 API keys: who holds one, issuing a key to an app or partner, and revoking
+//! one at once.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civic311_store::ApiKey;
+
+use super::{Notice, Said, Staff, Typed, failure, field, not_admin, submit};
+use crate::AppState;
+use crate::configure;
+use crate::page::html;
+
+#[derive(Template)]
+#[template(path = "staff/admin_keys.html")]
+struct KeysPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    keys: Vec<ApiKey>,
+    typed: &'a Typed,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said: Said) -> Response {
+    let keys = match state.store.api_keys().await {
+        Ok(k) => k,
+        Err(e) => return failure(e),
+    };
+    let page = KeysPage {
+        city: &state.city().settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        keys,
+        typed,
+        notice: said.0,
+        error: said.1,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/keys`: the keys in effect and who holds each.
+pub async fn keys(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    page(&state, &staff, StatusCode::OK, &Typed::default(), (n.done, None)).await
+}
+
+/// `POST /staff/admin/keys`: issue a key for `label`.
+pub async fn issue_key(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let label = field(&fields, "label");
+    let change = async {
+        configure::issue_api_key(&state, &staff.user, &label).await?;
+        Ok(format!("Key issued for {label}; it is listed below."))
+    };
+    let typed = Typed(fields.clone());
+    let again = |status, error| page(&state, &staff, status, &typed, (None, Some(error)));
+    submit(&staff, &fields, "/staff/admin/keys", change, again).await
+}
+
+/// `POST /staff/admin/keys/revoke`: revoke `key`.
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let change = async {
+        let label = configure::revoke_api_key(&state, &staff.user, &field(&fields, "key")).await?;
+        Ok(format!("The key of {label} is revoked; requests made with it are refused from now on."))
+    };
+    let typed = Typed::default();
+    let again = |status, error| page(&state, &staff, status, &typed, (None, Some(error)));
+    submit(&staff, &fields, "/staff/admin/keys", change, again).await
+}

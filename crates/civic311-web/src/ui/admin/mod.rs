@@ -1,0 +1,103 @@
+//! Administration in the browser, for administrators only: staff and roles,
+//! departments and teams, services and their questions, boundary layers, the routing
+//! rules (with a panel to try them), the workflow document (SLAs, calendars,
+//! escalation, templates, webhooks), Open311 API keys, the delivery log of messages
+//! and webhooks, and the audit log. Every change goes through [`crate::configure`], so
+//! it is checked against the whole city, in effect at once and audited exactly as
+//! through the API.
+
+mod audit;
+mod boundaries;
+mod deliveries;
+mod keys;
+mod org;
+mod rules;
+mod services;
+mod users;
+mod workflow;
+
+use std::future::Future;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::FieldError;
+use civic311_domain::org::Role;
+
+pub use audit::audit;
+pub use boundaries::{boundaries, import_layer};
+pub use deliveries::{deliveries, retry};
+pub use keys::{issue_key, keys, revoke_key};
+pub use org::{departments, save_department, save_team};
+pub use rules::{rules, save_rules};
+pub use services::{save_service, service, services};
+pub use users::{save_user, set_password, users};
+pub use workflow::{save_workflow, workflow};
+
+use super::{Staff, encode, failure};
+use crate::configure::ChangeError;
+
+/// What an expired or forged form is told.
+const EXPIRED: &str = "This form had expired; nothing was saved.";
+
+/// The refusal for anyone but administrators.
+fn not_admin(staff: &Staff) -> Option<Response> {
+    (staff.user.role != Role::Admin)
+        .then(|| (StatusCode::FORBIDDEN, "Administration is for administrators.").into_response())
+}
+
+/// `?done=` on a page shown after a change.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Notice {
+    done: Option<String>,
+}
+
+/// A posted field, trimmed; empty when absent.
+fn field(fields: &[(String, String)], k: &str) -> String {
+    fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// A refusal of the change as a `FieldError`, for checks the page makes before
+/// [`crate::configure`] does its own.
+fn refuse(field: &str, detail: impl Into<String>) -> ChangeError {
+    ChangeError::Refused(FieldError::new(field, detail))
+}
+
+/// Carries out a posted administration form. Anyone but an administrator is refused;
+/// a form without the session's CSRF value changes nothing and is shown again by
+/// `again` with the reason; otherwise `change` runs, and its notice is shown on `back`
+/// after a redirect, or its refusal by `again` (with what was typed kept).
+async fn submit<F: Future<Output = Response>>(
+    staff: &Staff,
+    fields: &[(String, String)],
+    back: &str,
+    change: impl Future<Output = Result<String, ChangeError>>,
+    again: impl FnOnce(StatusCode, String) -> F,
+) -> Response {
+    if let Some(r) = not_admin(staff) {
+        return r;
+    }
+    if !staff.csrf_ok(Some(&field(fields, "csrf"))) {
+        return again(StatusCode::FORBIDDEN, EXPIRED.to_owned()).await;
+    }
+    match change.await {
+        Ok(notice) => Redirect::to(&format!("{back}?done={}", encode(&notice))).into_response(),
+        Err(ChangeError::Refused(f) | ChangeError::NotFound(f)) => {
+            again(StatusCode::BAD_REQUEST, format!("Not saved: {} — {}.", f.field, f.detail)).await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// A notice and an error to show on a page.
+type Said = (Option<String>, Option<String>);
+
+/// What was typed into a form, to show it again after a refusal.
+#[derive(Debug, Default)]
+struct Typed(Vec<(String, String)>);
+
+impl Typed {
+    /// The typed value of `name`, or "".
+    fn v(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,112 @@
+//! Departments and their teams: add one, or change its name and mailbox. Codes are
+//! identities and never change; a team stays in the department it was made in.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civic311_domain::org::{Department, Team};
+
+use super::{Notice, Staff, Typed, failure, field, not_admin, submit};
+use crate::AppState;
+use crate::configure;
+use crate::page::html;
+
+/// A department as listed: code, name, mailbox and its teams (code, name).
+type Listed = (String, String, String, Vec<(String, String)>);
+
+#[derive(Template)]
+#[template(path = "staff/admin_departments.html")]
+struct DepartmentsPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    departments: Vec<Listed>,
+    /// Which form was refused ("department" or "team"), and what was typed into it.
+    form: &'a str,
+    typed: &'a Typed,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    (form, typed): (&str, &Typed),
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let (departments, teams) = match tokio::try_join!(state.store.departments(), state.store.teams()) {
+        Ok(both) => both,
+        Err(e) => return failure(e),
+    };
+    let city = state.city();
+    let page = DepartmentsPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        departments: departments
+            .into_iter()
+            .map(|d| {
+                let own = teams.iter().filter(|t| t.department == d.code).map(|t| (t.code.clone(), t.name.clone()));
+                (d.code.clone(), d.name, d.email, own.collect())
+            })
+            .collect(),
+        form,
+        typed,
+        notice,
+        error,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/departments`: departments with their teams.
+pub async fn departments(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    page(&state, &staff, StatusCode::OK, ("", &Typed::default()), n.done, None).await
+}
+
+/// "added" or "saved", for the notice after a change.
+fn verb(created: bool) -> &'static str {
+    if created { "added" } else { "saved" }
+}
+
+/// `POST /staff/admin/departments`: add or change a department.
+pub async fn save_department(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let department =
+        Department { code: field(&fields, "code"), name: field(&fields, "name"), email: field(&fields, "email") };
+    let code = department.code.clone();
+    let change = async {
+        let created = configure::put_item(&state, &staff.user, department).await?;
+        Ok(format!("Department {code} {}.", verb(created)))
+    };
+    let typed = Typed(fields.clone());
+    let again = |status, error| page(&state, &staff, status, ("department", &typed), None, Some(error));
+    submit(&staff, &fields, "/staff/admin/departments", change, again).await
+}
+
+/// `POST /staff/admin/teams`: add a team to a department, or rename one.
+pub async fn save_team(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let team =
+        Team { code: field(&fields, "code"), department: field(&fields, "department"), name: field(&fields, "name") };
+    let code = team.code.clone();
+    let change = async {
+        let created = configure::put_item(&state, &staff.user, team).await?;
+        Ok(format!("Team {code} {}.", verb(created)))
+    };
+    let typed = Typed(fields.clone());
+    let again = |status, error| page(&state, &staff, status, ("team", &typed), None, Some(error));
+    submit(&staff, &fields, "/staff/admin/departments", change, again).await
+}

@@ -1,0 +1,155 @@
+//! Services and their questions. Each service is edited as a short TOML document —
+//! its name, group, keywords, department, priority, notice and questions — checked
+//! with the whole city before it is saved, with its questions previewed as the intake
+//! screen will ask them.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use civic311_domain::service::{Service, Visibility};
+
+use super::{Notice, Said, Staff, failure, not_admin, refuse, submit};
+use crate::AppState;
+use crate::configure;
+use crate::page::html;
+use crate::ui::intake::{Question, questions};
+
+/// The path segment that starts a new service.
+const NEW: &str = "new";
+
+/// What a new service starts from.
+const STARTER: &str = r#"code = "NEW-CODE"
+name = "What residents call it"
+description = "One sentence on what to report here."
+group = "Streets"
+keywords = ["words", "residents use"]
+department = "DPW"
+default_priority = "normal"
+visibility = "public"
+service_notice = "What happens next, and how long it usually takes."
+
+[[attributes]]
+code = "where_exactly"
+datatype = "string"
+required = false
+order = 1
+description = "Where exactly? (e.g. in front of number 12)"
+"#;
+
+#[derive(Template)]
+#[template(path = "staff/admin_services.html")]
+struct ServicesPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    /// Code, name, group, department, public, number of questions.
+    services: Vec<(String, String, String, String, bool, usize)>,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/admin_service.html")]
+struct ServicePage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    /// The path segment: the service's code, or `new`.
+    code: &'a str,
+    text: &'a str,
+    /// The questions of the service as last saved (or as typed, when it parses).
+    questions: Vec<Question>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /staff/admin/services`: every service, public and internal.
+pub async fn services(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let city = state.city();
+    let page = ServicesPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        services: city
+            .services()
+            .map(|s| {
+                let asked = s.attributes.iter().filter(|a| a.variable).count();
+                let owner = city.department_name(&s.department).to_owned();
+                (s.code.clone(), s.name.clone(), s.group.clone(), owner, s.visibility == Visibility::Public, asked)
+            })
+            .collect(),
+        notice: n.done,
+    };
+    html(StatusCode::OK, &page)
+}
+
+/// The editor for one service, with the questions of the text shown when it parses.
+fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str, &str), said: Said) -> Response {
+    let page = ServicePage {
+        city: &state.city().settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        code,
+        text,
+        questions: toml::from_str::<Service>(text).map(|s| questions(&s, &[])).unwrap_or_default(),
+        notice: said.0,
+        error: said.1,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/services/{code}`: one service as text, or a starter for `new`.
+pub async fn service(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Query(n): Query<Notice>,
+) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let text = if code == NEW {
+        STARTER.to_owned()
+    } else {
+        match state.store.services().await {
+            Ok(all) => match all.into_iter().find(|s| s.code == code) {
+                Some(s) => toml::to_string(&s).unwrap_or_default(),
+                None => return (StatusCode::NOT_FOUND, format!("There is no service {code}.")).into_response(),
+            },
+            Err(e) => return failure(e),
+        }
+    };
+    page(&state, &staff, StatusCode::OK, (&code, &text), (n.done, None))
+}
+
+/// `POST /staff/admin/services/{code}`: save the service from the editor. A service
+/// keeps its code; `new` adds one whose code is not taken.
+pub async fn save_service(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
+    let saved_code = toml::from_str::<Service>(&text).map(|s| s.code).unwrap_or_default();
+    let change = async {
+        let service: Service = toml::from_str(&text).map_err(|e| refuse("service", format!("not valid TOML: {e}")))?;
+        let taken = state.city().service(&service.code).is_some();
+        if code == NEW && taken {
+            return Err(refuse("code", format!("{} is taken; edit that service instead", service.code)));
+        }
+        if code != NEW && service.code != code {
+            return Err(refuse("code", format!("a service keeps its code ({code}); add a new service instead")));
+        }
+        let name = service.name.clone();
+        let created = configure::put_item(&state, &staff.user, service).await?;
+        Ok(format!("{name} {}; in effect now.", if created { "added" } else { "saved" }))
+    };
+    let again = |status, error| std::future::ready(page(&state, &staff, status, (&code, &text), (None, Some(error))));
+    let back = format!("/staff/admin/services/{}", crate::ui::encode(&saved_code));
+    submit(&staff, &fields, &back, change, again).await
+}

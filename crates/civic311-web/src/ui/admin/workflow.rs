@@ -1,0 +1,114 @@
+//! The workflow document — calendars, SLA policies, escalation chains, message
+//! templates, webhooks and duplicate settings — edited as checked TOML, with every
+//! message template previewed with sample values.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civic311_domain::workflow::WorkflowConfig;
+
+use super::{Notice, Staff, failure, not_admin, refuse, submit};
+use crate::AppState;
+use crate::configure;
+use crate::page::html;
+
+#[derive(Template)]
+#[template(path = "staff/admin_workflow.html")]
+struct WorkflowPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    text: String,
+    /// Kind, language, subject and body of every template in effect, rendered with
+    /// sample values.
+    previews: Vec<(String, String, String, String)>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// Sample values for template previews.
+fn sample_vars(city: &str) -> BTreeMap<String, String> {
+    [
+        ("number", "2026-000123"),
+        ("service", "Pothole"),
+        ("status", "in progress"),
+        ("note", "A crew is booked for Thursday."),
+        ("expected", "Fri Nov 27, 17:00"),
+        ("url", "https://311.example.gov/open311/v2/requests/2026-000123.json"),
+        ("rating_url", "https://311.example.gov/rate/…"),
+        ("department", "Public Works"),
+        ("due", "Fri Nov 27, 17:00"),
+        ("original", "2026-000101"),
+        ("city", city),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn workflow_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    text: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let city = state.city();
+    let vars = sample_vars(&city.settings.name);
+    let previews = city
+        .workflow
+        .templates
+        .all()
+        .map(|t| {
+            let (subject, body) = t.render(&vars);
+            (t.kind.clone(), t.language.clone(), subject, body)
+        })
+        .collect();
+    let page = WorkflowPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        text,
+        previews,
+        error,
+        notice,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/workflow`: calendars, SLA policies, escalation, templates,
+/// webhooks and duplicate settings as one TOML document, with every message template
+/// previewed.
+pub async fn workflow(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let text = match state.store.workflow_config().await {
+        Ok(c) => toml::to_string(&c.unwrap_or_default()).unwrap_or_default(),
+        Err(e) => return failure(e),
+    };
+    workflow_page(&state, &staff, StatusCode::OK, text, None, n.done)
+}
+
+/// `POST /staff/admin/workflow`: replace the workflow document from the editor.
+pub async fn save_workflow(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let text = fields.iter().find(|(k, _)| k == "workflow").map(|(_, v)| v.clone()).unwrap_or_default();
+    let change = async {
+        let config: WorkflowConfig =
+            toml::from_str(&text).map_err(|e| refuse("workflow", format!("not valid TOML: {e}")))?;
+        configure::put_workflow(&state, &staff.user, &config).await?;
+        Ok("Saved; in effect now.".to_owned())
+    };
+    let again =
+        |status, error| std::future::ready(workflow_page(&state, &staff, status, text.clone(), Some(error), None));
+    submit(&staff, &fields, "/staff/admin/workflow", change, again).await
+}
