@@ -269,6 +269,8 @@ pub trait Store: Send + Sync + 'static {
     async fn request_by_token(&self, token: &str) -> StoreResult<Option<ServiceRequest>>;
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>>;
     async fn count_requests(&self) -> StoreResult<i64>;
+    /// How many requests match the filters of `query` (its sort, cursor and limit aside).
+    async fn count_matching(&self, query: &RequestQuery) -> StoreResult<i64>;
     /// Open requests of these departments counted by team, person and status, with how
     /// many are past due at `now` and when the oldest was filed.
     async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>>;

@@ -6,6 +6,10 @@ use jiff::Timestamp;
 
 /// The order of a listing. Each is total (ties broken by request number), so a keyset
 /// cursor can resume exactly where a page ended.
+/// A request's due time as the queues sort by it and the open-by-due index keys it:
+/// requests without one come last.
+pub const DUE_KEY: &str = "COALESCE(expected_at, 9223372036854775807)";
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Sort {
     /// Most recently filed first.
@@ -56,7 +60,7 @@ impl Sort {
             Sort::Newest => ("requested_at", true, true),
             Sort::Oldest => ("requested_at", false, false),
             Sort::Updated => ("updated_at", true, true),
-            Sort::Due => ("COALESCE(expected_at, 9223372036854775807)", false, false),
+            Sort::Due => (DUE_KEY, false, false),
             Sort::Priority => {
                 ("(CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)", true, false)
             }

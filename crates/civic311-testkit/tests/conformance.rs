@@ -154,7 +154,12 @@ async fn listing_filters_and_orders(backend: Backend) {
     let all = |q: RequestQuery| RequestQuery { limit: 1000, ..q };
     let list = |q| {
         let store = store.clone();
-        async move { store.list_requests(&all(q)).await.unwrap() }
+        async move {
+            let q = all(q);
+            let found = store.list_requests(&q).await.unwrap();
+            assert_eq!(store.count_matching(&q).await.unwrap(), found.len() as i64, "counted as listed: {q:?}");
+            found
+        }
     };
 
     let everything = list(RequestQuery::default()).await;
@@ -208,6 +213,8 @@ async fn listing_filters_and_orders(backend: Backend) {
     );
     let past_end = store.list_requests(&RequestQuery { limit: 7, offset: 700, ..Default::default() }).await.unwrap();
     assert!(past_end.is_empty());
+    let cursor = RequestQuery { limit: 7, after: Some((i64::MAX, i64::MAX)), ..Default::default() };
+    assert_eq!(store.count_matching(&cursor).await.unwrap(), 30, "a count ignores the page and cursor");
 }
 
 async fn a_failing_unit_changes_nothing_and_others_commit(backend: Backend) {

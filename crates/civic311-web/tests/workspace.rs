@@ -132,6 +132,12 @@ async fn staff_sign_in_work_their_queue_and_sign_out(backend: Backend) {
     let dept = browser.get(&app, "/staff?view=department&sort=oldest").await;
     assert!(dept.body.contains(&mine) && dept.body.contains(&theirs), "the department sees both");
     assert!(dept.body.find(&mine).unwrap() < dept.body.find(&theirs).unwrap(), "oldest first");
+    // Each tab counts its open requests; the list says how many match and are overdue.
+    assert!(dept.body.contains("My work <span class=\"count\">1<"), "{}", dept.body);
+    assert!(dept.body.contains("My department <span class=\"count\">2<"));
+    assert!(dept.body.contains("2 request(s);"), "{}", dept.body);
+    let urgent = browser.get(&app, "/staff?view=department&priority=urgent").await;
+    assert!(urgent.body.contains("0 request(s) match") || urgent.body.contains("Nothing here with these filters"));
     // Narrowed to a ward and a category: both were filed in ward 1.
     let w1 = browser.get(&app, "/staff?view=department&area=wards:W1&service=POTHOLE").await;
     assert!(w1.body.contains(&mine) && w1.body.contains(&theirs));

@@ -324,6 +324,26 @@ async fn queue(url: &str, requests: usize, open: i64, samples: usize) -> Result<
             sort.as_str()
         );
     }
+    // What the queue page counts besides its page: the open requests of the department
+    // tab, and of those the overdue ones.
+    let mut times = Vec::with_capacity(samples);
+    let department = page(Sort::Due, None);
+    let overdue = RequestQuery { overdue_at: Some(now), ..department.clone() };
+    for _ in 0..samples {
+        let t = Instant::now();
+        let (all, late) = tokio::try_join!(store.count_matching(&department), store.count_matching(&overdue))?;
+        times.push(t.elapsed());
+        if all != open {
+            bail!("counted {all} open requests in PW, expected {open} ({late} overdue)");
+        }
+    }
+    times.sort();
+    println!(
+        "backend {} | queue counts (open in PW, and overdue): p50 {:.1} ms, p99 {:.1} ms",
+        store.backend(),
+        percentile(&times, 0.5) * 1000.0,
+        percentile(&times, 0.99) * 1000.0
+    );
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
         let t = Instant::now();

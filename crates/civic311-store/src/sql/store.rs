@@ -19,6 +19,7 @@ use super::{
     OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
+use crate::query::DUE_KEY;
 use crate::{
     ApiKey, ConfigChange, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, Photo, RequestQuery, RequestUpdate,
     Session, Store, Workload,
@@ -94,6 +95,30 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 /// The `SELECT` for a request listing, with its parameters.
 pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
+    let (conds, mut params) = conditions(q);
+    let mut sql = format!("SELECT {REQUEST_COLUMNS} FROM requests");
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    let (key, key_desc, id_desc) = q.sort.sql();
+    let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+    params.push(Param::I64(i64::from(q.limit)));
+    params.push(Param::I64(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let (limit, offset) = (params.len() - 1, params.len());
+    sql.push_str(&format!(" ORDER BY {key} {}, id {} LIMIT ${limit} OFFSET ${offset}", dir(key_desc), dir(id_desc)));
+    (sql, params)
+}
+
+/// How many requests match `q`'s filters, whatever its sort, cursor and limit.
+pub fn count_sql(q: &RequestQuery) -> (String, Vec<Param>) {
+    let (conds, params) = conditions(&RequestQuery { after: None, ..q.clone() });
+    let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    (format!("SELECT count(*) AS n FROM requests{filter}"), params)
+}
+
+/// The `WHERE` conditions of `q` (joined by AND) and the parameters they bind.
+fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
     let mut params = Vec::new();
     let mut conds: Vec<String> = Vec::new();
     let mut push = |p: Param, params: &mut Vec<Param>| {
@@ -144,8 +169,10 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
     }
     if let Some(t) = q.overdue_at {
         let p = push(Param::I64(to_micros(t)), &mut params);
+        // Written as the open-by-due index's key, so a count of overdue work reads
+        // that index alone (a request without a due time is never overdue).
         conds.push(format!(
-            "expected_at < {p} AND status IN ('new', 'open', 'in_progress', 'on_hold', 'waiting_on_resident')"
+            "{DUE_KEY} < {p} AND status IN ('new', 'open', 'in_progress', 'on_hold', 'waiting_on_resident')"
         ));
     }
     if let Some(text) = &q.text {
@@ -161,7 +188,6 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
         conds.push(format!("id IN (SELECT request_id FROM request_areas WHERE layer = {l} AND feature IN ({f}))"));
     }
     let (key, key_desc, id_desc) = q.sort.sql();
-    let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
     if let Some((at, id)) = q.after {
         let a = push(Param::I64(at), &mut params);
         let b = push(Param::I64(id), &mut params);
@@ -192,15 +218,7 @@ pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
              (lat - {lat0}) * (lat - {lat0}) + (lon - {lon0}) * {k} * (lon - {lon0}) * {k} <= {r2}"
         ));
     }
-    let mut sql = format!("SELECT {REQUEST_COLUMNS} FROM requests");
-    if !conds.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conds.join(" AND "));
-    }
-    let limit = push(Param::I64(i64::from(q.limit)), &mut params);
-    let offset = push(Param::I64(i64::try_from(q.offset).unwrap_or(i64::MAX)), &mut params);
-    sql.push_str(&format!(" ORDER BY {key} {}, id {} LIMIT {limit} OFFSET {offset}", dir(key_desc), dir(id_desc)));
-    (sql, params)
+    (conds, params)
 }
 
 fn outbox_item(r: OutboxRow) -> StoreResult<OutboxItem> {
@@ -483,6 +501,12 @@ where
                 })
             })
             .collect()
+    }
+
+    async fn count_matching(&self, query: &RequestQuery) -> StoreResult<i64> {
+        let (sql, params) = count_sql(query);
+        let rows = self.backend.fetch_all::<CountRow>(&sql, params).await?;
+        Ok(rows.first().map_or(0, |r| r.n))
     }
 
     async fn count_requests(&self) -> StoreResult<i64> {

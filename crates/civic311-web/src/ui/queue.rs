@@ -53,7 +53,8 @@ struct QueuePage<'a> {
     role: &'static str,
     csrf: &'a str,
     view: &'a str,
-    views: Vec<(&'static str, &'static str, bool)>,
+    /// Key, label, open requests in it, current.
+    views: Vec<(&'static str, &'static str, String, bool)>,
     heading: &'static str,
     statuses: Vec<(&'static str, &'static str, bool)>,
     priorities: Vec<(&'static str, &'static str, bool)>,
@@ -61,7 +62,9 @@ struct QueuePage<'a> {
     services: Vec<(String, String, bool)>,
     areas: Vec<(String, String, bool)>,
     rows: Vec<Row>,
-    overdue: usize,
+    /// Requests matching the filters, and how many of those are overdue.
+    matching: String,
+    overdue: i64,
     filtered: bool,
     problem: Option<&'static str>,
     next_page: Option<String>,
@@ -139,6 +142,22 @@ fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
     }
 }
 
+/// 50000 as "50,000".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn options<T: Copy + PartialEq>(
     all: &[(&'static str, &'static str, T)],
     chosen: T,
@@ -156,20 +175,15 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         Some("department") => "department",
         _ => "mine",
     };
-    let mut q = RequestQuery { limit: PAGE, ..RequestQuery::default() };
-    let heading = match view {
-        "team" => {
-            q.teams = user.team.iter().cloned().collect();
-            "My team's requests"
-        }
-        "department" => {
-            q.departments = vec![user.department.clone()];
-            "My department's requests"
-        }
-        _ => {
-            q.assignees = vec![user.username.clone()];
-            "My work"
-        }
+    // The open requests of each tab, counted on it; the tab shown is then filtered.
+    let open = RequestQuery { statuses: ACTIVE.to_vec(), limit: PAGE, ..RequestQuery::default() };
+    let mine = RequestQuery { assignees: vec![user.username.clone()], ..open.clone() };
+    let team = RequestQuery { teams: user.team.iter().cloned().collect(), ..open.clone() };
+    let department = RequestQuery { departments: vec![user.department.clone()], ..open };
+    let (mut q, heading) = match view {
+        "team" => (team.clone(), "My team's requests"),
+        "department" => (department.clone(), "My department's requests"),
+        _ => (mine.clone(), "My work"),
     };
     let status_choices: Vec<(&str, &str, &str)> = [("active", "All open", "active"), ("all", "Any", "all")]
         .into_iter()
@@ -216,8 +230,18 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
             None => problem = Some("That page link was not right; showing the first page."),
         }
     }
-    let page = match state.store.list_requests(&q).await {
-        Ok(page) => page,
+    let overdue_q = RequestQuery { overdue_at: Some(now), ..q.clone() };
+    let store = &state.store;
+    let counts = tokio::try_join!(
+        store.list_requests(&q),
+        store.count_matching(&q),
+        store.count_matching(&overdue_q),
+        store.count_matching(&mine),
+        async { if user.team.is_some() { store.count_matching(&team).await } else { Ok(0) } },
+        store.count_matching(&department),
+    );
+    let (page, matching, overdue, in_mine, in_team, in_department) = match counts {
+        Ok(all) => all,
         Err(e) => return super::failure(e),
     };
     let next_page = (page.len() == PAGE as usize).then(|| page.last()).flatten().map(|last| {
@@ -231,12 +255,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         )
     });
     let rows: Vec<Row> = page.iter().map(|r| row(r, &city, now)).collect();
-    let overdue = rows.iter().filter(|r| r.flag.is_some_and(|f| f.0 == "overdue")).count();
-    let mut views = vec![("mine", "My work", view == "mine")];
+    let mut views = vec![("mine", "My work", thousands(in_mine), view == "mine")];
     if user.team.is_some() {
-        views.push(("team", "My team", view == "team"));
+        views.push(("team", "My team", thousands(in_team), view == "team"));
     }
-    views.push(("department", "My department", view == "department"));
+    views.push(("department", "My department", thousands(in_department), view == "department"));
     let body = QueuePage {
         city: &city.settings.name,
         display_name: &user.display_name,
@@ -249,6 +272,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         priorities: priority_choices.iter().map(|(k, l, v)| (*k, *l, *v == priority)).collect(),
         sorts: options(&sort_choices, q.sort),
         rows,
+        matching: thousands(matching),
         overdue,
         services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == service)).collect(),
         areas: area_choices.into_iter().map(|(k, name)| (k.clone(), name, k == area)).collect(),
@@ -257,4 +281,15 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         next_page,
     };
     html(StatusCode::OK, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let shown: Vec<String> = [0, 7, 999, 1000, 50_000, 1_234_567, -4200].into_iter().map(thousands).collect();
+        assert_eq!(shown, ["0", "7", "999", "1,000", "50,000", "1,234,567", "-4,200"]);
+    }
 }
