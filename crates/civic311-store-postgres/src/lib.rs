@@ -18,6 +18,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "password_resets", sql: include_str!("../migrations/0006_password_resets.sql") },
     Migration { version: 7, name: "config_changes", sql: include_str!("../migrations/0007_config_changes.sql") },
     Migration { version: 8, name: "queue_index", sql: include_str!("../migrations/0008_queue_index.sql") },
+    Migration { version: 9, name: "overdue_count", sql: include_str!("../migrations/0009_overdue_count.sql") },
 ];
 
 /// A pool of PostgreSQL connections.
