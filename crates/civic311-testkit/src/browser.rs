@@ -213,6 +213,30 @@ impl Browser {
             .await;
     }
 
+    /// Waits until the JavaScript expression `condition` is true in the page (10 s at
+    /// most; `what` says what was awaited when it never is).
+    pub async fn wait_until(&self, condition: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.script(&format!("return !!({condition})"), json!([])).await != json!(true) {
+            assert!(Instant::now() < deadline, "{what} did not happen within 10 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Presses Tab until what matches `css` has the focus, as someone without a mouse
+    /// moves through a page; fails when 80 presses do not get there.
+    pub async fn tab_to(&self, css: &str) {
+        let focused = json!([css]);
+        for _ in 0..80 {
+            if self.script("return document.activeElement.matches(arguments[0])", focused.clone()).await == json!(true)
+            {
+                return;
+            }
+            self.keys("\u{E004}").await;
+        }
+        panic!("Tab never reached {css}");
+    }
+
     /// Runs `script` in the page (its `arguments` are `args`) and returns its result;
     /// an `async` script's promise is awaited.
     pub async fn script(&self, script: &str, args: Value) -> Value {

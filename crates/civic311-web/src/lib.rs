@@ -4,6 +4,7 @@
 //! one store call, render.
 
 pub mod api;
+mod assets;
 pub mod city;
 pub mod configure;
 pub mod duplicates;
@@ -51,6 +52,16 @@ pub struct AppState {
     /// Mail sent at once rather than through the outbox (password reset links, which
     /// must never be readable in the outbox); logged only until SMTP is configured.
     pub notifiers: civic311_jobs::Notifiers,
+    /// Where map tiles come from; without it maps are outlines drawn by civic311.
+    pub map_tiles: Option<MapTiles>,
+}
+
+/// A map tile source: a URL template with `{z}`, `{x}` and `{y}` (and optionally
+/// `{s}`), and the attribution its licence asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles {
+    pub url: String,
+    pub attribution: String,
 }
 
 impl AppState {
@@ -67,12 +78,19 @@ impl AppState {
             config_lock: Arc::new(tokio::sync::Mutex::new(())),
             version: Arc::new(AtomicI64::new(version)),
             notifiers: civic311_jobs::Notifiers::new(None, None),
+            map_tiles: None,
         })
     }
 
     /// The same state sending mail through `notifiers`.
     pub fn with_notifiers(mut self, notifiers: civic311_jobs::Notifiers) -> Self {
         self.notifiers = notifiers;
+        self
+    }
+
+    /// The same state drawing maps over tiles from `tiles`.
+    pub fn with_map_tiles(mut self, tiles: Option<MapTiles>) -> Self {
+        self.map_tiles = tiles;
         self
     }
 
@@ -128,6 +146,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/static/{hash}/{*name}", get(assets::serve))
         .merge(open311::router())
         .merge(media::router())
         .merge(api::router())

@@ -6,7 +6,7 @@
 
 use civic311_testkit::browser::Browser;
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{act, api, file_pothole, setup};
+use common::{act, api, file_pothole, setup, setup_with};
 use serde_json::json;
 
 mod common;
@@ -15,10 +15,19 @@ both_backends!(
     a_member_of_staff_signs_in_and_finds_their_work,
     staff_assign_note_transfer_and_resolve_from_the_request_page,
     a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_follower,
-    every_staff_page_passes_an_accessibility_scan
+    every_staff_page_passes_an_accessibility_scan,
+    a_phone_request_is_logged_and_found_with_the_keyboard_alone,
+    filters_and_category_search_answer_without_reloading_the_page,
+    maps_show_tiles_when_they_load_and_outlines_when_they_cannot
 );
 
 const PASSWORD: &str = "pothole patrol 42";
+
+/// Sets `user`'s password to [`PASSWORD`], as an administrator would.
+async fn give_password(app: &TestApp, user: &str) {
+    let uri = format!("/api/v1/config/users/{user}/password");
+    assert_eq!(api(app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
+}
 
 async fn sign_in(b: &Browser, base: &str, user: &str) {
     b.goto(&format!("{base}/staff")).await;
@@ -32,9 +41,7 @@ async fn sign_in(b: &Browser, base: &str, user: &str) {
 
 async fn a_member_of_staff_signs_in_and_finds_their_work(backend: Backend) {
     let app: TestApp = setup(backend).await;
-    let r =
-        api(&app, "PUT", "/api/v1/config/users/pat/password", Some("ada"), Some(json!({ "password": PASSWORD }))).await;
-    assert_eq!(r.status, 200);
+    give_password(&app, "pat").await;
     let id = file_pothole(&app).await;
     act(&app, &id, "ada", json!({ "action": "assign", "assignee": "pat" })).await;
     let base = app.listen().await;
@@ -70,8 +77,7 @@ async fn open_from_department_queue(b: &Browser, base: &str, id: &str) {
 async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: Backend) {
     let app: TestApp = setup(backend).await;
     for user in ["pat", "sam", "ada"] {
-        let uri = format!("/api/v1/config/users/{user}/password");
-        assert_eq!(api(&app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
+        give_password(&app, user).await;
     }
     let id = file_pothole(&app).await;
     let base = app.listen().await;
@@ -174,8 +180,7 @@ async fn a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_followe
 async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
     let app: TestApp = setup(backend).await;
     for user in ["pat", "sam", "ada"] {
-        let uri = format!("/api/v1/config/users/{user}/password");
-        assert_eq!(api(&app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
+        give_password(&app, user).await;
     }
     let id = file_pothole(&app).await;
     act(&app, &id, "ada", json!({ "action": "note", "text": "Crew booked", "public": false })).await;
@@ -243,4 +248,190 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
         b.close().await;
         assert!(problems.is_empty(), "serious or critical accessibility problems:\n{}", problems.join("\n"));
     }
+}
+
+async fn a_phone_request_is_logged_and_found_with_the_keyboard_alone(backend: Backend) {
+    let app: TestApp = setup(backend).await;
+    give_password(&app, "pat").await;
+    let base = app.listen().await;
+    let b = Browser::start(1280, 900).await;
+    // Only keys from here on: Tab to move, type, Enter to follow or submit.
+    b.goto(&format!("{base}/staff/sign-in")).await;
+    b.keys("pat\u{E004}").await;
+    b.keys(PASSWORD).await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.tab_to("header a[href=\"/staff/intake\"]").await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.keys("hole in the road").await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.tab_to("a[href=\"/staff/intake?service_code=POTHOLE\"]").await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.tab_to("#first_name").await;
+    b.keys("Keyboard\u{E004}Caller").await;
+    b.tab_to("#phone").await;
+    b.keys("+15550142").await;
+    b.tab_to("#description").await;
+    b.keys("Deep hole by the school crossing").await;
+    // A select answers to the first letters of an option.
+    b.tab_to("#a-SIZE").await;
+    b.keys("La").await;
+    b.tab_to("#lat").await;
+    b.keys(&civic311_testkit::fixture::IN_W1.0.to_string()).await;
+    b.tab_to("#long").await;
+    b.keys(&civic311_testkit::fixture::IN_W1.1.to_string()).await;
+    b.tab_to("#intake button:not([name])").await;
+    b.keys_to_new_page("\u{E007}").await;
+    assert!(b.text("[role=status]").await.contains("Done: filed"), "{}", b.source().await);
+    let id = b.text("h1").await.split_whitespace().find(|w| w.starts_with("20")).unwrap().to_owned();
+    assert!(b.text("section[aria-labelledby=requester]").await.contains("+15550142"));
+    assert!(b.source().await.contains("Larger than a plate"), "the answer chosen by keys was filed");
+    // And found again in the department's queue.
+    b.tab_to("header a[href=\"/staff\"]").await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.tab_to("nav.tabs a[href=\"?view=department\"]").await;
+    b.keys_to_new_page("\u{E007}").await;
+    b.tab_to(&format!("a[href=\"/staff/requests/{id}\"]")).await;
+    b.keys_to_new_page("\u{E007}").await;
+    assert!(b.current_url().await.ends_with(&format!("/staff/requests/{id}")));
+    b.close().await;
+}
+
+async fn filters_and_category_search_answer_without_reloading_the_page(backend: Backend) {
+    let app: TestApp = setup(backend).await;
+    give_password(&app, "pat").await;
+    let id = file_pothole(&app).await;
+    let base = app.listen().await;
+    let b = Browser::start(1280, 900).await;
+    sign_in(&b, &base, "pat").await;
+    b.goto(&format!("{base}/staff?view=department")).await;
+    b.wait_until("window.htmx", "htmx loading").await;
+    assert!(b.text("#results").await.contains(&id));
+    // The same document throughout: a full page load would drop this mark.
+    b.script("window.__same_page = true", json!([])).await;
+    b.select("#priority", "urgent").await;
+    b.wait_until("location.search.includes('priority=urgent')", "the filter in the address").await;
+    b.wait_until(
+        "document.querySelector('#results').textContent.includes('Nothing here with these filters')",
+        "the list narrowed",
+    )
+    .await;
+    b.select("#priority", "any").await;
+    b.wait_until(&format!("document.querySelector('#results').textContent.includes('{id}')"), "the list widened").await;
+    assert_eq!(b.script("return window.__same_page === true", json!([])).await, json!(true), "no page load");
+
+    b.goto(&format!("{base}/staff/intake")).await;
+    b.wait_until("window.htmx", "htmx loading").await;
+    b.script("window.__same_page = true", json!([])).await;
+    b.type_into("#q", "graffiti").await;
+    b.wait_until(
+        "!document.querySelector('#category-list').textContent.includes('Pothole')",
+        "categories narrowed as typed",
+    )
+    .await;
+    assert!(b.text("#category-list").await.contains("Graffiti"));
+    assert_eq!(b.script("return window.__same_page === true", json!([])).await, json!(true), "no page load");
+    b.close().await;
+}
+
+/// A 1×1 PNG, as a tile.
+const TILE: [u8; 70] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0xf8, 0x5f, 0x0f, 0x00, 0x02, 0x87, 0x01, 0x80, 0xeb, 0x47, 0xba,
+    0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// A local tile server: every `/tiles/{z}/{x}/{y}` is a PNG; the count of tiles served.
+async fn tile_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let app = axum::Router::new().route(
+        "/tiles/{*zxy}",
+        axum::routing::get(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            async { ([(axum::http::header::CONTENT_TYPE, "image/png")], TILE.as_slice()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/tiles/{{z}}/{{x}}/{{y}}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, served)
+}
+
+/// A request page with its map, once Leaflet has tried every tile it wanted.
+async fn open_map(b: &Browser, base: &str, id: &str) {
+    b.goto(&format!("{base}/staff/requests/{id}")).await;
+    b.wait_until(
+        "document.querySelectorAll('.tiles img.leaflet-tile').length > 0 && \
+         [...document.querySelectorAll('.tiles img.leaflet-tile')].every(i => i.complete)",
+        "the map's tiles to be tried",
+    )
+    .await;
+}
+
+async fn maps_show_tiles_when_they_load_and_outlines_when_they_cannot(backend: Backend) {
+    let (url, served) = tile_server().await;
+    let tiles = civic311_web::MapTiles { url, attribution: "Test tiles".into() };
+    let app: TestApp = setup_with(backend, |s| s.with_map_tiles(Some(tiles))).await;
+    give_password(&app, "pat").await;
+    let id = file_pothole(&app).await;
+    let base = app.listen().await;
+    let name = format!("{backend:?}").to_lowercase();
+    let b = Browser::start(390, 844).await;
+    sign_in(&b, &base, "pat").await;
+    open_map(&b, &base, &id).await;
+    b.wait_until("document.querySelector('figure.map.has-tiles')", "the map over tiles").await;
+    assert!(served.load(std::sync::atomic::Ordering::SeqCst) > 0, "tiles came from the configured source");
+    let outline_shown = "getComputedStyle(document.querySelector('figure.map > svg.map')).display !== 'none'";
+    assert_eq!(
+        b.script(&format!("return {outline_shown}"), json!([])).await,
+        json!(false),
+        "tiles replace the outline"
+    );
+    assert!(b.text(".leaflet-control-attribution").await.contains("Test tiles"));
+    assert!(
+        b.script("return document.querySelectorAll('.tiles path.leaflet-interactive, .tiles path').length", json!([]))
+            .await
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "outline and point drawn"
+    );
+    let problems = b.accessibility_problems().await;
+    assert!(problems.is_empty(), "the map over tiles is accessible: {problems:?}");
+    b.script("document.querySelector('figure.map').scrollIntoView()", json!([])).await;
+    b.screenshot(&format!("request-map-tiles-{name}")).await;
+
+    // On the intake screen a tap on the map fills in the location.
+    b.goto(&format!("{base}/staff/intake?service_code=POTHOLE")).await;
+    b.wait_until("document.querySelector('.pick.has-tiles')", "the map to pick on").await;
+    b.click(".pick .tiles").await;
+    b.wait_until("document.querySelector('#lat').value !== ''", "the pin to fill the location").await;
+    let lat: f64 =
+        b.script("return document.querySelector('#lat').value", json!([])).await.as_str().unwrap().parse().unwrap();
+    let lon: f64 =
+        b.script("return document.querySelector('#long').value", json!([])).await.as_str().unwrap().parse().unwrap();
+    assert!((40.9..41.1).contains(&lat) && (-88.1..-87.9).contains(&lon), "in the city: {lat}, {lon}");
+    b.close().await;
+
+    // Tiles that cannot be reached leave the outline drawn by civic311.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}/tiles/{{z}}/{{x}}/{{y}}", closed.local_addr().unwrap());
+    drop(closed);
+    let tiles = civic311_web::MapTiles { url: dead, attribution: "Unreachable".into() };
+    let app: TestApp = setup_with(backend, |s| s.with_map_tiles(Some(tiles))).await;
+    give_password(&app, "pat").await;
+    let id = file_pothole(&app).await;
+    let base = app.listen().await;
+    let b = Browser::start(390, 844).await;
+    sign_in(&b, &base, "pat").await;
+    open_map(&b, &base, &id).await;
+    assert_eq!(b.script("return !!document.querySelector('figure.map.has-tiles')", json!([])).await, json!(false));
+    assert_eq!(b.script(&format!("return {outline_shown}"), json!([])).await, json!(true), "the outline stays");
+    let focusable = "document.querySelector('.tiles').inert";
+    assert_eq!(b.script(&format!("return {focusable}"), json!([])).await, json!(true), "hidden map takes no focus");
+    b.script("document.querySelector('figure.map').scrollIntoView()", json!([])).await;
+    b.screenshot(&format!("request-map-no-tiles-{name}")).await;
+    b.close().await;
 }

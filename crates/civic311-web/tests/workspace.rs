@@ -23,7 +23,8 @@ both_backends!(
     a_forgotten_password_is_reset_by_a_mailed_link_that_works_once,
     an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log,
     an_administrator_keeps_departments_services_boundaries_and_keys,
-    the_delivery_log_shows_dead_letters_and_sends_them_again
+    the_delivery_log_shows_dead_letters_and_sends_them_again,
+    pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -661,4 +662,25 @@ async fn the_delivery_log_shows_dead_letters_and_sends_them_again(backend: Backe
     assert_eq!(app.store.outbox(&q).await.unwrap()[0].state, "pending");
     let r = ada.post(&app, &uri, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 400, "only a dead letter is sent again");
+}
+
+async fn pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year(backend: Backend) {
+    let app = setup(backend).await;
+    let page = app.get("/staff/sign-in").await;
+    let css = page.body.split("<link rel=\"stylesheet\" href=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let js = page.body.split("<script src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(css.starts_with("/static/") && css.ends_with("/staff.css"), "{css}");
+    assert!(js.ends_with("/vendor/htmx.min.js"), "{js}");
+    for (url, kind) in [(&css, "text/css"), (&js, "text/javascript")] {
+        let r = app.get(url).await;
+        assert_eq!(r.status, 200);
+        assert!(r.headers["content-type"].to_str().unwrap().starts_with(kind));
+        assert_eq!(r.headers["cache-control"], "public, max-age=31536000, immutable");
+    }
+    assert!(app.get(&css).await.body.contains(".card"), "the stylesheet itself");
+    // A page from before an upgrade names an old hash: it gets today's file, uncached.
+    let old = app.get("/static/000000000000/staff.css").await;
+    assert_eq!((old.status.as_u16(), old.headers["cache-control"].to_str().unwrap()), (200, "no-cache"));
+    assert_eq!(app.get("/static/000000000000/secrets.txt").await.status, 404);
+    assert_eq!(app.get("/static/000000000000/../Cargo.toml").await.status, 404);
 }

@@ -40,6 +40,14 @@ struct ServeArgs {
     /// request's Host.
     #[arg(long, env = "CIVIC311_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Map tiles as a URL template with {z}, {x} and {y}, e.g.
+    /// `https://tile.openstreetmap.org/{z}/{x}/{y}.png`. Without it (or when tiles cannot
+    /// be reached) maps are boundary outlines and points drawn by civic311.
+    #[arg(long, env = "CIVIC311_MAP_TILES")]
+    map_tiles: Option<String>,
+    /// The attribution the tile source's licence asks for, shown on every map.
+    #[arg(long, env = "CIVIC311_MAP_ATTRIBUTION", default_value = "© OpenStreetMap contributors")]
+    map_attribution: String,
 }
 
 #[derive(Subcommand)]
@@ -345,11 +353,23 @@ fn notifiers() -> Result<civic311_jobs::Notifiers> {
     Ok(civic311_jobs::Notifiers::new(smtp, sms))
 }
 
+/// The tile source from `--map-tiles`, checked to be a URL template with `{z}/{x}/{y}`.
+fn map_tiles(serve: &ServeArgs) -> Result<Option<civic311_web::MapTiles>> {
+    let Some(url) = serve.map_tiles.clone().filter(|u| !u.trim().is_empty()) else { return Ok(None) };
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || !["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p))
+    {
+        bail!("--map-tiles must be an http(s) URL template with {{z}}, {{x}} and {{y}}, not {url}");
+    }
+    Ok(Some(civic311_web::MapTiles { url, attribution: serve.map_attribution.clone() }))
+}
+
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let notifiers = notifiers()?;
     let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone())
         .await?
-        .with_notifiers(notifiers.clone());
+        .with_notifiers(notifiers.clone())
+        .with_map_tiles(map_tiles(serve)?);
     let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", serve.bind));
     let dispatcher = civic311_jobs::Dispatcher::new(notifiers, base);
     let s = state.clone();

@@ -44,6 +44,8 @@ struct IntakePage<'a> {
     questions: Vec<Question>,
     value: Vec<(String, String)>,
     nearby: Vec<(String, String, String)>,
+    /// A map to place the pin on (for `static/map.js`), when a tile source is set.
+    pick: Option<String>,
     checked: bool,
     errors: Vec<String>,
 }
@@ -92,6 +94,19 @@ pub(super) fn questions(service: &Service, fields: &[(String, String)]) -> Vec<Q
             }
         })
         .collect()
+}
+
+/// The middle of the city's outline layer, where a map to pick a location starts.
+fn centre(city: &CityModel) -> Option<Point> {
+    let layer = &city.settings.boundary_layer;
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for (a, b) in city.boundaries.features().iter().filter(|f| &f.layer == layer).map(|f| f.bbox()) {
+        for i in 0..2 {
+            lo[i] = lo[i].min(a[i]);
+            hi[i] = hi[i].max(b[i]);
+        }
+    }
+    Point::new((lo[1] + hi[1]) / 2.0, (lo[0] + hi[0]) / 2.0).ok()
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -149,6 +164,7 @@ async fn show(
         service: chosen.map(|s| (s.code.clone(), s.name.clone(), s.description.clone(), s.service_notice.clone())),
         questions: chosen.map(|s| questions(s, &fields)).unwrap_or_default(),
         nearby: near,
+        pick: chosen.and(state.map_tiles.as_ref()).zip(centre(&city)).map(|(t, c)| super::map::pick(t, c)),
         checked,
         value: fields,
         errors,

@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use civic311_domain::geo::{BoundaryFeature, Point};
 
+use crate::MapTiles;
+
 /// Drawing size in SVG units (scaled to the page by CSS).
 const WIDTH: f64 = 320.0;
 const HEIGHT: f64 = 240.0;
@@ -68,6 +70,32 @@ pub fn svg(point: Point, areas: &[&BoundaryFeature], others: &[Point], label: &s
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// What `static/map.js` needs to draw the same map over tiles: the tile source, the
+/// point, the outlines (rings of `[lat, lon]`) and the other points, as JSON for a
+/// `data-map` attribute.
+pub fn over_tiles(tiles: &MapTiles, point: Point, areas: &[&BoundaryFeature], others: &[Point]) -> String {
+    let rings: Vec<Vec<[f64; 2]>> = areas
+        .iter()
+        .flat_map(|f| f.polygons.iter().flat_map(|p| p.rings.iter()))
+        .map(|ring| ring.iter().map(|[lon, lat]| [*lat, *lon]).collect())
+        .collect();
+    serde_json::json!({
+        "tiles": tiles.url,
+        "attribution": tiles.attribution,
+        "point": [point.lat, point.lon],
+        "outline": rings,
+        "others": others.iter().map(|p| [p.lat, p.lon]).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// What `static/map.js` needs for a map to pick a location on: the tile source and
+/// where to centre it, as JSON for a `data-pick` attribute.
+pub fn pick(tiles: &MapTiles, centre: Point) -> String {
+    serde_json::json!({ "tiles": tiles.url, "attribution": tiles.attribution, "centre": [centre.lat, centre.lon] })
+        .to_string()
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct RequestPage<'a> {
     facts: Vec<(&'static str, String)>,
     /// The outline map (SVG built from numbers only), when the request has a point.
     map: Option<String>,
+    /// The same map for `static/map.js` to draw over tiles, when a tile source is set.
+    tiles: Option<String>,
     flag: Option<(&'static str, &'static str)>,
     answers: Vec<(String, String)>,
     contact: Vec<(&'static str, String)>,
@@ -127,8 +129,10 @@ pub async fn render(
         .iter()
         .filter(|f| &f.layer == layer && r.areas.get(layer) == Some(&f.feature))
         .collect();
+    let others: Vec<_> = duplicates.iter().filter_map(|f| f.request.location.point).collect();
+    let tiles =
+        state.map_tiles.as_ref().zip(r.location.point).map(|(t, p)| super::map::over_tiles(t, p, &outline, &others));
     let map = r.location.point.and_then(|p| {
-        let others: Vec<_> = duplicates.iter().filter_map(|f| f.request.location.point).collect();
         let place = outline.first().map_or_else(String::new, |f| format!(" in {}", f.name));
         let label = format!("Map: request {}{place}, with {} possible duplicate(s) nearby", r.id, others.len());
         super::map::svg(p, &outline, &others, &label)
@@ -219,6 +223,7 @@ pub async fn render(
             .join(" · "),
         facts,
         map,
+        tiles,
         flag,
         answers,
         contact,
