@@ -24,7 +24,8 @@ both_backends!(
     an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log,
     an_administrator_keeps_departments_services_boundaries_and_keys,
     the_delivery_log_shows_dead_letters_and_sends_them_again,
-    pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year
+    pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year,
+    escalated_work_is_marked_in_the_queue_and_the_supervisor_view
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -683,4 +684,27 @@ async fn pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year(b
     assert_eq!((old.status.as_u16(), old.headers["cache-control"].to_str().unwrap()), (200, "no-cache"));
     assert_eq!(app.get("/static/000000000000/secrets.txt").await.status, 404);
     assert_eq!(app.get("/static/000000000000/../Cargo.toml").await.status, 404);
+}
+
+async fn escalated_work_is_marked_in_the_queue_and_the_supervisor_view(backend: Backend) {
+    let app = setup(backend).await;
+    app.set_now("2026-03-02T09:00:00-06:00");
+    let late = file_pothole(&app).await;
+    // 8 business hours later it has breached; the sweep escalates it.
+    let breach: jiff::Timestamp = "2026-03-04T09:00:00-06:00".parse().unwrap();
+    app.set_now("2026-03-04T09:00:00-06:00");
+    let model = app.state.city().workflow.clone();
+    let report = civic311_jobs::sweep(&app.store, &model, breach, 10).await.unwrap();
+    assert!(report.fired >= 1, "{report:?}");
+    let fresh = file_pothole(&app).await;
+    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    let (mut ada, _) = admin(&app).await;
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    for page in [pat.get(&app, "/staff?view=department").await, ada.get(&app, "/staff/supervisor?department=PW").await]
+    {
+        let row = |id: &str| page.body.split("<tr>").find(|r| r.contains(id)).unwrap().to_owned();
+        assert!(row(&late).contains("Escalated") && row(&late).contains("Overdue"), "{}", row(&late));
+        assert!(!row(&fresh).contains("Escalated"));
+    }
 }

@@ -43,6 +43,8 @@ struct Row {
     owner: String,
     due: String,
     flag: Option<(&'static str, &'static str)>,
+    /// Marked escalated by an escalation chain.
+    escalated: bool,
 }
 
 #[derive(Template)]
@@ -139,6 +141,7 @@ fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
         owner,
         due,
         flag,
+        escalated: r.workflow.escalated,
     }
 }
 

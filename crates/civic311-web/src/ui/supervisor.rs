@@ -51,10 +51,21 @@ struct SupervisorPage<'a> {
     teams: Vec<(String, i64, i64, String)>,
     people: Vec<(String, i64, i64, String)>,
     waits: Vec<(String, String, i64, String)>,
-    open: Vec<(String, String, String, String, bool)>,
+    open: Vec<OpenRow>,
     team_choices: Vec<(String, String)>,
     people_choices: Vec<(String, String)>,
     notice: Option<String>,
+}
+
+/// An open request offered for bulk reassignment.
+struct OpenRow {
+    id: String,
+    service: String,
+    owner: String,
+    waited: String,
+    late: bool,
+    /// Marked escalated by an escalation chain.
+    escalated: bool,
 }
 
 fn waited(since: Option<Timestamp>, now: Timestamp) -> String {
@@ -156,8 +167,14 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" · ");
-                let late = r.expected_at.is_some_and(|d| d <= now);
-                (r.id.to_string(), service, owner, waited(Some(r.requested_at), now), late)
+                OpenRow {
+                    id: r.id.to_string(),
+                    service,
+                    owner,
+                    waited: waited(Some(r.requested_at), now),
+                    late: r.expected_at.is_some_and(|d| d <= now),
+                    escalated: r.workflow.escalated,
+                }
             })
             .collect(),
         team_choices: dir
