@@ -47,6 +47,7 @@ struct DeliveriesPage<'a> {
     error: Option<String>,
 }
 
+/// `?channel=`, `?state=` (unknown values list everything) and `?done=`.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Filter {
     state: Option<String>,

@@ -19,13 +19,13 @@ use crate::ui::intake::{Question, questions};
 /// The path segment that starts a new service.
 const NEW: &str = "new";
 
-/// What a new service starts from.
+/// What a new service starts from; `{department}` becomes one of the city's.
 const STARTER: &str = r#"code = "NEW-CODE"
 name = "What residents call it"
 description = "One sentence on what to report here."
 group = "Streets"
 keywords = ["words", "residents use"]
-department = "DPW"
+department = "{department}"
 default_priority = "normal"
 visibility = "public"
 service_notice = "What happens next, and how long it usually takes."
@@ -113,7 +113,8 @@ pub async fn service(
         return r;
     }
     let text = if code == NEW {
-        STARTER.to_owned()
+        let department = state.city().departments.iter().map(|d| d.code.clone()).next().unwrap_or_default();
+        STARTER.replace("{department}", &department)
     } else {
         match state.store.services().await {
             Ok(all) => match all.into_iter().find(|s| s.code == code) {
