@@ -281,7 +281,7 @@ pub async fn put_boundary_layer(
 }
 
 /// Issues a new Open311 API key for an app or partner (`label`), in effect at once.
-/// The audit log records who it is for, never the key.
+/// The audit log records who it is for and the key's last four characters, never the key.
 pub async fn issue_api_key(state: &AppState, actor: &StaffUser, label: &str) -> Result<String, ChangeError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {
@@ -290,8 +290,15 @@ pub async fn issue_api_key(state: &AppState, actor: &StaffUser, label: &str) -> 
     let guard = state.config_lock().await;
     let key = crate::intake::new_token();
     state.store.put_api_key(&key, label).await?;
-    done(state, guard, actor, ("api_key", label, serde_json::json!({ "issued": true }))).await?;
+    done(state, guard, actor, ("api_key", label, serde_json::json!({ "issued": true, "ends": key_end(&key) }))).await?;
     Ok(key)
+}
+
+/// The last four characters of a key: enough to tell two keys of one holder apart in the
+/// audit log, too few to use.
+fn key_end(key: &str) -> String {
+    let skip = key.chars().count().saturating_sub(4);
+    format!("…{}", key.chars().skip(skip).collect::<String>())
 }
 
 /// Revokes an Open311 API key at once: requests made with it are refused from now on.
@@ -301,6 +308,7 @@ pub async fn revoke_api_key(state: &AppState, actor: &StaffUser, key: &str) -> R
         return Err(ChangeError::NotFound(FieldError::new("key", "no such API key (already revoked?)")));
     };
     state.store.revoke_api_key(key).await?;
-    done(state, guard, actor, ("api_key", &label, serde_json::json!({ "revoked": true }))).await?;
+    done(state, guard, actor, ("api_key", &label, serde_json::json!({ "revoked": true, "ends": key_end(key) })))
+        .await?;
     Ok(label)
 }

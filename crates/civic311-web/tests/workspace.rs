@@ -604,6 +604,8 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert_eq!(r.status, 400);
     assert!(alert(&r.body).contains("not valid JSON"));
     assert_eq!(upload(&app, &ada, "parks", &parks, "forged").await.status, 403);
+    assert_eq!(upload(&app, &pat, "parks", &one_ward, &pat_csrf).await.status, 403, "administrators only");
+    assert_eq!(app.store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "parks").count(), 2);
     let filed = post_pothole(&app, IN_W1, "by the swings", &[("attribute[SIZE]", "small")]).await.json()[0]["service_request_id"].clone();
     let r = api(&app, "GET", &format!("/api/v1/requests/{}", filed.as_str().unwrap()), Some("ada"), None).await;
     assert_eq!(r.json()["areas"]["parks"], "P1", "new requests are tagged with the new layer: {}", r.body);
@@ -626,6 +628,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
         assert!(audit.contains(&format!("<td data-label=\"What\">{kind}</td>")), "{kind} is audited");
     }
     assert!(!audit.contains(&key), "the audit log never shows a key");
+    assert!(audit.contains(&format!("…{}", &key[key.len() - 4..])), "but tells keys apart by their end");
 }
 
 async fn the_delivery_log_shows_dead_letters_and_sends_them_again(backend: Backend) {

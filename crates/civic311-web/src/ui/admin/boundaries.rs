@@ -82,13 +82,15 @@ pub async fn import_layer(
     staff: Staff,
     body: Result<Multipart, MultipartRejection>,
 ) -> Response {
+    // Refused before the upload is read, not after.
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
     let (fields, file) = match read(body).await {
         Ok(read) => read,
         Err(e) => {
-            return not_admin(&staff).unwrap_or_else(|| {
-                let error = format!("Not imported: {e}.");
-                page(&state, &staff, StatusCode::BAD_REQUEST, &Typed::default(), (None, Some(error)))
-            });
+            let error = format!("Not imported: {e}.");
+            return page(&state, &staff, StatusCode::BAD_REQUEST, &Typed::default(), (None, Some(error)));
         }
     };
     let layer = field(&fields, "layer");

@@ -136,9 +136,10 @@ pub async fn save_service(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
-    let saved_code = toml::from_str::<Service>(&text).map(|s| s.code).unwrap_or_default();
+    let parsed = toml::from_str::<Service>(&text).map_err(|e| refuse("service", format!("not valid TOML: {e}")));
+    let back = format!("/staff/admin/services/{}", crate::ui::encode(parsed.as_ref().map_or("", |s| &s.code)));
     let change = async {
-        let service: Service = toml::from_str(&text).map_err(|e| refuse("service", format!("not valid TOML: {e}")))?;
+        let service = parsed?;
         let taken = state.city().service(&service.code).is_some();
         if code == NEW && taken {
             return Err(refuse("code", format!("{} is taken; edit that service instead", service.code)));
@@ -151,6 +152,5 @@ pub async fn save_service(
         Ok(format!("{name} {}; in effect now.", if created { "added" } else { "saved" }))
     };
     let again = |status, error| std::future::ready(page(&state, &staff, status, (&code, &text), (None, Some(error))));
-    let back = format!("/staff/admin/services/{}", crate::ui::encode(&saved_code));
     submit(&staff, &fields, &back, change, again).await
 }
