@@ -14,6 +14,7 @@ mod media;
 pub mod open311;
 mod page;
 pub mod passwords;
+pub mod photo;
 mod rate;
 mod trace;
 pub mod ui;

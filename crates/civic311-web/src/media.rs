@@ -43,7 +43,8 @@ async fn media(State(state): State<AppState>, Path(id): Path<String>) -> Respons
 
 /// Text fields and photos of a multipart body. A part with a file name (or named
 /// `media`) is a photo: JPEG, PNG, WebP or GIF whose bytes match the type, at most
-/// 10 MB, at most five. Photos come back public; the caller decides otherwise. The
+/// 10 MB, at most five, cleaned by [`crate::photo::clean`] (upright, at most 2048 px,
+/// no metadata). Photos come back public; the caller decides otherwise. The
 /// error says what is wrong in words, for the caller to put in its own format.
 pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<(Vec<(String, String)>, Vec<Media>), String> {
     let mut fields = Vec::new();
@@ -65,7 +66,11 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<(Vec<(String, St
             if bytes.len() > MAX_PHOTO_BYTES {
                 return Err(format!("{name}: a photo may be at most {} MB", MAX_PHOTO_BYTES / 1024 / 1024));
             }
-            media.push(Media { content_type: ct, bytes: bytes.to_vec(), public: true });
+            let cleaned = tokio::task::spawn_blocking(move || crate::photo::clean(&ct, &bytes))
+                .await
+                .map_err(|e| format!("{name}: the photo could not be read: {e}"))?
+                .map_err(|e| format!("{name}: {e}"))?;
+            media.push(Media { content_type: cleaned.content_type.to_owned(), bytes: cleaned.bytes, public: true });
             if media.len() > MAX_PHOTOS {
                 return Err(format!("at most {MAX_PHOTOS} photos at a time"));
             }

@@ -246,7 +246,7 @@ async fn the_request_page_acts_only_with_csrf_and_within_the_department(backend:
     let mut req = multipart(
         &format!("/staff/requests/{id}/photos"),
         &[("csrf", &csrf), ("public", "false")],
-        &[("photo", "crack.png", "image/png", b"\x89PNG\r\n\x1a\n detail")],
+        &[("photo", "crack.png", "image/png", &civic311_testkit::photos::png(4, 4))],
     );
     req.headers_mut().insert("cookie", pat.header().parse().unwrap());
     let r = app.call(req).await;

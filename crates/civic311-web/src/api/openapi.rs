@@ -93,7 +93,7 @@ pub const OPERATIONS: &[Operation] = &[
         id: "attachPhotos",
         method: "post",
         path: "/api/v1/requests/{id}/photos",
-        summary: "Attach up to 5 photos (JPEG, PNG, WebP, GIF; 10 MB each) as multipart/form-data, with `public` (true: residents and Open311 see them; false: staff only) and an optional `note`",
+        summary: "Attach up to 5 photos (JPEG, PNG, WebP, GIF; 10 MB each; stored upright, at most 2048 px, without metadata) as multipart/form-data, with `public` (true: residents and Open311 see them; false: staff only) and an optional `note`",
         roles: "admin; supervisor, staff and field in the owning department; intake",
         body: Some("Photos"),
         query: &[],
