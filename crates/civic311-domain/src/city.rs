@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
+use crate::kb::Article;
 use crate::org::{Department, StaffUser, Team};
 use crate::routing::{Org, RoutingEngine, RuleSet};
 use crate::service::Service;
@@ -49,6 +50,8 @@ pub struct CityConfig {
     pub services: Vec<Service>,
     pub rules: RuleSet,
     pub workflow: WorkflowConfig,
+    /// The knowledge base's articles.
+    pub articles: Vec<Article>,
 }
 
 /// A checked city: the parts intake and the workflow decide with.
@@ -72,6 +75,13 @@ impl CityConfig {
         unique("team", self.teams.iter().map(|t| t.code.as_str()))?;
         unique("user", self.users.iter().map(|u| u.username.as_str()))?;
         unique("service", self.services.iter().map(|s| s.code.as_str()))?;
+        unique("article", self.articles.iter().map(|a| a.slug.as_str()))?;
+        for a in &self.articles {
+            a.validate()?;
+            if let Some(code) = a.services.iter().find(|c| !self.services.iter().any(|s| &s.code == *c)) {
+                return Err(FieldError::new(format!("article {}", a.slug), format!("unknown service '{code}'")));
+            }
+        }
         let known = |field: String, code: &str| {
             if departments.contains(code) {
                 Ok(())
@@ -203,6 +213,7 @@ mod tests {
             services: vec![],
             rules: RuleSet::default(),
             workflow: WorkflowConfig::default(),
+            articles: vec![],
         }
     }
 

@@ -8,6 +8,8 @@ pub mod duplicates;
 pub mod error;
 pub mod escalation;
 pub mod geo;
+pub mod i18n;
+pub mod kb;
 pub mod notify;
 pub mod org;
 pub mod request;

@@ -121,6 +121,32 @@ pub struct Service {
     pub service_notice: String,
     #[serde(default)]
     pub attributes: Vec<Attribute>,
+    /// The service in other languages, by language code (`es`); what a translation
+    /// leaves out is shown as written above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, ServiceText>,
+}
+
+/// A service's words in one other language. Empty fields are not translated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceText {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub service_notice: String,
+    /// Words residents use in this language; searched as well as the originals.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Questions, by attribute code.
+    #[serde(default)]
+    pub questions: BTreeMap<String, String>,
+    /// Answers of list questions, by value key.
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
 }
 
 /// A list of services as kept in a readable file: one `[[service]]` table each.
@@ -182,6 +208,35 @@ const MAX_STRING: usize = 250;
 const MAX_TEXT: usize = 4000;
 
 impl Service {
+    /// The service as a resident reading `language` sees it: every translated word in
+    /// place, the rest as written. Codes and keys never change.
+    pub fn localized(&self, language: &str) -> Service {
+        let base = language.split(['-', '_']).next().unwrap_or(language).to_ascii_lowercase();
+        let mut s = self.clone();
+        let Some(t) = self.translations.get(&base) else { return s };
+        let put = |to: &mut String, from: &String| {
+            if !from.trim().is_empty() {
+                to.clone_from(from);
+            }
+        };
+        put(&mut s.name, &t.name);
+        put(&mut s.description, &t.description);
+        put(&mut s.group, &t.group);
+        put(&mut s.service_notice, &t.service_notice);
+        s.keywords.extend(t.keywords.iter().cloned());
+        for a in &mut s.attributes {
+            if let Some(q) = t.questions.get(&a.code) {
+                put(&mut a.description, q);
+            }
+            for v in &mut a.values {
+                if let Some(n) = t.answers.get(&v.key) {
+                    put(&mut v.name, n);
+                }
+            }
+        }
+        s
+    }
+
     pub fn is_public(&self) -> bool {
         self.visibility == Visibility::Public
     }
@@ -337,6 +392,7 @@ mod tests {
                     values: vec![],
                 },
             ],
+            translations: Default::default(),
         }
     }
 
@@ -353,6 +409,26 @@ mod tests {
         let errs = s.parse_answers(&raw(&[("SIZE", &[" "])])).unwrap_err();
         assert_eq!(errs[0].field, "attribute[SIZE]");
         assert!(errs[0].detail.contains("required"));
+    }
+
+    #[test]
+    fn a_translation_replaces_only_the_words_it_has() {
+        let mut s = pothole();
+        let es = ServiceText {
+            name: "Bache".into(),
+            keywords: vec!["hoyo".into()],
+            questions: [("SIZE".to_owned(), "¿Qué tamaño?".to_owned())].into(),
+            answers: [("small".to_owned(), "Pequeño".to_owned())].into(),
+            ..ServiceText::default()
+        };
+        s.translations.insert("es".into(), es);
+        let seen = s.localized("es-MX");
+        assert_eq!((seen.code.as_str(), seen.name.as_str(), seen.group.as_str()), ("POTHOLE", "Bache", "Streets"));
+        assert_eq!(seen.attributes[0].description, "¿Qué tamaño?");
+        assert_eq!(seen.attributes[0].values[0].name, "Pequeño");
+        assert_eq!(seen.attributes[1].description, "Depth in cm");
+        assert_eq!(search([&seen], "hoyo").len(), 1);
+        assert_eq!(s.localized("fr"), s);
     }
 }
 

@@ -95,7 +95,8 @@ impl Dispatcher {
         let base = self.public_url.trim_end_matches('/');
         if let Some(r) = request {
             vars.insert("number".into(), r.id.to_string());
-            vars.insert("url".into(), format!("{base}/open311/v2/requests/{}.json", r.id));
+            // The request's public page, in the language of the message.
+            vars.insert("url".into(), format!("{base}/requests/{}?lang={}", r.id, m.language));
             vars.insert("rating_url".into(), format!("{base}/rate/{}", r.token));
         }
         if m.channel == "webhook" {

@@ -19,6 +19,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "config_changes", sql: include_str!("../migrations/0007_config_changes.sql") },
     Migration { version: 8, name: "queue_index", sql: include_str!("../migrations/0008_queue_index.sql") },
     Migration { version: 9, name: "overdue_count", sql: include_str!("../migrations/0009_overdue_count.sql") },
+    Migration { version: 10, name: "articles", sql: include_str!("../migrations/0010_articles.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -32,6 +32,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "password_resets", sql: include_str!("../migrations/0006_password_resets.sql") },
     Migration { version: 7, name: "config_changes", sql: include_str!("../migrations/0007_config_changes.sql") },
     Migration { version: 8, name: "queue_index", sql: include_str!("../migrations/0008_queue_index.sql") },
+    Migration { version: 10, name: "articles", sql: include_str!("../migrations/0010_articles.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

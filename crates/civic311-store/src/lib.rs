@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
+use civic311_domain::kb::Article;
 use civic311_domain::notify::Follower;
 use civic311_domain::notify::Message;
 use civic311_domain::org::{Department, StaffUser, Team};
@@ -259,6 +260,13 @@ pub trait Store: Send + Sync + 'static {
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// Removes an API key at once; false when there was none.
     async fn revoke_api_key(&self, key: &str) -> StoreResult<bool>;
+
+    /// Creates or replaces a knowledge-base article (by slug).
+    async fn put_article(&self, article: &Article) -> StoreResult<()>;
+    /// Removes an article; false when there was none.
+    async fn delete_article(&self, slug: &str) -> StoreResult<bool>;
+    /// Every article, public and internal, by title.
+    async fn articles(&self) -> StoreResult<Vec<Article>>;
 
     /// Stores a new request with its `created` and `routed` events and its media.
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest>;

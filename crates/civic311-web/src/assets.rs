@@ -1,5 +1,5 @@
 //! Static files compiled into the binary (nothing is fetched from elsewhere at run
-//! time): the workspace's stylesheet, htmx, Leaflet and our map script. Each is served
+//! time): the workspace's and the portal's stylesheets, htmx, Leaflet and our scripts. Each is served
 //! at `/static/{hash}/{name}`, the hash being of its content, so a browser keeps it
 //! for a year and a new release is fetched at once.
 
@@ -23,8 +23,10 @@ macro_rules! asset {
     };
 }
 
-const FILES: [Asset; 5] = [
+const FILES: [Asset; 7] = [
     asset!("staff.css", "text/css; charset=utf-8"),
+    asset!("portal.css", "text/css; charset=utf-8"),
+    asset!("portal.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/leaflet.js", "text/javascript; charset=utf-8"),

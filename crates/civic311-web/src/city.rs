@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use civic311_domain::city::{CityConfig, CitySettings};
-use civic311_domain::geo::BoundaryIndex;
+use civic311_domain::geo::{BoundaryFeature, BoundaryIndex};
+use civic311_domain::kb::Article;
 use civic311_domain::org::Department;
 use civic311_domain::routing::RoutingEngine;
 use civic311_domain::service::Service;
@@ -37,6 +38,8 @@ pub struct CityModel {
     api_keys: HashSet<String>,
     /// Calendars, SLA policies, escalation chains, templates and webhooks.
     pub workflow: Arc<WorkflowModel>,
+    /// The knowledge base, public and internal articles.
+    pub articles: Vec<Article>,
 }
 
 impl CityModel {
@@ -56,6 +59,7 @@ impl CityModel {
             routing: checked.routing,
             api_keys,
             workflow: Arc::new(checked.workflow),
+            articles: config.articles,
         })
     }
 
@@ -70,6 +74,7 @@ impl CityModel {
             services: store.services().await?,
             rules: store.rules().await?,
             workflow: store.workflow_config().await?.unwrap_or_default(),
+            articles: store.articles().await?,
         })
     }
 
@@ -106,6 +111,16 @@ impl CityModel {
             self.services.iter().filter(|s| s.code != code && group == Some(s.group.as_str())).map(|s| s.code.clone()),
         );
         out
+    }
+
+    /// The features of the city's outline layer (its wards, say) that `areas` lie in.
+    pub fn outline_of(&self, areas: &std::collections::BTreeMap<String, String>) -> Vec<&BoundaryFeature> {
+        let layer = &self.settings.boundary_layer;
+        self.boundaries
+            .features()
+            .iter()
+            .filter(|f| &f.layer == layer && areas.get(layer) == Some(&f.feature))
+            .collect()
     }
 
     pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {

@@ -1,5 +1,6 @@
-//! civic311's HTTP surface: Open311 GeoReport v2 at `/open311/`, stored media at
-//! `/media/`, the staff API at `/api/v1`, the resident's rating page at `/rate/`, and a
+//! civic311's HTTP surface: the resident portal at `/` (report, track, browse, help),
+//! Open311 GeoReport v2 at `/open311/`, stored media at `/media/`, the staff API at
+//! `/api/v1`, the staff workspace at `/staff`, the rating page at `/rate/`, and a
 //! health check. Handlers are thin: extract, parse into domain types,
 //! one store call, render.
 
@@ -8,13 +9,15 @@ mod assets;
 pub mod city;
 pub mod configure;
 pub mod duplicates;
-pub mod i18n;
+pub use civic311_domain::i18n;
 pub mod intake;
 mod media;
 pub mod open311;
 mod page;
 pub mod passwords;
 pub mod photo;
+mod portal;
+mod questions;
 mod rate;
 mod trace;
 pub mod ui;
@@ -152,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(api::router())
         .merge(rate::router())
+        .merge(portal::router())
         .merge(ui::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
         .fallback(open311::not_found)

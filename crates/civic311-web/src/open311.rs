@@ -5,7 +5,7 @@ mod discovery;
 pub mod doc;
 mod duplicates;
 mod error;
-mod render;
+pub(crate) mod render;
 mod requests;
 mod services;
 mod tokens;

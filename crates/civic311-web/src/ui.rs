@@ -4,7 +4,7 @@
 mod act;
 mod admin;
 mod intake;
-mod map;
+pub(crate) mod map;
 mod queue;
 mod request;
 mod reset;
@@ -63,7 +63,7 @@ fn failure(e: impl std::fmt::Display) -> Response {
 }
 
 /// Percent-encodes a URL component.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -73,4 +73,9 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// `k=v&…` with every key and value percent-encoded.
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }

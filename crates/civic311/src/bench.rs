@@ -564,6 +564,7 @@ fn routing(iterations: usize) {
             default_priority: Priority::Normal,
             service_notice: String::new(),
             attributes: vec![],
+            translations: Default::default(),
         })
         .collect();
     let texts = [

@@ -1,11 +1,12 @@
 //! A city kept as readable files: `city.toml` (settings, departments, teams, staff),
 //! `services.toml`, `rules.toml`, an optional `workflow.toml` (calendars, SLA policies,
-//! escalation, templates, webhooks, duplicate settings) and one GeoJSON file per
-//! boundary layer.
+//! escalation, templates, webhooks, duplicate settings), an optional `articles.toml`
+//! (the knowledge base) and one GeoJSON file per boundary layer.
 
 use anyhow::{Context, Result};
 use civic311_domain::city::{CityConfig, CitySettings};
 use civic311_domain::geo::parse_geojson;
+use civic311_domain::kb::KnowledgeBase;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::service::Catalog;
@@ -34,6 +35,8 @@ pub struct CityTexts<'a> {
     pub workflow: Option<&'a str>,
     /// `(layer, GeoJSON)`.
     pub layers: Vec<(&'a str, &'a str)>,
+    /// `articles.toml` (the knowledge base), when the city has one.
+    pub articles: Option<&'a str>,
 }
 
 /// Writes a whole city into a store; every file is checked before anything is written.
@@ -42,6 +45,10 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
     let catalog = Catalog::from_toml(texts.services).map_err(|e| anyhow::anyhow!("services.toml: {e}"))?;
     let rules: RuleSet = toml::from_str(texts.rules).context("rules.toml")?;
     let workflow: Option<WorkflowConfig> = texts.workflow.map(toml::from_str).transpose().context("workflow.toml")?;
+    let articles = match texts.articles {
+        Some(text) => KnowledgeBase::from_toml(text).map_err(|e| anyhow::anyhow!("articles.toml: {e}"))?.articles,
+        None => Vec::new(),
+    };
     let config = CityConfig {
         settings: city.settings.clone(),
         departments: city.departments.clone(),
@@ -50,6 +57,7 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
         services: catalog.services,
         rules,
         workflow: workflow.clone().unwrap_or_default(),
+        articles,
     };
     config.check().map_err(|e| anyhow::anyhow!("the city's files do not agree: {e}"))?;
     let mut layers = Vec::new();
@@ -75,6 +83,9 @@ pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<Cit
     store.put_rules(&config.rules).await?;
     if let Some(config) = &workflow {
         store.put_workflow_config(config).await?;
+    }
+    for a in &config.articles {
+        store.put_article(a).await?;
     }
     Ok(city)
 }

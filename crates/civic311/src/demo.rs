@@ -19,6 +19,7 @@ pub fn texts() -> CityTexts<'static> {
         services: include_str!("../../../data/demo/services.toml"),
         rules: include_str!("../../../data/demo/rules.toml"),
         workflow: Some(include_str!("../../../data/demo/workflow.toml")),
+        articles: Some(include_str!("../../../data/demo/articles.toml")),
         layers: vec![
             ("wards", include_str!("../../../data/demo/wards.geojson")),
             ("neighborhoods", include_str!("../../../data/demo/neighborhoods.geojson")),

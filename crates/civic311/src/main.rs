@@ -120,8 +120,8 @@ enum Command {
 #[derive(Subcommand)]
 enum Import {
     /// Load a whole city into an empty database from a folder laid out like
-    /// `data/demo/`: city.toml, services.toml, rules.toml and one LAYER.geojson per
-    /// boundary layer.
+    /// `data/demo/`: city.toml, services.toml, rules.toml, optional workflow.toml and
+    /// articles.toml, and one LAYER.geojson per boundary layer.
     City {
         #[command(flatten)]
         db: DbArgs,
@@ -192,6 +192,7 @@ async fn main() -> Result<()> {
             };
             let (city, services, rules) = (read("city.toml")?, read("services.toml")?, read("rules.toml")?);
             let workflow = dir.join("workflow.toml").exists().then(|| read("workflow.toml")).transpose()?;
+            let articles = dir.join("articles.toml").exists().then(|| read("articles.toml")).transpose()?;
             let mut layers = Vec::new();
             for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
                 let path = entry?.path();
@@ -215,6 +216,7 @@ async fn main() -> Result<()> {
                 rules: &rules,
                 workflow: workflow.as_deref(),
                 layers: layers.iter().map(|(l, t)| (l.as_str(), t.as_str())).collect(),
+                articles: articles.as_deref(),
             };
             let imported = city_files::import_city(store.as_ref(), &texts).await?;
             println!("{} imported with {} boundary layers", imported.settings.name, layers.len());

@@ -7,12 +7,34 @@ use jiff::Timestamp;
 
 use super::{NewEvent, WorkflowModel};
 use crate::escalation::Audience;
+use crate::i18n;
 use crate::notify::{Follower, Message, NotifyChannel};
 use crate::request::ServiceRequest;
 
 /// A time as residents read it, in the city's zone: `Mon 30 Nov 2026, 08:55`.
 fn local(model: &WorkflowModel, t: Timestamp) -> String {
     t.to_zoned(model.directory.time_zone.clone()).strftime("%a %-d %b %Y, %H:%M").to_string()
+}
+
+/// `vars` in the words of `language`: the service's translated name, the status and
+/// the expected date as that language's translation file writes them.
+fn localized(
+    model: &WorkflowModel,
+    req: &ServiceRequest,
+    vars: &BTreeMap<String, String>,
+    language: &str,
+) -> BTreeMap<String, String> {
+    let t = i18n::texts(language);
+    let mut v = vars.clone();
+    if let Some(s) = model.directory.services.get(&req.service_code) {
+        v.insert("service".into(), s.localized(language).name);
+    }
+    v.insert("status".into(), t.get(&format!("status.{}", req.status.as_str())).to_lowercase());
+    if let Some(at) = req.expected_at {
+        let zoned = at.to_zoned(model.directory.time_zone.clone());
+        v.insert("expected".into(), i18n::datetime(t, &zoned));
+    }
+    v
 }
 
 fn human_status(s: &str) -> String {
@@ -61,7 +83,7 @@ pub fn resident_messages(
             recipient: f.address.clone(),
             kind: kind.to_owned(),
             language: f.language.clone(),
-            vars: vars.clone(),
+            vars: localized(model, req, &vars, &f.language),
         })
         .collect()
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
+use civic311_domain::kb::Article;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::request::{Event, Media, ServiceRequest, Status, to_micros};
 use civic311_domain::routing::{Rule, RuleSet};
@@ -430,6 +431,30 @@ where
                 })
             }))
             .await
+    }
+
+    async fn put_article(&self, a: &Article) -> StoreResult<()> {
+        let sql = "INSERT INTO articles (slug, title, body) VALUES ($1, $2, $3) \
+                   ON CONFLICT (slug) DO UPDATE SET title = excluded.title, body = excluded.body";
+        self.execute(sql, vec![Param::Text(a.slug.clone()), Param::Text(a.title.clone()), Param::Text(to_json(a))])
+            .await
+    }
+
+    async fn delete_article(&self, slug: &str) -> StoreResult<bool> {
+        let slug = slug.to_owned();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let gone = tx.execute("DELETE FROM articles WHERE slug = $1", vec![Param::Text(slug)]).await?;
+                    tx.execute(BUMP_CONFIG, vec![]).await?;
+                    Ok(gone > 0)
+                })
+            }))
+            .await
+    }
+
+    async fn articles(&self) -> StoreResult<Vec<Article>> {
+        self.bodies("article", "SELECT body FROM articles ORDER BY title, slug").await
     }
 
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest> {

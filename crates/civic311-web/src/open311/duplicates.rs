@@ -91,22 +91,13 @@ pub async fn follow(
     let follower = follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
     let (_, seq) = RequestId::parse(&id).ok_or_else(not_found)?;
-    let found = state.store.request(seq).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?;
-    if !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
-        return Err(not_found());
-    }
-    // A duplicate's news is the original's news.
-    let target = match found.workflow.merged_into.as_deref().and_then(RequestId::parse) {
-        Some((_, original)) => original,
-        None => seq,
-    };
-    let stored = civic311_jobs::follow(&state.store, &city.workflow, target, follower, true, state.now())
+    let stored = crate::duplicates::follow_public(&state, seq, follower)
         .await
         .map_err(|e| match e {
-            ActError::NotFound(_) => not_found(),
             ActError::Store(s) => Open311Error::store(format, s),
             other => Open311Error::bad_request(format, other.to_string()),
-        })?;
+        })?
+        .ok_or_else(not_found)?;
     let item = Node::Obj(vec![
         ("service_request_id", Node::text(stored.id.to_string())),
         ("status", Node::text(stored.status.open311())),

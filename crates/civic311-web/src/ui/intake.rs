@@ -13,23 +13,14 @@ use civic311_domain::FieldError;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
 use civic311_domain::request::{Channel, RequestId};
-use civic311_domain::service::{Datatype, Service, search};
+use civic311_domain::service::{Service, search};
 
 use super::{Staff, failure};
 use crate::intake::{IntakeError, new_token, prepare};
 use crate::open311::{follower, raw_request};
 use crate::page::html;
-use crate::{AppState, CityModel};
-
-/// One question of a service, ready to render (`staff/questions.html`).
-pub(super) struct Question {
-    pub(super) code: String,
-    pub(super) label: String,
-    pub(super) required: bool,
-    pub(super) kind: &'static str,
-    pub(super) options: Vec<(String, String, bool)>,
-    pub(super) value: String,
-}
+use crate::questions::{Question, questions};
+use crate::{AppState, CityModel, i18n};
 
 #[derive(Template)]
 #[template(path = "staff/intake.html")]
@@ -59,54 +50,6 @@ impl IntakePage<'_> {
     fn is(&self, name: &str, value: &str) -> bool {
         self.v(name) == value
     }
-}
-
-/// The questions of `service` that take an answer, in order, with the answers in `fields`.
-pub(super) fn questions(service: &Service, fields: &[(String, String)]) -> Vec<Question> {
-    let given = |code: &str| -> Vec<&str> {
-        let (one, many) = (format!("attribute[{code}]"), format!("attribute[{code}][]"));
-        fields.iter().filter(|(k, _)| *k == one || *k == many).map(|(_, v)| v.as_str()).collect()
-    };
-    service
-        .ordered_attributes()
-        .into_iter()
-        .filter(|a| a.variable)
-        .map(|a| {
-            let chosen = given(&a.code);
-            Question {
-                code: a.code.clone(),
-                label: a.description.clone(),
-                required: a.required,
-                kind: match a.datatype {
-                    Datatype::String => "text",
-                    Datatype::Number => "number",
-                    Datatype::Datetime => "datetime-local",
-                    Datatype::Text => "textarea",
-                    Datatype::Singlevaluelist => "select",
-                    Datatype::Multivaluelist => "checkboxes",
-                },
-                options: a
-                    .values
-                    .iter()
-                    .map(|v| (v.key.clone(), v.name.clone(), chosen.contains(&v.key.as_str())))
-                    .collect(),
-                value: chosen.first().map(|s| (*s).to_owned()).unwrap_or_default(),
-            }
-        })
-        .collect()
-}
-
-/// The middle of the city's outline layer, where a map to pick a location starts.
-fn centre(city: &CityModel) -> Option<Point> {
-    let layer = &city.settings.boundary_layer;
-    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for (a, b) in city.boundaries.features().iter().filter(|f| &f.layer == layer).map(|f| f.bbox()) {
-        for i in 0..2 {
-            lo[i] = lo[i].min(a[i]);
-            hi[i] = hi[i].max(b[i]);
-        }
-    }
-    Point::new((lo[1] + hi[1]) / 2.0, (lo[0] + hi[0]) / 2.0).ok()
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -162,9 +105,9 @@ async fn show(
         q: &q,
         matches: found.iter().map(|s| (s.code.clone(), s.name.clone(), s.group.clone())).collect(),
         service: chosen.map(|s| (s.code.clone(), s.name.clone(), s.description.clone(), s.service_notice.clone())),
-        questions: chosen.map(|s| questions(s, &fields)).unwrap_or_default(),
+        questions: chosen.map(|s| questions(s, &fields, i18n::texts("en"))).unwrap_or_default(),
         nearby: near,
-        pick: chosen.and(state.map_tiles.as_ref()).zip(centre(&city)).map(|(t, c)| super::map::pick(t, c)),
+        pick: chosen.and(state.map_tiles.as_ref()).zip(super::map::centre(&city)).map(|(t, c)| super::map::pick(t, c)),
         checked,
         value: fields,
         errors,

@@ -122,13 +122,7 @@ pub async fn render(
     };
     let service = city.service(&r.service_code);
     let sla = r.workflow.sla.as_ref();
-    let layer = &city.settings.boundary_layer;
-    let outline: Vec<_> = city
-        .boundaries
-        .features()
-        .iter()
-        .filter(|f| &f.layer == layer && r.areas.get(layer) == Some(&f.feature))
-        .collect();
+    let outline = city.outline_of(&r.areas);
     let others: Vec<_> = duplicates.iter().filter_map(|f| f.request.location.point).collect();
     let tiles =
         state.map_tiles.as_ref().zip(r.location.point).map(|(t, p)| super::map::over_tiles(t, p, &outline, &others));

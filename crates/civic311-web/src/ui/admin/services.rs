@@ -14,7 +14,7 @@ use super::{Notice, Said, Staff, failure, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
 use crate::page::html;
-use crate::ui::intake::{Question, questions};
+use crate::questions::{Question, questions};
 
 /// The path segment that starts a new service.
 const NEW: &str = "new";
@@ -95,7 +95,9 @@ fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str
         csrf: &staff.session.csrf,
         code,
         text,
-        questions: toml::from_str::<Service>(text).map(|s| questions(&s, &[])).unwrap_or_default(),
+        questions: toml::from_str::<Service>(text)
+            .map(|s| questions(&s, &[], crate::i18n::texts("en")))
+            .unwrap_or_default(),
         notice: said.0,
         error: said.1,
     };

@@ -38,7 +38,7 @@ fn sample_vars(city: &str) -> BTreeMap<String, String> {
         ("status", "in progress"),
         ("note", "A crew is booked for Thursday."),
         ("expected", "Fri Nov 27, 17:00"),
-        ("url", "https://311.example.gov/open311/v2/requests/2026-000123.json"),
+        ("url", "https://311.example.gov/requests/2026-000123?lang=en"),
         ("rating_url", "https://311.example.gov/rate/…"),
         ("department", "Public Works"),
         ("due", "Fri Nov 27, 17:00"),

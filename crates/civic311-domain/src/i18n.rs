@@ -1,6 +1,6 @@
-//! Texts of the resident pages in each language, from the TOML files in `i18n/`.
-//! Adding a language is adding a file here and to [`FILES`]; a key a translation lacks
-//! falls back to English.
+//! Texts of the resident portal and notifications in each language, from the TOML
+//! files in `i18n/`. Adding a language is adding a file here and to [`FILES`]; a key a
+//! translation lacks falls back to English.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -57,7 +57,39 @@ pub fn languages() -> Vec<(&'static str, &'static str)> {
     CATALOG.iter().map(|t| (t.code, t.get("language_name"))).collect()
 }
 
+/// A date and time written the way `t`'s language writes them (`format.datetime`, a
+/// strftime pattern where `{day}` and `{month}` are names from `format.days` and
+/// `format.months`).
+pub fn datetime(t: &Texts, at: &jiff::Zoned) -> String {
+    written(t, at, "format.datetime")
+}
+
+/// A date alone, the way `t`'s language writes it (`format.date`).
+pub fn date(t: &Texts, at: &jiff::Zoned) -> String {
+    written(t, at, "format.date")
+}
+
+fn written(t: &Texts, at: &jiff::Zoned, pattern: &str) -> String {
+    let name = |key: &str, i: i8| -> String {
+        let i = usize::try_from(i).unwrap_or(0);
+        t.get(key).split(',').nth(i).unwrap_or("").trim().to_owned()
+    };
+    let month = name("format.months", at.month() - 1);
+    let day = name("format.days", at.weekday().to_monday_zero_offset());
+    at.strftime(&t.get(pattern).replace("{month}", &month).replace("{day}", &day)).to_string()
+}
+
 impl Texts {
+    /// The text for a key built at run time, in English when this language lacks it.
+    pub fn find(&self, key: &str) -> Option<&str> {
+        self.map.get(key).or_else(|| CATALOG.first().and_then(|en| en.map.get(key))).map(String::as_str)
+    }
+
+    /// How this language names a request's status.
+    pub fn status(&self, status: crate::request::Status) -> &str {
+        self.find(&format!("status.{}", status.as_str())).unwrap_or(status.as_str())
+    }
+
     /// The text for `key`, in English when this language lacks it, else the key itself.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.map.get(key).or_else(|| CATALOG.first().and_then(|en| en.map.get(key))).map_or(key, String::as_str)

@@ -1,0 +1,140 @@
+//! The resident portal: report a problem without an account, track and follow any
+//! request by number, browse what has been reported, in the resident's language. Every
+//! page is server-rendered and works without JavaScript; scripts only add the map pin
+//! and "use my location".
+
+mod browse;
+mod help;
+mod home;
+mod report;
+mod track;
+
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::AppState;
+use crate::i18n::{self, Texts};
+use crate::page::html;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/", get(home::page))
+        .route("/track", get(track::lookup))
+        .route("/report", get(report::pick))
+        .route("/report/{code}", get(report::form).post(report::submit))
+        .route("/report/{code}/follow/{id}", post(report::follow))
+        .route("/requests", get(browse::page))
+        .route("/help", get(help::index))
+        .route("/help/{slug}", get(help::article))
+        .route("/requests/{id}", get(track::page))
+        .route("/requests/{id}/follow", post(track::follow))
+        .route("/requests/{id}/unfollow", post(track::unfollow))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))
+}
+
+/// How long the chosen language is remembered.
+const REMEMBER_SECONDS: u32 = 365 * 24 * 3600;
+
+/// The resident's language: `?lang=` (then remembered in a cookie), else the cookie,
+/// else the browser's `Accept-Language`, else English.
+pub(crate) struct Lang {
+    pub(crate) t: &'static Texts,
+    /// Set when `?lang=` chose it: the response remembers it.
+    remember: bool,
+}
+
+fn known(code: &str) -> Option<&'static Texts> {
+    let base = code.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    i18n::languages().iter().any(|(c, _)| *c == base).then(|| i18n::texts(&base))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let asked = parts.uri.query().unwrap_or("").split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(known);
+        if let Some(t) = asked {
+            return Ok(Lang { t, remember: true });
+        }
+        let header_text = |name| parts.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+        let cookie = header_text(header::COOKIE)
+            .iter()
+            .flat_map(|c| c.split(';'))
+            .find_map(|kv| kv.trim().strip_prefix("lang="))
+            .and_then(known);
+        let accepted = || {
+            header_text(header::ACCEPT_LANGUAGE)
+                .iter()
+                .flat_map(|a| a.split(','))
+                .find_map(|tag| known(tag.split(';').next().unwrap_or("")))
+        };
+        Ok(Lang { t: cookie.or_else(accepted).unwrap_or_else(|| i18n::texts(i18n::DEFAULT)), remember: false })
+    }
+}
+
+impl Lang {
+    /// A page in this language, remembering the choice when it was just made.
+    pub(crate) fn render(&self, status: StatusCode, page: &impl Template) -> Response {
+        let mut response = html(status, page);
+        if self.remember {
+            let cookie = format!("lang={}; Path=/; Max-Age={REMEMBER_SECONDS}; SameSite=Lax", self.t.code);
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        response
+    }
+}
+
+/// What every portal page's layout shows: the city, the language and its switch.
+pub(crate) struct Chrome {
+    pub(crate) city: String,
+    pub(crate) lang: &'static str,
+    /// The other languages, with a link to this page in each.
+    pub(crate) others: Vec<(&'static str, &'static str, String)>,
+    /// The tab the page belongs to, for `aria-current`.
+    pub(crate) section: &'static str,
+}
+
+impl Chrome {
+    pub(crate) fn new(state: &AppState, lang: &Lang, path: &str, section: &'static str) -> Self {
+        let others = i18n::languages()
+            .into_iter()
+            .filter(|(c, _)| *c != lang.t.code)
+            .map(|(c, name)| (c, name, format!("{path}?lang={c}")))
+            .collect();
+        Chrome { city: state.city().settings.name.clone(), lang: lang.t.code, others, section }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/message.html")]
+struct MessagePage<'a> {
+    c: Chrome,
+    t: &'static Texts,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A page that only says something: not found, or a failure on our side.
+pub(crate) fn message(state: &AppState, lang: &Lang, status: StatusCode, title: &str, text: &str) -> Response {
+    let page = MessagePage { c: Chrome::new(state, lang, "/", ""), t: lang.t, title, message: text };
+    lang.render(status, &page)
+}
+
+/// A failure on our side: logged with its cause, shown without internals.
+pub(crate) fn failure(state: &AppState, lang: &Lang, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "portal page failed");
+    message(state, lang, StatusCode::INTERNAL_SERVER_ERROR, lang.t.get("page.error_title"), lang.t.get("page.error"))
+}
+
+/// The value of `name` in a form, trimmed; `None` when empty.
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}

@@ -1,0 +1,370 @@
+//! Reporting a problem, in two steps that each work without JavaScript. First the
+//! category — browsed by group or found in plain words — then where it is (a map pin,
+//! the device's location, or a typed address: the path that needs no map) and what it
+//! is. Then the details: requests already reported nearby, each with one button to
+//! follow it instead; how to reach the resident (optional, with email or SMS updates
+//! in their language); the service's questions; photos. The report is filed through
+//! the same intake as every other channel and answered with its tracking page.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::FieldError;
+use civic311_domain::duplicates::Probe;
+use civic311_domain::geo::Point;
+use civic311_domain::request::{Channel, RequestId};
+use civic311_domain::service::{Service, search};
+
+use super::{Chrome, Lang, failure, field, message};
+use crate::i18n::{self, Texts};
+use crate::intake::{IntakeError, new_token, prepare};
+use crate::media::{PhotoProblem, read_parts};
+use crate::open311::raw_request;
+use crate::questions::{Question, questions};
+use crate::{AppState, CityModel};
+
+/// A category as listed: code, name, what it covers.
+type Listed = (String, String, String);
+
+#[derive(Template)]
+#[template(path = "portal/pick.html")]
+struct PickPage {
+    c: Chrome,
+    t: &'static Texts,
+    q: String,
+    found: Option<Vec<(String, String, String)>>,
+    groups: Vec<(String, Vec<Listed>)>,
+    answers: Vec<(String, String, String)>,
+}
+
+/// The public services as a resident reading `t` sees them, in catalogue order.
+pub(super) fn public_services(city: &CityModel, t: &Texts) -> Vec<Service> {
+    city.services().filter(|s| s.is_public()).map(|s| s.localized(t.code)).collect()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PickParams {
+    q: Option<String>,
+}
+
+/// `GET /report[?q=…]`: every category by group, and what a search finds.
+pub async fn pick(State(state): State<AppState>, lang: Lang, Query(p): Query<PickParams>) -> Response {
+    let city = state.city();
+    let services = public_services(&city, lang.t);
+    let q = p.q.unwrap_or_default().trim().to_owned();
+    let item = |s: &Service| (s.code.clone(), s.name.clone(), s.description.clone());
+    let found = (!q.is_empty()).then(|| search(&services, &q).into_iter().map(item).collect());
+    let mut groups: Vec<(String, Vec<Listed>)> = Vec::new();
+    for s in &services {
+        match groups.iter_mut().find(|(g, _)| *g == s.group) {
+            Some((_, items)) => items.push(item(s)),
+            None => groups.push((s.group.clone(), vec![item(s)])),
+        }
+    }
+    let answers = super::help::answers_for(&state, lang.t, &q, None);
+    let page = PickPage { c: Chrome::new(&state, &lang, "/report", "report"), t: lang.t, q, found, groups, answers };
+    lang.render(StatusCode::OK, &page)
+}
+
+/// A request reported nearby that the resident may be about to repeat.
+struct Nearby {
+    id: String,
+    service: String,
+    status: &'static str,
+    distance: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/report.html")]
+struct ReportPage {
+    c: Chrome,
+    t: &'static Texts,
+    service: Service,
+    /// The second step (details), reached once a location is given.
+    details: bool,
+    value: Vec<(String, String)>,
+    errors: Vec<String>,
+    pick: Option<String>,
+    place: String,
+    change_where: String,
+    map: Option<String>,
+    tiles: Option<String>,
+    nearby: Vec<Nearby>,
+    questions: Vec<Question>,
+    notify: String,
+    notify_choices: Vec<(&'static str, &'static str)>,
+    language: &'static str,
+    languages: Vec<(&'static str, &'static str)>,
+    answers: Vec<(String, String, String)>,
+}
+
+impl ReportPage {
+    /// The value the form had for `name`, to show it again.
+    fn v(&self, name: &str) -> &str {
+        self.value.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// The point the form gives, if both coordinates are numbers on the globe.
+fn point(fields: &[(String, String)]) -> Option<Point> {
+    let lat = field(fields, "lat")?.parse().ok()?;
+    let lon = field(fields, "long")?.parse().ok()?;
+    Point::new(lat, lon).ok()
+}
+
+/// Whether the location step is complete; the reason when it is not.
+fn where_problem(fields: &[(String, String)], t: &'static Texts) -> Option<&'static str> {
+    let typed = |k| field(fields, k).is_some();
+    if (typed("lat") || typed("long")) && point(fields).is_none() {
+        return Some(t.get("report.error_coordinates"));
+    }
+    if point(fields).is_none() && !typed("address") && !typed("address_string") {
+        return Some(t.get("report.error_location"));
+    }
+    None
+}
+
+/// Requests nearby the resident may be repeating, in their words.
+async fn nearby(
+    state: &AppState,
+    city: &CityModel,
+    t: &'static Texts,
+    code: &str,
+    fields: &[(String, String)],
+) -> Vec<Nearby> {
+    let Some(point) = point(fields) else { return Vec::new() };
+    let description = field(fields, "description").unwrap_or("");
+    let probe = Probe { service_code: code, point, description, seq: None };
+    let found = match crate::duplicates::candidates(state, city, &probe, true).await {
+        Ok(f) => f,
+        Err(e) => {
+            // The report can still be made; the check is a courtesy.
+            tracing::warn!(error = %e, "duplicate lookup on the report form failed");
+            return Vec::new();
+        }
+    };
+    found
+        .iter()
+        .map(|f| Nearby {
+            id: f.request.id.to_string(),
+            service: city.service(&f.request.service_code).map_or_else(String::new, |s| s.localized(t.code).name),
+            status: t.status(f.request.status),
+            distance: t.get("report.metres_away").replace("{n}", &format!("{:.0}", f.distance_m)),
+            text: f.request.description.chars().take(120).collect(),
+        })
+        .collect()
+}
+
+/// Renders the form at the step its fields reach.
+async fn show(
+    state: &AppState,
+    lang: &Lang,
+    service: &Service,
+    mut fields: Vec<(String, String)>,
+    details: bool,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Response {
+    let city = state.city();
+    let t = lang.t;
+    // The details step posts the address as Open311's `address_string`.
+    if let Some(a) = field(&fields, "address_string").map(str::to_owned)
+        && field(&fields, "address").is_none()
+    {
+        fields.push(("address".into(), a));
+    }
+    let at = point(&fields);
+    let place = match (field(&fields, "address"), at) {
+        (Some(a), _) => a.to_owned(),
+        (None, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
+        (None, None) => String::new(),
+    };
+    let keep: Vec<(&str, &str)> = ["address", "lat", "long", "description"]
+        .into_iter()
+        .filter_map(|k| field(&fields, k).map(|v| (k, v)))
+        .collect();
+    let change_where = format!("/report/{}?{}", service.code, crate::ui::query_string(&keep));
+    let located = at.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
+    let areas = city.outline_of(&located);
+    let near = if details { nearby(state, &city, t, &service.code, &fields).await } else { Vec::new() };
+    let others: Vec<Point> = Vec::new();
+    let label = t.get("report.map_where");
+    let map = details.then_some(at).flatten().and_then(|p| crate::ui::map::svg(p, &areas, &others, label));
+    let tiles = state.map_tiles.as_ref();
+    let answers = super::help::answers_for(state, t, "", Some(&service.code));
+    let page = ReportPage {
+        c: Chrome::new(state, lang, &format!("/report/{}", service.code), "report"),
+        t,
+        details,
+        pick: (!details)
+            .then_some(tiles)
+            .flatten()
+            .zip(crate::ui::map::centre(&city))
+            .map(|(t, c)| crate::ui::map::pick(t, c)),
+        place,
+        change_where,
+        map,
+        tiles: details
+            .then_some(tiles.zip(at))
+            .flatten()
+            .map(|(tl, p)| crate::ui::map::over_tiles(tl, p, &areas, &others)),
+        nearby: near,
+        questions: questions(service, &fields, t),
+        notify: field(&fields, "notify").unwrap_or("none").to_owned(),
+        notify_choices: vec![
+            ("none", t.get("report.updates_none")),
+            ("email", t.get("report.updates_email")),
+            ("sms", t.get("report.updates_sms")),
+        ],
+        language: field(&fields, "language").map_or(t.code, |l| i18n::texts(l).code),
+        languages: i18n::languages(),
+        service: service.clone(),
+        value: fields,
+        errors,
+        answers,
+    };
+    lang.render(status, &page)
+}
+
+/// The public service `code` as the resident reads it, or the page saying there is none.
+fn service(state: &AppState, lang: &Lang, code: &str) -> Result<Service, Box<Response>> {
+    let city = state.city();
+    match city.service(code) {
+        Some(s) if s.is_public() => Ok(s.localized(lang.t.code)),
+        _ => Err(Box::new(message(
+            state,
+            lang,
+            StatusCode::NOT_FOUND,
+            lang.t.get("report.unknown_title"),
+            lang.t.get("report.unknown"),
+        ))),
+    }
+}
+
+/// `GET /report/{code}`: where and what; with `step=details` and a location, the rest.
+pub async fn form(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+    Query(fields): Query<Vec<(String, String)>>,
+) -> Response {
+    let service = match service(&state, &lang, &code) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if field(&fields, "step") != Some("details") {
+        return show(&state, &lang, &service, fields, false, StatusCode::OK, Vec::new()).await;
+    }
+    match where_problem(&fields, lang.t) {
+        Some(problem) => {
+            show(&state, &lang, &service, fields, false, StatusCode::BAD_REQUEST, vec![problem.to_owned()]).await
+        }
+        None => show(&state, &lang, &service, fields, true, StatusCode::OK, Vec::new()).await,
+    }
+}
+
+/// An intake problem in the resident's words.
+fn explain(t: &'static Texts, service: &Service, e: &FieldError) -> String {
+    let question = |code: &str| service.attributes.iter().find(|a| a.code == code).map(|a| a.description.clone());
+    match e.field.as_str() {
+        "location" => t.get("report.error_location").to_owned(),
+        "lat" | "long" if e.detail.contains("outside") => t.get("report.error_outside").to_owned(),
+        "lat" | "long" => t.get("report.error_coordinates").to_owned(),
+        "email" if e.detail.contains("needed") => t.get("report.error_email_needed").to_owned(),
+        "email" => t.get("report.error_email").to_owned(),
+        "phone" => t.get("report.error_phone_needed").to_owned(),
+        "description" => t.get("report.error_description").to_owned(),
+        f => match f.strip_prefix("attribute[").and_then(|r| question(r.trim_end_matches(']'))) {
+            Some(q) => format!("{} {q}", t.get("report.error_answer")),
+            None => format!("{}: {}", e.field, e.detail),
+        },
+    }
+}
+
+/// A refused photo in the resident's words.
+fn photo_problem(t: &'static Texts, p: &PhotoProblem) -> String {
+    let key = match p {
+        PhotoProblem::WrongType { .. } => "report.photo_type",
+        PhotoProblem::Invalid { .. } => "report.photo_invalid",
+        PhotoProblem::TooLarge { .. } => "report.photo_large",
+        PhotoProblem::TooMany => "report.photo_many",
+    };
+    format!("{} {}", t.get(key), t.get("report.photo_again"))
+}
+
+/// `POST /report/{code}` (multipart): file the report.
+pub async fn submit(State(state): State<AppState>, lang: Lang, Path(code): Path<String>, body: Multipart) -> Response {
+    let service = match service(&state, &lang, &code) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let t = lang.t;
+    let parts = match read_parts(body, true).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable report form");
+            let errors = vec![t.get("report.error_unreadable").to_owned()];
+            return show(&state, &lang, &service, Vec::new(), false, StatusCode::BAD_REQUEST, errors).await;
+        }
+    };
+    let fields = parts.fields;
+    if let Some(p) = &parts.problem {
+        let errors = vec![photo_problem(t, p)];
+        return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
+    }
+    let city = state.city();
+    let mut raw = raw_request(&fields, parts.media);
+    raw.service_code = code;
+    if raw.contact.language.is_none() {
+        raw.contact.language = Some(t.code.to_owned());
+    }
+    let intake = match prepare(&city, raw, Channel::Web, state.now(), new_token()) {
+        Ok(i) => i,
+        Err(IntakeError::UnknownService(_)) => return failure(&state, &lang, "a public service vanished mid-report"),
+        Err(IntakeError::Invalid(errors)) => {
+            let errors = errors.iter().map(|e| explain(t, &service, e)).collect();
+            return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
+        }
+    };
+    match state.store.create_request(intake).await {
+        Ok(stored) => Redirect::to(&format!("/requests/{}?filed=1", stored.id)).into_response(),
+        Err(e) => failure(&state, &lang, e),
+    }
+}
+
+/// `POST /report/{code}/follow/{id}` (the report form's "follow this one"): the
+/// resident follows an existing request with the contact they gave, instead of filing.
+pub async fn follow(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path((code, id)): Path<(String, String)>,
+    body: Multipart,
+) -> Response {
+    let service = match service(&state, &lang, &code) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let t = lang.t;
+    let fields = match read_parts(body, false).await {
+        Ok(p) => p.fields,
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable report form");
+            let errors = vec![t.get("report.error_unreadable").to_owned()];
+            return show(&state, &lang, &service, Vec::new(), false, StatusCode::BAD_REQUEST, errors).await;
+        }
+    };
+    let Some(follower) = super::track::follower_from(&fields, t) else {
+        let errors = vec![t.get("follow.contact_needed").to_owned()];
+        return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
+    };
+    let Some((_, seq)) = RequestId::parse(&id) else {
+        return super::track::not_found(&state, &lang);
+    };
+    match crate::duplicates::follow_public(&state, seq, follower).await {
+        Ok(Some(r)) => Redirect::to(&format!("/requests/{}?followed=1", r.id)).into_response(),
+        Ok(None) => super::track::not_found(&state, &lang),
+        Err(e) => failure(&state, &lang, e),
+    }
+}
