@@ -76,6 +76,13 @@ service_notice = "Potholes are usually filled within 3 business days."
   datatype = "string"
   order = 7
   description = "Call 911 if the hole caused an accident."
+  [service.translations.es]
+  name = "Bache"
+  group = "Calles"
+  service_notice = "Los baches suelen rellenarse en 3 días hábiles."
+  keywords = ["bache", "hoyo"]
+  questions = { SIZE = "¿Qué tamaño tiene?" }
+  answers = { small = "Más pequeño que un plato", large = "Más grande que un plato" }
 
 [[service]]
 code = "GRAFFITI"
@@ -131,6 +138,31 @@ fn square(layer: &str, id: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> Boundary
     }
 }
 
+/// The knowledge base: a public answer linked from potholes (also in Spanish) and an
+/// internal article for staff.
+pub const ARTICLES: &str = r#"
+[[article]]
+slug = "pothole-repairs"
+title = "How potholes are repaired"
+body = "Crews fill most potholes within three business days.\n\nClaims for damage go to the City Clerk."
+services = ["POTHOLE"]
+keywords = ["road damage", "tyre"]
+  [article.translations.es]
+  title = "Cómo se reparan los baches"
+  body = "Los equipos rellenan la mayoría de los baches en tres días hábiles."
+
+[[article]]
+slug = "crew-radio-codes"
+title = "Crew radio codes"
+body = "Internal only: code 7 means the crew is on site."
+public = false
+services = ["POTHOLE"]
+"#;
+
+pub fn articles() -> Vec<civic311_domain::kb::Article> {
+    civic311_domain::kb::KnowledgeBase::from_toml(ARTICLES).expect("fixture articles").articles
+}
+
 pub fn wards() -> Vec<BoundaryFeature> {
     vec![square("wards", "W1", -88.02, 41.0, -88.0, 41.02), square("wards", "W2", -88.0, 41.0, -87.98, 41.02)]
 }
@@ -166,4 +198,7 @@ pub async fn seed(store: &dyn Store) {
     store.replace_boundary_layer("wards", &wards()).await.expect("wards");
     store.put_rules(&rules()).await.expect("rules");
     store.put_api_key(API_KEY, "tests").await.expect("api key");
+    for a in articles() {
+        store.put_article(&a).await.expect("article");
+    }
 }

@@ -6,7 +6,7 @@
 
 use civic311_testkit::browser::Browser;
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{act, api, file_pothole, setup, setup_with};
+use common::{act, api, file_pothole, setup, setup_with, tile_server};
 use serde_json::json;
 
 mod common;
@@ -331,32 +331,6 @@ async fn filters_and_category_search_answer_without_reloading_the_page(backend: 
     assert!(b.text("#category-list").await.contains("Graffiti"));
     assert_eq!(b.script("return window.__same_page === true", json!([])).await, json!(true), "no page load");
     b.close().await;
-}
-
-/// A 1×1 PNG, as a tile.
-const TILE: [u8; 70] = [
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0xf8, 0x5f, 0x0f, 0x00, 0x02, 0x87, 0x01, 0x80, 0xeb, 0x47, 0xba,
-    0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-];
-
-/// A local tile server: every `/tiles/{z}/{x}/{y}` is a PNG; the count of tiles served.
-async fn tile_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let served = std::sync::Arc::new(AtomicUsize::new(0));
-    let count = served.clone();
-    let app = axum::Router::new().route(
-        "/tiles/{*zxy}",
-        axum::routing::get(move || {
-            count.fetch_add(1, Ordering::SeqCst);
-            async { ([(axum::http::header::CONTENT_TYPE, "image/png")], TILE.as_slice()) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/tiles/{{z}}/{{x}}/{{y}}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, served)
 }
 
 /// A request page with its map, once Leaflet has tried every tile it wanted.

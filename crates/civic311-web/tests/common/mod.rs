@@ -129,3 +129,29 @@ pub async fn act(app: &TestApp, id: &str, user: &str, action: serde_json::Value)
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()
 }
+
+/// A 1×1 PNG, as a tile.
+const TILE: [u8; 70] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0xf8, 0x5f, 0x0f, 0x00, 0x02, 0x87, 0x01, 0x80, 0xeb, 0x47, 0xba,
+    0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// A local tile server: every `/tiles/{z}/{x}/{y}` is a PNG; the count of tiles served.
+pub async fn tile_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let app = axum::Router::new().route(
+        "/tiles/{*zxy}",
+        axum::routing::get(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            async { ([(axum::http::header::CONTENT_TYPE, "image/png")], TILE.as_slice()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/tiles/{{z}}/{{x}}/{{y}}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, served)
+}

@@ -1,0 +1,341 @@
+//! The resident portal over HTTP, as a browser without JavaScript uses it: reporting,
+//! the nearby-report check, following, the public page, the map and list, the
+//! knowledge base, languages, and what a page weighs.
+
+#![allow(clippy::unwrap_used)]
+
+use axum::body::Body;
+use axum::http::Request;
+use civic311_store::OutboxQuery;
+use civic311_testkit::fixture::{IN_W1, IN_W2};
+use civic311_testkit::{Backend, TestApp, both_backends, photos};
+use common::{act, api, file_pothole, post_pothole, setup, setup_with};
+use serde_json::json;
+
+mod common;
+
+both_backends!(
+    a_resident_reports_a_pothole_without_scripts_and_tracks_it,
+    refused_reports_say_why_in_the_residents_words_and_store_nothing,
+    residents_follow_and_stop_following,
+    the_language_is_chosen_remembered_and_used_for_updates,
+    the_public_map_and_list_filter_and_never_show_internal_work,
+    the_knowledge_base_answers_publicly_and_keeps_internal_articles_in,
+    a_report_page_weighs_under_300_kb
+);
+
+/// A file to upload: field name, file name, content type, bytes.
+type Upload<'a> = (&'a str, &'a str, &'a str, &'a [u8]);
+
+/// A refused report: its fields, its files, and what the page says.
+type Case<'a> = (Vec<(&'a str, &'a str)>, &'a [Upload<'a>], &'a str);
+
+fn at(p: (f64, f64)) -> (String, String) {
+    (p.0.to_string(), p.1.to_string())
+}
+
+/// A GET with headers (cookie, Accept-Language).
+async fn get_with(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> civic311_testkit::app::TestResponse {
+    let mut req = Request::get(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    app.call(req.body(Body::empty()).unwrap()).await
+}
+
+async fn a_resident_reports_a_pothole_without_scripts_and_tracks_it(backend: Backend) {
+    let app = setup(backend).await;
+    // Plain words find the category; its page offers the public answer, not the internal one.
+    let found = app.get("/report?q=road+damage").await;
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains("href=\"/report/POTHOLE\""), "{}", found.body);
+    let first = app.get("/report/POTHOLE").await;
+    assert!(first.body.contains("How potholes are repaired") && !first.body.contains("Crew radio codes"));
+    assert!(first.body.contains("id=\"address\""), "the typed address needs no map");
+
+    // Step two at a point with an open pothole nearby: the check offers to follow it.
+    let existing = file_pothole(&app).await;
+    let (lat, long) = at(IN_W1);
+    let details = app.get(&format!("/report/POTHOLE?step=details&lat={lat}&long={long}&description=hole")).await;
+    assert_eq!(details.status, 200, "{}", details.body);
+    assert!(details.body.contains("Already reported nearby?"));
+    assert!(details.body.contains(&format!("formaction=\"/report/POTHOLE/follow/{existing}\"")));
+
+    // Filed with a photo and an email for updates.
+    let jpeg = photos::jpeg(64, 48);
+    let fields = [
+        ("lat", lat.as_str()),
+        ("long", long.as_str()),
+        ("address_string", "12 Elm Street"),
+        ("description", "Deep hole by the school"),
+        ("attribute[SIZE]", "large"),
+        ("email", "reporter@example.test"),
+        ("phone", "+15550111"),
+        ("notify", "email"),
+        ("language", "en"),
+    ];
+    let r = app.post_multipart("/report/POTHOLE", &fields, &[("photo", "hole.jpg", "image/jpeg", &jpeg)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let location = r.headers["location"].to_str().unwrap().to_owned();
+    let number = location.strip_prefix("/requests/").unwrap().strip_suffix("?filed=1").unwrap().to_owned();
+    assert_ne!(number, existing);
+
+    // The confirmation: the tracking number, the service notice, the expected date.
+    let page = app.get(&location).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Your tracking number is") && page.body.contains(&number));
+    assert!(page.body.contains("Potholes are usually filled within 3 business days."));
+    assert!(page.body.contains("We expect to deal with it by"));
+    assert!(page.body.contains("12 Elm Street") && page.body.contains("Deep hole by the school"));
+    let stored = api(&app, "GET", &format!("/api/v1/requests/{number}"), Some("ada"), None).await.json();
+    assert_eq!(stored["channel"], "web", "{stored}");
+    assert_eq!(stored["photos"].as_array().unwrap().len(), 1);
+    let photo = stored["photos"][0]["id"].as_i64().unwrap();
+    assert!(page.body.contains(&format!("src=\"/media/{photo}\"")));
+    // Never the resident's contact details.
+    assert!(!page.body.contains("reporter@example.test") && !page.body.contains("5550111"));
+
+    // Staff work shows up in words; internal notes never do.
+    act(&app, &number, "ada", json!({ "action": "note", "text": "Crew radio code 7", "public": false })).await;
+    act(&app, &number, "ada", json!({ "action": "note", "text": "A crew is booked for Tuesday", "public": true }))
+        .await;
+    act(&app, &number, "ada", json!({ "action": "start" })).await;
+    let page = app.get(&format!("/requests/{number}")).await;
+    assert!(page.body.contains("A crew is booked for Tuesday"), "{}", page.body);
+    assert!(page.body.contains("Status changed to In progress"));
+    assert!(!page.body.contains("Crew radio code 7"));
+    assert!(page.body.contains("In progress"));
+
+    // Tracking by number from the home page.
+    let r = app.get(&format!("/track?number={number}")).await;
+    assert_eq!(
+        (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
+        (303, format!("/requests/{number}").as_str())
+    );
+    assert_eq!(app.get("/track?number=not-a-number").await.status, 404);
+    assert_eq!(app.get("/requests/2026-999999").await.status, 404);
+}
+
+async fn refused_reports_say_why_in_the_residents_words_and_store_nothing(backend: Backend) {
+    let app = setup(backend).await;
+    let count = || async {
+        api(&app, "GET", "/api/v1/requests", Some("ada"), None).await.json()["requests"].as_array().unwrap().len()
+    };
+    let before = count().await;
+    let r = app.get("/report/POTHOLE?step=details&address=").await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Tell us where the problem is"), "{}", r.body);
+    let r = app.get("/report/POTHOLE?step=details&lat=91&long=0").await;
+    assert!(r.body.contains("are not a place on the map"));
+    assert_eq!(app.get("/report/FACILITY").await.status, 404, "internal services are not offered");
+
+    let (lat, long) = at(IN_W1);
+    let base = [("lat", lat.as_str()), ("long", long.as_str())];
+    let cases: [Case; 5] = [
+        (base.to_vec(), &[], "Please answer: How big is it?"),
+        ([&base[..], &[("attribute[SIZE]", "large"), ("notify", "email")]].concat(), &[], "enter your email address"),
+        (
+            [&base[..], &[("attribute[SIZE]", "large"), ("email", "not-an-address")]].concat(),
+            &[],
+            "does not look right",
+        ),
+        (
+            [&base[..], &[("attribute[SIZE]", "large")]].concat(),
+            &[("photo", "a.txt", "text/plain", b"hello")],
+            "Photos must be JPEG, PNG, WebP or GIF.",
+        ),
+        (
+            [&base[..], &[("attribute[SIZE]", "large")]].concat(),
+            &[("photo", "a.jpg", "image/jpeg", b"\xFF\xD8\xFF not a photo")],
+            "could not be read as an image",
+        ),
+    ];
+    for (fields, files, says) in cases {
+        let r = app.post_multipart("/report/POTHOLE", &fields, files).await;
+        assert_eq!(r.status, 400, "{says}: {}", r.body);
+        assert!(r.body.contains(says), "{says}: {}", r.body);
+        // What was typed is kept.
+        assert!(r.body.contains(&format!("value=\"{lat}\"")), "{says}");
+    }
+    let r = app.post_multipart("/report/POTHOLE?lang=es", &base, &[]).await;
+    assert!(r.body.contains("Responda, por favor: ¿Qué tamaño tiene?"), "{}", r.body);
+    assert_eq!(count().await, before, "nothing was filed");
+}
+
+async fn residents_follow_and_stop_following(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let seq = id.rsplit('-').next().unwrap().parse::<i64>().unwrap();
+    let followers =
+        || async { app.store.followers(seq).await.unwrap().into_iter().map(|f| f.address).collect::<Vec<_>>() };
+    let before = followers().await;
+
+    let r = app.post_form(&format!("/requests/{id}/follow"), &[("notify", "email")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("To follow, enter a valid email address"));
+    let r = app
+        .post_form(&format!("/requests/{id}/follow"), &[("email", "neighbour@example.test"), ("notify", "email")])
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
+        (303, format!("/requests/{id}?followed=1").as_str())
+    );
+    assert!(app.get(&format!("/requests/{id}?followed=1")).await.body.contains("You are following this request"));
+    assert!(followers().await.contains(&"neighbour@example.test".to_owned()));
+
+    // From the report form, one button with the contact typed on it.
+    let (lat, long) = at(IN_W1);
+    let fields = [("lat", lat.as_str()), ("long", long.as_str()), ("phone", "+15550199"), ("notify", "sms")];
+    let r = app.post_multipart(&format!("/report/POTHOLE/follow/{id}"), &fields, &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(followers().await.contains(&"+15550199".to_owned()));
+    let r = app.post_multipart(&format!("/report/POTHOLE/follow/{id}"), &fields[..2], &[]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("To follow, enter"), "{}", r.body);
+
+    // Stopping says the same whether or not the address followed.
+    let r = app.post_form(&format!("/requests/{id}/unfollow"), &[("address", "NEIGHBOUR@example.test")]).await;
+    assert_eq!(r.status, 303);
+    let r2 = app.post_form(&format!("/requests/{id}/unfollow"), &[("address", "stranger@example.test")]).await;
+    assert_eq!(r2.headers["location"], r.headers["location"]);
+    let mut now = followers().await;
+    now.sort();
+    let mut expected = [before, vec!["+15550199".to_owned()]].concat();
+    expected.sort();
+    assert_eq!(now, expected);
+}
+
+async fn the_language_is_chosen_remembered_and_used_for_updates(backend: Backend) {
+    let app = setup(backend).await;
+    let r = app.get("/?lang=es").await;
+    assert!(r.body.contains("<html lang=\"es\">") && r.body.contains("Díganos qué hay que arreglar"));
+    let cookie = r.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("lang=es;") && cookie.contains("Max-Age="), "{cookie}");
+    let r = get_with(&app, "/report", &[("cookie", "lang=es")]).await;
+    assert!(r.body.contains("Bache") && r.body.contains("Calles"), "category names in Spanish");
+    assert!(r.headers.get("set-cookie").is_none(), "remembered, not set again");
+    let r = get_with(&app, "/", &[("accept-language", "es-MX,es;q=0.9,en;q=0.5")]).await;
+    assert!(r.body.contains("<html lang=\"es\">"));
+    let r = get_with(&app, "/", &[("accept-language", "fr-FR")]).await;
+    assert!(r.body.contains("<html lang=\"en\">"));
+    let r = app.get("/report?q=hoyo&lang=es").await;
+    assert!(r.body.contains("href=\"/report/POTHOLE\""), "Spanish words find Spanish names");
+
+    // A report in Spanish asks for updates in Spanish: the service, status and date too.
+    let (lat, long) = at(IN_W2);
+    let fields = [
+        ("lat", lat.as_str()),
+        ("long", long.as_str()),
+        ("attribute[SIZE]", "small"),
+        ("email", "vecina@example.test"),
+        ("notify", "email"),
+        ("language", "es"),
+    ];
+    let r = app.post_multipart("/report/POTHOLE?lang=es", &fields, &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = get_with(&app, r.headers["location"].to_str().unwrap(), &[("cookie", "lang=es")]).await;
+    assert!(page.body.contains("Su número de seguimiento es") && page.body.contains("Prevemos atenderlo"));
+    let sent = app
+        .store
+        .outbox(&OutboxQuery { channel: Some("email".into()), limit: 50, ..OutboxQuery::default() })
+        .await
+        .unwrap();
+    let mine = sent.iter().find(|m| m.message.recipient == "vecina@example.test").expect("a received message");
+    assert_eq!(mine.message.language, "es");
+    assert_eq!(mine.message.vars["service"], "Bache");
+    assert_eq!(mine.message.vars["status"], "abierta");
+    assert!(mine.message.vars["expected"].contains(" de "), "a Spanish date: {}", mine.message.vars["expected"]);
+}
+
+async fn the_public_map_and_list_filter_and_never_show_internal_work(backend: Backend) {
+    let app = setup(backend).await;
+    let w1 = file_pothole(&app).await;
+    let r = post_pothole(&app, IN_W2, "Second hole", &[("attribute[SIZE]", "small")]).await;
+    let w2 = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let list = app.get("/requests").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&w1) && list.body.contains(&w2));
+    assert!(list.body.contains("2 requests match."));
+    assert!(list.body.contains("<svg class=\"map\""), "a map that needs no tiles");
+    let ward2 = app.get("/requests?area=W2").await;
+    assert!(ward2.body.contains(&w2) && !ward2.body.contains(&format!(">{w1}<")));
+    assert!(app.get("/requests?status=closed").await.body.contains("No requests match these filters."));
+    assert!(app.get("/requests?service=POTHOLE&status=open").await.body.contains("2 requests match."));
+    let r = app.get("/requests?from=yesterday").await;
+    assert!(r.body.contains("A date was not understood"));
+    let today = app.state.now().to_zoned(app.state.city().tz.clone()).date().to_string();
+    assert!(app.get(&format!("/requests?from={today}&to={today}")).await.body.contains("2 requests match."));
+    // An internal request is not listed, nor has a public page.
+    let internal = api(
+        &app,
+        "POST",
+        "/api/v1/requests",
+        Some("ada"),
+        Some(json!({ "service_code": "FACILITY", "address_string": "City Hall", "description": "Broken door" })),
+    )
+    .await;
+    if internal.status == 201 {
+        let id = internal.json()["id"].as_str().unwrap_or_default().to_owned();
+        assert!(!app.get("/requests").await.body.contains("Broken door"));
+        assert_eq!(app.get(&format!("/requests/{id}")).await.status, 404);
+    }
+}
+
+async fn the_knowledge_base_answers_publicly_and_keeps_internal_articles_in(backend: Backend) {
+    let app = setup(backend).await;
+    let r = app.get("/help?q=tyre").await;
+    assert!(r.body.contains("href=\"/help/pothole-repairs\""), "{}", r.body);
+    assert!(!app.get("/help").await.body.contains("Crew radio codes"));
+    assert_eq!(app.get("/help/crew-radio-codes").await.status, 404);
+    let a = app.get("/help/pothole-repairs?lang=es").await;
+    assert!(a.body.contains("Cómo se reparan los baches") && a.body.contains("href=\"/report/POTHOLE\""));
+    assert!(app.get("/help?q=zebra+crossing").await.body.contains("No answer matched"));
+}
+
+/// Every `/static/…` file a page links to, with the page itself: bytes sent.
+async fn weight(app: &TestApp, uri: &str) -> usize {
+    let page = app.get(uri).await;
+    assert_eq!(page.status, 200, "{uri}");
+    let mut total = page.body.len();
+    for part in page.body.split("/static/").skip(1) {
+        let path = part.split('"').next().unwrap();
+        let (_, _, bytes) = app.get_bytes(&format!("/static/{path}")).await;
+        total += bytes.len();
+    }
+    total
+}
+
+async fn a_report_page_weighs_under_300_kb(backend: Backend) {
+    let tiles = civic311_web::MapTiles { url: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(), attribution: "T".into() };
+    let app = setup_with(backend, |s| s.with_map_tiles(Some(tiles))).await;
+    file_pothole(&app).await;
+    let (lat, long) = at(IN_W1);
+    for uri in ["/report/POTHOLE".to_owned(), format!("/report/POTHOLE?step=details&lat={lat}&long={long}")] {
+        let bytes = weight(&app, &uri).await;
+        assert!(bytes < 300 * 1024, "{uri} weighs {bytes} bytes with its scripts and styles");
+        assert!(bytes > 150 * 1024, "{uri}: the map scripts are counted ({bytes} bytes)");
+    }
+}
+
+/// Every text a portal template or handler asks for exists in English.
+#[test]
+fn every_portal_text_has_an_english_original() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["templates/portal", "src/portal"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            files.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+        }
+    }
+    let en = civic311_web::i18n::texts("en");
+    let mut missing = Vec::new();
+    for text in files {
+        for part in text.split("t.get(\"").skip(1) {
+            let key = part.split('"').next().unwrap();
+            if en.find(key).is_none() {
+                missing.push(key.to_owned());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "texts missing from i18n/en.toml: {missing:?}");
+}

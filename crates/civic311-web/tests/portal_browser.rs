@@ -1,0 +1,144 @@
+//! The resident portal in a real headless Chromium at phone width, in English and in
+//! Spanish: a resident finds the category in plain words, places the pin on the map,
+//! is shown the report already made nearby and follows it, then reports their own
+//! pothole with a photo, tracks it, and sees the status change staff made. Every page
+//! on the way passes an accessibility scan. Screenshots are kept in
+//! `target/screenshots/` as test artifacts.
+
+#![allow(clippy::unwrap_used)]
+
+use civic311_testkit::browser::Browser;
+use civic311_testkit::{Backend, TestApp, both_backends, photos};
+use common::{act, post_pothole, setup_with, tile_server};
+use serde_json::json;
+
+mod common;
+
+both_backends!(a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish);
+
+/// The words the test reads on the pages, per language.
+struct Words {
+    lang: &'static str,
+    search: &'static str,
+    nearby: &'static str,
+    following: &'static str,
+    tracking: &'static str,
+    in_progress: &'static str,
+}
+
+const ENGLISH: Words = Words {
+    lang: "en",
+    search: "a hole in the road",
+    nearby: "Already reported nearby?",
+    following: "You are following this request",
+    tracking: "Your tracking number is",
+    in_progress: "In progress",
+};
+
+const SPANISH: Words = Words {
+    lang: "es",
+    search: "hay un hoyo en la calle",
+    nearby: "¿Ya avisado cerca?",
+    following: "Está siguiendo esta solicitud",
+    tracking: "Su número de seguimiento es",
+    in_progress: "En curso",
+};
+
+async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish(backend: Backend) {
+    let (url, _) = tile_server().await;
+    let tiles = civic311_web::MapTiles { url, attribution: "Test tiles".into() };
+    let app: TestApp = setup_with(backend, |s| s.with_map_tiles(Some(tiles))).await;
+    // A pothole already reported where the map opens (the middle of the city).
+    let r =
+        post_pothole(&app, (41.0102, -88.0003), "Big pothole near the corner", &[("attribute[SIZE]", "large")]).await;
+    let existing = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let base = app.listen().await;
+    let photo = std::env::temp_dir().join(format!("civic311-hole-{}.jpg", std::process::id()));
+    std::fs::write(&photo, photos::jpeg(800, 600)).unwrap();
+    let backend_name = format!("{backend:?}").to_lowercase();
+
+    for w in [ENGLISH, SPANISH] {
+        let shot = |page: &str| format!("portal-{page}-{}-{backend_name}", w.lang);
+        let b = Browser::start(390, 844).await;
+        let mut problems = Vec::new();
+        let mut scan = async |what: &str| {
+            for p in b.accessibility_problems().await {
+                problems.push(format!("{what} ({}): {p}", w.lang));
+            }
+        };
+
+        // The home page, in the chosen language; a search in plain words.
+        b.goto(&format!("{base}/?lang={}", w.lang)).await;
+        assert_eq!(b.script("return document.documentElement.lang", json!([])).await, json!(w.lang));
+        scan("home").await;
+        b.screenshot(&shot("home")).await;
+        b.type_into("#q", w.search).await;
+        b.follow("form[role=search] button").await;
+        scan("categories").await;
+        b.follow("section a[href=\"/report/POTHOLE\"]").await;
+
+        // Where: a tap on the map places the pin.
+        b.wait_until("document.querySelector('.pick.has-tiles')", "the map to pick on").await;
+        scan("where").await;
+        b.click(".pick .tiles").await;
+        b.wait_until("document.querySelector('#lat').value !== ''", "the pin to fill the location").await;
+        b.type_into("#description", "Deep pothole by the school gate").await;
+        b.screenshot(&shot("where")).await;
+        b.follow("main form button[type=submit]").await;
+
+        // Already reported nearby: follow it with an email, one button.
+        let details = b.current_url().await;
+        assert!(b.text(".nearby").await.contains(w.nearby), "the nearby report is offered");
+        assert!(b.text(".nearby").await.contains(&existing));
+        scan("details with nearby reports").await;
+        b.screenshot(&shot("nearby")).await;
+        b.type_into("#email", &format!("neighbour-{}@example.test", w.lang)).await;
+        b.follow(&format!("button[formaction=\"/report/POTHOLE/follow/{existing}\"]")).await;
+        assert!(b.current_url().await.contains(&format!("/requests/{existing}?followed=1")));
+        assert!(b.text("main").await.contains(w.following));
+        scan("followed request").await;
+
+        // Then report their own, with a photo.
+        b.goto(&details).await;
+        b.select("#a-SIZE", "large").await;
+        b.type_into("#photos", photo.to_str().unwrap()).await;
+        b.type_into("#email", &format!("reporter-{}@example.test", w.lang)).await;
+        b.click("input[name=notify][value=email]").await;
+        b.follow("main form button[type=submit]:not([formaction])").await;
+        let url = b.current_url().await;
+        assert!(url.contains("?filed=1"), "{url}");
+        let number = url.rsplit("/requests/").next().unwrap().split('?').next().unwrap().to_owned();
+        assert!(b.text(".confirm").await.contains(w.tracking));
+        assert!(b.text(".confirm").await.contains(&number));
+        assert_eq!(b.script("return document.querySelectorAll('ul.photos img').length", json!([])).await, json!(1));
+        b.wait_until("document.querySelector('ul.photos img').complete", "the photo to load").await;
+        assert_eq!(
+            b.script("return document.querySelector('ul.photos img').naturalWidth", json!([])).await,
+            json!(800),
+            "the photo is served"
+        );
+        scan("confirmation").await;
+        b.screenshot(&shot("confirmation")).await;
+
+        // Staff start the work and leave a public note; the resident sees both.
+        act(&app, &number, "ada", json!({ "action": "start" })).await;
+        act(&app, &number, "ada", json!({ "action": "note", "text": "Crew on site", "public": true })).await;
+        b.goto(&format!("{base}/requests/{number}")).await;
+        assert!(b.text(".status").await.contains(w.in_progress));
+        assert!(b.text("ol.timeline").await.contains("Crew on site"));
+        scan("tracking page").await;
+        b.screenshot(&shot("tracking")).await;
+
+        // The public map and list, the help pages.
+        for (what, path) in
+            [("public map and list", "/requests"), ("help", "/help"), ("an answer", "/help/pothole-repairs")]
+        {
+            b.goto(&format!("{base}{path}")).await;
+            scan(what).await;
+        }
+        b.screenshot(&shot("answer")).await;
+        b.close().await;
+        assert!(problems.is_empty(), "serious or critical accessibility problems:\n{}", problems.join("\n"));
+    }
+    let _ = std::fs::remove_file(&photo);
+}
