@@ -7,6 +7,7 @@
 use civic311_domain::FieldError;
 use civic311_domain::city::CityConfig;
 use civic311_domain::geo::BoundaryFeature;
+use civic311_domain::kb::Article;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::service::Service;
@@ -145,6 +146,33 @@ impl Item for Service {
     async fn write(&self, store: &dyn Store) -> StoreResult<()> {
         store.put_service(self).await
     }
+}
+
+impl Item for Article {
+    const KEY: &'static str = "slug";
+    const KIND: &'static str = "article";
+    const PLURAL: &'static str = "articles";
+    fn key(&self) -> &str {
+        &self.slug
+    }
+    fn all(city: &mut CityConfig) -> &mut Vec<Self> {
+        &mut city.articles
+    }
+    async fn read(store: &dyn Store) -> StoreResult<Vec<Self>> {
+        store.articles().await
+    }
+    async fn write(&self, store: &dyn Store) -> StoreResult<()> {
+        store.put_article(self).await
+    }
+}
+
+/// Removes a knowledge-base article, at once and for every app node.
+pub async fn delete_article(state: &AppState, actor: &StaffUser, slug: &str) -> Result<(), ChangeError> {
+    let guard = state.config_lock().await;
+    if !state.store.delete_article(slug).await? {
+        return Err(ChangeError::NotFound(FieldError::new("slug", format!("no article {slug}"))));
+    }
+    done(state, guard, actor, ("article", slug, serde_json::json!({ "deleted": true }))).await
 }
 
 /// Replaces the item with the same key, or appends it; true when it is new.

@@ -233,6 +233,8 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
             ("boundary layers", "/staff/admin/boundaries"),
             ("API keys", "/staff/admin/keys"),
             ("delivery log", "/staff/admin/deliveries"),
+            ("knowledge base", "/staff/admin/articles"),
+            ("an article", "/staff/admin/articles/pothole-repairs"),
         ] {
             b.goto(&format!("{base}{path}")).await;
             scan(what).await;

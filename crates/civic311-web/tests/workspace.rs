@@ -25,7 +25,8 @@ both_backends!(
     an_administrator_keeps_departments_services_boundaries_and_keys,
     the_delivery_log_shows_dead_letters_and_sends_them_again,
     pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year,
-    escalated_work_is_marked_in_the_queue_and_the_supervisor_view
+    escalated_work_is_marked_in_the_queue_and_the_supervisor_view,
+    an_administrator_keeps_the_knowledge_base_and_call_takers_see_it
 );
 
 const PASSWORD: &str = "pothole patrol 42";
@@ -710,4 +711,40 @@ async fn escalated_work_is_marked_in_the_queue_and_the_supervisor_view(backend: 
         assert!(row(&late).contains("Escalated") && row(&late).contains("Overdue"), "{}", row(&late));
         assert!(!row(&fresh).contains("Escalated"));
     }
+}
+
+async fn an_administrator_keeps_the_knowledge_base_and_call_takers_see_it(backend: Backend) {
+    let app = setup(backend).await;
+    let (mut ada, csrf) = admin(&app).await;
+    let list = ada.get(&app, "/staff/admin/articles").await;
+    assert!(list.body.contains("How potholes are repaired") && list.body.contains("staff only"), "{}", list.body);
+    assert!(ada.get(&app, "/staff/admin/articles/new").await.body.contains("short-name-for-the-address"));
+
+    // Added, linked from a service, public at once.
+    let text = "slug = \"bulk-rules\"\ntitle = \"Bulk pickup rules\"\nservices = [\"BULK\"]\nbody = \"Three items a week.\\n\\nWrap mattresses.\"\n";
+    let r = ada.post(&app, "/staff/admin/articles/new", &[("article", text), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(app.get("/help?q=mattresses").await.body.contains("href=\"/help/bulk-rules\""));
+    assert!(app.get("/report/BULK").await.body.contains("Bulk pickup rules"), "offered beside its category");
+
+    // Refusals keep the text and change nothing.
+    let bad = text.replace("BULK", "NOPE");
+    let r = ada.post(&app, "/staff/admin/articles/bulk-rules", &[("article", &bad), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("unknown service"), "{}", r.body);
+    let r = ada.post(&app, "/staff/admin/articles/new", &[("article", text), ("csrf", &csrf)]).await;
+    assert!(alert(&r.body).contains("is taken"), "{}", r.body);
+    let r = ada.post(&app, "/staff/admin/articles/bulk-rules", &[("article", text), ("csrf", "forged")]).await;
+    assert_eq!(r.status, 403);
+
+    // The call-taker sees internal articles beside the form; the public never does.
+    let intake = ada.get(&app, "/staff/intake?service_code=POTHOLE").await;
+    assert!(intake.body.contains("Crew radio codes") && intake.body.contains("(staff only)"), "{}", intake.body);
+
+    // Deleted, audited.
+    let r = ada.post(&app, "/staff/admin/articles/bulk-rules/delete", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.get("/help/bulk-rules").await.status, 404);
+    let audit = ada.get(&app, "/staff/admin/audit").await.body;
+    assert!(audit.contains("bulk-rules"), "{audit}");
 }

@@ -35,6 +35,9 @@ struct IntakePage<'a> {
     questions: Vec<Question>,
     value: Vec<(String, String)>,
     nearby: Vec<(String, String, String)>,
+    /// Knowledge-base articles about the chosen service, internal ones included:
+    /// title, paragraphs, staff only.
+    answers: Vec<(String, Vec<String>, bool)>,
     /// A map to place the pin on (for `static/map.js`), when a tile source is set.
     pick: Option<String>,
     checked: bool,
@@ -107,6 +110,14 @@ async fn show(
         service: chosen.map(|s| (s.code.clone(), s.name.clone(), s.description.clone(), s.service_notice.clone())),
         questions: chosen.map(|s| questions(s, &fields, i18n::texts("en"))).unwrap_or_default(),
         nearby: near,
+        answers: chosen
+            .map(|s| {
+                let about = city.articles.iter().filter(|a| a.services.contains(&s.code));
+                about
+                    .map(|a| (a.title.clone(), a.paragraphs().into_iter().map(str::to_owned).collect(), !a.public))
+                    .collect()
+            })
+            .unwrap_or_default(),
         pick: chosen.and(state.map_tiles.as_ref()).zip(super::map::centre(&city)).map(|(t, c)| super::map::pick(t, c)),
         checked,
         value: fields,

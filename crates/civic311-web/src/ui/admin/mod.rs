@@ -6,6 +6,7 @@
 //! it is checked against the whole city, in effect at once and audited exactly as
 //! through the API.
 
+mod articles;
 mod audit;
 mod boundaries;
 mod deliveries;
@@ -23,6 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::FieldError;
 use civic311_domain::org::Role;
 
+pub use articles::{article, articles, delete_article, save_article};
 pub use audit::audit;
 pub use boundaries::{boundaries, import_layer};
 pub use deliveries::{deliveries, retry};

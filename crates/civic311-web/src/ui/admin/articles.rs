@@ -1,0 +1,157 @@
+//! The knowledge base: public answers residents read before they report, and internal
+//! articles only staff see. Each article is edited as a short TOML document, checked
+//! with the whole city (its services must exist) before it is saved.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use civic311_domain::kb::Article;
+
+use super::{Notice, Said, Staff, not_admin, refuse, submit};
+use crate::AppState;
+use crate::configure;
+use crate::page::html;
+
+/// The path segment that starts a new article.
+const NEW: &str = "new";
+
+/// What a new article starts from.
+const STARTER: &str = r#"slug = "short-name-for-the-address"
+title = "The question residents ask"
+public = true
+services = []
+keywords = ["words", "residents use"]
+body = """
+The answer, in plain words.
+
+A blank line starts a new paragraph.
+"""
+
+[translations.es]
+title = "La pregunta que hacen los residentes"
+body = "La respuesta, en palabras sencillas."
+"#;
+
+#[derive(Template)]
+#[template(path = "staff/admin_articles.html")]
+struct ArticlesPage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    /// Slug, title, public, services it is linked from.
+    articles: Vec<(String, String, bool, String)>,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/admin_article.html")]
+struct ArticlePage<'a> {
+    city: &'a str,
+    display_name: &'a str,
+    csrf: &'a str,
+    slug: &'a str,
+    text: &'a str,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /staff/admin/articles`.
+pub async fn articles(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let city = state.city();
+    let page = ArticlesPage {
+        city: &city.settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        articles: city
+            .articles
+            .iter()
+            .map(|a| (a.slug.clone(), a.title.clone(), a.public, a.services.join(", ")))
+            .collect(),
+        notice: n.done,
+    };
+    html(StatusCode::OK, &page)
+}
+
+fn page(state: &AppState, staff: &Staff, status: StatusCode, (slug, text): (&str, &str), said: Said) -> Response {
+    let page = ArticlePage {
+        city: &state.city().settings.name,
+        display_name: &staff.user.display_name,
+        csrf: &staff.session.csrf,
+        slug,
+        text,
+        notice: said.0,
+        error: said.1,
+    };
+    html(status, &page)
+}
+
+/// `GET /staff/admin/articles/{slug}`: one article as text, or a starter for `new`.
+pub async fn article(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(slug): Path<String>,
+    Query(n): Query<Notice>,
+) -> Response {
+    if let Some(r) = not_admin(&staff) {
+        return r;
+    }
+    let text = if slug == NEW {
+        STARTER.to_owned()
+    } else {
+        match state.city().articles.iter().find(|a| a.slug == slug) {
+            Some(a) => toml::to_string(a).unwrap_or_default(),
+            None => return (StatusCode::NOT_FOUND, format!("There is no article {slug}.")).into_response(),
+        }
+    };
+    page(&state, &staff, StatusCode::OK, (&slug, &text), (n.done, None))
+}
+
+/// `POST /staff/admin/articles/{slug}`: save it; an article keeps its slug, and `new`
+/// adds one whose slug is free.
+pub async fn save_article(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let text = fields.iter().find(|(k, _)| k == "article").map(|(_, v)| v.clone()).unwrap_or_default();
+    let parsed = toml::from_str::<Article>(&text).map_err(|e| refuse("article", format!("not valid TOML: {e}")));
+    let back = format!("/staff/admin/articles/{}", crate::ui::encode(parsed.as_ref().map_or("", |a| &a.slug)));
+    let change = async {
+        let article = parsed?;
+        let taken = state.city().articles.iter().any(|a| a.slug == article.slug);
+        if slug == NEW && taken {
+            return Err(refuse("slug", format!("{} is taken; edit that article instead", article.slug)));
+        }
+        if slug != NEW && article.slug != slug {
+            return Err(refuse("slug", format!("an article keeps its slug ({slug}); add a new article instead")));
+        }
+        let title = article.title.clone();
+        let created = configure::put_item(&state, &staff.user, article).await?;
+        Ok(format!("“{title}” {}; in effect now.", if created { "added" } else { "saved" }))
+    };
+    let again = |status, error| std::future::ready(page(&state, &staff, status, (&slug, &text), (None, Some(error))));
+    submit(&staff, &fields, &back, change, again).await
+}
+
+/// `POST /staff/admin/articles/{slug}/delete`.
+pub async fn delete_article(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let text = state.city().articles.iter().find(|a| a.slug == slug).map(|a| toml::to_string(a).unwrap_or_default());
+    let change = async {
+        configure::delete_article(&state, &staff.user, &slug).await?;
+        Ok(format!("{slug} deleted."))
+    };
+    let text = text.unwrap_or_default();
+    let again = |status, error| std::future::ready(page(&state, &staff, status, (&slug, &text), (None, Some(error))));
+    submit(&staff, &fields, "/staff/admin/articles", change, again).await
+}
