@@ -92,7 +92,7 @@ impl Texts {
 
     /// The text for `key`, in English when this language lacks it, else the key itself.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
-        self.map.get(key).or_else(|| CATALOG.first().and_then(|en| en.map.get(key))).map_or(key, String::as_str)
+        self.find(key).unwrap_or(key)
     }
 }
 

@@ -52,7 +52,21 @@ impl<B: SqlBackend> SqlStore<B> {
         self.backend.fetch_all::<BodyRow>(sql, vec![]).await?.iter().map(|r| r.parse(what)).collect()
     }
 
-    /// Runs one statement in its own transaction.
+    /// Deletes the configuration row `delete` names by `$1 = key`, bumping the
+    /// configuration version; false when there was none.
+    async fn remove_config(&self, delete: &'static str, key: &str) -> StoreResult<bool> {
+        let key = key.to_owned();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let gone = tx.execute(delete, vec![Param::Text(key)]).await?;
+                    tx.execute(BUMP_CONFIG, vec![]).await?;
+                    Ok(gone > 0)
+                })
+            }))
+            .await
+    }
+
     /// Runs statements in one transaction.
     async fn write_all(&self, statements: Vec<(&'static str, Vec<Param>)>) -> StoreResult<()> {
         self.backend
@@ -421,16 +435,7 @@ where
     }
 
     async fn revoke_api_key(&self, key: &str) -> StoreResult<bool> {
-        let key = key.to_owned();
-        self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    let gone = tx.execute("DELETE FROM api_keys WHERE key = $1", vec![Param::Text(key)]).await?;
-                    tx.execute(BUMP_CONFIG, vec![]).await?;
-                    Ok(gone > 0)
-                })
-            }))
-            .await
+        self.remove_config("DELETE FROM api_keys WHERE key = $1", key).await
     }
 
     async fn put_article(&self, a: &Article) -> StoreResult<()> {
@@ -441,16 +446,7 @@ where
     }
 
     async fn delete_article(&self, slug: &str) -> StoreResult<bool> {
-        let slug = slug.to_owned();
-        self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    let gone = tx.execute("DELETE FROM articles WHERE slug = $1", vec![Param::Text(slug)]).await?;
-                    tx.execute(BUMP_CONFIG, vec![]).await?;
-                    Ok(gone > 0)
-                })
-            }))
-            .await
+        self.remove_config("DELETE FROM articles WHERE slug = $1", slug).await
     }
 
     async fn articles(&self) -> StoreResult<Vec<Article>> {

@@ -189,9 +189,8 @@ async fn show(
     let located = at.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
     let areas = city.outline_of(&located);
     let near = if details { nearby(state, &city, t, &service.code, &fields).await } else { Vec::new() };
-    let others: Vec<Point> = Vec::new();
     let label = t.get("report.map_where");
-    let map = details.then_some(at).flatten().and_then(|p| crate::ui::map::svg(p, &areas, &others, label));
+    let map = details.then_some(at).flatten().and_then(|p| crate::ui::map::svg(p, &areas, &[], label));
     let tiles = state.map_tiles.as_ref();
     let answers = super::help::answers_for(state, t, "", Some(&service.code));
     let page = ReportPage {
@@ -206,10 +205,7 @@ async fn show(
         place,
         change_where,
         map,
-        tiles: details
-            .then_some(tiles.zip(at))
-            .flatten()
-            .map(|(tl, p)| crate::ui::map::over_tiles(tl, p, &areas, &others)),
+        tiles: details.then_some(tiles.zip(at)).flatten().map(|(tl, p)| crate::ui::map::over_tiles(tl, p, &areas, &[])),
         nearby: near,
         questions: questions(service, &fields, t),
         notify: field(&fields, "notify").unwrap_or("none").to_owned(),
