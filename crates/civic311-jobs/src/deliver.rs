@@ -97,7 +97,7 @@ impl Dispatcher {
             vars.insert("number".into(), r.id.to_string());
             // The request's public page, in the language of the message.
             vars.insert("url".into(), format!("{base}/requests/{}?lang={}", r.id, m.language));
-            vars.insert("rating_url".into(), format!("{base}/rate/{}", r.token));
+            vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));
         }
         if m.channel == "webhook" {
             let hook = model

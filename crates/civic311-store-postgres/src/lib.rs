@@ -20,6 +20,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "queue_index", sql: include_str!("../migrations/0008_queue_index.sql") },
     Migration { version: 9, name: "overdue_count", sql: include_str!("../migrations/0009_overdue_count.sql") },
     Migration { version: 10, name: "articles", sql: include_str!("../migrations/0010_articles.sql") },
+    Migration { version: 11, name: "resident_links", sql: include_str!("../migrations/0011_resident_links.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -326,6 +326,20 @@ pub trait Store: Send + Sync + 'static {
     /// other links, all at once; false when the link was used, expired or unknown.
     async fn finish_password_reset(&self, token_hash: &str, password_hash: &str, now: Timestamp) -> StoreResult<bool>;
 
+    /// Records a link that lists a resident's requests, for the email address it is
+    /// mailed to (kept lowercased); false (nothing recorded) when one was already sent
+    /// to that address after `not_since`.
+    async fn create_resident_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+        not_since: Timestamp,
+    ) -> StoreResult<bool>;
+    /// The address an unexpired resident link was sent to.
+    async fn resident_link_email(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>>;
+
     /// Applies decided changes in one transaction; returns the requests as stored.
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>>;
     async fn followers(&self, seq: i64) -> StoreResult<Vec<Follower>>;

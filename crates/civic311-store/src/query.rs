@@ -113,6 +113,8 @@ pub struct RequestQuery {
     /// Requests in any of these features, per layer (`wards` → `W1`, `W3`); several
     /// layers must all match.
     pub areas: Vec<(String, Vec<String>)>,
+    /// Requests reported with this email address or followed by it (any case).
+    pub email: Option<String>,
     pub sort: Sort,
     /// Keyset cursor: only requests after `(sort key, id)` in listing order.
     pub after: Option<(i64, i64)>,

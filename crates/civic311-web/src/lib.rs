@@ -1,6 +1,6 @@
-//! civic311's HTTP surface: the resident portal at `/` (report, track, browse, help),
-//! Open311 GeoReport v2 at `/open311/`, stored media at `/media/`, the staff API at
-//! `/api/v1`, the staff workspace at `/staff`, the rating page at `/rate/`, and a
+//! civic311's HTTP surface: the resident portal at `/` (report, track, rate, my
+//! requests, browse, help), Open311 GeoReport v2 at `/open311/`, stored media at
+//! `/media/`, the staff API at `/api/v1`, the staff workspace at `/staff`, and a
 //! health check. Handlers are thin: extract, parse into domain types,
 //! one store call, render.
 
@@ -18,7 +18,6 @@ pub mod passwords;
 pub mod photo;
 mod portal;
 mod questions;
-mod rate;
 mod trace;
 pub mod ui;
 
@@ -154,7 +153,6 @@ pub fn router(state: AppState) -> Router {
         .merge(open311::router())
         .merge(media::router())
         .merge(api::router())
-        .merge(rate::router())
         .merge(portal::router())
         .merge(ui::router())
         .route_layer(axum::middleware::from_fn(trace::trace))

@@ -1,11 +1,14 @@
 //! The resident portal: report a problem without an account, track and follow any
-//! request by number, browse what has been reported, in the resident's language. Every
+//! request by number, list one's own requests by a mailed link, browse what has been
+//! reported, in the resident's language. Every
 //! page is server-rendered and works without JavaScript; scripts only add the map pin
 //! and "use my location".
 
 mod browse;
 mod help;
 mod home;
+mod mine;
+mod rate;
 mod report;
 mod track;
 
@@ -30,6 +33,9 @@ pub fn router() -> axum::Router<AppState> {
         .route("/report/{code}", get(report::form).post(report::submit))
         .route("/report/{code}/follow/{id}", post(report::follow))
         .route("/requests", get(browse::page))
+        .route("/rate/{token}", get(rate::show).post(rate::submit))
+        .route("/my", get(mine::form).post(mine::send))
+        .route("/my/{token}", get(mine::list))
         .route("/help", get(help::index))
         .route("/help/{slug}", get(help::article))
         .route("/requests/{id}", get(track::page))
@@ -79,6 +85,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 impl Lang {
+    /// This language if the resident asked for it in the address, else `preferred`
+    /// (the one they chose when reporting) when it is known.
+    pub(crate) fn unless_asked(self, preferred: Option<&str>) -> Lang {
+        match preferred.and_then(known) {
+            Some(t) if !self.remember => Lang { t, remember: false },
+            _ => self,
+        }
+    }
+
     /// A page in this language, remembering the choice when it was just made.
     pub(crate) fn render(&self, status: StatusCode, page: &impl Template) -> Response {
         let mut response = html(status, page);

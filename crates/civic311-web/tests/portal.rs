@@ -9,7 +9,7 @@ use axum::http::Request;
 use civic311_store::OutboxQuery;
 use civic311_testkit::fixture::{IN_W1, IN_W2};
 use civic311_testkit::{Backend, TestApp, both_backends, photos};
-use common::{act, api, file_pothole, post_pothole, setup, setup_with};
+use common::{act, api, file_pothole, post_pothole, setup, setup_with, smtp};
 use serde_json::json;
 
 mod common;
@@ -21,7 +21,8 @@ both_backends!(
     the_language_is_chosen_remembered_and_used_for_updates,
     the_public_map_and_list_filter_and_never_show_internal_work,
     the_knowledge_base_answers_publicly_and_keeps_internal_articles_in,
-    a_report_page_weighs_under_300_kb
+    a_report_page_weighs_under_300_kb,
+    a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow
 );
 
 /// A file to upload: field name, file name, content type, bytes.
@@ -339,4 +340,79 @@ fn every_portal_text_has_an_english_original() {
         }
     }
     assert!(missing.is_empty(), "texts missing from i18n/en.toml: {missing:?}");
+}
+
+async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(backend: Backend) {
+    let mail = civic311_testkit::smtp::SmtpServer::start();
+    let app = setup_with(backend, |s| s.with_notifiers(civic311_jobs::Notifiers::new(Some(smtp(&mail)), None))).await;
+    // res@example.test reported one pothole and follows a neighbour's; an internal
+    // request with the same address is staff business and never listed.
+    let reported = file_pothole(&app).await;
+    let r = post_pothole(&app, IN_W2, "Another hole", &[("attribute[SIZE]", "small")]).await;
+    let followed = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let r = app.post_form(&format!("/requests/{followed}/follow"), &[("email", "Res@Example.TEST")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let other = post_pothole(&app, IN_W1, "Somebody else's", &[("attribute[SIZE]", "small")]).await;
+    let other = other.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let mut raw = civic311_web::intake::RawRequest {
+        service_code: "FACILITY".into(),
+        address: Some("City Hall".into()),
+        description: "Broken door".into(),
+        ..Default::default()
+    };
+    raw.contact.email = Some("res@example.test".into());
+    let city = app.state.city();
+    let channel = civic311_domain::request::Channel::Internal;
+    let intake = civic311_web::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
+    let internal = app.store.create_request(intake).await.unwrap();
+
+    let form = app.get("/my").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("name=\"email\""));
+    assert!(app.get("/").await.body.contains("href=\"/my\""), "the home page leads there");
+    // A typo is refused with the reason; an unknown address gets the same answer as a
+    // known one, and no mail.
+    let bad = app.post_form("/my", &[("email", "res at example")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Enter a valid email address"), "{}", bad.body);
+    let unknown = app.post_form("/my", &[("email", "nobody@example.test")]).await;
+    assert_eq!(unknown.status, 200);
+    assert!(unknown.body.contains("If nobody@example.test was used"), "{}", unknown.body);
+    assert!(mail.received().is_empty(), "no mail to an address with no requests");
+
+    let asked = app.post_form("/my", &[("email", " RES@example.test ")]).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("If RES@example.test was used"), "{}", asked.body);
+    let received = mail.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].to.contains("RES@example.test"), "{}", received[0].to);
+    assert!(received[0].subject.contains("Your requests to Testville 311"), "{}", received[0].subject);
+    let link = received[0].body.split_whitespace().find(|w| w.contains("/my/")).unwrap().to_owned();
+    let path = format!("/my/{}", link.split("/my/").nth(1).unwrap());
+    assert!(path.ends_with("?lang=en"), "{path}");
+    // Asking again at once sends nothing more, and the link never sits in the outbox.
+    app.post_form("/my", &[("email", "res@example.test")]).await;
+    assert_eq!(mail.received().len(), 1);
+    let outbox = api(&app, "GET", "/api/v1/outbox", Some("ali"), None).await;
+    assert!(!outbox.body.contains("/my/"));
+
+    let page = app.get(&path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    let (mine, theirs) = page.body.split_once("Followed by you").unwrap();
+    assert!(mine.contains(&format!("href=\"/requests/{reported}\"")), "{}", page.body);
+    assert!(theirs.contains(&format!("href=\"/requests/{followed}\"")), "{}", page.body);
+    for absent in [other.as_str(), internal.id.to_string().as_str()] {
+        assert!(!page.body.contains(absent), "{absent} is not theirs to see: {}", page.body);
+    }
+    assert!(!page.body.contains("Broken door"));
+    // In Spanish, and not at all once the day is over or with a made-up token.
+    let es = app.get(&path.replace("lang=en", "lang=es")).await;
+    assert!(es.body.contains("Avisadas por usted") && es.body.contains("Bache"), "{}", es.body);
+    assert_eq!(app.get("/my/not-a-token").await.status, 404);
+    app.set_now("2030-01-01T00:00:00Z");
+    let late = app.get(&path).await;
+    assert_eq!(late.status, 404);
+    assert!(late.body.contains("This link has expired") && late.body.contains("name=\"email\""), "{}", late.body);
 }

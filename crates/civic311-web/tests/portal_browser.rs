@@ -1,15 +1,18 @@
 //! The resident portal in a real headless Chromium at phone width, in English and in
 //! Spanish: a resident finds the category in plain words, places the pin on the map,
 //! is shown the report already made nearby and follows it, then reports their own
-//! pothole with a photo, tracks it, and sees the status change staff made. Every page
-//! on the way passes an accessibility scan. Screenshots are kept in
+//! pothole with a photo, tracks it, sees the status change staff made, rates the work
+//! from the link in the resolution email, and finds both requests again from the "my
+//! requests" link mailed to them. Every page on the way passes an accessibility scan. Screenshots are kept in
 //! `target/screenshots/` as test artifacts.
 
 #![allow(clippy::unwrap_used)]
 
+use civic311_jobs::{Dispatcher, Notifiers};
 use civic311_testkit::browser::Browser;
+use civic311_testkit::smtp::SmtpServer;
 use civic311_testkit::{Backend, TestApp, both_backends, photos};
-use common::{act, post_pothole, setup_with, tile_server};
+use common::{act, api, post_pothole, setup_with, smtp, tile_server};
 use serde_json::json;
 
 mod common;
@@ -24,6 +27,8 @@ struct Words {
     following: &'static str,
     tracking: &'static str,
     in_progress: &'static str,
+    thanks: &'static str,
+    mine_sent: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -33,6 +38,8 @@ const ENGLISH: Words = Words {
     following: "You are following this request",
     tracking: "Your tracking number is",
     in_progress: "In progress",
+    thanks: "Your rating has been recorded",
+    mine_sent: "we have sent it a link",
 };
 
 const SPANISH: Words = Words {
@@ -42,17 +49,29 @@ const SPANISH: Words = Words {
     following: "Está siguiendo esta solicitud",
     tracking: "Su número de seguimiento es",
     in_progress: "En curso",
+    thanks: "Hemos registrado su calificación",
+    mine_sent: "le hemos enviado un enlace",
 };
 
 async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish(backend: Backend) {
     let (url, _) = tile_server().await;
     let tiles = civic311_web::MapTiles { url, attribution: "Test tiles".into() };
-    let app: TestApp = setup_with(backend, |s| s.with_map_tiles(Some(tiles))).await;
+    let mail = SmtpServer::start();
+    let notifiers = Notifiers::new(Some(smtp(&mail)), None);
+    let app: TestApp = setup_with(backend, |s| s.with_map_tiles(Some(tiles)).with_notifiers(notifiers)).await;
     // A pothole already reported where the map opens (the middle of the city).
     let r =
         post_pothole(&app, (41.0102, -88.0003), "Big pothole near the corner", &[("attribute[SIZE]", "large")]).await;
     let existing = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
     let base = app.listen().await;
+    let dispatcher = Dispatcher::new(Notifiers::new(Some(smtp(&mail)), None), base.clone());
+    // The link in the newest mail to `to` whose body names `path`.
+    let link_in_mail = |to: &str, path: &str| {
+        let mails = mail.received();
+        let found = mails.iter().rev().find(|m| m.to.contains(to) && m.body.contains(path));
+        let body = &found.unwrap_or_else(|| panic!("a mail to {to} with {path}: {mails:?}")).body;
+        body.split_whitespace().find(|w| w.contains(path)).unwrap().to_owned()
+    };
     let photo = std::env::temp_dir().join(format!("civic311-hole-{}.jpg", std::process::id()));
     std::fs::write(&photo, photos::jpeg(800, 600)).unwrap();
     let backend_name = format!("{backend:?}").to_lowercase();
@@ -128,6 +147,38 @@ async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish
         assert!(b.text("ol.timeline").await.contains("Crew on site"));
         scan("tracking page").await;
         b.screenshot(&shot("tracking")).await;
+
+        // Staff resolve it; the resident rates the work from the link in the email.
+        let reporter = format!("reporter-{}@example.test", w.lang);
+        act(&app, &number, "ada", json!({ "action": "resolve", "note": "Filled and sealed" })).await;
+        let city = app.state.city();
+        let sent = dispatcher.run(&app.store, &city.workflow, app.now(), 100).await.unwrap();
+        assert_eq!(sent.dead + sent.retried, 0, "every notice was delivered");
+        b.goto(&link_in_mail(&reporter, "/rate/")).await;
+        assert_eq!(b.script("return document.documentElement.lang", json!([])).await, json!(w.lang));
+        assert!(b.text("main").await.contains("Filled and sealed"));
+        scan("rating").await;
+        b.click("input[name=score][value='5']").await;
+        b.type_into("#comment", "Quick work").await;
+        b.follow("main form button[type=submit]").await;
+        assert!(b.text("[role=status]").await.contains(w.thanks));
+        b.screenshot(&shot("rated")).await;
+        let rated = api(&app, "GET", &format!("/api/v1/requests/{number}"), Some("ali"), None).await.json();
+        assert_eq!(rated["rating"]["score"], 5);
+
+        // "My requests": the address they used gets a link listing both requests.
+        b.goto(&format!("{base}/")).await;
+        b.follow("a[href=\"/my\"]").await;
+        scan("my requests form").await;
+        b.type_into("#email", &reporter).await;
+        b.follow("main form button[type=submit]").await;
+        assert!(b.text("[role=status]").await.contains(w.mine_sent));
+        // The app's configured public address is civic311.test; this one listens here.
+        b.goto(&link_in_mail(&reporter, "/my/").replace("http://civic311.test", &base)).await;
+        let listed = b.text("main").await;
+        assert!(listed.contains(&number), "{listed}");
+        scan("my requests").await;
+        b.screenshot(&shot("mine")).await;
 
         // The public map and list, the help pages.
         for (what, path) in

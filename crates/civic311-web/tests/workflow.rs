@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use civic311_jobs::{Dispatcher, Notifiers, SmsConfig, SmtpConfig};
+use civic311_jobs::{Dispatcher, Notifiers, SmsConfig};
 use civic311_store::OutboxQuery;
 use civic311_testkit::smtp::SmtpServer;
 use civic311_testkit::{Backend, both_backends};
@@ -106,13 +106,7 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let (sms_url, texts) = sms_provider().await;
     let sms = SmsConfig { base_url: sms_url, account: "AC1".into(), token: "secret".into(), from: "+15550000".into() };
     let mail = SmtpServer::start();
-    let smtp = SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: mail.port,
-        from: "311@testville.example".into(),
-        credentials: None,
-    };
-    let dispatcher = Dispatcher::new(Notifiers::new(Some(smtp), Some(sms)), "http://civic311.test");
+    let dispatcher = Dispatcher::new(Notifiers::new(Some(common::smtp(&mail)), Some(sms)), "http://civic311.test");
     let report = dispatcher.run(&app.store, &model, breach, 100).await.unwrap();
     let errors: Vec<_> = app
         .store

@@ -333,13 +333,8 @@ async fn a_supervisor_sees_the_workload_and_reassigns_in_bulk(backend: Backend) 
 
 async fn a_forgotten_password_is_reset_by_a_mailed_link_that_works_once(backend: Backend) {
     let mail = civic311_testkit::smtp::SmtpServer::start();
-    let smtp = civic311_jobs::SmtpConfig {
-        host: "127.0.0.1".into(),
-        port: mail.port,
-        from: "311@testville.example".into(),
-        credentials: None,
-    };
-    let app = setup_with(backend, |s| s.with_notifiers(civic311_jobs::Notifiers::new(Some(smtp), None))).await;
+    let app =
+        setup_with(backend, |s| s.with_notifiers(civic311_jobs::Notifiers::new(Some(common::smtp(&mail)), None))).await;
     assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
     let mut old = Browser::default();
     assert_eq!(old.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);

@@ -31,6 +31,15 @@ use civic311_domain::request::from_micros;
 use civic311_domain::workflow::{TimerKind, WorkflowConfig};
 use jiff::Timestamp;
 
+/// A link about to be mailed: its token's hash, who it goes to, and when.
+struct MailedLink<'a> {
+    token_hash: &'a str,
+    owner: &'a str,
+    now: Timestamp,
+    expires_at: Timestamp,
+    not_since: Timestamp,
+}
+
 /// The SQL store over a backend's connections.
 pub struct SqlStore<B> {
     backend: Arc<B>,
@@ -50,6 +59,45 @@ impl<B: SqlBackend> SqlStore<B> {
         BodyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     {
         self.backend.fetch_all::<BodyRow>(sql, vec![]).await?.iter().map(|r| r.parse(what)).collect()
+    }
+
+    /// Records a mailed link in `table`, whose `owner_col` names who it went to; false,
+    /// recording nothing, when one went to the same owner after `not_since`, so a form
+    /// cannot flood an inbox. The owner's expired links are dropped on the way.
+    async fn issue_link(
+        &self,
+        table: &'static str,
+        owner_col: &'static str,
+        link: MailedLink<'_>,
+    ) -> StoreResult<bool> {
+        let (token, owner) = (link.token_hash.to_owned(), link.owner.to_owned());
+        let (now, expires_at, not_since) = (to_micros(link.now), to_micros(link.expires_at), to_micros(link.not_since));
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let recent = tx
+                        .fetch_i64(
+                            &format!("SELECT count(*) FROM {table} WHERE {owner_col} = $1 AND created_at > $2"),
+                            vec![Param::Text(owner.clone()), Param::I64(not_since)],
+                        )
+                        .await?;
+                    if recent > 0 {
+                        return Ok(false);
+                    }
+                    tx.execute(
+                        &format!("DELETE FROM {table} WHERE {owner_col} = $1 AND expires_at <= $2"),
+                        vec![Param::Text(owner.clone()), Param::I64(now)],
+                    )
+                    .await?;
+                    let sql = format!(
+                        "INSERT INTO {table} (token_hash, {owner_col}, created_at, expires_at) VALUES ($1, $2, $3, $4)"
+                    );
+                    let params = vec![Param::Text(token), Param::Text(owner), Param::I64(now), Param::I64(expires_at)];
+                    tx.execute(&sql, params).await?;
+                    Ok(true)
+                })
+            }))
+            .await
     }
 
     /// Deletes the configuration row `delete` names by `$1 = key`, bumping the
@@ -196,6 +244,12 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
             let p = push(Param::Text(format!("%{escaped}%")), &mut params);
             conds.push(format!("lower(description) LIKE {p} ESCAPE '\\'"));
         }
+    }
+    if let Some(email) = &q.email {
+        let e = push(Param::Text(email.trim().to_lowercase()), &mut params);
+        conds.push(format!(
+            "(contact_email = {e} OR id IN (SELECT request_id FROM followers WHERE lower(address) = {e}))"
+        ));
     }
     for (layer, features) in &q.areas {
         let l = push(Param::Text(layer.clone()), &mut params);
@@ -680,32 +734,8 @@ where
         expires_at: Timestamp,
         not_since: Timestamp,
     ) -> StoreResult<bool> {
-        let (token, user) = (token_hash.to_owned(), username.to_owned());
-        self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    let recent = tx
-                        .fetch_i64(
-                            "SELECT count(*) FROM password_resets WHERE username = $1 AND created_at > $2",
-                            vec![Param::Text(user.clone()), Param::I64(to_micros(not_since))],
-                        )
-                        .await?;
-                    if recent > 0 {
-                        return Ok(false);
-                    }
-                    let sql = "INSERT INTO password_resets (token_hash, username, created_at, expires_at) \
-                               VALUES ($1, $2, $3, $4)";
-                    let params = vec![
-                        Param::Text(token),
-                        Param::Text(user),
-                        Param::I64(to_micros(now)),
-                        Param::I64(to_micros(expires_at)),
-                    ];
-                    tx.execute(sql, params).await?;
-                    Ok(true)
-                })
-            }))
-            .await
+        let link = MailedLink { token_hash, owner: username, now, expires_at, not_since };
+        self.issue_link("password_resets", "username", link).await
     }
 
     async fn password_reset_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
@@ -741,6 +771,25 @@ where
                 })
             }))
             .await
+    }
+
+    async fn create_resident_link(
+        &self,
+        token_hash: &str,
+        email: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+        not_since: Timestamp,
+    ) -> StoreResult<bool> {
+        let email = email.trim().to_lowercase();
+        let link = MailedLink { token_hash, owner: &email, now, expires_at, not_since };
+        self.issue_link("resident_links", "email", link).await
+    }
+
+    async fn resident_link_email(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<String>> {
+        let sql = "SELECT email AS body FROM resident_links WHERE token_hash = $1 AND expires_at > $2";
+        let params = vec![Param::Text(token_hash.to_owned()), Param::I64(to_micros(now))];
+        Ok(self.backend.fetch_all::<BodyRow>(sql, params).await?.into_iter().next().map(|r| r.body))
     }
 
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>> {

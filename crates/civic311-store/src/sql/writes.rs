@@ -17,11 +17,12 @@ pub const REQUEST_COLUMNS: &str = "id, service_code, description, lat, lon, addr
      contact, status, status_notes, department, team, assignee, priority, tags, areas, media_url, media_ids, token, \
      requested_at, updated_at, closed_at, expected_at, workflow, version";
 
-/// The columns an insert writes (all but `id` and `version`).
+/// The columns an insert writes (all but `id` and `version`), and `contact_email`:
+/// the requester's address lowercased, which "my requests" looks up.
 const INSERT_COLUMNS: &str = "service_code, description, lat, lon, address, address_id, zipcode, answers, channel, \
      contact, status, status_notes, department, team, assignee, priority, tags, areas, media_url, media_ids, token, \
-     requested_at, updated_at, closed_at, expected_at, workflow";
-const INSERT_WIDTH: usize = 26;
+     requested_at, updated_at, closed_at, expected_at, workflow, contact_email";
+const INSERT_WIDTH: usize = 27;
 
 /// Most parameters in one multi-row INSERT. Binding costs grow with the square of the
 /// parameter count in sqlx's SQLite driver (each bind looks its placeholder up by
@@ -117,6 +118,7 @@ fn request_params(i: &Intake, p: &Prepared, out: &mut Vec<Param>) {
         Param::OptI64(p.closed_at.map(to_micros)),
         Param::OptI64(p.expected_at.map(to_micros)),
         Param::Text(to_json(&i.workflow)),
+        Param::OptText(r.contact.email.as_deref().map(|e| e.trim().to_lowercase())),
     ]);
 }
 

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_domain::geo::Point;
 use civic311_domain::i18n::Texts;
-use civic311_domain::request::Status;
+use civic311_domain::request::{ServiceRequest, Status};
 use civic311_store::{RequestQuery, Sort};
 use jiff::civil::Date;
 
@@ -31,14 +31,14 @@ pub struct Filters {
     cursor: Option<String>,
 }
 
-/// One request in the list.
-struct Row {
-    number: String,
-    service: String,
-    status: &'static str,
-    status_class: &'static str,
-    submitted: String,
-    place: String,
+/// One request in a list of them.
+pub(super) struct Row {
+    pub(super) number: String,
+    pub(super) service: String,
+    pub(super) status: &'static str,
+    pub(super) status_class: &'static str,
+    pub(super) submitted: String,
+    pub(super) place: String,
 }
 
 #[derive(Template)]
@@ -60,6 +60,29 @@ struct BrowsePage {
     tiles: Option<String>,
     next_page: Option<String>,
     problems: Vec<&'static str>,
+}
+
+/// The rows of a request list: `services` names the categories (code, name) in `t`'s
+/// language.
+pub(super) fn rows(
+    page: &[ServiceRequest],
+    services: &[(String, String)],
+    t: &'static Texts,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<Row> {
+    page.iter()
+        .map(|r| Row {
+            number: r.id.to_string(),
+            service: services
+                .iter()
+                .find(|(c, _)| *c == r.service_code)
+                .map_or_else(|| r.service_code.clone(), |(_, n)| n.clone()),
+            status: t.status(r.status),
+            status_class: r.status.as_str(),
+            submitted: crate::i18n::date(t, &r.requested_at.to_zoned(tz.clone())),
+            place: r.location.address.clone().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The first instant of `day` in the city (`to` days count to their end).
@@ -127,21 +150,7 @@ pub async fn page(State(state): State<AppState>, lang: Lang, Query(f): Query<Fil
             Ok(x) => x,
             Err(e) => return failure(&state, &lang, e),
         };
-    let tz = city.tz.clone();
-    let rows = page
-        .iter()
-        .map(|r| Row {
-            number: r.id.to_string(),
-            service: services
-                .iter()
-                .find(|(c, _)| *c == r.service_code)
-                .map_or_else(|| r.service_code.clone(), |(_, n)| n.clone()),
-            status: t.status(r.status),
-            status_class: r.status.as_str(),
-            submitted: crate::i18n::date(t, &r.requested_at.to_zoned(tz.clone())),
-            place: r.location.address.clone().unwrap_or_default(),
-        })
-        .collect();
+    let rows = rows(&page, &services, t, &city.tz);
     let points: Vec<Point> = mapped.iter().filter_map(|r| r.location.point).collect();
     let outline: Vec<_> = city.boundaries.features().iter().filter(|x| &x.layer == layer).collect();
     let label = t.get("requests.map_label").replace("{n}", &points.len().to_string());

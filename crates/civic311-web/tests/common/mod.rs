@@ -123,7 +123,17 @@ pub async fn file_pothole(app: &TestApp) -> String {
     r.json()[0]["service_request_id"].as_str().unwrap().to_owned()
 }
 
-/// A local SMS provider: records each form posted to its Messages endpoint.
+/// Mail from the city through the test SMTP server `mail`.
+pub fn smtp(mail: &civic311_testkit::smtp::SmtpServer) -> civic311_jobs::SmtpConfig {
+    civic311_jobs::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: mail.port,
+        from: "311@testville.example".into(),
+        credentials: None,
+    }
+}
+
+/// A staff action on a request through the API, as `user`; the request afterwards.
 pub async fn act(app: &TestApp, id: &str, user: &str, action: serde_json::Value) -> serde_json::Value {
     let r = api(app, "POST", &format!("/api/v1/requests/{id}/actions"), Some(user), Some(action)).await;
     assert_eq!(r.status, 200, "{}", r.body);
