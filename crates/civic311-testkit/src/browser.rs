@@ -33,6 +33,16 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium window `width` × `height` CSS
     /// pixels. Panics with a hint when either is not installed.
     pub async fn start(width: u32, height: u32) -> Self {
+        Self::launch(width, height, true).await
+    }
+
+    /// [`Browser::start`] with the pages' own scripts switched off, as some residents
+    /// browse; the test can still run its scripts through the driver.
+    pub async fn start_without_scripts(width: u32, height: u32) -> Self {
+        Self::launch(width, height, false).await
+    }
+
+    async fn launch(width: u32, height: u32, scripts: bool) -> Self {
         let port = crate::smtp::free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -80,6 +90,8 @@ impl Browser {
                 "binary": "/usr/bin/chromium",
                 "args": args,
                 "mobileEmulation": { "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } },
+                // 2 blocks every page's JavaScript.
+                "prefs": { "profile.managed_default_content_settings.javascript": if scripts { 1 } else { 2 } },
             },
         } } });
         let r: Value = http

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use civic311_domain::request::RequestId;
 use civic311_jobs::{Dispatcher, Notifiers};
 use civic311_testkit::browser::Browser;
 use civic311_testkit::smtp::SmtpServer;
@@ -17,7 +18,15 @@ use serde_json::json;
 
 mod common;
 
-both_backends!(a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish);
+both_backends!(
+    a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish,
+    a_resident_reports_follows_and_rates_with_scripts_switched_off
+);
+
+/// The WebDriver key code of Enter.
+const ENTER: &str = "\u{E007}";
+/// The WebDriver key code of the down arrow.
+const ARROW_DOWN: &str = "\u{E015}";
 
 /// The words the test reads on the pages, per language.
 struct Words {
@@ -192,4 +201,64 @@ async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish
         assert!(problems.is_empty(), "serious or critical accessibility problems:\n{}", problems.join("\n"));
     }
     let _ = std::fs::remove_file(&photo);
+}
+
+/// Every step a resident takes works with the browser's scripts switched off: a typed
+/// address instead of the map, plain forms for following and rating.
+async fn a_resident_reports_follows_and_rates_with_scripts_switched_off(backend: Backend) {
+    // Tiles are configured, so the report page would draw a map if scripts ran.
+    let (url, _) = tile_server().await;
+    let tiles = civic311_web::MapTiles { url, attribution: "Test tiles".into() };
+    let app: TestApp = setup_with(backend, |s| s.with_map_tiles(Some(tiles))).await;
+    let r = post_pothole(&app, (41.0102, -88.0003), "Pothole by the bakery", &[("attribute[SIZE]", "small")]).await;
+    let existing = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let base = app.listen().await;
+    // axe cannot run where the page's scripts are off (its timers never fire); the same
+    // pages are scanned with scripts on in the test above. The resident uses the keyboard:
+    // chromedriver's clicks wait 30 s for scripts that never run when scripts are off.
+    let b = Browser::start_without_scripts(390, 844).await;
+
+    // Find the category, then say where by a typed address: no map, no location.
+    b.goto(&format!("{base}/?lang=en")).await;
+    b.type_into("#q", "pothole").await;
+    b.keys_to_new_page(ENTER).await;
+    b.tab_to("section a[href=\"/report/POTHOLE\"]").await;
+    b.keys_to_new_page(ENTER).await;
+    assert_eq!(b.script("return typeof window.L", json!([])).await, json!("undefined"), "the page's scripts are off");
+    b.type_into("#description", "Hole by the bus stop").await;
+    b.type_into("#address", "12 Elm Street").await;
+    b.keys_to_new_page(ENTER).await;
+    b.type_into("#a-SIZE", "Larger").await;
+    assert_eq!(b.script("return document.querySelector('#a-SIZE').value", json!([])).await, json!("large"));
+    b.type_into("#email", "plain@example.test").await;
+    b.keys_to_new_page(ENTER).await;
+    let url = b.current_url().await;
+    assert!(url.contains("?filed=1"), "{url}");
+    let number = url.rsplit("/requests/").next().unwrap().split('?').next().unwrap().to_owned();
+    assert!(b.text(".confirm").await.contains(&number));
+    assert!(b.text("main").await.contains("12 Elm Street"));
+    b.screenshot(&format!("portal-noscript-confirmation-{backend:?}").to_lowercase()).await;
+
+    // Follow the neighbour's report from its page.
+    b.goto(&format!("{base}/requests/{existing}")).await;
+    b.type_into("#email", "plain@example.test").await;
+    b.keys_to_new_page(ENTER).await;
+    assert!(b.text("main").await.contains("You are following this request"));
+    let followers = app.store.followers(RequestId::parse(&existing).unwrap().1).await.unwrap();
+    assert!(followers.iter().any(|f| f.address == "plain@example.test"));
+
+    // Resolved by staff; rated from the link the resolution notice carries.
+    act(&app, &number, "ada", json!({ "action": "resolve", "note": "Patched" })).await;
+    let seq = RequestId::parse(&number).unwrap().1;
+    let token = app.store.request(seq).await.unwrap().unwrap().token;
+    b.goto(&format!("{base}/rate/{token}?lang=en")).await;
+    // Tab into the choices (one stop), then the arrow keys pick 4.
+    b.tab_to("input[name=score]").await;
+    b.keys(&ARROW_DOWN.repeat(3)).await;
+    assert_eq!(b.script("return document.activeElement.value", json!([])).await, json!("4"));
+    b.keys_to_new_page(ENTER).await;
+    assert!(b.text("[role=status]").await.contains("Your rating has been recorded"));
+    let rated = api(&app, "GET", &format!("/api/v1/requests/{number}"), Some("ali"), None).await.json();
+    assert_eq!(rated["rating"]["score"], 4);
+    b.close().await;
 }
