@@ -246,7 +246,7 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
         }
     }
     if let Some(email) = &q.email {
-        let e = push(Param::Text(email.trim().to_lowercase()), &mut params);
+        let e = push(Param::Text(email.trim().to_ascii_lowercase()), &mut params);
         conds.push(format!(
             "(contact_email = {e} OR id IN (SELECT request_id FROM followers WHERE lower(address) = {e}))"
         ));
@@ -781,7 +781,7 @@ where
         expires_at: Timestamp,
         not_since: Timestamp,
     ) -> StoreResult<bool> {
-        let email = email.trim().to_lowercase();
+        let email = email.trim().to_ascii_lowercase();
         let link = MailedLink { token_hash, owner: &email, now, expires_at, not_since };
         self.issue_link("resident_links", "email", link).await
     }

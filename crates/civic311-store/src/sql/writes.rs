@@ -118,7 +118,7 @@ fn request_params(i: &Intake, p: &Prepared, out: &mut Vec<Param>) {
         Param::OptI64(p.closed_at.map(to_micros)),
         Param::OptI64(p.expected_at.map(to_micros)),
         Param::Text(to_json(&i.workflow)),
-        Param::OptText(r.contact.email.as_deref().map(|e| e.trim().to_lowercase())),
+        Param::OptText(r.contact.email.as_deref().map(|e| e.trim().to_ascii_lowercase())),
     ]);
 }
 
