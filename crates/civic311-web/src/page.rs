@@ -1,4 +1,4 @@
-//! Rendering a server-side page (the rating page, the staff workspace).
+//! Rendering a server-side page (the resident portal, the staff workspace).
 
 use askama::Template;
 use axum::http::StatusCode;
