@@ -14,8 +14,9 @@ use crate::notifiers::Notifiers;
 #[derive(Clone)]
 pub struct Dispatcher {
     pub notifiers: Notifiers,
-    /// The public address of this civic311, for links in messages.
-    pub public_url: String,
+    /// The public address of this civic311, for links in messages; without it
+    /// messages go out without links (a link is never guessed from elsewhere).
+    pub public_url: Option<String>,
     /// Attempts before a message becomes a dead letter.
     pub max_attempts: i64,
     /// The wait after the first failure; doubled after each further failure.
@@ -33,8 +34,8 @@ pub struct DeliveryReport {
 const LEASE: SignedDuration = SignedDuration::from_secs(120);
 
 impl Dispatcher {
-    pub fn new(notifiers: Notifiers, public_url: impl Into<String>) -> Self {
-        Self { notifiers, public_url: public_url.into(), max_attempts: 8, first_backoff: SignedDuration::from_secs(30) }
+    pub fn new(notifiers: Notifiers, public_url: Option<String>) -> Self {
+        Self { notifiers, public_url, max_attempts: 8, first_backoff: SignedDuration::from_secs(30) }
     }
 
     /// The wait before attempt `attempts + 1`.
@@ -92,12 +93,14 @@ impl Dispatcher {
     ) -> Result<(String, String), String> {
         let m = &item.message;
         let mut vars = m.vars.clone();
-        let base = self.public_url.trim_end_matches('/');
+        let base = self.public_url.as_deref().map(|u| u.trim_end_matches('/'));
         if let Some(r) = request {
             vars.insert("number".into(), r.id.to_string());
-            // The request's public page, in the language of the message.
-            vars.insert("url".into(), format!("{base}/requests/{}?lang={}", r.id, m.language));
-            vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));
+            if let Some(base) = base {
+                // The request's public page, in the language of the message.
+                vars.insert("url".into(), format!("{base}/requests/{}?lang={}", r.id, m.language));
+                vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));
+            }
         }
         if m.channel == "webhook" {
             let hook = model

@@ -46,7 +46,9 @@ pub struct AppState {
     pub store: SharedStore,
     city: Arc<RwLock<Arc<CityModel>>>,
     pub clock: Clock,
-    /// Base URL used in links (`media_url`); when unset, taken from the request's Host.
+    /// The address residents and staff reach this civic311 at (`CIVIC311_PUBLIC_URL`).
+    /// Links in mail are built from it and nothing else; without it no link is mailed.
+    /// Open311 documents fall back to the request's Host for `media_url`.
     pub public_url: Option<String>,
     /// Held while a configuration change is checked, written and loaded.
     config_lock: Arc<tokio::sync::Mutex<()>>,
@@ -138,6 +140,13 @@ impl AppState {
     /// Serialises configuration changes on this node.
     pub async fn config_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
         Arc::clone(&self.config_lock).lock_owned().await
+    }
+
+    /// The base of every link put in a message (password reset, "my requests",
+    /// notifications): the configured public URL only — never a request's `Host`
+    /// header, which whoever sends the request chooses. `None` when not configured.
+    pub fn mail_base(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/')).filter(|u| !u.is_empty())
     }
 
     pub fn now(&self) -> Timestamp {

@@ -19,7 +19,7 @@ use crate::AppState;
 
 pub(crate) use duplicates::follower;
 pub use error::Open311Error;
-pub(crate) use requests::{base_url, raw_request};
+pub(crate) use requests::raw_request;
 
 /// Largest POST body accepted (several photos).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;

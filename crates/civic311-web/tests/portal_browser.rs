@@ -73,7 +73,7 @@ async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish
         post_pothole(&app, (41.0102, -88.0003), "Big pothole near the corner", &[("attribute[SIZE]", "large")]).await;
     let existing = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
     let base = app.listen().await;
-    let dispatcher = Dispatcher::new(Notifiers::new(Some(smtp(&mail)), None), base.clone());
+    let dispatcher = Dispatcher::new(Notifiers::new(Some(smtp(&mail)), None), Some(base.clone()));
     // The link in the newest mail to `to` whose body names `path`.
     let link_in_mail = |to: &str, path: &str| {
         let mails = mail.received();

@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use axum::body::Body;
-use axum::http::Request;
 use civic311_store::{Delivery, OutboxQuery};
-use civic311_testkit::app::{TestResponse, encode, multipart};
+use civic311_testkit::app::{TestResponse, multipart};
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{act, api, file_pothole, post_pothole, setup, setup_with};
+use common::{Browser, PASSWORD, act, api, file_pothole, hidden, post_pothole, set_password, setup, setup_with, unescape};
 use serde_json::json;
 
 mod common;
@@ -28,84 +26,6 @@ both_backends!(
     escalated_work_is_marked_in_the_queue_and_the_supervisor_view,
     an_administrator_keeps_the_knowledge_base_and_call_takers_see_it
 );
-
-const PASSWORD: &str = "pothole patrol 42";
-
-/// A browser's cookie jar, just enough for these pages.
-#[derive(Default)]
-struct Browser {
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    fn keep(&mut self, r: &TestResponse) {
-        for v in r.headers.get_all("set-cookie") {
-            let v = v.to_str().unwrap();
-            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = kv.split_once('=').unwrap();
-            self.cookies.retain(|(name, _)| name != k);
-            if !v.contains("Max-Age=0") {
-                self.cookies.push((k.to_owned(), val.to_owned()));
-            }
-        }
-    }
-
-    async fn get(&mut self, app: &TestApp, uri: &str) -> TestResponse {
-        let req = Request::get(uri).header("cookie", self.header()).body(Body::empty()).unwrap();
-        let r = app.call(req).await;
-        self.keep(&r);
-        r
-    }
-
-    async fn post(&mut self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let body = fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
-        let req = Request::post(uri)
-            .header("cookie", self.header())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        let r = app.call(req).await;
-        self.keep(&r);
-        r
-    }
-
-    /// Opens the sign-in form and sends it; the response to the POST.
-    async fn sign_in(&mut self, app: &TestApp, user: &str, password: &str, next: &str) -> TestResponse {
-        let form = self.get(app, &format!("/staff/sign-in?next={}", encode(next))).await;
-        assert_eq!(form.status, 200);
-        let csrf = hidden(&form.body, "csrf");
-        self.post(app, "/staff/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", next)])
-            .await
-    }
-}
-
-/// Text as a browser reads it back from HTML.
-fn unescape(html: &str) -> String {
-    let pairs = [("&#34;", "\""), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&#38;", "&"), ("&amp;", "&")];
-    pairs.iter().fold(html.to_owned(), |s, (from, to)| s.replace(from, to))
-}
-
-/// The value of a hidden field on a page.
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
-    page[start..].split('"').next().unwrap().to_owned()
-}
-
-async fn set_password(app: &TestApp, user: &str, password: &str) -> TestResponse {
-    api(
-        app,
-        "PUT",
-        &format!("/api/v1/config/users/{user}/password"),
-        Some("ada"),
-        Some(json!({ "password": password })),
-    )
-    .await
-}
 
 async fn staff_sign_in_work_their_queue_and_sign_out(backend: Backend) {
     let app = setup(backend).await;

@@ -36,8 +36,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CIVIC311_BIND", default_value = "127.0.0.1:3110")]
     bind: SocketAddr,
-    /// Public base URL used in links (e.g. `https://311.example.gov`); defaults to the
-    /// request's Host.
+    /// The address residents and staff use (e.g. `https://311.example.gov`). Every link
+    /// in mail is built from it; without it no mail carries a link (password resets
+    /// and "my requests" are refused). The demo uses `http://BIND` when it is not given.
     #[arg(long, env = "CIVIC311_PUBLIC_URL")]
     public_url: Option<String>,
     /// Map tiles as a URL template with {z}, {x} and {y}, e.g.
@@ -177,6 +178,9 @@ async fn main() -> Result<()> {
             if seed_only {
                 return Ok(());
             }
+            // The demo is reached where it listens; its mail links point there.
+            let mut serve = serve;
+            serve.public_url.get_or_insert_with(|| format!("http://{}", serve.bind));
             print_welcome(&serve, &database_url)?;
             run_server(store, &serve).await
         }
@@ -366,14 +370,32 @@ fn map_tiles(serve: &ServeArgs) -> Result<Option<civic311_web::MapTiles>> {
     Ok(Some(civic311_web::MapTiles { url, attribution: serve.map_attribution.clone() }))
 }
 
+/// The public URL, checked to be an http(s) address; `None` (with a warning saying
+/// what is lost and how to set it) when not configured.
+fn public_url(serve: &ServeArgs) -> Result<Option<String>> {
+    let Some(url) = serve.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+        tracing::warn!(
+            "CIVIC311_PUBLIC_URL is not set: notifications go out without links, and password-reset and \
+             \"my requests\" links are not mailed. Set it (or --public-url) to the address people use, \
+             e.g. https://311.example.gov"
+        );
+        return Ok(None);
+    };
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    if host.is_none_or(|h| h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace)) {
+        bail!("--public-url (CIVIC311_PUBLIC_URL) must be an http(s) address like https://311.example.gov, not {url}");
+    }
+    Ok(Some(url.trim_end_matches('/').to_owned()))
+}
+
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let notifiers = notifiers()?;
-    let state = AppState::load(store, civic311_web::system_clock(), serve.public_url.clone())
+    let public_url = public_url(serve)?;
+    let state = AppState::load(store, civic311_web::system_clock(), public_url.clone())
         .await?
         .with_notifiers(notifiers.clone())
         .with_map_tiles(map_tiles(serve)?);
-    let base = serve.public_url.clone().unwrap_or_else(|| format!("http://{}", serve.bind));
-    let dispatcher = civic311_jobs::Dispatcher::new(notifiers, base);
+    let dispatcher = civic311_jobs::Dispatcher::new(notifiers, public_url);
     let s = state.clone();
     tokio::spawn(civic311_jobs::scheduler::run(
         state.store.clone(),

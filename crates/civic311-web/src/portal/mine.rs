@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use civic311_domain::i18n::Texts;
 use civic311_domain::text::looks_like_email;
@@ -84,12 +84,17 @@ fn query(state: &AppState, email: &str, limit: u32) -> RequestQuery {
 }
 
 /// `POST /my`: mails a link when the address has requests; the same answer either way.
-pub async fn send(State(state): State<AppState>, lang: Lang, headers: HeaderMap, Form(f): Form<Ask>) -> Response {
+pub async fn send(State(state): State<AppState>, lang: Lang, Form(f): Form<Ask>) -> Response {
     let t = lang.t;
     let email = f.email.trim().to_owned();
     if !looks_like_email(&email) || email.chars().count() > 254 {
         return ask(&state, &lang, StatusCode::BAD_REQUEST, email, None, Some(t.get("mine.bad_email")));
     }
+    // Links are built from the configured public address only, never the Host header.
+    let Some(base) = state.mail_base().map(str::to_owned) else {
+        tracing::error!("a resident asked for their requests, but CIVIC311_PUBLIC_URL is not set: no link can be mailed");
+        return ask(&state, &lang, StatusCode::SERVICE_UNAVAILABLE, email, None, Some(t.get("mine.no_links")));
+    };
     let known = match state.store.list_requests(&query(&state, &email, 1)).await {
         Ok(found) => !found.is_empty(),
         Err(e) => return failure(&state, &lang, e),
@@ -102,7 +107,7 @@ pub async fn send(State(state): State<AppState>, lang: Lang, headers: HeaderMap,
         match state.store.create_resident_link(&token_hash(&token), &email, now, expires, not_since).await {
             Ok(true) => {
                 let city = state.city();
-                let url = format!("{}/my/{token}?lang={}", crate::open311::base_url(&state, &headers), t.code);
+                let url = format!("{base}/my/{token}?lang={}", t.code);
                 let fill = |s: &str| s.replace("{city}", &city.settings.name).replace("{url}", &url);
                 let (subject, body) = (fill(t.get("mine.mail_subject")), fill(t.get("mine.mail_body")));
                 if let Err(e) = state.notifiers.email(&email, &subject, &body).await {

@@ -24,6 +24,10 @@ pub const LINK_LIFETIME: SignedDuration = SignedDuration::from_mins(30);
 /// At most one link per user this often.
 const ONE_LINK_PER: SignedDuration = SignedDuration::from_mins(5);
 
+/// What the forgot form says when this server has no public address to link to.
+const NO_PUBLIC_URL: &str = "This server cannot mail reset links until its administrator sets its public address \
+     (CIVIC311_PUBLIC_URL, e.g. https://311.example.gov). Ask an administrator to set your password.";
+
 /// The cookie carrying the forgot form's CSRF value.
 const FORM_COOKIE: &str = "civic311_forgot";
 
@@ -72,6 +76,12 @@ pub async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(f): 
     if !form_cookie_ok(&headers, FORM_COOKIE, &f.csrf) {
         return forgot_page(&state, StatusCode::FORBIDDEN, false, Some("The form had expired. Please try again."));
     }
+    // A link built from the request's Host header would let anyone who asks for a
+    // reset choose where the link points; without a configured address none is sent.
+    let Some(base) = state.mail_base().map(str::to_owned) else {
+        tracing::error!("a password reset was asked for, but CIVIC311_PUBLIC_URL is not set: no link can be mailed");
+        return forgot_page(&state, StatusCode::SERVICE_UNAVAILABLE, false, Some(NO_PUBLIC_URL));
+    };
     let who = f.who.trim();
     let users = match state.store.users().await {
         Ok(u) => u,
@@ -86,7 +96,6 @@ pub async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(f): 
         match state.store.create_password_reset(&token_hash(&token), &u.username, now, expires, not_since).await {
             Ok(true) => {
                 let city = state.city();
-                let base = crate::open311::base_url(&state, &headers);
                 let body = format!(
                     "Someone asked to reset the password of {} for {} 311 staff.\n\n\
                      To choose a new password, open this link within 30 minutes (it works once):\n{base}/staff/reset/{token}\n\n\

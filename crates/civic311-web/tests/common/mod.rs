@@ -7,10 +7,11 @@ use axum::body::Body;
 use axum::http::Request;
 use civic311_domain::org::{Role, StaffUser};
 use civic311_domain::workflow::WorkflowConfig;
-use civic311_testkit::app::TestResponse;
+use civic311_testkit::app::{TestResponse, encode};
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, TestApp};
 use civic311_web::api::token_hash;
+use serde_json::json;
 
 pub const WORKFLOW: &str = r#"
 [[calendar]]
@@ -164,4 +165,102 @@ pub async fn tile_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicU
     let url = format!("http://{}/tiles/{{z}}/{{x}}/{{y}}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, served)
+}
+
+pub const PASSWORD: &str = "pothole patrol 42";
+
+/// A browser's cookie jar, just enough for these pages.
+#[derive(Default)]
+pub struct Browser {
+    pub cookies: Vec<(String, String)>,
+    /// Headers sent with every request (a forged `Host`, say).
+    pub headers: Vec<(String, String)>,
+    /// The client address the server sees; 127.0.0.1 when `None`.
+    pub from: Option<std::net::SocketAddr>,
+}
+
+impl Browser {
+    /// A browser at client address `ip`.
+    pub fn at(ip: &str) -> Self {
+        Self { from: Some(std::net::SocketAddr::new(ip.parse().unwrap(), 50_000)), ..Self::default() }
+    }
+
+    fn send(&self, req: axum::http::request::Builder) -> axum::http::request::Builder {
+        let mut req = req.header("cookie", self.header());
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        match self.from {
+            Some(addr) => req.extension(axum::extract::ConnectInfo(addr)),
+            None => req,
+        }
+    }
+
+    pub fn header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub fn keep(&mut self, r: &TestResponse) {
+        for v in r.headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.contains("Max-Age=0") {
+                self.cookies.push((k.to_owned(), val.to_owned()));
+            }
+        }
+    }
+
+    pub async fn get(&mut self, app: &TestApp, uri: &str) -> TestResponse {
+        let req = self.send(Request::get(uri)).body(Body::empty()).unwrap();
+        let r = app.call(req).await;
+        self.keep(&r);
+        r
+    }
+
+    pub async fn post(&mut self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
+        let req = self
+            .send(Request::post(uri))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let r = app.call(req).await;
+        self.keep(&r);
+        r
+    }
+
+    /// Opens the sign-in form and sends it; the response to the POST.
+    pub async fn sign_in(&mut self, app: &TestApp, user: &str, password: &str, next: &str) -> TestResponse {
+        let form = self.get(app, &format!("/staff/sign-in?next={}", encode(next))).await;
+        assert_eq!(form.status, 200);
+        let csrf = hidden(&form.body, "csrf");
+        self.post(app, "/staff/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", next)])
+            .await
+    }
+}
+
+/// Text as a browser reads it back from HTML.
+pub fn unescape(html: &str) -> String {
+    let pairs = [("&#34;", "\""), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&#38;", "&"), ("&amp;", "&")];
+    pairs.iter().fold(html.to_owned(), |s, (from, to)| s.replace(from, to))
+}
+
+/// The value of a hidden field on a page.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+pub async fn set_password(app: &TestApp, user: &str, password: &str) -> TestResponse {
+    api(
+        app,
+        "PUT",
+        &format!("/api/v1/config/users/{user}/password"),
+        Some("ada"),
+        Some(json!({ "password": password })),
+    )
+    .await
 }
