@@ -194,11 +194,19 @@ pub struct OutboxQuery {
     pub limit: i64,
 }
 
-/// An Open311 API key and who it was issued to.
+/// An Open311 API key, who it was issued to, and how many requests a minute it may
+/// file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
     pub key: String,
     pub label: String,
+    /// POSTs a minute; `None` is unlimited (a trusted integration).
+    pub per_minute: Option<u32>,
+}
+
+impl ApiKey {
+    /// The budget of a key issued without one: five filings a second, sustained.
+    pub const DEFAULT_PER_MINUTE: u32 = 300;
 }
 
 /// How one delivery attempt went.
@@ -255,7 +263,7 @@ pub trait Store: Send + Sync + 'static {
     /// The newest configuration changes first.
     async fn config_changes(&self, limit: i64) -> StoreResult<Vec<ConfigChange>>;
 
-    async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()>;
+    async fn put_api_key(&self, key: &ApiKey) -> StoreResult<()>;
     /// Every Open311 API key.
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// Removes an API key at once; false when there was none.

@@ -75,7 +75,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let router = self.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         url
     }
 

@@ -6,7 +6,7 @@ use civic311_domain::geo::{BoundaryFeature, Polygon};
 use civic311_domain::org::{Department, Role, StaffUser, Team};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::service::{Catalog, Service};
-use civic311_store::Store;
+use civic311_store::{ApiKey, Store};
 
 /// The Open311 API key the fixture city accepts.
 pub const API_KEY: &str = "test-key";
@@ -197,7 +197,7 @@ pub async fn seed(store: &dyn Store) {
     }
     store.replace_boundary_layer("wards", &wards()).await.expect("wards");
     store.put_rules(&rules()).await.expect("rules");
-    store.put_api_key(API_KEY, "tests").await.expect("api key");
+    store.put_api_key(&ApiKey { key: API_KEY.into(), label: "tests".into(), per_minute: None }).await.expect("api key");
     for a in articles() {
         store.put_article(&a).await.expect("article");
     }

@@ -22,3 +22,19 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
 pub fn png(w: u32, h: u32) -> Vec<u8> {
     encoded(w, h, ImageFormat::Png)
 }
+
+/// A decompression bomb: a PNG of `side` × `side` black pixels (1 bit each), which
+/// compresses to a few hundred kilobytes and decodes to `side²` bytes or more.
+pub fn png_of_zeros(side: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder.write_header().expect("PNG header");
+    let row = usize::try_from(side.div_ceil(8)).expect("a row fits in memory");
+    let zeros = vec![0u8; row * usize::try_from(side).expect("rows fit in memory")];
+    writer.write_image_data(&zeros).expect("PNG data");
+    writer.finish().expect("PNG end");
+    out
+}

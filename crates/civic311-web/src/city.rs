@@ -1,7 +1,7 @@
 //! The city's configuration as the request path needs it: services, boundary index and
 //! routing engine, loaded once from the store and swapped whole when it changes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use civic311_domain::city::{CityConfig, CitySettings};
@@ -35,7 +35,8 @@ pub struct CityModel {
     pub departments: Vec<Department>,
     pub boundaries: BoundaryIndex,
     pub routing: RoutingEngine,
-    api_keys: HashSet<String>,
+    /// Open311 API keys and their budgets (`None`: unlimited).
+    api_keys: HashMap<String, Option<u32>>,
     /// Calendars, SLA policies, escalation chains, templates and webhooks.
     pub workflow: Arc<WorkflowModel>,
     /// The knowledge base, public and internal articles.
@@ -48,7 +49,7 @@ impl CityModel {
         let checked = config.check().map_err(LoadError::Invalid)?;
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
         let by_code = config.services.iter().enumerate().map(|(i, s)| (s.code.clone(), i)).collect();
-        let api_keys = store.api_keys().await?.into_iter().map(|k| k.key).collect();
+        let api_keys = store.api_keys().await?.into_iter().map(|k| (k.key, k.per_minute)).collect();
         Ok(Self {
             settings: config.settings,
             tz: checked.tz,
@@ -80,7 +81,13 @@ impl CityModel {
 
     /// True for a known Open311 API key (checked on every POST, so kept in memory).
     pub fn api_key_valid(&self, key: &str) -> bool {
-        self.api_keys.contains(key)
+        self.api_keys.contains_key(key)
+    }
+
+    /// What a known key may file: `None` when it is unlimited (or unknown).
+    pub fn api_key_budget(&self, key: &str) -> Option<crate::throttle::Budget> {
+        let per_minute = (*self.api_keys.get(key)?)?;
+        Some(crate::throttle::Budget { burst: per_minute, per_minute })
     }
 
     pub fn service(&self, code: &str) -> Option<&Service> {

@@ -310,15 +310,25 @@ pub async fn put_boundary_layer(
 
 /// Issues a new Open311 API key for an app or partner (`label`), in effect at once.
 /// The audit log records who it is for and the key's last four characters, never the key.
-pub async fn issue_api_key(state: &AppState, actor: &StaffUser, label: &str) -> Result<String, ChangeError> {
+pub async fn issue_api_key(
+    state: &AppState,
+    actor: &StaffUser,
+    label: &str,
+    per_minute: Option<u32>,
+) -> Result<String, ChangeError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {
         return Err(refused("label", "say who the key is for, in at most 100 characters (e.g. city iOS app)"));
     }
+    if per_minute == Some(0) {
+        return Err(refused("per_minute", "at least 1 request a minute, or no limit for a trusted integration"));
+    }
     let guard = state.config_lock().await;
     let key = crate::intake::new_token();
-    state.store.put_api_key(&key, label).await?;
-    done(state, guard, actor, ("api_key", label, serde_json::json!({ "issued": true, "ends": key_end(&key) }))).await?;
+    let issued = civic311_store::ApiKey { key: key.clone(), label: label.to_owned(), per_minute };
+    state.store.put_api_key(&issued).await?;
+    let audit = serde_json::json!({ "issued": true, "ends": key_end(&key), "per_minute": per_minute });
+    done(state, guard, actor, ("api_key", label, audit)).await?;
     Ok(key)
 }
 

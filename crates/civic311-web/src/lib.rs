@@ -9,6 +9,7 @@ mod assets;
 pub mod city;
 pub mod configure;
 pub mod duplicates;
+mod form;
 pub use civic311_domain::i18n;
 pub mod intake;
 mod media;
@@ -18,6 +19,7 @@ pub mod passwords;
 pub mod photo;
 mod portal;
 mod questions;
+pub mod throttle;
 mod trace;
 pub mod ui;
 
@@ -59,6 +61,10 @@ pub struct AppState {
     pub notifiers: civic311_jobs::Notifiers,
     /// Where map tiles come from; without it maps are outlines drawn by civic311.
     pub map_tiles: Option<MapTiles>,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// This node's budgets per client address and per API key.
+    pub throttles: Arc<throttle::Throttles>,
 }
 
 /// A map tile source: a URL template with `{z}`, `{x}` and `{y}` (and optionally
@@ -84,6 +90,8 @@ impl AppState {
             version: Arc::new(AtomicI64::new(version)),
             notifiers: civic311_jobs::Notifiers::new(None, None),
             map_tiles: None,
+            trusted_proxies: Vec::new(),
+            throttles: Arc::default(),
         })
     }
 
@@ -96,6 +104,13 @@ impl AppState {
     /// The same state drawing maps over tiles from `tiles`.
     pub fn with_map_tiles(mut self, tiles: Option<MapTiles>) -> Self {
         self.map_tiles = tiles;
+        self
+    }
+
+    /// The same state taking the client's address from `X-Forwarded-For` when the
+    /// connection comes from one of `proxies`.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
+        self.trusted_proxies = proxies;
         self
     }
 
@@ -176,5 +191,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The peer's address reaches handlers, for budgets per client.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -15,8 +15,32 @@ pub const MAX_SIDE: u32 = 2048;
 /// Largest dimensions a photo may declare; a larger one is a decompression bomb.
 const MAX_DECLARED: u32 = 16_384;
 
-/// Memory the decoder may use for one photo.
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+/// Most pixels a photo may declare, checked from its header before any decoding: a
+/// few kilobytes of PNG can declare gigabytes of zeros. A 48-megapixel phone photo
+/// is 8000 × 6000; 40 megapixels keeps headroom for what phones send today.
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// Memory the decoder may use for one photo: enough for [`MAX_PIXELS`] in RGBA.
+const MAX_ALLOC: u64 = 192 * 1024 * 1024;
+
+/// Why a photo could not be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// It does not decode as the image type it claims to be.
+    NotAnImage(String),
+    /// It declares more pixels (or needs more memory) than a photo may.
+    TooLarge(String),
+    /// It decoded but could not be encoded again.
+    Failed(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAnImage(s) | Self::TooLarge(s) | Self::Failed(s) => f.write_str(s),
+        }
+    }
+}
 
 /// JPEG quality of stored photos.
 const QUALITY: u8 = 85;
@@ -29,9 +53,11 @@ pub struct Cleaned {
 }
 
 /// Decodes, rotates, shrinks and re-encodes a photo of `content_type`. Photos without
-/// transparency become JPEG, others PNG. The error is a sentence for the sender.
-pub fn clean(content_type: &str, bytes: &[u8]) -> Result<Cleaned, String> {
-    let invalid = || format!("the file is not a valid {content_type} image");
+/// transparency become JPEG, others PNG. The size the photo declares is checked
+/// against [`MAX_PIXELS`] before anything is decoded. The error is a sentence for the
+/// sender.
+pub fn clean(content_type: &str, bytes: &[u8]) -> Result<Cleaned, Refusal> {
+    let invalid = || Refusal::NotAnImage(format!("the file is not a valid {content_type} image"));
     let format = ImageFormat::from_mime_type(content_type).ok_or_else(invalid)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
@@ -39,10 +65,23 @@ pub fn clean(content_type: &str, bytes: &[u8]) -> Result<Cleaned, String> {
     limits.max_image_height = Some(MAX_DECLARED);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|_| invalid())?;
+    let too_large = |w: u32, h: u32| {
+        Refusal::TooLarge(format!(
+            "the image is {w} × {h} pixels; a photo may have at most {} megapixels",
+            MAX_PIXELS / 1_000_000
+        ))
+    };
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => too_large(0, 0),
+        _ => invalid(),
+    })?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS || w > MAX_DECLARED || h > MAX_DECLARED {
+        return Err(too_large(w, h));
+    }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(_) => format!("the image is larger than {MAX_DECLARED} pixels on a side"),
+        image::ImageError::Limits(_) => too_large(w, h),
         _ => invalid(),
     })?;
     img.apply_orientation(orientation);
@@ -57,7 +96,7 @@ pub fn clean(content_type: &str, bytes: &[u8]) -> Result<Cleaned, String> {
         let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY);
         rgb.write_with_encoder(encoder).map(|()| "image/jpeg")
     };
-    let content_type = written.map_err(|e| format!("the photo could not be stored: {e}"))?;
+    let content_type = written.map_err(|e| Refusal::Failed(format!("the photo could not be stored: {e}")))?;
     Ok(Cleaned { content_type, bytes: out.into_inner() })
 }
 
@@ -127,7 +166,7 @@ mod tests {
     #[test]
     fn files_that_are_not_images_are_refused() {
         let e = clean("image/png", b"\x89PNG\r\n\x1a\n not really").expect_err("refused");
-        assert_eq!(e, "the file is not a valid image/png image");
+        assert_eq!(e, Refusal::NotAnImage("the file is not a valid image/png image".into()));
         assert!(clean("text/plain", b"hello").is_err());
     }
 }

@@ -24,6 +24,7 @@ use axum::routing::{get, post};
 use crate::AppState;
 use crate::i18n::{self, Texts};
 use crate::page::html;
+use crate::throttle::{self, ClientAddr};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -147,6 +148,18 @@ pub(crate) fn message(state: &AppState, lang: &Lang, status: StatusCode, title: 
 pub(crate) fn failure(state: &AppState, lang: &Lang, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "portal page failed");
     message(state, lang, StatusCode::INTERNAL_SERVER_ERROR, lang.t.get("page.error_title"), lang.t.get("page.error"))
+}
+
+/// Takes one unit of the client's budget for the portal's public forms; when it is
+/// spent, the page saying so instead (429 with `Retry-After`).
+pub(crate) fn throttled(state: &AppState, lang: &Lang, client: ClientAddr) -> Result<(), Box<Response>> {
+    state.throttles.portal.take(&client.key(), throttle::PORTAL, state.now()).map_err(|r| {
+        let t = lang.t;
+        let text = t.get("page.busy").replace("{minutes}", &r.retry_after.div_ceil(60).to_string());
+        let mut page = message(state, lang, StatusCode::TOO_MANY_REQUESTS, t.get("page.busy_title"), &text);
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(r.retry_after));
+        Box::new(page)
+    })
 }
 
 /// The value of `name` in a form, trimmed; `None` when empty.

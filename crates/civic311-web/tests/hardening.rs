@@ -3,12 +3,34 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civic311_testkit::{Backend, both_backends};
-use common::{Browser, PASSWORD, file_pothole, hidden, set_password, setup_with, smtp};
+use civic311_store::ApiKey;
+use civic311_testkit::app::multipart;
+use civic311_testkit::fixture::{API_KEY, IN_W1};
+use civic311_testkit::{Backend, both_backends, photos};
+use common::{Browser, PASSWORD, file_pothole, hidden, set_password, setup, setup_with, smtp};
 
 mod common;
 
-both_backends!(links_in_mail_never_come_from_the_host_header);
+both_backends!(
+    links_in_mail_never_come_from_the_host_header,
+    an_image_bomb_is_refused_before_it_is_decoded,
+    public_forms_and_open311_keys_have_budgets
+);
+
+/// The fields of a pothole report at `IN_W1`.
+fn report_fields() -> Vec<(&'static str, String)> {
+    vec![
+        ("service_code", "POTHOLE".into()),
+        ("lat", IN_W1.0.to_string()),
+        ("long", IN_W1.1.to_string()),
+        ("description", "Deep hole".into()),
+        ("attribute[SIZE]", "large".into()),
+    ]
+}
+
+fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
 
 /// Mail from the city to the test SMTP server `mail`, with the public URL `public`.
 fn mailing(
@@ -55,4 +77,84 @@ async fn links_in_mail_never_come_from_the_host_header(backend: Backend) {
     let r = b.post(&app, "/my", &[("email", "res@example.test")]).await;
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(mail.received().is_empty(), "{:?}", mail.received());
+}
+
+async fn an_image_bomb_is_refused_before_it_is_decoded(backend: Backend) {
+    let app = setup(backend).await;
+    // 12,000 × 12,000 pixels of zeros: 41 kB on the wire, 144 MB and more decoded.
+    let bomb = photos::png_of_zeros(12_000);
+    assert!(bomb.len() < 100_000, "{}", bomb.len());
+    let files = [("media", "bomb.png", "image/png", bomb.as_slice())];
+    let fields = report_fields();
+    let open311 = "/open311/v2/requests.json";
+
+    // Without a key, or with a wrong one in the address: refused before any decoding.
+    let r = app.post_multipart(open311, &borrowed(&fields), &files).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("api_key is required"), "{}", r.body);
+    let r = app.post_multipart(&format!("{open311}?api_key=wrong"), &borrowed(&fields), &files).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // With a key: refused from the size the file declares, as too large.
+    let mut keyed = fields.clone();
+    keyed.push(("api_key", API_KEY.into()));
+    let r = app.post_multipart(open311, &borrowed(&keyed), &files).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body.contains("12000 × 12000 pixels") && r.body.contains("40 megapixels"), "{}", r.body);
+
+    // To the portal, several at once: each refused with the reason, nothing filed.
+    let portal = borrowed(&fields);
+    let files = [("photo", "bomb.png", "image/png", bomb.as_slice())];
+    let send = || app.call(multipart("/report/POTHOLE", &portal, &files));
+    let answers = tokio::join!(send(), send(), send(), send(), send(), send());
+    for r in [answers.0, answers.1, answers.2, answers.3, answers.4, answers.5] {
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("at most 10 MB and 40 megapixels"), "{}", r.body);
+    }
+    assert_eq!(app.store.count_requests().await.unwrap(), 0, "nothing was stored");
+}
+
+async fn public_forms_and_open311_keys_have_budgets(backend: Backend) {
+    let app = setup(backend).await;
+    // One address may send a burst of the portal's forms, then must wait; another may not.
+    let mut neighbour = Browser::at("192.0.2.10");
+    for _ in 0..20 {
+        let r = neighbour.post(&app, "/my", &[("email", "someone@example.test")]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = neighbour.post(&app, "/my", &[("email", "someone@example.test")]).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(r.body.contains("Please wait a moment") && r.body.contains("<html"), "{}", r.body);
+    let files: [(&str, &str, &str, &[u8]); 0] = [];
+    let mut report = multipart("/report/POTHOLE", &borrowed(&report_fields()), &files);
+    report.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 10], 1))));
+    assert_eq!(app.call(report).await.status, 429, "the report form shares the budget");
+    assert_eq!(Browser::at("192.0.2.11").post(&app, "/my", &[("email", "a@example.test")]).await.status, 200);
+    // A minute later the address may send again.
+    app.set_now("2026-03-03T15:01:00-06:00");
+    assert_eq!(neighbour.post(&app, "/my", &[("email", "someone@example.test")]).await.status, 200);
+
+    // Open311 filings are budgeted per key, however many addresses an app's users have.
+    let key = ApiKey { key: "small-budget-key".into(), label: "a small app".into(), per_minute: Some(2) };
+    app.store.put_api_key(&key).await.unwrap();
+    app.state.reload().await.unwrap();
+    let mut fields = report_fields();
+    fields.push(("api_key", key.key.clone()));
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        let r = Browser::at(ip).post(&app, "/open311/v2/requests.json", &borrowed(&fields)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = Browser::at("198.51.100.3").post(&app, "/open311/v2/requests.xml", &borrowed(&fields)).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.headers.contains_key("retry-after"));
+    assert!(r.body.starts_with("<?xml") && r.body.contains("<code>429</code>"), "{}", r.body);
+    // The city's own, unlimited key is never held back.
+    let mut fields = report_fields();
+    fields.push(("api_key", API_KEY.into()));
+    for _ in 0..40 {
+        let r = app.post_form("/open311/v2/requests.json", &borrowed(&fields)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
 }

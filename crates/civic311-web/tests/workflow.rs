@@ -106,7 +106,8 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let (sms_url, texts) = sms_provider().await;
     let sms = SmsConfig { base_url: sms_url, account: "AC1".into(), token: "secret".into(), from: "+15550000".into() };
     let mail = SmtpServer::start();
-    let dispatcher = Dispatcher::new(Notifiers::new(Some(common::smtp(&mail)), Some(sms)), Some("http://civic311.test".into()));
+    let dispatcher =
+        Dispatcher::new(Notifiers::new(Some(common::smtp(&mail)), Some(sms)), Some("http://civic311.test".into()));
     let report = dispatcher.run(&app.store, &model, breach, 100).await.unwrap();
     let errors: Vec<_> = app
         .store

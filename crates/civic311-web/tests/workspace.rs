@@ -8,7 +8,9 @@ use civic311_store::{Delivery, OutboxQuery};
 use civic311_testkit::app::{TestResponse, multipart};
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{Browser, PASSWORD, act, api, file_pothole, hidden, post_pothole, set_password, setup, setup_with, unescape};
+use common::{
+    Browser, PASSWORD, act, api, file_pothole, hidden, post_pothole, set_password, setup, setup_with, unescape,
+};
 use serde_json::json;
 
 mod common;

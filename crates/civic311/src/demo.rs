@@ -4,7 +4,7 @@
 pub mod history;
 
 use anyhow::Result;
-use civic311_store::Store;
+use civic311_store::{ApiKey, Store};
 
 use crate::city_files::{CityFile, CityTexts, import_city};
 
@@ -39,7 +39,8 @@ pub const DEMO_PASSWORD: &str = "civic311-demo";
 /// Seeds the demo city into an empty store; returns the city file for the welcome text.
 pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     let city = import_city(store, &texts()).await?;
-    store.put_api_key(DEMO_API_KEY, "demo").await?;
+    // The demo's own app: trusted, so unlimited (the intake benchmarks post with it).
+    store.put_api_key(&ApiKey { key: DEMO_API_KEY.into(), label: "demo".into(), per_minute: None }).await?;
     store.put_user_token(&civic311_web::api::token_hash(DEMO_ADMIN_TOKEN), "admin", "demo").await?;
     // One hash serves every demo user: same password, and seeding stays quick.
     let hash = civic311_web::passwords::hash(DEMO_PASSWORD.to_owned()).await.map_err(anyhow::Error::msg)?;

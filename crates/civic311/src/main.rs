@@ -46,6 +46,11 @@ struct ServeArgs {
     /// be reached) maps are boundary outlines and points drawn by civic311.
     #[arg(long, env = "CIVIC311_MAP_TILES")]
     map_tiles: Option<String>,
+    /// Reverse proxies in front of civic311 (IP addresses, comma-separated): for
+    /// connections from them, the client is the address they put in X-Forwarded-For.
+    /// Leave unset when clients connect directly, or anyone could claim any address.
+    #[arg(long, env = "CIVIC311_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// The attribution the tile source's licence asks for, shown on every map.
     #[arg(long, env = "CIVIC311_MAP_ATTRIBUTION", default_value = "© OpenStreetMap contributors")]
     map_attribution: String,
@@ -110,6 +115,12 @@ enum Command {
         /// Who the key is for, e.g. "FixMyStreet" or "city iOS app".
         #[arg(long)]
         label: String,
+        /// Requests a minute the key may file (a burst of as many at once).
+        #[arg(long, default_value_t = civic311_store::ApiKey::DEFAULT_PER_MINUTE, conflicts_with = "unlimited")]
+        per_minute: u32,
+        /// No budget at all: for the city's own, trusted integrations.
+        #[arg(long)]
+        unlimited: bool,
     },
     /// Measure intake, queries and routing (see docs/BENCHMARKS.md).
     Bench {
@@ -259,12 +270,17 @@ async fn main() -> Result<()> {
             print!("{}", toml::to_string(&store.rules().await?)?);
             Ok(())
         }
-        Command::ApiKey { db, label } => {
+        Command::ApiKey { db, label, per_minute, unlimited } => {
+            if per_minute == 0 {
+                bail!("--per-minute must be at least 1 (or use --unlimited)");
+            }
             let store = store_url::open(&db.database_url).await?;
             let key = civic311_web::intake::new_token();
-            store.put_api_key(&key, &label).await?;
+            let per_minute = (!unlimited).then_some(per_minute);
+            store.put_api_key(&civic311_store::ApiKey { key: key.clone(), label: label.clone(), per_minute }).await?;
             println!("{key}");
-            eprintln!("Open311 API key for {label} created; running servers pick it up within seconds");
+            let budget = per_minute.map_or_else(|| "no limit".to_owned(), |n| format!("{n} requests a minute"));
+            eprintln!("Open311 API key for {label} created ({budget}); running servers pick it up within seconds");
             Ok(())
         }
         Command::Bench { what } => bench::run(what).await,
@@ -394,7 +410,8 @@ async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let state = AppState::load(store, civic311_web::system_clock(), public_url.clone())
         .await?
         .with_notifiers(notifiers.clone())
-        .with_map_tiles(map_tiles(serve)?);
+        .with_map_tiles(map_tiles(serve)?)
+        .with_trusted_proxies(serve.trusted_proxies.clone());
     let dispatcher = civic311_jobs::Dispatcher::new(notifiers, public_url);
     let s = state.clone();
     tokio::spawn(civic311_jobs::scheduler::run(

@@ -253,6 +253,7 @@ pub struct IdTokenRow {
 pub struct ApiKeyRow {
     pub key: String,
     pub label: String,
+    pub per_minute: Option<i64>,
 }
 
 /// A row of `boundary_features`; the geometry is JSON polygons.

@@ -476,16 +476,28 @@ where
         Ok(RuleSet { rules })
     }
 
-    async fn put_api_key(&self, key: &str, label: &str) -> StoreResult<()> {
-        let sql =
-            "INSERT INTO api_keys (key, label) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET label = excluded.label";
-        self.execute(sql, vec![Param::Text(key.to_owned()), Param::Text(label.to_owned())]).await
+    async fn put_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let sql = "INSERT INTO api_keys (key, label, per_minute) VALUES ($1, $2, $3) \
+                   ON CONFLICT (key) DO UPDATE SET label = excluded.label, per_minute = excluded.per_minute";
+        let params = vec![
+            Param::Text(key.key.clone()),
+            Param::Text(key.label.clone()),
+            Param::OptI64(key.per_minute.map(i64::from)),
+        ];
+        self.execute(sql, params).await
     }
 
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
-        let rows =
-            self.backend.fetch_all::<ApiKeyRow>("SELECT key, label FROM api_keys ORDER BY label, key", vec![]).await?;
-        Ok(rows.into_iter().map(|r| ApiKey { key: r.key, label: r.label }).collect())
+        let sql = "SELECT key, label, per_minute FROM api_keys ORDER BY label, key";
+        let rows = self.backend.fetch_all::<ApiKeyRow>(sql, vec![]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ApiKey {
+                key: r.key,
+                label: r.label,
+                per_minute: r.per_minute.map(|n| u32::try_from(n.max(1)).unwrap_or(u32::MAX)),
+            })
+            .collect())
     }
 
     async fn revoke_api_key(&self, key: &str) -> StoreResult<bool> {

@@ -83,11 +83,8 @@ pub async fn follow(
         return Err(Open311Error::not_found(format, format!("no resource requests/{id}/{file}")));
     }
     check_jurisdiction(&state, format, fields.iter().find(|(k, _)| k == "jurisdiction_id").map(|(_, v)| v))?;
-    let city = state.city();
     let key = param(&fields, "api_key").ok_or_else(|| Open311Error::forbidden(format, "api_key is required"))?;
-    if !city.api_key_valid(key) {
-        return Err(Open311Error::forbidden(format, "api_key is not valid"));
-    }
+    super::requests::admit(&state, format, key)?;
     let follower = follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
     let (_, seq) = RequestId::parse(&id).ok_or_else(not_found)?;

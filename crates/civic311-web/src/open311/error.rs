@@ -16,11 +16,27 @@ pub struct Open311Error {
     pub status: StatusCode,
     pub format: Format,
     pub messages: Vec<String>,
+    /// Seconds to wait before trying again (`Retry-After`), for a 429.
+    pub retry_after: Option<u64>,
 }
 
 impl Open311Error {
     pub fn new(status: StatusCode, format: Format, message: impl Into<String>) -> Self {
-        Self { status, format, messages: vec![message.into()] }
+        Self::many(status, format, vec![message.into()])
+    }
+
+    /// An error with several messages.
+    pub fn many(status: StatusCode, format: Format, messages: Vec<String>) -> Self {
+        Self { status, format, messages, retry_after: None }
+    }
+
+    /// 429: the API key's budget is spent for now.
+    pub fn too_many(format: Format, retry_after: u64) -> Self {
+        let message = format!(
+            "this api_key has sent more requests than its budget allows; try again in {retry_after} s \
+             (ask the city for a larger budget if the app needs one)"
+        );
+        Self { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, format, message) }
     }
 
     pub fn bad_request(format: Format, message: impl Into<String>) -> Self {
@@ -37,7 +53,7 @@ impl Open311Error {
 
     /// A 400 listing every field problem.
     pub fn fields(format: Format, errors: &[FieldError]) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, format, messages: errors.iter().map(|e| e.to_string()).collect() }
+        Self::many(StatusCode::BAD_REQUEST, format, errors.iter().map(|e| e.to_string()).collect())
     }
 
     /// A store failure: logged once with its cause, shown without internals.
@@ -59,6 +75,10 @@ impl Open311Error {
 
 impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
-        respond(self.status, self.format, &self.document())
+        let mut response = respond(self.status, self.format, &self.document());
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

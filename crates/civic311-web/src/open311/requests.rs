@@ -13,8 +13,9 @@ use super::doc::{Document, Node};
 use super::render::{PUBLIC_EVENT_KINDS, RequestView, is_public, request_node, respond};
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
+use crate::form::read_urlencoded;
 use crate::intake::{IntakeError, RawRequest, new_token, prepare};
-use crate::media::read_multipart;
+use crate::media::{PhotoProblem, Upload, clean_photos, read_parts};
 
 pub(super) mod query;
 
@@ -111,25 +112,50 @@ pub async fn one(
     render_requests(&state, &headers, format, &[found], extensions).await
 }
 
-/// `POST /open311/v2/requests.{fmt}`.
+/// Checks an Open311 API key and takes one unit of its budget: 403 for an unknown key,
+/// 429 with `Retry-After` when its budget for the minute is spent.
+pub(super) fn admit(state: &AppState, format: Format, key: &str) -> Result<(), Open311Error> {
+    let city = state.city();
+    if !city.api_key_valid(key) {
+        return Err(Open311Error::forbidden(format, "api_key is not valid"));
+    }
+    match city.api_key_budget(key) {
+        Some(budget) => state
+            .throttles
+            .open311
+            .take(key, budget, state.now())
+            .map_err(|r| Open311Error::too_many(format, r.retry_after)),
+        None => Ok(()),
+    }
+}
+
+/// `POST /open311/v2/requests.{fmt}`. The API key is checked before any photo is
+/// decoded — before the body is read at all when it comes in the address
+/// (`?api_key=`) — so nobody without a key can make the server work.
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(file): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
     req: Request,
 ) -> Result<Response, Open311Error> {
     let (name, format) = split_format(&file)?;
     if name != "requests" {
         return Err(Open311Error::not_found(format, format!("no resource {file} accepts POST")));
     }
-    let (fields, media) = read_body(req, format).await?;
-    check_jurisdiction(&state, format, param(&fields, "jurisdiction_id"))?;
-    let key = param(&fields, "api_key")
-        .ok_or_else(|| Open311Error::forbidden(format, "api_key is required to post requests"))?;
-    let city = state.city();
-    if !city.api_key_valid(key) {
-        return Err(Open311Error::forbidden(format, "api_key is not valid"));
+    let key_in_address = param(&query, "api_key").cloned();
+    if let Some(key) = &key_in_address {
+        admit(&state, format, key)?;
     }
+    let (fields, uploads) = read_body(req, format).await?;
+    check_jurisdiction(&state, format, param(&fields, "jurisdiction_id"))?;
+    if key_in_address.is_none() {
+        let key = param(&fields, "api_key")
+            .ok_or_else(|| Open311Error::forbidden(format, "api_key is required to post requests"))?;
+        admit(&state, format, key)?;
+    }
+    let media = clean_photos(uploads).await.map_err(|p| photo_error(format, &p))?;
+    let city = state.city();
     let raw = raw_request(&fields, media);
     let intake = match prepare(&city, raw, Channel::Mobile, state.now(), new_token()) {
         Ok(i) => i,
@@ -208,17 +234,32 @@ pub(crate) fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> Raw
     raw
 }
 
-/// Reads a form-encoded or multipart body into fields and uploaded files.
-async fn read_body(req: Request, format: Format) -> Result<(Vec<(String, String)>, Vec<Media>), Open311Error> {
+/// A refused photo in the Open311 error format: 413 when too large, 503 when every
+/// photo worker stayed busy, 400 otherwise.
+fn photo_error(format: Format, p: &PhotoProblem) -> Open311Error {
+    let status = match p {
+        PhotoProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        PhotoProblem::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    Open311Error::new(status, format, p.to_string())
+}
+
+/// Reads a form-encoded or multipart body into fields and uploaded files, none of them
+/// decoded yet. Text that is not UTF-8 is refused, and a body over the limit is a 413.
+async fn read_body(req: Request, format: Format) -> Result<(Vec<(String, String)>, Vec<Upload>), Open311Error> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let bad = |m: String| Open311Error::bad_request(format, m);
     if content_type.starts_with("multipart/form-data") {
+        let bad = |m: String| Open311Error::bad_request(format, m);
         let mp = Multipart::from_request(req, &()).await.map_err(|e| bad(format!("unreadable multipart body: {e}")))?;
-        read_multipart(mp).await.map_err(bad)
+        let parts = read_parts(mp).await.map_err(|e| {
+            let status = if e.too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+            Open311Error::new(status, format, e.to_string())
+        })?;
+        Ok((parts.fields, parts.uploads))
     } else {
-        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, &())
-            .await
-            .map_err(|e| bad(format!("expected a form-encoded or multipart body: {e}")))?;
+        let fields =
+            read_urlencoded(req, super::MAX_BODY).await.map_err(|p| Open311Error::new(p.status(), format, p.detail))?;
         Ok((fields, Vec::new()))
     }
 }

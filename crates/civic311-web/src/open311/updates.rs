@@ -49,7 +49,7 @@ pub async fn feed(state: &AppState, params: &[(String, String)], format: Format)
     let start = date_param(params, "start_date", &mut errors);
     let end = date_param(params, "end_date", &mut errors);
     if !errors.is_empty() {
-        return Err(Open311Error { status: StatusCode::BAD_REQUEST, format, messages: errors });
+        return Err(Open311Error::many(StatusCode::BAD_REQUEST, format, errors));
     }
     let end = end.unwrap_or_else(|| state.now());
     let start = start.unwrap_or_else(|| end - DEFAULT_WINDOW);

@@ -18,6 +18,7 @@ use super::{Chrome, Lang, failure};
 use crate::AppState;
 use crate::api::token_hash;
 use crate::intake::new_token;
+use crate::throttle::ClientAddr;
 
 /// How long a link works.
 const LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
@@ -84,7 +85,10 @@ fn query(state: &AppState, email: &str, limit: u32) -> RequestQuery {
 }
 
 /// `POST /my`: mails a link when the address has requests; the same answer either way.
-pub async fn send(State(state): State<AppState>, lang: Lang, Form(f): Form<Ask>) -> Response {
+pub async fn send(State(state): State<AppState>, lang: Lang, client: ClientAddr, Form(f): Form<Ask>) -> Response {
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
+    }
     let t = lang.t;
     let email = f.email.trim().to_owned();
     if !looks_like_email(&email) || email.chars().count() > 254 {
@@ -92,7 +96,9 @@ pub async fn send(State(state): State<AppState>, lang: Lang, Form(f): Form<Ask>)
     }
     // Links are built from the configured public address only, never the Host header.
     let Some(base) = state.mail_base().map(str::to_owned) else {
-        tracing::error!("a resident asked for their requests, but CIVIC311_PUBLIC_URL is not set: no link can be mailed");
+        tracing::error!(
+            "a resident asked for their requests, but CIVIC311_PUBLIC_URL is not set: no link can be mailed"
+        );
         return ask(&state, &lang, StatusCode::SERVICE_UNAVAILABLE, email, None, Some(t.get("mine.no_links")));
     };
     let known = match state.store.list_requests(&query(&state, &email, 1)).await {

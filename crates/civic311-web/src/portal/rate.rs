@@ -15,6 +15,7 @@ use civic311_jobs::ActError;
 
 use super::{Chrome, Lang, failure, message};
 use crate::AppState;
+use crate::throttle::ClientAddr;
 
 /// Longest comment kept, in characters.
 const MAX_COMMENT: usize = 2000;
@@ -121,9 +122,13 @@ pub(super) async fn show(
 pub(super) async fn submit(
     State(state): State<AppState>,
     lang: Lang,
+    client: ClientAddr,
     Path(token): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
+    }
     let (r, lang) = match lookup(&state, lang, &token).await {
         Ok(found) => found,
         Err(page) => return *page,

@@ -19,9 +19,10 @@ use civic311_domain::service::{Service, search};
 use super::{Chrome, Lang, failure, field, message};
 use crate::i18n::{self, Texts};
 use crate::intake::{IntakeError, new_token, prepare};
-use crate::media::{PhotoProblem, read_parts};
+use crate::media::{BodyError, PhotoProblem, clean_photos, read_parts};
 use crate::open311::raw_request;
 use crate::questions::{Question, questions};
+use crate::throttle::ClientAddr;
 use crate::{AppState, CityModel};
 
 /// A category as listed: code, name, what it covers.
@@ -286,32 +287,55 @@ fn photo_problem(t: &'static Texts, p: &PhotoProblem) -> String {
         PhotoProblem::Invalid { .. } => "report.photo_invalid",
         PhotoProblem::TooLarge { .. } => "report.photo_large",
         PhotoProblem::TooMany => "report.photo_many",
+        PhotoProblem::Busy => "report.photo_busy",
     };
     format!("{} {}", t.get(key), t.get("report.photo_again"))
 }
 
+/// The report form again, saying its body could not be read: 413 when it was too
+/// large, 400 otherwise.
+async fn unreadable(state: &AppState, lang: &Lang, service: &Service, e: &BodyError) -> Response {
+    tracing::info!(error = %e, "unreadable report form");
+    let (status, key) = if e.too_large {
+        (StatusCode::PAYLOAD_TOO_LARGE, "report.error_too_large")
+    } else {
+        (StatusCode::BAD_REQUEST, "report.error_unreadable")
+    };
+    show(state, lang, service, Vec::new(), false, status, vec![lang.t.get(key).to_owned()]).await
+}
+
 /// `POST /report/{code}` (multipart): file the report.
-pub async fn submit(State(state): State<AppState>, lang: Lang, Path(code): Path<String>, body: Multipart) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientAddr,
+    Path(code): Path<String>,
+    body: Multipart,
+) -> Response {
+    // Before the body is read: a client over its budget costs nothing more.
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
+    }
     let service = match service(&state, &lang, &code) {
         Ok(s) => s,
         Err(r) => return *r,
     };
     let t = lang.t;
-    let parts = match read_parts(body, true).await {
+    let parts = match read_parts(body).await {
         Ok(p) => p,
-        Err(e) => {
-            tracing::info!(error = %e, "unreadable report form");
-            let errors = vec![t.get("report.error_unreadable").to_owned()];
-            return show(&state, &lang, &service, Vec::new(), false, StatusCode::BAD_REQUEST, errors).await;
-        }
+        Err(e) => return unreadable(&state, &lang, &service, &e).await,
     };
     let fields = parts.fields;
-    if let Some(p) = &parts.problem {
-        let errors = vec![photo_problem(t, p)];
-        return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
-    }
+    let media = match clean_photos(parts.uploads).await {
+        Ok(m) => m,
+        Err(p) => {
+            let status =
+                if p == PhotoProblem::Busy { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_REQUEST };
+            return show(&state, &lang, &service, fields, true, status, vec![photo_problem(t, &p)]).await;
+        }
+    };
     let city = state.city();
-    let mut raw = raw_request(&fields, parts.media);
+    let mut raw = raw_request(&fields, media);
     raw.service_code = code;
     if raw.contact.language.is_none() {
         raw.contact.language = Some(t.code.to_owned());
@@ -335,21 +359,22 @@ pub async fn submit(State(state): State<AppState>, lang: Lang, Path(code): Path<
 pub async fn follow(
     State(state): State<AppState>,
     lang: Lang,
+    client: ClientAddr,
     Path((code, id)): Path<(String, String)>,
     body: Multipart,
 ) -> Response {
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
+    }
     let service = match service(&state, &lang, &code) {
         Ok(s) => s,
         Err(r) => return *r,
     };
     let t = lang.t;
-    let fields = match read_parts(body, false).await {
+    // The photos of a report not filed are never looked at.
+    let fields = match read_parts(body).await {
         Ok(p) => p.fields,
-        Err(e) => {
-            tracing::info!(error = %e, "unreadable report form");
-            let errors = vec![t.get("report.error_unreadable").to_owned()];
-            return show(&state, &lang, &service, Vec::new(), false, StatusCode::BAD_REQUEST, errors).await;
-        }
+        Err(e) => return unreadable(&state, &lang, &service, &e).await,
     };
     let Some(follower) = super::track::follower_from(&fields, t) else {
         let errors = vec![t.get("follow.contact_needed").to_owned()];

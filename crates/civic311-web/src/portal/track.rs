@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::i18n;
 use crate::open311::follower;
 use crate::open311::render::{PUBLIC_EVENT_KINDS, is_public};
+use crate::throttle::ClientAddr;
 
 #[derive(Template)]
 #[template(path = "portal/track.html")]
@@ -220,9 +221,13 @@ pub(super) fn follower_from(fields: &[(String, String)], t: &Texts) -> Option<Fo
 pub async fn follow(
     State(state): State<AppState>,
     lang: Lang,
+    client: ClientAddr,
     Path(number): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
+    }
     let r = match found(&state, &lang, &number).await {
         Ok(r) => r,
         Err(page) => return *page,
@@ -243,9 +248,13 @@ pub async fn follow(
 pub async fn unfollow(
     State(state): State<AppState>,
     lang: Lang,
+    client: ClientAddr,
     Path(number): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
+    }
     let r = match found(&state, &lang, &number).await {
         Ok(r) => r,
         Err(page) => return *page,

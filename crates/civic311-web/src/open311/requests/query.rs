@@ -171,6 +171,6 @@ fn finish(
     if errors.is_empty() {
         Ok((q, extensions))
     } else {
-        Err(Open311Error { status: axum::http::StatusCode::BAD_REQUEST, format, messages: errors })
+        Err(Open311Error::many(axum::http::StatusCode::BAD_REQUEST, format, errors))
     }
 }

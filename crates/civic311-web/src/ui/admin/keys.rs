@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_store::ApiKey;
 
-use super::{Notice, Said, Staff, Typed, failure, field, not_admin, submit};
+use super::{Notice, Said, Staff, Typed, failure, field, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
 use crate::page::html;
@@ -57,8 +57,15 @@ pub async fn issue_key(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let label = field(&fields, "label");
+    let per_minute = match (field(&fields, "unlimited").as_str(), field(&fields, "per_minute")) {
+        ("true", _) => Ok(None),
+        (_, n) if n.is_empty() => Ok(Some(civic311_store::ApiKey::DEFAULT_PER_MINUTE)),
+        (_, n) => n.parse::<u32>().map(Some),
+    };
     let change = async {
-        configure::issue_api_key(&state, &staff.user, &label).await?;
+        let per_minute =
+            per_minute.map_err(|_| refuse("per_minute", "requests a minute must be a whole number, like 300"))?;
+        configure::issue_api_key(&state, &staff.user, &label, per_minute).await?;
         Ok(format!("Key issued for {label}; it is listed below."))
     };
     let typed = Typed(fields.clone());

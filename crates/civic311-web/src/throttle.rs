@@ -1,0 +1,179 @@
+//! Budgets that keep one client from taking the server for itself: token buckets keyed
+//! by client address (the portal's public forms, signing in) or by Open311 API key,
+//! and who the client is when a reverse proxy stands in front.
+//!
+//! Buckets live in this node's memory: behind N app nodes a client gets up to N
+//! budgets, which still bounds it. Time is the app's clock, so tests move it.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use jiff::Timestamp;
+
+use crate::AppState;
+
+/// How much a client may do: a burst of `burst` at once, then `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+/// The portal's public forms (report, follow, unfollow, "my requests", rating), per
+/// client address: a household or a library sharing an address can still report a
+/// street's worth of problems at once.
+pub const PORTAL: Budget = Budget { burst: 20, per_minute: 6 };
+
+/// Sign-in attempts and reset requests per client address, on top of the lock per
+/// account ([`civic311_domain::signin`]).
+pub const SIGN_IN: Budget = Budget { burst: 10, per_minute: 5 };
+
+/// Most keys one throttle remembers; beyond it idle keys are forgotten first.
+const MAX_KEYS: usize = 100_000;
+
+/// A refusal: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub retry_after: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Timestamp,
+}
+
+/// Token buckets by key.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Throttle {
+    /// Takes one unit of `budget` for `key` at `now`, or says how long to wait.
+    pub fn take(&self, key: &str, budget: Budget, now: Timestamp) -> Result<(), Refused> {
+        let burst = f64::from(budget.burst.max(1));
+        let per_second = f64::from(budget.per_minute.max(1)) / 60.0;
+        let mut buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if buckets.len() >= MAX_KEYS && !buckets.contains_key(key) {
+            forget_idle(&mut buckets, burst, per_second, now);
+        }
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: burst, at: now });
+        let elapsed = now.duration_since(b.at).as_secs_f64().max(0.0);
+        b.tokens = (b.tokens + elapsed * per_second).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - b.tokens) / per_second).ceil();
+        // Whole seconds, at least one; the cast cannot truncate a sane wait.
+        Err(Refused { retry_after: (wait as u64).max(1) })
+    }
+}
+
+/// Drops the buckets that have refilled (their clients are idle); if every client is
+/// busy, starts afresh rather than grow without bound.
+fn forget_idle(buckets: &mut HashMap<String, Bucket>, burst: f64, per_second: f64, now: Timestamp) {
+    buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_second < burst);
+    if buckets.len() >= MAX_KEYS {
+        buckets.clear();
+    }
+}
+
+/// The throttles a node keeps.
+#[derive(Debug, Default)]
+pub struct Throttles {
+    /// The portal's public forms, by client address.
+    pub portal: Throttle,
+    /// Sign-in and password-reset forms, by client address.
+    pub sign_in: Throttle,
+    /// Open311 POSTs, by API key.
+    pub open311: Throttle,
+}
+
+/// The address of whoever sent a request: the connection's peer, or — when the peer
+/// is one of the configured reverse proxies — the nearest address in
+/// `X-Forwarded-For` that is not one of them. IPv6 clients are keyed by their /64,
+/// the smallest block one subscriber is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// The key a throttle files this client under.
+    pub fn key(&self) -> String {
+        match self.0 {
+            IpAddr::V4(a) => a.to_string(),
+            IpAddr::V6(a) => {
+                let s = a.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Served without connection info (in-process tests), every client is one.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(a)| a.ip().to_canonical());
+        if !state.trusted_proxies.contains(&peer) {
+            return Ok(ClientAddr(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .map(|a| a.to_canonical())
+            .collect::<Vec<_>>();
+        let client = forwarded.into_iter().rev().find(|a| !state.trusted_proxies.contains(a));
+        Ok(ClientAddr(client.unwrap_or(peer)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).expect("a time")
+    }
+
+    #[test]
+    fn a_burst_then_the_rate_then_a_wait() {
+        let t = Throttle::default();
+        let budget = Budget { burst: 3, per_minute: 6 };
+        for _ in 0..3 {
+            assert_eq!(t.take("a", budget, at(0)), Ok(()));
+        }
+        assert_eq!(t.take("a", budget, at(0)), Err(Refused { retry_after: 10 }));
+        assert_eq!(t.take("b", budget, at(0)), Ok(()), "another client has its own budget");
+        assert_eq!(t.take("a", budget, at(4)), Err(Refused { retry_after: 6 }));
+        assert_eq!(t.take("a", budget, at(10)), Ok(()));
+        assert!(t.take("a", budget, at(10)).is_err());
+        for _ in 0..3 {
+            assert_eq!(t.take("a", budget, at(3600)), Ok(()), "an hour later the burst is back");
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_block() {
+        let a = ClientAddr("2001:db8:1:2:aaaa::1".parse().expect("v6"));
+        let b = ClientAddr("2001:db8:1:2:bbbb::9".parse().expect("v6"));
+        assert_eq!(a.key(), b.key());
+        assert_eq!(ClientAddr("192.0.2.7".parse().expect("v4")).key(), "192.0.2.7");
+    }
+}
