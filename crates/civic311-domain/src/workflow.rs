@@ -521,9 +521,30 @@ pub fn decide(
 }
 
 /// Checks that `original` can absorb `duplicate`.
-pub fn merge_target_ok(duplicate: &ServiceRequest, original: &ServiceRequest) -> Result<(), WorkflowError> {
+///
+/// A merge makes the duplicate's page, followers and notices point at the original,
+/// so it never crosses the line between public and internal work: requests of
+/// internal-only services are neither merged into nor merged with public ones.
+pub fn merge_target_ok(
+    model: &WorkflowModel,
+    duplicate: &ServiceRequest,
+    original: &ServiceRequest,
+) -> Result<(), WorkflowError> {
     if duplicate.id.seq == original.id.seq {
         return Err(invalid("into", "a request cannot be merged into itself"));
+    }
+    let public = |r: &ServiceRequest| model.directory.is_public(&r.service_code);
+    if !public(original) {
+        return Err(invalid(
+            "into",
+            format!("{} is internal work; nothing is merged into an internal request", original.id),
+        ));
+    }
+    if !public(duplicate) {
+        return Err(invalid(
+            "into",
+            format!("{} is internal work and {} is public; they cannot be merged", duplicate.id, original.id),
+        ));
     }
     if matches!(original.status, Status::Duplicate | Status::Closed) {
         return Err(invalid(

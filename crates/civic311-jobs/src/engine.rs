@@ -80,16 +80,21 @@ pub async fn act(
     for _ in 0..ATTEMPTS {
         let req = load(store, seq).await?;
         guard(&req).map_err(ActError::Forbidden)?;
-        let change = workflow::decide(model, &req, action, actor, now)?;
         let mut updates = Vec::new();
         if let Action::Merge { into } = action {
+            // The original is named whole (its year included), and the actor must
+            // be allowed to act on it too: a merge writes into both requests.
             let original = match RequestId::parse(into) {
-                Some((_, n)) => load(store, n).await.map_err(|_| ActError::NotFound(into.clone()))?,
+                Some((year, n)) => match store.request(n).await? {
+                    Some(o) if year.is_none_or(|y| y == o.id.year) => o,
+                    _ => return Err(ActError::NotFound(into.clone())),
+                },
                 None => return Err(ActError::NotFound(into.clone())),
             };
-            workflow::merge_target_ok(&req, &original)?;
-            let mut change = change;
-            change.request.workflow.merged_into = Some(original.id.to_string());
+            guard(&original).map_err(ActError::Forbidden)?;
+            workflow::merge_target_ok(model, &req, &original)?;
+            let named = Action::Merge { into: original.id.to_string() };
+            let change = workflow::decide(model, &req, &named, actor, now)?;
             let absorbed = workflow::absorb(&original, &req, actor, now);
             updates.push(update_for(store, model, change).await?);
             let mut u = update_for(store, model, absorbed).await?;
@@ -97,6 +102,7 @@ pub async fn act(
             u.follow.extend(workflow::requester(&req));
             updates.push(u);
         } else {
+            let change = workflow::decide(model, &req, action, actor, now)?;
             let mut u = update_for(store, model, change).await?;
             if let Action::AttachPhotos { photos, .. } = action {
                 u.media.clone_from(photos);

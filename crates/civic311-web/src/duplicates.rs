@@ -46,8 +46,23 @@ pub async fn candidates(
         .collect())
 }
 
+/// The request `r` was merged into, when the public may see it: a public page or a
+/// follow never leads to internal work, even through a merge recorded before merges
+/// across that line were refused.
+pub async fn public_original(
+    state: &AppState,
+    city: &CityModel,
+    r: &ServiceRequest,
+) -> StoreResult<Option<ServiceRequest>> {
+    let Some((year, seq)) = r.workflow.merged_into.as_deref().and_then(RequestId::parse) else { return Ok(None) };
+    let original = state.store.request(seq).await?;
+    Ok(original.filter(|o| {
+        year.is_none_or(|y| y == o.id.year) && city.service(&o.service_code).is_some_and(|s| s.is_public())
+    }))
+}
+
 /// Makes `follower` follow the public request `seq` instead of filing a new one — the
-/// original, when `seq` was merged into another, since a duplicate's news is the
+/// original, when `seq` was merged into a public one, since a duplicate's news is the
 /// original's. `None` when there is no such public request.
 pub async fn follow_public(state: &AppState, seq: i64, follower: Follower) -> Result<Option<ServiceRequest>, ActError> {
     let city = state.city();
@@ -55,10 +70,7 @@ pub async fn follow_public(state: &AppState, seq: i64, follower: Follower) -> Re
     if !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
         return Ok(None);
     }
-    let target = match found.workflow.merged_into.as_deref().and_then(RequestId::parse) {
-        Some((_, original)) => original,
-        None => seq,
-    };
+    let target = public_original(state, &city, &found).await?.map_or(seq, |o| o.id.seq);
     match civic311_jobs::follow(&state.store, &city.workflow, target, follower, true, state.now()).await {
         Ok(r) => Ok(Some(r)),
         Err(ActError::NotFound(_)) => Ok(None),

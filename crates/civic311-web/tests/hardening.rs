@@ -7,14 +7,16 @@ use civic311_store::ApiKey;
 use civic311_testkit::app::multipart;
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, both_backends, photos};
-use common::{Browser, PASSWORD, file_pothole, hidden, set_password, setup, setup_with, smtp};
+use common::{Browser, PASSWORD, api, file_pothole, hidden, post_pothole, set_password, setup, setup_with, smtp};
+use serde_json::json;
 
 mod common;
 
 both_backends!(
     links_in_mail_never_come_from_the_host_header,
     an_image_bomb_is_refused_before_it_is_decoded,
-    public_forms_and_open311_keys_have_budgets
+    public_forms_and_open311_keys_have_budgets,
+    a_merge_never_exposes_a_request
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -157,4 +159,75 @@ async fn public_forms_and_open311_keys_have_budgets(backend: Backend) {
         let r = app.post_form("/open311/v2/requests.json", &borrowed(&fields)).await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
+}
+
+/// An internal facilities request, logged by staff; its number.
+async fn internal_request(app: &civic311_testkit::TestApp) -> String {
+    let raw = civic311_web::intake::RawRequest {
+        service_code: "FACILITY".into(),
+        address: Some("City Hall, room 2".into()),
+        description: "Broken door to the records room".into(),
+        ..Default::default()
+    };
+    let city = app.state.city();
+    let channel = civic311_domain::request::Channel::Internal;
+    let intake = civic311_web::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
+    app.store.create_request(intake).await.unwrap().id.to_string()
+}
+
+async fn a_merge_never_exposes_a_request(backend: Backend) {
+    let app = setup(backend).await;
+    let pothole = file_pothole(&app).await;
+    let internal = internal_request(&app).await;
+    let merge = |into: &str| json!({ "action": "merge", "into": into });
+    let path = |id: &str| format!("/api/v1/requests/{id}/actions");
+
+    // Not into internal work, not across the line, not into another department's request.
+    let r = api(&app, "POST", &path(&pothole), Some("ada"), Some(merge(&internal))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("internal work"), "{}", r.body);
+    let r = api(&app, "POST", &path(&internal), Some("ada"), Some(merge(&pothole))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = post_pothole(&app, IN_W1, "A second hole", &[("attribute[SIZE]", "small")]).await;
+    let bulk = app
+        .post_form(
+            "/open311/v2/requests.json",
+            &[("api_key", API_KEY), ("service_code", "BULK"), ("address_string", "1 Main St"), ("description", "Sofa")],
+        )
+        .await;
+    assert_eq!(bulk.status, 201, "{}", bulk.body);
+    let bulk = bulk.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let r2 = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let r = api(&app, "POST", &path(&r2), Some("pat"), Some(merge(&bulk))).await;
+    assert_eq!(r.status, 403, "pat works in PW and may not write into SAN's request: {}", r.body);
+    // A number from another year is not this request.
+    let other_year = format!("2025-{}", pothole.split_once('-').unwrap().1);
+    let r = api(&app, "POST", &path(&r2), Some("pat"), Some(merge(&other_year))).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    for id in [&pothole, &internal, &r2, &bulk] {
+        let r = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ada"), None).await;
+        assert!(r.json()["merged_into"].is_null(), "nothing was merged: {}", r.body);
+    }
+
+    // A merge recorded before these checks still leads nobody to internal work.
+    let seq = |id: &str| id.split_once('-').unwrap().1.parse::<i64>().unwrap();
+    let mut old = app.store.request(seq(&r2)).await.unwrap().unwrap();
+    old.workflow.merged_into = Some(internal.clone());
+    old.status = civic311_domain::request::Status::Duplicate;
+    app.store.commit(vec![civic311_store::RequestUpdate::new(old)]).await.unwrap();
+    let page = app.get(&format!("/requests/{r2}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(&internal), "{}", page.body);
+    let r = app.post_form(&format!("/requests/{r2}/follow"), &[("email", "neighbour@example.test")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.headers["location"].to_str().unwrap().contains(&r2), "{:?}", r.headers);
+    let r = app
+        .post_form(
+            &format!("/open311/v2/requests/{r2}/followers.json"),
+            &[("api_key", API_KEY), ("email", "app-user@example.test")],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()[0]["service_request_id"], r2.as_str());
+    assert!(app.store.followers(seq(&internal)).await.unwrap().is_empty(), "nobody follows internal work");
 }

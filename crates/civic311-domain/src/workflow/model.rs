@@ -52,6 +52,11 @@ impl Directory {
         team.and_then(|t| sups().find(|u| u.team.as_deref() == Some(t))).or_else(|| sups().next())
     }
 
+    /// True when residents may see requests of service `code` (unknown codes are not public).
+    pub fn is_public(&self, code: &str) -> bool {
+        self.services.get(code).is_some_and(Service::is_public)
+    }
+
     pub fn service_name(&self, code: &str) -> String {
         self.services.get(code).map_or_else(|| code.to_owned(), |s| s.name.clone())
     }

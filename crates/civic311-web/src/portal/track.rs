@@ -107,11 +107,14 @@ async fn show(
     let t = lang.t;
     let city = state.city();
     let ids = [r.id.seq];
-    let (events, photos) =
-        match tokio::try_join!(state.store.events_of(&ids, &PUBLIC_EVENT_KINDS), state.store.photos(r.id.seq)) {
-            Ok(x) => x,
-            Err(e) => return failure(state, lang, e),
-        };
+    let (events, photos, original) = match tokio::try_join!(
+        state.store.events_of(&ids, &PUBLIC_EVENT_KINDS),
+        state.store.photos(r.id.seq),
+        crate::duplicates::public_original(state, &city, r),
+    ) {
+        Ok(x) => x,
+        Err(e) => return failure(state, lang, e),
+    };
     let service = city.service(&r.service_code).map(|s| s.localized(t.code));
     let point = r.location.point;
     let areas = city.outline_of(&r.areas);
@@ -135,7 +138,7 @@ async fn show(
         service_notice: service.map(|s| s.service_notice).unwrap_or_default(),
         status: t.status(r.status),
         status_class: r.status.as_str(),
-        merged_into: r.workflow.merged_into.clone(),
+        merged_into: original.map(|o| o.id.to_string()),
         submitted: when(state, t, r.requested_at),
         expected: r.expected_at.filter(|_| r.closed_at.is_none()).map(|at| when(state, t, at)),
         closed: r.closed_at.map(|at| when(state, t, at)),
