@@ -5,18 +5,35 @@ use jiff::SignedDuration;
 
 use crate::FieldError;
 
-/// Failed sign-ins in a row allowed before each further attempt must wait.
-pub const FREE_ATTEMPTS: u32 = 5;
-
 /// The longest wait between attempts.
 pub const MAX_WAIT: SignedDuration = SignedDuration::from_mins(15);
 
-/// How long to wait before the next attempt after `failures` failed ones in a row:
-/// nothing for the first five, then 30 seconds, doubling up to 15 minutes.
-pub fn wait_after(failures: u32) -> Option<SignedDuration> {
-    let over = failures.checked_sub(FREE_ATTEMPTS)?;
-    let secs = 30i64.saturating_mul(1i64 << over.min(20));
-    Some(SignedDuration::from_secs(secs).min(MAX_WAIT))
+/// The scope that counts an account's failed sign-ins from every client together.
+pub const EVERYWHERE: &str = "*";
+
+/// How many sign-in attempts in a row a scope allows before each further one waits.
+/// Attempts are counted before the password is checked and forgotten after a success,
+/// so guesses sent at once cannot slip past the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub free: u32,
+}
+
+impl Lockout {
+    /// One username from one client address: five tries, then waits.
+    pub const PER_CLIENT: Lockout = Lockout { free: 5 };
+    /// One username from everywhere: enough that a real user is never locked out by
+    /// strangers guessing from a few addresses, few enough to stop a botnet's
+    /// guessing; past it, the reset link is the way in.
+    pub const EVERYWHERE: Lockout = Lockout { free: 50 };
+
+    /// How long to wait before the next attempt after `attempts` in a row: nothing
+    /// while they are free, then 30 seconds, doubling up to 15 minutes.
+    pub fn wait_after(self, attempts: u32) -> Option<SignedDuration> {
+        let over = attempts.checked_sub(self.free)?;
+        let secs = 30i64.saturating_mul(1i64 << over.min(20));
+        Some(SignedDuration::from_secs(secs).min(MAX_WAIT))
+    }
 }
 
 /// Shortest password accepted.
@@ -42,14 +59,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn waits_start_after_five_failures_and_double_to_a_cap() {
-        assert_eq!(wait_after(0), None);
-        assert_eq!(wait_after(4), None);
-        assert_eq!(wait_after(5), Some(SignedDuration::from_secs(30)));
-        assert_eq!(wait_after(6), Some(SignedDuration::from_secs(60)));
-        assert_eq!(wait_after(9), Some(SignedDuration::from_secs(480)));
-        assert_eq!(wait_after(10), Some(MAX_WAIT));
-        assert_eq!(wait_after(u32::MAX), Some(MAX_WAIT));
+    fn waits_start_after_the_free_attempts_and_double_to_a_cap() {
+        let l = Lockout::PER_CLIENT;
+        assert_eq!(l.wait_after(0), None);
+        assert_eq!(l.wait_after(4), None);
+        assert_eq!(l.wait_after(5), Some(SignedDuration::from_secs(30)));
+        assert_eq!(l.wait_after(6), Some(SignedDuration::from_secs(60)));
+        assert_eq!(l.wait_after(9), Some(SignedDuration::from_secs(480)));
+        assert_eq!(l.wait_after(10), Some(MAX_WAIT));
+        assert_eq!(l.wait_after(u32::MAX), Some(MAX_WAIT));
+        assert_eq!(Lockout::EVERYWHERE.wait_after(49), None);
+        assert_eq!(Lockout::EVERYWHERE.wait_after(50), Some(SignedDuration::from_secs(30)));
     }
 
     #[test]

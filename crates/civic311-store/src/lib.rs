@@ -140,10 +140,6 @@ pub struct Workload {
 pub struct Credentials {
     /// PHC string (`$argon2id$…`).
     pub password_hash: String,
-    /// Failed sign-ins in a row.
-    pub failures: u32,
-    /// No attempt is checked before this.
-    pub retry_at: Option<Timestamp>,
 }
 
 /// A signed-in browser. The cookie carries the token; only its SHA-256 is stored.
@@ -313,7 +309,20 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()>;
     /// Counts a failed sign-in (or clears the count after a success) and records when
     /// the next attempt may come.
-    async fn record_sign_in(&self, username: &str, failed: bool, retry_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Counts one sign-in attempt as `username` in `scope` (a client address, or
+    /// [`civic311_domain::signin::EVERYWHERE`]) before its password is checked, so
+    /// guesses sent at once cannot slip past the count: `Ok(())` when the attempt may
+    /// be checked, `Err(until)` when the scope is locked until then. Any typed
+    /// username is counted, known or not.
+    async fn claim_sign_in(
+        &self,
+        username: &str,
+        scope: &str,
+        lockout: civic311_domain::signin::Lockout,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>>;
+    /// Forgets the counted attempts of `username` in `scope`, or in every scope.
+    async fn clear_sign_ins(&self, username: &str, scope: Option<&str>) -> StoreResult<()>;
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
     /// The unexpired session with this token hash, and its member of staff.
     async fn session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<(Session, StaffUser)>>;

@@ -96,6 +96,23 @@ impl TestApp {
         TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// Sends every request at once and waits for all the answers, in order.
+    pub async fn call_all(&self, reqs: Vec<Request<Body>>) -> Vec<TestResponse> {
+        let mut sent = tokio::task::JoinSet::new();
+        for (i, req) in reqs.into_iter().enumerate() {
+            let router = self.router.clone();
+            sent.spawn(async move {
+                let resp = router.oneshot(req).await.expect("the router never fails");
+                let (status, headers) = (resp.status(), resp.headers().clone());
+                let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+                (i, TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() })
+            });
+        }
+        let mut answers = sent.join_all().await;
+        answers.sort_by_key(|(i, _)| *i);
+        answers.into_iter().map(|(_, r)| r).collect()
+    }
+
     pub async fn get(&self, uri: &str) -> TestResponse {
         self.call(Request::get(uri).body(Body::empty()).expect("request")).await
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use civic311_domain::request::{Channel, Media, Status};
 use civic311_domain::routing::RuleSet;
+use civic311_domain::signin::Lockout;
 use civic311_store::{Intake, RequestQuery, Session, SharedStore, StoreError};
 use civic311_testkit::{Backend, both_backends, empty_store, fixture, seeded_store};
 use civic311_web::CityModel;
@@ -19,6 +20,7 @@ both_backends!(
     a_failing_unit_changes_nothing_and_others_commit,
     concurrent_intake_gets_distinct_ids,
     passwords_and_sessions,
+    sign_in_attempts_are_counted_before_they_are_checked,
     workload_counts_open_requests_by_team_person_and_status,
 );
 
@@ -275,12 +277,7 @@ async fn passwords_and_sessions(backend: Backend) {
     let now = t("2026-03-03T21:00:00Z");
     assert_eq!(store.credentials("pat").await.unwrap(), None, "no password until one is set");
     store.set_password("pat", "$argon2id$first").await.unwrap();
-    store.record_sign_in("pat", true, None).await.unwrap();
-    store.record_sign_in("pat", true, Some(t("2026-03-03T21:00:30Z"))).await.unwrap();
-    let c = store.credentials("pat").await.unwrap().expect("credentials");
-    assert_eq!((c.failures, c.retry_at), (2, Some(t("2026-03-03T21:00:30Z"))));
-    store.record_sign_in("pat", false, None).await.unwrap();
-    assert_eq!(store.credentials("pat").await.unwrap().expect("credentials").failures, 0);
+    assert_eq!(store.credentials("pat").await.unwrap().expect("credentials").password_hash, "$argon2id$first");
 
     let session = Session {
         token_hash: "h1".into(),
@@ -297,13 +294,41 @@ async fn passwords_and_sessions(backend: Backend) {
     store.end_session("h1").await.unwrap();
     assert!(store.session("h1", now).await.unwrap().is_none(), "signed out");
 
-    // A new password ends every session and clears the failures.
+    // A new password ends every session and forgets the failed sign-ins.
     store.create_session(&Session { token_hash: "h2".into(), ..session }).await.unwrap();
-    store.record_sign_in("pat", true, None).await.unwrap();
+    let one = Lockout { free: 1 };
+    assert_eq!(store.claim_sign_in("pat", "192.0.2.1", one, now).await.unwrap(), Ok(()));
+    assert!(store.claim_sign_in("pat", "192.0.2.1", one, now).await.unwrap().is_err());
     store.set_password("pat", "$argon2id$second").await.unwrap();
     assert!(store.session("h2", now).await.unwrap().is_none());
-    let c = store.credentials("pat").await.unwrap().expect("credentials");
-    assert_eq!((c.password_hash.as_str(), c.failures, c.retry_at), ("$argon2id$second", 0, None));
+    assert_eq!(store.credentials("pat").await.unwrap().expect("credentials").password_hash, "$argon2id$second");
+    assert_eq!(store.claim_sign_in("pat", "192.0.2.1", one, now).await.unwrap(), Ok(()));
+}
+
+async fn sign_in_attempts_are_counted_before_they_are_checked(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00Z");
+    let lockout = Lockout { free: 5 };
+    // Thirty guesses at once, as one name from one address: five are let through.
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let store = store.clone();
+        guesses.spawn(async move { store.claim_sign_in("nobody", "192.0.2.1", lockout, now).await.unwrap() });
+    }
+    let outcomes = guesses.join_all().await;
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 5, "{outcomes:?}");
+    let until = t("2026-03-03T21:00:30Z");
+    assert!(outcomes.iter().all(|o| o.is_ok() || *o == Err(until)), "{outcomes:?}");
+    // Another address, and the same address once the wait is over, may try again.
+    assert_eq!(store.claim_sign_in("nobody", "192.0.2.2", lockout, now).await.unwrap(), Ok(()));
+    assert_eq!(store.claim_sign_in("nobody", "192.0.2.1", lockout, until).await.unwrap(), Ok(()));
+    assert_eq!(
+        store.claim_sign_in("nobody", "192.0.2.1", lockout, until).await.unwrap(),
+        Err(t("2026-03-03T21:01:30Z")),
+        "the next wait is twice as long"
+    );
+    store.clear_sign_ins("nobody", Some("192.0.2.1")).await.unwrap();
+    assert_eq!(store.claim_sign_in("nobody", "192.0.2.1", lockout, until).await.unwrap(), Ok(()));
 }
 
 async fn workload_counts_open_requests_by_team_person_and_status(backend: Backend) {

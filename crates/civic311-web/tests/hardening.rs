@@ -16,7 +16,8 @@ both_backends!(
     links_in_mail_never_come_from_the_host_header,
     an_image_bomb_is_refused_before_it_is_decoded,
     public_forms_and_open311_keys_have_budgets,
-    a_merge_never_exposes_a_request
+    a_merge_never_exposes_a_request,
+    guesses_sent_at_once_are_counted_before_they_are_checked
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -230,4 +231,51 @@ async fn a_merge_never_exposes_a_request(backend: Backend) {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json()[0]["service_request_id"], r2.as_str());
     assert!(app.store.followers(seq(&internal)).await.unwrap().is_empty(), "nobody follows internal work");
+}
+
+/// A sign-in POST as a browser at `ip` that has just opened the form sends it.
+fn sign_in_request(ip: [u8; 4], username: &str, password: &str) -> axum::http::Request<axum::body::Body> {
+    let body = format!("username={username}&password={}&csrf=c&next=%2Fstaff", civic311_testkit::app::encode(password));
+    let mut req = axum::http::Request::post("/staff/sign-in")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", "civic311_sign_in=c")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40_000))));
+    req
+}
+
+async fn guesses_sent_at_once_are_counted_before_they_are_checked(backend: Backend) {
+    let app = setup(backend).await;
+    set_password(&app, "pat", PASSWORD).await;
+    // Thirty guesses at pat's password at once from one address: at most five are
+    // checked; the rest are turned away without hashing anything. An unknown name is
+    // treated the same, so the answers tell nobody which names exist.
+    for name in ["pat", "nobody"] {
+        let ip = if name == "pat" { [203, 0, 113, 1] } else { [203, 0, 113, 2] };
+        let guesses = (0..30).map(|i| sign_in_request(ip, name, &format!("guess number {i}"))).collect();
+        let answers = app.call_all(guesses).await;
+        let checked = answers.iter().filter(|r| r.status == 401).count();
+        let refused = answers.iter().filter(|r| r.status == 429).count();
+        assert_eq!((checked, refused), (5, 25), "{name}: {:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+        // Locked out from that address, even with the right password.
+        let r = app.call(sign_in_request(ip, name, PASSWORD)).await;
+        assert_eq!(r.status, 429, "{}", r.body);
+    }
+    // The real pat, elsewhere, is not locked out by a stranger's guessing.
+    let r = app.call(sign_in_request([198, 51, 100, 7], "pat", PASSWORD)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // Guessing from many addresses locks the account everywhere, past 50 attempts;
+    // the reset link is then the way in, and it clears the lock.
+    for i in 0..10u8 {
+        let guesses = (0..5).map(|_| sign_in_request([192, 0, 2, i], "pat", "wrong password")).collect();
+        assert!(app.call_all(guesses).await.iter().all(|r| r.status == 401));
+    }
+    let r = app.call(sign_in_request([198, 51, 100, 7], "pat", PASSWORD)).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("Forgotten your password"), "{}", r.body);
+    set_password(&app, "pat", "a fresh passphrase").await;
+    let r = app.call(sign_in_request([198, 51, 100, 7], "pat", "a fresh passphrase")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
 }

@@ -179,12 +179,10 @@ impl BodyRow {
     }
 }
 
-/// A password hash and its throttling state.
+/// A password hash.
 #[derive(Debug, FromRow)]
 pub struct CredentialsRow {
     pub password_hash: String,
-    pub failures: i64,
-    pub retry_at: Option<i64>,
 }
 
 /// A session joined with its user's body.

@@ -28,6 +28,7 @@ use crate::{
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
 use civic311_domain::request::from_micros;
+use civic311_domain::signin::Lockout;
 use civic311_domain::workflow::{TimerKind, WorkflowConfig};
 use jiff::Timestamp;
 
@@ -143,8 +144,14 @@ impl<B: SqlBackend> SqlStore<B> {
 }
 
 /// Sets a password hash (`$1` user, `$2` hash) and clears failed attempts.
-const SET_PASSWORD: &str = "INSERT INTO staff_credentials (username, password_hash, failures) VALUES ($1, $2, 0) \
-    ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, failures = 0, retry_at = NULL";
+const SET_PASSWORD: &str = "INSERT INTO staff_credentials (username, password_hash) VALUES ($1, $2) \
+    ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash";
+
+/// Forgets a user's (`$1`) failed sign-ins everywhere: a new password starts afresh.
+const CLEAR_SIGN_INS: &str = "DELETE FROM sign_in_attempts WHERE username = $1";
+
+/// How often a sign-in claim is retried when concurrent attempts keep changing the count.
+const CLAIM_TRIES: usize = 16;
 
 /// Signs a user (`$1`) out everywhere.
 const END_SESSIONS: &str = "DELETE FROM staff_sessions WHERE username = $1";
@@ -671,32 +678,88 @@ where
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
-        let sql = "SELECT password_hash, failures, retry_at FROM staff_credentials WHERE username = $1";
+        let sql = "SELECT password_hash FROM staff_credentials WHERE username = $1";
         let rows = self.backend.fetch_all::<CredentialsRow>(sql, vec![Param::Text(username.to_owned())]).await?;
-        Ok(rows.into_iter().next().map(|r| Credentials {
-            password_hash: r.password_hash,
-            failures: u32::try_from(r.failures).unwrap_or(u32::MAX),
-            retry_at: r.retry_at.map(from_micros),
-        }))
+        Ok(rows.into_iter().next().map(|r| Credentials { password_hash: r.password_hash }))
     }
 
     async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()> {
         let user = Param::Text(username.to_owned());
         self.write_all(vec![
             (SET_PASSWORD, vec![user.clone(), Param::Text(hash.to_owned())]),
-            (END_SESSIONS, vec![user]),
+            (END_SESSIONS, vec![user.clone()]),
+            (CLEAR_SIGN_INS, vec![user]),
         ])
         .await
     }
 
-    async fn record_sign_in(&self, username: &str, failed: bool, retry_at: Option<Timestamp>) -> StoreResult<()> {
-        let sql = if failed {
-            "UPDATE staff_credentials SET failures = failures + 1, retry_at = $2 WHERE username = $1"
-        } else {
-            "UPDATE staff_credentials SET failures = 0, retry_at = $2 WHERE username = $1"
-        };
-        let params = vec![Param::Text(username.to_owned()), Param::OptI64(retry_at.map(to_micros))];
-        self.write_all(vec![(sql, params)]).await
+    async fn claim_sign_in(
+        &self,
+        username: &str,
+        scope: &str,
+        lockout: Lockout,
+        now: Timestamp,
+    ) -> StoreResult<Result<(), Timestamp>> {
+        for _ in 0..CLAIM_TRIES {
+            let key = vec![Param::Text(username.to_owned()), Param::Text(scope.to_owned())];
+            let outcome = self
+                .backend
+                .write(Box::new(move |tx: &mut dyn SqlTx| {
+                    Box::pin(async move {
+                        let seen = tx
+                            .fetch_i64(
+                                "SELECT COALESCE(max(failures), -1) FROM sign_in_attempts \
+                                 WHERE username = $1 AND scope = $2",
+                                key.clone(),
+                            )
+                            .await?;
+                        let until = tx
+                            .fetch_i64(
+                                "SELECT COALESCE(max(retry_at), 0) FROM sign_in_attempts \
+                                 WHERE username = $1 AND scope = $2",
+                                key.clone(),
+                            )
+                            .await?;
+                        if until > to_micros(now) {
+                            return Ok(Some(Err(from_micros(until))));
+                        }
+                        let attempts = u32::try_from(seen.max(0)).unwrap_or(u32::MAX).saturating_add(1);
+                        let retry_at = lockout.wait_after(attempts).and_then(|d| now.checked_add(d).ok());
+                        let mut params = key;
+                        params.push(Param::I64(i64::from(attempts)));
+                        params.push(Param::OptI64(retry_at.map(to_micros)));
+                        // Changed only if nobody counted an attempt since it was read.
+                        let changed = if seen < 0 {
+                            let sql = "INSERT INTO sign_in_attempts (username, scope, failures, retry_at) \
+                                       VALUES ($1, $2, $3, $4) ON CONFLICT (username, scope) DO NOTHING";
+                            tx.execute(sql, params).await?
+                        } else {
+                            params.push(Param::I64(seen));
+                            let sql = "UPDATE sign_in_attempts SET failures = $3, retry_at = $4 \
+                                       WHERE username = $1 AND scope = $2 AND failures = $5";
+                            tx.execute(sql, params).await?
+                        };
+                        Ok((changed == 1).then_some(Ok(())))
+                    })
+                }))
+                .await?;
+            if let Some(outcome) = outcome {
+                return Ok(outcome);
+            }
+        }
+        // Contended beyond reason: this attempt waits a moment rather than slip through.
+        Ok(Err(now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now)))
+    }
+
+    async fn clear_sign_ins(&self, username: &str, scope: Option<&str>) -> StoreResult<()> {
+        let user = Param::Text(username.to_owned());
+        match scope {
+            None => self.write_all(vec![(CLEAR_SIGN_INS, vec![user])]).await,
+            Some(s) => {
+                let sql = "DELETE FROM sign_in_attempts WHERE username = $1 AND scope = $2";
+                self.write_all(vec![(sql, vec![user, Param::Text(s.to_owned())])]).await
+            }
+        }
     }
 
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
@@ -778,7 +841,8 @@ where
                     )
                     .await?;
                     tx.execute(SET_PASSWORD, vec![user.clone(), Param::Text(hash)]).await?;
-                    tx.execute(END_SESSIONS, vec![user]).await?;
+                    tx.execute(END_SESSIONS, vec![user.clone()]).await?;
+                    tx.execute(CLEAR_SIGN_INS, vec![user]).await?;
                     Ok(true)
                 })
             }))

@@ -16,6 +16,7 @@ use super::session::{form_cookie_ok, set_cookie};
 use crate::api::token_hash;
 use crate::intake::new_token;
 use crate::page::html;
+use crate::throttle::{self, ClientAddr};
 use crate::{AppState, passwords};
 
 /// How long a reset link works.
@@ -27,6 +28,9 @@ const ONE_LINK_PER: SignedDuration = SignedDuration::from_mins(5);
 /// What the forgot form says when this server has no public address to link to.
 const NO_PUBLIC_URL: &str = "This server cannot mail reset links until its administrator sets its public address \
      (CIVIC311_PUBLIC_URL, e.g. https://311.example.gov). Ask an administrator to set your password.";
+
+/// What the forgot form says to a client over its budget.
+const TOO_MANY: &str = "Too many requests from here just now. Please wait a few minutes and try again.";
 
 /// The cookie carrying the forgot form's CSRF value.
 const FORM_COOKIE: &str = "civic311_forgot";
@@ -72,9 +76,19 @@ pub struct Forgot {
 }
 
 /// `POST /staff/forgot`.
-pub async fn forgot(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<Forgot>) -> Response {
+pub async fn forgot(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<Forgot>,
+) -> Response {
     if !form_cookie_ok(&headers, FORM_COOKIE, &f.csrf) {
         return forgot_page(&state, StatusCode::FORBIDDEN, false, Some("The form had expired. Please try again."));
+    }
+    if let Err(r) = state.throttles.sign_in.take(&client.key(), throttle::SIGN_IN, state.now()) {
+        let mut page = forgot_page(&state, StatusCode::TOO_MANY_REQUESTS, false, Some(TOO_MANY));
+        page.headers_mut().insert(header::RETRY_AFTER, r.retry_after.into());
+        return page;
     }
     // A link built from the request's Host header would let anyone who asks for a
     // reset choose where the link points; without a configured address none is sent.

@@ -1,20 +1,23 @@
 //! Signing in and out. The sign-in form is protected from cross-site posting by a
 //! double-submitted value (a cookie and a hidden field that must match); after sign-in
-//! the session's own CSRF value protects every form. Failed attempts in a row make the
-//! next attempt wait ([`civic311_domain::signin::wait_after`]).
+//! the session's own CSRF value protects every form. Attempts are counted in the store
+//! before the password is checked, per username and client and per username from
+//! everywhere ([`civic311_domain::signin::Lockout`]); past the free ones each waits.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use civic311_domain::signin::wait_after;
+use civic311_domain::signin::{EVERYWHERE, Lockout};
 use civic311_store::Session;
+use jiff::Timestamp;
 
 use super::session::{LIFETIME, SESSION, Staff, form_cookie_ok, set_cookie};
 use crate::api::token_hash;
 use crate::intake::new_token;
 use crate::page::html;
+use crate::throttle::{self, ClientAddr};
 use crate::{AppState, passwords};
 
 /// The cookie that carries the sign-in form's CSRF value.
@@ -80,8 +83,41 @@ pub struct SignIn {
     next: Option<String>,
 }
 
-/// `POST /staff/sign-in`.
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<SignIn>) -> Response {
+/// Whether an attempt may be checked: `Err` with the page to answer instead. Counted
+/// for this client first, then for the account from everywhere — whether or not the
+/// username exists, so a lockout tells nobody which names do.
+async fn claim(state: &AppState, username: &str, client: &ClientAddr) -> Result<(), String> {
+    let now = state.now();
+    let minutes = |until: Timestamp| (until.duration_since(now).as_secs().max(1) + 59) / 60;
+    let store = &state.store;
+    let here = store.claim_sign_in(username, &client.key(), Lockout::PER_CLIENT, now).await;
+    match here.map_err(|e| e.to_string())? {
+        Ok(()) => {}
+        Err(until) => {
+            return Err(format!(
+                "Too many failed sign-ins from here. Try again in {} minute(s), or use “Forgotten your password?”.",
+                minutes(until)
+            ));
+        }
+    }
+    match store.claim_sign_in(username, EVERYWHERE, Lockout::EVERYWHERE, now).await.map_err(|e| e.to_string())? {
+        Ok(()) => Ok(()),
+        Err(until) => Err(format!(
+            "This account has had too many failed sign-ins. Use “Forgotten your password?” to get in now, \
+             or try again in {} minute(s).",
+            minutes(until)
+        )),
+    }
+}
+
+/// `POST /staff/sign-in`. Every attempt is counted before its password is checked,
+/// and a client has a budget of attempts whatever names it tries.
+pub async fn submit(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<SignIn>,
+) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     let username = f.username.trim().to_owned();
     let again = |status, error: &str| form_page(&state, status, &next, &username, Some(error.to_owned()));
@@ -89,6 +125,20 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(f): 
         return again(StatusCode::FORBIDDEN, "The sign-in form had expired. Please sign in again.");
     }
     let now = state.now();
+    if let Err(r) = state.throttles.sign_in.take(&client.key(), throttle::SIGN_IN, now) {
+        let message = format!("Too many sign-in attempts from here. Try again in {} second(s).", r.retry_after);
+        let mut page = again(StatusCode::TOO_MANY_REQUESTS, &message);
+        page.headers_mut().insert(header::RETRY_AFTER, r.retry_after.into());
+        return page;
+    }
+    if username.is_empty() || username.chars().count() > 100 {
+        return again(StatusCode::UNAUTHORIZED, "The username or password is not right.");
+    }
+    match claim(&state, &username, &client).await {
+        Ok(()) => {}
+        Err(message) => return again(StatusCode::TOO_MANY_REQUESTS, &message),
+    }
+    // Known or not, the same work: an unknown name is checked against a decoy hash.
     let users = match state.store.users().await {
         Ok(u) => u,
         Err(e) => return super::failure(e),
@@ -101,21 +151,8 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(f): 
         },
         None => None,
     };
-    if let Some(at) = credentials.as_ref().and_then(|c| c.retry_at).filter(|at| *at > now) {
-        let minutes = (at.duration_since(now).as_secs() + 59) / 60;
-        let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s), or ask an administrator.");
-        return again(StatusCode::TOO_MANY_REQUESTS, &message);
-    }
-    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let known = user.is_some() && hash.is_some();
+    let hash = credentials.map(|c| c.password_hash).filter(|_| user.is_some());
     if !passwords::verify(f.password, hash).await {
-        if let Some(c) = credentials.filter(|_| known) {
-            let failures = c.failures.saturating_add(1);
-            let retry_at = wait_after(failures).and_then(|d| now.checked_add(d).ok());
-            if let Err(e) = state.store.record_sign_in(&username, true, retry_at).await {
-                return super::failure(e);
-            }
-        }
         return again(StatusCode::UNAUTHORIZED, "The username or password is not right.");
     }
     let token = new_token();
@@ -126,8 +163,10 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(f): 
         created_at: now,
         expires_at: now.checked_add(LIFETIME).unwrap_or(now),
     };
-    if let Err(e) = state.store.record_sign_in(&username, false, None).await {
-        return super::failure(e);
+    for scope in [client.key().as_str(), EVERYWHERE] {
+        if let Err(e) = state.store.clear_sign_ins(&username, Some(scope)).await {
+            return super::failure(e);
+        }
     }
     if let Err(e) = state.store.create_session(&session).await {
         return super::failure(e);
