@@ -284,7 +284,10 @@ impl Templates {
 pub struct Webhook {
     pub name: String,
     pub url: String,
-    /// Shared secret for the `X-Civic311-Signature` HMAC-SHA256 header.
+    /// Shared secret for the `X-Civic311-Signature` HMAC-SHA256 header. Write-only:
+    /// shown as [`Webhook::SECRET_SET`], and a document sent back with that value (or
+    /// none) keeps the stored secret.
+    #[serde(default)]
     pub secret: String,
     /// Event kinds sent (`created`, `status_changed`…); empty means every kind.
     #[serde(default)]
@@ -292,6 +295,9 @@ pub struct Webhook {
 }
 
 impl Webhook {
+    /// What is shown in place of a secret that is set.
+    pub const SECRET_SET: &'static str = "(set)";
+
     pub fn validate(&self) -> Result<(), FieldError> {
         let field = format!("webhook[{}]", self.name);
         if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {

@@ -8,7 +8,7 @@ use civic311_store::{Delivery, OutboxItem, SharedStore, StoreResult};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use crate::notifiers::Notifiers;
+use crate::notifiers::{Notifiers, short_reason};
 
 /// Delivers messages.
 #[derive(Clone)]
@@ -32,6 +32,9 @@ pub struct DeliveryReport {
 }
 
 const LEASE: SignedDuration = SignedDuration::from_secs(120);
+
+/// What the delivery log shows in place of a token in a link.
+const WITHHELD: &str = "[link withheld]";
 
 impl Dispatcher {
     pub fn new(notifiers: Notifiers, public_url: Option<String>) -> Self {
@@ -63,7 +66,8 @@ impl Dispatcher {
                 Some(id) => store.request(id).await?,
                 None => None,
             };
-            let outcome = match self.send(model, &item, request.as_ref()).await {
+            let sent = self.send(model, &item, request.as_ref()).await.map_err(|e| short_reason(&e));
+            let outcome = match sent {
                 Ok((subject, body)) => {
                     report.sent += 1;
                     Delivery::Sent { subject, body }
@@ -84,7 +88,8 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// Renders and sends one message; returns the subject and body sent.
+    /// Renders and sends one message; returns the subject and body as recorded (links
+    /// that carry a token withheld).
     async fn send(
         &self,
         model: &WorkflowModel,
@@ -94,12 +99,19 @@ impl Dispatcher {
         let m = &item.message;
         let mut vars = m.vars.clone();
         let base = self.public_url.as_deref().map(|u| u.trim_end_matches('/'));
+        // What the delivery log keeps: the same message with every link that works
+        // as a credential (rating) cut short, so nobody reading the log can use it.
+        let mut recorded = vars.clone();
         if let Some(r) = request {
             vars.insert("number".into(), r.id.to_string());
+            recorded.insert("number".into(), r.id.to_string());
             if let Some(base) = base {
                 // The request's public page, in the language of the message.
-                vars.insert("url".into(), format!("{base}/requests/{}?lang={}", r.id, m.language));
+                let url = format!("{base}/requests/{}?lang={}", r.id, m.language);
+                vars.insert("url".into(), url.clone());
+                recorded.insert("url".into(), url);
                 vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));
+                recorded.insert("rating_url".into(), format!("{base}/rate/{WITHHELD}"));
             }
         }
         if m.channel == "webhook" {
@@ -134,6 +146,6 @@ impl Dispatcher {
             "sms" => self.notifiers.sms(&m.recipient, &body).await?,
             other => return Err(format!("unknown channel '{other}'")),
         }
-        Ok((subject, body))
+        Ok(template.render(&recorded))
     }
 }

@@ -77,7 +77,7 @@ impl Notifiers {
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_owned())
             .map_err(|e| e.to_string())?;
-        transport.send(msg).await.map(drop).map_err(|e| format!("SMTP: {e}"))
+        transport.send(msg).await.map(drop).map_err(|e| short_reason(&format!("SMTP: {e}")))
     }
 
     /// Sends a text message.
@@ -95,7 +95,7 @@ impl Notifiers {
             .form(&form)
             .send()
             .await
-            .map_err(|e| format!("SMS provider: {e}"))?;
+            .map_err(|e| short_reason(&format!("SMS provider: {e}")))?;
         check(resp).await
     }
 
@@ -110,16 +110,26 @@ impl Notifiers {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("webhook: {e}"))?;
+            .map_err(|e| short_reason(&format!("webhook: {e}")))?;
         check(resp).await
     }
 }
 
+/// The outcome of a provider's or webhook's answer: its status, never its body, which
+/// may echo what was sent (or a secret) into the delivery log.
 async fn check(resp: reqwest::Response) -> Result<(), String> {
     let status = resp.status();
     if status.is_success() {
         return Ok(());
     }
-    let text = resp.text().await.unwrap_or_default();
-    Err(format!("HTTP {status}: {}", text.chars().take(200).collect::<String>()))
+    Err(format!("HTTP {status}"))
+}
+
+/// A failure's reason as kept in the delivery log: one line, at most 160 characters.
+pub fn short_reason(reason: &str) -> String {
+    let line: String = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(160) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
 }

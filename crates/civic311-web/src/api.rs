@@ -17,8 +17,8 @@ use serde_json::json;
 
 use crate::AppState;
 
-pub(crate) use auth::may_act;
 pub use auth::token_hash;
+pub(crate) use auth::{may_act, reads_outbox};
 
 /// An error as the staff API reports it: `{"errors":[{"field","detail"}]}`.
 #[derive(Debug)]

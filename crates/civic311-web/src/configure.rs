@@ -256,14 +256,19 @@ pub async fn put_rules(state: &AppState, actor: &StaffUser, rules: &RuleSet) -> 
 }
 
 /// Replaces the workflow document.
+/// Webhook secrets left as shown (see [`WorkflowConfig::redacted`]) keep their stored
+/// values; the audit log records the document without them.
 pub async fn put_workflow(state: &AppState, actor: &StaffUser, config: &WorkflowConfig) -> Result<(), ChangeError> {
+    let mut config = config.clone();
+    let stored = state.store.workflow_config().await?.unwrap_or_default();
+    config.keep_secrets(&stored).map_err(ChangeError::Refused)?;
     let (guard, _) = checked(state, |c| {
         c.workflow = config.clone();
         Ok(false)
     })
     .await?;
-    state.store.put_workflow_config(config).await?;
-    done(state, guard, actor, ("workflow", "", serde_json::to_value(config).unwrap_or_default())).await
+    state.store.put_workflow_config(&config).await?;
+    done(state, guard, actor, ("workflow", "", serde_json::to_value(config.redacted()).unwrap_or_default())).await
 }
 
 /// Sets a member of staff's password (ending their sessions); the audit log records

@@ -17,7 +17,8 @@ both_backends!(
     an_image_bomb_is_refused_before_it_is_decoded,
     public_forms_and_open311_keys_have_budgets,
     a_merge_never_exposes_a_request,
-    guesses_sent_at_once_are_counted_before_they_are_checked
+    guesses_sent_at_once_are_counted_before_they_are_checked,
+    secrets_are_write_only_and_the_outbox_is_for_supervisors
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -278,4 +279,99 @@ async fn guesses_sent_at_once_are_counted_before_they_are_checked(backend: Backe
     set_password(&app, "pat", "a fresh passphrase").await;
     let r = app.call(sign_in_request([198, 51, 100, 7], "pat", "a fresh passphrase")).await;
     assert_eq!(r.status, 303, "{}", r.body);
+}
+
+/// A webhook receiver that fails every delivery with a body echoing a secret; the URL
+/// to post to and how many deliveries it received.
+async fn failing_receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let received = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "echo: the receiver's own password is hunter2") }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+async fn secrets_are_write_only_and_the_outbox_is_for_supervisors(backend: Backend) {
+    let app = setup(backend).await;
+    let secret = "s3cret-signing-key-42";
+    let (hook, received) = failing_receiver().await;
+    let mut doc = api(&app, "GET", "/api/v1/config/workflow", Some("ada"), None).await.json();
+    doc.as_object_mut().unwrap().remove("effective_templates");
+    doc["webhook"] = json!([{ "name": "workorders", "url": hook, "secret": secret, "events": ["created"] }]);
+    let r = api(&app, "PUT", "/api/v1/config/workflow", Some("ada"), Some(doc)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains(secret) && r.body.contains("(set)"), "{}", r.body);
+    // Never shown again: not to anyone through the API, the page or the audit log.
+    for who in ["ada", "pat"] {
+        let r = api(&app, "GET", "/api/v1/config/workflow", Some(who), None).await;
+        assert!(!r.body.contains(secret) && r.body.contains("(set)"), "{}", r.body);
+    }
+    set_password(&app, "ada", PASSWORD).await;
+    let mut ada = Browser::default();
+    assert_eq!(ada.sign_in(&app, "ada", PASSWORD, "/staff").await.status, 303);
+    for page in ["/staff/admin/workflow", "/staff/admin/audit"] {
+        let r = ada.get(&app, page).await;
+        assert_eq!(r.status, 200);
+        assert!(!r.body.contains(secret), "{page} shows the secret");
+    }
+    // Sending the document back as shown keeps the secret; a new webhook needs its own.
+    let mut shown = api(&app, "GET", "/api/v1/config/workflow", Some("ada"), None).await.json();
+    shown.as_object_mut().unwrap().remove("effective_templates");
+    assert_eq!(api(&app, "PUT", "/api/v1/config/workflow", Some("ada"), Some(shown.clone())).await.status, 200);
+    let stored = app.store.workflow_config().await.unwrap().unwrap();
+    assert_eq!(stored.webhooks[0].secret, secret);
+    shown["webhook"][0]["name"] = json!("renamed");
+    let r = api(&app, "PUT", "/api/v1/config/workflow", Some("ada"), Some(shown)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("needs a secret"), "{}", r.body);
+
+    // A failed delivery keeps its status, never what the receiver answered.
+    let id = file_pothole(&app).await;
+    let model = app.state.city().workflow.clone();
+    let dispatcher = civic311_jobs::Dispatcher::new(
+        civic311_jobs::Notifiers::new(None, None),
+        Some("https://311.testville.example".into()),
+    );
+    dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let outbox = api(&app, "GET", "/api/v1/outbox?channel=webhook", Some("ada"), None).await;
+    assert_eq!(outbox.json()["messages"][0]["last_error"], "HTTP 500 Internal Server Error", "{}", outbox.body);
+    assert!(!outbox.body.contains("hunter2"), "{}", outbox.body);
+
+    // The outbox is for supervisors and administrators only.
+    for who in ["pat", "ali"] {
+        let r = api(&app, "GET", "/api/v1/outbox", Some(who), None).await;
+        assert_eq!(r.status, 403, "{who}: {}", r.body);
+        let r = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some(who), None).await;
+        assert!(r.json().get("notifications").is_none(), "{who}: {}", r.body);
+    }
+    assert_eq!(api(&app, "GET", "/api/v1/outbox", Some("sam"), None).await.status, 200);
+
+    // Resolved: the resident's rating link works in the message, but the log withholds it.
+    let r = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("ada"),
+        Some(json!({ "action": "resolve", "note": "Filled" })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
+    let seq: i64 = id.split_once('-').unwrap().1.parse().unwrap();
+    let token = app.store.request(seq).await.unwrap().unwrap().token;
+    let outbox = api(&app, "GET", "/api/v1/outbox?channel=email", Some("ada"), None).await;
+    assert!(outbox.body.contains("/rate/[link withheld]"), "{}", outbox.body);
+    assert!(!outbox.body.contains(&token), "{}", outbox.body);
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ada"), None).await;
+    assert!(!detail.body.contains(&token), "{}", detail.body);
 }

@@ -393,7 +393,8 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     // Asking again at once sends nothing more, and the link never sits in the outbox.
     app.post_form("/my", &[("email", "res@example.test")]).await;
     assert_eq!(mail.received().len(), 1);
-    let outbox = api(&app, "GET", "/api/v1/outbox", Some("ali"), None).await;
+    let outbox = api(&app, "GET", "/api/v1/outbox", Some("ada"), None).await;
+    assert_eq!(outbox.status, 200, "{}", outbox.body);
     assert!(!outbox.body.contains("/my/"));
 
     let page = app.get(&path).await;

@@ -126,6 +126,8 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     assert!(bodies.iter().any(|b| b.contains("tardando más")), "the delay notice in Spanish: {bodies:?}");
     let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ali"), None).await.json();
     assert_eq!(detail["escalated"], true);
+    assert!(detail.get("notifications").is_none(), "who was sent what is not for analysts");
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("sam"), None).await.json();
     let notes = detail["notifications"].as_array().unwrap();
     assert!(
         notes

@@ -32,6 +32,42 @@ pub struct WorkflowConfig {
     pub duplicates: DuplicateSettings,
 }
 
+impl WorkflowConfig {
+    /// The document as people see it: every webhook secret that is set shown as
+    /// [`Webhook::SECRET_SET`], never itself.
+    pub fn redacted(&self) -> Self {
+        let mut shown = self.clone();
+        for w in &mut shown.webhooks {
+            if !w.secret.is_empty() {
+                w.secret = Webhook::SECRET_SET.to_owned();
+            }
+        }
+        shown
+    }
+
+    /// Fills in the secrets a submitted document left as shown (empty or
+    /// [`Webhook::SECRET_SET`]) from the webhook of the same name in `stored`; a new
+    /// webhook must bring its own.
+    pub fn keep_secrets(&mut self, stored: &WorkflowConfig) -> Result<(), FieldError> {
+        for w in &mut self.webhooks {
+            if !(w.secret.is_empty() || w.secret == Webhook::SECRET_SET) {
+                continue;
+            }
+            let old = stored.webhooks.iter().find(|o| o.name == w.name && !o.secret.is_empty());
+            w.secret = match old {
+                Some(o) => o.secret.clone(),
+                None => {
+                    return Err(FieldError::new(
+                        format!("webhook[{}]", w.name),
+                        "a new webhook needs a secret of at least 16 characters",
+                    ));
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
 /// The organisation and catalogue the workflow refers to.
 #[derive(Debug, Clone)]
 pub struct Directory {

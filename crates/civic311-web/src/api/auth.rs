@@ -51,6 +51,23 @@ pub fn require_admin(user: &StaffUser) -> Result<(), ApiError> {
     Err(forbidden(format!("only administrators may do this; {} is {}", user.username, user.role.as_str())))
 }
 
+/// True for the roles that may read the outbox (who was sent what) and the delivery log.
+pub fn reads_outbox(user: &StaffUser) -> bool {
+    matches!(user.role, Role::Admin | Role::Supervisor)
+}
+
+/// Refuses anyone but supervisors and administrators.
+pub fn require_supervisor(user: &StaffUser) -> Result<(), ApiError> {
+    if reads_outbox(user) {
+        return Ok(());
+    }
+    Err(forbidden(format!(
+        "only supervisors and administrators may do this; {} is {}",
+        user.username,
+        user.role.as_str()
+    )))
+}
+
 /// Refuses, with the reason, an action the user's role or department does not allow.
 pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), String> {
     let name = action.name();

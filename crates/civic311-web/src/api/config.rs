@@ -142,7 +142,7 @@ pub async fn put_rules(
 pub async fn get_workflow(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     caller(&state, &headers).await?;
     let config = state.store.workflow_config().await?.unwrap_or_default();
-    let mut body = to_json(&config)?;
+    let mut body = to_json(&config.redacted())?;
     body["effective_templates"] = to_json(&state.city().workflow.templates.all().collect::<Vec<_>>())?;
     Ok(Json(body))
 }
@@ -156,5 +156,5 @@ pub async fn put_workflow(
     require_admin(&admin)?;
     let Json(config) = body.map_err(|e| bad("workflow", e.body_text()))?;
     configure::put_workflow(&state, &admin, &config).await?;
-    Ok(Json(to_json(&config)?))
+    Ok(Json(to_json(&config.redacted())?))
 }

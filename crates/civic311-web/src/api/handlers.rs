@@ -13,7 +13,7 @@ use civic311_store::{OutboxQuery, RequestQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{caller, require_admin};
+use super::auth::{caller, reads_outbox, require_admin, require_supervisor};
 use super::{ApiError, view};
 use crate::AppState;
 
@@ -142,16 +142,19 @@ async fn load(state: &AppState, id: &str) -> Result<(i64, ServiceRequest), ApiEr
 }
 
 pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    caller(&state, &headers).await?;
+    let user = caller(&state, &headers).await?;
     let (seq, r) = load(&state, &id).await?;
     let events = state.store.events(seq).await?;
     let followers = state.store.followers(seq).await?.len();
-    let messages =
-        state.store.outbox(&OutboxQuery { request: Some(seq), limit: 200, ..OutboxQuery::default() }).await?;
     let mut body = view::request(&r);
     body["events"] = events.iter().map(view::event).collect();
     body["followers"] = json!(followers);
-    body["notifications"] = messages.iter().map(view::message).collect();
+    // Who was sent what is for supervisors and administrators.
+    if reads_outbox(&user) {
+        let messages =
+            state.store.outbox(&OutboxQuery { request: Some(seq), limit: 200, ..OutboxQuery::default() }).await?;
+        body["notifications"] = messages.iter().map(view::message).collect();
+    }
     body["photos"] = state.store.photos(seq).await?.iter().map(super::photos::photo).collect();
     Ok(Json(body))
 }
@@ -224,7 +227,7 @@ pub async fn list_outbox(
     headers: HeaderMap,
     params: Result<Query<OutboxParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
-    caller(&state, &headers).await?;
+    require_supervisor(&caller(&state, &headers).await?)?;
     let Query(p) = params.map_err(|e| bad("query", e.body_text()))?;
     if let Some(s) = &p.state
         && !["pending", "sent", "dead"].contains(&s.as_str())

@@ -40,6 +40,8 @@ pub struct RequestPage<'a> {
     photos: Vec<(i64, bool)>,
     duplicates: Vec<(String, String, String)>,
     timeline: Vec<Entry>,
+    /// Whether this member of staff sees the notifications sent (supervisors, admins).
+    shows_outbox: bool,
     notifications: Vec<(String, String, String, String)>,
     actions: Vec<&'static str>,
     priorities: Vec<&'static str>,
@@ -100,16 +102,15 @@ pub async fn render(
     let city = state.city();
     let now = state.now();
     let seq = r.id.seq;
+    // Who was sent what is for supervisors and administrators.
+    let shows_outbox = crate::api::reads_outbox(&staff.user);
     let messages = civic311_store::OutboxQuery { request: Some(seq), limit: 100, ..Default::default() };
-    let (events, followers, outbox, photos) = match tokio::try_join!(
-        state.store.events(seq),
-        state.store.followers(seq),
-        state.store.outbox(&messages),
-        state.store.photos(seq),
-    ) {
-        Ok(x) => x,
-        Err(e) => return failure(e),
-    };
+    let outbox = async { if shows_outbox { state.store.outbox(&messages).await } else { Ok(Vec::new()) } };
+    let (events, followers, outbox, photos) =
+        match tokio::try_join!(state.store.events(seq), state.store.followers(seq), outbox, state.store.photos(seq),) {
+            Ok(x) => x,
+            Err(e) => return failure(e),
+        };
     let duplicates = match r.location.point.filter(|_| !r.status.is_closed()) {
         Some(point) => {
             let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
@@ -234,6 +235,7 @@ pub async fn render(
             })
             .collect(),
         timeline: timeline::entries(&events, &city.tz),
+        shows_outbox,
         notifications: outbox
             .iter()
             .map(|m| (m.message.kind.clone(), m.message.channel.clone(), m.message.recipient.clone(), m.state.clone()))

@@ -89,7 +89,7 @@ pub async fn workflow(State(state): State<AppState>, staff: Staff, Query(n): Que
         return r;
     }
     let text = match state.store.workflow_config().await {
-        Ok(c) => toml::to_string(&c.unwrap_or_default()).unwrap_or_default(),
+        Ok(c) => toml::to_string(&c.unwrap_or_default().redacted()).unwrap_or_default(),
         Err(e) => return failure(e),
     };
     workflow_page(&state, &staff, StatusCode::OK, text, None, n.done)
