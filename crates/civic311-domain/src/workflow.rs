@@ -520,6 +520,22 @@ pub fn decide(
     Ok(Change { request: r, events, resident, staff: Vec::new() })
 }
 
+/// Adds a note for staff only to `change`, in the same unit of work: the internal
+/// note offered beside an action whose own text residents see.
+pub fn with_internal_note(
+    model: &WorkflowModel,
+    change: Change,
+    text: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    let note = Action::Note { text: text.to_owned(), public: false };
+    let noted = decide(model, &change.request, &note, actor, now)?;
+    let mut events = change.events;
+    events.extend(noted.events);
+    Ok(Change { request: noted.request, events, resident: change.resident, staff: change.staff })
+}
+
 /// Checks that `original` can absorb `duplicate`.
 ///
 /// A merge makes the duplicate's page, followers and notices point at the original,

@@ -76,6 +76,23 @@ pub async fn act(
     guard: Guard<'_>,
     now: Timestamp,
 ) -> Result<ServiceRequest, ActError> {
+    act_noted(store, model, seq, action, None, actor, guard, now).await
+}
+
+/// [`act`], with a note for staff only (`internal_note`) recorded in the same unit of
+/// work: beside an action whose text residents see, what only colleagues should read.
+#[allow(clippy::too_many_arguments)]
+pub async fn act_noted(
+    store: &SharedStore,
+    model: &WorkflowModel,
+    seq: i64,
+    action: &Action,
+    internal_note: Option<&str>,
+    actor: &Actor,
+    guard: Guard<'_>,
+    now: Timestamp,
+) -> Result<ServiceRequest, ActError> {
+    let internal_note = internal_note.map(str::trim).filter(|n| !n.is_empty());
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let req = load(store, seq).await?;
@@ -94,7 +111,10 @@ pub async fn act(
             guard(&original).map_err(ActError::Forbidden)?;
             workflow::merge_target_ok(model, &req, &original)?;
             let named = Action::Merge { into: original.id.to_string() };
-            let change = workflow::decide(model, &req, &named, actor, now)?;
+            let mut change = workflow::decide(model, &req, &named, actor, now)?;
+            if let Some(note) = internal_note {
+                change = workflow::with_internal_note(model, change, note, actor, now)?;
+            }
             let absorbed = workflow::absorb(&original, &req, actor, now);
             updates.push(update_for(store, model, change).await?);
             let mut u = update_for(store, model, absorbed).await?;
@@ -102,7 +122,10 @@ pub async fn act(
             u.follow.extend(workflow::requester(&req));
             updates.push(u);
         } else {
-            let change = workflow::decide(model, &req, action, actor, now)?;
+            let mut change = workflow::decide(model, &req, action, actor, now)?;
+            if let Some(note) = internal_note {
+                change = workflow::with_internal_note(model, change, note, actor, now)?;
+            }
             let mut u = update_for(store, model, change).await?;
             if let Action::AttachPhotos { photos, .. } = action {
                 u.media.clone_from(photos);

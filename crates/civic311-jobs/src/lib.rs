@@ -11,6 +11,6 @@ pub mod scheduler;
 pub mod sweep;
 
 pub use deliver::{DeliveryReport, Dispatcher};
-pub use engine::{ActError, act, follow, messages_for};
+pub use engine::{ActError, act, act_noted, follow, messages_for};
 pub use notifiers::{Notifiers, SmsConfig, SmtpConfig};
 pub use sweep::{LEASE, SweepReport, sweep};

@@ -58,16 +58,20 @@ impl From<civic311_store::StoreError> for ApiError {
 /// department allow it — checked on the very copy the action is decided on, so a
 /// concurrent transfer cannot let it through on a request they no longer cover. Both
 /// the staff API and the workspace act through here.
+///
+/// `internal_note`, when given, is recorded with the action as a note for staff only.
 pub(crate) async fn act_as_staff(
     state: &AppState,
     user: &civic311_domain::org::StaffUser,
     seq: i64,
     action: &civic311_domain::workflow::Action,
+    internal_note: Option<&str>,
 ) -> Result<civic311_domain::request::ServiceRequest, civic311_jobs::ActError> {
     let city = state.city();
     let guard = |r: &civic311_domain::request::ServiceRequest| may_act(user, r, action);
     let actor = civic311_domain::workflow::Actor::Staff(user.username.clone());
-    civic311_jobs::act(&state.store, &city.workflow, seq, action, &actor, &guard, state.now()).await
+    let model = &city.workflow;
+    civic311_jobs::act_noted(&state.store, model, seq, action, internal_note, &actor, &guard, state.now()).await
 }
 
 /// The staff API's routes.

@@ -18,7 +18,8 @@ both_backends!(
     public_forms_and_open311_keys_have_budgets,
     a_merge_never_exposes_a_request,
     guesses_sent_at_once_are_counted_before_they_are_checked,
-    secrets_are_write_only_and_the_outbox_is_for_supervisors
+    secrets_are_write_only_and_the_outbox_is_for_supervisors,
+    staff_forms_say_what_residents_see_and_keep_internal_notes_internal
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -374,4 +375,68 @@ async fn secrets_are_write_only_and_the_outbox_is_for_supervisors(backend: Backe
     assert!(!outbox.body.contains(&token), "{}", outbox.body);
     let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ada"), None).await;
     assert!(!detail.body.contains(&token), "{}", detail.body);
+}
+
+async fn staff_forms_say_what_residents_see_and_keep_internal_notes_internal(backend: Backend) {
+    let app = setup(backend).await;
+    set_password(&app, "pat", PASSWORD).await;
+    let id = file_pothole(&app).await;
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    let page = pat.get(&app, &format!("/staff/requests/{id}")).await;
+    assert_eq!(page.status, 200);
+    // Every form whose text residents see says so beside the field, with a separate
+    // internal note; the request is new, so acknowledge, start, hold and close show.
+    for field in ["status-note", "hold-reason", "close-note"] {
+        let hint = format!("id=\"{field}-hint\">Public: the resident and followers are told");
+        assert!(page.body.contains(&hint), "{field}: {}", page.body);
+        assert!(page.body.contains(&format!("aria-describedby=\"{field}-hint\"")), "{field}");
+    }
+    for action in ["status", "hold", "close"] {
+        assert!(page.body.contains(&format!("id=\"{action}-internal\" name=\"internal_note\"")), "{action}");
+    }
+    let csrf = hidden(&page.body, "csrf");
+    let r = pat
+        .post(
+            &app,
+            &format!("/staff/requests/{id}/act"),
+            &[
+                ("csrf", &csrf),
+                ("action", "hold"),
+                ("reason", "Waiting for the gas company"),
+                ("internal_note", "Caller was rude; gas co. ticket 4471"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The reason is public, the internal note is not, and both are in the history.
+    let public = app.get(&format!("/requests/{id}")).await;
+    assert!(public.body.contains("Waiting for the gas company"), "{}", public.body);
+    assert!(!public.body.contains("4471"));
+    let open311 = app.get(&format!("/open311/v2/requests/{id}.json?extensions=true")).await;
+    assert!(!open311.body.contains("4471"), "{}", open311.body);
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("pat"), None).await.json();
+    let notes: Vec<_> = detail["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "note").collect();
+    assert_eq!(notes.len(), 1, "{detail}");
+    assert_eq!(notes[0]["data"]["public"], false);
+    assert_eq!(notes[0]["data"]["text"], "Caller was rude; gas co. ticket 4471");
+    // The staff API takes the same internal note, beside public text only.
+    let r = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("pat"),
+        Some(json!({ "action": "resume", "note": "Gas company done", "internal_note": "ticket closed" })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("pat"),
+        Some(json!({ "action": "assign", "assignee": "pat", "internal_note": "mine" })),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
 }

@@ -183,27 +183,45 @@ pub async fn list_duplicates(State(state): State<AppState>, headers: HeaderMap, 
     Ok(Json(json!({ "duplicates": items })))
 }
 
+/// The actions beside whose public text a separate `internal_note` may be sent.
+pub(super) const NOTED_ACTIONS: [&str; 8] =
+    ["acknowledge", "start", "hold", "wait_on_resident", "resume", "resolve", "close", "reopen"];
+
 pub async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Result<Json<Action>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let user = caller(&state, &headers).await?;
     let seq = seq_of(&id)?;
-    let Json(action) = body.map_err(|e| bad("action", e.body_text()))?;
-    let stored = apply(&state, &user, seq, &action).await?;
+    let Json(mut body) = body.map_err(|e| bad("action", e.body_text()))?;
+    let internal_note = match body.as_object_mut().and_then(|o| o.remove("internal_note")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if NOTED_ACTIONS.contains(&body["action"].as_str().unwrap_or("")) => Some(n),
+        Some(Value::String(_)) => {
+            return Err(bad(
+                "internal_note",
+                format!("one of {} may carry an internal note", NOTED_ACTIONS.join(", ")),
+            ));
+        }
+        Some(_) => return Err(bad("internal_note", "a string")),
+    };
+    let action: Action = serde_json::from_value(body).map_err(|e| bad("action", e.to_string()))?;
+    let stored = apply(&state, &user, seq, &action, internal_note.as_deref()).await?;
     Ok(Json(view::request(&stored)))
 }
 
-/// Applies `action` to request `seq` as `user`; the request as stored.
+/// Applies `action` (with an internal note, if any) to request `seq` as `user`; the
+/// request as stored.
 pub(super) async fn apply(
     state: &AppState,
     user: &StaffUser,
     seq: i64,
     action: &Action,
+    internal_note: Option<&str>,
 ) -> Result<ServiceRequest, ApiError> {
-    super::act_as_staff(state, user, seq, action).await.map_err(|e| match e {
+    super::act_as_staff(state, user, seq, action, internal_note).await.map_err(|e| match e {
         ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
         ActError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
         ActError::Refused(WorkflowError::NotAllowed { .. }) => {

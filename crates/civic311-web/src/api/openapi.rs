@@ -320,6 +320,12 @@ fn action_schema() -> Value {
         .into_iter()
         .map(|(name, (mut props, required))| {
             props["action"] = json!({ "const": name });
+            if super::handlers::NOTED_ACTIONS.contains(&name) {
+                props["internal_note"] = json!({
+                    "type": "string",
+                    "description": "a note for staff only, recorded with the action; the action's own text is public",
+                });
+            }
             let mut req = vec!["action"];
             req.extend(required);
             json!({ "type": "object", "properties": props, "required": req, "additionalProperties": false })

@@ -47,7 +47,7 @@ pub async fn attach(
         p.public = public;
     }
     let action = Action::AttachPhotos { photos, public, note: field("note") };
-    let stored = apply(&state, &user, seq, &action).await?;
+    let stored = apply(&state, &user, seq, &action, None).await?;
     let mut body = view::request(&stored);
     body["photos"] = state.store.photos(seq).await?.iter().map(photo).collect();
     Ok(Json(body))

@@ -20,12 +20,13 @@ use crate::media::read_multipart;
 /// Form fields that are yes/no rather than text.
 const BOOLEAN_FIELDS: [&str; 1] = ["public"];
 
-/// The action a form describes: its fields as the staff API's JSON, blanks left out.
+/// The action a form describes: its fields as the staff API's JSON, blanks left out
+/// (the separate internal note too: see [`internal_note`]).
 fn action_of(fields: &[(String, String)]) -> Result<Action, String> {
     let mut obj = Map::new();
     for (k, v) in fields {
         let v = v.trim();
-        if k == "csrf" || v.is_empty() {
+        if k == "csrf" || k == "internal_note" || v.is_empty() {
             continue;
         }
         let value =
@@ -43,10 +44,16 @@ fn action_of(fields: &[(String, String)]) -> Result<Action, String> {
     })
 }
 
-/// Carries out `action` as the signed-in member of staff, answering as the page does.
-async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action) -> Response {
+/// The note for staff only that a form sent beside its public text, if any.
+fn internal_note(fields: &[(String, String)]) -> Option<&str> {
+    fields.iter().find(|(k, _)| k == "internal_note").map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// Carries out `action` (with its internal note) as the signed-in member of staff,
+/// answering as the page does.
+async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action, note: Option<&str>) -> Response {
     let refused = |status, message: String| render(state, staff, r, status, None, Some(message));
-    match crate::api::act_as_staff(state, &staff.user, r.id.seq, action).await {
+    match crate::api::act_as_staff(state, &staff.user, r.id.seq, action, note).await {
         Ok(_) => Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response(),
         Err(ActError::Forbidden(why)) => refused(StatusCode::FORBIDDEN, format!("Not allowed: {why}.")).await,
         Err(e @ ActError::Refused(WorkflowError::NotAllowed { .. })) => {
@@ -89,7 +96,7 @@ pub async fn act(
         .await;
     }
     match action_of(&fields) {
-        Ok(action) => apply(&state, &staff, &r, &action).await,
+        Ok(action) => apply(&state, &staff, &r, &action, internal_note(&fields)).await,
         Err(message) => render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message)).await,
     }
 }
@@ -124,7 +131,7 @@ pub async fn photos(
         p.public = public;
     }
     let action = Action::AttachPhotos { photos, public, note: field("note") };
-    apply(&state, &staff, &r, &action).await
+    apply(&state, &staff, &r, &action, None).await
 }
 
 /// `GET /staff/media/{id}`: any photo, public or internal, to signed-in staff.

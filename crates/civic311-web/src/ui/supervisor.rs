@@ -231,7 +231,7 @@ pub async fn assign(
             refused.push(format!("{id}: no such request"));
             continue;
         };
-        match crate::api::act_as_staff(&state, &staff.user, seq, &action).await {
+        match crate::api::act_as_staff(&state, &staff.user, seq, &action, None).await {
             Ok(_) => done += 1,
             Err(civic311_jobs::ActError::Store(e)) => return failure(e),
             Err(e) => refused.push(format!("{id}: {e}")),
