@@ -40,6 +40,40 @@ pub struct Follower {
     pub language: String,
 }
 
+/// What a link in a message lets its holder do to one address's following of one
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Confirm a follow someone asked for (nothing is sent to a pending address).
+    Confirm,
+    /// Stop following.
+    Unfollow,
+}
+
+/// The signature that makes a link in a message work: an HMAC-SHA256 under the city's
+/// link key of the purpose, the request and the address (ASCII case folded), as 32 hex
+/// digits. It names neither, and cannot be made without the key.
+pub fn link_signature(key: &str, purpose: LinkPurpose, seq: i64, address: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let purpose = match purpose {
+        LinkPurpose::Confirm => "confirm",
+        LinkPurpose::Unfollow => "unfollow",
+    };
+    // HMAC takes keys of any length.
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_bytes()) else { return String::new() };
+    mac.update(format!("{purpose}\n{seq}\n{}", address.trim().to_ascii_lowercase()).as_bytes());
+    let mut sig = crate::audit::hex(&mac.finalize().into_bytes());
+    sig.truncate(32);
+    sig
+}
+
+/// True when `sig` is the signature of `purpose` for `seq` and `address`, compared
+/// without stopping at the first difference.
+pub fn link_signature_ok(key: &str, purpose: LinkPurpose, seq: i64, address: &str, sig: &str) -> bool {
+    let want = link_signature(key, purpose, seq, address);
+    want.len() == sig.len() && want.bytes().zip(sig.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
 /// The requester as followers, one per channel: by their chosen channel(s), else by
 /// email when they gave an address; none when they chose no updates or left no address
 /// for the channel.
@@ -83,8 +117,20 @@ pub struct Template {
 }
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 11] =
-    ["number", "service", "status", "note", "expected", "url", "rating_url", "department", "due", "original", "city"];
+pub const PLACEHOLDERS: [&str; 12] = [
+    "number",
+    "service",
+    "status",
+    "note",
+    "expected",
+    "url",
+    "rating_url",
+    "unfollow_url",
+    "department",
+    "due",
+    "original",
+    "city",
+];
 
 impl Template {
     /// Checks the kind and the placeholders.
@@ -332,6 +378,18 @@ pub struct Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_signatures_bind_the_purpose_the_request_and_the_address() {
+        let sig = link_signature("key", LinkPurpose::Unfollow, 42, "Res@Example.test");
+        assert_eq!(sig.len(), 32);
+        assert!(link_signature_ok("key", LinkPurpose::Unfollow, 42, "res@example.test ", &sig));
+        assert!(!link_signature_ok("key", LinkPurpose::Confirm, 42, "res@example.test", &sig));
+        assert!(!link_signature_ok("key", LinkPurpose::Unfollow, 43, "res@example.test", &sig));
+        assert!(!link_signature_ok("key", LinkPurpose::Unfollow, 42, "other@example.test", &sig));
+        assert!(!link_signature_ok("other key", LinkPurpose::Unfollow, 42, "res@example.test", &sig));
+        assert!(!link_signature_ok("key", LinkPurpose::Unfollow, 42, "res@example.test", &sig[..31]));
+    }
 
     #[test]
     fn templates_fill_placeholders_and_refuse_unknown_ones() {

@@ -13,15 +13,77 @@ pub fn contains_phrase(haystack: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && haystack.windows(phrase.len()).any(|w| w == phrase)
 }
 
-/// True when `s` has the shape of an email address (an `@`, no spaces). Deliverability
-/// is only known by sending.
+/// True when `s` has the shape of an email address: one `@` between a local part of at
+/// most 64 characters and a domain of dot-separated labels (letters, digits, hyphens;
+/// at least two labels), at most 254 characters in all, with no spaces, controls,
+/// quotes or angle brackets. Deliverability is only known by sending.
 pub fn looks_like_email(s: &str) -> bool {
-    s.contains('@') && !s.contains(char::is_whitespace)
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let plain = |c: char| !(c.is_whitespace() || c.is_control() || "\"<>(),;:[]\\@".contains(c));
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && local.chars().all(plain)
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(label)
+}
+
+/// True when `s` reads as a phone number: digits with the usual separators (`+`,
+/// spaces, dots, hyphens, brackets), 7 to 15 digits (E.164's longest).
+pub fn looks_like_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (7..=15).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_addresses_have_a_local_part_and_a_domain() {
+        for good in ["res@example.test", "First.Last+tag@sub.example.gov", "a@b.co", "josé@ejemplo.es"] {
+            assert!(looks_like_email(good), "{good}");
+        }
+        for bad in [
+            "res",
+            "res@",
+            "@example.test",
+            "res@example",
+            "res@@example.test",
+            "res at example.test",
+            "res@exa mple.test",
+            "res@example..test",
+            "res@-example.test",
+            "<res@example.test>",
+            "res\u{7}@example.test",
+            ".res@example.test",
+            "r..s@example.test",
+            "res@example.test.",
+        ] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+        assert!(!looks_like_email(&format!("{}@example.test", "a".repeat(65))));
+    }
+
+    #[test]
+    fn phone_numbers_are_digits_with_separators() {
+        for good in ["+15550100", "555-0100", "(303) 555-0100", "+1 303.555.0100"] {
+            assert!(looks_like_phone(good), "{good}");
+        }
+        for bad in ["555", "call me", "+1555010012345678", "555-0100; DROP", "phone@example.test"] {
+            assert!(!looks_like_phone(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn whole_words_only() {

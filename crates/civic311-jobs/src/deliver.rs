@@ -2,6 +2,8 @@
 //! template, send it, and record the outcome — sent, retried later with exponential
 //! backoff, or kept as a dead letter after the last attempt.
 
+use civic311_domain::i18n;
+use civic311_domain::notify::{LinkPurpose, link_signature};
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::workflow::WorkflowModel;
 use civic311_store::{Delivery, OutboxItem, SharedStore, StoreResult};
@@ -21,6 +23,9 @@ pub struct Dispatcher {
     pub max_attempts: i64,
     /// The wait after the first failure; doubled after each further failure.
     pub first_backoff: SignedDuration,
+    /// The key that signs the "stop updates" link in messages to followers; without
+    /// it (or a public URL) they go out without one.
+    pub link_key: Option<String>,
 }
 
 /// What one delivery round did.
@@ -38,7 +43,13 @@ const WITHHELD: &str = "[link withheld]";
 
 impl Dispatcher {
     pub fn new(notifiers: Notifiers, public_url: Option<String>) -> Self {
-        Self { notifiers, public_url, max_attempts: 8, first_backoff: SignedDuration::from_secs(30) }
+        Self { notifiers, public_url, max_attempts: 8, first_backoff: SignedDuration::from_secs(30), link_key: None }
+    }
+
+    /// The same dispatcher signing "stop updates" links with `key`.
+    pub fn with_link_key(mut self, key: impl Into<String>) -> Self {
+        self.link_key = Some(key.into());
+        self
     }
 
     /// The wait before attempt `attempts + 1`.
@@ -62,11 +73,15 @@ impl Dispatcher {
         let items = store.claim_messages(now, lease_until, limit).await?;
         let mut report = DeliveryReport::default();
         for item in items {
-            let request = match item.request_id {
-                Some(id) => store.request(id).await?,
-                None => None,
+            let (request, follower) = match item.request_id {
+                Some(id) => {
+                    let followers = store.followers(id).await?;
+                    let follows = followers.iter().any(|f| f.address == item.message.recipient);
+                    (store.request(id).await?, follows)
+                }
+                None => (None, false),
             };
-            let sent = self.send(model, &item, request.as_ref()).await.map_err(|e| short_reason(&e));
+            let sent = self.send(model, &item, request.as_ref(), follower).await.map_err(|e| short_reason(&e));
             let outcome = match sent {
                 Ok((subject, body)) => {
                     report.sent += 1;
@@ -90,11 +105,13 @@ impl Dispatcher {
 
     /// Renders and sends one message; returns the subject and body as recorded (links
     /// that carry a token withheld).
+    /// A message to a `follower` of the request ends with a signed link to stop.
     async fn send(
         &self,
         model: &WorkflowModel,
         item: &OutboxItem,
         request: Option<&ServiceRequest>,
+        follower: bool,
     ) -> Result<(String, String), String> {
         let m = &item.message;
         let mut vars = m.vars.clone();
@@ -112,6 +129,12 @@ impl Dispatcher {
                 recorded.insert("url".into(), url);
                 vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));
                 recorded.insert("rating_url".into(), format!("{base}/rate/{WITHHELD}"));
+                if let Some(key) = self.link_key.as_deref().filter(|_| follower) {
+                    let sig = link_signature(key, LinkPurpose::Unfollow, r.id.seq, &m.recipient);
+                    let stop = format!("{base}/requests/{}/unfollow/{sig}?lang={}", r.id, m.language);
+                    vars.insert("unfollow_url".into(), stop);
+                    recorded.insert("unfollow_url".into(), format!("{base}/requests/{}/unfollow/{WITHHELD}", r.id));
+                }
             }
         }
         if m.channel == "webhook" {
@@ -140,12 +163,21 @@ impl Dispatcher {
         }
         let template =
             model.templates.get(&m.kind, &m.language).ok_or_else(|| format!("no template for '{}'", m.kind))?;
+        let footer = |vars: &std::collections::BTreeMap<String, String>| match vars.get("unfollow_url") {
+            // Every message to a follower says how to stop, unless its template does.
+            Some(url) if !template.body.contains("unfollow_url") => {
+                format!("\n\n{}", i18n::texts(&m.language).get("follow.footer").replace("{url}", url))
+            }
+            _ => String::new(),
+        };
         let (subject, body) = template.render(&vars);
+        let body = body + &footer(&vars);
         match m.channel.as_str() {
             "email" => self.notifiers.email(&m.recipient, &subject, &body).await?,
             "sms" => self.notifiers.sms(&m.recipient, &body).await?,
             other => return Err(format!("unknown channel '{other}'")),
         }
-        Ok(template.render(&recorded))
+        let (subject, body) = template.render(&recorded);
+        Ok((subject, body + &footer(&recorded)))
     }
 }

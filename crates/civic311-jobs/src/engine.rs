@@ -141,13 +141,15 @@ pub async fn act_noted(
     Err(last.map_or_else(|| ActError::NotFound(seq.to_string()), ActError::Store))
 }
 
-/// Adds (or, with `follow = false`, removes) a follower of a request, recorded in its history.
+/// Adds (or, with `on = false`, removes) a follower of a request, recorded in its
+/// history as done by `actor` (the resident by a link, or staff).
 pub async fn follow(
     store: &SharedStore,
     model: &WorkflowModel,
     seq: i64,
     follower: Follower,
     on: bool,
+    actor: &Actor,
     now: Timestamp,
 ) -> Result<ServiceRequest, ActError> {
     let mut last = None;
@@ -158,7 +160,7 @@ pub async fn follow(
         let mut u = RequestUpdate::new(req);
         u.events.push(workflow::NewEvent {
             kind: if on { "followed" } else { "unfollowed" }.into(),
-            actor: Actor::Resident.name().to_owned(),
+            actor: actor.name().to_owned(),
             data: serde_json::json!({ "channel": follower.channel }),
         });
         if on {

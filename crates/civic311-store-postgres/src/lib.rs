@@ -23,6 +23,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 11, name: "resident_links", sql: include_str!("../migrations/0011_resident_links.sql") },
     Migration { version: 12, name: "api_key_budgets", sql: include_str!("../migrations/0012_api_key_budgets.sql") },
     Migration { version: 13, name: "sign_in_attempts", sql: include_str!("../migrations/0013_sign_in_attempts.sql") },
+    Migration { version: 14, name: "follower_consent", sql: include_str!("../migrations/0014_follower_consent.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

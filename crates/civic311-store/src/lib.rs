@@ -359,7 +359,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies decided changes in one transaction; returns the requests as stored.
     async fn commit(&self, updates: Vec<RequestUpdate>) -> StoreResult<Vec<ServiceRequest>>;
+    /// The confirmed followers of a request (those messages go to).
     async fn followers(&self, seq: i64) -> StoreResult<Vec<Follower>>;
+    /// Records that `follower` asked to follow request `seq`, pending until the
+    /// address confirms: false, recording nothing, when it already follows, or when the
+    /// address was asked to confirm any follow after `not_since` (so a form cannot
+    /// flood an inbox).
+    async fn ask_to_follow(
+        &self,
+        seq: i64,
+        follower: &Follower,
+        now: Timestamp,
+        not_since: Timestamp,
+    ) -> StoreResult<bool>;
+    /// The followers of `seq` still to confirm, asked after `asked_since`.
+    async fn pending_followers(&self, seq: i64, asked_since: Timestamp) -> StoreResult<Vec<Follower>>;
+    /// The key that signs links in messages: the stored one, or `candidate` stored now
+    /// if there is none yet (every node then agrees on the first one written).
+    async fn link_key(&self, candidate: &str) -> StoreResult<String>;
 
     /// Leases due timers: `(request, kind, due)`. Costs in proportion to what is due.
     async fn claim_timers(

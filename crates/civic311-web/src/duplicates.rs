@@ -2,9 +2,7 @@
 //! near the point and inside the time window; the domain ranks what it finds.
 
 use civic311_domain::duplicates::{Probe, rank};
-use civic311_domain::notify::Follower;
 use civic311_domain::request::{RequestId, ServiceRequest};
-use civic311_jobs::ActError;
 use civic311_store::{RequestQuery, StoreResult};
 use jiff::SignedDuration;
 
@@ -59,21 +57,4 @@ pub async fn public_original(
     Ok(original.filter(|o| {
         year.is_none_or(|y| y == o.id.year) && city.service(&o.service_code).is_some_and(|s| s.is_public())
     }))
-}
-
-/// Makes `follower` follow the public request `seq` instead of filing a new one — the
-/// original, when `seq` was merged into a public one, since a duplicate's news is the
-/// original's. `None` when there is no such public request.
-pub async fn follow_public(state: &AppState, seq: i64, follower: Follower) -> Result<Option<ServiceRequest>, ActError> {
-    let city = state.city();
-    let Some(found) = state.store.request(seq).await? else { return Ok(None) };
-    if !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
-        return Ok(None);
-    }
-    let target = public_original(state, &city, &found).await?.map_or(seq, |o| o.id.seq);
-    match civic311_jobs::follow(&state.store, &city.workflow, target, follower, true, state.now()).await {
-        Ok(r) => Ok(Some(r)),
-        Err(ActError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
 }

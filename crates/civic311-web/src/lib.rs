@@ -9,6 +9,7 @@ mod assets;
 pub mod city;
 pub mod configure;
 pub mod duplicates;
+pub mod follow;
 mod form;
 pub use civic311_domain::i18n;
 pub mod intake;
@@ -65,6 +66,9 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// This node's budgets per client address and per API key.
     pub throttles: Arc<throttle::Throttles>,
+    /// The key that signs links in messages (confirm a follow, stop following); the
+    /// same on every node, kept in the store.
+    pub link_key: Arc<String>,
 }
 
 /// A map tile source: a URL template with `{z}`, `{x}` and `{y}` (and optionally
@@ -81,6 +85,8 @@ impl AppState {
         // Read before the city, so a change made meanwhile is loaded again later.
         let version = store.config_version().await?;
         let city = CityModel::load(store.as_ref()).await?;
+        let candidate = format!("{}{}", intake::new_token(), intake::new_token());
+        let link_key = Arc::new(store.link_key(&candidate).await?);
         Ok(Self {
             store,
             city: Arc::new(RwLock::new(Arc::new(city))),
@@ -92,6 +98,7 @@ impl AppState {
             map_tiles: None,
             trusted_proxies: Vec::new(),
             throttles: Arc::default(),
+            link_key,
         })
     }
 

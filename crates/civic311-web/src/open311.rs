@@ -17,7 +17,6 @@ use axum::routing::get;
 
 use crate::AppState;
 
-pub(crate) use duplicates::follower;
 pub use error::Open311Error;
 pub(crate) use requests::raw_request;
 

@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/requests/{id}", get(request::page))
         .route("/staff/requests/{id}/act", post(act::act))
         .route("/staff/requests/{id}/photos", post(act::photos))
+        .route("/staff/requests/{id}/unfollow", post(act::unfollow))
         .route("/staff/media/{id}", get(act::media))
         .layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))
 }

@@ -8,7 +8,7 @@
 use civic311_store::OutboxQuery;
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, both_backends};
-use common::{act, api, file_pothole, post_pothole, setup};
+use common::{act, api, confirm_follow, file_pothole, post_pothole, setup};
 
 mod common;
 
@@ -48,8 +48,11 @@ async fn residents_find_follow_and_staff_merge_duplicates(backend: Backend) {
     // A neighbour follows the original instead of filing.
     let follow = format!("/open311/v2/requests/{original}/followers.json");
     let r = app.post_form(&follow, &[("api_key", API_KEY), ("email", "neighbour@example.test")]).await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.status, 202, "pending until the address confirms: {}", r.body);
     assert_eq!(r.json()[0]["service_request_id"], original.as_str());
+    assert_eq!(r.json()[0]["following"], "pending");
+    assert!(app.store.followers(seq(&original)).await.unwrap().is_empty());
+    confirm_follow(&app, &original, "neighbour@example.test").await;
     assert_eq!(app.post_form(&follow, &[("email", "x@example.test")]).await.status, 403);
     let not_a_form = axum::http::Request::post(follow.replace(".json", ".xml"))
         .header("content-type", "application/json")
@@ -98,7 +101,7 @@ async fn residents_find_follow_and_staff_merge_duplicates(backend: Backend) {
             &[("api_key", API_KEY), ("phone", "+15550199")],
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.json()[0]["service_request_id"], original.as_str());
     let again = app.get(&check).await.json();
     assert!(again.as_array().unwrap().iter().all(|d| d["service_request_id"] != dup.as_str()), "{again}");

@@ -19,7 +19,8 @@ both_backends!(
     a_merge_never_exposes_a_request,
     guesses_sent_at_once_are_counted_before_they_are_checked,
     secrets_are_write_only_and_the_outbox_is_for_supervisors,
-    staff_forms_say_what_residents_see_and_keep_internal_notes_internal
+    staff_forms_say_what_residents_see_and_keep_internal_notes_internal,
+    nothing_is_sent_to_a_follower_before_it_consents
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -439,4 +440,86 @@ async fn staff_forms_say_what_residents_see_and_keep_internal_notes_internal(bac
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.body);
+}
+
+async fn nothing_is_sent_to_a_follower_before_it_consents(backend: Backend) {
+    let mail = civic311_testkit::smtp::SmtpServer::start();
+    let app = setup_with(backend, mailing(&mail, Some("https://311.testville.example"))).await;
+    let id = file_pothole(&app).await;
+    let other = file_pothole(&app).await;
+    let model = app.state.city().workflow.clone();
+    let dispatcher = civic311_jobs::Dispatcher::new(
+        civic311_jobs::Notifiers::new(Some(smtp(&mail)), None),
+        app.state.public_url.clone(),
+    )
+    .with_link_key(app.state.link_key.as_str());
+    let to_victim = || mail.received().into_iter().filter(|m| m.to.contains("victim@example.test")).collect::<Vec<_>>();
+    let note = |text: &str| json!({ "action": "note", "text": text, "public": true });
+    let path = format!("/api/v1/requests/{id}/actions");
+
+    // Someone signs a stranger up: the stranger gets one message, asking to confirm.
+    let r = app.post_form(&format!("/requests/{id}/follow"), &[("email", "victim@example.test")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = app.post_form(&format!("/requests/{other}/follow"), &[("email", "VICTIM@example.test")]).await;
+    assert_eq!(r.status, 303, "the same answer when nothing more is sent");
+    assert_eq!(to_victim().len(), 1, "one confirmation, however often it is asked for");
+    let confirmation = to_victim()[0].body.clone();
+    assert!(confirmation.contains("If it was not you, ignore this message"), "{confirmation}");
+    api(&app, "POST", &path, Some("pat"), Some(note("Crew booked for Monday"))).await;
+    dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
+    assert_eq!(to_victim().len(), 1, "no update before consent: {:?}", to_victim());
+
+    // Confirmed from the link: updates arrive, each with a signed link to stop.
+    let link = confirmation.split_whitespace().find(|w| w.contains("/confirm/")).unwrap();
+    let confirm = link.strip_prefix("https://311.testville.example").unwrap();
+    assert_eq!(app.get(confirm).await.status, 200);
+    assert_eq!(app.post_form(confirm, &[]).await.status, 303);
+    api(&app, "POST", &path, Some("pat"), Some(note("Filled today"))).await;
+    dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
+    let update = to_victim().into_iter().find(|m| m.body.contains("Filled today")).expect("the update");
+    let stop = update.body.split_whitespace().find(|w| w.contains("/unfollow/")).expect("a link to stop").to_owned();
+    let outbox = api(&app, "GET", "/api/v1/outbox?channel=email", Some("ada"), None).await;
+    let sig = stop.rsplit('/').next().unwrap().split('?').next().unwrap();
+    assert!(!outbox.body.contains(sig) && outbox.body.contains("/unfollow/[link withheld]"), "{}", outbox.body);
+
+    // Nobody stops another's updates by typing their address, or with a made-up link.
+    assert_eq!(
+        app.post_form(&format!("/requests/{id}/unfollow"), &[("address", "victim@example.test")]).await.status,
+        404
+    );
+    let forged = format!("/requests/{id}/unfollow/{}", "a".repeat(32));
+    assert_eq!(app.post_form(&forged, &[]).await.status, 404);
+    assert_eq!(app.store.followers(id.split_once('-').unwrap().1.parse().unwrap()).await.unwrap().len(), 1);
+    // The link from the message does.
+    let stop = stop.strip_prefix("https://311.testville.example").unwrap();
+    assert_eq!(app.post_form(stop, &[]).await.status, 303);
+    assert!(app.store.followers(id.split_once('-').unwrap().1.parse().unwrap()).await.unwrap().is_empty());
+
+    // Addresses are checked as intake checks them.
+    for (k, v) in [("email", "victim@"), ("email", "victim@example"), ("phone", "12")] {
+        let r = app.post_form(&format!("/requests/{id}/follow"), &[(k, v)]).await;
+        assert_eq!(r.status, 400, "{k}={v}: {}", r.body);
+        let r =
+            app.post_form(&format!("/open311/v2/requests/{id}/followers.json"), &[("api_key", API_KEY), (k, v)]).await;
+        assert_eq!(r.status, 400, "{k}={v}: {}", r.body);
+    }
+    let r = post_pothole(&app, IN_W1, "Hole", &[("attribute[SIZE]", "small"), ("email", "victim@example")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // Staff may stop an address's updates from the request page; an analyst may not.
+    let r = app.post_form(&format!("/requests/{other}/follow"), &[("phone", "+15550123")]).await;
+    assert_eq!(r.status, 303);
+    common::confirm_follow(&app, &other, "+15550123").await;
+    for (who, status) in [("ali", 403), ("pat", 303)] {
+        set_password(&app, who, PASSWORD).await;
+        let mut b = Browser::default();
+        assert_eq!(b.sign_in(&app, who, PASSWORD, "/staff").await.status, 303);
+        let page = b.get(&app, &format!("/staff/requests/{other}")).await;
+        let csrf = hidden(&page.body, "csrf");
+        let r = b
+            .post(&app, &format!("/staff/requests/{other}/unfollow"), &[("csrf", &csrf), ("address", "+15550123")])
+            .await;
+        assert_eq!(r.status, status, "{who}: {}", r.body);
+    }
+    assert!(app.store.followers(other.split_once('-').unwrap().1.parse().unwrap()).await.unwrap().is_empty());
 }

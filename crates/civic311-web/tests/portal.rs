@@ -9,7 +9,7 @@ use axum::http::Request;
 use civic311_store::OutboxQuery;
 use civic311_testkit::fixture::{IN_W1, IN_W2};
 use civic311_testkit::{Backend, TestApp, both_backends, photos};
-use common::{act, api, file_pothole, post_pothole, setup, setup_with, smtp};
+use common::{act, api, confirm_follow, file_pothole, post_pothole, setup, setup_with, smtp};
 use serde_json::json;
 
 mod common;
@@ -179,31 +179,54 @@ async fn residents_follow_and_stop_following(backend: Backend) {
         .await;
     assert_eq!(
         (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
-        (303, format!("/requests/{id}?followed=1").as_str())
+        (303, format!("/requests/{id}?asked=1#follow").as_str())
     );
+    let asked = app.get(&format!("/requests/{id}?asked=1")).await;
+    assert!(asked.body.contains("we have sent a link to that address"), "{}", asked.body);
+    assert_eq!(followers().await, before, "nothing is sent before the address confirms");
+    // The link mailed to the address shows what it confirms, and a button does it.
+    let confirm = confirm_follow(&app, &id, "neighbour@example.test").await;
+    assert_eq!(confirm.headers["location"], format!("/requests/{id}?followed=1&lang=en").as_str());
     assert!(app.get(&format!("/requests/{id}?followed=1")).await.body.contains("You are following this request"));
     assert!(followers().await.contains(&"neighbour@example.test".to_owned()));
 
-    // From the report form, one button with the contact typed on it.
+    // From the report form, one button with the contact typed on it; confirmed by text.
     let (lat, long) = at(IN_W1);
     let fields = [("lat", lat.as_str()), ("long", long.as_str()), ("phone", "+15550199"), ("notify", "sms")];
     let r = app.post_multipart(&format!("/report/POTHOLE/follow/{id}"), &fields, &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
+    assert!(!followers().await.contains(&"+15550199".to_owned()));
+    confirm_follow(&app, &id, "+15550199").await;
     assert!(followers().await.contains(&"+15550199".to_owned()));
     let r = app.post_multipart(&format!("/report/POTHOLE/follow/{id}"), &fields[..2], &[]).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("To follow, enter"), "{}", r.body);
 
-    // Stopping says the same whether or not the address followed.
-    let r = app.post_form(&format!("/requests/{id}/unfollow"), &[("address", "NEIGHBOUR@example.test")]).await;
-    assert_eq!(r.status, 303);
-    let r2 = app.post_form(&format!("/requests/{id}/unfollow"), &[("address", "stranger@example.test")]).await;
-    assert_eq!(r2.headers["location"], r.headers["location"]);
+    // Stopping takes the signed link from a message: typing an address does nothing.
+    let r = app.post_form(&format!("/requests/{id}/unfollow"), &[("address", "neighbour@example.test")]).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let sig = civic311_domain::notify::link_signature(
+        &app.state.link_key,
+        civic311_domain::notify::LinkPurpose::Unfollow,
+        seq,
+        "neighbour@example.test",
+    );
+    let page = app.get(&format!("/requests/{id}/unfollow/{sig}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("n•••@example.test") && !page.body.contains("neighbour@"), "{}", page.body);
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert_eq!(followers().await.len(), before.len() + 2, "opening the link changes nothing");
+    let r = app.post_form(&format!("/requests/{id}/unfollow/{sig}"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(app.get(&format!("/requests/{id}?unfollowed=1")).await.body.contains("will get no more updates"));
     let mut now = followers().await;
     now.sort();
     let mut expected = [before, vec!["+15550199".to_owned()]].concat();
     expected.sort();
     assert_eq!(now, expected);
+    // A used or forged link works no more.
+    assert_eq!(app.post_form(&format!("/requests/{id}/unfollow/{sig}"), &[]).await.status, 404);
+    assert_eq!(app.get(&format!("/requests/{id}/confirm/{}", "0".repeat(32))).await.status, 404);
 }
 
 async fn the_language_is_chosen_remembered_and_used_for_updates(backend: Backend) {
@@ -352,6 +375,8 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     let followed = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
     let r = app.post_form(&format!("/requests/{followed}/follow"), &[("email", "Res@Example.TEST")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(mail.received().len(), 1, "the link to confirm the follow");
+    confirm_follow(&app, &followed, "Res@Example.TEST").await;
     let other = post_pothole(&app, IN_W1, "Somebody else's", &[("attribute[SIZE]", "small")]).await;
     let other = other.json()[0]["service_request_id"].as_str().unwrap().to_owned();
     let mut raw = civic311_web::intake::RawRequest {
@@ -378,21 +403,21 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     let unknown = app.post_form("/my", &[("email", "nobody@example.test")]).await;
     assert_eq!(unknown.status, 200);
     assert!(unknown.body.contains("If nobody@example.test was used"), "{}", unknown.body);
-    assert!(mail.received().is_empty(), "no mail to an address with no requests");
+    assert_eq!(mail.received().len(), 1, "no mail to an address with no requests");
 
     let asked = app.post_form("/my", &[("email", " RES@example.test ")]).await;
     assert_eq!(asked.status, 200);
     assert!(asked.body.contains("If RES@example.test was used"), "{}", asked.body);
     let received = mail.received();
-    assert_eq!(received.len(), 1);
-    assert!(received[0].to.contains("RES@example.test"), "{}", received[0].to);
-    assert!(received[0].subject.contains("Your requests to Testville 311"), "{}", received[0].subject);
-    let link = received[0].body.split_whitespace().find(|w| w.contains("/my/")).unwrap().to_owned();
+    assert_eq!(received.len(), 2);
+    let sent = received.iter().find(|m| m.subject.contains("Your requests to Testville 311")).unwrap();
+    assert!(sent.to.contains("RES@example.test"), "{}", sent.to);
+    let link = sent.body.split_whitespace().find(|w| w.contains("/my/")).unwrap().to_owned();
     let path = format!("/my/{}", link.split("/my/").nth(1).unwrap());
     assert!(path.ends_with("?lang=en"), "{path}");
     // Asking again at once sends nothing more, and the link never sits in the outbox.
     app.post_form("/my", &[("email", "res@example.test")]).await;
-    assert_eq!(mail.received().len(), 1);
+    assert_eq!(mail.received().len(), 2);
     let outbox = api(&app, "GET", "/api/v1/outbox", Some("ada"), None).await;
     assert_eq!(outbox.status, 200, "{}", outbox.body);
     assert!(!outbox.body.contains("/my/"));

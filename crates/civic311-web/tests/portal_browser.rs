@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use civic311_domain::notify::{LinkPurpose, link_signature};
 use civic311_domain::request::RequestId;
 use civic311_jobs::{Dispatcher, Notifiers};
 use civic311_testkit::browser::Browser;
@@ -33,6 +34,7 @@ struct Words {
     lang: &'static str,
     search: &'static str,
     nearby: &'static str,
+    asked: &'static str,
     following: &'static str,
     tracking: &'static str,
     in_progress: &'static str,
@@ -44,6 +46,7 @@ const ENGLISH: Words = Words {
     lang: "en",
     search: "a hole in the road",
     nearby: "Already reported nearby?",
+    asked: "we have sent a link to that address",
     following: "You are following this request",
     tracking: "Your tracking number is",
     in_progress: "In progress",
@@ -55,6 +58,7 @@ const SPANISH: Words = Words {
     lang: "es",
     search: "hay un hoyo en la calle",
     nearby: "¿Ya avisado cerca?",
+    asked: "hemos enviado un enlace a esa dirección",
     following: "Está siguiendo esta solicitud",
     tracking: "Su número de seguimiento es",
     in_progress: "En curso",
@@ -120,8 +124,16 @@ async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish
         assert!(b.text(".nearby").await.contains(&existing));
         scan("details with nearby reports").await;
         b.screenshot(&shot("nearby")).await;
-        b.type_into("#email", &format!("neighbour-{}@example.test", w.lang)).await;
+        let neighbour = format!("neighbour-{}@example.test", w.lang);
+        b.type_into("#email", &neighbour).await;
         b.follow(&format!("button[formaction=\"/report/POTHOLE/follow/{existing}\"]")).await;
+        assert!(b.current_url().await.contains(&format!("/requests/{existing}?asked=1")));
+        assert!(b.text("main").await.contains(w.asked));
+        // Nothing is sent there until the address confirms, from the link mailed to it.
+        b.goto(&link_in_mail(&neighbour, "/confirm/").replace("http://civic311.test", &base)).await;
+        scan("confirm following").await;
+        b.screenshot(&shot("confirm")).await;
+        b.follow("main form button[type=submit]").await;
         assert!(b.current_url().await.contains(&format!("/requests/{existing}?followed=1")));
         assert!(b.text("main").await.contains(w.following));
         scan("followed request").await;
@@ -242,6 +254,13 @@ async fn a_resident_reports_follows_and_rates_with_scripts_switched_off(backend:
     // Follow the neighbour's report from its page.
     b.goto(&format!("{base}/requests/{existing}")).await;
     b.type_into("#email", "plain@example.test").await;
+    b.keys_to_new_page(ENTER).await;
+    assert!(b.text("main").await.contains("we have sent a link to that address"));
+    // The address confirms from the link it was sent, with the keyboard.
+    let seq = RequestId::parse(&existing).unwrap().1;
+    let sig = link_signature(&app.state.link_key, LinkPurpose::Confirm, seq, "plain@example.test");
+    b.goto(&format!("{base}/requests/{existing}/confirm/{sig}")).await;
+    b.tab_to("main form button").await;
     b.keys_to_new_page(ENTER).await;
     assert!(b.text("main").await.contains("You are following this request"));
     let followers = app.store.followers(RequestId::parse(&existing).unwrap().1).await.unwrap();

@@ -412,7 +412,7 @@ async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
         .with_notifiers(notifiers.clone())
         .with_map_tiles(map_tiles(serve)?)
         .with_trusted_proxies(serve.trusted_proxies.clone());
-    let dispatcher = civic311_jobs::Dispatcher::new(notifiers, public_url);
+    let dispatcher = civic311_jobs::Dispatcher::new(notifiers, public_url).with_link_key(state.link_key.as_str());
     let s = state.clone();
     tokio::spawn(civic311_jobs::scheduler::run(
         state.store.clone(),

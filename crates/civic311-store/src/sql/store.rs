@@ -159,6 +159,17 @@ const END_SESSIONS: &str = "DELETE FROM staff_sessions WHERE username = $1";
 /// Marks the configuration changed, for other app nodes to reload.
 const BUMP_CONFIG: &str = "UPDATE config_version SET version = version + 1 WHERE id = 1";
 
+/// Followers from their rows.
+fn follower_rows(rows: Vec<FollowerRow>) -> StoreResult<Vec<Follower>> {
+    rows.into_iter()
+        .map(|r| {
+            let channel = NotifyChannel::parse(&r.channel)
+                .ok_or_else(|| StoreError::Corrupt(format!("follower channel '{}'", r.channel)))?;
+            Ok(Follower { channel, address: r.address, language: r.language })
+        })
+        .collect()
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
@@ -255,7 +266,8 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
     if let Some(email) = &q.email {
         let e = push(Param::Text(email.trim().to_ascii_lowercase()), &mut params);
         conds.push(format!(
-            "(contact_email = {e} OR id IN (SELECT request_id FROM followers WHERE lower(address) = {e}))"
+            "(contact_email = {e} OR id IN \
+             (SELECT request_id FROM followers WHERE lower(address) = {e} AND confirmed_at IS NOT NULL))"
         ));
     }
     for (layer, features) in &q.areas {
@@ -883,15 +895,74 @@ where
     }
 
     async fn followers(&self, seq: i64) -> StoreResult<Vec<Follower>> {
-        let sql = "SELECT address, channel, language FROM followers WHERE request_id = $1 ORDER BY address";
-        let rows = self.backend.fetch_all::<FollowerRow>(sql, vec![Param::I64(seq)]).await?;
-        rows.into_iter()
-            .map(|r| {
-                let channel = NotifyChannel::parse(&r.channel)
-                    .ok_or_else(|| StoreError::Corrupt(format!("follower channel '{}'", r.channel)))?;
-                Ok(Follower { channel, address: r.address, language: r.language })
-            })
-            .collect()
+        let sql = "SELECT address, channel, language FROM followers \
+                   WHERE request_id = $1 AND confirmed_at IS NOT NULL ORDER BY address";
+        follower_rows(self.backend.fetch_all::<FollowerRow>(sql, vec![Param::I64(seq)]).await?)
+    }
+
+    async fn ask_to_follow(&self, seq: i64, f: &Follower, now: Timestamp, not_since: Timestamp) -> StoreResult<bool> {
+        let f = f.clone();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let address = Param::Text(f.address.trim().to_ascii_lowercase());
+                    let following = tx
+                        .fetch_i64(
+                            "SELECT count(*) FROM followers WHERE request_id = $1 AND lower(address) = $2 \
+                             AND confirmed_at IS NOT NULL",
+                            vec![Param::I64(seq), address.clone()],
+                        )
+                        .await?;
+                    let asked = tx
+                        .fetch_i64(
+                            "SELECT count(*) FROM followers WHERE lower(address) = $1 AND confirmed_at IS NULL \
+                             AND asked_at > $2",
+                            vec![address, Param::I64(to_micros(not_since))],
+                        )
+                        .await?;
+                    if following > 0 || asked > 0 {
+                        return Ok(false);
+                    }
+                    let sql = "INSERT INTO followers (request_id, address, channel, language, confirmed_at, asked_at) \
+                               VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (request_id, address) DO UPDATE \
+                               SET channel = excluded.channel, language = excluded.language, asked_at = excluded.asked_at \
+                               WHERE followers.confirmed_at IS NULL";
+                    let params = vec![
+                        Param::I64(seq),
+                        Param::Text(f.address.clone()),
+                        Param::Text(to_json(&f.channel).trim_matches('"').to_owned()),
+                        Param::Text(f.language.clone()),
+                        Param::I64(to_micros(now)),
+                    ];
+                    Ok(tx.execute(sql, params).await? == 1)
+                })
+            }))
+            .await
+    }
+
+    async fn pending_followers(&self, seq: i64, asked_since: Timestamp) -> StoreResult<Vec<Follower>> {
+        let sql = "SELECT address, channel, language FROM followers \
+                   WHERE request_id = $1 AND confirmed_at IS NULL AND asked_at > $2 ORDER BY address";
+        let params = vec![Param::I64(seq), Param::I64(to_micros(asked_since))];
+        follower_rows(self.backend.fetch_all::<FollowerRow>(sql, params).await?)
+    }
+
+    async fn link_key(&self, candidate: &str) -> StoreResult<String> {
+        let candidate = candidate.to_owned();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO link_keys (name, value) VALUES ('links', $1) ON CONFLICT (name) DO NOTHING",
+                        vec![Param::Text(candidate)],
+                    )
+                    .await?;
+                    let key =
+                        tx.fetch_bodies("SELECT value AS body FROM link_keys WHERE name = 'links'", vec![]).await?;
+                    key.into_iter().next().map(|r| r.body).ok_or_else(|| StoreError::Corrupt("no link key".into()))
+                })
+            }))
+            .await
     }
 
     async fn claim_timers(

@@ -81,8 +81,9 @@ pub async fn apply_update(tx: &mut dyn SqlTx, u: RequestUpdate) -> StoreResult<S
 
     if let Some(from) = u.followers_from {
         tx.execute(
-            "INSERT INTO followers (request_id, address, channel, language) \
-             SELECT $1, address, channel, language FROM followers WHERE request_id = $2 AND true \
+            "INSERT INTO followers (request_id, address, channel, language, confirmed_at) \
+             SELECT $1, address, channel, language, confirmed_at FROM followers \
+             WHERE request_id = $2 AND confirmed_at IS NOT NULL \
              ON CONFLICT (request_id, address) DO NOTHING",
             vec![Param::I64(id), Param::I64(from)],
         )
@@ -90,13 +91,15 @@ pub async fn apply_update(tx: &mut dyn SqlTx, u: RequestUpdate) -> StoreResult<S
     }
     for f in &u.follow {
         tx.execute(
-            "INSERT INTO followers (request_id, address, channel, language) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (request_id, address) DO UPDATE SET channel = excluded.channel, language = excluded.language",
+            "INSERT INTO followers (request_id, address, channel, language, confirmed_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (request_id, address) DO UPDATE SET channel = excluded.channel, \
+             language = excluded.language, confirmed_at = COALESCE(followers.confirmed_at, excluded.confirmed_at)",
             vec![
                 Param::I64(id),
                 Param::Text(f.address.clone()),
                 Param::Text(to_json(&f.channel).trim_matches('"').to_owned()),
                 Param::Text(f.language.clone()),
+                Param::I64(to_micros(r.updated_at)),
             ],
         )
         .await?;

@@ -4,15 +4,14 @@
 //! `POST /open311/v2/requests/{id}/followers.{fmt}` lets a resident follow an existing
 //! request instead of filing a new one.
 
+use crate::follow::FollowError;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
-use civic311_domain::notify::{Follower, NotifyChannel};
 use civic311_domain::request::RequestId;
-use civic311_jobs::ActError;
 
 use super::doc::{Document, Node};
 use super::render::{RequestView, request_node, respond};
@@ -68,8 +67,9 @@ pub async fn check(
 }
 
 /// `POST /open311/v2/requests/{id}/followers.{fmt}` with `api_key`, `email` or
-/// `phone`, optional `notify` (`email` or `sms`) and `language`. Following a request
-/// that was merged follows the original.
+/// `phone`, optional `notify` (`email` or `sms`) and `language`. The address is sent
+/// a link to confirm, and follows once it does (202, `following: pending`). Following
+/// a request that was merged follows the original.
 pub async fn follow(
     State(state): State<AppState>,
     Path((id, file)): Path<(String, String)>,
@@ -85,52 +85,28 @@ pub async fn follow(
     check_jurisdiction(&state, format, fields.iter().find(|(k, _)| k == "jurisdiction_id").map(|(_, v)| v))?;
     let key = param(&fields, "api_key").ok_or_else(|| Open311Error::forbidden(format, "api_key is required"))?;
     super::requests::admit(&state, format, key)?;
-    let follower = follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
+    let follower = crate::follow::follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
-    let (_, seq) = RequestId::parse(&id).ok_or_else(not_found)?;
-    let stored = crate::duplicates::follow_public(&state, seq, follower)
-        .await
-        .map_err(|e| match e {
-            ActError::Store(s) => Open311Error::store(format, s),
-            other => Open311Error::bad_request(format, other.to_string()),
-        })?
-        .ok_or_else(not_found)?;
+    let (year, seq) = RequestId::parse(&id).ok_or_else(not_found)?;
+    match state.store.request(seq).await.map_err(|e| Open311Error::store(format, e))? {
+        Some(r) if year.is_none_or(|y| y == r.id.year) => {}
+        _ => return Err(not_found()),
+    }
+    let stored = crate::follow::ask(&state, seq, follower).await.map_err(|e| match e {
+        FollowError::NotFound => not_found(),
+        FollowError::NoLinks => Open311Error::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format,
+            "following needs a confirmation link, and this server has no public address configured",
+        ),
+        FollowError::Store(s) => Open311Error::store(format, s),
+    })?;
     let item = Node::Obj(vec![
         ("service_request_id", Node::text(stored.id.to_string())),
         ("status", Node::text(stored.status.open311())),
-        ("following", Node::text("true")),
+        ("following", Node::text("pending")),
+        ("description", Node::text("a link to confirm was sent to the address; updates start once it is opened")),
     ]);
     let doc = Document { root: "service_requests", body: Node::list("request", vec![item]) };
-    Ok(respond(StatusCode::CREATED, format, &doc))
-}
-
-/// The follower a form describes: a channel with an address for it.
-/// A follower from `email` or `phone`, `notify` (email or sms) and `language` fields.
-pub(crate) fn follower(fields: &[(String, String)]) -> Result<Follower, String> {
-    let email = param(fields, "email");
-    let phone = param(fields, "phone");
-    let channel = match param(fields, "notify") {
-        None if email.is_some() => NotifyChannel::Email,
-        None if phone.is_some() => NotifyChannel::Sms,
-        None => return Err("email or phone is required to follow a request".into()),
-        Some(n) => match NotifyChannel::parse(n) {
-            Some(c @ (NotifyChannel::Email | NotifyChannel::Sms)) => c,
-            _ => return Err(format!("notify: '{n}' must be email or sms")),
-        },
-    };
-    let address = match channel {
-        NotifyChannel::Email => email.filter(|e| civic311_domain::text::looks_like_email(e)),
-        _ => phone.filter(|p| p.chars().filter(char::is_ascii_digit).count() >= 7),
-    };
-    let Some(address) = address else {
-        return Err(match channel {
-            NotifyChannel::Email => "email: a valid email address is needed to follow by email".into(),
-            _ => "phone: a phone number is needed to follow by SMS".into(),
-        });
-    };
-    let language = param(fields, "language").unwrap_or("en").to_ascii_lowercase();
-    if language.len() > 8 || !language.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
-        return Err("language: a language code like en or es".into());
-    }
-    Ok(Follower { channel, address: address.to_owned(), language })
+    Ok(respond(StatusCode::ACCEPTED, format, &doc))
 }

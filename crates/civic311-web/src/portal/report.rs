@@ -383,9 +383,5 @@ pub async fn follow(
     let Some((_, seq)) = RequestId::parse(&id) else {
         return super::track::not_found(&state, &lang);
     };
-    match crate::duplicates::follow_public(&state, seq, follower).await {
-        Ok(Some(r)) => Redirect::to(&format!("/requests/{}?followed=1", r.id)).into_response(),
-        Ok(None) => super::track::not_found(&state, &lang),
-        Err(e) => failure(&state, &lang, e),
-    }
+    super::track::ask_to_follow(&state, &lang, seq, follower).await
 }

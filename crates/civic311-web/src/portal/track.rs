@@ -5,17 +5,17 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::i18n::Texts;
-use civic311_domain::notify::{Follower, NotifyChannel};
+use civic311_domain::notify::{Follower, LinkPurpose, NotifyChannel};
 use civic311_domain::request::{Event, RequestId, ServiceRequest, Status};
 use jiff::Timestamp;
 
 use super::{Chrome, Lang, failure, field, message};
 use crate::AppState;
+use crate::follow::FollowError;
 use crate::i18n;
-use crate::open311::follower;
 use crate::open311::render::{PUBLIC_EVENT_KINDS, is_public};
 use crate::throttle::ClientAddr;
 
@@ -91,6 +91,8 @@ fn say(t: &'static Texts, e: &Event) -> String {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct PageParams {
     filed: Option<String>,
+    /// A follow was asked for: the confirmation is on its way.
+    asked: Option<String>,
     followed: Option<String>,
     unfollowed: Option<String>,
 }
@@ -124,7 +126,9 @@ async fn show(
         (None, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
         (None, None) => String::new(),
     };
-    let notice = if params.followed.is_some() {
+    let notice = if params.asked.is_some() {
+        Some(t.get("follow.asked"))
+    } else if params.followed.is_some() {
         Some(t.get("follow.done"))
     } else if params.unfollowed.is_some() {
         Some(t.get("follow.stopped"))
@@ -217,10 +221,26 @@ pub(super) fn follower_from(fields: &[(String, String)], t: &Texts) -> Option<Fo
     if field(&fields, "language").is_none() {
         fields.push(("language".into(), t.code.to_owned()));
     }
-    follower(&fields).ok()
+    crate::follow::follower(&fields).ok()
 }
 
-/// `POST /requests/{number}/follow`.
+/// Asks for `follower` to follow request `seq` and answers as the portal does: back to
+/// the request followed, saying a confirmation is on its way (the same whether or not
+/// one was sent).
+pub(super) async fn ask_to_follow(state: &AppState, lang: &Lang, seq: i64, follower: Follower) -> Response {
+    match crate::follow::ask(state, seq, follower).await {
+        Ok(r) => Redirect::to(&format!("/requests/{}?asked=1#follow", r.id)).into_response(),
+        Err(FollowError::NotFound) => not_found(state, lang),
+        Err(FollowError::NoLinks) => {
+            tracing::error!("a resident asked to follow, but CIVIC311_PUBLIC_URL is not set");
+            let t = lang.t;
+            message(state, lang, StatusCode::SERVICE_UNAVAILABLE, t.get("follow.heading"), t.get("follow.no_links"))
+        }
+        Err(FollowError::Store(e)) => failure(state, lang, e),
+    }
+}
+
+/// `POST /requests/{number}/follow`: asks for a confirmation (see [`crate::follow`]).
 pub async fn follow(
     State(state): State<AppState>,
     lang: Lang,
@@ -239,40 +259,167 @@ pub async fn follow(
         let errors = vec![lang.t.get("follow.contact_needed").to_owned()];
         return show(&state, &lang, &r, &PageParams::default(), StatusCode::BAD_REQUEST, errors, fields).await;
     };
-    match crate::duplicates::follow_public(&state, r.id.seq, follower).await {
-        Ok(Some(followed)) => Redirect::to(&format!("/requests/{}?followed=1", followed.id)).into_response(),
-        Ok(None) => not_found(&state, &lang),
-        Err(e) => failure(&state, &lang, e),
+    ask_to_follow(&state, &lang, r.id.seq, follower).await
+}
+
+#[derive(Template)]
+#[template(path = "portal/follow_link.html")]
+struct LinkPage<'a> {
+    c: Chrome,
+    t: &'static Texts,
+    title: &'a str,
+    heading: String,
+    text: String,
+    action: String,
+    button: &'a str,
+    number: String,
+}
+
+/// The request and the follower a signed link names, or the page saying it does not
+/// work (any more).
+async fn linked(
+    state: &AppState,
+    lang: &Lang,
+    number: &str,
+    purpose: LinkPurpose,
+    sig: &str,
+) -> Result<(ServiceRequest, Follower), Box<Response>> {
+    let t = lang.t;
+    let expired = || {
+        Box::new(message(
+            state,
+            lang,
+            StatusCode::NOT_FOUND,
+            t.get("follow.link_expired_title"),
+            t.get("follow.link_expired"),
+        ))
+    };
+    let r = match find(state, number).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(expired()),
+        Err(e) => return Err(Box::new(failure(state, lang, e))),
+    };
+    match crate::follow::named_by(state, purpose, &r, sig).await {
+        Ok(Some(f)) => Ok((r, f)),
+        Ok(None) => Err(expired()),
+        Err(e) => Err(Box::new(failure(state, lang, e))),
     }
 }
 
-/// `POST /requests/{number}/unfollow` with `address` (an email or phone). The answer
-/// is the same whether or not the address was following, so nobody learns who does.
-pub async fn unfollow(
+/// `GET /requests/{number}/confirm/{sig}` and `…/unfollow/{sig}`: what the link will
+/// do, with a button — a mail scanner that opens links changes nothing.
+async fn link_page(state: &AppState, lang: &Lang, number: &str, purpose: LinkPurpose, sig: &str) -> Response {
+    let (r, f) = match linked(state, lang, number, purpose, sig).await {
+        Ok(x) => x,
+        Err(page) => return *page,
+    };
+    let t = lang.t;
+    let city = state.city();
+    let service = city.service(&r.service_code).map_or_else(|| r.service_code.clone(), |s| s.localized(t.code).name);
+    let fill = |key: &str| {
+        t.get(key)
+            .replace("{number}", &r.id.to_string())
+            .replace("{service}", &service)
+            .replace("{address}", &crate::follow::masked(&f.address))
+    };
+    let (title, heading, text, button) = match purpose {
+        LinkPurpose::Confirm => (
+            t.get("follow.confirm_title"),
+            fill("follow.confirm_heading"),
+            fill("follow.confirm_text"),
+            t.get("follow.confirm"),
+        ),
+        LinkPurpose::Unfollow => {
+            (t.get("follow.stop_title"), fill("follow.stop_question"), String::new(), t.get("follow.stop"))
+        }
+    };
+    let path = crate::follow::link_path(state, purpose, &r, &f.address);
+    let page = LinkPage {
+        c: Chrome::new(state, lang, &path, "requests"),
+        t,
+        title,
+        heading,
+        text,
+        action: format!("{path}?lang={}", t.code),
+        button,
+        number: r.id.to_string(),
+    };
+    let mut response = lang.render(StatusCode::OK, &page);
+    // The link is the credential: never cached, never sent on as a referrer.
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Carries out what a signed link's button asks: start or stop the updates.
+async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPurpose, sig: &str) -> Response {
+    let (r, f) = match linked(state, lang, number, purpose, sig).await {
+        Ok(x) => x,
+        Err(page) => return *page,
+    };
+    let on = purpose == LinkPurpose::Confirm;
+    let city = state.city();
+    match civic311_jobs::follow(
+        &state.store,
+        &city.workflow,
+        r.id.seq,
+        f,
+        on,
+        &civic311_domain::workflow::Actor::Resident,
+        state.now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            let done = if on { "followed" } else { "unfollowed" };
+            Redirect::to(&format!("/requests/{}?{done}=1&lang={}", r.id, lang.t.code)).into_response()
+        }
+        Err(e) => failure(state, lang, e),
+    }
+}
+
+/// `GET /requests/{number}/confirm/{sig}`.
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path((number, sig)): Path<(String, String)>,
+) -> Response {
+    link_page(&state, &lang, &number, LinkPurpose::Confirm, &sig).await
+}
+
+/// `POST /requests/{number}/confirm/{sig}`: the address starts to follow.
+pub async fn confirm(
     State(state): State<AppState>,
     lang: Lang,
     client: ClientAddr,
-    Path(number): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Path((number, sig)): Path<(String, String)>,
 ) -> Response {
     if let Err(busy) = super::throttled(&state, &lang, client) {
         return *busy;
     }
-    let r = match found(&state, &lang, &number).await {
-        Ok(r) => r,
-        Err(page) => return *page,
-    };
-    let address = field(&fields, "address").unwrap_or("");
-    let followers = match state.store.followers(r.id.seq).await {
-        Ok(f) => f,
-        Err(e) => return failure(&state, &lang, e),
-    };
-    let same = |a: &str| a.eq_ignore_ascii_case(address);
-    if let Some(f) = followers.into_iter().find(|f| !address.is_empty() && same(&f.address)) {
-        let city = state.city();
-        if let Err(e) = civic311_jobs::follow(&state.store, &city.workflow, r.id.seq, f, false, state.now()).await {
-            return failure(&state, &lang, e);
-        }
+    link_done(&state, &lang, &number, LinkPurpose::Confirm, &sig).await
+}
+
+/// `GET /requests/{number}/unfollow/{sig}`.
+pub async fn unfollow_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path((number, sig)): Path<(String, String)>,
+) -> Response {
+    link_page(&state, &lang, &number, LinkPurpose::Unfollow, &sig).await
+}
+
+/// `POST /requests/{number}/unfollow/{sig}`: the address stops following. Only a
+/// link from a message does this; staff may also stop an address from the request page.
+pub async fn unfollow(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientAddr,
+    Path((number, sig)): Path<(String, String)>,
+) -> Response {
+    if let Err(busy) = super::throttled(&state, &lang, client) {
+        return *busy;
     }
-    Redirect::to(&format!("/requests/{}?unfollowed=1", r.id)).into_response()
+    link_done(&state, &lang, &number, LinkPurpose::Unfollow, &sig).await
 }

@@ -134,6 +134,51 @@ pub async fn photos(
     apply(&state, &staff, &r, &action, None).await
 }
 
+/// `POST /staff/requests/{id}/unfollow` with `address`: stops the updates to a
+/// follower (who asked by phone, say), for staff who may write on the request.
+pub async fn unfollow(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let r = match load(&state, &id).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
+    if !staff.csrf_ok(field("csrf")) {
+        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
+    }
+    let writes = Action::Note { text: String::new(), public: false };
+    if let Err(why) = crate::api::may_act(&staff.user, &r, &writes) {
+        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(format!("Not allowed: {why}."))).await;
+    }
+    let followers = match state.store.followers(r.id.seq).await {
+        Ok(f) => f,
+        Err(e) => return failure(e),
+    };
+    let Some(f) = followers.into_iter().find(|f| Some(f.address.as_str()) == field("address")) else {
+        let error = "That address does not follow this request (any more).".to_owned();
+        return render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(error)).await;
+    };
+    let city = state.city();
+    match civic311_jobs::follow(
+        &state.store,
+        &city.workflow,
+        r.id.seq,
+        f,
+        false,
+        &civic311_domain::workflow::Actor::Staff(staff.user.username.clone()),
+        state.now(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/staff/requests/{}?done=unfollow", r.id)).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
 /// `GET /staff/media/{id}`: any photo, public or internal, to signed-in staff.
 pub async fn media(State(state): State<AppState>, _staff: Staff, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else { return (StatusCode::NOT_FOUND, "no such photo").into_response() };

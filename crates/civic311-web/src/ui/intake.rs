@@ -17,7 +17,7 @@ use civic311_domain::service::{Service, search};
 
 use super::{Staff, failure};
 use crate::intake::{IntakeError, new_token, prepare};
-use crate::open311::{follower, raw_request};
+use crate::open311::raw_request;
 use crate::page::html;
 use crate::questions::{Question, questions};
 use crate::{AppState, CityModel, i18n};
@@ -188,7 +188,7 @@ pub async fn follow(
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
-    let follower = match follower(&fields) {
+    let follower = match crate::follow::follower(&fields) {
         Ok(f) => f,
         Err(e) => {
             let errors = vec![format!("To add the caller as a follower — {e}")];
@@ -199,7 +199,17 @@ pub async fn follow(
         return (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response();
     };
     let city = state.city();
-    match civic311_jobs::follow(&state.store, &city.workflow, seq, follower, true, state.now()).await {
+    match civic311_jobs::follow(
+        &state.store,
+        &city.workflow,
+        seq,
+        follower,
+        true,
+        &civic311_domain::workflow::Actor::Staff(staff.user.username.clone()),
+        state.now(),
+    )
+    .await
+    {
         Ok(r) => Redirect::to(&format!("/staff/requests/{}?done=follow", r.id)).into_response(),
         Err(civic311_jobs::ActError::NotFound(_)) => {
             (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response()

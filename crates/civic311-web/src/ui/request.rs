@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civic311_domain::duplicates::Probe;
+use civic311_domain::notify::NotifyChannel;
 use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
 use civic311_domain::workflow::Action;
 
@@ -30,6 +31,8 @@ pub struct RequestPage<'a> {
     priority: &'static str,
     owner: String,
     facts: Vec<(&'static str, String)>,
+    /// Who gets updates besides the requester, each with how.
+    followers: Vec<(String, &'static str)>,
     /// The outline map (SVG built from numbers only), when the request has a point.
     map: Option<String>,
     /// The same map for `static/map.js` to draw over tiles, when a tile source is set.
@@ -235,6 +238,10 @@ pub async fn render(
             })
             .collect(),
         timeline: timeline::entries(&events, &city.tz),
+        followers: followers
+            .iter()
+            .map(|f| (f.address.clone(), if f.channel == NotifyChannel::Sms { "SMS" } else { "email" }))
+            .collect(),
         shows_outbox,
         notifications: outbox
             .iter()

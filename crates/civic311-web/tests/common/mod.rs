@@ -264,3 +264,18 @@ pub async fn set_password(app: &TestApp, user: &str, password: &str) -> TestResp
     )
     .await
 }
+
+/// Confirms a follow of request `id` (`2026-000001`) by `address`, as its owner would
+/// from the link mailed to it; the response to the confirming POST.
+pub async fn confirm_follow(app: &TestApp, id: &str, address: &str) -> TestResponse {
+    let seq: i64 = id.split('-').nth(1).unwrap().parse().unwrap();
+    let sig = civic311_domain::notify::link_signature(
+        &app.state.link_key,
+        civic311_domain::notify::LinkPurpose::Confirm,
+        seq,
+        address,
+    );
+    let r = app.post_form(&format!("/requests/{id}/confirm/{sig}"), &[]).await;
+    assert_eq!(r.status, 303, "confirming {address}: {}", r.body);
+    r
+}

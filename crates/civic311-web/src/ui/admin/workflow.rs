@@ -40,6 +40,7 @@ fn sample_vars(city: &str) -> BTreeMap<String, String> {
         ("expected", "Fri Nov 27, 17:00"),
         ("url", "https://311.example.gov/requests/2026-000123?lang=en"),
         ("rating_url", "https://311.example.gov/rate/…"),
+        ("unfollow_url", "https://311.example.gov/requests/2026-000123/unfollow/…"),
         ("department", "Public Works"),
         ("due", "Fri Nov 27, 17:00"),
         ("original", "2026-000101"),
