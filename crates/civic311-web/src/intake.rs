@@ -129,6 +129,11 @@ pub fn prepare(
     {
         errors.push(FieldError::new("email", format!("'{email}' is not an email address")));
     }
+    if let Some(phone) = &contact.phone
+        && !civic311_domain::text::looks_like_phone(phone)
+    {
+        errors.push(FieldError::new("phone", format!("'{phone}' is not a phone number (7 to 15 digits)")));
+    }
     let zipcode = non_empty(&raw.zipcode);
     let media_url = non_empty(&raw.media_url);
     for (field, v) in [

@@ -503,8 +503,11 @@ async fn nothing_is_sent_to_a_follower_before_it_consents(backend: Backend) {
             app.post_form(&format!("/open311/v2/requests/{id}/followers.json"), &[("api_key", API_KEY), (k, v)]).await;
         assert_eq!(r.status, 400, "{k}={v}: {}", r.body);
     }
-    let r = post_pothole(&app, IN_W1, "Hole", &[("attribute[SIZE]", "small"), ("email", "victim@example")]).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    for (k, v) in [("email", "victim@example"), ("phone", "call me")] {
+        let r = post_pothole(&app, IN_W1, "Hole", &[("attribute[SIZE]", "small"), (k, v)]).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains(k), "{}", r.body);
+    }
 
     // Staff may stop an address's updates from the request page; an analyst may not.
     let r = app.post_form(&format!("/requests/{other}/follow"), &[("phone", "+15550123")]).await;
