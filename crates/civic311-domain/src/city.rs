@@ -203,7 +203,7 @@ mod tests {
             users: vec![StaffUser {
                 username: "u".into(),
                 display_name: "U".into(),
-                email: "u@t".into(),
+                email: "u@t.example".into(),
                 department: "PW".into(),
                 team: Some("PW-A".into()),
                 role: Role::Staff,

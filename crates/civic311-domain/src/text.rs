@@ -13,6 +13,25 @@ pub fn contains_phrase(haystack: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && haystack.windows(phrase.len()).any(|w| w == phrase)
 }
 
+/// True for a character every document can carry — XML 1.0's `Char`: tab, newline,
+/// return, and everything from U+0020 except U+FFFE and U+FFFF (Rust strings never hold
+/// the surrogates, so an unpaired one never gets this far).
+pub fn is_document_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+/// Refuses text holding a character no document can carry (a control character, or
+/// U+FFFE or U+FFFF), naming it, so what is stored can always be published.
+pub fn check_text(field: &str, s: &str) -> Result<(), crate::FieldError> {
+    match s.chars().find(|c| !is_document_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(crate::FieldError::new(
+            field,
+            format!("contains the character U+{:04X}, which cannot be stored or published; remove it", u32::from(c)),
+        )),
+    }
+}
+
 /// True when `s` has the shape of an email address: one `@` between a local part of at
 /// most 64 characters and a domain of dot-separated labels (letters, digits, hyphens;
 /// at least two labels), at most 254 characters in all, with no spaces, controls,
@@ -82,6 +101,16 @@ mod tests {
         }
         for bad in ["555", "call me", "+1555010012345678", "555-0100; DROP", "phone@example.test"] {
             assert!(!looks_like_phone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_every_document_can_carry() {
+        assert!(check_text("d", "Tab\there, lines\r\nand émojis 🕳️").is_ok());
+        for bad in ["nul\0", "bell\u{7}", "escape\u{1b}[2J", "\u{FFFE}", "x\u{FFFF}"] {
+            let e = check_text("description", bad).expect_err(bad);
+            assert_eq!(e.field, "description");
+            assert!(e.detail.starts_with("contains the character U+"), "{}", e.detail);
         }
     }
 

@@ -249,6 +249,7 @@ fn required(field: &str, text: &str) -> Result<String, WorkflowError> {
     if t.chars().count() > 4000 {
         return Err(invalid(field, "at most 4000 characters"));
     }
+    crate::text::check_text(field, t).map_err(|e| invalid(&e.field, e.detail))?;
     Ok(t.to_owned())
 }
 
@@ -504,6 +505,7 @@ pub fn decide(
             if comment.chars().count() > 2000 {
                 return Err(invalid("comment", "at most 2000 characters"));
             }
+            crate::text::check_text("comment", comment).map_err(|e| invalid(&e.field, e.detail))?;
             let comment = comment.trim().to_owned();
             r.workflow.rating = Some(Rating { score: *score, comment: comment.clone(), at: now });
             event("rated", json!({ "score": score, "comment": comment }));

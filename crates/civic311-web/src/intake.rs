@@ -156,6 +156,35 @@ pub fn prepare(
     {
         errors.push(FieldError::new("media_url", "must be an http or https URL of at most 2000 characters"));
     }
+    // Whatever is stored must be publishable in every format, XML included.
+    let texts = [
+        ("description", Some(&raw.description)),
+        ("lat", raw.lat.as_ref()),
+        ("long", raw.long.as_ref()),
+        ("address_string", raw.address.as_ref()),
+        ("address_id", raw.address_id.as_ref()),
+        ("zipcode", raw.zipcode.as_ref()),
+        ("media_url", raw.media_url.as_ref()),
+        ("email", raw.contact.email.as_ref()),
+        ("phone", raw.contact.phone.as_ref()),
+        ("first_name", raw.contact.first_name.as_ref()),
+        ("last_name", raw.contact.last_name.as_ref()),
+        ("device_id", raw.contact.device_id.as_ref()),
+        ("account_id", raw.contact.account_id.as_ref()),
+    ];
+    for (field, text) in texts {
+        if let Some(Err(e)) = text.map(|t| civic311_domain::text::check_text(field, t)) {
+            errors.retain(|old| old.field != e.field);
+            errors.push(e);
+        }
+    }
+    for (code, values) in &raw.answers {
+        for v in values {
+            if let Err(e) = civic311_domain::text::check_text(&format!("attribute[{code}]"), v) {
+                errors.push(e);
+            }
+        }
+    }
     let answers = service.parse_answers(&raw.answers).map_err(|e| errors.extend(e)).unwrap_or_default();
 
     let areas: BTreeMap<String, String> = point.map(|p| city.boundaries.locate(&p)).unwrap_or_default();

@@ -144,7 +144,7 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
         ("/api/v1/config/teams/T1", json!({ "department": "NOPE", "name": "t" }), "unknown department 'NOPE'"),
         (
             "/api/v1/config/users/kim",
-            json!({ "display_name": "Kim", "email": "k@x", "department": "SAN", "team": "PW-NORTH", "role": "staff" }),
+            json!({ "display_name": "Kim", "email": "k@x.example", "department": "SAN", "team": "PW-NORTH", "role": "staff" }),
             "team PW-NORTH belongs to PW, not SAN",
         ),
         (
@@ -175,7 +175,7 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
     assert!(got["errors"][0]["field"].as_str().unwrap().contains("rule 'bad'"), "{got}");
 
     // An administrator cannot lock themselves out.
-    let me = json!({ "display_name": "Ada", "email": "a@x", "department": "TRIAGE", "role": "admin", "active": false });
+    let me = json!({ "display_name": "Ada", "email": "a@x.example", "department": "TRIAGE", "role": "admin", "active": false });
     assert_eq!(put(&app, "/api/v1/config/users/ada", "ada", me).await.0, 400);
 
     // Nothing changed.

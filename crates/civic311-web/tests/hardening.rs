@@ -20,7 +20,8 @@ both_backends!(
     guesses_sent_at_once_are_counted_before_they_are_checked,
     secrets_are_write_only_and_the_outbox_is_for_supervisors,
     staff_forms_say_what_residents_see_and_keep_internal_notes_internal,
-    nothing_is_sent_to_a_follower_before_it_consents
+    nothing_is_sent_to_a_follower_before_it_consents,
+    text_no_document_can_carry_is_refused
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -231,9 +232,14 @@ async fn a_merge_never_exposes_a_request(backend: Backend) {
             &[("api_key", API_KEY), ("email", "app-user@example.test")],
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.json()[0]["service_request_id"], r2.as_str());
-    assert!(app.store.followers(seq(&internal)).await.unwrap().is_empty(), "nobody follows internal work");
+    let since = jiff::Timestamp::UNIX_EPOCH;
+    assert!(
+        app.store.pending_followers(seq(&internal), since).await.unwrap().is_empty(),
+        "nobody asks for internal work"
+    );
+    assert_eq!(app.store.pending_followers(seq(&r2), since).await.unwrap().len(), 2);
 }
 
 /// A sign-in POST as a browser at `ip` that has just opened the form sends it.
@@ -525,4 +531,40 @@ async fn nothing_is_sent_to_a_follower_before_it_consents(backend: Backend) {
         assert_eq!(r.status, status, "{who}: {}", r.body);
     }
     assert!(app.store.followers(other.split_once('-').unwrap().1.parse().unwrap()).await.unwrap().is_empty());
+}
+
+async fn text_no_document_can_carry_is_refused(backend: Backend) {
+    let app = setup(backend).await;
+    // U+0001, U+FFFF and an escape sequence, percent-encoded as an app would send them.
+    for (field, raw) in [("description", "bad%01text"), ("description", "x%EF%BF%BF"), ("address_string", "%1B%5B2J")] {
+        let body = format!(
+            "api_key={API_KEY}&service_code=POTHOLE&attribute%5BSIZE%5D=small&lat={}&long={}&{field}={raw}",
+            IN_W1.0, IN_W1.1
+        );
+        for format in ["json", "xml"] {
+            let req = axum::http::Request::post(format!("/open311/v2/requests.{format}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body.clone()))
+                .unwrap();
+            let r = app.call(req).await;
+            assert_eq!(r.status, 400, "{field}={raw}: {}", r.body);
+            assert!(r.body.contains(field) && r.body.contains("contains the character U+"), "{}", r.body);
+        }
+    }
+    assert_eq!(app.store.count_requests().await.unwrap(), 0, "nothing was stored");
+    // Staff text too: a note with a bell in it changes nothing.
+    let id = file_pothole(&app).await;
+    let r = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{id}/actions"),
+        Some("pat"),
+        Some(json!({ "action": "note", "text": "zzding\u{7}", "public": true })),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("U+0007"), "{}", r.body);
+    let xml = app.get(&format!("/open311/v2/requests/{id}.xml?extensions=true")).await;
+    assert_eq!(xml.status, 200);
+    assert!(!xml.body.contains("zzding"));
 }

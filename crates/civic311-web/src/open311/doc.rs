@@ -155,8 +155,9 @@ fn xml_escape(s: &str, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            // Characters XML 1.0 cannot carry at all are dropped.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            // Characters XML 1.0 cannot carry at all are dropped: intake refuses them,
+            // but a document must stay well-formed whatever is stored.
+            c if !civic311_domain::text::is_document_char(c) => {}
             c => out.push(c),
         }
     }
@@ -165,6 +166,12 @@ fn xml_escape(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_xml_never_carries_what_xml_cannot() {
+        let d = Document { root: "r", body: Node::Obj(vec![("t", Node::text("a\u{1}b\u{FFFE}c\u{FFFF}\td\u{1b}"))]) };
+        assert_eq!(d.to_xml(), "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<r><t>abc\td</t></r>\n");
+    }
 
     #[test]
     fn one_model_two_formats() {
