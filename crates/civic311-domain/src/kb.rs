@@ -60,7 +60,7 @@ pub struct KnowledgeBase {
 impl KnowledgeBase {
     /// Parses and checks a TOML file of articles.
     pub fn from_toml(text: &str) -> Result<Self, FieldError> {
-        let kb: KnowledgeBase = toml::from_str(text).map_err(|e| FieldError::new("articles", e.to_string()))?;
+        let kb: KnowledgeBase = crate::exact::from_toml("articles", text)?;
         for a in &kb.articles {
             a.validate()?;
         }

@@ -7,6 +7,7 @@ pub mod city;
 pub mod duplicates;
 pub mod error;
 pub mod escalation;
+pub mod exact;
 pub mod geo;
 pub mod i18n;
 pub mod kb;

@@ -159,7 +159,7 @@ pub struct Catalog {
 impl Catalog {
     /// Parses and checks a TOML catalogue.
     pub fn from_toml(text: &str) -> Result<Self, FieldError> {
-        let c: Catalog = toml::from_str(text).map_err(|e| FieldError::new("services", e.to_string()))?;
+        let c: Catalog = crate::exact::from_toml("services", text)?;
         for s in &c.services {
             s.validate()?;
         }

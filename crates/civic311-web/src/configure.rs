@@ -245,12 +245,38 @@ pub async fn put_item<T: Item>(state: &AppState, actor: &StaffUser, new: T) -> R
 }
 
 /// Replaces the ordered rule list.
-pub async fn put_rules(state: &AppState, actor: &StaffUser, rules: &RuleSet) -> Result<(), ChangeError> {
+/// How a change that would remove every rule, calendar or policy is confirmed: the
+/// API's `?confirm=delete_all`, a checkbox on the pages, a flag on the command line.
+pub const CONFIRM_DELETE_ALL: &str = "delete_all";
+
+/// Refuses a change that empties a list the city had, unless `confirmed`.
+fn emptying(what: &str, field: &str, had: usize, has: usize, confirmed: bool) -> Result<(), ChangeError> {
+    if has == 0 && had > 0 && !confirmed {
+        return Err(refused(
+            field,
+            format!(
+                "this would delete all {had} {what}; if that is what you mean, confirm it \
+                 (confirm={CONFIRM_DELETE_ALL})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Replaces the routing and priority rules. Removing every rule needs `confirmed`.
+pub async fn put_rules(
+    state: &AppState,
+    actor: &StaffUser,
+    rules: &RuleSet,
+    confirmed: bool,
+) -> Result<(), ChangeError> {
+    let had = state.store.rules().await?.rules.len();
     let (guard, _) = checked(state, |c| {
         c.rules = rules.clone();
         Ok(false)
     })
     .await?;
+    emptying("routing rules", "rule", had, rules.rules.len(), confirmed)?;
     state.store.put_rules(rules).await?;
     done(state, guard, actor, ("rules", "", serde_json::to_value(rules).unwrap_or_default())).await
 }
@@ -258,15 +284,25 @@ pub async fn put_rules(state: &AppState, actor: &StaffUser, rules: &RuleSet) -> 
 /// Replaces the workflow document.
 /// Webhook secrets left as shown (see [`WorkflowConfig::redacted`]) keep their stored
 /// values; the audit log records the document without them.
-pub async fn put_workflow(state: &AppState, actor: &StaffUser, config: &WorkflowConfig) -> Result<(), ChangeError> {
+/// Removing every calendar, SLA policy or escalation chain needs `confirmed`.
+pub async fn put_workflow(
+    state: &AppState,
+    actor: &StaffUser,
+    config: &WorkflowConfig,
+    confirmed: bool,
+) -> Result<(), ChangeError> {
     let mut config = config.clone();
     let stored = state.store.workflow_config().await?.unwrap_or_default();
+
     config.keep_secrets(&stored).map_err(ChangeError::Refused)?;
     let (guard, _) = checked(state, |c| {
         c.workflow = config.clone();
         Ok(false)
     })
     .await?;
+    emptying("calendars", "calendar", stored.calendars.len(), config.calendars.len(), confirmed)?;
+    emptying("SLA policies", "sla", stored.sla_policies.len(), config.sla_policies.len(), confirmed)?;
+    emptying("escalation chains", "escalation", stored.escalations.len(), config.escalations.len(), confirmed)?;
     state.store.put_workflow_config(&config).await?;
     done(state, guard, actor, ("workflow", "", serde_json::to_value(config.redacted()).unwrap_or_default())).await
 }

@@ -21,7 +21,8 @@ both_backends!(
     secrets_are_write_only_and_the_outbox_is_for_supervisors,
     staff_forms_say_what_residents_see_and_keep_internal_notes_internal,
     nothing_is_sent_to_a_follower_before_it_consents,
-    text_no_document_can_carry_is_refused
+    text_no_document_can_carry_is_refused,
+    configuration_writes_are_exact
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -567,4 +568,58 @@ async fn text_no_document_can_carry_is_refused(backend: Backend) {
     let xml = app.get(&format!("/open311/v2/requests/{id}.xml?extensions=true")).await;
     assert_eq!(xml.status, 200);
     assert!(!xml.body.contains("zzding"));
+}
+
+async fn configuration_writes_are_exact(backend: Backend) {
+    let app = setup(backend).await;
+    let rules = || async { app.store.rules().await.unwrap().rules.len() };
+    let had = rules().await;
+    assert!(had > 0);
+    // A misspelt or missing top-level key used to mean "no rules at all".
+    let put = |uri: &'static str, body: serde_json::Value| api(&app, "PUT", uri, Some("ada"), Some(body));
+    let r = put("/api/v1/config/rules", json!({ "rules": [] })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("unknown field `rules`"), "{}", r.body);
+    let r = put("/api/v1/config/rules", json!({})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("top-level `rule` list"), "{}", r.body);
+    let mut exported = api(&app, "GET", "/api/v1/config/rules", Some("ada"), None).await.json();
+    exported["rule"][0]["whn"] = json!({});
+    let r = put("/api/v1/config/rules", exported).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("whn"), "{}", r.body);
+    // Emptying a list the city had takes an explicit confirmation.
+    let r = put("/api/v1/config/rules", json!({ "rule": [] })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains(&format!("delete all {had} routing rules")) && r.body.contains("confirm=delete_all"));
+    assert_eq!(rules().await, had, "nothing changed");
+    let r = put("/api/v1/config/workflow", json!({ "calendars": [] })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("unknown field `calendars`"), "{}", r.body);
+    let r = put("/api/v1/config/workflow", json!({})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("delete all 1 calendars"), "{}", r.body);
+    assert!(app.store.workflow_config().await.unwrap().unwrap().calendars.len() == 1, "nothing changed");
+    let r =
+        put("/api/v1/config/departments/PW", json!({ "name": "Public Works", "emial": "pw@testville.example" })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("unknown field `emial`"), "{}", r.body);
+    // The same through the administration page's editor.
+    set_password(&app, "ada", PASSWORD).await;
+    let mut ada = Browser::default();
+    assert_eq!(ada.sign_in(&app, "ada", PASSWORD, "/staff").await.status, 303);
+    let page = ada.get(&app, "/staff/admin/rules").await;
+    let csrf = hidden(&page.body, "csrf");
+    let r = ada.post(&app, "/staff/admin/rules", &[("csrf", &csrf), ("rules", "[[rules]]\nname = \"x\"\n")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("unknown field"), "{}", r.body);
+    let r = ada.post(&app, "/staff/admin/rules", &[("csrf", &csrf), ("rules", "")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(rules().await, had, "nothing changed");
+    // Confirmed, it is done.
+    let r = ada.post(&app, "/staff/admin/rules", &[("csrf", &csrf), ("rules", ""), ("confirm", "delete_all")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(rules().await, 0);
+    let r = put("/api/v1/config/workflow?confirm=delete_all", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }

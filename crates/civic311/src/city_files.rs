@@ -3,8 +3,9 @@
 //! escalation, templates, webhooks, duplicate settings), an optional `articles.toml`
 //! (the knowledge base) and one GeoJSON file per boundary layer.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use civic311_domain::city::{CityConfig, CitySettings};
+use civic311_domain::exact::from_toml;
 use civic311_domain::geo::parse_geojson;
 use civic311_domain::kb::KnowledgeBase;
 use civic311_domain::org::{Department, StaffUser, Team};
@@ -41,10 +42,12 @@ pub struct CityTexts<'a> {
 
 /// Writes a whole city into a store; every file is checked before anything is written.
 pub async fn import_city(store: &dyn Store, texts: &CityTexts<'_>) -> Result<CityFile> {
-    let city: CityFile = toml::from_str(texts.city).context("city.toml")?;
+    let exact = |file: &str, e: civic311_domain::FieldError| anyhow::anyhow!("{file}: {}", e.detail);
+    let city: CityFile = from_toml("city", texts.city).map_err(|e| exact("city.toml", e))?;
     let catalog = Catalog::from_toml(texts.services).map_err(|e| anyhow::anyhow!("services.toml: {e}"))?;
-    let rules: RuleSet = toml::from_str(texts.rules).context("rules.toml")?;
-    let workflow: Option<WorkflowConfig> = texts.workflow.map(toml::from_str).transpose().context("workflow.toml")?;
+    let rules: RuleSet = from_toml("rules", texts.rules).map_err(|e| exact("rules.toml", e))?;
+    let workflow: Option<WorkflowConfig> =
+        texts.workflow.map(|t| from_toml("workflow", t)).transpose().map_err(|e| exact("workflow.toml", e))?;
     let articles = match texts.articles {
         Some(text) => KnowledgeBase::from_toml(text).map_err(|e| anyhow::anyhow!("articles.toml: {e}"))?.articles,
         None => Vec::new(),

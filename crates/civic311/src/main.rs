@@ -157,6 +157,9 @@ enum Import {
     Rules {
         #[command(flatten)]
         db: DbArgs,
+        /// Allow a file with no rules to remove every rule the city has.
+        #[arg(long)]
+        confirm_delete_all: bool,
         file: PathBuf,
     },
 }
@@ -250,11 +253,19 @@ async fn main() -> Result<()> {
             println!("layer {layer}: {} features imported from {}", features.len(), file.display());
             Ok(())
         }
-        Command::Import { what: Import::Rules { db, file } } => {
+        Command::Import { what: Import::Rules { db, confirm_delete_all, file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let rules: RuleSet =
-                toml::from_str(&text).with_context(|| format!("{} is not a valid rule file", file.display()))?;
+            let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text)
+                .map_err(|e| anyhow::anyhow!("{} is not a valid rule file: {}", file.display(), e.detail))?;
             let store = store_url::open(&db.database_url).await?;
+            let had = store.rules().await?.rules.len();
+            if rules.rules.is_empty() && had > 0 && !confirm_delete_all {
+                bail!(
+                    "{} has no rules: importing it would delete all {had} routing rules; \
+                     add --confirm-delete-all if that is what you mean",
+                    file.display()
+                );
+            }
             // Checked against this city's departments and teams before anything is written.
             let mut city = CityModel::config(store.as_ref()).await?;
             city.rules = rules.clone();

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::workflow::WorkflowConfig;
@@ -56,7 +56,24 @@ fn item<T: DeserializeOwned>(key: &str, id: &str, body: Result<Json<Value>, Json
             ));
         }
     }
-    serde_json::from_value(body).map_err(|e| bad("body", e.to_string()))
+    civic311_domain::exact::from_json("body", body).map_err(|e| bad(&e.field, e.detail))
+}
+
+/// `?confirm=delete_all`: the caller means to remove every rule, calendar or policy.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Confirm {
+    confirm: Option<String>,
+}
+
+impl Confirm {
+    fn delete_all(&self) -> bool {
+        self.confirm.as_deref() == Some(configure::CONFIRM_DELETE_ALL)
+    }
+}
+
+/// A whole document from a PUT body, read exactly: unknown fields are refused.
+fn document<T: DeserializeOwned>(what: &str, body: Value) -> Result<T, ApiError> {
+    civic311_domain::exact::from_json(what, body).map_err(|e| bad(&e.field, e.detail))
 }
 
 /// `GET /api/v1/config/{plural}`: every item, in the store's order.
@@ -130,12 +147,16 @@ pub async fn get_rules(State(state): State<AppState>, headers: HeaderMap) -> Api
 pub async fn put_rules(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<RuleSet>, JsonRejection>,
+    Query(confirm): Query<Confirm>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult {
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
-    let Json(rules) = body.map_err(|e| bad("rules", e.body_text()))?;
-    configure::put_rules(&state, &admin, &rules).await?;
+    let Json(body) = body.map_err(|e| bad("rules", e.body_text()))?;
+    let rules: RuleSet = document("rules", body.clone())?;
+    // Without its `rule` list the document would mean "no rules at all".
+    civic311_domain::exact::require_key("rules", &body, "rule").map_err(|e| bad(&e.field, e.detail))?;
+    configure::put_rules(&state, &admin, &rules, confirm.delete_all()).await?;
     Ok(Json(to_json(&rules)?))
 }
 
@@ -150,11 +171,13 @@ pub async fn get_workflow(State(state): State<AppState>, headers: HeaderMap) -> 
 pub async fn put_workflow(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Json<WorkflowConfig>, JsonRejection>,
+    Query(confirm): Query<Confirm>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult {
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
-    let Json(config) = body.map_err(|e| bad("workflow", e.body_text()))?;
-    configure::put_workflow(&state, &admin, &config).await?;
+    let Json(body) = body.map_err(|e| bad("workflow", e.body_text()))?;
+    let config: WorkflowConfig = document("workflow", body)?;
+    configure::put_workflow(&state, &admin, &config, confirm.delete_all()).await?;
     Ok(Json(to_json(&config.redacted())?))
 }

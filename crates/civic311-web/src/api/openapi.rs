@@ -213,7 +213,7 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Replace the ordered rule list (order decides which rule wins); checked first, effective at once",
         roles: "admin",
         body: Some("Rules"),
-        query: &[],
+        query: &[("confirm", "string", "delete_all: needed to remove every rule")],
     },
     Operation {
         id: "getWorkflowConfig",
@@ -231,7 +231,7 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Replace the workflow configuration; checked first, effective at once",
         roles: "admin",
         body: Some("WorkflowConfig"),
-        query: &[],
+        query: &[("confirm", "string", "delete_all: needed to remove every calendar, SLA policy or escalation chain")],
     },
     Operation {
         id: "listOutbox",
@@ -338,8 +338,9 @@ fn text() -> Value {
     json!({ "type": "string" })
 }
 
+/// An object schema; configuration is read exactly, so no other property is allowed.
 fn object(required: &[&str], properties: Value) -> Value {
-    json!({ "type": "object", "required": required, "properties": properties })
+    json!({ "type": "object", "required": required, "properties": properties, "additionalProperties": false })
 }
 
 /// The `{name}` segments of a path.
@@ -447,6 +448,7 @@ pub fn document() -> Value {
                         "webhook": { "type": "array", "items": { "type": "object" } },
                         "duplicates": { "type": "object" },
                     },
+                    "additionalProperties": false,
                 },
                 "Errors": {
                     "type": "object",

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civic311_domain::kb::Article;
 
-use super::{Notice, Said, Staff, not_admin, refuse, submit};
+use super::{ChangeError, Notice, Said, Staff, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
 use crate::page::html;
@@ -120,7 +120,7 @@ pub async fn save_article(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "article").map(|(_, v)| v.clone()).unwrap_or_default();
-    let parsed = toml::from_str::<Article>(&text).map_err(|e| refuse("article", format!("not valid TOML: {e}")));
+    let parsed = civic311_domain::exact::from_toml::<Article>("article", &text).map_err(ChangeError::Refused);
     let back = format!("/staff/admin/articles/{}", crate::ui::encode(parsed.as_ref().map_or("", |a| &a.slug)));
     let change = async {
         let article = parsed?;

@@ -58,6 +58,11 @@ fn field(fields: &[(String, String)], k: &str) -> String {
     fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
 }
 
+/// True when a form's `confirm` box says the change may remove every item of a list.
+fn confirmed(fields: &[(String, String)]) -> bool {
+    field(fields, "confirm") == crate::configure::CONFIRM_DELETE_ALL
+}
+
 /// A refusal of the change as a `FieldError`, for checks the page makes before
 /// [`crate::configure`] does its own.
 fn refuse(field: &str, detail: impl Into<String>) -> ChangeError {

@@ -12,7 +12,7 @@ use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
 use civic311_domain::routing::{RoutingInput, RuleSet};
 
-use super::{Staff, failure, not_admin, refuse, submit};
+use super::{ChangeError, Staff, confirmed, failure, not_admin, submit};
 use crate::AppState;
 use crate::configure;
 use crate::page::html;
@@ -158,8 +158,8 @@ pub async fn save_rules(
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "rules").map(|(_, v)| v.clone()).unwrap_or_default();
     let change = async {
-        let rules: RuleSet = toml::from_str(&text).map_err(|e| refuse("rules", format!("not valid TOML: {e}")))?;
-        configure::put_rules(&state, &staff.user, &rules).await?;
+        let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text).map_err(ChangeError::Refused)?;
+        configure::put_rules(&state, &staff.user, &rules, confirmed(&fields)).await?;
         Ok(format!("{} rules saved.", rules.rules.len()))
     };
     let again = |status, error| {

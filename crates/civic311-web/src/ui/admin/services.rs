@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civic311_domain::service::{Service, Visibility};
 
-use super::{Notice, Said, Staff, failure, not_admin, refuse, submit};
+use super::{ChangeError, Notice, Said, Staff, failure, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
 use crate::page::html;
@@ -138,7 +138,7 @@ pub async fn save_service(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
-    let parsed = toml::from_str::<Service>(&text).map_err(|e| refuse("service", format!("not valid TOML: {e}")));
+    let parsed = civic311_domain::exact::from_toml::<Service>("service", &text).map_err(ChangeError::Refused);
     let back = format!("/staff/admin/services/{}", crate::ui::encode(parsed.as_ref().map_or("", |s| &s.code)));
     let change = async {
         let service = parsed?;

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_domain::workflow::WorkflowConfig;
 
-use super::{Notice, Staff, failure, not_admin, refuse, submit};
+use super::{ChangeError, Notice, Staff, confirmed, failure, not_admin, submit};
 use crate::AppState;
 use crate::configure;
 use crate::page::html;
@@ -105,8 +105,8 @@ pub async fn save_workflow(
     let text = fields.iter().find(|(k, _)| k == "workflow").map(|(_, v)| v.clone()).unwrap_or_default();
     let change = async {
         let config: WorkflowConfig =
-            toml::from_str(&text).map_err(|e| refuse("workflow", format!("not valid TOML: {e}")))?;
-        configure::put_workflow(&state, &staff.user, &config).await?;
+            civic311_domain::exact::from_toml("workflow", &text).map_err(ChangeError::Refused)?;
+        configure::put_workflow(&state, &staff.user, &config, confirmed(&fields)).await?;
         Ok("Saved; in effect now.".to_owned())
     };
     let again =
