@@ -24,6 +24,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 12, name: "api_key_budgets", sql: include_str!("../migrations/0012_api_key_budgets.sql") },
     Migration { version: 13, name: "sign_in_attempts", sql: include_str!("../migrations/0013_sign_in_attempts.sql") },
     Migration { version: 14, name: "follower_consent", sql: include_str!("../migrations/0014_follower_consent.sql") },
+    Migration { version: 15, name: "token_expiry", sql: include_str!("../migrations/0015_token_expiry.sql") },
 ];
 
 /// A pool of PostgreSQL connections.

@@ -142,6 +142,22 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
+/// A staff API token as listed: what it is for, when it was issued and when it
+/// expires; `id` is the first 12 hex digits of its SHA-256, enough to revoke it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserToken {
+    pub id: String,
+    pub username: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl UserToken {
+    /// How many hex digits of a token's hash name it in lists.
+    pub const ID_LEN: usize = 12;
+}
+
 /// A signed-in browser. The cookie carries the token; only its SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -299,8 +315,14 @@ pub trait Store: Send + Sync + 'static {
     async fn put_workflow_config(&self, config: &WorkflowConfig) -> StoreResult<()>;
 
     /// Stores a staff API token by its SHA-256 (the token itself is never kept).
-    async fn put_user_token(&self, token_sha256: &str, username: &str, label: &str) -> StoreResult<()>;
-    async fn user_for_token(&self, token_sha256: &str) -> StoreResult<Option<StaffUser>>;
+    /// Keeps a staff API token's hash for `username`, until `expires_at` if given.
+    async fn put_user_token(&self, token: &UserToken, token_sha256: &str) -> StoreResult<()>;
+    /// The member of staff a token belongs to, while it has not expired.
+    async fn user_for_token(&self, token_sha256: &str, now: Timestamp) -> StoreResult<Option<StaffUser>>;
+    /// A member of staff's API tokens, newest first (never the tokens themselves).
+    async fn user_tokens(&self, username: &str) -> StoreResult<Vec<UserToken>>;
+    /// Revokes the token of `username` listed as `id`; false when there is none.
+    async fn revoke_user_token(&self, username: &str, id: &str) -> StoreResult<bool>;
 
     /// A member of staff's password hash and throttling state, if they have a password.
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>>;

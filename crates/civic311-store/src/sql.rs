@@ -24,7 +24,7 @@ pub use bind::{bind, bind_as, statement};
 pub use conn::ConnTx;
 pub use rows::{
     ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, IdTokenRow,
-    MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, WorkloadRow,
+    MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow, WorkloadRow,
 };
 pub use store::{SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};

@@ -218,7 +218,7 @@ async fn done(
 }
 
 /// Records a change; a failure is logged, never undoes a change already made.
-async fn audit(state: &AppState, actor: &StaffUser, kind: &str, item: &str, body: serde_json::Value) {
+pub(crate) async fn audit(state: &AppState, actor: &StaffUser, kind: &str, item: &str, body: serde_json::Value) {
     let entry = ConfigChange {
         at: state.now(),
         actor: actor.username.clone(),

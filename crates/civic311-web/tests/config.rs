@@ -102,7 +102,7 @@ async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend)
     assert_eq!(put(&app, "/api/v1/config/users/jo", "ada", gone).await.0, 200);
     let r = as_jo("GET", "/api/v1/requests", None).await;
     assert_eq!(r.status, 401);
-    assert!(r.body.contains("no longer active"), "{}", r.body);
+    assert!(r.body.contains("revoked"), "leaving revokes every token: {}", r.body);
     let r = api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("ada"), Some(assign)).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("no longer active"), "{}", r.body);
@@ -122,6 +122,7 @@ async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend)
             ("service", "TREE"),
             ("rules", ""),
             ("user", "jo"),
+            ("token", "jo"),
             ("user", "jo"),
         ]
     );

@@ -22,7 +22,8 @@ both_backends!(
     staff_forms_say_what_residents_see_and_keep_internal_notes_internal,
     nothing_is_sent_to_a_follower_before_it_consents,
     text_no_document_can_carry_is_refused,
-    configuration_writes_are_exact
+    configuration_writes_are_exact,
+    staff_api_tokens_are_listed_revoked_and_expire
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -622,4 +623,68 @@ async fn configuration_writes_are_exact(backend: Backend) {
     assert_eq!(rules().await, 0);
     let r = put("/api/v1/config/workflow?confirm=delete_all", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// A call to the staff API with a raw bearer token.
+async fn with_token(app: &civic311_testkit::TestApp, token: &str) -> u16 {
+    let req = axum::http::Request::get("/api/v1/requests")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.call(req).await.status.as_u16()
+}
+
+async fn staff_api_tokens_are_listed_revoked_and_expire(backend: Backend) {
+    let app = setup(backend).await;
+    let tokens = "/api/v1/config/users/pat/tokens";
+    let issue =
+        |days: i64| api(&app, "POST", tokens, Some("ada"), Some(json!({ "label": "laptop", "expires_in_days": days })));
+    let r = issue(1).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let short = r.json()["token"].as_str().unwrap().to_owned();
+    let r = issue(30).await;
+    let long = r.json()["token"].as_str().unwrap().to_owned();
+    let long_id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(issue(0).await.status, 400, "an expiry is a number of days from 1");
+    assert_eq!(with_token(&app, &short).await, 200);
+
+    // Listed without the tokens themselves; only administrators list or revoke.
+    let listed = api(&app, "GET", tokens, Some("ada"), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.json()["tokens"].as_array().unwrap().len(), 3, "{}", listed.body);
+    assert!(!listed.body.contains(&short) && !listed.body.contains(&long));
+    assert!(listed.body.contains(&long_id) && listed.body.contains("expires_at"));
+    assert_eq!(api(&app, "GET", tokens, Some("pat"), None).await.status, 403);
+    let revoke = format!("{tokens}/{long_id}");
+    assert_eq!(api(&app, "DELETE", &revoke, Some("sam"), None).await.status, 403);
+    assert_eq!(with_token(&app, &long).await, 200);
+    assert_eq!(api(&app, "DELETE", &revoke, Some("ada"), None).await.status, 200);
+    assert_eq!(with_token(&app, &long).await, 401, "revoked at once");
+    assert_eq!(api(&app, "DELETE", &revoke, Some("ada"), None).await.status, 404);
+
+    // A day later the short one has expired.
+    app.set_now("2026-03-04T15:00:01-06:00");
+    assert_eq!(with_token(&app, &short).await, 401);
+    assert_eq!(with_token(&app, "pat-token").await, 200, "a token without an expiry still works");
+
+    // A new password revokes every token of its holder.
+    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    assert_eq!(with_token(&app, "pat-token").await, 401);
+
+    // Deactivating revokes; making the user active again does not bring a token back.
+    let sam = api(&app, "GET", "/api/v1/config/users", Some("ada"), None).await.json()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "sam")
+        .unwrap()
+        .clone();
+    assert_eq!(with_token(&app, "sam-token").await, 200);
+    for active in [false, true] {
+        let mut u = sam.clone();
+        u["active"] = json!(active);
+        let r = api(&app, "PUT", "/api/v1/config/users/sam", Some("ada"), Some(u)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(with_token(&app, "sam-token").await, 401);
 }

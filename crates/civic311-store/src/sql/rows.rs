@@ -179,6 +179,16 @@ impl BodyRow {
     }
 }
 
+/// A staff API token's row (its hash, never the token).
+#[derive(Debug, FromRow)]
+pub struct UserTokenRow {
+    pub token_hash: String,
+    pub username: String,
+    pub label: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
 /// A password hash.
 #[derive(Debug, FromRow)]
 pub struct CredentialsRow {

@@ -17,13 +17,13 @@ use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
     ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow,
-    OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, WorkloadRow,
+    OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, UserTokenRow, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
 use crate::{
     ApiKey, ConfigChange, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, Photo, RequestQuery, RequestUpdate,
-    Session, Store, Workload,
+    Session, Store, UserToken, Workload,
 };
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
@@ -146,6 +146,9 @@ impl<B: SqlBackend> SqlStore<B> {
 /// Sets a password hash (`$1` user, `$2` hash) and clears failed attempts.
 const SET_PASSWORD: &str = "INSERT INTO staff_credentials (username, password_hash) VALUES ($1, $2) \
     ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash";
+
+/// Revokes every API token of a user (`$1`).
+const REVOKE_TOKENS: &str = "DELETE FROM user_tokens WHERE username = $1";
 
 /// Forgets a user's (`$1`) failed sign-ins everywhere: a new password starts afresh.
 const CLEAR_SIGN_INS: &str = "DELETE FROM sign_in_attempts WHERE username = $1";
@@ -344,6 +347,7 @@ where
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ApiKeyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    UserTokenRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
     fn backend(&self) -> &'static str {
         self.backend.name()
@@ -381,8 +385,15 @@ where
     async fn put_user(&self, u: &StaffUser) -> StoreResult<()> {
         let sql = "INSERT INTO staff_users (username, department, body) VALUES ($1, $2, $3) \
                    ON CONFLICT (username) DO UPDATE SET department = excluded.department, body = excluded.body";
-        let params = vec![Param::Text(u.username.clone()), Param::Text(u.department.clone()), Param::Text(to_json(u))];
-        self.execute(sql, params).await
+        let user = Param::Text(u.username.clone());
+        let params = vec![user.clone(), Param::Text(u.department.clone()), Param::Text(to_json(u))];
+        let mut statements = vec![(sql, params)];
+        // Someone who leaves loses every way in; coming back never revives an old token.
+        if !u.active {
+            statements.push((END_SESSIONS, vec![user.clone()]));
+            statements.push((REVOKE_TOKENS, vec![user]));
+        }
+        self.write_all(statements).await
     }
 
     async fn users(&self) -> StoreResult<Vec<StaffUser>> {
@@ -674,19 +685,58 @@ where
         self.execute(sql, vec![Param::Text(to_json(config))]).await
     }
 
-    async fn put_user_token(&self, token_sha256: &str, username: &str, label: &str) -> StoreResult<()> {
-        let sql = "INSERT INTO user_tokens (token_hash, username, label) VALUES ($1, $2, $3) \
-                   ON CONFLICT (token_hash) DO UPDATE SET username = excluded.username, label = excluded.label";
-        let params =
-            vec![Param::Text(token_sha256.to_owned()), Param::Text(username.to_owned()), Param::Text(label.to_owned())];
+    async fn put_user_token(&self, t: &UserToken, token_sha256: &str) -> StoreResult<()> {
+        let sql = "INSERT INTO user_tokens (token_hash, username, label, created_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO UPDATE SET username = excluded.username, \
+                   label = excluded.label, created_at = excluded.created_at, expires_at = excluded.expires_at";
+        let params = vec![
+            Param::Text(token_sha256.to_owned()),
+            Param::Text(t.username.clone()),
+            Param::Text(t.label.clone()),
+            Param::I64(to_micros(t.created_at)),
+            Param::OptI64(t.expires_at.map(to_micros)),
+        ];
         self.execute(sql, params).await
     }
 
-    async fn user_for_token(&self, token_sha256: &str) -> StoreResult<Option<StaffUser>> {
-        let sql =
-            "SELECT u.body FROM user_tokens t JOIN staff_users u ON u.username = t.username WHERE t.token_hash = $1";
-        let rows = self.backend.fetch_all::<BodyRow>(sql, vec![Param::Text(token_sha256.to_owned())]).await?;
+    async fn user_for_token(&self, token_sha256: &str, now: Timestamp) -> StoreResult<Option<StaffUser>> {
+        let sql = "SELECT u.body FROM user_tokens t JOIN staff_users u ON u.username = t.username \
+                   WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)";
+        let params = vec![Param::Text(token_sha256.to_owned()), Param::I64(to_micros(now))];
+        let rows = self.backend.fetch_all::<BodyRow>(sql, params).await?;
         rows.first().map(|r| r.parse("user")).transpose()
+    }
+
+    async fn user_tokens(&self, username: &str) -> StoreResult<Vec<UserToken>> {
+        let sql = "SELECT token_hash, username, label, created_at, expires_at FROM user_tokens \
+                   WHERE username = $1 ORDER BY created_at DESC, token_hash";
+        let rows = self.backend.fetch_all::<UserTokenRow>(sql, vec![Param::Text(username.to_owned())]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| UserToken {
+                id: r.token_hash.chars().take(UserToken::ID_LEN).collect(),
+                username: r.username,
+                label: r.label,
+                created_at: from_micros(r.created_at),
+                expires_at: r.expires_at.map(from_micros),
+            })
+            .collect())
+    }
+
+    async fn revoke_user_token(&self, username: &str, id: &str) -> StoreResult<bool> {
+        // An id is exactly the first hex digits of one hash; anything else names nothing.
+        if id.len() != UserToken::ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let (username, prefix) = (username.to_owned(), format!("{}%", id.to_ascii_lowercase()));
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let sql = "DELETE FROM user_tokens WHERE username = $1 AND token_hash LIKE $2";
+                    Ok(tx.execute(sql, vec![Param::Text(username), Param::Text(prefix)]).await? > 0)
+                })
+            }))
+            .await
     }
 
     async fn credentials(&self, username: &str) -> StoreResult<Option<Credentials>> {
@@ -700,6 +750,7 @@ where
         self.write_all(vec![
             (SET_PASSWORD, vec![user.clone(), Param::Text(hash.to_owned())]),
             (END_SESSIONS, vec![user.clone()]),
+            (REVOKE_TOKENS, vec![user.clone()]),
             (CLEAR_SIGN_INS, vec![user]),
         ])
         .await
@@ -854,6 +905,7 @@ where
                     .await?;
                     tx.execute(SET_PASSWORD, vec![user.clone(), Param::Text(hash)]).await?;
                     tx.execute(END_SESSIONS, vec![user.clone()]).await?;
+                    tx.execute(REVOKE_TOKENS, vec![user.clone()]).await?;
                     tx.execute(CLEAR_SIGN_INS, vec![user]).await?;
                     Ok(true)
                 })

@@ -30,9 +30,9 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, 
         .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
     let user = state
         .store
-        .user_for_token(&token_hash(token))
+        .user_for_token(&token_hash(token), state.now())
         .await?
-        .ok_or_else(|| unauthorized("unknown or revoked API token"))?;
+        .ok_or_else(|| unauthorized("unknown, expired or revoked API token"))?;
     if !user.active {
         return Err(unauthorized(&format!("{} is no longer active; their tokens do not work", user.username)));
     }

@@ -16,6 +16,7 @@ use super::ApiError;
 use super::auth::{caller, require_admin, token_hash};
 use crate::AppState;
 use crate::configure::{self, ChangeError, Item};
+use civic311_store::UserToken;
 
 type ApiResult = Result<Json<Value>, ApiError>;
 type Written = Result<(StatusCode, Json<Value>), ApiError>;
@@ -96,20 +97,36 @@ pub async fn put_item<T: Item>(
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(to_json(&new)?)))
 }
 
+/// How long a staff API token works unless the request says otherwise.
+const TOKEN_DAYS: i64 = 365;
+
+/// `POST /api/v1/config/users/{username}/tokens` with `label` and optional
+/// `expires_in_days` (1–3650, default 365): a new token, shown in this answer only.
 pub async fn create_user_token(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(username): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Written {
-    require_admin(&caller(&state, &headers).await?)?;
+    let admin = caller(&state, &headers).await?;
+    require_admin(&admin)?;
     let Json(body) = body.map_err(|e| bad("body", e.body_text()))?;
-    let label = body.get("label").and_then(Value::as_str).map(str::trim).unwrap_or_default();
-    if label.is_empty() {
+    #[derive(serde::Deserialize)]
+    struct TokenRequest {
+        label: String,
+        expires_in_days: Option<i64>,
+    }
+    let asked: TokenRequest = civic311_domain::exact::from_json("body", body).map_err(|e| bad(&e.field, e.detail))?;
+    let label = asked.label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
         return Err(bad(
             "label",
-            "say what the token is for (\"Jo's laptop\", \"GIS sync\"), so it can be told apart later",
+            "say what the token is for (\"Jo's laptop\", \"GIS sync\"), in at most 100 characters",
         ));
+    }
+    let days = asked.expires_in_days.unwrap_or(TOKEN_DAYS);
+    if !(1..=3650).contains(&days) {
+        return Err(bad("expires_in_days", "a whole number of days from 1 to 3650"));
     }
     let user = state.store.users().await?.into_iter().find(|u| u.username == username);
     let user = user.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "username", format!("no user {username}")))?;
@@ -117,10 +134,62 @@ pub async fn create_user_token(
         return Err(ApiError::new(StatusCode::CONFLICT, "username", format!("{username} is not active")));
     }
     let token = crate::intake::new_token();
-    state.store.put_user_token(&token_hash(&token), &username, label).await?;
-    let body =
-        json!({ "username": username, "label": label, "token": token, "note": "shown once; only its hash is kept" });
+    let hash = token_hash(&token);
+    let now = state.now();
+    let issued = UserToken {
+        id: hash.chars().take(UserToken::ID_LEN).collect(),
+        username: username.clone(),
+        label: label.to_owned(),
+        created_at: now,
+        expires_at: now.checked_add(jiff::SignedDuration::from_hours(24 * days)).ok(),
+    };
+    state.store.put_user_token(&issued, &hash).await?;
+    let audited = json!({ "issued": issued.id, "label": issued.label, "expires_at": issued.expires_at });
+    crate::configure::audit(&state, &admin, "token", &username, audited).await;
+    let mut body = token_json(&issued);
+    body["token"] = json!(token);
+    body["note"] = json!("shown once; only its hash is kept");
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// A token as listed: never the token itself.
+fn token_json(t: &UserToken) -> Value {
+    json!({
+        "id": t.id,
+        "username": t.username,
+        "label": t.label,
+        "created_at": t.created_at,
+        "expires_at": t.expires_at,
+    })
+}
+
+/// `GET /api/v1/config/users/{username}/tokens`: the member of staff's API tokens.
+pub async fn list_user_tokens(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> ApiResult {
+    require_admin(&caller(&state, &headers).await?)?;
+    if !state.store.users().await?.iter().any(|u| u.username == username) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "username", format!("no user {username}")));
+    }
+    let tokens = state.store.user_tokens(&username).await?;
+    Ok(Json(json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() })))
+}
+
+/// `DELETE /api/v1/config/users/{username}/tokens/{id}`: revokes one token at once.
+pub async fn revoke_user_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((username, id)): Path<(String, String)>,
+) -> ApiResult {
+    let admin = caller(&state, &headers).await?;
+    require_admin(&admin)?;
+    if !state.store.revoke_user_token(&username, &id).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "id", format!("{username} has no token {id}")));
+    }
+    crate::configure::audit(&state, &admin, "token", &username, json!({ "revoked": id })).await;
+    Ok(Json(json!({ "username": username, "id": id, "revoked": true })))
 }
 
 /// `PUT /api/v1/config/users/{username}/password`: sets the password the member of staff

@@ -2,7 +2,7 @@
 //! 3.1 document are built.
 
 use axum::Json;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
 
 use civic311_domain::org::{Department, StaffUser, Team};
@@ -165,9 +165,27 @@ pub const OPERATIONS: &[Operation] = &[
         id: "createUserToken",
         method: "post",
         path: "/api/v1/config/users/{username}/tokens",
-        summary: "Issue an API token for an active member of staff; the token is in this response only",
+        summary: "Issue an API token for an active member of staff (expires_in_days: 1-3650, default 365); the token is in this response only",
         roles: "admin",
         body: Some("TokenRequest"),
+        query: &[],
+    },
+    Operation {
+        id: "listUserTokens",
+        method: "get",
+        path: "/api/v1/config/users/{username}/tokens",
+        summary: "A member of staff's API tokens: id, label, issued, expires (never the tokens)",
+        roles: "admin",
+        body: None,
+        query: &[],
+    },
+    Operation {
+        id: "revokeUserToken",
+        method: "delete",
+        path: "/api/v1/config/users/{username}/tokens/{id}",
+        summary: "Revoke one API token at once (a password change or deactivation revokes them all)",
+        roles: "admin",
+        body: None,
         query: &[],
     },
     Operation {
@@ -272,6 +290,8 @@ fn handler(id: &str) -> MethodRouter<AppState> {
         "listUsers" => get(config::list_items::<StaffUser>),
         "putUser" => put(config::put_item::<StaffUser>),
         "createUserToken" => post(config::create_user_token),
+        "listUserTokens" => get(config::list_user_tokens),
+        "revokeUserToken" => delete(config::revoke_user_token),
         "setUserPassword" => put(config::set_password),
         "listServices" => get(config::list_items::<Service>),
         "putService" => put(config::put_item::<Service>),
@@ -415,7 +435,10 @@ pub fn document() -> Value {
                         "active": { "type": "boolean", "default": true },
                     }),
                 ),
-                "TokenRequest": object(&["label"], json!({ "label": text() })),
+                "TokenRequest": object(
+                    &["label"],
+                    json!({ "label": text(), "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 3650 } }),
+                ),
                 "Password": object(&["password"], json!({ "password": { "type": "string", "minLength": 10 } })),
                 "Photos": object(
                     &["photo", "public"],

@@ -67,7 +67,14 @@ pub async fn setup_with(
     app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();
     app.store.put_user(&user("ali", "PW", Role::Analyst)).await.unwrap();
     for u in ["pat", "sam", "ada", "ali"] {
-        app.store.put_user_token(&token_hash(&format!("{u}-token")), u, "test").await.unwrap();
+        let token = civic311_store::UserToken {
+            id: String::new(),
+            username: u.into(),
+            label: "test".into(),
+            created_at: app.now(),
+            expires_at: None,
+        };
+        app.store.put_user_token(&token, &token_hash(&format!("{u}-token"))).await.unwrap();
     }
     let config: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
     app.store.put_workflow_config(&config).await.unwrap();
