@@ -33,6 +33,12 @@ pub enum Role {
 }
 
 impl Role {
+    /// True for the roles that log phone and walk-in requests and add a caller as a
+    /// follower: everyone but analysts, who only read.
+    pub fn logs_requests(self) -> bool {
+        !matches!(self, Role::Analyst)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Intake => "intake",

@@ -23,7 +23,8 @@ both_backends!(
     nothing_is_sent_to_a_follower_before_it_consents,
     text_no_document_can_carry_is_refused,
     configuration_writes_are_exact,
-    staff_api_tokens_are_listed_revoked_and_expire
+    staff_api_tokens_are_listed_revoked_and_expire,
+    an_analyst_cannot_file_or_follow_through_the_intake_screen
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -687,4 +688,46 @@ async fn staff_api_tokens_are_listed_revoked_and_expire(backend: Backend) {
         assert_eq!(r.status, 200, "{}", r.body);
     }
     assert_eq!(with_token(&app, "sam-token").await, 401);
+}
+
+async fn an_analyst_cannot_file_or_follow_through_the_intake_screen(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let before = app.store.count_requests().await.unwrap();
+    let seq: i64 = id.split_once('-').unwrap().1.parse().unwrap();
+    let (lat, long) = (IN_W1.0.to_string(), IN_W1.1.to_string());
+    for (who, allowed) in [("ali", false), ("pat", true)] {
+        set_password(&app, who, PASSWORD).await;
+        let mut b = Browser::default();
+        assert_eq!(b.sign_in(&app, who, PASSWORD, "/staff").await.status, 303);
+        let queue = b.get(&app, "/staff").await;
+        assert_eq!(queue.body.contains("href=\"/staff/intake\""), allowed, "{who}'s navigation");
+        let form = b.get(&app, "/staff/intake?service_code=POTHOLE").await;
+        assert_eq!(form.status.as_u16(), if allowed { 200 } else { 403 }, "{who}: {}", form.body);
+        let csrf = hidden(&queue.body, "csrf");
+        let filed = b
+            .post(
+                &app,
+                "/staff/intake",
+                &[
+                    ("csrf", &csrf),
+                    ("service_code", "POTHOLE"),
+                    ("attribute[SIZE]", "small"),
+                    ("lat", &lat),
+                    ("long", &long),
+                    ("description", "Caller reports a hole"),
+                ],
+            )
+            .await;
+        let follow = b
+            .post(&app, &format!("/staff/intake/follow/{id}"), &[("csrf", &csrf), ("email", "caller@example.test")])
+            .await;
+        if allowed {
+            assert_eq!((filed.status.as_u16(), follow.status.as_u16()), (303, 303), "{}{}", filed.body, follow.body);
+        } else {
+            assert_eq!((filed.status.as_u16(), follow.status.as_u16()), (403, 403));
+            assert_eq!(app.store.count_requests().await.unwrap(), before, "nothing was filed");
+            assert!(app.store.followers(seq).await.unwrap().is_empty(), "nobody was made to follow");
+        }
+    }
 }

@@ -132,8 +132,19 @@ pub struct Choose {
     service_code: Option<String>,
 }
 
+/// The answer to a member of staff whose role does not log requests (analysts).
+fn not_intake(staff: &Staff) -> Option<Response> {
+    (!staff.user.role.logs_requests()).then(|| {
+        let why = format!("Logging requests is not part of the {} role.", staff.user.role.as_str());
+        (StatusCode::FORBIDDEN, why).into_response()
+    })
+}
+
 /// `GET /staff/intake`: find the category, then the form for it.
 pub async fn page(State(state): State<AppState>, staff: Staff, Query(c): Query<Choose>) -> Response {
+    if let Some(r) = not_intake(&staff) {
+        return r;
+    }
     let fields = [("q", c.q), ("service_code", c.service_code), ("channel", Some("phone".to_owned()))]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
@@ -149,6 +160,9 @@ pub async fn submit(
     staff: Staff,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    if let Some(r) = not_intake(&staff) {
+        return r;
+    }
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
@@ -185,6 +199,9 @@ pub async fn follow(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    if let Some(r) = not_intake(&staff) {
+        return r;
+    }
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
