@@ -5,6 +5,7 @@ mod act;
 mod admin;
 mod intake;
 pub(crate) mod map;
+mod notice;
 mod queue;
 mod request;
 mod reset;

@@ -24,7 +24,8 @@ both_backends!(
     text_no_document_can_carry_is_refused,
     configuration_writes_are_exact,
     staff_api_tokens_are_listed_revoked_and_expire,
-    an_analyst_cannot_file_or_follow_through_the_intake_screen
+    an_analyst_cannot_file_or_follow_through_the_intake_screen,
+    notices_on_staff_pages_never_repeat_the_address
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -669,7 +670,9 @@ async fn staff_api_tokens_are_listed_revoked_and_expire(backend: Backend) {
     assert_eq!(with_token(&app, "pat-token").await, 200, "a token without an expiry still works");
 
     // A new password revokes every token of its holder.
-    assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
+    let r =
+        api(&app, "PUT", "/api/v1/config/users/pat/password", Some("ada"), Some(json!({ "password": PASSWORD }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(with_token(&app, "pat-token").await, 401);
 
     // Deactivating revokes; making the user active again does not bring a token back.
@@ -730,4 +733,43 @@ async fn an_analyst_cannot_file_or_follow_through_the_intake_screen(backend: Bac
             assert!(app.store.followers(seq).await.unwrap().is_empty(), "nobody was made to follow");
         }
     }
+}
+
+async fn notices_on_staff_pages_never_repeat_the_address(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let lure = "Your%20account%20is%20locked%3A%20call%20555-0199";
+    let shown = "Your account is locked";
+    for who in ["ada", "sam"] {
+        set_password(&app, who, PASSWORD).await;
+    }
+    let mut ada = Browser::default();
+    assert_eq!(ada.sign_in(&app, "ada", PASSWORD, "/staff").await.status, 303);
+    for page in [
+        "/staff/admin",
+        "/staff/admin/departments",
+        "/staff/admin/services",
+        "/staff/admin/rules",
+        "/staff/admin/workflow",
+        "/staff/admin/keys",
+        "/staff/admin/boundaries",
+        "/staff/admin/articles",
+        "/staff/admin/deliveries",
+    ] {
+        let r = ada.get(&app, &format!("{page}?done={lure}")).await;
+        assert_eq!(r.status, 200, "{page}");
+        assert!(!r.body.contains(shown), "{page} repeats the address");
+    }
+    let r = ada.get(&app, &format!("/staff/requests/{id}?done={lure}")).await;
+    assert!(!r.body.contains(shown));
+    // A code of ours says what it was made to say.
+    let r = ada.get(&app, "/staff/admin/keys?done=key_issued").await;
+    assert!(r.body.contains("Key issued; it is listed below."), "{}", r.body);
+    let r = ada.get(&app, &format!("/staff/requests/{id}?done=resolve")).await;
+    assert!(r.body.contains("Done: resolve."));
+    let mut sam = Browser::default();
+    assert_eq!(sam.sign_in(&app, "sam", PASSWORD, "/staff").await.status, 303);
+    let r = sam.get(&app, &format!("/staff/supervisor?assigned=2&refused={lure}")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("2 request(s) reassigned.") && !r.body.contains(shown), "{}", r.body);
 }

@@ -249,8 +249,8 @@ async fn a_supervisor_sees_the_workload_and_reassigns_in_bulk(backend: Backend) 
     let r = sam
         .post(&app, "/staff/supervisor/assign", &[("csrf", "x"), ("department", "SAN"), ("id", ids[0].as_str())])
         .await;
-    let page = sam.get(&app, r.headers["location"].to_str().unwrap()).await;
-    assert!(page.body.contains("expired; nothing was changed"));
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("expired; nothing was changed"), "{}", r.body);
 }
 
 async fn a_forgotten_password_is_reset_by_a_mailed_link_that_works_once(backend: Backend) {
@@ -343,7 +343,7 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     let r = ada.post(&app, "/staff/admin/users", &fields).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = ada.get(&app, r.headers["location"].to_str().unwrap()).await;
-    assert!(page.body.contains("kim added."));
+    assert!(page.body.contains("Added; in effect now."));
     let r = ada
         .post(
             &app,
@@ -456,7 +456,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     let parks = [("code", "PRK"), ("name", "Parks"), ("email", "parks@testville.example"), ("csrf", csrf.as_str())];
     let r = ada.post(&app, "/staff/admin/departments", &parks).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(r.headers["location"], "/staff/admin/departments?done=Department%20PRK%20added.");
+    assert_eq!(r.headers["location"], "/staff/admin/departments?done=added");
     let r = ada.post(&app, "/staff/admin/departments", &[("code", "PRK"), ("name", " "), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 400);
     assert!(alert(&r.body).contains("a name is required"), "{}", r.body);
@@ -482,7 +482,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
                 values = [{ key = \"yes\", name = \"Yes\" }, { key = \"no\", name = \"No\" }]\n";
     let r = ada.post(&app, "/staff/admin/services/new", &[("service", text), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", alert(&r.body));
-    assert_eq!(r.headers["location"], "/staff/admin/services/TREE?done=Downed%20tree%20added%3B%20in%20effect%20now.");
+    assert_eq!(r.headers["location"], "/staff/admin/services/TREE?done=added");
     let page = ada.get(&app, "/staff/admin/services/TREE").await;
     assert!(page.body.contains("Is it blocking the road?") && page.body.contains("<option value=\"yes\">Yes</option>"));
     let r = app.get("/open311/v2/services.json").await;

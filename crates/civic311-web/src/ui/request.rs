@@ -299,6 +299,19 @@ pub async fn page(
         Ok(r) => r,
         Err(page) => return page,
     };
-    let notice = q.done.map(|a| format!("Done: {}.", a.replace('_', " ")));
+    let notice = q.done.as_deref().and_then(done_notice);
     render(&state, &staff, &r, StatusCode::OK, notice, None).await
+}
+
+/// What the page says after `?done=`: the name of an action (or `filed`, `follow`,
+/// `unfollow`), in words of our own — text in the address is never shown.
+fn done_notice(code: &str) -> Option<String> {
+    let actions = every_action();
+    let known = actions.iter().map(Action::name).chain(["filed", "follow", "unfollow"]).find(|n| *n == code)?;
+    Some(match known {
+        "filed" => "Filed; it is routed and on its team's queue.".to_owned(),
+        "follow" => "The caller now follows this request.".to_owned(),
+        "unfollow" => "That address gets no more updates on this request.".to_owned(),
+        action => format!("Done: {}.", action.replace('_', " ")),
+    })
 }

@@ -55,6 +55,7 @@ struct SupervisorPage<'a> {
     team_choices: Vec<(String, String)>,
     people_choices: Vec<(String, String)>,
     notice: Option<String>,
+    error: Option<String>,
 }
 
 /// An open request offered for bulk reassignment.
@@ -87,19 +88,33 @@ fn supervised(staff: &Staff, all: impl Iterator<Item = String>) -> Vec<String> {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Params {
     department: Option<String>,
+    /// How many requests a bulk reassignment moved (a number, never words).
     assigned: Option<usize>,
-    refused: Option<String>,
 }
 
 /// `GET /staff/supervisor`.
 pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Response {
+    let notice = p.assigned.map(|n| format!("{n} request(s) reassigned."));
+    render(&state, &staff, p.department, StatusCode::OK, notice, None).await
+}
+
+/// The supervisor view of `department` (else the member of staff's own), with a
+/// notice and an error from what was just done.
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    department: Option<String>,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
     let city = state.city();
     let now = state.now();
-    let mine = supervised(&staff, city.departments.iter().map(|d| d.code.clone()));
+    let mine = supervised(staff, city.departments.iter().map(|d| d.code.clone()));
     if mine.is_empty() {
         return (StatusCode::FORBIDDEN, "The supervisor view is for supervisors and administrators.").into_response();
     }
-    let department = p.department.filter(|d| mine.contains(d)).unwrap_or_else(|| {
+    let department = department.filter(|d| mine.contains(d)).unwrap_or_else(|| {
         if mine.contains(&staff.user.department) { staff.user.department.clone() } else { mine[0].clone() }
     });
     let query = RequestQuery {
@@ -143,11 +158,6 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     };
     let mut waits: Vec<_> = waits.into_iter().collect();
     waits.sort_by_key(|(_, t)| t.oldest);
-    let notice = match (p.assigned, p.refused.as_deref()) {
-        (Some(n), None | Some("")) => Some(format!("{n} request(s) reassigned.")),
-        (Some(n), Some(why)) => Some(format!("{n} request(s) reassigned; not reassigned: {why}")),
-        _ => None,
-    };
     let body = SupervisorPage {
         city: &city.settings.name,
         display_name: &staff.user.display_name,
@@ -191,8 +201,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
             .collect(),
         department,
         notice,
+        error,
     };
-    html(StatusCode::OK, &body)
+    html(status, &body)
 }
 
 /// `POST /staff/supervisor/assign`: the checked requests to a team and/or person.
@@ -203,27 +214,22 @@ pub async fn assign(
 ) -> Response {
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
     let department = field("department").unwrap_or_default().to_owned();
-    let back = |assigned: usize, refused: &str| {
-        Redirect::to(&format!(
-            "/staff/supervisor?department={}&assigned={assigned}&refused={}",
-            super::encode(&department),
-            super::encode(refused)
-        ))
-        .into_response()
-    };
+    // A refusal is shown at once with its reasons; only a count goes in an address.
+    let again =
+        |status, error: &str| render(&state, &staff, Some(department.clone()), status, None, Some(error.to_owned()));
     if !staff.csrf_ok(field("csrf")) {
-        return back(0, "this form had expired; nothing was changed");
+        return again(StatusCode::FORBIDDEN, "This form had expired; nothing was changed.").await;
+    }
+    // The page is only for supervisors and administrators; which requests they may
+    // reassign is the same role-and-department check as one at a time.
+    if !matches!(staff.user.role, Role::Supervisor | Role::Admin) {
+        return (StatusCode::FORBIDDEN, "Only supervisors and administrators reassign in bulk.").into_response();
     }
     let action =
         Action::Assign { team: field("team").map(str::to_owned), assignee: field("assignee").map(str::to_owned) };
     let ids: Vec<&str> = fields.iter().filter(|(k, _)| k == "id").map(|(_, v)| v.as_str()).collect();
     if ids.is_empty() {
-        return back(0, "no request was checked");
-    }
-    // The page is only for supervisors and administrators; which requests they may
-    // reassign is the same role-and-department check as one at a time.
-    if !matches!(staff.user.role, Role::Supervisor | Role::Admin) {
-        return back(0, "only supervisors and administrators reassign in bulk");
+        return again(StatusCode::BAD_REQUEST, "No request was checked; nothing was changed.").await;
     }
     let (mut done, mut refused) = (0, Vec::new());
     for id in ids {
@@ -237,5 +243,11 @@ pub async fn assign(
             Err(e) => refused.push(format!("{id}: {e}")),
         }
     }
-    back(done, &refused.join("; "))
+    if refused.is_empty() {
+        let to = format!("/staff/supervisor?department={}&assigned={done}", super::encode(&department));
+        return Redirect::to(&to).into_response();
+    }
+    let notice = Some(format!("{done} request(s) reassigned."));
+    let error = Some(format!("Not reassigned: {}.", refused.join("; ")));
+    render(&state, &staff, Some(department), StatusCode::OK, notice, error).await
 }

@@ -67,14 +67,7 @@ pub async fn setup_with(
     app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();
     app.store.put_user(&user("ali", "PW", Role::Analyst)).await.unwrap();
     for u in ["pat", "sam", "ada", "ali"] {
-        let token = civic311_store::UserToken {
-            id: String::new(),
-            username: u.into(),
-            label: "test".into(),
-            created_at: app.now(),
-            expires_at: None,
-        };
-        app.store.put_user_token(&token, &token_hash(&format!("{u}-token"))).await.unwrap();
+        give_token(&app, u).await;
     }
     let config: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
     app.store.put_workflow_config(&config).await.unwrap();
@@ -261,15 +254,33 @@ pub fn hidden(page: &str, name: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
+/// Sets `user`'s password as an administrator would. A new password revokes the
+/// user's API tokens, so the fixture's `{user}-token` is issued again afterwards.
 pub async fn set_password(app: &TestApp, user: &str, password: &str) -> TestResponse {
-    api(
+    let r = api(
         app,
         "PUT",
         &format!("/api/v1/config/users/{user}/password"),
         Some("ada"),
         Some(json!({ "password": password })),
     )
-    .await
+    .await;
+    if r.status == 200 {
+        give_token(app, user).await;
+    }
+    r
+}
+
+/// Issues the fixture's API token `{user}-token`.
+pub async fn give_token(app: &TestApp, user: &str) {
+    let token = civic311_store::UserToken {
+        id: String::new(),
+        username: user.into(),
+        label: "test".into(),
+        created_at: app.now(),
+        expires_at: None,
+    };
+    app.store.put_user_token(&token, &token_hash(&format!("{user}-token"))).await.unwrap();
 }
 
 /// Confirms a follow of request `id` (`2026-000001`) by `address`, as its owner would

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civic311_domain::kb::Article;
 
+use super::super::notice::Done;
 use super::{ChangeError, Notice, Said, Staff, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
@@ -72,7 +73,7 @@ pub async fn articles(State(state): State<AppState>, staff: Staff, Query(n): Que
             .iter()
             .map(|a| (a.slug.clone(), a.title.clone(), a.public, a.services.join(", ")))
             .collect(),
-        notice: n.done,
+        notice: n.text(),
     };
     html(StatusCode::OK, &page)
 }
@@ -108,7 +109,7 @@ pub async fn article(
             None => return (StatusCode::NOT_FOUND, format!("There is no article {slug}.")).into_response(),
         }
     };
-    page(&state, &staff, StatusCode::OK, (&slug, &text), (n.done, None))
+    page(&state, &staff, StatusCode::OK, (&slug, &text), (n.text(), None))
 }
 
 /// `POST /staff/admin/articles/{slug}`: save it; an article keeps its slug, and `new`
@@ -131,9 +132,8 @@ pub async fn save_article(
         if slug != NEW && article.slug != slug {
             return Err(refuse("slug", format!("an article keeps its slug ({slug}); add a new article instead")));
         }
-        let title = article.title.clone();
         let created = configure::put_item(&state, &staff.user, article).await?;
-        Ok(format!("“{title}” {}; in effect now.", if created { "added" } else { "saved" }))
+        Ok(Done::added_or_saved(created))
     };
     let again = |status, error| std::future::ready(page(&state, &staff, status, (&slug, &text), (None, Some(error))));
     submit(&staff, &fields, &back, change, again).await
@@ -149,7 +149,7 @@ pub async fn delete_article(
     let text = state.city().articles.iter().find(|a| a.slug == slug).map(|a| toml::to_string(a).unwrap_or_default());
     let change = async {
         configure::delete_article(&state, &staff.user, &slug).await?;
-        Ok(format!("{slug} deleted."))
+        Ok(Done::Deleted)
     };
     let text = text.unwrap_or_default();
     let again = |status, error| std::future::ready(page(&state, &staff, status, (&slug, &text), (None, Some(error))));

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_domain::geo::parse_geojson;
 
+use super::super::notice::Done;
 use super::{Notice, Said, Staff, Typed, field, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure::{self, ChangeError};
@@ -55,7 +56,7 @@ pub async fn boundaries(State(state): State<AppState>, staff: Staff, Query(n): Q
     if let Some(r) = not_admin(&staff) {
         return r;
     }
-    page(&state, &staff, StatusCode::OK, &Typed::default(), (n.done, None))
+    page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None))
 }
 
 /// The form fields and the uploaded file's text.
@@ -101,7 +102,7 @@ pub async fn import_layer(
         let id_property = Some(field(&fields, "id_property")).filter(|p| !p.is_empty());
         let features = parse_geojson(&layer, &file, id_property.as_deref()).map_err(ChangeError::Refused)?;
         configure::put_boundary_layer(&state, &staff.user, &layer, &features).await?;
-        Ok(format!("Layer {layer}: {} areas, in effect now.", features.len()))
+        Ok(Done::LayerImported)
     };
     let typed = Typed(fields.clone());
     let again = |status, error| std::future::ready(page(&state, &staff, status, &typed, (None, Some(error))));

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_store::OutboxQuery;
 
+use super::super::notice::Done;
 use super::{Said, Staff, failure, not_admin, refuse, submit};
 use crate::AppState;
 use crate::page::html;
@@ -106,7 +107,7 @@ pub async fn deliveries(State(state): State<AppState>, staff: Staff, Query(f): Q
     if let Some(r) = not_admin(&staff) {
         return r;
     }
-    let notice = f.done.clone();
+    let notice = super::super::notice::text(f.done.as_deref());
     page(&state, &staff, StatusCode::OK, &f, (notice, None)).await
 }
 
@@ -119,7 +120,7 @@ pub async fn retry(
 ) -> Response {
     let change = async {
         if state.store.retry_message(id, state.now()).await? {
-            Ok(format!("Delivery {id} will be tried again within a minute."))
+            Ok(Done::RetryQueued)
         } else {
             Err(refuse("delivery", format!("{id} is not a dead letter (already sent, or being tried)")))
         }

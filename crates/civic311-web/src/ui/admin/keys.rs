@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_store::ApiKey;
 
+use super::super::notice::Done;
 use super::{Notice, Said, Staff, Typed, failure, field, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
@@ -47,7 +48,7 @@ pub async fn keys(State(state): State<AppState>, staff: Staff, Query(n): Query<N
     if let Some(r) = not_admin(&staff) {
         return r;
     }
-    page(&state, &staff, StatusCode::OK, &Typed::default(), (n.done, None)).await
+    page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None)).await
 }
 
 /// `POST /staff/admin/keys`: issue a key for `label`.
@@ -66,7 +67,7 @@ pub async fn issue_key(
         let per_minute =
             per_minute.map_err(|_| refuse("per_minute", "requests a minute must be a whole number, like 300"))?;
         configure::issue_api_key(&state, &staff.user, &label, per_minute).await?;
-        Ok(format!("Key issued for {label}; it is listed below."))
+        Ok(Done::KeyIssued)
     };
     let typed = Typed(fields.clone());
     let again = |status, error| page(&state, &staff, status, &typed, (None, Some(error)));
@@ -80,8 +81,8 @@ pub async fn revoke_key(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let change = async {
-        let label = configure::revoke_api_key(&state, &staff.user, &field(&fields, "key")).await?;
-        Ok(format!("The key of {label} is revoked; requests made with it are refused from now on."))
+        configure::revoke_api_key(&state, &staff.user, &field(&fields, "key")).await?;
+        Ok(Done::KeyRevoked)
     };
     let typed = Typed::default();
     let again = |status, error| page(&state, &staff, status, &typed, (None, Some(error)));

@@ -35,7 +35,8 @@ pub use services::{save_service, service, services};
 pub use users::{save_user, set_password, users};
 pub use workflow::{save_workflow, workflow};
 
-use super::{Staff, encode, failure};
+use super::notice::Done;
+use super::{Staff, failure};
 use crate::configure::ChangeError;
 
 /// What an expired or forged form is told.
@@ -47,10 +48,17 @@ fn not_admin(staff: &Staff) -> Option<Response> {
         .then(|| (StatusCode::FORBIDDEN, "Administration is for administrators.").into_response())
 }
 
-/// `?done=` on a page shown after a change.
+/// `?done=` on a page shown after a change: a code, never words.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Notice {
     done: Option<String>,
+}
+
+impl Notice {
+    /// What the page says for the code, if it is one of ours.
+    fn text(&self) -> Option<String> {
+        super::notice::text(self.done.as_deref())
+    }
 }
 
 /// A posted field, trimmed; empty when absent.
@@ -77,7 +85,7 @@ async fn submit<F: Future<Output = Response>>(
     staff: &Staff,
     fields: &[(String, String)],
     back: &str,
-    change: impl Future<Output = Result<String, ChangeError>>,
+    change: impl Future<Output = Result<Done, ChangeError>>,
     again: impl FnOnce(StatusCode, String) -> F,
 ) -> Response {
     if let Some(r) = not_admin(staff) {
@@ -87,7 +95,7 @@ async fn submit<F: Future<Output = Response>>(
         return again(StatusCode::FORBIDDEN, EXPIRED.to_owned()).await;
     }
     match change.await {
-        Ok(notice) => Redirect::to(&format!("{back}?done={}", encode(&notice))).into_response(),
+        Ok(done) => Redirect::to(&format!("{back}?done={}", done.code())).into_response(),
         Err(ChangeError::Refused(f) | ChangeError::NotFound(f)) => {
             again(StatusCode::BAD_REQUEST, format!("Not saved: {} — {}.", f.field, f.detail)).await
         }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_domain::org::{Department, Team};
 
+use super::super::notice::Done;
 use super::{Notice, Staff, Typed, failure, field, not_admin, submit};
 use crate::AppState;
 use crate::configure;
@@ -67,12 +68,7 @@ pub async fn departments(State(state): State<AppState>, staff: Staff, Query(n): 
     if let Some(r) = not_admin(&staff) {
         return r;
     }
-    page(&state, &staff, StatusCode::OK, ("", &Typed::default()), n.done, None).await
-}
-
-/// "added" or "saved", for the notice after a change.
-fn verb(created: bool) -> &'static str {
-    if created { "added" } else { "saved" }
+    page(&state, &staff, StatusCode::OK, ("", &Typed::default()), n.text(), None).await
 }
 
 /// `POST /staff/admin/departments`: add or change a department.
@@ -83,10 +79,9 @@ pub async fn save_department(
 ) -> Response {
     let department =
         Department { code: field(&fields, "code"), name: field(&fields, "name"), email: field(&fields, "email") };
-    let code = department.code.clone();
     let change = async {
         let created = configure::put_item(&state, &staff.user, department).await?;
-        Ok(format!("Department {code} {}.", verb(created)))
+        Ok(Done::added_or_saved(created))
     };
     let typed = Typed(fields.clone());
     let again = |status, error| page(&state, &staff, status, ("department", &typed), None, Some(error));
@@ -101,10 +96,9 @@ pub async fn save_team(
 ) -> Response {
     let team =
         Team { code: field(&fields, "code"), department: field(&fields, "department"), name: field(&fields, "name") };
-    let code = team.code.clone();
     let change = async {
         let created = configure::put_item(&state, &staff.user, team).await?;
-        Ok(format!("Team {code} {}.", verb(created)))
+        Ok(Done::added_or_saved(created))
     };
     let typed = Typed(fields.clone());
     let again = |status, error| page(&state, &staff, status, ("team", &typed), None, Some(error));

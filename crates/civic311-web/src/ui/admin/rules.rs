@@ -12,6 +12,7 @@ use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
 use civic311_domain::routing::{RoutingInput, RuleSet};
 
+use super::super::notice::Done;
 use super::{ChangeError, Staff, confirmed, failure, not_admin, submit};
 use crate::AppState;
 use crate::configure;
@@ -145,7 +146,7 @@ fn rules_page(
         matched,
         rules,
         error,
-        notice: s.done,
+        notice: super::super::notice::text(s.done.as_deref()),
     };
     html(status, &page)
 }
@@ -160,7 +161,7 @@ pub async fn save_rules(
     let change = async {
         let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text).map_err(ChangeError::Refused)?;
         configure::put_rules(&state, &staff.user, &rules, confirmed(&fields)).await?;
-        Ok(format!("{} rules saved.", rules.rules.len()))
+        Ok(Done::Saved)
     };
     let again = |status, error| {
         std::future::ready(rules_page(&state, &staff, status, Sample::default(), text.clone(), Some(error)))

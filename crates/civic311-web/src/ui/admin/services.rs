@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civic311_domain::service::{Service, Visibility};
 
+use super::super::notice::Done;
 use super::{ChangeError, Notice, Said, Staff, failure, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
@@ -82,7 +83,7 @@ pub async fn services(State(state): State<AppState>, staff: Staff, Query(n): Que
                 (s.code.clone(), s.name.clone(), s.group.clone(), owner, s.visibility == Visibility::Public, asked)
             })
             .collect(),
-        notice: n.done,
+        notice: n.text(),
     };
     html(StatusCode::OK, &page)
 }
@@ -126,7 +127,7 @@ pub async fn service(
             Err(e) => return failure(e),
         }
     };
-    page(&state, &staff, StatusCode::OK, (&code, &text), (n.done, None))
+    page(&state, &staff, StatusCode::OK, (&code, &text), (n.text(), None))
 }
 
 /// `POST /staff/admin/services/{code}`: save the service from the editor. A service
@@ -149,9 +150,8 @@ pub async fn save_service(
         if code != NEW && service.code != code {
             return Err(refuse("code", format!("a service keeps its code ({code}); add a new service instead")));
         }
-        let name = service.name.clone();
         let created = configure::put_item(&state, &staff.user, service).await?;
-        Ok(format!("{name} {}; in effect now.", if created { "added" } else { "saved" }))
+        Ok(Done::added_or_saved(created))
     };
     let again = |status, error| std::future::ready(page(&state, &staff, status, (&code, &text), (None, Some(error))));
     submit(&staff, &fields, &back, change, again).await

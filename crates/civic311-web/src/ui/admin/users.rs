@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_domain::org::{Role, StaffUser};
 
+use super::super::notice::Done;
 use super::{Notice, Staff, failure, field, not_admin, refuse, submit};
 use crate::AppState;
 use crate::configure;
@@ -90,7 +91,7 @@ pub async fn users(State(state): State<AppState>, staff: Staff, Query(n): Query<
     if let Some(r) = not_admin(&staff) {
         return r;
     }
-    users_page(&state, &staff, StatusCode::OK, &StaffForm::blank(), n.done, None).await
+    users_page(&state, &staff, StatusCode::OK, &StaffForm::blank(), n.text(), None).await
 }
 
 /// `POST /staff/admin/users`: add or change a member of staff.
@@ -123,7 +124,7 @@ pub async fn save_user(
             active: form.active,
         };
         let created = configure::put_item(&state, &staff.user, user).await?;
-        Ok(format!("{} {}.", form.username, if created { "added" } else { "saved" }))
+        Ok(Done::added_or_saved(created))
     };
     let again = |status, error| users_page(&state, &staff, status, &form, None, Some(error));
     submit(&staff, &fields, "/staff/admin", change, again).await
@@ -138,7 +139,7 @@ pub async fn set_password(
     let username = field(&fields, "username");
     let change = async {
         configure::set_password(&state, &staff.user, &username, field(&fields, "password")).await?;
-        Ok(format!("Password of {username} set; their sessions ended."))
+        Ok(Done::PasswordSet)
     };
     let form = StaffForm::blank();
     let again = |status, error| users_page(&state, &staff, status, &form, None, Some(error));

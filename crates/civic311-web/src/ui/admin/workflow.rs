@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civic311_domain::workflow::WorkflowConfig;
 
+use super::super::notice::Done;
 use super::{ChangeError, Notice, Staff, confirmed, failure, not_admin, submit};
 use crate::AppState;
 use crate::configure;
@@ -93,7 +94,7 @@ pub async fn workflow(State(state): State<AppState>, staff: Staff, Query(n): Que
         Ok(c) => toml::to_string(&c.unwrap_or_default().redacted()).unwrap_or_default(),
         Err(e) => return failure(e),
     };
-    workflow_page(&state, &staff, StatusCode::OK, text, None, n.done)
+    workflow_page(&state, &staff, StatusCode::OK, text, None, n.text())
 }
 
 /// `POST /staff/admin/workflow`: replace the workflow document from the editor.
@@ -107,7 +108,7 @@ pub async fn save_workflow(
         let config: WorkflowConfig =
             civic311_domain::exact::from_toml("workflow", &text).map_err(ChangeError::Refused)?;
         configure::put_workflow(&state, &staff.user, &config, confirmed(&fields)).await?;
-        Ok("Saved; in effect now.".to_owned())
+        Ok(Done::Saved)
     };
     let again =
         |status, error| std::future::ready(workflow_page(&state, &staff, status, text.clone(), Some(error), None));
