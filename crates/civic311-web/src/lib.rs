@@ -11,6 +11,7 @@ pub mod configure;
 pub mod duplicates;
 pub mod follow;
 mod form;
+mod headers;
 pub use civic311_domain::i18n;
 pub mod intake;
 mod media;
@@ -178,6 +179,7 @@ impl AppState {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let security = Arc::new(headers::SecurityHeaders::new(&state));
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/static/{hash}/{*name}", get(assets::serve))
@@ -190,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(open311::not_found)
         .method_not_allowed_fallback(open311::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(move |req, next| headers::add(Arc::clone(&security), req, next)))
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.

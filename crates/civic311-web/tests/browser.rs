@@ -23,10 +23,10 @@ both_backends!(
 
 const PASSWORD: &str = "pothole patrol 42";
 
-/// Sets `user`'s password to [`PASSWORD`], as an administrator would.
+/// Sets `user`'s password to [`PASSWORD`], as an administrator would (which revokes
+/// their API tokens: the fixture's is issued again).
 async fn give_password(app: &TestApp, user: &str) {
-    let uri = format!("/api/v1/config/users/{user}/password");
-    assert_eq!(api(app, "PUT", &uri, Some("ada"), Some(json!({ "password": PASSWORD }))).await.status, 200);
+    assert_eq!(common::set_password(app, user, PASSWORD).await.status, 200);
 }
 
 async fn sign_in(b: &Browser, base: &str, user: &str) {
@@ -159,7 +159,7 @@ async fn a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_followe
     assert_eq!(b.script("return document.querySelector('#phone').value", json!([])).await, "+15550199", "kept");
     b.screenshot(&format!("intake-nearby-{name}")).await;
     b.follow(&format!("button[formaction=\"/staff/intake/follow/{existing}\"]")).await;
-    assert!(b.text("[role=status]").await.contains("Done: follow"));
+    assert!(b.text("[role=status]").await.contains("The caller now follows this request"));
     assert!(b.text("section[aria-labelledby=glance]").await.contains("Followers\n1"));
     // A new report from a walk-in: filed, routed, and on its page.
     b.goto(&format!("{base}/staff/intake?service_code=GRAFFITI")).await;
@@ -170,7 +170,7 @@ async fn a_call_taker_logs_a_phone_request_and_adds_a_repeat_caller_as_a_followe
     b.type_into("#description", "Tag on the library wall").await;
     b.type_into("#address_string", "Library, 100 Main St").await;
     b.follow("#intake button:not([name])").await;
-    assert!(b.text("[role=status]").await.contains("Done: filed"));
+    assert!(b.text("[role=status]").await.contains("Filed;"));
     let glance = b.text("section[aria-labelledby=glance]").await;
     assert!(glance.contains("via walk_in"), "{glance}");
     assert!(b.text("section[aria-labelledby=requester]").await.contains("dee@example.test"));
@@ -283,7 +283,7 @@ async fn a_phone_request_is_logged_and_found_with_the_keyboard_alone(backend: Ba
     b.keys(&civic311_testkit::fixture::IN_W1.1.to_string()).await;
     b.tab_to("#intake button:not([name])").await;
     b.keys_to_new_page("\u{E007}").await;
-    assert!(b.text("[role=status]").await.contains("Done: filed"), "{}", b.source().await);
+    assert!(b.text("[role=status]").await.contains("Filed;"), "{}", b.source().await);
     let id = b.text("h1").await.split_whitespace().find(|w| w.starts_with("20")).unwrap().to_owned();
     assert!(b.text("section[aria-labelledby=requester]").await.contains("+15550142"));
     assert!(b.source().await.contains("Larger than a plate"), "the answer chosen by keys was filed");

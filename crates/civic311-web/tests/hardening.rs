@@ -25,7 +25,8 @@ both_backends!(
     configuration_writes_are_exact,
     staff_api_tokens_are_listed_revoked_and_expire,
     an_analyst_cannot_file_or_follow_through_the_intake_screen,
-    notices_on_staff_pages_never_repeat_the_address
+    notices_on_staff_pages_never_repeat_the_address,
+    every_response_carries_the_security_headers
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -772,4 +773,48 @@ async fn notices_on_staff_pages_never_repeat_the_address(backend: Backend) {
     let r = sam.get(&app, &format!("/staff/supervisor?assigned=2&refused={lure}")).await;
     assert_eq!(r.status, 200);
     assert!(r.body.contains("2 request(s) reassigned.") && !r.body.contains(shown), "{}", r.body);
+}
+
+async fn every_response_carries_the_security_headers(backend: Backend) {
+    let app = setup(backend).await;
+    for path in ["/", "/report/POTHOLE", "/staff/sign-in", "/open311/v2/services.json", "/api/v1/openapi.json", "/nope"]
+    {
+        let r = app.get(path).await;
+        let h = |name: &str| r.headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let csp = h("content-security-policy");
+        assert!(csp.contains("script-src 'self'") && csp.contains("style-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(h("referrer-policy"), "same-origin", "{path}");
+        assert_eq!(h("strict-transport-security"), "", "{path}: not over plain HTTP");
+    }
+    // A page that must send no referrer at all keeps its own policy.
+    let id = file_pothole(&app).await;
+    app.post_form(&format!("/requests/{id}/follow"), &[("email", "n@example.test")]).await;
+    common::confirm_follow(&app, &id, "n@example.test").await;
+    let seq = id.split_once('-').unwrap().1.parse().unwrap();
+    let sig = civic311_domain::notify::link_signature(
+        &app.state.link_key,
+        civic311_domain::notify::LinkPurpose::Unfollow,
+        seq,
+        "n@example.test",
+    );
+    let r = app.get(&format!("/requests/{id}/unfollow/{sig}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["referrer-policy"], "no-referrer");
+
+    // Served over HTTPS: HSTS, and every cookie is Secure.
+    let app = setup_with(backend, |mut s| {
+        s.public_url = Some("https://311.testville.example".into());
+        s
+    })
+    .await;
+    let r = app.get("/?lang=es").await;
+    assert_eq!(r.headers["strict-transport-security"], "max-age=31536000");
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("lang=es") && cookie.ends_with("; Secure"), "{cookie}");
+    let r = app.get("/staff/sign-in").await;
+    let cookies: Vec<_> = r.headers.get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()).collect();
+    assert!(!cookies.is_empty() && cookies.iter().all(|c| c.matches("Secure").count() == 1), "{cookies:?}");
 }
