@@ -1,7 +1,13 @@
 //! Reading form bodies strictly: `application/x-www-form-urlencoded` whose
-//! percent-decoded bytes must be UTF-8. A common decoder replaces invalid bytes with
-//! U+FFFD and carries on, storing text the sender never wrote; here such a body is
-//! refused with a reason instead.
+//! percent-decoded bytes must be UTF-8, at most [`MAX_FORM`] bytes. A common decoder
+//! replaces invalid bytes with U+FFFD and carries on, storing text the sender never
+//! wrote; here such a body is refused with a reason instead — in the format of the
+//! interface it came through: an Open311 error document, the portal's page in the
+//! resident's language, or a staff page.
+
+use axum::response::Response;
+
+use crate::AppState;
 
 /// Why a form body was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +84,9 @@ pub(crate) async fn read_urlencoded(
     let content_type =
         req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if !essence.is_empty() && essence != "application/x-www-form-urlencoded" {
-        return Err(FormProblem::bad(format!("expected a form (application/x-www-form-urlencoded), not {essence}")));
+    if essence != "application/x-www-form-urlencoded" {
+        let sent = if essence.is_empty() { "no Content-Type".to_owned() } else { essence };
+        return Err(FormProblem::bad(format!("expected a form (application/x-www-form-urlencoded), not {sent}")));
     }
     let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
         if over_limit(&e) {
@@ -89,6 +96,60 @@ pub(crate) async fn read_urlencoded(
         }
     })?;
     parse_urlencoded(&bytes)
+}
+
+/// The largest form body (without files) any page accepts: the biggest is an
+/// administrator's rules or workflow document.
+pub const MAX_FORM: usize = 1024 * 1024;
+
+/// A form body read strictly (see the module); a drop-in for `axum::Form`.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let req = axum::extract::Request::from_parts(parts.clone(), body);
+        let pairs = match read_urlencoded(req, MAX_FORM).await {
+            Ok(pairs) => pairs,
+            Err(p) => return Err(refusal(&mut parts, state, p).await),
+        };
+        // The pairs are known to be UTF-8: decoded again into the handler's type.
+        let encoded = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", crate::ui::encode(k), crate::ui::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let parsed = serde_urlencoded::from_str(&encoded).map_err(|e| e.to_string());
+        match parsed {
+            Ok(t) => Ok(Form(t)),
+            Err(e) => {
+                let p = FormProblem::bad(format!("the form could not be read: {e}"));
+                Err(refusal(&mut parts, state, p).await)
+            }
+        }
+    }
+}
+
+/// A refused form, answered as the interface it was sent to answers.
+async fn refusal(parts: &mut axum::http::request::Parts, state: &AppState, p: FormProblem) -> Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let status = p.status();
+    let path = parts.uri.path().to_owned();
+    if path.starts_with("/open311/") {
+        let format = if path.ends_with(".xml") { crate::open311::Format::Xml } else { crate::open311::Format::Json };
+        return crate::open311::Open311Error::new(status, format, p.detail).into_response();
+    }
+    if path.starts_with("/staff") {
+        return crate::ui::message(state, status, "This form could not be read", &p.detail);
+    }
+    let Ok(lang) = crate::portal::Lang::from_request_parts(parts, state).await;
+    let t = lang.t;
+    let key = if p.too_large { "page.too_large" } else { "page.unreadable" };
+    crate::portal::message(state, &lang, status, t.get("page.error_title"), t.get(key))
 }
 
 /// True when reading a body failed because it was longer than allowed.

@@ -172,6 +172,17 @@ impl AppState {
         self.public_url.as_deref().map(|u| u.trim_end_matches('/')).filter(|u| !u.is_empty())
     }
 
+    /// The request a number names, matched whole: `2026-000042` is request 42 only if
+    /// it was filed in 2026; a bare `42` is request 42.
+    pub async fn request_named(
+        &self,
+        number: &str,
+    ) -> civic311_store::StoreResult<Option<civic311_domain::request::ServiceRequest>> {
+        let Some((year, seq)) = civic311_domain::request::RequestId::parse(number) else { return Ok(None) };
+        let found = self.store.request(seq).await?;
+        Ok(found.filter(|r| year.is_none_or(|y| y == r.id.year)))
+    }
+
     pub fn now(&self) -> Timestamp {
         (self.clock)()
     }

@@ -62,6 +62,17 @@ pub(crate) enum PhotoProblem {
     Busy,
 }
 
+impl PhotoProblem {
+    /// The status a refusal is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
 impl std::fmt::Display for PhotoProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -90,10 +101,13 @@ pub(crate) struct Parts {
 }
 
 /// Text fields and photos of a multipart body, photos cleaned (see [`clean_photos`]).
-/// The error says what is wrong in words, for the caller to put in its own format.
-pub(crate) async fn read_multipart(mp: Multipart) -> Result<(Vec<(String, String)>, Vec<Media>), String> {
-    let parts = read_parts(mp).await.map_err(|e| e.to_string())?;
-    let media = clean_photos(parts.uploads).await.map_err(|p| p.to_string())?;
+/// The error is a status (413 for anything too large, 503 when every photo worker
+/// stayed busy, else 400) and what is wrong in words, for the caller's own format.
+pub(crate) async fn read_multipart(mp: Multipart) -> Result<(Vec<(String, String)>, Vec<Media>), (StatusCode, String)> {
+    let parts = read_parts(mp).await.map_err(|e| {
+        (if e.too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST }, e.to_string())
+    })?;
+    let media = clean_photos(parts.uploads).await.map_err(|p| (p.status(), p.to_string()))?;
     Ok((parts.fields, media))
 }
 
@@ -111,7 +125,10 @@ pub(crate) async fn read_parts(mut mp: Multipart) -> Result<Parts, BodyError> {
                 out.uploads.push(Upload { field: name, content_type, bytes });
             }
         } else {
-            let text = part.text().await.map_err(BodyError::from)?;
+            // Text that is not UTF-8 is refused, never replaced with what was not sent.
+            let bytes = part.bytes().await.map_err(BodyError::from)?;
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| BodyError { too_large: false, detail: format!("{name}: the text is not valid UTF-8") })?;
             out.fields.push((name, text));
         }
     }
@@ -133,12 +150,19 @@ impl From<axum::extract::multipart::MultipartError> for BodyError {
     }
 }
 
+impl From<axum::extract::multipart::MultipartRejection> for BodyError {
+    fn from(e: axum::extract::multipart::MultipartRejection) -> Self {
+        let too_large = e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+        Self { too_large, detail: format!("expected a form with files (multipart/form-data): {}", e.body_text()) }
+    }
+}
+
 impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.too_large {
             write!(f, "the body is larger than {} MB", crate::open311::MAX_BODY / 1024 / 1024)
         } else {
-            write!(f, "unreadable multipart body: {}", self.detail)
+            write!(f, "unreadable form: {}", self.detail)
         }
     }
 }

@@ -60,6 +60,20 @@ pub fn router() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))
 }
 
+#[derive(askama::Template)]
+#[template(path = "staff/message.html")]
+struct MessagePage<'a> {
+    city: &'a str,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A staff page that only says what went wrong with what was sent.
+pub(crate) fn message(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
+    let city = state.city();
+    crate::page::html(status, &MessagePage { city: &city.settings.name, title, message })
+}
+
 /// A failure on our side: logged with its cause, shown without internals.
 fn failure(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "staff page failed");

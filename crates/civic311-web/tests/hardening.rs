@@ -26,7 +26,8 @@ both_backends!(
     staff_api_tokens_are_listed_revoked_and_expire,
     an_analyst_cannot_file_or_follow_through_the_intake_screen,
     notices_on_staff_pages_never_repeat_the_address,
-    every_response_carries_the_security_headers
+    every_response_carries_the_security_headers,
+    bad_input_is_refused_in_the_interfaces_own_format
 );
 
 /// The fields of a pothole report at `IN_W1`.
@@ -817,4 +818,98 @@ async fn every_response_carries_the_security_headers(backend: Backend) {
     let r = app.get("/staff/sign-in").await;
     let cookies: Vec<_> = r.headers.get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()).collect();
     assert!(!cookies.is_empty() && cookies.iter().all(|c| c.matches("Secure").count() == 1), "{cookies:?}");
+}
+
+/// A POST of `body` as `content_type`.
+fn raw_post(uri: &str, content_type: &str, body: impl Into<axum::body::Body>) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post(uri).header("content-type", content_type).body(body.into()).unwrap()
+}
+
+async fn bad_input_is_refused_in_the_interfaces_own_format(backend: Backend) {
+    let app = setup(backend).await;
+    let id = file_pothole(&app).await;
+    let form = "application/x-www-form-urlencoded";
+    let before = app.store.count_requests().await.unwrap();
+
+    // Text that is not UTF-8 is refused, never stored with replacement characters.
+    let r = app.call(raw_post("/my", form, "email=caf%E9%40example.test")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("<html") && r.body.contains("The form could not be read. Please go back"), "{}", r.body);
+    let r = app.call(raw_post("/my?lang=es", form, "email=caf%E9%40example.test")).await;
+    assert!(r.body.contains("No se pudo leer el formulario"), "in the resident's language: {}", r.body);
+    let r = app.call(raw_post("/staff/sign-in", form, "username=p%FFt&password=x&csrf=c")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("311 staff") && r.body.contains("not valid UTF-8"), "{}", r.body);
+    let body = format!(
+        "api_key={API_KEY}&service_code=POTHOLE&attribute%5BSIZE%5D=small&lat=41.01&long=-88.01&description=caf%E9"
+    );
+    let r = app.call(raw_post("/open311/v2/requests.xml", form, body)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("<errors>") && r.body.contains("description: the text is not valid UTF-8"), "{}", r.body);
+    let mut multipart =
+        b"--b\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\ncaf\xe9\r\n--b--\r\n".to_vec();
+    let r = app.call(raw_post("/report/POTHOLE", "multipart/form-data; boundary=b", multipart.clone())).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    multipart
+        .splice(0..0, format!("--b\r\nContent-Disposition: form-data; name=\"api_key\"\r\n\r\n{API_KEY}\r\n").bytes());
+    let r = app.call(raw_post("/open311/v2/requests.json", "multipart/form-data; boundary=b", multipart)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("not valid UTF-8"), "{}", r.body);
+
+    // A body that is not a form gets the page's own error, not a bare line of text.
+    let r = app.call(raw_post("/my", "application/json", r#"{"email":"a@b.test"}"#)).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<html") && r.body.contains("Something went wrong"), "{}", r.body);
+    let r = app.call(raw_post("/staff/sign-in", "text/plain", "username=pat")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<html") && r.body.contains("expected a form"), "{}", r.body);
+    let r = app.call(raw_post(&format!("/open311/v2/requests/{id}/followers.xml"), "application/json", "{}")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<errors>"), "{}", r.body);
+    let r = app.call(raw_post("/report/POTHOLE", form, "description=hole")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<html") && r.body.contains("The form could not be read"), "{}", r.body);
+
+    // Too large is 413, said as too large.
+    let big = format!("email={}", "a".repeat(2 * 1024 * 1024));
+    let r = app.call(raw_post("/my", form, big)).await;
+    assert_eq!(r.status, 413, "{}", &r.body[..r.body.len().min(500)]);
+    assert!(r.body.contains("too large to be read"), "the page says why");
+    let huge = format!("api_key={API_KEY}&description={}", "a".repeat(33 * 1024 * 1024));
+    let r = app.call(raw_post("/open311/v2/requests.json", form, huge)).await;
+    assert_eq!(r.status, 413, "{}", &r.body[..r.body.len().min(500)]);
+    assert!(r.body.contains("larger than 32 MB"), "{}", r.body);
+    let mut photo = photos::jpeg(8, 8);
+    photo.resize(11 * 1024 * 1024, 0);
+    let mut fields = report_fields();
+    fields.push(("api_key", API_KEY.into()));
+    let r = app
+        .post_multipart("/open311/v2/requests.json", &borrowed(&fields), &[("media", "big.jpg", "image/jpeg", &photo)])
+        .await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body.contains("at most 10 MB"), "{}", r.body);
+    assert_eq!(app.store.count_requests().await.unwrap(), before, "nothing was stored");
+
+    // A number is matched whole: another year's request 1 is not this one.
+    let other = format!("2025-{}", id.split_once('-').unwrap().1);
+    assert_eq!(app.get(&format!("/open311/v2/requests/{other}.json")).await.status, 404);
+    let listed = app.get(&format!("/open311/v2/requests.json?service_request_id={other}")).await;
+    assert_eq!(listed.json(), json!([]), "{}", listed.body);
+    assert_eq!(app.get(&format!("/requests/{other}")).await.status, 404);
+    assert_eq!(api(&app, "GET", &format!("/api/v1/requests/{other}"), Some("pat"), None).await.status, 404);
+    let r = api(
+        &app,
+        "POST",
+        &format!("/api/v1/requests/{other}/actions"),
+        Some("pat"),
+        Some(json!({ "action": "start" })),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    set_password(&app, "pat", PASSWORD).await;
+    let mut pat = Browser::default();
+    assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
+    assert_eq!(pat.get(&app, &format!("/staff/requests/{other}")).await.status, 404);
+    let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("pat"), None).await.json();
+    assert_eq!(detail["status"], "open", "nothing was started");
 }

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::StaffUser;
-use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
+use civic311_domain::request::{Priority, ServiceRequest, Status};
 use civic311_domain::workflow::{Action, WorkflowError};
 use civic311_jobs::ActError;
 use civic311_store::{OutboxQuery, RequestQuery, Sort};
@@ -21,12 +21,6 @@ type ApiResult = Result<Json<Value>, ApiError>;
 
 fn bad(field: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, field, detail)
-}
-
-pub(super) fn seq_of(id: &str) -> Result<i64, ApiError> {
-    RequestId::parse(id)
-        .map(|(_, n)| n)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))
 }
 
 fn list(v: &Option<String>) -> Vec<String> {
@@ -130,15 +124,13 @@ fn areas(boundaries: &BoundaryIndex, items: &[String]) -> Result<Vec<(String, Ve
     Ok(by_layer)
 }
 
-/// The request numbered `id`, or a 404.
-async fn load(state: &AppState, id: &str) -> Result<(i64, ServiceRequest), ApiError> {
-    let seq = seq_of(id)?;
+/// The request numbered `id` (matched whole, its year included), or a 404.
+pub(super) async fn load(state: &AppState, id: &str) -> Result<(i64, ServiceRequest), ApiError> {
     let r = state
-        .store
-        .request(seq)
+        .request_named(id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {id}")))?;
-    Ok((seq, r))
+    Ok((r.id.seq, r))
 }
 
 pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
@@ -194,7 +186,7 @@ pub async fn act(
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let user = caller(&state, &headers).await?;
-    let seq = seq_of(&id)?;
+    let (seq, _) = load(&state, &id).await?;
     let Json(mut body) = body.map_err(|e| bad("action", e.body_text()))?;
     let internal_note = match body.as_object_mut().and_then(|o| o.remove("internal_note")) {
         None | Some(Value::Null) => None,

@@ -11,7 +11,7 @@ use civic311_store::Photo;
 use serde_json::{Value, json};
 
 use super::auth::caller;
-use super::handlers::{apply, seq_of};
+use super::handlers::{apply, load};
 use super::{ApiError, view};
 use crate::AppState;
 use crate::media::read_multipart;
@@ -34,9 +34,9 @@ pub async fn attach(
     body: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let user = caller(&state, &headers).await?;
-    let seq = seq_of(&id)?;
+    let (seq, _) = load(&state, &id).await?;
     let mp = body.map_err(|e| bad("body", format!("send photos as multipart/form-data: {}", e.body_text())))?;
-    let (fields, mut photos) = read_multipart(mp).await.map_err(|e| bad("photo", e))?;
+    let (fields, mut photos) = read_multipart(mp).await.map_err(|(status, e)| ApiError::new(status, "photo", e))?;
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
     let public = match field("public").as_deref() {
         Some("true") => true,

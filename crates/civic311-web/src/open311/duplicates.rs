@@ -5,13 +5,12 @@
 //! request instead of filing a new one.
 
 use crate::follow::FollowError;
-use axum::Form;
+use crate::form::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
-use civic311_domain::request::RequestId;
 
 use super::doc::{Document, Node};
 use super::render::{RequestView, request_node, respond};
@@ -73,12 +72,10 @@ pub async fn check(
 pub async fn follow(
     State(state): State<AppState>,
     Path((id, file)): Path<(String, String)>,
-    body: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    // A body that is not a form is answered in the format the path asked for.
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, Open311Error> {
     let (name, format) = split_format(&file)?;
-    // A body that is not a form is answered in the format the path asked for.
-    let Form(fields) =
-        body.map_err(|e| Open311Error::bad_request(format, format!("expected a form-encoded body: {e}")))?;
     if name != "followers" {
         return Err(Open311Error::not_found(format, format!("no resource requests/{id}/{file}")));
     }
@@ -87,11 +84,7 @@ pub async fn follow(
     super::requests::admit(&state, format, key)?;
     let follower = crate::follow::follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
-    let (year, seq) = RequestId::parse(&id).ok_or_else(not_found)?;
-    match state.store.request(seq).await.map_err(|e| Open311Error::store(format, e))? {
-        Some(r) if year.is_none_or(|y| y == r.id.year) => {}
-        _ => return Err(not_found()),
-    }
+    let seq = state.request_named(&id).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?.id.seq;
     let stored = crate::follow::ask(&state, seq, follower).await.map_err(|e| match e {
         FollowError::NotFound => not_found(),
         FollowError::NoLinks => Open311Error::new(

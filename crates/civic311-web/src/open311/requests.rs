@@ -7,7 +7,7 @@ use axum::response::Response;
 use std::collections::HashMap;
 
 use civic311_domain::duplicates::Probe;
-use civic311_domain::request::{Channel, Event, Media, RequestId, ServiceRequest};
+use civic311_domain::request::{Channel, Event, Media, ServiceRequest};
 
 use super::doc::{Document, Node};
 use super::render::{PUBLIC_EVENT_KINDS, RequestView, is_public, request_node, respond};
@@ -60,7 +60,10 @@ pub async fn list_or_services(
         "requests" => {
             let city = state.city();
             let (query, extensions) = parse_list_query(&params, &city, state.now(), format)?;
-            let found = state.store.list_requests(&query).await.map_err(|e| Open311Error::store(format, e))?;
+            let mut found = state.store.list_requests(&query).await.map_err(|e| Open311Error::store(format, e))?;
+            // A number is matched whole: 2025-000042 is not 2026's request 42.
+            let years = query::years_asked(&params);
+            found.retain(|r| years.get(&r.id.seq).is_none_or(|y| y.is_none_or(|y| y == r.id.year)));
             render_requests(&state, &headers, format, &found, extensions).await
         }
         _ => Err(Open311Error::not_found(format, format!("no resource {file}"))),
@@ -102,10 +105,9 @@ pub async fn one(
     let (id, format) = split_format(&file)?;
     check_jurisdiction(&state, format, param(&params, "jurisdiction_id"))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
-    let (year, seq) = RequestId::parse(id).ok_or_else(not_found)?;
-    let found = state.store.request(seq).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?;
+    let found = state.request_named(id).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?;
     let city = state.city();
-    if year.is_some_and(|y| y != found.id.year) || !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
+    if !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
         return Err(not_found());
     }
     let extensions = param(&params, "extensions").is_some_and(|v| v == "true");
@@ -237,12 +239,7 @@ pub(crate) fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> Raw
 /// A refused photo in the Open311 error format: 413 when too large, 503 when every
 /// photo worker stayed busy, 400 otherwise.
 fn photo_error(format: Format, p: &PhotoProblem) -> Open311Error {
-    let status = match p {
-        PhotoProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        PhotoProblem::Busy => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    Open311Error::new(status, format, p.to_string())
+    Open311Error::new(p.status(), format, p.to_string())
 }
 
 /// Reads a form-encoded or multipart body into fields and uploaded files, none of them

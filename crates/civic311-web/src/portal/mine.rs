@@ -3,8 +3,8 @@
 //! or not the address is known, at most one link goes to an address every few
 //! minutes, and the link is mailed at once, never through the outbox staff can read.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;

@@ -3,8 +3,8 @@
 //! stored with the request and shown to staff. The token is the request's unguessable
 //! lookup token, so the link is the only credential.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -7,13 +7,14 @@
 //! the same intake as every other channel and answered with its tracking page.
 
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::FieldError;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
-use civic311_domain::request::{Channel, RequestId};
+use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
 use super::{Chrome, Lang, failure, field, message};
@@ -310,7 +311,7 @@ pub async fn submit(
     lang: Lang,
     client: ClientAddr,
     Path(code): Path<String>,
-    body: Multipart,
+    body: Result<Multipart, MultipartRejection>,
 ) -> Response {
     // Before the body is read: a client over its budget costs nothing more.
     if let Err(busy) = super::throttled(&state, &lang, client) {
@@ -321,7 +322,11 @@ pub async fn submit(
         Err(r) => return *r,
     };
     let t = lang.t;
-    let parts = match read_parts(body).await {
+    let parts = match body.map_err(BodyError::from) {
+        Ok(body) => read_parts(body).await,
+        Err(e) => Err(e),
+    };
+    let parts = match parts {
         Ok(p) => p,
         Err(e) => return unreadable(&state, &lang, &service, &e).await,
     };
@@ -361,7 +366,7 @@ pub async fn follow(
     lang: Lang,
     client: ClientAddr,
     Path((code, id)): Path<(String, String)>,
-    body: Multipart,
+    body: Result<Multipart, MultipartRejection>,
 ) -> Response {
     if let Err(busy) = super::throttled(&state, &lang, client) {
         return *busy;
@@ -372,7 +377,11 @@ pub async fn follow(
     };
     let t = lang.t;
     // The photos of a report not filed are never looked at.
-    let fields = match read_parts(body).await {
+    let parts = match body.map_err(BodyError::from) {
+        Ok(body) => read_parts(body).await,
+        Err(e) => Err(e),
+    };
+    let fields = match parts {
         Ok(p) => p.fields,
         Err(e) => return unreadable(&state, &lang, &service, &e).await,
     };
@@ -380,8 +389,10 @@ pub async fn follow(
         let errors = vec![t.get("follow.contact_needed").to_owned()];
         return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
     };
-    let Some((_, seq)) = RequestId::parse(&id) else {
-        return super::track::not_found(&state, &lang);
+    let seq = match state.request_named(&id).await {
+        Ok(Some(r)) => r.id.seq,
+        Ok(None) => return super::track::not_found(&state, &lang),
+        Err(e) => return failure(&state, &lang, e),
     };
     super::track::ask_to_follow(&state, &lang, seq, follower).await
 }

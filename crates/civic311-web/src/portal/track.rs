@@ -2,8 +2,8 @@
 //! when it is expected, where, and its public photos — never the requester's contact
 //! details or internal notes. Anyone can follow it by email or SMS, or stop following.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -58,10 +58,9 @@ pub(super) fn not_found(state: &AppState, lang: &Lang) -> Response {
 
 /// The public request with this number, or `None`.
 async fn find(state: &AppState, number: &str) -> Result<Option<ServiceRequest>, civic311_store::StoreError> {
-    let Some((year, seq)) = RequestId::parse(number.trim()) else { return Ok(None) };
-    let Some(r) = state.store.request(seq).await? else { return Ok(None) };
+    let Some(r) = state.request_named(number.trim()).await? else { return Ok(None) };
     let public = state.city().service(&r.service_code).is_some_and(|s| s.is_public());
-    Ok((public && year.is_none_or(|y| y == r.id.year)).then_some(r))
+    Ok(public.then_some(r))
 }
 
 /// A time in the city's zone, as the resident's language writes it.

@@ -2,7 +2,7 @@
 //! the session's CSRF value; a refused action re-shows the page with the reason and
 //! changes nothing, a done one comes back to the page with a notice.
 
-use axum::Form;
+use crate::form::Form;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
@@ -116,7 +116,7 @@ pub async fn photos(
     let Ok(mp) = body else { return bad("Choose one or more photos to attach.".into()).await };
     let (fields, mut photos) = match read_multipart(mp).await {
         Ok(x) => x,
-        Err(e) => return bad(format!("Not attached: {e}.")).await,
+        Err((status, e)) => return render(&state, &staff, &r, status, None, Some(format!("Not attached: {e}."))).await,
     };
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
     if !staff.csrf_ok(field("csrf").as_deref()) {

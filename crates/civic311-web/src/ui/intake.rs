@@ -4,15 +4,15 @@
 //! requests nearby it may repeat, with one button to make the caller a follower
 //! instead. Everything is a plain form, so the keyboard alone does the whole job.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::FieldError;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
-use civic311_domain::request::{Channel, RequestId};
+use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
 use super::{Staff, failure};
@@ -212,8 +212,10 @@ pub async fn follow(
             return show(&state, &staff, fields, true, StatusCode::BAD_REQUEST, errors).await;
         }
     };
-    let Some((_, seq)) = RequestId::parse(&id) else {
-        return (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response();
+    let seq = match state.request_named(&id).await {
+        Ok(Some(r)) => r.id.seq,
+        Ok(None) => return (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response(),
+        Err(e) => return failure(e),
     };
     let city = state.city();
     match civic311_jobs::follow(

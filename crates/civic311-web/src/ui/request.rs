@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::notify::NotifyChannel;
-use civic311_domain::request::{Priority, RequestId, ServiceRequest, Status};
+use civic311_domain::request::{Priority, ServiceRequest, Status};
 use civic311_domain::workflow::Action;
 
 use super::timeline::{self, Entry};
@@ -280,8 +280,7 @@ pub struct Flash {
 /// The request numbered `id`, or a 404 page.
 pub async fn load(state: &AppState, id: &str) -> Result<ServiceRequest, Response> {
     let missing = || (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response();
-    let Some((_, seq)) = RequestId::parse(id) else { return Err(missing()) };
-    match state.store.request(seq).await {
+    match state.request_named(id).await {
         Ok(Some(r)) => Ok(r),
         Ok(None) => Err(missing()),
         Err(e) => Err(failure(e)),

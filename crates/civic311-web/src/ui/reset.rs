@@ -3,8 +3,8 @@
 //! same whether or not the account exists. The link is sent at once, never through
 //! the outbox, whose contents staff can read.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

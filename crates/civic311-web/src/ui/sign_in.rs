@@ -4,8 +4,8 @@
 //! before the password is checked, per username and client and per username from
 //! everywhere ([`civic311_domain::signin::Lockout`]); past the free ones each waits.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

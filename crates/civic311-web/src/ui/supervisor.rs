@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::org::Role;
-use civic311_domain::request::{RequestId, Status};
+use civic311_domain::request::Status;
 use civic311_domain::workflow::Action;
 use civic311_store::{RequestQuery, Sort};
 use jiff::Timestamp;
@@ -233,9 +233,13 @@ pub async fn assign(
     }
     let (mut done, mut refused) = (0, Vec::new());
     for id in ids {
-        let Some((_, seq)) = RequestId::parse(id) else {
-            refused.push(format!("{id}: no such request"));
-            continue;
+        let seq = match state.request_named(id).await {
+            Ok(Some(r)) => r.id.seq,
+            Ok(None) => {
+                refused.push(format!("{id}: no such request"));
+                continue;
+            }
+            Err(e) => return failure(e),
         };
         match crate::api::act_as_staff(&state, &staff.user, seq, &action, None).await {
             Ok(_) => done += 1,

@@ -174,3 +174,11 @@ fn finish(
         Err(Open311Error::many(axum::http::StatusCode::BAD_REQUEST, format, errors))
     }
 }
+
+/// The year each number in `service_request_id` asked for (`None` for a bare number),
+/// by sequence, so a number is matched whole.
+pub fn years_asked(params: &[(String, String)]) -> std::collections::HashMap<i64, Option<i16>> {
+    get(params, "service_request_id")
+        .map(|ids| list(ids).filter_map(RequestId::parse).map(|(y, seq)| (seq, y)).collect())
+        .unwrap_or_default()
+}

@@ -2,8 +2,8 @@
 //! articles only staff see. Each article is edited as a short TOML document, checked
 //! with the whole city (its services must exist) before it is saved.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

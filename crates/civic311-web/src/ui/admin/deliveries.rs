@@ -2,8 +2,8 @@
 //! trying to send, newest first, filtered by channel and state, with the reason of the
 //! last failure; a dead letter can be sent again.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,8 +1,8 @@
 //! Open311 API keys: who holds one, issuing a key to an app or partner, and revoking
 //! one at once.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,8 +1,8 @@
 //! Departments and their teams: add one, or change its name and mailbox. Codes are
 //! identities and never change; a team stays in the department it was made in.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;

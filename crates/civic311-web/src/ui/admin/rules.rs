@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;

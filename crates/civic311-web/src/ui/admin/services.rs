@@ -3,8 +3,8 @@
 //! with the whole city before it is saved, with its questions previewed as the intake
 //! screen will ask them.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! Staff and their roles, and setting a member of staff's password.
 
+use crate::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
