@@ -179,7 +179,7 @@ async fn residents_follow_and_stop_following(backend: Backend) {
         .await;
     assert_eq!(
         (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
-        (303, format!("/requests/{id}?asked=1#follow").as_str())
+        (303, format!("/requests/{id}?asked=1").as_str())
     );
     let asked = app.get(&format!("/requests/{id}?asked=1")).await;
     assert!(asked.body.contains("we have sent a link to that address"), "{}", asked.body);

@@ -228,7 +228,7 @@ pub(super) fn follower_from(fields: &[(String, String)], t: &Texts) -> Option<Fo
 /// one was sent).
 pub(super) async fn ask_to_follow(state: &AppState, lang: &Lang, seq: i64, follower: Follower) -> Response {
     match crate::follow::ask(state, seq, follower).await {
-        Ok(r) => Redirect::to(&format!("/requests/{}?asked=1#follow", r.id)).into_response(),
+        Ok(r) => Redirect::to(&format!("/requests/{}?asked=1", r.id)).into_response(),
         Err(FollowError::NotFound) => not_found(state, lang),
         Err(FollowError::NoLinks) => {
             tracing::error!("a resident asked to follow, but CIVIC311_PUBLIC_URL is not set");
