@@ -41,8 +41,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/help/{slug}", get(help::article))
         .route("/requests/{id}", get(track::page))
         .route("/requests/{id}/follow", post(track::follow))
-        .route("/requests/{id}/confirm/{sig}", get(track::confirm_page).post(track::confirm))
-        .route("/requests/{id}/unfollow/{sig}", get(track::unfollow_page).post(track::unfollow))
+        .route("/requests/{id}/{verb}/{sig}", get(track::link).post(track::use_link))
         .layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))
 }
 

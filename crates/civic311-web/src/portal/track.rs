@@ -378,47 +378,41 @@ async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
     }
 }
 
-/// `GET /requests/{number}/confirm/{sig}`.
-pub async fn confirm_page(
-    State(state): State<AppState>,
-    lang: Lang,
-    Path((number, sig)): Path<(String, String)>,
-) -> Response {
-    link_page(&state, &lang, &number, LinkPurpose::Confirm, &sig).await
+/// What a signed link's path says it is for: `confirm` or `unfollow`.
+fn purpose(verb: &str) -> Option<LinkPurpose> {
+    match verb {
+        "confirm" => Some(LinkPurpose::Confirm),
+        "unfollow" => Some(LinkPurpose::Unfollow),
+        _ => None,
+    }
 }
 
-/// `POST /requests/{number}/confirm/{sig}`: the address starts to follow.
-pub async fn confirm(
+/// `GET /requests/{number}/confirm/{sig}` and `GET /requests/{number}/unfollow/{sig}`.
+pub async fn link(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path((number, verb, sig)): Path<(String, String, String)>,
+) -> Response {
+    match purpose(&verb) {
+        Some(p) => link_page(&state, &lang, &number, p, &sig).await,
+        None => not_found(&state, &lang),
+    }
+}
+
+/// `POST /requests/{number}/confirm/{sig}` (the address starts to follow) and
+/// `POST /requests/{number}/unfollow/{sig}` (it stops). Only a link from a message
+/// does either; staff may also stop an address from the request page.
+pub async fn use_link(
     State(state): State<AppState>,
     lang: Lang,
     client: ClientAddr,
-    Path((number, sig)): Path<(String, String)>,
+    Path((number, verb, sig)): Path<(String, String, String)>,
 ) -> Response {
     if let Err(busy) = super::throttled(&state, &lang, client) {
         return *busy;
     }
-    link_done(&state, &lang, &number, LinkPurpose::Confirm, &sig).await
-}
-
-/// `GET /requests/{number}/unfollow/{sig}`.
-pub async fn unfollow_page(
-    State(state): State<AppState>,
-    lang: Lang,
-    Path((number, sig)): Path<(String, String)>,
-) -> Response {
-    link_page(&state, &lang, &number, LinkPurpose::Unfollow, &sig).await
-}
-
-/// `POST /requests/{number}/unfollow/{sig}`: the address stops following. Only a
-/// link from a message does this; staff may also stop an address from the request page.
-pub async fn unfollow(
-    State(state): State<AppState>,
-    lang: Lang,
-    client: ClientAddr,
-    Path((number, sig)): Path<(String, String)>,
-) -> Response {
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
+    match purpose(&verb) {
+        Some(p) => link_done(&state, &lang, &number, p, &sig).await,
+        None => not_found(&state, &lang),
     }
-    link_done(&state, &lang, &number, LinkPurpose::Unfollow, &sig).await
 }
