@@ -384,15 +384,16 @@ pub trait Store: Send + Sync + 'static {
     /// The confirmed followers of a request (those messages go to).
     async fn followers(&self, seq: i64) -> StoreResult<Vec<Follower>>;
     /// Records that `follower` asked to follow request `seq`, pending until the
-    /// address confirms: false, recording nothing, when it already follows, or when the
-    /// address was asked to confirm any follow after `not_since` (so a form cannot
-    /// flood an inbox).
+    /// address confirms: false, recording nothing, when it already follows, when it was
+    /// asked about this request after `since`, or when it was asked about `most`
+    /// requests after `since` (so a form cannot flood an inbox).
     async fn ask_to_follow(
         &self,
         seq: i64,
         follower: &Follower,
         now: Timestamp,
-        not_since: Timestamp,
+        since: Timestamp,
+        most: i64,
     ) -> StoreResult<bool>;
     /// The followers of `seq` still to confirm, asked after `asked_since`.
     async fn pending_followers(&self, seq: i64, asked_since: Timestamp) -> StoreResult<Vec<Follower>>;

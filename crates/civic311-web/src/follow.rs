@@ -16,8 +16,12 @@ use crate::AppState;
 /// How long a confirmation link works.
 pub const CONFIRM_WITHIN: SignedDuration = SignedDuration::from_hours(48);
 
-/// At most one confirmation to an address this often, whatever it asks to follow.
-const ONE_ASK_PER: SignedDuration = SignedDuration::from_mins(10);
+/// Confirmations sent to one address are counted over this long…
+const ASKS_WITHIN: SignedDuration = SignedDuration::from_hours(1);
+
+/// …and at most this many go out in that time (one per request): a resident may
+/// follow a few requests at once, nobody can flood an inbox.
+const MOST_ASKS: i64 = 3;
 
 /// Longest address accepted, as for a requester's contact.
 const MAX_ADDRESS: usize = 250;
@@ -82,8 +86,9 @@ pub fn link_path(state: &AppState, purpose: LinkPurpose, r: &ServiceRequest, add
 }
 
 /// Asks for `follower` to follow the public request `seq` — the original when `seq`
-/// was merged into a public one. Unless the address already follows it or was asked
-/// to confirm something moments ago, a confirmation with a signed link is sent at once.
+/// was merged into a public one. Unless the address already follows it, was asked
+/// about it within the hour, or was asked about [`MOST_ASKS`] requests within the hour,
+/// a confirmation with a signed link is sent at once.
 /// The answer is the same either way; it is the request followed.
 pub async fn ask(state: &AppState, seq: i64, follower: Follower) -> Result<ServiceRequest, FollowError> {
     let Some(base) = state.mail_base().map(str::to_owned) else { return Err(FollowError::NoLinks) };
@@ -94,9 +99,9 @@ pub async fn ask(state: &AppState, seq: i64, follower: Follower) -> Result<Servi
     }
     let target = crate::duplicates::public_original(state, &city, &found).await?.unwrap_or(found);
     let now = state.now();
-    let not_since = now.checked_sub(ONE_ASK_PER).unwrap_or(now);
-    if !state.store.ask_to_follow(target.id.seq, &follower, now, not_since).await? {
-        tracing::info!(request = %target.id, "follow already confirmed or asked moments ago; nothing sent");
+    let since = now.checked_sub(ASKS_WITHIN).unwrap_or(now);
+    if !state.store.ask_to_follow(target.id.seq, &follower, now, since, MOST_ASKS).await? {
+        tracing::info!(request = %target.id, "follow already confirmed, or asked about within the hour; nothing sent");
         return Ok(target);
     }
     let t = i18n::texts(&follower.language);

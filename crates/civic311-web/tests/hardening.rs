@@ -465,21 +465,33 @@ async fn nothing_is_sent_to_a_follower_before_it_consents(backend: Backend) {
         app.state.public_url.clone(),
     )
     .with_link_key(app.state.link_key.as_str());
-    let to_victim = || mail.received().into_iter().filter(|m| m.to.contains("victim@example.test")).collect::<Vec<_>>();
+    let to_victim = || {
+        mail.received().into_iter().filter(|m| m.to.to_lowercase().contains("victim@example.test")).collect::<Vec<_>>()
+    };
     let note = |text: &str| json!({ "action": "note", "text": text, "public": true });
     let path = format!("/api/v1/requests/{id}/actions");
 
-    // Someone signs a stranger up: the stranger gets one message, asking to confirm.
-    let r = app.post_form(&format!("/requests/{id}/follow"), &[("email", "victim@example.test")]).await;
-    assert_eq!(r.status, 303, "{}", r.body);
-    let r = app.post_form(&format!("/requests/{other}/follow"), &[("email", "VICTIM@example.test")]).await;
-    assert_eq!(r.status, 303, "the same answer when nothing more is sent");
+    // Someone signs a stranger up: the stranger gets one message per request, asking
+    // to confirm, however often it is asked for; at most three requests an hour.
+    for _ in 0..3 {
+        let r = app.post_form(&format!("/requests/{id}/follow"), &[("email", "victim@example.test")]).await;
+        assert_eq!(r.status, 303, "the same answer whether or not anything is sent: {}", r.body);
+    }
     assert_eq!(to_victim().len(), 1, "one confirmation, however often it is asked for");
+    let mut more = vec![other.clone()];
+    for _ in 0..3 {
+        more.push(file_pothole(&app).await);
+    }
+    for n in &more {
+        let r = app.post_form(&format!("/requests/{n}/follow"), &[("email", "VICTIM@example.test")]).await;
+        assert_eq!(r.status, 303);
+    }
+    assert_eq!(to_victim().len(), 3, "at most three requests an hour");
     let confirmation = to_victim()[0].body.clone();
     assert!(confirmation.contains("If it was not you, ignore this message"), "{confirmation}");
     api(&app, "POST", &path, Some("pat"), Some(note("Crew booked for Monday"))).await;
     dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
-    assert_eq!(to_victim().len(), 1, "no update before consent: {:?}", to_victim());
+    assert_eq!(to_victim().len(), 3, "no update before consent: {:?}", to_victim());
 
     // Confirmed from the link: updates arrive, each with a signed link to stop.
     let link = confirmation.split_whitespace().find(|w| w.contains("/confirm/")).unwrap();

@@ -952,7 +952,14 @@ where
         follower_rows(self.backend.fetch_all::<FollowerRow>(sql, vec![Param::I64(seq)]).await?)
     }
 
-    async fn ask_to_follow(&self, seq: i64, f: &Follower, now: Timestamp, not_since: Timestamp) -> StoreResult<bool> {
+    async fn ask_to_follow(
+        &self,
+        seq: i64,
+        f: &Follower,
+        now: Timestamp,
+        since: Timestamp,
+        most: i64,
+    ) -> StoreResult<bool> {
         let f = f.clone();
         self.backend
             .write(Box::new(move |tx: &mut dyn SqlTx| {
@@ -965,14 +972,21 @@ where
                             vec![Param::I64(seq), address.clone()],
                         )
                         .await?;
+                    let asked_here = tx
+                        .fetch_i64(
+                            "SELECT count(*) FROM followers WHERE request_id = $1 AND lower(address) = $2 \
+                             AND confirmed_at IS NULL AND asked_at > $3",
+                            vec![Param::I64(seq), address.clone(), Param::I64(to_micros(since))],
+                        )
+                        .await?;
                     let asked = tx
                         .fetch_i64(
                             "SELECT count(*) FROM followers WHERE lower(address) = $1 AND confirmed_at IS NULL \
                              AND asked_at > $2",
-                            vec![address, Param::I64(to_micros(not_since))],
+                            vec![address, Param::I64(to_micros(since))],
                         )
                         .await?;
-                    if following > 0 || asked > 0 {
+                    if following > 0 || asked_here > 0 || asked >= most {
                         return Ok(false);
                     }
                     let sql = "INSERT INTO followers (request_id, address, channel, language, confirmed_at, asked_at) \
