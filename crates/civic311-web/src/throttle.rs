@@ -31,6 +31,10 @@ pub const PORTAL: Budget = Budget { burst: 20, per_minute: 6 };
 /// account ([`civic311_domain::signin`]).
 pub const SIGN_IN: Budget = Budget { burst: 10, per_minute: 5 };
 
+/// Open311 POSTs from one client address that came without a valid API key: past
+/// these, the address's next POSTs are refused before their bodies are read.
+pub const BAD_KEYS: Budget = Budget { burst: 10, per_minute: 10 };
+
 /// Most keys one throttle remembers; beyond it idle keys are forgotten first.
 const MAX_KEYS: usize = 100_000;
 
@@ -53,6 +57,24 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// Whether `key` has `budget` left at `now`, without taking any: how long to wait
+    /// when it has none.
+    pub fn check(&self, key: &str, budget: Budget, now: Timestamp) -> Result<(), Refused> {
+        let per_second = f64::from(budget.per_minute.max(1)) / 60.0;
+        let buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let Some(b) = buckets.get(key) else { return Ok(()) };
+        let tokens = (b.tokens + now.duration_since(b.at).as_secs_f64().max(0.0) * per_second)
+            .min(f64::from(budget.burst.max(1)));
+        if tokens >= 1.0 {
+            return Ok(());
+        }
+        // Whole seconds, at least one; the cast cannot truncate a sane wait.
+        Err(Refused { retry_after: (((1.0 - tokens) / per_second).ceil() as u64).max(1) })
+    }
+
     /// Takes one unit of `budget` for `key` at `now`, or says how long to wait.
     pub fn take(&self, key: &str, budget: Budget, now: Timestamp) -> Result<(), Refused> {
         let burst = f64::from(budget.burst.max(1));
@@ -96,6 +118,8 @@ pub struct Throttles {
     pub sign_in: Throttle,
     /// Open311 POSTs, by API key.
     pub open311: Throttle,
+    /// Open311 POSTs without a valid API key, by client address.
+    pub bad_keys: Throttle,
 }
 
 /// The address of whoever sent a request: the connection's peer, or — when the peer
@@ -163,7 +187,9 @@ mod tests {
         assert_eq!(t.take("b", budget, at(0)), Ok(()), "another client has its own budget");
         assert_eq!(t.take("a", budget, at(4)), Err(Refused { retry_after: 6 }));
         assert_eq!(t.take("a", budget, at(10)), Ok(()));
+        assert_eq!(t.check("a", budget, at(10)), Err(Refused { retry_after: 10 }), "checking takes nothing");
         assert!(t.take("a", budget, at(10)).is_err());
+        assert_eq!(t.check("c", budget, at(10)), Ok(()), "a client never seen has its budget");
         for _ in 0..3 {
             assert_eq!(t.take("a", budget, at(3600)), Ok(()), "an hour later the burst is back");
         }

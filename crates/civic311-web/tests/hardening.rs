@@ -108,6 +108,27 @@ async fn an_image_bomb_is_refused_before_it_is_decoded(backend: Backend) {
     let r = app.post_multipart(&format!("{open311}?api_key=wrong"), &borrowed(&fields), &files).await;
     assert_eq!(r.status, 403, "{}", r.body);
 
+    // An address that keeps posting without a valid key is refused before its bodies
+    // are read; a key given in the address still gets through, and other addresses too.
+    let from = |ip: [u8; 4], uri: &str| {
+        let mut req = multipart(uri, &borrowed(&fields), &files);
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 1))));
+        req
+    };
+    for _ in 0..10 {
+        assert_eq!(app.call(from([203, 0, 113, 9], open311)).await.status, 403);
+    }
+    let r = app.call(from([203, 0, 113, 9], open311)).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(app.call(from([203, 0, 113, 10], open311)).await.status, 403, "another address is not held back");
+    let with_key = format!("{open311}?api_key={API_KEY}");
+    assert_eq!(
+        app.call(from([203, 0, 113, 9], &with_key)).await.status,
+        413,
+        "a valid key in the address gets through"
+    );
+
     // With a key: refused from the size the file declares, as too large.
     let mut keyed = fields.clone();
     keyed.push(("api_key", API_KEY.into()));

@@ -18,6 +18,7 @@ use super::requests::{base_url, check_jurisdiction};
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
 use crate::duplicates::{Found, candidates};
+use crate::throttle::ClientAddr;
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim())
@@ -71,6 +72,7 @@ pub async fn check(
 /// a request that was merged follows the original.
 pub async fn follow(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path((id, file)): Path<(String, String)>,
     // A body that is not a form is answered in the format the path asked for.
     Form(fields): Form<Vec<(String, String)>>,
@@ -80,8 +82,7 @@ pub async fn follow(
         return Err(Open311Error::not_found(format, format!("no resource requests/{id}/{file}")));
     }
     check_jurisdiction(&state, format, fields.iter().find(|(k, _)| k == "jurisdiction_id").map(|(_, v)| v))?;
-    let key = param(&fields, "api_key").ok_or_else(|| Open311Error::forbidden(format, "api_key is required"))?;
-    super::requests::admit(&state, format, key)?;
+    super::requests::admit(&state, format, &client, param(&fields, "api_key"))?;
     let follower = crate::follow::follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
     let seq = state.request_named(&id).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?.id.seq;

@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::form::read_urlencoded;
 use crate::intake::{IntakeError, RawRequest, new_token, prepare};
 use crate::media::{PhotoProblem, Upload, clean_photos, read_parts};
+use crate::throttle::ClientAddr;
 
 pub(super) mod query;
 
@@ -114,13 +115,35 @@ pub async fn one(
     render_requests(&state, &headers, format, &[found], extensions).await
 }
 
-/// Checks an Open311 API key and takes one unit of its budget: 403 for an unknown key,
-/// 429 with `Retry-After` when its budget for the minute is spent.
-pub(super) fn admit(state: &AppState, format: Format, key: &str) -> Result<(), Open311Error> {
+/// Refuses, before its body is read, a POST from a client address that has sent too
+/// many without a valid API key lately (429 with `Retry-After`).
+pub(super) fn not_shut_out(state: &AppState, format: Format, client: &ClientAddr) -> Result<(), Open311Error> {
+    state
+        .throttles
+        .bad_keys
+        .check(&client.key(), crate::throttle::BAD_KEYS, state.now())
+        .map_err(|r| Open311Error::too_many(format, r.retry_after))
+}
+
+/// Checks an Open311 API key and takes one unit of its budget: 403 for a missing or
+/// unknown key (counted against the client's address), 429 with `Retry-After` when its
+/// budget for the minute is spent.
+pub(super) fn admit(
+    state: &AppState,
+    format: Format,
+    client: &ClientAddr,
+    key: Option<&str>,
+) -> Result<(), Open311Error> {
     let city = state.city();
-    if !city.api_key_valid(key) {
-        return Err(Open311Error::forbidden(format, "api_key is not valid"));
-    }
+    let Some(key) = key.filter(|k| city.api_key_valid(k)) else {
+        // Taking from the address's budget of failures; when it is spent, the next
+        // POSTs are refused unread (see `not_shut_out`).
+        let _spent = state.throttles.bad_keys.take(&client.key(), crate::throttle::BAD_KEYS, state.now());
+        return Err(match key {
+            None => Open311Error::forbidden(format, "api_key is required to post requests"),
+            Some(_) => Open311Error::forbidden(format, "api_key is not valid"),
+        });
+    };
     match city.api_key_budget(key) {
         Some(budget) => state
             .throttles
@@ -137,6 +160,7 @@ pub(super) fn admit(state: &AppState, format: Format, key: &str) -> Result<(), O
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientAddr,
     Path(file): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
     req: Request,
@@ -145,16 +169,17 @@ pub async fn create(
     if name != "requests" {
         return Err(Open311Error::not_found(format, format!("no resource {file} accepts POST")));
     }
+    // A key in the address is checked before anything else; a valid one is never held
+    // back by what others behind the same address sent.
     let key_in_address = param(&query, "api_key").cloned();
-    if let Some(key) = &key_in_address {
-        admit(&state, format, key)?;
+    match &key_in_address {
+        Some(key) => admit(&state, format, &client, Some(key))?,
+        None => not_shut_out(&state, format, &client)?,
     }
     let (fields, uploads) = read_body(req, format).await?;
     check_jurisdiction(&state, format, param(&fields, "jurisdiction_id"))?;
     if key_in_address.is_none() {
-        let key = param(&fields, "api_key")
-            .ok_or_else(|| Open311Error::forbidden(format, "api_key is required to post requests"))?;
-        admit(&state, format, key)?;
+        admit(&state, format, &client, param(&fields, "api_key").map(String::as_str))?;
     }
     let media = clean_photos(uploads).await.map_err(|p| photo_error(format, &p))?;
     let city = state.city();
