@@ -121,6 +121,7 @@ async fn an_image_bomb_is_refused_before_it_is_decoded(backend: Backend) {
     let r = app.call(from([203, 0, 113, 9], open311)).await;
     assert_eq!(r.status, 429, "{}", r.body);
     assert!(r.headers.contains_key("retry-after"));
+    assert!(r.body.contains("from this address without a valid api_key"), "{}", r.body);
     assert_eq!(app.call(from([203, 0, 113, 10], open311)).await.status, 403, "another address is not held back");
     let with_key = format!("{open311}?api_key={API_KEY}");
     assert_eq!(
@@ -184,6 +185,7 @@ async fn public_forms_and_open311_keys_have_budgets(backend: Backend) {
     assert_eq!(r.status, 429, "{}", r.body);
     assert!(r.headers.contains_key("retry-after"));
     assert!(r.body.starts_with("<?xml") && r.body.contains("<code>429</code>"), "{}", r.body);
+    assert!(r.body.contains("this api_key has used its budget"), "{}", r.body);
     // The city's own, unlimited key is never held back.
     let mut fields = report_fields();
     fields.push(("api_key", API_KEY.into()));

@@ -30,12 +30,9 @@ impl Open311Error {
         Self { status, format, messages, retry_after: None }
     }
 
-    /// 429: the API key's budget is spent for now.
-    pub fn too_many(format: Format, retry_after: u64) -> Self {
-        let message = format!(
-            "this api_key has sent more requests than its budget allows; try again in {retry_after} s \
-             (ask the city for a larger budget if the app needs one)"
-        );
+    /// 429: a budget is spent for now; `why` says whose (the key's, or the address's).
+    pub fn too_many(format: Format, retry_after: u64, why: &str) -> Self {
+        let message = format!("{why}; try again in {retry_after} s");
         Self { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, format, message) }
     }
 

@@ -118,11 +118,9 @@ pub async fn one(
 /// Refuses, before its body is read, a POST from a client address that has sent too
 /// many without a valid API key lately (429 with `Retry-After`).
 pub(super) fn not_shut_out(state: &AppState, format: Format, client: &ClientAddr) -> Result<(), Open311Error> {
-    state
-        .throttles
-        .bad_keys
-        .check(&client.key(), crate::throttle::BAD_KEYS, state.now())
-        .map_err(|r| Open311Error::too_many(format, r.retry_after))
+    state.throttles.bad_keys.check(&client.key(), crate::throttle::BAD_KEYS, state.now()).map_err(|r| {
+        Open311Error::too_many(format, r.retry_after, "too many requests from this address without a valid api_key")
+    })
 }
 
 /// Checks an Open311 API key and takes one unit of its budget: 403 for a missing or
@@ -145,11 +143,11 @@ pub(super) fn admit(
         });
     };
     match city.api_key_budget(key) {
-        Some(budget) => state
-            .throttles
-            .open311
-            .take(key, budget, state.now())
-            .map_err(|r| Open311Error::too_many(format, r.retry_after)),
+        Some(budget) => state.throttles.open311.take(key, budget, state.now()).map_err(|r| {
+            let why = "this api_key has used its budget of requests for the minute \
+                           (ask the city for a larger one if the app needs it)";
+            Open311Error::too_many(format, r.retry_after, why)
+        }),
         None => Ok(()),
     }
 }

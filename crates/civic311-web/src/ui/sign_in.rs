@@ -83,31 +83,30 @@ pub struct SignIn {
     next: Option<String>,
 }
 
-/// Whether an attempt may be checked: `Err` with the page to answer instead. Counted
+/// Whether an attempt may be checked: `Ok(Err(message))` says why it waits. Counted
 /// for this client first, then for the account from everywhere — whether or not the
 /// username exists, so a lockout tells nobody which names do.
-async fn claim(state: &AppState, username: &str, client: &ClientAddr) -> Result<(), String> {
+async fn claim(
+    state: &AppState,
+    username: &str,
+    client: &ClientAddr,
+) -> Result<Result<(), String>, civic311_store::StoreError> {
     let now = state.now();
     let minutes = |until: Timestamp| (until.duration_since(now).as_secs().max(1) + 59) / 60;
     let store = &state.store;
-    let here = store.claim_sign_in(username, &client.key(), Lockout::PER_CLIENT, now).await;
-    match here.map_err(|e| e.to_string())? {
-        Ok(()) => {}
-        Err(until) => {
-            return Err(format!(
-                "Too many failed sign-ins from here. Try again in {} minute(s), or use “Forgotten your password?”.",
-                minutes(until)
-            ));
-        }
+    if let Err(until) = store.claim_sign_in(username, &client.key(), Lockout::PER_CLIENT, now).await? {
+        return Ok(Err(format!(
+            "Too many failed sign-ins from here. Try again in {} minute(s), or use “Forgotten your password?”.",
+            minutes(until)
+        )));
     }
-    match store.claim_sign_in(username, EVERYWHERE, Lockout::EVERYWHERE, now).await.map_err(|e| e.to_string())? {
-        Ok(()) => Ok(()),
-        Err(until) => Err(format!(
+    Ok(store.claim_sign_in(username, EVERYWHERE, Lockout::EVERYWHERE, now).await?.map_err(|until| {
+        format!(
             "This account has had too many failed sign-ins. Use “Forgotten your password?” to get in now, \
              or try again in {} minute(s).",
             minutes(until)
-        )),
-    }
+        )
+    }))
 }
 
 /// `POST /staff/sign-in`. Every attempt is counted before its password is checked,
@@ -135,8 +134,9 @@ pub async fn submit(
         return again(StatusCode::UNAUTHORIZED, "The username or password is not right.");
     }
     match claim(&state, &username, &client).await {
-        Ok(()) => {}
-        Err(message) => return again(StatusCode::TOO_MANY_REQUESTS, &message),
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => return again(StatusCode::TOO_MANY_REQUESTS, &message),
+        Err(e) => return super::failure(e),
     }
     // Known or not, the same work: an unknown name is checked against a decoy hash.
     let users = match state.store.users().await {
