@@ -315,8 +315,16 @@ pub trait Store: Send + Sync + 'static {
     async fn put_workflow_config(&self, config: &WorkflowConfig) -> StoreResult<()>;
 
     /// Stores a staff API token by its SHA-256 (the token itself is never kept).
-    /// Keeps a staff API token's hash for `username`, until `expires_at` if given.
-    async fn put_user_token(&self, token: &UserToken, token_sha256: &str) -> StoreResult<()>;
+    /// Keeps the hash of a staff API token of `username`, issued at `created_at` and
+    /// working until `expires_at` if given.
+    async fn put_user_token(
+        &self,
+        token_sha256: &str,
+        username: &str,
+        label: &str,
+        created_at: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> StoreResult<()>;
     /// The member of staff a token belongs to, while it has not expired.
     async fn user_for_token(&self, token_sha256: &str, now: Timestamp) -> StoreResult<Option<StaffUser>>;
     /// A member of staff's API tokens, newest first (never the tokens themselves).

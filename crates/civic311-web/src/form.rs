@@ -81,6 +81,11 @@ pub(crate) async fn read_urlencoded(
     req: axum::extract::Request,
     limit: usize,
 ) -> Result<Vec<(String, String)>, FormProblem> {
+    parse_urlencoded(&read_form_bytes(req, limit).await?)
+}
+
+/// The bytes of a form-encoded body of at most `limit` bytes, not yet decoded.
+async fn read_form_bytes(req: axum::extract::Request, limit: usize) -> Result<axum::body::Bytes, FormProblem> {
     let content_type =
         req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -88,14 +93,13 @@ pub(crate) async fn read_urlencoded(
         let sent = if essence.is_empty() { "no Content-Type".to_owned() } else { essence };
         return Err(FormProblem::bad(format!("expected a form (application/x-www-form-urlencoded), not {sent}")));
     }
-    let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
+    axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| {
         if over_limit(&e) {
             FormProblem { too_large: true, detail: format!("the body is larger than {} MB", limit / 1024 / 1024) }
         } else {
             FormProblem::bad(format!("the body could not be read: {e}"))
         }
-    })?;
-    parse_urlencoded(&bytes)
+    })
 }
 
 /// The largest form body (without files) any page accepts: the biggest is an
@@ -112,17 +116,13 @@ impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState>
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let req = axum::extract::Request::from_parts(parts.clone(), body);
-        let pairs = match read_urlencoded(req, MAX_FORM).await {
-            Ok(pairs) => pairs,
+        // Checked strictly first (UTF-8 throughout); the same bytes then decode into
+        // the handler's type.
+        let bytes = match read_form_bytes(req, MAX_FORM).await.and_then(|b| parse_urlencoded(&b).map(|_| b)) {
+            Ok(b) => b,
             Err(p) => return Err(refusal(&mut parts, state, p).await),
         };
-        // The pairs are known to be UTF-8: decoded again into the handler's type.
-        let encoded = pairs
-            .iter()
-            .map(|(k, v)| format!("{}={}", crate::ui::encode(k), crate::ui::encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let parsed = serde_urlencoded::from_str(&encoded).map_err(|e| e.to_string());
+        let parsed = serde_urlencoded::from_bytes(&bytes).map_err(|e| e.to_string());
         match parsed {
             Ok(t) => Ok(Form(t)),
             Err(e) => {

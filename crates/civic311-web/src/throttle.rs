@@ -60,50 +60,60 @@ impl Throttle {
     /// Whether `key` has `budget` left at `now`, without taking any: how long to wait
     /// when it has none.
     pub fn check(&self, key: &str, budget: Budget, now: Timestamp) -> Result<(), Refused> {
-        let per_second = f64::from(budget.per_minute.max(1)) / 60.0;
-        let buckets = match self.buckets.lock() {
-            Ok(b) => b,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let Some(b) = buckets.get(key) else { return Ok(()) };
-        let tokens = (b.tokens + now.duration_since(b.at).as_secs_f64().max(0.0) * per_second)
-            .min(f64::from(budget.burst.max(1)));
-        if tokens >= 1.0 {
-            return Ok(());
-        }
-        // Whole seconds, at least one; the cast cannot truncate a sane wait.
-        Err(Refused { retry_after: (((1.0 - tokens) / per_second).ceil() as u64).max(1) })
+        let buckets = self.lock();
+        buckets.get(key).map_or(Ok(()), |b| budget.wait(budget.refilled(b, now)))
     }
 
     /// Takes one unit of `budget` for `key` at `now`, or says how long to wait.
     pub fn take(&self, key: &str, budget: Budget, now: Timestamp) -> Result<(), Refused> {
-        let burst = f64::from(budget.burst.max(1));
-        let per_second = f64::from(budget.per_minute.max(1)) / 60.0;
-        let mut buckets = match self.buckets.lock() {
+        let mut buckets = self.lock();
+        if buckets.len() >= MAX_KEYS && !buckets.contains_key(key) {
+            forget_idle(&mut buckets, budget, now);
+        }
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: budget.burst(), at: now });
+        *b = Bucket { tokens: budget.refilled(b, now), at: now };
+        budget.wait(b.tokens)?;
+        b.tokens -= 1.0;
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
+        match self.buckets.lock() {
             Ok(b) => b,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        if buckets.len() >= MAX_KEYS && !buckets.contains_key(key) {
-            forget_idle(&mut buckets, burst, per_second, now);
         }
-        let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: burst, at: now });
+    }
+}
+
+impl Budget {
+    fn burst(self) -> f64 {
+        f64::from(self.burst.max(1))
+    }
+
+    fn per_second(self) -> f64 {
+        f64::from(self.per_minute.max(1)) / 60.0
+    }
+
+    /// The tokens in `b` at `now`, refilled since it was last used.
+    fn refilled(self, b: &Bucket, now: Timestamp) -> f64 {
         let elapsed = now.duration_since(b.at).as_secs_f64().max(0.0);
-        b.tokens = (b.tokens + elapsed * per_second).min(burst);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+        (b.tokens + elapsed * self.per_second()).min(self.burst())
+    }
+
+    /// Nothing when `tokens` hold a whole one; else how long until they do.
+    fn wait(self, tokens: f64) -> Result<(), Refused> {
+        if tokens >= 1.0 {
             return Ok(());
         }
-        let wait = ((1.0 - b.tokens) / per_second).ceil();
         // Whole seconds, at least one; the cast cannot truncate a sane wait.
-        Err(Refused { retry_after: (wait as u64).max(1) })
+        Err(Refused { retry_after: (((1.0 - tokens) / self.per_second()).ceil() as u64).max(1) })
     }
 }
 
 /// Drops the buckets that have refilled (their clients are idle); if every client is
 /// busy, starts afresh rather than grow without bound.
-fn forget_idle(buckets: &mut HashMap<String, Bucket>, burst: f64, per_second: f64, now: Timestamp) {
-    buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_second < burst);
+fn forget_idle(buckets: &mut HashMap<String, Bucket>, budget: Budget, now: Timestamp) {
+    buckets.retain(|_, b| budget.refilled(b, now) < budget.burst());
     if buckets.len() >= MAX_KEYS {
         buckets.clear();
     }

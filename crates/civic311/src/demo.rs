@@ -48,14 +48,8 @@ pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     }
     // After the passwords, which revoke a user's tokens.
     // The demo's own administrator token does not expire: it is printed on every start.
-    let token = civic311_store::UserToken {
-        id: String::new(),
-        username: "admin".into(),
-        label: "demo".into(),
-        created_at: jiff::Timestamp::now(),
-        expires_at: None,
-    };
-    store.put_user_token(&token, &civic311_web::api::token_hash(DEMO_ADMIN_TOKEN)).await?;
+    let hash = civic311_web::api::token_hash(DEMO_ADMIN_TOKEN);
+    store.put_user_token(&hash, "admin", "demo", jiff::Timestamp::now(), None).await?;
     Ok(city)
 }
 

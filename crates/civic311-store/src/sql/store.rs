@@ -685,16 +685,23 @@ where
         self.execute(sql, vec![Param::Text(to_json(config))]).await
     }
 
-    async fn put_user_token(&self, t: &UserToken, token_sha256: &str) -> StoreResult<()> {
+    async fn put_user_token(
+        &self,
+        token_sha256: &str,
+        username: &str,
+        label: &str,
+        created_at: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
         let sql = "INSERT INTO user_tokens (token_hash, username, label, created_at, expires_at) \
                    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO UPDATE SET username = excluded.username, \
                    label = excluded.label, created_at = excluded.created_at, expires_at = excluded.expires_at";
         let params = vec![
             Param::Text(token_sha256.to_owned()),
-            Param::Text(t.username.clone()),
-            Param::Text(t.label.clone()),
-            Param::I64(to_micros(t.created_at)),
-            Param::OptI64(t.expires_at.map(to_micros)),
+            Param::Text(username.to_owned()),
+            Param::Text(label.to_owned()),
+            Param::I64(to_micros(created_at)),
+            Param::OptI64(expires_at.map(to_micros)),
         ];
         self.execute(sql, params).await
     }

@@ -143,7 +143,7 @@ pub async fn create_user_token(
         created_at: now,
         expires_at: now.checked_add(jiff::SignedDuration::from_hours(24 * days)).ok(),
     };
-    state.store.put_user_token(&issued, &hash).await?;
+    state.store.put_user_token(&hash, &username, label, now, issued.expires_at).await?;
     let audited = json!({ "issued": issued.id, "label": issued.label, "expires_at": issued.expires_at });
     crate::configure::audit(&state, &admin, "token", &username, audited).await;
     let mut body = token_json(&issued);

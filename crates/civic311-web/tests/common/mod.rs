@@ -273,14 +273,8 @@ pub async fn set_password(app: &TestApp, user: &str, password: &str) -> TestResp
 
 /// Issues the fixture's API token `{user}-token`.
 pub async fn give_token(app: &TestApp, user: &str) {
-    let token = civic311_store::UserToken {
-        id: String::new(),
-        username: user.into(),
-        label: "test".into(),
-        created_at: app.now(),
-        expires_at: None,
-    };
-    app.store.put_user_token(&token, &token_hash(&format!("{user}-token"))).await.unwrap();
+    let hash = token_hash(&format!("{user}-token"));
+    app.store.put_user_token(&hash, user, "test", app.now(), None).await.unwrap();
 }
 
 /// Confirms a follow of request `id` (`2026-000001`) by `address`, as its owner would
