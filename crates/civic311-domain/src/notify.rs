@@ -50,15 +50,27 @@ pub enum LinkPurpose {
     Unfollow,
 }
 
+impl LinkPurpose {
+    /// The word for it, in signatures and in the link's path.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Confirm => "confirm",
+            LinkPurpose::Unfollow => "unfollow",
+        }
+    }
+
+    /// The purpose a link's path names.
+    pub fn parse(word: &str) -> Option<Self> {
+        [LinkPurpose::Confirm, LinkPurpose::Unfollow].into_iter().find(|p| p.as_str() == word)
+    }
+}
+
 /// The signature that makes a link in a message work: an HMAC-SHA256 under the city's
 /// link key of the purpose, the request and the address (ASCII case folded), as 32 hex
 /// digits. It names neither, and cannot be made without the key.
 pub fn link_signature(key: &str, purpose: LinkPurpose, seq: i64, address: &str) -> String {
     use hmac::{Hmac, Mac};
-    let purpose = match purpose {
-        LinkPurpose::Confirm => "confirm",
-        LinkPurpose::Unfollow => "unfollow",
-    };
+    let purpose = purpose.as_str();
     // HMAC takes keys of any length.
     let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_bytes()) else { return String::new() };
     mac.update(format!("{purpose}\n{seq}\n{}", address.trim().to_ascii_lowercase()).as_bytes());

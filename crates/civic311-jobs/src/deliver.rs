@@ -130,10 +130,12 @@ impl Dispatcher {
                 vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));
                 recorded.insert("rating_url".into(), format!("{base}/rate/{WITHHELD}"));
                 if let Some(key) = self.link_key.as_deref().filter(|_| follower) {
-                    let sig = link_signature(key, LinkPurpose::Unfollow, r.id.seq, &m.recipient);
-                    let stop = format!("{base}/requests/{}/unfollow/{sig}?lang={}", r.id, m.language);
-                    vars.insert("unfollow_url".into(), stop);
-                    recorded.insert("unfollow_url".into(), format!("{base}/requests/{}/unfollow/{WITHHELD}", r.id));
+                    let (stop, id) = (LinkPurpose::Unfollow, r.id);
+                    let sig = link_signature(key, stop, r.id.seq, &m.recipient);
+                    let url = format!("{base}/requests/{id}/{}/{sig}?lang={}", stop.as_str(), m.language);
+                    vars.insert("unfollow_url".into(), url);
+                    recorded
+                        .insert("unfollow_url".into(), format!("{base}/requests/{id}/{}/{WITHHELD}", stop.as_str()));
                 }
             }
         }

@@ -93,6 +93,14 @@ pub async fn act_noted(
     now: Timestamp,
 ) -> Result<ServiceRequest, ActError> {
     let internal_note = internal_note.map(str::trim).filter(|n| !n.is_empty());
+    // The action decided on `req`, with the internal note in the same change.
+    let decide = |req: &ServiceRequest, action: &Action| {
+        let change = workflow::decide(model, req, action, actor, now)?;
+        match internal_note {
+            Some(note) => workflow::with_internal_note(model, change, note, actor, now),
+            None => Ok(change),
+        }
+    };
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let req = load(store, seq).await?;
@@ -111,10 +119,7 @@ pub async fn act_noted(
             guard(&original).map_err(ActError::Forbidden)?;
             workflow::merge_target_ok(model, &req, &original)?;
             let named = Action::Merge { into: original.id.to_string() };
-            let mut change = workflow::decide(model, &req, &named, actor, now)?;
-            if let Some(note) = internal_note {
-                change = workflow::with_internal_note(model, change, note, actor, now)?;
-            }
+            let change = decide(&req, &named)?;
             let absorbed = workflow::absorb(&original, &req, actor, now);
             updates.push(update_for(store, model, change).await?);
             let mut u = update_for(store, model, absorbed).await?;
@@ -122,11 +127,7 @@ pub async fn act_noted(
             u.follow.extend(workflow::requester(&req));
             updates.push(u);
         } else {
-            let mut change = workflow::decide(model, &req, action, actor, now)?;
-            if let Some(note) = internal_note {
-                change = workflow::with_internal_note(model, change, note, actor, now)?;
-            }
-            let mut u = update_for(store, model, change).await?;
+            let mut u = update_for(store, model, decide(&req, action)?).await?;
             if let Action::AttachPhotos { photos, .. } = action {
                 u.media.clone_from(photos);
             }

@@ -78,11 +78,7 @@ fn signature(state: &AppState, purpose: LinkPurpose, seq: i64, address: &str) ->
 
 /// The path of a signed link: `/requests/{number}/confirm/{sig}` or `…/unfollow/{sig}`.
 pub fn link_path(state: &AppState, purpose: LinkPurpose, r: &ServiceRequest, address: &str) -> String {
-    let verb = match purpose {
-        LinkPurpose::Confirm => "confirm",
-        LinkPurpose::Unfollow => "unfollow",
-    };
-    format!("/requests/{}/{verb}/{}", r.id, signature(state, purpose, r.id.seq, address))
+    format!("/requests/{}/{}/{}", r.id, purpose.as_str(), signature(state, purpose, r.id.seq, address))
 }
 
 /// Asks for `follower` to follow the public request `seq` — the original when `seq`

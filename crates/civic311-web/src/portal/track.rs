@@ -378,22 +378,13 @@ async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
     }
 }
 
-/// What a signed link's path says it is for: `confirm` or `unfollow`.
-fn purpose(verb: &str) -> Option<LinkPurpose> {
-    match verb {
-        "confirm" => Some(LinkPurpose::Confirm),
-        "unfollow" => Some(LinkPurpose::Unfollow),
-        _ => None,
-    }
-}
-
 /// `GET /requests/{number}/confirm/{sig}` and `GET /requests/{number}/unfollow/{sig}`.
 pub async fn link(
     State(state): State<AppState>,
     lang: Lang,
     Path((number, verb, sig)): Path<(String, String, String)>,
 ) -> Response {
-    match purpose(&verb) {
+    match LinkPurpose::parse(&verb) {
         Some(p) => link_page(&state, &lang, &number, p, &sig).await,
         None => not_found(&state, &lang),
     }
@@ -411,7 +402,7 @@ pub async fn use_link(
     if let Err(busy) = super::throttled(&state, &lang, client) {
         return *busy;
     }
-    match purpose(&verb) {
+    match LinkPurpose::parse(&verb) {
         Some(p) => link_done(&state, &lang, &number, p, &sig).await,
         None => not_found(&state, &lang),
     }
