@@ -57,7 +57,7 @@ fn item<T: DeserializeOwned>(key: &str, id: &str, body: Result<Json<Value>, Json
             ));
         }
     }
-    civic311_domain::exact::from_json("body", body).map_err(|e| bad(&e.field, e.detail))
+    document("body", body)
 }
 
 /// `?confirm=delete_all`: the caller means to remove every rule, calendar or policy.
@@ -116,7 +116,7 @@ pub async fn create_user_token(
         label: String,
         expires_in_days: Option<i64>,
     }
-    let asked: TokenRequest = civic311_domain::exact::from_json("body", body).map_err(|e| bad(&e.field, e.detail))?;
+    let asked: TokenRequest = document("body", body)?;
     let label = asked.label.trim();
     if label.is_empty() || label.chars().count() > 100 {
         return Err(bad(
