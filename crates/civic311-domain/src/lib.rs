@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod kb;
 pub mod notify;
 pub mod org;
+pub mod policy;
 pub mod request;
 pub mod routing;
 pub mod service;

@@ -312,6 +312,21 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+/// Event kinds that can be part of a request's public history (Open311 `notes` with
+/// `extensions=true`, the update feed, the portal's timeline); notes only when staff
+/// made them public.
+pub const PUBLIC_EVENT_KINDS: [&str; 3] = ["created", "status_changed", "note"];
+
+impl Event {
+    /// True for events the public may see: see [`PUBLIC_EVENT_KINDS`].
+    pub fn is_public(&self) -> bool {
+        match self.kind.as_str() {
+            "note" => self.data.get("public").and_then(serde_json::Value::as_bool) == Some(true),
+            k => PUBLIC_EVENT_KINDS.contains(&k),
+        }
+    }
+}
+
 /// Rounds to whole microseconds, the precision both stores keep.
 pub fn to_micros(t: Timestamp) -> i64 {
     t.as_microsecond()

@@ -10,7 +10,7 @@ use civic311_store::{Delivery, OutboxItem, SharedStore, StoreResult};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use crate::notifiers::{Notifiers, short_reason};
+use civic311_app::notifiers::{Notifiers, short_reason};
 
 /// Delivers messages.
 #[derive(Clone)]

@@ -7,7 +7,7 @@ use civic311_domain::workflow::{self, WorkflowModel};
 use civic311_store::{RequestUpdate, SharedStore, StoreError, StoreResult};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::engine::update_for;
+use civic311_app::engine::update_for;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use civic311_store::StoreResult;
 use civic311_store::sql::{self, ConnTx, Migration, Param, SqlBackend, SqlStore, WriteWork};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{FromRow, Postgres};
 
 /// The schema, in order. Versions match the SQLite store's.
@@ -25,7 +25,11 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "sign_in_attempts", sql: include_str!("../migrations/0013_sign_in_attempts.sql") },
     Migration { version: 14, name: "follower_consent", sql: include_str!("../migrations/0014_follower_consent.sql") },
     Migration { version: 15, name: "token_expiry", sql: include_str!("../migrations/0015_token_expiry.sql") },
+    Migration { version: 16, name: "config_notify", sql: include_str!("../migrations/0016_config_notify.sql") },
 ];
+
+/// Where the `config_version` trigger announces configuration changes.
+const CONFIG_CHANNEL: &str = "civic311_config";
 
 /// A pool of PostgreSQL connections.
 pub struct PgBackend {
@@ -67,6 +71,33 @@ impl SqlBackend for PgBackend {
     /// Several batches in flight: PostgreSQL commits concurrent transactions together.
     fn intake_writers(&self) -> usize {
         4
+    }
+
+    /// A listener on `civic311_config` (announced by the `config_version` trigger) on a
+    /// connection of its own, passing each notice on. Should the connection drop,
+    /// sqlx reconnects it; notices sent meanwhile are lost, which the caller's polling
+    /// covers.
+    async fn config_notices(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CONFIG_CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    // A full channel already holds a wake-up: one is enough.
+                    Ok(_) => {
+                        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for configuration changes failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
     async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> StoreResult<T> {

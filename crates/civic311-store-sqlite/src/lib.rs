@@ -38,6 +38,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 13, name: "sign_in_attempts", sql: include_str!("../migrations/0013_sign_in_attempts.sql") },
     Migration { version: 14, name: "follower_consent", sql: include_str!("../migrations/0014_follower_consent.sql") },
     Migration { version: 15, name: "token_expiry", sql: include_str!("../migrations/0015_token_expiry.sql") },
+    Migration { version: 16, name: "config_notify", sql: include_str!("../migrations/0016_config_notify.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

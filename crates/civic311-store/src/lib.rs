@@ -122,6 +122,33 @@ pub struct ConfigChange {
     pub body: serde_json::Value,
 }
 
+/// One piece of configuration a change writes (see [`Store::change_config`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigWrite {
+    Settings(CitySettings),
+    Department(Department),
+    Team(Team),
+    /// A member of staff; one made inactive loses their sessions and tokens with it.
+    User(StaffUser),
+    Service(Service),
+    /// A whole boundary layer, replacing the one of that name.
+    BoundaryLayer {
+        layer: String,
+        features: Vec<BoundaryFeature>,
+    },
+    Rules(RuleSet),
+    Workflow(WorkflowConfig),
+    ApiKey(ApiKey),
+    RevokeApiKey(String),
+    Article(Article),
+    DeleteArticle(String),
+    /// A new password hash: the user's sessions, tokens and failed sign-ins go with the old one.
+    Password {
+        username: String,
+        hash: String,
+    },
+}
+
 /// Open requests of one team, person and status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workload {
@@ -267,6 +294,22 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the whole routing rule set, keeping its order.
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()>;
     async fn rules(&self) -> StoreResult<RuleSet>;
+    /// Writes `writes` and records `audit` in one transaction, only if the
+    /// configuration is still at version `checked_at` (the version the change was
+    /// checked against), and moves the version on. The new version; `None` when the
+    /// configuration changed since `checked_at` — then nothing was written.
+    async fn change_config(
+        &self,
+        checked_at: i64,
+        writes: Vec<ConfigWrite>,
+        audit: ConfigChange,
+    ) -> StoreResult<Option<i64>>;
+    /// A channel that receives a message whenever any writer changes the
+    /// configuration, where the database can announce it (PostgreSQL's
+    /// `LISTEN`/`NOTIFY`); `None` where it cannot, and readers poll [`Self::config_version`].
+    async fn config_notices(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        Ok(None)
+    }
     /// A number every configuration write increases (settings, organisation, services,
     /// boundaries, rules, keys, workflow), for app nodes to notice each other's changes.
     async fn config_version(&self) -> StoreResult<i64>;

@@ -6,6 +6,7 @@
 
 mod batch;
 mod bind;
+mod config;
 mod conn;
 mod rows;
 mod store;
@@ -88,6 +89,12 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// How many intake batches may be written at once: 1 for a single-writer
     /// database, more where concurrent transactions share the work.
     fn intake_writers(&self) -> usize;
+
+    /// See [`crate::Store::config_notices`]: `None` unless the database announces
+    /// configuration changes.
+    async fn config_notices(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        Ok(None)
+    }
 
     /// Runs a request listing (`SELECT REQUEST_COLUMNS …`). The default maps rows one
     /// by one; a backend may fetch them faster, in any order (the caller sorts).

@@ -74,9 +74,9 @@ impl TestApp {
     pub async fn listen(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let router = self.router.clone();
-        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        // Served as production serves it: the same router, connection info and shutdown.
+        let state = self.state.clone();
+        tokio::spawn(async move { civic311_web::serve(listener, state, std::future::pending()).await.expect("serve") });
         url
     }
 

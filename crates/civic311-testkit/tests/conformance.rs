@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use civic311_app::CityModel;
+use civic311_app::intake::{RawRequest, prepare};
+use civic311_app::tokens::new_token;
 use civic311_domain::request::{Channel, Media, Status};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::signin::Lockout;
 use civic311_store::{Intake, RequestQuery, Session, SharedStore, StoreError};
 use civic311_testkit::{Backend, both_backends, empty_store, fixture, seeded_store};
-use civic311_web::CityModel;
-use civic311_web::intake::{RawRequest, new_token, prepare};
 use jiff::{SignedDuration, Timestamp};
 
 both_backends!(

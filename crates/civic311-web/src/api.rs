@@ -15,10 +15,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::AppState;
+use civic311_app::AppError;
 
-pub use auth::token_hash;
-pub(crate) use auth::{may_act, reads_outbox};
+use crate::AppState;
 
 /// An error as the staff API reports it: `{"errors":[{"field","detail"}]}`.
 #[derive(Debug)]
@@ -45,33 +44,27 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<civic311_store::StoreError> for ApiError {
-    fn from(e: civic311_store::StoreError) -> Self {
+/// The staff API's form of every application error: the one place it is decided.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            civic311_store::StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "", m),
-            e => ApiError::internal(e),
+            AppError::NotFound(f) => ApiError::new(StatusCode::NOT_FOUND, &f.field, f.detail),
+            AppError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
+            AppError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "", why),
+            AppError::Invalid(errors) => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                errors: errors.into_iter().map(|f| (f.field, f.detail)).collect(),
+            },
+            AppError::Unavailable(why) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "", why),
+            AppError::Internal(e) => ApiError::internal(e),
         }
     }
 }
 
-/// Applies `action` to request `seq` as member of staff `user`, if their role and
-/// department allow it — checked on the very copy the action is decided on, so a
-/// concurrent transfer cannot let it through on a request they no longer cover. Both
-/// the staff API and the workspace act through here.
-///
-/// `internal_note`, when given, is recorded with the action as a note for staff only.
-pub(crate) async fn act_as_staff(
-    state: &AppState,
-    user: &civic311_domain::org::StaffUser,
-    seq: i64,
-    action: &civic311_domain::workflow::Action,
-    internal_note: Option<&str>,
-) -> Result<civic311_domain::request::ServiceRequest, civic311_jobs::ActError> {
-    let city = state.city();
-    let guard = |r: &civic311_domain::request::ServiceRequest| may_act(user, r, action);
-    let actor = civic311_domain::workflow::Actor::Staff(user.username.clone());
-    let model = &city.workflow;
-    civic311_jobs::act_noted(&state.store, model, seq, action, internal_note, &actor, &guard, state.now()).await
+impl From<civic311_store::StoreError> for ApiError {
+    fn from(e: civic311_store::StoreError) -> Self {
+        AppError::from(e).into()
+    }
 }
 
 /// The staff API's routes.

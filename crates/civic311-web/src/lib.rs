@@ -1,75 +1,52 @@
 //! civic311's HTTP surface: the resident portal at `/` (report, track, rate, my
 //! requests, browse, help), Open311 GeoReport v2 at `/open311/`, stored media at
 //! `/media/`, the staff API at `/api/v1`, the staff workspace at `/staff`, and a
-//! health check. Handlers are thin: extract, parse into domain types,
-//! one store call, render.
+//! health check. HTTP only: handlers extract, call the application layer
+//! (`civic311-app`) or read the store, and render; each surface maps the application's
+//! one error to its own format in one place.
 
 pub mod api;
 mod assets;
-pub mod city;
-pub mod configure;
-pub mod duplicates;
-pub mod follow;
 mod form;
 mod headers;
 pub use civic311_domain::i18n;
-pub mod intake;
 mod media;
 pub mod open311;
 mod page;
-pub mod passwords;
-pub mod photo;
 mod portal;
 mod questions;
 pub mod throttle;
 mod trace;
 pub mod ui;
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::ops::Deref;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use civic311_store::SharedStore;
-use jiff::Timestamp;
 use tokio::net::TcpListener;
 
-pub use city::{CityModel, LoadError};
+pub use civic311_app::{App, CityModel, Clock, LoadError, system_clock};
 
-/// Where the current time comes from: the system clock in production, a movable one in tests.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(Timestamp::now)
-}
-
-/// What every handler shares.
+/// What every handler shares: the application, and what only HTTP needs.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: SharedStore,
-    city: Arc<RwLock<Arc<CityModel>>>,
-    pub clock: Clock,
-    /// The address residents and staff reach this civic311 at (`CIVIC311_PUBLIC_URL`).
-    /// Links in mail are built from it and nothing else; without it no link is mailed.
-    /// Open311 documents fall back to the request's Host for `media_url`.
-    pub public_url: Option<String>,
-    /// Held while a configuration change is checked, written and loaded.
-    config_lock: Arc<tokio::sync::Mutex<()>>,
-    /// The store's configuration version the loaded city reflects.
-    version: Arc<AtomicI64>,
-    /// Mail sent at once rather than through the outbox (password reset links, which
-    /// must never be readable in the outbox); logged only until SMTP is configured.
-    pub notifiers: civic311_jobs::Notifiers,
+    pub app: App,
     /// Where map tiles come from; without it maps are outlines drawn by civic311.
     pub map_tiles: Option<MapTiles>,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// This node's budgets per client address and per API key.
     pub throttles: Arc<throttle::Throttles>,
-    /// The key that signs links in messages (confirm a follow, stop following); the
-    /// same on every node, kept in the store.
-    pub link_key: Arc<String>,
+}
+
+/// Handlers reach the application's store, city and clock through their state.
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
 }
 
 /// A map tile source: a URL template with `{z}`, `{x}` and `{y}` (and optionally
@@ -81,31 +58,23 @@ pub struct MapTiles {
 }
 
 impl AppState {
-    /// Loads the city's configuration from the store.
-    pub async fn load(store: SharedStore, clock: Clock, public_url: Option<String>) -> Result<Self, LoadError> {
-        // Read before the city, so a change made meanwhile is loaded again later.
-        let version = store.config_version().await?;
-        let city = CityModel::load(store.as_ref()).await?;
-        let candidate = format!("{}{}", intake::new_token(), intake::new_token());
-        let link_key = Arc::new(store.link_key(&candidate).await?);
-        Ok(Self {
-            store,
-            city: Arc::new(RwLock::new(Arc::new(city))),
-            clock,
-            public_url,
-            config_lock: Arc::new(tokio::sync::Mutex::new(())),
-            version: Arc::new(AtomicI64::new(version)),
-            notifiers: civic311_jobs::Notifiers::new(None, None),
-            map_tiles: None,
-            trusted_proxies: Vec::new(),
-            throttles: Arc::default(),
-            link_key,
-        })
+    /// The HTTP state around `app`: no map tiles, no trusted proxies, fresh budgets.
+    pub fn new(app: App) -> Self {
+        Self { app, map_tiles: None, trusted_proxies: Vec::new(), throttles: Arc::default() }
+    }
+
+    /// Loads the application (see [`App::load`]) and wraps it.
+    pub async fn load(
+        store: civic311_store::SharedStore,
+        clock: Clock,
+        public_url: Option<String>,
+    ) -> Result<Self, LoadError> {
+        Ok(Self::new(App::load(store, clock, public_url).await?))
     }
 
     /// The same state sending mail through `notifiers`.
-    pub fn with_notifiers(mut self, notifiers: civic311_jobs::Notifiers) -> Self {
-        self.notifiers = notifiers;
+    pub fn with_notifiers(mut self, notifiers: civic311_app::Notifiers) -> Self {
+        self.app = self.app.with_notifiers(notifiers);
         self
     }
 
@@ -120,71 +89,6 @@ impl AppState {
     pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
         self.trusted_proxies = proxies;
         self
-    }
-
-    /// The configuration as of now; cheap to call on every request.
-    pub fn city(&self) -> Arc<CityModel> {
-        match self.city.read() {
-            Ok(c) => Arc::clone(&c),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    /// Re-reads the configuration after it changed in the store.
-    pub async fn reload(&self) -> Result<(), LoadError> {
-        let version = self.store.config_version().await?;
-        let fresh = Arc::new(CityModel::load(self.store.as_ref()).await?);
-        self.version.store(version, Ordering::Release);
-        match self.city.write() {
-            Ok(mut c) => *c = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
-        Ok(())
-    }
-
-    /// Reloads whenever the store's configuration version moves: a change made through
-    /// another app node (or `civic311 import`) is in effect here within `every`.
-    pub async fn follow_config(self, every: std::time::Duration) {
-        loop {
-            tokio::time::sleep(every).await;
-            match self.store.config_version().await {
-                Ok(v) if v != self.version.load(Ordering::Acquire) => match self.reload().await {
-                    Ok(()) => tracing::info!(version = v, "configuration changed elsewhere; reloaded"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "the changed configuration could not be loaded; keeping the old")
-                    }
-                },
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not check the configuration version"),
-            }
-        }
-    }
-
-    /// Serialises configuration changes on this node.
-    pub async fn config_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        Arc::clone(&self.config_lock).lock_owned().await
-    }
-
-    /// The base of every link put in a message (password reset, "my requests",
-    /// notifications): the configured public URL only — never a request's `Host`
-    /// header, which whoever sends the request chooses. `None` when not configured.
-    pub fn mail_base(&self) -> Option<&str> {
-        self.public_url.as_deref().map(|u| u.trim_end_matches('/')).filter(|u| !u.is_empty())
-    }
-
-    /// The request a number names, matched whole: `2026-000042` is request 42 only if
-    /// it was filed in 2026; a bare `42` is request 42.
-    pub async fn request_named(
-        &self,
-        number: &str,
-    ) -> civic311_store::StoreResult<Option<civic311_domain::request::ServiceRequest>> {
-        let Some((year, seq)) = civic311_domain::request::RequestId::parse(number) else { return Ok(None) };
-        let found = self.store.request(seq).await?;
-        Ok(found.filter(|r| year.is_none_or(|y| y == r.id.year)))
-    }
-
-    pub fn now(&self) -> Timestamp {
-        (self.clock)()
     }
 }
 

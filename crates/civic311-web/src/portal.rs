@@ -21,6 +21,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use civic311_app::AppError;
+
 use crate::AppState;
 use crate::i18n::{self, Texts};
 use crate::page::html;
@@ -148,6 +150,18 @@ pub(crate) fn message(state: &AppState, lang: &Lang, status: StatusCode, title: 
 pub(crate) fn failure(state: &AppState, lang: &Lang, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "portal page failed");
     message(state, lang, StatusCode::INTERNAL_SERVER_ERROR, lang.t.get("page.error_title"), lang.t.get("page.error"))
+}
+
+/// The portal's answer to an application error its page has no words of its own for —
+/// the one place it is decided. Residents read the city's words in their language,
+/// never ours: a request that does not exist is "not found"; anything else is a failure
+/// on our side, logged with its cause (whatever refuses a resident's input is shown
+/// by its page, next to the input).
+pub(crate) fn refused(state: &AppState, lang: &Lang, e: AppError) -> Response {
+    match e {
+        AppError::NotFound(_) => track::not_found(state, lang),
+        e => failure(state, lang, e),
+    }
 }
 
 /// Takes one unit of the client's budget for the portal's public forms; when it is

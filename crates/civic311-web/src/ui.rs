@@ -19,6 +19,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use civic311_app::AppError;
+
 use crate::AppState;
 
 pub use session::Staff;
@@ -79,6 +81,27 @@ fn failure(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "staff page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged. Try again.")
         .into_response()
+}
+
+/// The staff pages' form of an application error — the one place it is decided: the
+/// status, and a sentence to show on the page the form came from. `None` for a fault
+/// on our side, which is logged and answered by [`failure`] instead.
+pub(crate) fn refusal(e: &AppError) -> Option<(StatusCode, String)> {
+    let named = |field: &str| field.replace('_', " ");
+    Some(match e {
+        // The page exists; what its form named does not (a merge target, a key).
+        AppError::NotFound(f) => (StatusCode::BAD_REQUEST, format!("Not done: {}.", f.detail)),
+        AppError::Forbidden(why) => (StatusCode::FORBIDDEN, format!("Not allowed: {why}.")),
+        AppError::Conflict(why) => {
+            (StatusCode::CONFLICT, format!("Not done: {why}. The page shows things as they are now."))
+        }
+        AppError::Invalid(errors) => {
+            let each: Vec<_> = errors.iter().map(|f| format!("{} — {}", named(&f.field), f.detail)).collect();
+            (StatusCode::BAD_REQUEST, format!("Not done: {}.", each.join("; ")))
+        }
+        AppError::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("Not done: {why}.")),
+        AppError::Internal(_) => return None,
+    })
 }
 
 /// Percent-encodes a URL component.

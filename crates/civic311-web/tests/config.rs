@@ -190,8 +190,17 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
 
 async fn a_change_made_through_one_node_reaches_the_others(backend: Backend) {
     let app = setup(backend).await;
-    let other = civic311_web::AppState::load(app.second_node().await, app.state.clock.clone(), None).await.unwrap();
-    tokio::spawn(other.clone().follow_config(std::time::Duration::from_millis(20)));
+    let other = civic311_app::App::load(app.second_node().await, app.state.clock.clone(), None).await.unwrap();
+    // PostgreSQL announces the change (LISTEN/NOTIFY): the other node polls only once an
+    // hour, so only the announcement can bring the change within this test. SQLite has
+    // no announcements; its nodes poll.
+    let poll = match backend {
+        Backend::Postgres => std::time::Duration::from_secs(3600),
+        Backend::Sqlite => std::time::Duration::from_millis(20),
+    };
+    tokio::spawn(other.clone().follow_config(poll));
+    // Listening starts as the follower starts; give it a moment before changing.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(other.city().service("TREE").is_none());
     let tree = json!({ "name": "Downed Tree", "description": "", "group": "Parks", "department": "PW" });
     assert_eq!(put(&app, "/api/v1/config/services/TREE", "ada", tree).await.0, 201);

@@ -53,8 +53,8 @@ fn mailing(
     let config = smtp(mail);
     let public = public.map(str::to_owned);
     move |mut s| {
-        s.public_url = public;
-        s.with_notifiers(civic311_jobs::Notifiers::new(Some(config), None))
+        s.app.public_url = public;
+        s.with_notifiers(civic311_app::Notifiers::new(Some(config), None))
     }
 }
 
@@ -197,7 +197,7 @@ async fn public_forms_and_open311_keys_have_budgets(backend: Backend) {
 
 /// An internal facilities request, logged by staff; its number.
 async fn internal_request(app: &civic311_testkit::TestApp) -> String {
-    let raw = civic311_web::intake::RawRequest {
+    let raw = civic311_app::intake::RawRequest {
         service_code: "FACILITY".into(),
         address: Some("City Hall, room 2".into()),
         description: "Broken door to the records room".into(),
@@ -205,7 +205,7 @@ async fn internal_request(app: &civic311_testkit::TestApp) -> String {
     };
     let city = app.state.city();
     let channel = civic311_domain::request::Channel::Internal;
-    let intake = civic311_web::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
+    let intake = civic311_app::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
     app.store.create_request(intake).await.unwrap().id.to_string()
 }
 
@@ -375,7 +375,7 @@ async fn secrets_are_write_only_and_the_outbox_is_for_supervisors(backend: Backe
     let id = file_pothole(&app).await;
     let model = app.state.city().workflow.clone();
     let dispatcher = civic311_jobs::Dispatcher::new(
-        civic311_jobs::Notifiers::new(None, None),
+        civic311_app::Notifiers::new(None, None),
         Some("https://311.testville.example".into()),
     );
     dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
@@ -484,7 +484,7 @@ async fn nothing_is_sent_to_a_follower_before_it_consents(backend: Backend) {
     let other = file_pothole(&app).await;
     let model = app.state.city().workflow.clone();
     let dispatcher = civic311_jobs::Dispatcher::new(
-        civic311_jobs::Notifiers::new(Some(smtp(&mail)), None),
+        civic311_app::Notifiers::new(Some(smtp(&mail)), None),
         app.state.public_url.clone(),
     )
     .with_link_key(app.state.link_key.as_str());
@@ -842,7 +842,7 @@ async fn every_response_carries_the_security_headers(backend: Backend) {
 
     // Served over HTTPS: HSTS, and every cookie is Secure.
     let app = setup_with(backend, |mut s| {
-        s.public_url = Some("https://311.testville.example".into());
+        s.app.public_url = Some("https://311.testville.example".into());
         s
     })
     .await;

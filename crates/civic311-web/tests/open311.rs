@@ -206,7 +206,7 @@ async fn multipart_photo_is_stored_and_served(backend: Backend) {
     assert_eq!(app.get("/media/424242").await.status, 404);
 
     // Photos of internal-only requests are not served publicly.
-    let raw = civic311_web::intake::RawRequest {
+    let raw = civic311_app::intake::RawRequest {
         service_code: "FACILITY".into(),
         address: Some("City Hall".into()),
         media: vec![civic311_domain::request::Media {
@@ -218,7 +218,7 @@ async fn multipart_photo_is_stored_and_served(backend: Backend) {
     };
     let city = app.state.city();
     let intake =
-        civic311_web::intake::prepare(&city, raw, civic311_domain::request::Channel::Internal, app.now(), "t-1".into())
+        civic311_app::intake::prepare(&city, raw, civic311_domain::request::Channel::Internal, app.now(), "t-1".into())
             .map_err(|e| format!("{e:?}"))
             .unwrap();
     let internal = app.store.create_request(intake).await.unwrap();
@@ -236,7 +236,7 @@ async fn bad_posts_get_the_spec_status_and_change_nothing(backend: Backend) {
             403,
             "api_key is not valid",
         ),
-        (vec![("api_key", API_KEY), ("lat", "41.01"), ("long", "-88.01")], 400, "service_code is required"),
+        (vec![("api_key", API_KEY), ("lat", "41.01"), ("long", "-88.01")], 400, "service_code: is required"),
         (
             vec![("api_key", API_KEY), ("service_code", "NOPE"), ("lat", "41.01"), ("long", "-88.01")],
             404,

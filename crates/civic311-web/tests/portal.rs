@@ -290,7 +290,7 @@ async fn the_public_map_and_list_filter_and_never_show_internal_work(backend: Ba
     let today = app.state.now().to_zoned(app.state.city().tz.clone()).date().to_string();
     assert!(app.get(&format!("/requests?from={today}&to={today}")).await.body.contains("2 requests match."));
     // An internal request (a facilities repair logged by staff) is not listed, nor has a public page.
-    let raw = civic311_web::intake::RawRequest {
+    let raw = civic311_app::intake::RawRequest {
         service_code: "FACILITY".into(),
         address: Some("City Hall".into()),
         description: "Broken door".into(),
@@ -298,7 +298,7 @@ async fn the_public_map_and_list_filter_and_never_show_internal_work(backend: Ba
     };
     let city = app.state.city();
     let channel = civic311_domain::request::Channel::Internal;
-    let intake = civic311_web::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
+    let intake = civic311_app::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
     let internal = app.store.create_request(intake).await.unwrap();
     assert_eq!(api(&app, "GET", &format!("/api/v1/requests/{}", internal.id), Some("ada"), None).await.status, 200);
     assert!(!app.get("/requests").await.body.contains("Broken door"));
@@ -367,7 +367,7 @@ fn every_portal_text_has_an_english_original() {
 
 async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(backend: Backend) {
     let mail = civic311_testkit::smtp::SmtpServer::start();
-    let app = setup_with(backend, |s| s.with_notifiers(civic311_jobs::Notifiers::new(Some(smtp(&mail)), None))).await;
+    let app = setup_with(backend, |s| s.with_notifiers(civic311_app::Notifiers::new(Some(smtp(&mail)), None))).await;
     // res@example.test reported one pothole and follows a neighbour's; an internal
     // request with the same address is staff business and never listed.
     let reported = file_pothole(&app).await;
@@ -379,7 +379,7 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     confirm_follow(&app, &followed, "Res@Example.TEST").await;
     let other = post_pothole(&app, IN_W1, "Somebody else's", &[("attribute[SIZE]", "small")]).await;
     let other = other.json()[0]["service_request_id"].as_str().unwrap().to_owned();
-    let mut raw = civic311_web::intake::RawRequest {
+    let mut raw = civic311_app::intake::RawRequest {
         service_code: "FACILITY".into(),
         address: Some("City Hall".into()),
         description: "Broken door".into(),
@@ -388,7 +388,7 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     raw.contact.email = Some("res@example.test".into());
     let city = app.state.city();
     let channel = civic311_domain::request::Channel::Internal;
-    let intake = civic311_web::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
+    let intake = civic311_app::intake::prepare(&city, raw, channel, app.now(), "t-internal".into()).unwrap();
     let internal = app.store.create_request(intake).await.unwrap();
 
     let form = app.get("/my").await;

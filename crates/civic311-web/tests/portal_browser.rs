@@ -8,9 +8,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+use civic311_app::Notifiers;
 use civic311_domain::notify::{LinkPurpose, link_signature};
 use civic311_domain::request::RequestId;
-use civic311_jobs::{Dispatcher, Notifiers};
+use civic311_jobs::Dispatcher;
 use civic311_testkit::browser::Browser;
 use civic311_testkit::smtp::SmtpServer;
 use civic311_testkit::{Backend, TestApp, both_backends, photos};

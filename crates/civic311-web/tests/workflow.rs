@@ -7,7 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use civic311_jobs::{Dispatcher, Notifiers, SmsConfig};
+use civic311_app::Notifiers;
+use civic311_app::notifiers::SmsConfig;
+use civic311_jobs::Dispatcher;
 use civic311_store::OutboxQuery;
 use civic311_testkit::smtp::SmtpServer;
 use civic311_testkit::{Backend, both_backends};

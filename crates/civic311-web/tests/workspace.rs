@@ -256,7 +256,7 @@ async fn a_supervisor_sees_the_workload_and_reassigns_in_bulk(backend: Backend) 
 async fn a_forgotten_password_is_reset_by_a_mailed_link_that_works_once(backend: Backend) {
     let mail = civic311_testkit::smtp::SmtpServer::start();
     let app =
-        setup_with(backend, |s| s.with_notifiers(civic311_jobs::Notifiers::new(Some(common::smtp(&mail)), None))).await;
+        setup_with(backend, |s| s.with_notifiers(civic311_app::Notifiers::new(Some(common::smtp(&mail)), None))).await;
     assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
     let mut old = Browser::default();
     assert_eq!(old.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);

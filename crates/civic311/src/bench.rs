@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use civic311_app::CityModel;
 use civic311_domain::geo::{BoundaryFeature, BoundaryIndex, Point, Polygon};
 use civic311_domain::request::{Channel, Priority};
 use civic311_domain::routing::{Actions, Conditions, Org, RoutingEngine, RoutingInput, Rule, RuleSet, TimeWindow};
 use civic311_domain::service::Answers;
 use civic311_store::SharedStore;
-use civic311_web::{AppState, CityModel};
+use civic311_web::AppState;
 use clap::Subcommand;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
 use tokio::net::TcpStream;
@@ -119,7 +120,7 @@ async fn demo_store(url: &str, history: usize) -> Result<SharedStore> {
 }
 
 async fn spawn_server(store: SharedStore) -> Result<std::net::SocketAddr> {
-    let state = AppState::load(store, civic311_web::system_clock(), None).await?;
+    let state = AppState::load(store, civic311_app::system_clock(), None).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(civic311_web::serve(listener, state, std::future::pending()));

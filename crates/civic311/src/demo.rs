@@ -42,13 +42,13 @@ pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     // The demo's own app: trusted, so unlimited (the intake benchmarks post with it).
     store.put_api_key(&ApiKey { key: DEMO_API_KEY.into(), label: "demo".into(), per_minute: None }).await?;
     // One hash serves every demo user: same password, and seeding stays quick.
-    let hash = civic311_web::passwords::hash(DEMO_PASSWORD.to_owned()).await.map_err(anyhow::Error::msg)?;
+    let hash = civic311_app::passwords::hash(DEMO_PASSWORD.to_owned()).await.map_err(anyhow::Error::msg)?;
     for u in &city.users {
         store.set_password(&u.username, &hash).await?;
     }
     // After the passwords, which revoke a user's tokens.
     // The demo's own administrator token does not expire: it is printed on every start.
-    let hash = civic311_web::api::token_hash(DEMO_ADMIN_TOKEN);
+    let hash = civic311_app::tokens::token_hash(DEMO_ADMIN_TOKEN);
     store.put_user_token(&hash, "admin", "demo", jiff::Timestamp::now(), None).await?;
     Ok(city)
 }

@@ -10,10 +10,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use civic311_app::App;
+use civic311_app::configure::{self, By};
 use civic311_domain::geo::parse_geojson;
 use civic311_domain::routing::RuleSet;
 use civic311_store::SharedStore;
-use civic311_web::{AppState, CityModel};
+use civic311_web::AppState;
 use clap::{Parser, Subcommand};
 
 /// civic311: an open-source 311 platform for local governments.
@@ -244,12 +246,12 @@ async fn main() -> Result<()> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let features = parse_geojson(&layer, &text, id_property.as_deref())
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let store = store_url::open(&db.database_url).await?;
-            // A rule naming an area the new file lacks would silently stop matching.
-            if let Err(e) = store.rules().await?.check_layer(&layer, features.iter().map(|f| f.feature.as_str())) {
-                bail!("{} was not imported: {e}", file.display());
-            }
-            store.replace_boundary_layer(&layer, &features).await?;
+            let app = open_app(&db).await?;
+            // Checked (a rule naming an area the new file lacks would silently stop
+            // matching), written and audited as one change.
+            configure::put_boundary_layer(&app, By::Console, &layer, &features)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} was not imported: {e}", file.display()))?;
             println!("layer {layer}: {} features imported from {}", features.len(), file.display());
             Ok(())
         }
@@ -257,22 +259,18 @@ async fn main() -> Result<()> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text)
                 .map_err(|e| anyhow::anyhow!("{} is not a valid rule file: {}", file.display(), e.detail))?;
-            let store = store_url::open(&db.database_url).await?;
-            let had = store.rules().await?.rules.len();
-            if rules.rules.is_empty() && had > 0 && !confirm_delete_all {
-                bail!(
-                    "{} has no rules: importing it would delete all {had} routing rules; \
+            let app = open_app(&db).await?;
+            // Checked against this city's departments and teams, written and audited
+            // as one change.
+            match configure::put_rules(&app, By::Console, &rules, confirm_delete_all).await {
+                Ok(()) => {}
+                Err(e) if e.names("rule") && rules.rules.is_empty() => bail!(
+                    "{} has no rules: importing it would delete every routing rule; \
                      add --confirm-delete-all if that is what you mean",
                     file.display()
-                );
+                ),
+                Err(e) => bail!("{} was not imported: {e}", file.display()),
             }
-            // Checked against this city's departments and teams before anything is written.
-            let mut city = CityModel::config(store.as_ref()).await?;
-            city.rules = rules.clone();
-            if let Err(e) = city.check() {
-                bail!("{} was not imported: {e}", file.display());
-            }
-            store.put_rules(&rules).await?;
             println!("{} rules imported from {}", rules.rules.len(), file.display());
             Ok(())
         }
@@ -285,10 +283,9 @@ async fn main() -> Result<()> {
             if per_minute == 0 {
                 bail!("--per-minute must be at least 1 (or use --unlimited)");
             }
-            let store = store_url::open(&db.database_url).await?;
-            let key = civic311_web::intake::new_token();
+            let app = open_app(&db).await?;
             let per_minute = (!unlimited).then_some(per_minute);
-            store.put_api_key(&civic311_store::ApiKey { key: key.clone(), label: label.clone(), per_minute }).await?;
+            let key = configure::issue_api_key(&app, By::Console, &label, per_minute).await?;
             println!("{key}");
             let budget = per_minute.map_or_else(|| "no limit".to_owned(), |n| format!("{n} requests a minute"));
             eprintln!("Open311 API key for {label} created ({budget}); running servers pick it up within seconds");
@@ -303,6 +300,15 @@ async fn main() -> Result<()> {
 }
 
 /// Seeds the demo city and its history when the database is empty.
+/// The application over the database `db` names, for a command that changes its
+/// configuration the way the API does: checked, written and audited as one change.
+async fn open_app(db: &DbArgs) -> Result<App> {
+    let store = store_url::open(&db.database_url).await?;
+    App::load(store, civic311_app::system_clock(), None)
+        .await
+        .with_context(|| format!("{} holds no city yet; import one first", store_url::redact(&db.database_url)))
+}
+
 async fn seed_demo(store: &SharedStore, requests: usize) -> Result<()> {
     if store.settings().await?.is_some() {
         eprintln!("reopening the existing demo database ({} requests)", store.count_requests().await?);
@@ -310,7 +316,7 @@ async fn seed_demo(store: &SharedStore, requests: usize) -> Result<()> {
     }
     eprintln!("seeding the City of Riverton with {requests} historical requests…");
     demo::seed_city(store.as_ref()).await?;
-    let city = CityModel::load(store.as_ref()).await?;
+    let city = civic311_app::CityModel::load(store.as_ref()).await?;
     let step = (requests / 10).max(1);
     demo::seed_history(store.as_ref(), &city, requests, jiff::Timestamp::now(), |done| {
         if done % step < 5_000 || done == requests {
@@ -363,11 +369,11 @@ async fn shutdown_signal() {
 }
 
 /// Delivery channels from `CIVIC311_SMTP_*` and `CIVIC311_SMS_*`; unset channels log.
-fn notifiers() -> Result<civic311_jobs::Notifiers> {
+fn notifiers() -> Result<civic311_app::Notifiers> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let smtp = match var("CIVIC311_SMTP_HOST") {
         None => None,
-        Some(host) => Some(civic311_jobs::SmtpConfig {
+        Some(host) => Some(civic311_app::notifiers::SmtpConfig {
             host,
             port: var("CIVIC311_SMTP_PORT").map(|p| p.parse()).transpose().context("CIVIC311_SMTP_PORT")?.unwrap_or(25),
             from: var("CIVIC311_SMTP_FROM").context("CIVIC311_SMTP_FROM is needed with CIVIC311_SMTP_HOST")?,
@@ -376,14 +382,14 @@ fn notifiers() -> Result<civic311_jobs::Notifiers> {
     };
     let sms = match var("CIVIC311_SMS_URL") {
         None => None,
-        Some(base_url) => Some(civic311_jobs::SmsConfig {
+        Some(base_url) => Some(civic311_app::notifiers::SmsConfig {
             base_url,
             account: var("CIVIC311_SMS_ACCOUNT").context("CIVIC311_SMS_ACCOUNT is needed with CIVIC311_SMS_URL")?,
             token: var("CIVIC311_SMS_TOKEN").context("CIVIC311_SMS_TOKEN is needed with CIVIC311_SMS_URL")?,
             from: var("CIVIC311_SMS_FROM").context("CIVIC311_SMS_FROM is needed with CIVIC311_SMS_URL")?,
         }),
     };
-    Ok(civic311_jobs::Notifiers::new(smtp, sms))
+    Ok(civic311_app::Notifiers::new(smtp, sms))
 }
 
 /// The tile source from `--map-tiles`, checked to be a URL template with `{z}/{x}/{y}`.
@@ -418,7 +424,7 @@ fn public_url(serve: &ServeArgs) -> Result<Option<String>> {
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let notifiers = notifiers()?;
     let public_url = public_url(serve)?;
-    let state = AppState::load(store, civic311_web::system_clock(), public_url.clone())
+    let state = AppState::load(store, civic311_app::system_clock(), public_url.clone())
         .await?
         .with_notifiers(notifiers.clone())
         .with_map_tiles(map_tiles(serve)?)
@@ -432,7 +438,7 @@ async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
         dispatcher,
         std::time::Duration::from_secs(5),
     ));
-    tokio::spawn(state.clone().follow_config(std::time::Duration::from_secs(5)));
+    tokio::spawn(state.app.clone().follow_config(std::time::Duration::from_secs(5)));
     let listener =
         tokio::net::TcpListener::bind(serve.bind).await.with_context(|| format!("cannot listen on {}", serve.bind))?;
     tracing::info!(address = %serve.bind, "serving");

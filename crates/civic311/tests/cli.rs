@@ -84,7 +84,7 @@ async fn demo_seeds_a_whole_city_once(backend: Backend) {
         store.boundary_features().await.unwrap().into_iter().map(|f| f.layer).collect();
     assert_eq!(layers.into_iter().collect::<Vec<_>>(), ["neighborhoods", "wards", "zipcodes"]);
     assert!(store.api_keys().await.unwrap().iter().any(|k| k.key == "civic311-demo-key"));
-    let admin = civic311_web::api::token_hash("civic311-demo-admin-token");
+    let admin = civic311_app::tokens::token_hash("civic311-demo-admin-token");
     let now = jiff::Timestamp::now();
     assert_eq!(store.user_for_token(&admin, now).await.unwrap().map(|u| u.username).as_deref(), Some("admin"));
 

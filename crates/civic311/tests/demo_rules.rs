@@ -6,10 +6,10 @@
 
 use std::process::Command;
 
+use civic311_app::CityModel;
+use civic311_app::intake::{RawRequest, prepare};
 use civic311_domain::request::{Channel, Priority};
 use civic311_testkit::{Backend, fresh_database_url, open_store};
-use civic311_web::CityModel;
-use civic311_web::intake::{RawRequest, prepare};
 
 async fn riverton() -> CityModel {
     let url = fresh_database_url(Backend::Sqlite).await;

@@ -9,10 +9,11 @@ use civic311_domain::kb::Article;
 use civic311_domain::org::{Department, StaffUser, Team};
 use civic311_domain::request::{Event, Media, ServiceRequest, Status, to_micros};
 use civic311_domain::routing::{Rule, RuleSet};
-use civic311_domain::service::{Service, Visibility};
+use civic311_domain::service::Service;
 use sqlx::{Database, FromRow};
 
 use super::batch::IntakeBatcher;
+use super::config::{self, to_json};
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
@@ -22,8 +23,8 @@ use super::{
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
 use crate::{
-    ApiKey, ConfigChange, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, Photo, RequestQuery, RequestUpdate,
-    Session, Store, UserToken, Workload,
+    ApiKey, ConfigChange, ConfigWrite, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, Photo, RequestQuery,
+    RequestUpdate, Session, Store, UserToken, Workload,
 };
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
@@ -101,19 +102,17 @@ impl<B: SqlBackend> SqlStore<B> {
             .await
     }
 
-    /// Deletes the configuration row `delete` names by `$1 = key`, bumping the
-    /// configuration version; false when there was none.
-    async fn remove_config(&self, delete: &'static str, key: &str) -> StoreResult<bool> {
-        let key = key.to_owned();
-        self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    let gone = tx.execute(delete, vec![Param::Text(key)]).await?;
-                    tx.execute(BUMP_CONFIG, vec![]).await?;
-                    Ok(gone > 0)
-                })
-            }))
-            .await
+    /// Writes one piece of configuration and bumps the configuration version with it;
+    /// how many rows it touched.
+    async fn remove_config(&self, write: ConfigWrite) -> StoreResult<u64> {
+        let mut statements = config::statements(&write);
+        statements.push((config::BUMP_CONFIG, vec![]));
+        self.backend.write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(config::run(tx, statements)))).await
+    }
+
+    /// Writes one piece of configuration and bumps the configuration version with it.
+    async fn write_config(&self, write: ConfigWrite) -> StoreResult<()> {
+        self.remove_config(write).await.map(drop)
     }
 
     /// Runs statements in one transaction.
@@ -129,38 +128,10 @@ impl<B: SqlBackend> SqlStore<B> {
             }))
             .await
     }
-
-    /// Writes one piece of configuration and bumps the configuration version with it.
-    async fn execute(&self, sql: &'static str, params: Vec<Param>) -> StoreResult<()> {
-        self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    tx.execute(sql, params).await?;
-                    tx.execute(BUMP_CONFIG, vec![]).await.map(drop)
-                })
-            }))
-            .await
-    }
 }
-
-/// Sets a password hash (`$1` user, `$2` hash) and clears failed attempts.
-const SET_PASSWORD: &str = "INSERT INTO staff_credentials (username, password_hash) VALUES ($1, $2) \
-    ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash";
-
-/// Revokes every API token of a user (`$1`).
-const REVOKE_TOKENS: &str = "DELETE FROM user_tokens WHERE username = $1";
-
-/// Forgets a user's (`$1`) failed sign-ins everywhere: a new password starts afresh.
-const CLEAR_SIGN_INS: &str = "DELETE FROM sign_in_attempts WHERE username = $1";
 
 /// How often a sign-in claim is retried when concurrent attempts keep changing the count.
 const CLAIM_TRIES: usize = 16;
-
-/// Signs a user (`$1`) out everywhere.
-const END_SESSIONS: &str = "DELETE FROM staff_sessions WHERE username = $1";
-
-/// Marks the configuration changed, for other app nodes to reload.
-const BUMP_CONFIG: &str = "UPDATE config_version SET version = version + 1 WHERE id = 1";
 
 /// Followers from their rows.
 fn follower_rows(rows: Vec<FollowerRow>) -> StoreResult<Vec<Follower>> {
@@ -171,10 +142,6 @@ fn follower_rows(rows: Vec<FollowerRow>) -> StoreResult<Vec<Follower>> {
             Ok(Follower { channel, address: r.address, language: r.language })
         })
         .collect()
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// The `SELECT` for a request listing, with its parameters.
@@ -358,13 +325,11 @@ where
     }
 
     async fn put_settings(&self, s: &CitySettings) -> StoreResult<()> {
-        let sql = "INSERT INTO settings (id, body) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET body = excluded.body";
-        self.execute(sql, vec![Param::Text(to_json(s))]).await
+        self.write_config(ConfigWrite::Settings(s.clone())).await
     }
 
     async fn put_department(&self, d: &Department) -> StoreResult<()> {
-        let sql = "INSERT INTO departments (code, body) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET body = excluded.body";
-        self.execute(sql, vec![Param::Text(d.code.clone()), Param::Text(to_json(d))]).await
+        self.write_config(ConfigWrite::Department(d.clone())).await
     }
 
     async fn departments(&self) -> StoreResult<Vec<Department>> {
@@ -372,10 +337,7 @@ where
     }
 
     async fn put_team(&self, t: &Team) -> StoreResult<()> {
-        let sql = "INSERT INTO teams (code, department, body) VALUES ($1, $2, $3) \
-                   ON CONFLICT (code) DO UPDATE SET department = excluded.department, body = excluded.body";
-        self.execute(sql, vec![Param::Text(t.code.clone()), Param::Text(t.department.clone()), Param::Text(to_json(t))])
-            .await
+        self.write_config(ConfigWrite::Team(t.clone())).await
     }
 
     async fn teams(&self) -> StoreResult<Vec<Team>> {
@@ -383,17 +345,7 @@ where
     }
 
     async fn put_user(&self, u: &StaffUser) -> StoreResult<()> {
-        let sql = "INSERT INTO staff_users (username, department, body) VALUES ($1, $2, $3) \
-                   ON CONFLICT (username) DO UPDATE SET department = excluded.department, body = excluded.body";
-        let user = Param::Text(u.username.clone());
-        let params = vec![user.clone(), Param::Text(u.department.clone()), Param::Text(to_json(u))];
-        let mut statements = vec![(sql, params)];
-        // Someone who leaves loses every way in; coming back never revives an old token.
-        if !u.active {
-            statements.push((END_SESSIONS, vec![user.clone()]));
-            statements.push((REVOKE_TOKENS, vec![user]));
-        }
-        self.write_all(statements).await
+        self.write_config(ConfigWrite::User(u.clone())).await
     }
 
     async fn users(&self) -> StoreResult<Vec<StaffUser>> {
@@ -401,11 +353,7 @@ where
     }
 
     async fn put_service(&self, s: &Service) -> StoreResult<()> {
-        let sql = "INSERT INTO services (code, position, public, body) \
-                   VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM services), $2, $3) \
-                   ON CONFLICT (code) DO UPDATE SET public = excluded.public, body = excluded.body";
-        let public = i64::from(s.visibility == Visibility::Public);
-        self.execute(sql, vec![Param::Text(s.code.clone()), Param::I64(public), Param::Text(to_json(s))]).await
+        self.write_config(ConfigWrite::Service(s.clone())).await
     }
 
     async fn services(&self) -> StoreResult<Vec<Service>> {
@@ -413,31 +361,7 @@ where
     }
 
     async fn replace_boundary_layer(&self, layer: &str, features: &[BoundaryFeature]) -> StoreResult<()> {
-        let layer = layer.to_owned();
-        let rows: Vec<Vec<Param>> = features
-            .iter()
-            .map(|f| {
-                vec![
-                    Param::Text(layer.clone()),
-                    Param::Text(f.feature.clone()),
-                    Param::Text(f.name.clone()),
-                    Param::Text(to_json(&f.polygons)),
-                ]
-            })
-            .collect();
-        self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    tx.execute("DELETE FROM boundary_features WHERE layer = $1", vec![Param::Text(layer)]).await?;
-                    for params in rows {
-                        let sql =
-                            "INSERT INTO boundary_features (layer, feature, name, geometry) VALUES ($1, $2, $3, $4)";
-                        tx.execute(sql, params).await?;
-                    }
-                    tx.execute(BUMP_CONFIG, vec![]).await.map(drop)
-                })
-            }))
-            .await
+        self.write_config(ConfigWrite::BoundaryLayer { layer: layer.to_owned(), features: features.to_vec() }).await
     }
 
     async fn boundary_features(&self) -> StoreResult<Vec<BoundaryFeature>> {
@@ -446,36 +370,27 @@ where
     }
 
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()> {
-        let rows: Vec<Vec<Param>> = rules
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| vec![Param::I64(i as i64 + 1), Param::Text(r.name.clone()), Param::Text(to_json(r))])
-            .collect();
+        self.write_config(ConfigWrite::Rules(rules.clone())).await
+    }
+
+    async fn change_config(
+        &self,
+        checked_at: i64,
+        writes: Vec<ConfigWrite>,
+        audit: ConfigChange,
+    ) -> StoreResult<Option<i64>> {
         self.backend
-            .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move {
-                    tx.execute("DELETE FROM routing_rules", vec![]).await?;
-                    for params in rows {
-                        tx.execute("INSERT INTO routing_rules (position, name, body) VALUES ($1, $2, $3)", params)
-                            .await?;
-                    }
-                    tx.execute(BUMP_CONFIG, vec![]).await.map(drop)
-                })
-            }))
+            .write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(config::change(tx, checked_at, writes, audit))))
             .await
     }
 
+    async fn config_notices(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        self.backend.config_notices().await
+    }
+
     async fn record_config_change(&self, c: &ConfigChange) -> StoreResult<()> {
-        let sql = "INSERT INTO config_changes (at, actor, kind, item, body) VALUES ($1, $2, $3, $4, $5)";
-        let params = vec![
-            Param::I64(to_micros(c.at)),
-            Param::Text(c.actor.clone()),
-            Param::Text(c.kind.clone()),
-            Param::Text(c.item.clone()),
-            Param::Text(c.body.to_string()),
-        ];
-        self.write_all(vec![(sql, params)]).await
+        let entry = config::audit_entry(c);
+        self.write_all(vec![entry]).await
     }
 
     async fn config_changes(&self, limit: i64) -> StoreResult<Vec<ConfigChange>> {
@@ -507,14 +422,7 @@ where
     }
 
     async fn put_api_key(&self, key: &ApiKey) -> StoreResult<()> {
-        let sql = "INSERT INTO api_keys (key, label, per_minute) VALUES ($1, $2, $3) \
-                   ON CONFLICT (key) DO UPDATE SET label = excluded.label, per_minute = excluded.per_minute";
-        let params = vec![
-            Param::Text(key.key.clone()),
-            Param::Text(key.label.clone()),
-            Param::OptI64(key.per_minute.map(i64::from)),
-        ];
-        self.execute(sql, params).await
+        self.write_config(ConfigWrite::ApiKey(key.clone())).await
     }
 
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
@@ -531,18 +439,15 @@ where
     }
 
     async fn revoke_api_key(&self, key: &str) -> StoreResult<bool> {
-        self.remove_config("DELETE FROM api_keys WHERE key = $1", key).await
+        Ok(self.remove_config(ConfigWrite::RevokeApiKey(key.to_owned())).await? > 0)
     }
 
     async fn put_article(&self, a: &Article) -> StoreResult<()> {
-        let sql = "INSERT INTO articles (slug, title, body) VALUES ($1, $2, $3) \
-                   ON CONFLICT (slug) DO UPDATE SET title = excluded.title, body = excluded.body";
-        self.execute(sql, vec![Param::Text(a.slug.clone()), Param::Text(a.title.clone()), Param::Text(to_json(a))])
-            .await
+        self.write_config(ConfigWrite::Article(a.clone())).await
     }
 
     async fn delete_article(&self, slug: &str) -> StoreResult<bool> {
-        self.remove_config("DELETE FROM articles WHERE slug = $1", slug).await
+        Ok(self.remove_config(ConfigWrite::DeleteArticle(slug.to_owned())).await? > 0)
     }
 
     async fn articles(&self) -> StoreResult<Vec<Article>> {
@@ -680,9 +585,7 @@ where
     }
 
     async fn put_workflow_config(&self, config: &WorkflowConfig) -> StoreResult<()> {
-        let sql = "INSERT INTO config_docs (kind, body) VALUES ('workflow', $1) \
-                   ON CONFLICT (kind) DO UPDATE SET body = excluded.body";
-        self.execute(sql, vec![Param::Text(to_json(config))]).await
+        self.write_config(ConfigWrite::Workflow(config.clone())).await
     }
 
     async fn put_user_token(
@@ -703,7 +606,7 @@ where
             Param::I64(to_micros(created_at)),
             Param::OptI64(expires_at.map(to_micros)),
         ];
-        self.execute(sql, params).await
+        self.write_all(vec![(sql, params)]).await
     }
 
     async fn user_for_token(&self, token_sha256: &str, now: Timestamp) -> StoreResult<Option<StaffUser>> {
@@ -753,14 +656,8 @@ where
     }
 
     async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()> {
-        let user = Param::Text(username.to_owned());
-        self.write_all(vec![
-            (SET_PASSWORD, vec![user.clone(), Param::Text(hash.to_owned())]),
-            (END_SESSIONS, vec![user.clone()]),
-            (REVOKE_TOKENS, vec![user.clone()]),
-            (CLEAR_SIGN_INS, vec![user]),
-        ])
-        .await
+        let write = ConfigWrite::Password { username: username.to_owned(), hash: hash.to_owned() };
+        self.write_all(config::statements(&write)).await
     }
 
     async fn claim_sign_in(
@@ -824,7 +721,7 @@ where
     async fn clear_sign_ins(&self, username: &str, scope: Option<&str>) -> StoreResult<()> {
         let user = Param::Text(username.to_owned());
         match scope {
-            None => self.write_all(vec![(CLEAR_SIGN_INS, vec![user])]).await,
+            None => self.write_all(vec![(config::CLEAR_SIGN_INS, vec![user])]).await,
             Some(s) => {
                 let sql = "DELETE FROM sign_in_attempts WHERE username = $1 AND scope = $2";
                 self.write_all(vec![(sql, vec![user, Param::Text(s.to_owned())])]).await
@@ -902,18 +799,14 @@ where
                             vec![Param::Text(token.clone()), Param::I64(to_micros(now))],
                         )
                         .await?;
-                    let Some(user) = found.into_iter().next().map(|r| r.body) else { return Ok(false) };
-                    let user = Param::Text(user);
+                    let Some(username) = found.into_iter().next().map(|r| r.body) else { return Ok(false) };
                     // Every open link of the user is spent, this one included.
                     tx.execute(
                         "UPDATE password_resets SET used_at = $2 WHERE username = $1 AND used_at IS NULL",
-                        vec![user.clone(), Param::I64(to_micros(now))],
+                        vec![Param::Text(username.clone()), Param::I64(to_micros(now))],
                     )
                     .await?;
-                    tx.execute(SET_PASSWORD, vec![user.clone(), Param::Text(hash)]).await?;
-                    tx.execute(END_SESSIONS, vec![user.clone()]).await?;
-                    tx.execute(REVOKE_TOKENS, vec![user.clone()]).await?;
-                    tx.execute(CLEAR_SIGN_INS, vec![user]).await?;
+                    config::run(tx, config::statements(&ConfigWrite::Password { username, hash })).await?;
                     Ok(true)
                 })
             }))

@@ -2,18 +2,11 @@
 //! department allow.
 
 use axum::http::{HeaderMap, StatusCode};
+use civic311_app::tokens::token_hash;
 use civic311_domain::org::{Role, StaffUser};
-use civic311_domain::request::ServiceRequest;
-use civic311_domain::workflow::Action;
-use sha2::{Digest, Sha256};
 
 use super::ApiError;
 use crate::AppState;
-
-/// The stored form of a token: its SHA-256 in hex.
-pub fn token_hash(token: &str) -> String {
-    civic311_domain::audit::hex(&Sha256::digest(token.as_bytes()))
-}
 
 /// The caller, from `Authorization: Bearer <token>`.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<StaffUser, ApiError> {
@@ -51,14 +44,9 @@ pub fn require_admin(user: &StaffUser) -> Result<(), ApiError> {
     Err(forbidden(format!("only administrators may do this; {} is {}", user.username, user.role.as_str())))
 }
 
-/// True for the roles that may read the outbox (who was sent what) and the delivery log.
-pub fn reads_outbox(user: &StaffUser) -> bool {
-    matches!(user.role, Role::Admin | Role::Supervisor)
-}
-
 /// Refuses anyone but supervisors and administrators.
 pub fn require_supervisor(user: &StaffUser) -> Result<(), ApiError> {
-    if reads_outbox(user) {
+    if civic311_domain::policy::reads_outbox(user) {
         return Ok(());
     }
     Err(forbidden(format!(
@@ -66,35 +54,4 @@ pub fn require_supervisor(user: &StaffUser) -> Result<(), ApiError> {
         user.username,
         user.role.as_str()
     )))
-}
-
-/// Refuses, with the reason, an action the user's role or department does not allow.
-pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), String> {
-    let name = action.name();
-    let allowed_by_role = match user.role {
-        Role::Admin | Role::Supervisor | Role::Staff => !matches!(action, Action::Rate { .. }),
-        Role::Field => matches!(
-            action,
-            Action::Start { .. }
-                | Action::Hold { .. }
-                | Action::Resume { .. }
-                | Action::Note { .. }
-                | Action::AttachPhotos { .. }
-                | Action::Resolve { .. }
-        ),
-        Role::Intake => matches!(action, Action::Note { .. } | Action::AttachPhotos { .. }),
-        Role::Analyst => false,
-    };
-    if !allowed_by_role {
-        return Err(format!("the {} role may not {name}", user.role.as_str()));
-    }
-    // Intake staff add notes and photos to any request (a caller's follow-up); everyone else acts
-    // within their departments.
-    if user.role != Role::Intake && !user.covers(&req.assignment.department) {
-        return Err(format!(
-            "{} is owned by {}; {} acts on {} requests",
-            req.id, req.assignment.department, user.username, user.department
-        ));
-    }
-    Ok(())
 }

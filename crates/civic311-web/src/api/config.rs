@@ -1,6 +1,6 @@
 //! Configuration through the staff API: departments, teams, staff, services and routing
 //! rules one at a time, and the workflow document, each change made through
-//! [`crate::configure`] (checked against the whole city, in effect at once, audited).
+//! [`civic311_app::configure`] (checked against the whole city, in effect at once, audited).
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -13,9 +13,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::auth::{caller, require_admin, token_hash};
+use super::auth::{caller, require_admin};
 use crate::AppState;
-use crate::configure::{self, ChangeError, Item};
+use civic311_app::configure::{self, Item};
+use civic311_app::tokens::token_hash;
 use civic311_store::UserToken;
 
 type ApiResult = Result<Json<Value>, ApiError>;
@@ -27,17 +28,6 @@ fn bad(field: &str, detail: impl Into<String>) -> ApiError {
 
 fn to_json(v: &impl Serialize) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(ApiError::internal)
-}
-
-impl From<ChangeError> for ApiError {
-    fn from(e: ChangeError) -> Self {
-        match e {
-            ChangeError::Refused(f) => bad(&f.field, f.detail),
-            ChangeError::NotFound(f) => ApiError::new(StatusCode::NOT_FOUND, &f.field, f.detail),
-            ChangeError::Store(s) => s.into(),
-            ChangeError::Load(e) => ApiError::internal(e),
-        }
-    }
 }
 
 /// A JSON object from a PUT body whose key field (`code`, `username`) is the one in the
@@ -93,7 +83,7 @@ pub async fn put_item<T: Item>(
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
     let new: T = item(T::KEY, &id, body)?;
-    let created = configure::put_item(&state, &admin, new.clone()).await?;
+    let created = configure::put_item(&state, configure::By::Staff(&admin), new.clone()).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(to_json(&new)?)))
 }
 
@@ -133,7 +123,7 @@ pub async fn create_user_token(
     if !user.active {
         return Err(ApiError::new(StatusCode::CONFLICT, "username", format!("{username} is not active")));
     }
-    let token = crate::intake::new_token();
+    let token = civic311_app::tokens::new_token();
     let hash = token_hash(&token);
     let now = state.now();
     let issued = UserToken {
@@ -145,7 +135,7 @@ pub async fn create_user_token(
     };
     state.store.put_user_token(&hash, &username, label, now, issued.expires_at).await?;
     let audited = json!({ "issued": issued.id, "label": issued.label, "expires_at": issued.expires_at });
-    crate::configure::audit(&state, &admin, "token", &username, audited).await;
+    civic311_app::configure::audit(&state, configure::By::Staff(&admin), "token", &username, audited).await;
     let mut body = token_json(&issued);
     body["token"] = json!(token);
     body["note"] = json!("shown once; only its hash is kept");
@@ -188,7 +178,8 @@ pub async fn revoke_user_token(
     if !state.store.revoke_user_token(&username, &id).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "id", format!("{username} has no token {id}")));
     }
-    crate::configure::audit(&state, &admin, "token", &username, json!({ "revoked": id })).await;
+    civic311_app::configure::audit(&state, configure::By::Staff(&admin), "token", &username, json!({ "revoked": id }))
+        .await;
     Ok(Json(json!({ "username": username, "id": id, "revoked": true })))
 }
 
@@ -204,7 +195,7 @@ pub async fn set_password(
     require_admin(&admin)?;
     let Json(body) = body.map_err(|e| bad("body", e.body_text()))?;
     let password = body.get("password").and_then(Value::as_str).unwrap_or_default().to_owned();
-    configure::set_password(&state, &admin, &username, password).await?;
+    configure::set_password(&state, configure::By::Staff(&admin), &username, password).await?;
     Ok(Json(json!({ "username": username, "password": "set; their sessions have ended" })))
 }
 
@@ -225,7 +216,7 @@ pub async fn put_rules(
     let rules: RuleSet = document("rules", body.clone())?;
     // Without its `rule` list the document would mean "no rules at all".
     civic311_domain::exact::require_key("rules", &body, "rule").map_err(|e| bad(&e.field, e.detail))?;
-    configure::put_rules(&state, &admin, &rules, confirm.delete_all()).await?;
+    configure::put_rules(&state, configure::By::Staff(&admin), &rules, confirm.delete_all()).await?;
     Ok(Json(to_json(&rules)?))
 }
 
@@ -247,6 +238,6 @@ pub async fn put_workflow(
     require_admin(&admin)?;
     let Json(body) = body.map_err(|e| bad("workflow", e.body_text()))?;
     let config: WorkflowConfig = document("workflow", body)?;
-    configure::put_workflow(&state, &admin, &config, confirm.delete_all()).await?;
+    configure::put_workflow(&state, configure::By::Staff(&admin), &config, confirm.delete_all()).await?;
     Ok(Json(to_json(&config.redacted())?))
 }

@@ -7,15 +7,15 @@ use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::StaffUser;
 use civic311_domain::request::{Priority, ServiceRequest, Status};
-use civic311_domain::workflow::{Action, WorkflowError};
-use civic311_jobs::ActError;
+use civic311_domain::workflow::Action;
 use civic311_store::{OutboxQuery, RequestQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{caller, reads_outbox, require_admin, require_supervisor};
+use super::auth::{caller, require_admin, require_supervisor};
 use super::{ApiError, view};
 use crate::AppState;
+use civic311_domain::policy::reads_outbox;
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
@@ -158,7 +158,7 @@ pub async fn list_duplicates(State(state): State<AppState>, headers: HeaderMap, 
     let found = match r.location.point {
         Some(point) => {
             let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
-            crate::duplicates::candidates(&state, &city, &probe, false).await?
+            civic311_app::duplicates::candidates(&state, &city, &probe, false).await?
         }
         // Without a point there is no "nearby".
         None => Vec::new(),
@@ -213,15 +213,7 @@ pub(super) async fn apply(
     action: &Action,
     internal_note: Option<&str>,
 ) -> Result<ServiceRequest, ApiError> {
-    super::act_as_staff(state, user, seq, action, internal_note).await.map_err(|e| match e {
-        ActError::NotFound(n) => ApiError::new(StatusCode::NOT_FOUND, "id", format!("no request {n}")),
-        ActError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
-        ActError::Refused(WorkflowError::NotAllowed { .. }) => {
-            ApiError::new(StatusCode::CONFLICT, "action", e.to_string())
-        }
-        ActError::Refused(WorkflowError::Invalid { field, detail }) => bad(&field, detail),
-        ActError::Store(s) => s.into(),
-    })
+    Ok(civic311_app::engine::act_as_staff(state, user, seq, action, internal_note).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]

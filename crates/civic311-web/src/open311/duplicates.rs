@@ -4,7 +4,6 @@
 //! `POST /open311/v2/requests/{id}/followers.{fmt}` lets a resident follow an existing
 //! request instead of filing a new one.
 
-use crate::follow::FollowError;
 use crate::form::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,8 +16,8 @@ use super::render::{RequestView, request_node, respond};
 use super::requests::{base_url, check_jurisdiction};
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
-use crate::duplicates::{Found, candidates};
 use crate::throttle::ClientAddr;
+use civic311_app::duplicates::{Found, candidates};
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim())
@@ -83,18 +82,10 @@ pub async fn follow(
     }
     check_jurisdiction(&state, format, fields.iter().find(|(k, _)| k == "jurisdiction_id").map(|(_, v)| v))?;
     super::requests::admit(&state, format, &client, param(&fields, "api_key"))?;
-    let follower = crate::follow::follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
+    let follower = civic311_app::follow::follower(&fields).map_err(|m| Open311Error::bad_request(format, m))?;
     let not_found = || Open311Error::not_found(format, format!("service_request_id {id} not found"));
     let seq = state.request_named(&id).await.map_err(|e| Open311Error::store(format, e))?.ok_or_else(not_found)?.id.seq;
-    let stored = crate::follow::ask(&state, seq, follower).await.map_err(|e| match e {
-        FollowError::NotFound => not_found(),
-        FollowError::NoLinks => Open311Error::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format,
-            "following needs a confirmation link, and this server has no public address configured",
-        ),
-        FollowError::Store(s) => Open311Error::store(format, s),
-    })?;
+    let stored = civic311_app::follow::ask(&state, seq, follower).await.map_err(|e| Open311Error::app(format, e))?;
     let item = Node::Obj(vec![
         ("service_request_id", Node::text(stored.id.to_string())),
         ("status", Node::text(stored.status.open311())),

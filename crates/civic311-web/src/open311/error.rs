@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use civic311_app::AppError;
 use civic311_domain::FieldError;
 use civic311_store::StoreError;
 
@@ -55,8 +56,26 @@ impl Open311Error {
 
     /// A store failure: logged once with its cause, shown without internals.
     pub fn store(format: Format, e: StoreError) -> Self {
-        tracing::error!(error = %e, source = ?std::error::Error::source(&e), "store call failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, format, "the request could not be completed; please try again")
+        Self::app(format, AppError::from(e))
+    }
+
+    /// Open311's form of every application error: the one place it is decided.
+    pub fn app(format: Format, e: AppError) -> Self {
+        match e {
+            AppError::NotFound(f) => Self::not_found(format, f.detail),
+            AppError::Forbidden(why) => Self::forbidden(format, why),
+            AppError::Conflict(why) => Self::new(StatusCode::CONFLICT, format, why),
+            AppError::Invalid(errors) => Self::fields(format, &errors),
+            AppError::Unavailable(why) => Self::new(StatusCode::SERVICE_UNAVAILABLE, format, why),
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "Open311 call failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format,
+                    "the request could not be completed; please try again",
+                )
+            }
+        }
     }
 
     pub fn document(&self) -> Document {

@@ -9,7 +9,7 @@ use jiff::tz::TimeZone;
 
 use super::Format;
 use super::doc::{Document, Node};
-use crate::city::CityModel;
+use civic311_app::CityModel;
 
 /// The document as an HTTP response in the chosen format.
 pub fn respond(status: StatusCode, format: Format, doc: &Document) -> Response {
@@ -78,18 +78,6 @@ pub struct RequestView<'a> {
     pub base_url: &'a str,
     /// Adds `extended_attributes` and `notes` (the `extensions=true` parameter).
     pub extensions: bool,
-}
-
-/// Event kinds that can be part of a request's public history (`notes` with
-/// `extensions=true`, the update feed); notes only when staff made them public.
-pub const PUBLIC_EVENT_KINDS: [&str; 3] = ["created", "status_changed", "note"];
-
-/// True for events the public may see: see [`PUBLIC_EVENT_KINDS`].
-pub fn is_public(e: &Event) -> bool {
-    match e.kind.as_str() {
-        "note" => e.data.get("public").and_then(serde_json::Value::as_bool) == Some(true),
-        k => PUBLIC_EVENT_KINDS.contains(&k),
-    }
 }
 
 /// What a public event says, in words.

@@ -10,13 +10,15 @@ use civic311_domain::duplicates::Probe;
 use civic311_domain::request::{Channel, Event, Media, ServiceRequest};
 
 use super::doc::{Document, Node};
-use super::render::{PUBLIC_EVENT_KINDS, RequestView, is_public, request_node, respond};
+use super::render::{RequestView, request_node, respond};
 use super::{Format, Open311Error, split_format};
 use crate::AppState;
 use crate::form::read_urlencoded;
-use crate::intake::{IntakeError, RawRequest, new_token, prepare};
-use crate::media::{PhotoProblem, Upload, clean_photos, read_parts};
+use crate::media::read_parts;
 use crate::throttle::ClientAddr;
+use civic311_app::intake::{RawRequest, submit};
+use civic311_app::photo::{PhotoProblem, Upload, clean_photos};
+use civic311_domain::request::PUBLIC_EVENT_KINDS;
 
 pub(super) mod query;
 
@@ -89,7 +91,7 @@ async fn render_requests(
         Vec::new()
     };
     let mut notes: HashMap<i64, Vec<&Event>> = HashMap::new();
-    for (id, e) in events.iter().filter(|(_, e)| is_public(e)) {
+    for (id, e) in events.iter().filter(|(_, e)| e.is_public()) {
         notes.entry(*id).or_default().push(e);
     }
     let items = found.iter().map(|r| request_node(r, &view, notes.get(&r.id.seq).map_or(&[], Vec::as_slice))).collect();
@@ -142,12 +144,16 @@ pub(super) fn admit(
             Some(_) => Open311Error::forbidden(format, "api_key is not valid"),
         });
     };
-    match city.api_key_budget(key) {
-        Some(budget) => state.throttles.open311.take(key, budget, state.now()).map_err(|r| {
-            let why = "this api_key has used its budget of requests for the minute \
+    match city.api_key_per_minute(key) {
+        Some(per_minute) => state
+            .throttles
+            .open311
+            .take(key, crate::throttle::Budget { burst: per_minute, per_minute }, state.now())
+            .map_err(|r| {
+                let why = "this api_key has used its budget of requests for the minute \
                            (ask the city for a larger one if the app needs it)";
-            Open311Error::too_many(format, r.retry_after, why)
-        }),
+                Open311Error::too_many(format, r.retry_after, why)
+            }),
         None => Ok(()),
     }
 }
@@ -180,20 +186,10 @@ pub async fn create(
         admit(&state, format, &client, param(&fields, "api_key").map(String::as_str))?;
     }
     let media = clean_photos(uploads).await.map_err(|p| photo_error(format, &p))?;
-    let city = state.city();
     let raw = raw_request(&fields, media);
-    let intake = match prepare(&city, raw, Channel::Mobile, state.now(), new_token()) {
-        Ok(i) => i,
-        Err(IntakeError::UnknownService(code)) if code.is_empty() => {
-            return Err(Open311Error::bad_request(format, "service_code is required"));
-        }
-        Err(IntakeError::UnknownService(code)) => {
-            return Err(Open311Error::not_found(format, format!("service_code {code} not found")));
-        }
-        Err(IntakeError::Invalid(errors)) => return Err(Open311Error::fields(format, &errors)),
-    };
-    let service = city.service(&intake.request.service_code).cloned();
-    let stored = state.store.create_request(intake).await.map_err(|e| Open311Error::store(format, e))?;
+    let stored = submit(&state, raw, Channel::Mobile).await.map_err(|e| Open311Error::app(format, e))?;
+    let city = state.city();
+    let service = city.service(&stored.service_code).cloned();
 
     let mut item = Vec::new();
     match service.as_ref().map(|s| s.service_type) {
@@ -214,7 +210,7 @@ pub async fn create(
             seq: Some(stored.id.seq),
         };
         // The request is committed: a failed lookup must not turn the 201 into an error.
-        let found = crate::duplicates::candidates(&state, &city, &probe, true).await.unwrap_or_else(|e| {
+        let found = civic311_app::duplicates::candidates(&state, &city, &probe, true).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "duplicate lookup after intake failed");
             Vec::new()
         });
@@ -262,7 +258,7 @@ pub(crate) fn raw_request(fields: &[(String, String)], media: Vec<Media>) -> Raw
 /// A refused photo in the Open311 error format: 413 when too large, 503 when every
 /// photo worker stayed busy, 400 otherwise.
 fn photo_error(format: Format, p: &PhotoProblem) -> Open311Error {
-    Open311Error::new(p.status(), format, p.to_string())
+    Open311Error::new(crate::media::photo_status(p), format, p.to_string())
 }
 
 /// Reads a form-encoded or multipart body into fields and uploaded files, none of them

@@ -11,7 +11,7 @@ use civic311_store::RequestQuery;
 use jiff::SignedDuration;
 
 use super::doc::{Document, Node};
-use super::render::{datetime, is_public, public_text, respond};
+use super::render::{datetime, public_text, respond};
 use super::requests::query::{MAX_SPAN, datetime as date_param};
 use super::{Format, Open311Error};
 use crate::AppState;
@@ -69,7 +69,7 @@ pub async fn feed(state: &AppState, params: &[(String, String)], format: Format)
             format!("more than {MAX_UPDATES} updates between start_date and end_date: ask for a shorter window"),
         ));
     }
-    let events: Vec<_> = events.into_iter().filter(|(_, e)| is_public(e)).collect();
+    let events: Vec<_> = events.into_iter().filter(|(_, e)| e.is_public()).collect();
     let city = state.city();
     let mut ids: Vec<i64> = events.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();

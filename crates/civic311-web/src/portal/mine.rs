@@ -16,9 +16,9 @@ use jiff::SignedDuration;
 use super::browse::{Row, rows};
 use super::{Chrome, Lang, failure};
 use crate::AppState;
-use crate::api::token_hash;
-use crate::intake::new_token;
 use crate::throttle::ClientAddr;
+use civic311_app::tokens::new_token;
+use civic311_app::tokens::token_hash;
 
 /// How long a link works.
 const LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);

@@ -8,12 +8,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use civic311_app::AppError;
 use civic311_domain::i18n::Texts;
 use civic311_domain::request::ServiceRequest;
-use civic311_domain::workflow::{Action, Actor, WorkflowError};
-use civic311_jobs::ActError;
+use civic311_domain::workflow::{Action, Actor};
 
-use super::{Chrome, Lang, failure, message};
+use super::{Chrome, Lang, failure, message, refused};
 use crate::AppState;
 use crate::throttle::ClientAddr;
 
@@ -146,17 +146,23 @@ pub(super) async fn submit(
     let city = state.city();
     let action = Action::Rate { score, comment: comment.to_owned() };
     let anyone = |_: &ServiceRequest| Ok(());
-    match civic311_jobs::act(&state.store, &city.workflow, r.id.seq, &action, &Actor::Resident, &anyone, state.now())
-        .await
+    match civic311_app::engine::act(
+        &state.store,
+        &city.workflow,
+        r.id.seq,
+        &action,
+        &Actor::Resident,
+        &anyone,
+        state.now(),
+    )
+    .await
     {
         Ok(_) => Redirect::to(&format!("/rate/{token}?lang={}&done=1", lang.t.code)).into_response(),
-        Err(ActError::Refused(WorkflowError::NotAllowed { .. })) => {
-            page(&state, StatusCode::CONFLICT, &lang, &token, &r, None, None)
-        }
-        Err(ActError::Refused(WorkflowError::Invalid { .. })) => {
+        Err(AppError::Conflict(_)) => page(&state, StatusCode::CONFLICT, &lang, &token, &r, None, None),
+        Err(AppError::Invalid(_)) => {
             page(&state, StatusCode::BAD_REQUEST, &lang, &token, &r, retry("rate.score_missing"), None)
         }
-        Err(ActError::NotFound(_)) => not_found(&state, &lang),
-        Err(e) => failure(&state, &lang, e),
+        Err(AppError::NotFound(_)) => not_found(&state, &lang),
+        Err(e) => refused(&state, &lang, e),
     }
 }

@@ -19,12 +19,14 @@ use civic311_domain::service::{Service, search};
 
 use super::{Chrome, Lang, failure, field, message};
 use crate::i18n::{self, Texts};
-use crate::intake::{IntakeError, new_token, prepare};
-use crate::media::{BodyError, PhotoProblem, clean_photos, read_parts};
+use crate::media::{BodyError, read_parts};
 use crate::open311::raw_request;
 use crate::questions::{Question, questions};
 use crate::throttle::ClientAddr;
 use crate::{AppState, CityModel};
+use civic311_app::AppError;
+use civic311_app::intake;
+use civic311_app::photo::{PhotoProblem, clean_photos};
 
 /// A category as listed: code, name, what it covers.
 type Listed = (String, String, String);
@@ -139,7 +141,7 @@ async fn nearby(
     let Some(point) = point(fields) else { return Vec::new() };
     let description = field(fields, "description").unwrap_or("");
     let probe = Probe { service_code: code, point, description, seq: None };
-    let found = match crate::duplicates::candidates(state, city, &probe, true).await {
+    let found = match civic311_app::duplicates::candidates(state, city, &probe, true).await {
         Ok(f) => f,
         Err(e) => {
             // The report can still be made; the check is a courtesy.
@@ -339,22 +341,18 @@ pub async fn submit(
             return show(&state, &lang, &service, fields, true, status, vec![photo_problem(t, &p)]).await;
         }
     };
-    let city = state.city();
     let mut raw = raw_request(&fields, media);
     raw.service_code = code;
     if raw.contact.language.is_none() {
         raw.contact.language = Some(t.code.to_owned());
     }
-    let intake = match prepare(&city, raw, Channel::Web, state.now(), new_token()) {
-        Ok(i) => i,
-        Err(IntakeError::UnknownService(_)) => return failure(&state, &lang, "a public service vanished mid-report"),
-        Err(IntakeError::Invalid(errors)) => {
-            let errors = errors.iter().map(|e| explain(t, &service, e)).collect();
-            return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
-        }
-    };
-    match state.store.create_request(intake).await {
+    match intake::submit(&state, raw, Channel::Web).await {
         Ok(stored) => Redirect::to(&format!("/requests/{}?filed=1", stored.id)).into_response(),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.iter().map(|e| explain(t, &service, e)).collect();
+            show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await
+        }
+        // The service vanished mid-report (a configuration change): a failure, logged.
         Err(e) => failure(&state, &lang, e),
     }
 }

@@ -12,12 +12,12 @@ use civic311_domain::notify::{Follower, LinkPurpose, NotifyChannel};
 use civic311_domain::request::{Event, RequestId, ServiceRequest, Status};
 use jiff::Timestamp;
 
-use super::{Chrome, Lang, failure, field, message};
+use super::{Chrome, Lang, failure, field, message, refused};
 use crate::AppState;
-use crate::follow::FollowError;
 use crate::i18n;
-use crate::open311::render::{PUBLIC_EVENT_KINDS, is_public};
 use crate::throttle::ClientAddr;
+use civic311_app::AppError;
+use civic311_domain::request::PUBLIC_EVENT_KINDS;
 
 #[derive(Template)]
 #[template(path = "portal/track.html")]
@@ -111,7 +111,7 @@ async fn show(
     let (events, photos, original) = match tokio::try_join!(
         state.store.events_of(&ids, &PUBLIC_EVENT_KINDS),
         state.store.photos(r.id.seq),
-        crate::duplicates::public_original(state, &city, r),
+        civic311_app::duplicates::public_original(state, &city, r),
     ) {
         Ok(x) => x,
         Err(e) => return failure(state, lang, e),
@@ -153,7 +153,7 @@ async fn show(
         timeline: events
             .iter()
             .map(|(_, e)| e)
-            .filter(|e| is_public(e))
+            .filter(|e| e.is_public())
             .map(|e| (when(state, t, e.at), say(t, e)))
             .collect(),
         filed: params.filed.is_some(),
@@ -220,22 +220,21 @@ pub(super) fn follower_from(fields: &[(String, String)], t: &Texts) -> Option<Fo
     if field(&fields, "language").is_none() {
         fields.push(("language".into(), t.code.to_owned()));
     }
-    crate::follow::follower(&fields).ok()
+    civic311_app::follow::follower(&fields).ok()
 }
 
 /// Asks for `follower` to follow request `seq` and answers as the portal does: back to
 /// the request followed, saying a confirmation is on its way (the same whether or not
 /// one was sent).
 pub(super) async fn ask_to_follow(state: &AppState, lang: &Lang, seq: i64, follower: Follower) -> Response {
-    match crate::follow::ask(state, seq, follower).await {
+    match civic311_app::follow::ask(state, seq, follower).await {
         Ok(r) => Redirect::to(&format!("/requests/{}?asked=1", r.id)).into_response(),
-        Err(FollowError::NotFound) => not_found(state, lang),
-        Err(FollowError::NoLinks) => {
-            tracing::error!("a resident asked to follow, but CIVIC311_PUBLIC_URL is not set");
+        Err(AppError::Unavailable(why)) => {
+            tracing::error!("a resident asked to follow, but {why}");
             let t = lang.t;
             message(state, lang, StatusCode::SERVICE_UNAVAILABLE, t.get("follow.heading"), t.get("follow.no_links"))
         }
-        Err(FollowError::Store(e)) => failure(state, lang, e),
+        Err(e) => refused(state, lang, e),
     }
 }
 
@@ -298,7 +297,7 @@ async fn linked(
         Ok(None) => return Err(expired()),
         Err(e) => return Err(Box::new(failure(state, lang, e))),
     };
-    match crate::follow::named_by(state, purpose, &r, sig).await {
+    match civic311_app::follow::named_by(state, purpose, &r, sig).await {
         Ok(Some(f)) => Ok((r, f)),
         Ok(None) => Err(expired()),
         Err(e) => Err(Box::new(failure(state, lang, e))),
@@ -319,7 +318,7 @@ async fn link_page(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
         t.get(key)
             .replace("{number}", &r.id.to_string())
             .replace("{service}", &service)
-            .replace("{address}", &crate::follow::masked(&f.address))
+            .replace("{address}", &civic311_app::follow::masked(&f.address))
     };
     let (title, heading, text, button) = match purpose {
         LinkPurpose::Confirm => (
@@ -332,7 +331,7 @@ async fn link_page(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
             (t.get("follow.stop_title"), fill("follow.stop_question"), String::new(), t.get("follow.stop"))
         }
     };
-    let path = crate::follow::link_path(state, purpose, &r, &f.address);
+    let path = civic311_app::follow::link_path(state, purpose, &r, &f.address);
     let page = LinkPage {
         c: Chrome::new(state, lang, &path, "requests"),
         t,
@@ -359,7 +358,7 @@ async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
     };
     let on = purpose == LinkPurpose::Confirm;
     let city = state.city();
-    match civic311_jobs::follow(
+    match civic311_app::engine::follow(
         &state.store,
         &city.workflow,
         r.id.seq,

@@ -7,9 +7,9 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use civic311_app::AppError;
 use civic311_domain::request::ServiceRequest;
-use civic311_domain::workflow::{Action, WorkflowError};
-use civic311_jobs::ActError;
+use civic311_domain::workflow::Action;
 use serde_json::{Map, Value};
 
 use super::request::{load, render};
@@ -53,17 +53,16 @@ fn internal_note(fields: &[(String, String)]) -> Option<&str> {
 /// answering as the page does.
 async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action, note: Option<&str>) -> Response {
     let refused = |status, message: String| render(state, staff, r, status, None, Some(message));
-    match crate::api::act_as_staff(state, &staff.user, r.id.seq, action, note).await {
+    match civic311_app::engine::act_as_staff(state, &staff.user, r.id.seq, action, note).await {
         Ok(_) => Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response(),
-        Err(ActError::Forbidden(why)) => refused(StatusCode::FORBIDDEN, format!("Not allowed: {why}.")).await,
-        Err(e @ ActError::Refused(WorkflowError::NotAllowed { .. })) => {
-            refused(StatusCode::CONFLICT, format!("Not done: {e}. The page shows the request as it is now.")).await
+        // The request itself is gone: there is no page to show it on.
+        Err(AppError::NotFound(f)) if f.field == "id" => {
+            (StatusCode::NOT_FOUND, format!("There is no request {}.", r.id)).into_response()
         }
-        Err(ActError::Refused(WorkflowError::Invalid { field, detail })) => {
-            refused(StatusCode::BAD_REQUEST, format!("Not done: {} — {detail}.", field.replace('_', " "))).await
-        }
-        Err(ActError::NotFound(n)) => (StatusCode::NOT_FOUND, format!("There is no request {n}.")).into_response(),
-        Err(ActError::Store(e)) => failure(e),
+        Err(e) => match super::refusal(&e) {
+            Some((status, said)) => refused(status, said).await,
+            None => failure(e),
+        },
     }
 }
 
@@ -151,7 +150,7 @@ pub async fn unfollow(
         return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
     }
     let writes = Action::Note { text: String::new(), public: false };
-    if let Err(why) = crate::api::may_act(&staff.user, &r, &writes) {
+    if let Err(why) = civic311_domain::policy::may_act(&staff.user, &r, &writes) {
         return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(format!("Not allowed: {why}."))).await;
     }
     let followers = match state.store.followers(r.id.seq).await {
@@ -163,7 +162,7 @@ pub async fn unfollow(
         return render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(error)).await;
     };
     let city = state.city();
-    match civic311_jobs::follow(
+    match civic311_app::engine::follow(
         &state.store,
         &city.workflow,
         r.id.seq,

@@ -9,18 +9,18 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use civic311_domain::FieldError;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
 use super::{Staff, failure};
-use crate::intake::{IntakeError, new_token, prepare};
 use crate::open311::raw_request;
 use crate::page::html;
 use crate::questions::{Question, questions};
 use crate::{AppState, CityModel, i18n};
+use civic311_app::AppError;
+use civic311_app::intake;
 
 #[derive(Template)]
 #[template(path = "staff/intake.html")]
@@ -71,7 +71,7 @@ async fn nearby(state: &AppState, city: &CityModel, fields: &[(String, String)])
     };
     let description = field(fields, "description").unwrap_or("");
     let probe = Probe { service_code: code, point, description, seq: None };
-    match crate::duplicates::candidates(state, city, &probe, false).await {
+    match civic311_app::duplicates::candidates(state, city, &probe, false).await {
         Ok(found) => found
             .iter()
             .map(|f| {
@@ -169,27 +169,19 @@ pub async fn submit(
     if field(&fields, "check").is_some() {
         return show(&state, &staff, fields, true, StatusCode::OK, Vec::new()).await;
     }
-    let city = state.city();
     let channel = match field(&fields, "channel") {
         Some("walk_in") => Channel::WalkIn,
         _ => Channel::Phone,
     };
     let raw = raw_request(&fields, Vec::new());
-    let intake = match prepare(&city, raw, channel, state.now(), new_token()) {
-        Ok(i) => i,
-        Err(IntakeError::UnknownService(_)) => {
-            let errors = vec!["Choose the category first.".to_owned()];
-            return show(&state, &staff, fields, false, StatusCode::BAD_REQUEST, errors).await;
-        }
-        Err(IntakeError::Invalid(errors)) => {
-            let errors = errors.iter().map(|FieldError { field, detail }| format!("{field}: {detail}")).collect();
-            return show(&state, &staff, fields, false, StatusCode::BAD_REQUEST, errors).await;
-        }
+    let errors = match intake::submit(&state, raw, channel).await {
+        Ok(stored) => return Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response(),
+        // No category chosen, or one that is gone.
+        Err(e) if e.names("service_code") => vec!["Choose the category first.".to_owned()],
+        Err(AppError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect(),
+        Err(e) => return failure(e),
     };
-    match state.store.create_request(intake).await {
-        Ok(stored) => Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response(),
-        Err(e) => failure(e),
-    }
+    show(&state, &staff, fields, false, StatusCode::BAD_REQUEST, errors).await
 }
 
 /// `POST /staff/intake/follow/{id}`: the caller follows an existing request instead.
@@ -205,7 +197,7 @@ pub async fn follow(
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
-    let follower = match crate::follow::follower(&fields) {
+    let follower = match civic311_app::follow::follower(&fields) {
         Ok(f) => f,
         Err(e) => {
             let errors = vec![format!("To add the caller as a follower — {e}")];
@@ -218,7 +210,7 @@ pub async fn follow(
         Err(e) => return failure(e),
     };
     let city = state.city();
-    match civic311_jobs::follow(
+    match civic311_app::engine::follow(
         &state.store,
         &city.workflow,
         seq,
@@ -230,9 +222,7 @@ pub async fn follow(
     .await
     {
         Ok(r) => Redirect::to(&format!("/staff/requests/{}?done=follow", r.id)).into_response(),
-        Err(civic311_jobs::ActError::NotFound(_)) => {
-            (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response()
-        }
+        Err(AppError::NotFound(_)) => (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response(),
         Err(e) => failure(e),
     }
 }

@@ -106,7 +106,7 @@ pub async fn render(
     let now = state.now();
     let seq = r.id.seq;
     // Who was sent what is for supervisors and administrators.
-    let shows_outbox = crate::api::reads_outbox(&staff.user);
+    let shows_outbox = civic311_domain::policy::reads_outbox(&staff.user);
     let messages = civic311_store::OutboxQuery { request: Some(seq), limit: 100, ..Default::default() };
     let outbox = async { if shows_outbox { state.store.outbox(&messages).await } else { Ok(Vec::new()) } };
     let (events, followers, outbox, photos) =
@@ -117,7 +117,7 @@ pub async fn render(
     let duplicates = match r.location.point.filter(|_| !r.status.is_closed()) {
         Some(point) => {
             let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
-            crate::duplicates::candidates(state, &city, &probe, false).await.unwrap_or_else(|e| {
+            civic311_app::duplicates::candidates(state, &city, &probe, false).await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "duplicate lookup failed");
                 Vec::new()
             })
@@ -201,7 +201,7 @@ pub async fn render(
     let dept = &r.assignment.department;
     let actions = every_action()
         .into_iter()
-        .filter(|a| a.allowed_from().contains(&r.status) && crate::api::may_act(&staff.user, r, a).is_ok())
+        .filter(|a| a.allowed_from().contains(&r.status) && civic311_domain::policy::may_act(&staff.user, r, a).is_ok())
         .map(|a| a.name())
         .collect();
     let body = RequestPage {

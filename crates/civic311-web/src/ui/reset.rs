@@ -13,11 +13,12 @@ use jiff::SignedDuration;
 
 use super::failure;
 use super::session::{form_cookie_ok, set_cookie};
-use crate::api::token_hash;
-use crate::intake::new_token;
+use crate::AppState;
 use crate::page::html;
 use crate::throttle::{self, ClientAddr};
-use crate::{AppState, passwords};
+use civic311_app::passwords;
+use civic311_app::tokens::new_token;
+use civic311_app::tokens::token_hash;
 
 /// How long a reset link works.
 pub const LINK_LIFETIME: SignedDuration = SignedDuration::from_mins(30);

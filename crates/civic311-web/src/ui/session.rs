@@ -9,7 +9,7 @@ use civic311_domain::org::StaffUser;
 use civic311_store::Session;
 
 use crate::AppState;
-use crate::api::token_hash;
+use civic311_app::tokens::token_hash;
 
 /// The session cookie's name.
 pub const SESSION: &str = "civic311_session";

@@ -14,11 +14,12 @@ use civic311_store::Session;
 use jiff::Timestamp;
 
 use super::session::{LIFETIME, SESSION, Staff, form_cookie_ok, set_cookie};
-use crate::api::token_hash;
-use crate::intake::new_token;
+use crate::AppState;
 use crate::page::html;
 use crate::throttle::{self, ClientAddr};
-use crate::{AppState, passwords};
+use civic311_app::passwords;
+use civic311_app::tokens::new_token;
+use civic311_app::tokens::token_hash;
 
 /// The cookie that carries the sign-in form's CSRF value.
 const FORM_COOKIE: &str = "civic311_sign_in";

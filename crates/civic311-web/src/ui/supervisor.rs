@@ -241,9 +241,9 @@ pub async fn assign(
             }
             Err(e) => return failure(e),
         };
-        match crate::api::act_as_staff(&state, &staff.user, seq, &action, None).await {
+        match civic311_app::engine::act_as_staff(&state, &staff.user, seq, &action, None).await {
             Ok(_) => done += 1,
-            Err(civic311_jobs::ActError::Store(e)) => return failure(e),
+            Err(e @ civic311_app::AppError::Internal(_)) => return failure(e),
             Err(e) => refused.push(format!("{id}: {e}")),
         }
     }

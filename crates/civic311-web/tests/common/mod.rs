@@ -5,12 +5,12 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use civic311_app::tokens::token_hash;
 use civic311_domain::org::{Role, StaffUser};
 use civic311_domain::workflow::WorkflowConfig;
 use civic311_testkit::app::{TestResponse, encode};
 use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, TestApp};
-use civic311_web::api::token_hash;
 use serde_json::json;
 
 pub const WORKFLOW: &str = r#"
@@ -125,8 +125,8 @@ pub async fn file_pothole(app: &TestApp) -> String {
 }
 
 /// Mail from the city through the test SMTP server `mail`.
-pub fn smtp(mail: &civic311_testkit::smtp::SmtpServer) -> civic311_jobs::SmtpConfig {
-    civic311_jobs::SmtpConfig {
+pub fn smtp(mail: &civic311_testkit::smtp::SmtpServer) -> civic311_app::notifiers::SmtpConfig {
+    civic311_app::notifiers::SmtpConfig {
         host: "127.0.0.1".into(),
         port: mail.port,
         from: "311@testville.example".into(),

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
+use civic311_app::CityModel;
+use civic311_app::intake::{RawRequest, prepare};
 use civic311_domain::request::Channel;
 use civic311_domain::service::{Datatype, Service};
 use civic311_store::{Intake, Store};
-use civic311_web::CityModel;
-use civic311_web::intake::{IntakeError, RawRequest, prepare};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
@@ -265,10 +265,9 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         answers: answers(service, p.at, &mut rng),
         ..RawRequest::default()
     };
-    let mut intake = match prepare(city, raw, channel, p.at, civic311_web::intake::new_token()) {
+    let mut intake = match prepare(city, raw, channel, p.at, civic311_app::tokens::new_token()) {
         Ok(i) => i,
-        Err(IntakeError::UnknownService(c)) => anyhow::bail!("unknown service {c}"),
-        Err(IntakeError::Invalid(e)) => anyhow::bail!("invented request refused: {e:?}"),
+        Err(e) => anyhow::bail!("invented request refused: {e}"),
     };
     // Business days become calendar days; a log-normal spread gives the long tail.
     let days = s.days * 1.4 * (rng.normal() * 0.8).exp();

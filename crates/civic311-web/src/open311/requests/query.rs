@@ -8,7 +8,7 @@ use civic311_store::RequestQuery;
 use jiff::{SignedDuration, Timestamp};
 
 use super::super::{Format, Open311Error};
-use crate::city::CityModel;
+use civic311_app::CityModel;
 
 /// The longest `start_date`–`end_date` span, and the default window.
 pub(crate) const MAX_SPAN: SignedDuration = SignedDuration::from_hours(90 * 24);

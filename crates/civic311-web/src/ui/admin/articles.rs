@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use civic311_domain::kb::Article;
 
 use super::super::notice::Done;
-use super::{ChangeError, Notice, Said, Staff, not_admin, refuse, submit};
+use super::{AppError, Notice, Said, Staff, not_admin, refuse, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
+use civic311_app::configure;
 
 /// The path segment that starts a new article.
 const NEW: &str = "new";
@@ -121,7 +121,7 @@ pub async fn save_article(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "article").map(|(_, v)| v.clone()).unwrap_or_default();
-    let parsed = civic311_domain::exact::from_toml::<Article>("article", &text).map_err(ChangeError::Refused);
+    let parsed = civic311_domain::exact::from_toml::<Article>("article", &text).map_err(AppError::from);
     let back = format!("/staff/admin/articles/{}", crate::ui::encode(parsed.as_ref().map_or("", |a| &a.slug)));
     let change = async {
         let article = parsed?;
@@ -132,7 +132,7 @@ pub async fn save_article(
         if slug != NEW && article.slug != slug {
             return Err(refuse("slug", format!("an article keeps its slug ({slug}); add a new article instead")));
         }
-        let created = configure::put_item(&state, &staff.user, article).await?;
+        let created = configure::put_item(&state, configure::By::Staff(&staff.user), article).await?;
         Ok(Done::added_or_saved(created))
     };
     let again = |status, error| std::future::ready(page(&state, &staff, status, (&slug, &text), (None, Some(error))));
@@ -148,7 +148,7 @@ pub async fn delete_article(
 ) -> Response {
     let text = state.city().articles.iter().find(|a| a.slug == slug).map(|a| toml::to_string(a).unwrap_or_default());
     let change = async {
-        configure::delete_article(&state, &staff.user, &slug).await?;
+        configure::delete_article(&state, configure::By::Staff(&staff.user), &slug).await?;
         Ok(Done::Deleted)
     };
     let text = text.unwrap_or_default();

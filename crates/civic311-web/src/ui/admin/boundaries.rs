@@ -12,8 +12,9 @@ use civic311_domain::geo::parse_geojson;
 use super::super::notice::Done;
 use super::{Notice, Said, Staff, Typed, field, not_admin, refuse, submit};
 use crate::AppState;
-use crate::configure::{self, ChangeError};
 use crate::page::html;
+use civic311_app::AppError;
+use civic311_app::configure;
 
 #[derive(Template)]
 #[template(path = "staff/admin_boundaries.html")]
@@ -100,8 +101,8 @@ pub async fn import_layer(
             return Err(refuse("file", "choose a GeoJSON file"));
         }
         let id_property = Some(field(&fields, "id_property")).filter(|p| !p.is_empty());
-        let features = parse_geojson(&layer, &file, id_property.as_deref()).map_err(ChangeError::Refused)?;
-        configure::put_boundary_layer(&state, &staff.user, &layer, &features).await?;
+        let features = parse_geojson(&layer, &file, id_property.as_deref()).map_err(AppError::from)?;
+        configure::put_boundary_layer(&state, configure::By::Staff(&staff.user), &layer, &features).await?;
         Ok(Done::LayerImported)
     };
     let typed = Typed(fields.clone());

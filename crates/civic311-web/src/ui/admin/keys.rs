@@ -11,8 +11,8 @@ use civic311_store::ApiKey;
 use super::super::notice::Done;
 use super::{Notice, Said, Staff, Typed, failure, field, not_admin, refuse, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
+use civic311_app::configure;
 
 #[derive(Template)]
 #[template(path = "staff/admin_keys.html")]
@@ -66,7 +66,7 @@ pub async fn issue_key(
     let change = async {
         let per_minute =
             per_minute.map_err(|_| refuse("per_minute", "requests a minute must be a whole number, like 300"))?;
-        configure::issue_api_key(&state, &staff.user, &label, per_minute).await?;
+        configure::issue_api_key(&state, configure::By::Staff(&staff.user), &label, per_minute).await?;
         Ok(Done::KeyIssued)
     };
     let typed = Typed(fields.clone());
@@ -81,7 +81,7 @@ pub async fn revoke_key(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let change = async {
-        configure::revoke_api_key(&state, &staff.user, &field(&fields, "key")).await?;
+        configure::revoke_api_key(&state, configure::By::Staff(&staff.user), &field(&fields, "key")).await?;
         Ok(Done::KeyRevoked)
     };
     let typed = Typed::default();

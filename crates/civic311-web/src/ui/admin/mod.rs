@@ -2,7 +2,7 @@
 //! departments and teams, services and their questions, boundary layers, the routing
 //! rules (with a panel to try them), the workflow document (SLAs, calendars,
 //! escalation, templates, webhooks), Open311 API keys, the delivery log of messages
-//! and webhooks, and the audit log. Every change goes through [`crate::configure`], so
+//! and webhooks, and the audit log. Every change goes through [`civic311_app::configure`], so
 //! it is checked against the whole city, in effect at once and audited exactly as
 //! through the API.
 
@@ -21,7 +21,6 @@ use std::future::Future;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use civic311_domain::FieldError;
 use civic311_domain::org::Role;
 
 pub use articles::{article, articles, delete_article, save_article};
@@ -37,7 +36,7 @@ pub use workflow::{save_workflow, workflow};
 
 use super::notice::Done;
 use super::{Staff, failure};
-use crate::configure::ChangeError;
+use civic311_app::AppError;
 
 /// What an expired or forged form is told.
 const EXPIRED: &str = "This form had expired; nothing was saved.";
@@ -68,13 +67,13 @@ fn field(fields: &[(String, String)], k: &str) -> String {
 
 /// True when a form's `confirm` box says the change may remove every item of a list.
 fn confirmed(fields: &[(String, String)]) -> bool {
-    field(fields, "confirm") == crate::configure::CONFIRM_DELETE_ALL
+    field(fields, "confirm") == civic311_app::configure::CONFIRM_DELETE_ALL
 }
 
-/// A refusal of the change as a `FieldError`, for checks the page makes before
-/// [`crate::configure`] does its own.
-fn refuse(field: &str, detail: impl Into<String>) -> ChangeError {
-    ChangeError::Refused(FieldError::new(field, detail))
+/// A refusal of the change, for checks the page makes before
+/// [`civic311_app::configure`] does its own.
+fn refuse(field: &str, detail: impl Into<String>) -> AppError {
+    AppError::invalid(field, detail)
 }
 
 /// Carries out a posted administration form. Anyone but an administrator is refused;
@@ -85,7 +84,7 @@ async fn submit<F: Future<Output = Response>>(
     staff: &Staff,
     fields: &[(String, String)],
     back: &str,
-    change: impl Future<Output = Result<Done, ChangeError>>,
+    change: impl Future<Output = Result<Done, AppError>>,
     again: impl FnOnce(StatusCode, String) -> F,
 ) -> Response {
     if let Some(r) = not_admin(staff) {
@@ -96,10 +95,10 @@ async fn submit<F: Future<Output = Response>>(
     }
     match change.await {
         Ok(done) => Redirect::to(&format!("{back}?done={}", done.code())).into_response(),
-        Err(ChangeError::Refused(f) | ChangeError::NotFound(f)) => {
-            again(StatusCode::BAD_REQUEST, format!("Not saved: {} — {}.", f.field, f.detail)).await
-        }
-        Err(e) => failure(e),
+        Err(e) => match super::refusal(&e) {
+            Some((status, said)) => again(status, said).await,
+            None => failure(e),
+        },
     }
 }
 

@@ -11,8 +11,8 @@ use civic311_domain::org::{Department, Team};
 use super::super::notice::Done;
 use super::{Notice, Staff, Typed, failure, field, not_admin, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
+use civic311_app::configure;
 
 /// A department as listed: code, name, mailbox and its teams (code, name).
 type Listed = (String, String, String, Vec<(String, String)>);
@@ -80,7 +80,7 @@ pub async fn save_department(
     let department =
         Department { code: field(&fields, "code"), name: field(&fields, "name"), email: field(&fields, "email") };
     let change = async {
-        let created = configure::put_item(&state, &staff.user, department).await?;
+        let created = configure::put_item(&state, configure::By::Staff(&staff.user), department).await?;
         Ok(Done::added_or_saved(created))
     };
     let typed = Typed(fields.clone());
@@ -97,7 +97,7 @@ pub async fn save_team(
     let team =
         Team { code: field(&fields, "code"), department: field(&fields, "department"), name: field(&fields, "name") };
     let change = async {
-        let created = configure::put_item(&state, &staff.user, team).await?;
+        let created = configure::put_item(&state, configure::By::Staff(&staff.user), team).await?;
         Ok(Done::added_or_saved(created))
     };
     let typed = Typed(fields.clone());

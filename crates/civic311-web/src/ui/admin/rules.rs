@@ -13,10 +13,10 @@ use civic311_domain::request::Channel;
 use civic311_domain::routing::{RoutingInput, RuleSet};
 
 use super::super::notice::Done;
-use super::{ChangeError, Staff, confirmed, failure, not_admin, submit};
+use super::{AppError, Staff, confirmed, failure, not_admin, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
+use civic311_app::configure;
 
 #[derive(Template)]
 #[template(path = "staff/admin_rules.html")]
@@ -159,8 +159,8 @@ pub async fn save_rules(
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "rules").map(|(_, v)| v.clone()).unwrap_or_default();
     let change = async {
-        let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text).map_err(ChangeError::Refused)?;
-        configure::put_rules(&state, &staff.user, &rules, confirmed(&fields)).await?;
+        let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text).map_err(AppError::from)?;
+        configure::put_rules(&state, configure::By::Staff(&staff.user), &rules, confirmed(&fields)).await?;
         Ok(Done::Saved)
     };
     let again = |status, error| {

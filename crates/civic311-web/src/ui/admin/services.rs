@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use civic311_domain::service::{Service, Visibility};
 
 use super::super::notice::Done;
-use super::{ChangeError, Notice, Said, Staff, failure, not_admin, refuse, submit};
+use super::{AppError, Notice, Said, Staff, failure, not_admin, refuse, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
 use crate::questions::{Question, questions};
+use civic311_app::configure;
 
 /// The path segment that starts a new service.
 const NEW: &str = "new";
@@ -139,7 +139,7 @@ pub async fn save_service(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
-    let parsed = civic311_domain::exact::from_toml::<Service>("service", &text).map_err(ChangeError::Refused);
+    let parsed = civic311_domain::exact::from_toml::<Service>("service", &text).map_err(AppError::from);
     let back = format!("/staff/admin/services/{}", crate::ui::encode(parsed.as_ref().map_or("", |s| &s.code)));
     let change = async {
         let service = parsed?;
@@ -150,7 +150,7 @@ pub async fn save_service(
         if code != NEW && service.code != code {
             return Err(refuse("code", format!("a service keeps its code ({code}); add a new service instead")));
         }
-        let created = configure::put_item(&state, &staff.user, service).await?;
+        let created = configure::put_item(&state, configure::By::Staff(&staff.user), service).await?;
         Ok(Done::added_or_saved(created))
     };
     let again = |status, error| std::future::ready(page(&state, &staff, status, (&code, &text), (None, Some(error))));

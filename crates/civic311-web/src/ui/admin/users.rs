@@ -10,8 +10,8 @@ use civic311_domain::org::{Role, StaffUser};
 use super::super::notice::Done;
 use super::{Notice, Staff, failure, field, not_admin, refuse, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
+use civic311_app::configure;
 
 const ROLES: [Role; 6] = [Role::Intake, Role::Staff, Role::Field, Role::Supervisor, Role::Admin, Role::Analyst];
 
@@ -123,7 +123,7 @@ pub async fn save_user(
             also_departments: existing.map(|u| u.also_departments).unwrap_or_default(),
             active: form.active,
         };
-        let created = configure::put_item(&state, &staff.user, user).await?;
+        let created = configure::put_item(&state, configure::By::Staff(&staff.user), user).await?;
         Ok(Done::added_or_saved(created))
     };
     let again = |status, error| users_page(&state, &staff, status, &form, None, Some(error));
@@ -138,7 +138,8 @@ pub async fn set_password(
 ) -> Response {
     let username = field(&fields, "username");
     let change = async {
-        configure::set_password(&state, &staff.user, &username, field(&fields, "password")).await?;
+        configure::set_password(&state, configure::By::Staff(&staff.user), &username, field(&fields, "password"))
+            .await?;
         Ok(Done::PasswordSet)
     };
     let form = StaffForm::blank();

@@ -12,10 +12,10 @@ use axum::response::Response;
 use civic311_domain::workflow::WorkflowConfig;
 
 use super::super::notice::Done;
-use super::{ChangeError, Notice, Staff, confirmed, failure, not_admin, submit};
+use super::{AppError, Notice, Staff, confirmed, failure, not_admin, submit};
 use crate::AppState;
-use crate::configure;
 use crate::page::html;
+use civic311_app::configure;
 
 #[derive(Template)]
 #[template(path = "staff/admin_workflow.html")]
@@ -105,9 +105,8 @@ pub async fn save_workflow(
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "workflow").map(|(_, v)| v.clone()).unwrap_or_default();
     let change = async {
-        let config: WorkflowConfig =
-            civic311_domain::exact::from_toml("workflow", &text).map_err(ChangeError::Refused)?;
-        configure::put_workflow(&state, &staff.user, &config, confirmed(&fields)).await?;
+        let config: WorkflowConfig = civic311_domain::exact::from_toml("workflow", &text).map_err(AppError::from)?;
+        configure::put_workflow(&state, configure::By::Staff(&staff.user), &config, confirmed(&fields)).await?;
         Ok(Done::Saved)
     };
     let again =

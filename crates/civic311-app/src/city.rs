@@ -84,10 +84,10 @@ impl CityModel {
         self.api_keys.contains_key(key)
     }
 
-    /// What a known key may file: `None` when it is unlimited (or unknown).
-    pub fn api_key_budget(&self, key: &str) -> Option<crate::throttle::Budget> {
-        let per_minute = (*self.api_keys.get(key)?)?;
-        Some(crate::throttle::Budget { burst: per_minute, per_minute })
+    /// How many requests a minute a known key may file: `None` when it is unlimited
+    /// (or unknown).
+    pub fn api_key_per_minute(&self, key: &str) -> Option<u32> {
+        *self.api_keys.get(key)?
     }
 
     pub fn service(&self, code: &str) -> Option<&Service> {

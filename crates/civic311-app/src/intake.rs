@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use civic311_domain::FieldError;
 use civic311_domain::geo::Point;
 use civic311_domain::notify::NotifyChannel;
-use civic311_domain::request::{Channel, Contact, Description, Location, Media, NewRequest};
+use civic311_domain::request::{Channel, Contact, Description, Location, Media, NewRequest, ServiceRequest};
 use civic311_domain::routing::RoutingInput;
 use civic311_domain::service::Answers;
 use civic311_domain::workflow;
@@ -14,6 +14,7 @@ use civic311_store::Intake;
 use jiff::Timestamp;
 
 use crate::city::CityModel;
+use crate::{App, AppError, tokens};
 
 /// A request as received, before any checking.
 #[derive(Debug, Clone, Default)]
@@ -31,14 +32,6 @@ pub struct RawRequest {
     pub media: Vec<Media>,
     /// How the requester wants updates: `email`, `sms` or `none`.
     pub notify: Option<String>,
-}
-
-/// Why intake refused a request.
-#[derive(Debug)]
-pub enum IntakeError {
-    /// No public service has this code (or, for staff channels, no service at all).
-    UnknownService(String),
-    Invalid(Vec<FieldError>),
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
@@ -59,6 +52,14 @@ fn coordinate(raw: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -
 /// Longest value accepted for short free-text fields (names, address, ids).
 const MAX_FIELD: usize = 250;
 
+/// Files a request from any channel: checked, located and routed against the city as
+/// it is now, and stored with everything it causes in one transaction. The request as
+/// stored; when this returns, it is committed.
+pub async fn submit(app: &App, raw: RawRequest, channel: Channel) -> Result<ServiceRequest, AppError> {
+    let intake = prepare(&app.city(), raw, channel, app.now(), tokens::new_token())?;
+    Ok(app.store.create_request(intake).await?)
+}
+
 /// Validates, locates and routes a request. Every problem is reported at once.
 pub fn prepare(
     city: &CityModel,
@@ -66,11 +67,13 @@ pub fn prepare(
     channel: Channel,
     now: Timestamp,
     token: String,
-) -> Result<Intake, IntakeError> {
+) -> Result<Intake, AppError> {
     let code = raw.service_code.trim();
     let service = match city.service(code) {
         Some(s) if s.is_public() || !matches!(channel, Channel::Mobile | Channel::Web) => s,
-        _ => return Err(IntakeError::UnknownService(code.to_owned())),
+        // No public service has this code (or, for staff channels, no service at all).
+        _ if code.is_empty() => return Err(AppError::invalid("service_code", "is required")),
+        _ => return Err(AppError::not_found("service_code", format!("service_code {code} not found"))),
     };
     let mut errors = Vec::new();
     let description = Description::parse(&raw.description).map_err(|e| errors.push(e)).unwrap_or_default();
@@ -202,7 +205,7 @@ pub fn prepare(
         ));
     }
     if !errors.is_empty() {
-        return Err(IntakeError::Invalid(errors));
+        return Err(AppError::Invalid(errors));
     }
 
     let decision = city.routing.route(&RoutingInput {
@@ -240,9 +243,4 @@ pub fn prepare(
     let created = workflow::NewEvent { kind: "created".into(), actor: "resident".into(), data: serde_json::json!({}) };
     intake.messages.extend(workflow::webhook_messages(model, &provisional, &[created]));
     Ok(intake)
-}
-
-/// A fresh unguessable token for Open311 `tokens/{token}` lookups.
-pub fn new_token() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
 }

@@ -6,7 +6,7 @@ use civic311_domain::request::{RequestId, ServiceRequest};
 use civic311_store::{RequestQuery, StoreResult};
 use jiff::SignedDuration;
 
-use crate::{AppState, CityModel};
+use crate::{App, CityModel};
 
 /// Most nearby requests read before ranking; the busiest corner of a city has fewer.
 const SCAN_LIMIT: u32 = 500;
@@ -21,14 +21,9 @@ pub struct Found {
 
 /// The best candidates for `probe`, best first. Requests of internal services are
 /// only offered to staff (`public = false`).
-pub async fn candidates(
-    state: &AppState,
-    city: &CityModel,
-    probe: &Probe<'_>,
-    public: bool,
-) -> StoreResult<Vec<Found>> {
+pub async fn candidates(app: &App, city: &CityModel, probe: &Probe<'_>, public: bool) -> StoreResult<Vec<Found>> {
     let settings = &city.workflow.config.duplicates;
-    let now = state.now();
+    let now = app.now();
     let query = RequestQuery {
         service_codes: city.related_services(probe.service_code),
         exclude_services: if public { city.internal_codes() } else { Vec::new() },
@@ -37,7 +32,7 @@ pub async fn candidates(
         limit: SCAN_LIMIT,
         ..RequestQuery::default()
     };
-    let nearby = state.store.list_requests(&query).await?;
+    let nearby = app.store.list_requests(&query).await?;
     Ok(rank(settings, probe, &nearby, now)
         .into_iter()
         .map(|c| Found { request: c.request.clone(), distance_m: c.distance_m, score: c.score })
@@ -47,13 +42,9 @@ pub async fn candidates(
 /// The request `r` was merged into, when the public may see it: a public page or a
 /// follow never leads to internal work, even through a merge recorded before merges
 /// across that line were refused.
-pub async fn public_original(
-    state: &AppState,
-    city: &CityModel,
-    r: &ServiceRequest,
-) -> StoreResult<Option<ServiceRequest>> {
+pub async fn public_original(app: &App, city: &CityModel, r: &ServiceRequest) -> StoreResult<Option<ServiceRequest>> {
     let Some((year, seq)) = r.workflow.merged_into.as_deref().and_then(RequestId::parse) else { return Ok(None) };
-    let original = state.store.request(seq).await?;
+    let original = app.store.request(seq).await?;
     Ok(original.filter(|o| {
         year.is_none_or(|y| y == o.id.year) && city.service(&o.service_code).is_some_and(|s| s.is_public())
     }))

@@ -2,26 +2,15 @@
 //! state, its events, the messages it causes and the request's new timers together.
 
 use civic311_domain::notify::{Follower, Message};
+use civic311_domain::org::StaffUser;
 use civic311_domain::request::{RequestId, ServiceRequest};
 use civic311_domain::workflow::{
-    self, Action, Actor, Change, WorkflowError, WorkflowModel, resident_messages, staff_messages, webhook_messages,
+    self, Action, Actor, Change, WorkflowModel, resident_messages, staff_messages, webhook_messages,
 };
 use civic311_store::{RequestUpdate, SharedStore, StoreError, StoreResult};
 use jiff::Timestamp;
 
-/// Why an action did not happen. Nothing was changed.
-#[derive(Debug, thiserror::Error)]
-pub enum ActError {
-    #[error("no request {0}")]
-    NotFound(String),
-    /// The actor may not act on the request as it is now.
-    #[error("{0}")]
-    Forbidden(String),
-    #[error(transparent)]
-    Refused(#[from] WorkflowError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+use crate::{App, AppError};
 
 /// Every message a change causes: to the resident and followers, to staff, to webhooks.
 pub fn messages_for(model: &WorkflowModel, change: &Change, followers: &[Follower]) -> Vec<Message> {
@@ -38,17 +27,23 @@ pub fn messages_for(model: &WorkflowModel, change: &Change, followers: &[Followe
     out
 }
 
-async fn load(store: &SharedStore, seq: i64) -> Result<ServiceRequest, ActError> {
-    store.request(seq).await?.ok_or_else(|| ActError::NotFound(seq.to_string()))
+/// The error for a request number that names none.
+pub fn no_request(number: &str) -> AppError {
+    AppError::not_found("id", format!("no request {number}"))
+}
+
+/// The error for a merge into a number that names no request.
+fn no_merge_target(number: &str) -> AppError {
+    AppError::not_found("into", format!("no request {number}"))
+}
+
+async fn load(store: &SharedStore, seq: i64) -> Result<ServiceRequest, AppError> {
+    store.request(seq).await?.ok_or_else(|| no_request(&seq.to_string()))
 }
 
 /// The update that records `change`: its events, the messages to everyone concerned,
 /// and the request's recomputed timers.
-pub(crate) async fn update_for(
-    store: &SharedStore,
-    model: &WorkflowModel,
-    change: Change,
-) -> StoreResult<RequestUpdate> {
+pub async fn update_for(store: &SharedStore, model: &WorkflowModel, change: Change) -> StoreResult<RequestUpdate> {
     let followers = store.followers(change.request.id.seq).await?;
     let messages = messages_for(model, &change, &followers);
     let timers = workflow::timers(model, &change.request);
@@ -75,7 +70,7 @@ pub async fn act(
     actor: &Actor,
     guard: Guard<'_>,
     now: Timestamp,
-) -> Result<ServiceRequest, ActError> {
+) -> Result<ServiceRequest, AppError> {
     act_noted(store, model, seq, action, None, actor, guard, now).await
 }
 
@@ -91,7 +86,7 @@ pub async fn act_noted(
     actor: &Actor,
     guard: Guard<'_>,
     now: Timestamp,
-) -> Result<ServiceRequest, ActError> {
+) -> Result<ServiceRequest, AppError> {
     let internal_note = internal_note.map(str::trim).filter(|n| !n.is_empty());
     // The action decided on `req`, with the internal note in the same change.
     let decide = |req: &ServiceRequest, action: &Action| {
@@ -104,7 +99,7 @@ pub async fn act_noted(
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let req = load(store, seq).await?;
-        guard(&req).map_err(ActError::Forbidden)?;
+        guard(&req).map_err(AppError::Forbidden)?;
         let mut updates = Vec::new();
         if let Action::Merge { into } = action {
             // The original is named whole (its year included), and the actor must
@@ -112,11 +107,11 @@ pub async fn act_noted(
             let original = match RequestId::parse(into) {
                 Some((year, n)) => match store.request(n).await? {
                     Some(o) if year.is_none_or(|y| y == o.id.year) => o,
-                    _ => return Err(ActError::NotFound(into.clone())),
+                    _ => return Err(no_merge_target(into)),
                 },
-                None => return Err(ActError::NotFound(into.clone())),
+                None => return Err(no_merge_target(into)),
             };
-            guard(&original).map_err(ActError::Forbidden)?;
+            guard(&original).map_err(AppError::Forbidden)?;
             workflow::merge_target_ok(model, &req, &original)?;
             let named = Action::Merge { into: original.id.to_string() };
             let change = decide(&req, &named)?;
@@ -139,7 +134,7 @@ pub async fn act_noted(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(last.map_or_else(|| ActError::NotFound(seq.to_string()), ActError::Store))
+    Err(last.map_or_else(|| no_request(&seq.to_string()), AppError::from))
 }
 
 /// Adds (or, with `on = false`, removes) a follower of a request, recorded in its
@@ -152,7 +147,7 @@ pub async fn follow(
     on: bool,
     actor: &Actor,
     now: Timestamp,
-) -> Result<ServiceRequest, ActError> {
+) -> Result<ServiceRequest, AppError> {
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let mut req = load(store, seq).await?;
@@ -177,5 +172,25 @@ pub async fn follow(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(last.map_or_else(|| ActError::NotFound(seq.to_string()), ActError::Store))
+    Err(last.map_or_else(|| no_request(&seq.to_string()), AppError::from))
+}
+
+/// Applies `action` to request `seq` as member of staff `user`, if their role and
+/// department allow it ([`civic311_domain::policy::may_act`]) — checked on the very
+/// copy the action is decided on, so a concurrent transfer cannot let it through on a
+/// request they no longer cover. The staff API, the workspace and the supervisor's
+/// bulk actions all act through here.
+///
+/// `internal_note`, when given, is recorded with the action as a note for staff only.
+pub async fn act_as_staff(
+    app: &App,
+    user: &StaffUser,
+    seq: i64,
+    action: &Action,
+    internal_note: Option<&str>,
+) -> Result<ServiceRequest, AppError> {
+    let city = app.city();
+    let guard = |r: &ServiceRequest| civic311_domain::policy::may_act(user, r, action);
+    let actor = Actor::Staff(user.username.clone());
+    act_noted(&app.store, &city.workflow, seq, action, internal_note, &actor, &guard, app.now()).await
 }

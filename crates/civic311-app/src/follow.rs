@@ -8,10 +8,12 @@ use civic311_domain::i18n;
 use civic311_domain::notify::{Follower, LinkPurpose, NotifyChannel, link_signature, link_signature_ok};
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::text::{looks_like_email, looks_like_phone};
-use civic311_store::StoreError;
 use jiff::SignedDuration;
 
-use crate::AppState;
+use crate::{App, AppError};
+
+/// Why no confirmation can be sent without a public address to link to.
+pub const NO_LINKS: &str = "CIVIC311_PUBLIC_URL is not set, so no confirmation link can be sent";
 
 /// How long a confirmation link works.
 pub const CONFIRM_WITHIN: SignedDuration = SignedDuration::from_hours(48);
@@ -26,17 +28,9 @@ const MOST_ASKS: i64 = 3;
 /// Longest address accepted, as for a requester's contact.
 const MAX_ADDRESS: usize = 250;
 
-/// Why asking to follow did nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum FollowError {
-    /// No public request has this number.
-    #[error("no such public request")]
-    NotFound,
-    /// Without a public address to link to, no confirmation can be sent.
-    #[error("CIVIC311_PUBLIC_URL is not set, so no confirmation link can be sent")]
-    NoLinks,
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// The error for a number that names no public request.
+fn no_public_request() -> AppError {
+    AppError::not_found("service_request_id", "no such public request")
 }
 
 /// The follower a form describes, checked as intake checks a requester's contact:
@@ -72,13 +66,13 @@ pub fn follower(fields: &[(String, String)]) -> Result<Follower, String> {
 }
 
 /// The signature of a link for `purpose` about `seq` and `address`.
-fn signature(state: &AppState, purpose: LinkPurpose, seq: i64, address: &str) -> String {
-    link_signature(&state.link_key, purpose, seq, address)
+fn signature(app: &App, purpose: LinkPurpose, seq: i64, address: &str) -> String {
+    link_signature(&app.link_key, purpose, seq, address)
 }
 
 /// The path of a signed link: `/requests/{number}/confirm/{sig}` or `…/unfollow/{sig}`.
-pub fn link_path(state: &AppState, purpose: LinkPurpose, r: &ServiceRequest, address: &str) -> String {
-    format!("/requests/{}/{}/{}", r.id, purpose.as_str(), signature(state, purpose, r.id.seq, address))
+pub fn link_path(app: &App, purpose: LinkPurpose, r: &ServiceRequest, address: &str) -> String {
+    format!("/requests/{}/{}/{}", r.id, purpose.as_str(), signature(app, purpose, r.id.seq, address))
 }
 
 /// Asks for `follower` to follow the public request `seq` — the original when `seq`
@@ -86,24 +80,24 @@ pub fn link_path(state: &AppState, purpose: LinkPurpose, r: &ServiceRequest, add
 /// about it within the hour, or was asked about [`MOST_ASKS`] requests within the hour,
 /// a confirmation with a signed link is sent at once.
 /// The answer is the same either way; it is the request followed.
-pub async fn ask(state: &AppState, seq: i64, follower: Follower) -> Result<ServiceRequest, FollowError> {
-    let Some(base) = state.mail_base().map(str::to_owned) else { return Err(FollowError::NoLinks) };
-    let city = state.city();
-    let found = state.store.request(seq).await?.ok_or(FollowError::NotFound)?;
+pub async fn ask(app: &App, seq: i64, follower: Follower) -> Result<ServiceRequest, AppError> {
+    let Some(base) = app.mail_base().map(str::to_owned) else { return Err(AppError::Unavailable(NO_LINKS.to_owned())) };
+    let city = app.city();
+    let found = app.store.request(seq).await?.ok_or_else(no_public_request)?;
     if !city.service(&found.service_code).is_some_and(|s| s.is_public()) {
-        return Err(FollowError::NotFound);
+        return Err(no_public_request());
     }
-    let target = crate::duplicates::public_original(state, &city, &found).await?.unwrap_or(found);
-    let now = state.now();
+    let target = crate::duplicates::public_original(app, &city, &found).await?.unwrap_or(found);
+    let now = app.now();
     let since = now.checked_sub(ASKS_WITHIN).unwrap_or(now);
-    if !state.store.ask_to_follow(target.id.seq, &follower, now, since, MOST_ASKS).await? {
+    if !app.store.ask_to_follow(target.id.seq, &follower, now, since, MOST_ASKS).await? {
         tracing::info!(request = %target.id, "follow already confirmed, or asked about within the hour; nothing sent");
         return Ok(target);
     }
     let t = i18n::texts(&follower.language);
     let service =
         city.service(&target.service_code).map_or_else(|| target.service_code.clone(), |s| s.localized(t.code).name);
-    let url = format!("{base}{}?lang={}", link_path(state, LinkPurpose::Confirm, &target, &follower.address), t.code);
+    let url = format!("{base}{}?lang={}", link_path(app, LinkPurpose::Confirm, &target, &follower.address), t.code);
     let fill = |s: &str| {
         s.replace("{city}", &city.settings.name)
             .replace("{number}", &target.id.to_string())
@@ -111,10 +105,10 @@ pub async fn ask(state: &AppState, seq: i64, follower: Follower) -> Result<Servi
             .replace("{url}", &url)
     };
     let sent = match follower.channel {
-        NotifyChannel::Sms => state.notifiers.sms(&follower.address, &fill(t.get("follow.confirm_sms"))).await,
+        NotifyChannel::Sms => app.notifiers.sms(&follower.address, &fill(t.get("follow.confirm_sms"))).await,
         _ => {
             let (subject, body) = (fill(t.get("follow.confirm_subject")), fill(t.get("follow.confirm_mail")));
-            state.notifiers.email(&follower.address, &subject, &body).await
+            app.notifiers.email(&follower.address, &subject, &body).await
         }
     };
     if let Err(e) = sent {
@@ -127,20 +121,20 @@ pub async fn ask(state: &AppState, seq: i64, follower: Follower) -> Result<Servi
 /// [`CONFIRM_WITHIN`]) for [`LinkPurpose::Confirm`], a confirmed one for
 /// [`LinkPurpose::Unfollow`]. `None` for a link that is forged, expired or used.
 pub async fn named_by(
-    state: &AppState,
+    app: &App,
     purpose: LinkPurpose,
     r: &ServiceRequest,
     sig: &str,
-) -> Result<Option<Follower>, StoreError> {
+) -> civic311_store::StoreResult<Option<Follower>> {
     let seq = r.id.seq;
     let candidates = match purpose {
         LinkPurpose::Confirm => {
-            let now = state.now();
-            state.store.pending_followers(seq, now.checked_sub(CONFIRM_WITHIN).unwrap_or(now)).await?
+            let now = app.now();
+            app.store.pending_followers(seq, now.checked_sub(CONFIRM_WITHIN).unwrap_or(now)).await?
         }
-        LinkPurpose::Unfollow => state.store.followers(seq).await?,
+        LinkPurpose::Unfollow => app.store.followers(seq).await?,
     };
-    Ok(candidates.into_iter().find(|f| link_signature_ok(&state.link_key, purpose, seq, &f.address, sig)))
+    Ok(candidates.into_iter().find(|f| link_signature_ok(&app.link_key, purpose, seq, &f.address, sig)))
 }
 
 /// An address as shown on a page reached by a link: enough to recognise, not to copy

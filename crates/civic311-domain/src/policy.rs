@@ -1,0 +1,42 @@
+//! Who may do what: the role policy for staff actions and for reading who was sent
+//! what. Every surface (staff API, staff pages, the CLI) asks here.
+
+use crate::org::{Role, StaffUser};
+use crate::request::ServiceRequest;
+use crate::workflow::Action;
+
+/// True for the roles that may read the outbox (who was sent what) and the delivery log.
+pub fn reads_outbox(user: &StaffUser) -> bool {
+    matches!(user.role, Role::Admin | Role::Supervisor)
+}
+
+/// Refuses, with the reason, an action the user's role or department does not allow.
+pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), String> {
+    let name = action.name();
+    let allowed_by_role = match user.role {
+        Role::Admin | Role::Supervisor | Role::Staff => !matches!(action, Action::Rate { .. }),
+        Role::Field => matches!(
+            action,
+            Action::Start { .. }
+                | Action::Hold { .. }
+                | Action::Resume { .. }
+                | Action::Note { .. }
+                | Action::AttachPhotos { .. }
+                | Action::Resolve { .. }
+        ),
+        Role::Intake => matches!(action, Action::Note { .. } | Action::AttachPhotos { .. }),
+        Role::Analyst => false,
+    };
+    if !allowed_by_role {
+        return Err(format!("the {} role may not {name}", user.role.as_str()));
+    }
+    // Intake staff add notes and photos to any request (a caller's follow-up); everyone else acts
+    // within their departments.
+    if user.role != Role::Intake && !user.covers(&req.assignment.department) {
+        return Err(format!(
+            "{} is owned by {}; {} acts on {} requests",
+            req.id, req.assignment.department, user.username, user.department
+        ));
+    }
+    Ok(())
+}
