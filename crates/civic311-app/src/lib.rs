@@ -120,16 +120,9 @@ impl App {
                 None
             }
         };
+        // Checked once as soon as the listener is in place (a change made before it
+        // was would not be announced), then whenever a notice comes or `every` passes.
         loop {
-            match notices.as_mut() {
-                Some(rx) => {
-                    if let Ok(None) = tokio::time::timeout(every, rx.recv()).await {
-                        tracing::warn!("configuration notices stopped; checking every {every:?}");
-                        notices = None;
-                    }
-                }
-                None => tokio::time::sleep(every).await,
-            }
             match self.store.config_version().await {
                 Ok(v) if v != self.config_version() => match self.reload().await {
                     Ok(()) => tracing::info!(version = v, "configuration changed elsewhere; reloaded"),
@@ -139,6 +132,15 @@ impl App {
                 },
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not check the configuration version"),
+            }
+            match notices.as_mut() {
+                Some(rx) => {
+                    if let Ok(None) = tokio::time::timeout(every, rx.recv()).await {
+                        tracing::warn!("configuration notices stopped; checking every {every:?}");
+                        notices = None;
+                    }
+                }
+                None => tokio::time::sleep(every).await,
             }
         }
     }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod browser;
 pub mod fixture;
+pub mod hold;
 pub mod photos;
 pub mod smtp;
 

@@ -10,7 +10,7 @@ use civic311_app::tokens::new_token;
 use civic311_domain::request::{Channel, Media, Status};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::signin::Lockout;
-use civic311_store::{Intake, RequestQuery, Session, SharedStore, StoreError};
+use civic311_store::{ConfigChange, ConfigWrite, Intake, RequestQuery, Session, SharedStore, StoreError};
 use civic311_testkit::{Backend, both_backends, empty_store, fixture, seeded_store};
 use jiff::{SignedDuration, Timestamp};
 
@@ -23,6 +23,7 @@ both_backends!(
     passwords_and_sessions,
     sign_in_attempts_are_counted_before_they_are_checked,
     workload_counts_open_requests_by_team_person_and_status,
+    a_configuration_change_commits_only_at_the_version_it_was_checked_at,
 );
 
 fn t(s: &str) -> Timestamp {
@@ -349,4 +350,49 @@ async fn workload_counts_open_requests_by_team_person_and_status(backend: Backen
     let bulk = all.iter().find(|w| w.team.as_deref() == Some("SAN-BULK")).expect("the bulk team's row");
     assert_eq!((bulk.open, bulk.overdue), (1, 0));
     assert!(store.workload(&[], now).await.unwrap().is_empty());
+}
+
+async fn a_configuration_change_commits_only_at_the_version_it_was_checked_at(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let now = t("2026-03-03T21:00:00Z");
+    let base = store.departments().await.unwrap().remove(0);
+    let department = |name: &str| {
+        let mut d = base.clone();
+        d.name = name.into();
+        d
+    };
+    let change = |name: &str| {
+        let audit = ConfigChange {
+            at: now,
+            actor: "ada".into(),
+            kind: "department".into(),
+            item: department(name).code,
+            body: serde_json::json!({ "name": name }),
+        };
+        (vec![ConfigWrite::Department(department(name))], audit)
+    };
+    let audited = store.config_changes(100).await.unwrap().len();
+    let checked_at = store.config_version().await.unwrap();
+
+    // Two changes checked against the same version, committed at once: exactly one
+    // lands, with its audit entry; the other writes nothing.
+    let ((w1, a1), (w2, a2)) = (change("First"), change("Second"));
+    let (one, two) = tokio::join!(store.change_config(checked_at, w1, a1), store.change_config(checked_at, w2, a2));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!([one, two].iter().filter(|v| v.is_some()).count(), 1, "{one:?} {two:?}");
+    assert_eq!(one.or(two), Some(checked_at + 1));
+    assert_eq!(store.config_version().await.unwrap(), checked_at + 1);
+    let winner = if one.is_some() { "First" } else { "Second" };
+    let stored = store.departments().await.unwrap();
+    assert_eq!(stored.iter().find(|d| d.code == department(winner).code).unwrap().name, winner);
+    let log = store.config_changes(100).await.unwrap();
+    assert_eq!(log.len(), audited + 1, "only the change that landed is audited");
+    assert_eq!(log[0].body["name"], winner);
+
+    // A change checked before the winner landed is refused afterwards too.
+    let (w, a) = change("Late");
+    assert_eq!(store.change_config(checked_at, w, a).await.unwrap(), None);
+    assert_eq!(store.config_changes(100).await.unwrap().len(), audited + 1);
+    let (w, a) = change("Current");
+    assert_eq!(store.change_config(checked_at + 1, w, a).await.unwrap(), Some(checked_at + 2));
 }

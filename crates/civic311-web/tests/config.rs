@@ -1,7 +1,8 @@
 //! An administrator sets up a new department through the staff API — department, team,
 //! service, routing rule, a member of staff with a token — and each change is in effect
 //! for the next request; a change that would leave the city inconsistent is refused and
-//! changes nothing; a member of staff who leaves stops being able to call the API.
+//! changes nothing; a member of staff who leaves stops being able to call the API; two
+//! nodes changing configuration at once on one PostgreSQL cannot both win.
 
 #![allow(clippy::unwrap_used)]
 
@@ -199,8 +200,6 @@ async fn a_change_made_through_one_node_reaches_the_others(backend: Backend) {
         Backend::Sqlite => std::time::Duration::from_millis(20),
     };
     tokio::spawn(other.clone().follow_config(poll));
-    // Listening starts as the follower starts; give it a moment before changing.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(other.city().service("TREE").is_none());
     let tree = json!({ "name": "Downed Tree", "description": "", "group": "Parks", "department": "PW" });
     assert_eq!(put(&app, "/api/v1/config/services/TREE", "ada", tree).await.0, 201);
@@ -212,4 +211,49 @@ async fn a_change_made_through_one_node_reaches_the_others(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("the other node never loaded the new service");
+}
+
+/// Two app nodes on one PostgreSQL rename the same department at the same moment: both
+/// read and check the city as stored, then both try to write. Exactly one lands; the
+/// other is told the configuration changed meanwhile (a 409 through the API) and writes
+/// nothing, and the audit log holds the one change that is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_changing_configuration_at_once_cannot_both_win() {
+    use civic311_app::configure::{By, CHANGED_MEANWHILE, put_item};
+    use civic311_app::{App, AppError};
+
+    let app = setup(Backend::Postgres).await;
+    let one = app.state.app.clone();
+    let two = App::load(app.second_node().await, app.state.clock.clone(), None).await.unwrap();
+    let ada = app.store.users().await.unwrap().into_iter().find(|u| u.username == "ada").unwrap();
+    let base = app.store.departments().await.unwrap().remove(0);
+    let renamed = |name: &str| civic311_domain::org::Department { name: name.into(), ..base.clone() };
+    let audited = app.store.config_changes(100).await.unwrap().len();
+
+    let mut hold = civic311_testkit::hold::ConfigHold::take(&app.database_url).await;
+    let rename = |node: App, name: &'static str| {
+        let (ada, department) = (ada.clone(), renamed(name));
+        tokio::spawn(async move { put_item(&node, By::Staff(&ada), department).await })
+    };
+    let (first, second) = (rename(one, "Public Works North"), rename(two.clone(), "Public Works South"));
+    hold.wait_for_waiters(2).await;
+    hold.release().await;
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+
+    let (winner, loser) = match (&first, &second) {
+        (Ok(_), Err(e)) => ("Public Works North", e),
+        (Err(e), Ok(_)) => ("Public Works South", e),
+        _ => panic!("exactly one change must win: {first:?} {second:?}"),
+    };
+    assert_eq!(loser, &AppError::Conflict(CHANGED_MEANWHILE.to_owned()));
+    let answered = civic311_web::api::ApiError::from(loser.clone());
+    assert_eq!(answered.status, 409, "the staff API says so with a 409");
+
+    let stored = app.store.departments().await.unwrap();
+    assert_eq!(stored.iter().find(|d| d.code == base.code).unwrap().name, winner);
+    let log = app.store.config_changes(100).await.unwrap();
+    assert_eq!(log.len(), audited + 1, "only the change that was stored is audited");
+    assert_eq!((log[0].kind.as_str(), log[0].body["name"].as_str()), ("department", Some(winner)));
+    // The node that lost can make its change again, now against the city as it is.
+    assert_eq!(put_item(&two, By::Staff(&ada), renamed("Public Works")).await, Ok(false));
 }

@@ -32,6 +32,13 @@ async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Back
     let key = String::from_utf8(civic311(&["api-key", "--database-url", &url, "--label", "city app"]).stdout).unwrap();
     assert_eq!(key.trim().len(), 32);
     assert!(store.api_keys().await.unwrap().iter().any(|k| k.key == key.trim()));
+    // Audited with who it is for and how it ends, never the key itself.
+    let audited = store.config_changes(1).await.unwrap().remove(0);
+    assert_eq!(
+        (audited.actor.as_str(), audited.kind.as_str(), audited.item.as_str()),
+        ("console", "api_key", "city app")
+    );
+    assert!(!audited.body.to_string().contains(key.trim()), "{}", audited.body);
     let again = Command::new(env!("CARGO_BIN_EXE_civic311"))
         .args(["import", "city", "--database-url", &url, demo])
         .output()
@@ -164,6 +171,10 @@ async fn rules_and_boundaries_import_and_export(backend: Backend) {
     civic311(&["import", "rules", "--database-url", &url, rules_file.to_str().unwrap()]);
     let store = open_store(backend, &url).await;
     assert_eq!(store.rules().await.unwrap().rules[0].name, "downed lines are urgent");
+    // Audited as the same change through the API is, with the rules it installed.
+    let audited = store.config_changes(1).await.unwrap().remove(0);
+    assert_eq!((audited.actor.as_str(), audited.kind.as_str()), ("console", "rules"));
+    assert_eq!(audited.body["rule"][0]["name"], "downed lines are urgent", "{}", audited.body);
 
     // A rule naming a department that does not exist is refused; the old rules stay.
     std::fs::write(&rules_file, "[[rule]]\nname = \"x\"\nthen.department = \"NOPE\"\n").unwrap();
@@ -196,6 +207,12 @@ async fn rules_and_boundaries_import_and_export(backend: Backend) {
     let features = store.boundary_features().await.unwrap();
     let d1 = features.iter().find(|f| f.layer == "districts").unwrap();
     assert_eq!((d1.feature.as_str(), d1.name.as_str()), ("D1", "District One"));
+    let audited = store.config_changes(1).await.unwrap().remove(0);
+    assert_eq!(
+        (audited.actor.as_str(), audited.kind.as_str(), audited.item.as_str()),
+        ("console", "boundaries", "districts")
+    );
+    let changes = store.config_changes(100).await.unwrap().len();
 
     std::fs::write(&districts, "{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_civic311"))
@@ -204,6 +221,7 @@ async fn rules_and_boundaries_import_and_export(backend: Backend) {
         .unwrap();
     assert!(!out.status.success(), "an empty layer is refused");
     assert_eq!(store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "districts").count(), 1);
+    assert_eq!(store.config_changes(100).await.unwrap().len(), changes, "a refused import is not audited");
 
     // Wards without ward 3 would leave the rule "bulk items in Ward 3" matching nothing.
     let wards = |store_features: Vec<civic311_domain::geo::BoundaryFeature>| {
