@@ -104,7 +104,7 @@ impl Item for Team {
     fn admit(&self, old: Option<&Self>, _by: By<'_>) -> Result<(), AppError> {
         // Open requests name the team with its department; moving it would split them.
         match old {
-            Some(old) if old.department != self.department => Err(refused(
+            Some(old) if old.department != self.department => Err(AppError::conflict(
                 "department",
                 format!(
                     "team {} belongs to {}; teams do not move between departments: create a team in {} instead",
@@ -137,7 +137,10 @@ impl Item for StaffUser {
             && self.username == actor.username
             && !(self.active && self.role == actor.role)
         {
-            return Err(refused("role", "you cannot deactivate yourself or give up your own administrator role"));
+            return Err(AppError::conflict(
+                "role",
+                "you cannot deactivate yourself or give up your own administrator role",
+            ));
         }
         Ok(())
     }
@@ -237,11 +240,12 @@ impl Snapshot {
         Ok(Self { version, city })
     }
 
-    /// Checks the configuration as it would be after `edit`.
+    /// Checks the configuration as it would be after `edit`: what it would leave
+    /// inconsistent is a conflict with the city as stored.
     fn check(&self, edit: impl FnOnce(&mut CityConfig) -> Result<(), AppError>) -> Result<(), AppError> {
         let mut city = self.city.clone();
         edit(&mut city)?;
-        city.check().map(drop).map_err(AppError::from)
+        city.check().map(drop).map_err(AppError::Conflict)
     }
 
     /// Writes `change` and its audit entry in one transaction if the configuration is
@@ -255,7 +259,7 @@ impl Snapshot {
             body: change.body,
         };
         if app.store.change_config(self.version, change.writes, audit).await?.is_none() {
-            return Err(AppError::Conflict(CHANGED_MEANWHILE.to_owned()));
+            return Err(AppError::conflict("", CHANGED_MEANWHILE));
         }
         // Written and audited: the change stands. Should loading it fail here, the
         // version this node holds is unchanged, so following picks it up again.
@@ -298,7 +302,7 @@ pub const CONFIRM_DELETE_ALL: &str = "delete_all";
 /// Refuses a change that empties a list the city had, unless `confirmed`.
 fn emptying(what: &str, field: &str, had: usize, has: usize, confirmed: bool) -> Result<(), AppError> {
     if has == 0 && had > 0 && !confirmed {
-        return Err(refused(
+        return Err(AppError::conflict(
             field,
             format!(
                 "this would delete all {had} {what}; if that is what you mean, confirm it \
@@ -329,7 +333,7 @@ pub async fn put_workflow(app: &App, by: By<'_>, config: &WorkflowConfig, confir
     let at = Snapshot::read(app).await?;
     let stored = &at.city.workflow;
     let mut config = config.clone();
-    config.keep_secrets(stored)?;
+    config.keep_secrets(stored).map_err(AppError::Conflict)?;
     at.check(|c| {
         c.workflow = config.clone();
         Ok(())
@@ -344,12 +348,16 @@ pub async fn put_workflow(app: &App, by: By<'_>, config: &WorkflowConfig, confir
 /// Sets a member of staff's password (ending their sessions and revoking their
 /// tokens); the audit log records that it happened, never the password.
 pub async fn set_password(app: &App, by: By<'_>, username: &str, password: String) -> Result<(), AppError> {
+    let no_user = || AppError::not_found("username", format!("no user {username}"));
+    if !app.store.users().await?.iter().any(|u| u.username == username) {
+        return Err(no_user());
+    }
     civic311_domain::signin::check_password(username, &password)?;
     let hash = crate::passwords::hash(password).await.map_err(|e| refused("password", e))?;
     // Read after hashing, which takes a while: the check and the write stay close.
     let at = Snapshot::read(app).await?;
     if !at.city.users.iter().any(|u| u.username == username) {
-        return Err(AppError::not_found("username", format!("no user {username}")));
+        return Err(no_user());
     }
     let change = Change::new("password", username, serde_json::json!({ "set": true }));
     at.commit(app, by, change.writing(ConfigWrite::Password { username: username.to_owned(), hash })).await
@@ -370,7 +378,7 @@ pub async fn put_boundary_layer(
         return Err(refused("layer", "the file has no Polygon or MultiPolygon features"));
     }
     let at = Snapshot::read(app).await?;
-    at.city.rules.check_layer(layer, features.iter().map(|f| f.feature.as_str()))?;
+    at.city.rules.check_layer(layer, features.iter().map(|f| f.feature.as_str())).map_err(AppError::Conflict)?;
     let listed: Vec<_> = features.iter().map(|f| serde_json::json!({ "id": f.feature, "name": f.name })).collect();
     let change = Change::new("boundaries", layer, serde_json::json!({ "features": listed }));
     let write = ConfigWrite::BoundaryLayer { layer: layer.to_owned(), features: features.to_vec() };

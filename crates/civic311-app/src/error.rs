@@ -17,10 +17,12 @@ pub enum AppError {
     /// The caller may not do this; the reason is for them to read.
     #[error("{0}")]
     Forbidden(String),
-    /// The thing changed under the caller, or is in a state that does not allow this
-    /// (an action on a closed request; a configuration change made meanwhile).
-    #[error("{0}")]
-    Conflict(String),
+    /// Well formed, but not possible with things as they are: the thing changed under
+    /// the caller, or is in a state that does not allow this (an action on a closed
+    /// request; a configuration change made meanwhile; a change that would leave the
+    /// city inconsistent, such as a team of a department that does not exist).
+    #[error("{}", conflict(.0))]
+    Conflict(FieldError),
     /// The input is wrong, field by field.
     #[error("{}", join(.0))]
     Invalid(Vec<FieldError>),
@@ -33,6 +35,10 @@ pub enum AppError {
     Internal(String),
 }
 
+fn conflict(f: &FieldError) -> String {
+    if f.field.is_empty() { f.detail.clone() } else { f.to_string() }
+}
+
 fn join(errors: &[FieldError]) -> String {
     errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
@@ -41,6 +47,11 @@ impl AppError {
     /// One field is wrong.
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(field, detail)])
+    }
+
+    /// Not possible with things as they are; `field` is the one at fault, if any.
+    pub fn conflict(field: &str, detail: impl Into<String>) -> Self {
+        Self::Conflict(FieldError::new(field, detail))
     }
 
     /// What `field` names does not exist.
@@ -75,7 +86,7 @@ impl From<FieldError> for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Conflict(m) => Self::conflict("", m),
             StoreError::NotFound(m) => Self::not_found("", m),
             e => Self::Internal(e.to_string()),
         }
@@ -91,8 +102,9 @@ impl From<LoadError> for AppError {
 impl From<WorkflowError> for AppError {
     fn from(e: WorkflowError) -> Self {
         match e {
-            WorkflowError::NotAllowed { .. } => Self::Conflict(e.to_string()),
+            WorkflowError::NotAllowed { .. } => Self::conflict("action", e.to_string()),
             WorkflowError::Invalid { field, detail } => Self::invalid(&field, detail),
+            WorkflowError::Conflict { field, detail } => Self::conflict(&field, detail),
         }
     }
 }

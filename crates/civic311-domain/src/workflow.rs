@@ -235,10 +235,19 @@ pub enum WorkflowError {
     NotAllowed { action: &'static str, status: &'static str },
     #[error("{field}: {detail}")]
     Invalid { field: String, detail: String },
+    /// Well formed, but not possible with the request and city as they are: a team or
+    /// person that does not exist or works elsewhere, a change to what is already so,
+    /// a merge the two requests do not allow.
+    #[error("{field}: {detail}")]
+    Conflict { field: String, detail: String },
 }
 
 fn invalid(field: &str, detail: impl Into<String>) -> WorkflowError {
     WorkflowError::Invalid { field: field.to_owned(), detail: detail.into() }
+}
+
+fn conflict(field: &str, detail: impl Into<String>) -> WorkflowError {
+    WorkflowError::Conflict { field: field.to_owned(), detail: detail.into() }
 }
 
 fn required(field: &str, text: &str) -> Result<String, WorkflowError> {
@@ -328,9 +337,9 @@ pub fn decide(
             }
             let dept = r.assignment.department.clone();
             if let Some(t) = team {
-                let known = dir.teams.get(t).ok_or_else(|| invalid("team", format!("unknown team '{t}'")))?;
+                let known = dir.teams.get(t).ok_or_else(|| conflict("team", format!("unknown team '{t}'")))?;
                 if known.department != dept {
-                    return Err(invalid(
+                    return Err(conflict(
                         "team",
                         format!(
                             "team '{t}' belongs to {}, not to the owning department {dept}: transfer first",
@@ -341,12 +350,12 @@ pub fn decide(
                 r.assignment.team = Some(t.clone());
             }
             if let Some(u) = assignee {
-                let user = dir.users.get(u).ok_or_else(|| invalid("assignee", format!("unknown user '{u}'")))?;
+                let user = dir.users.get(u).ok_or_else(|| conflict("assignee", format!("unknown user '{u}'")))?;
                 if user.department != dept {
-                    return Err(invalid("assignee", format!("'{u}' works in {}, not in {dept}", user.department)));
+                    return Err(conflict("assignee", format!("'{u}' works in {}, not in {dept}", user.department)));
                 }
                 if !user.active {
-                    return Err(invalid("assignee", format!("'{u}' is no longer active")));
+                    return Err(conflict("assignee", format!("'{u}' is no longer active")));
                 }
                 if team.is_none() && user.team.is_some() {
                     r.assignment.team.clone_from(&user.team);
@@ -364,15 +373,15 @@ pub fn decide(
         Action::Transfer { department, team, reason } => {
             let reason = required("reason", reason)?;
             if !dir.departments.contains_key(department) {
-                return Err(invalid("department", format!("unknown department '{department}'")));
+                return Err(conflict("department", format!("unknown department '{department}'")));
             }
             if *department == r.assignment.department {
-                return Err(invalid("department", "the request is already owned by this department"));
+                return Err(conflict("department", "the request is already owned by this department"));
             }
             if let Some(t) = team {
-                let known = dir.teams.get(t).ok_or_else(|| invalid("team", format!("unknown team '{t}'")))?;
+                let known = dir.teams.get(t).ok_or_else(|| conflict("team", format!("unknown team '{t}'")))?;
                 if known.department != *department {
-                    return Err(invalid("team", format!("team '{t}' belongs to {}", known.department)));
+                    return Err(conflict("team", format!("team '{t}' belongs to {}", known.department)));
                 }
             }
             let old = r.assignment.department.clone();
@@ -387,10 +396,10 @@ pub fn decide(
         Action::Involve { department, note } => {
             let note = required("note", note)?;
             if !dir.departments.contains_key(department) {
-                return Err(invalid("department", format!("unknown department '{department}'")));
+                return Err(conflict("department", format!("unknown department '{department}'")));
             }
             if *department == r.assignment.department {
-                return Err(invalid("department", "the owning department is already involved"));
+                return Err(conflict("department", "the owning department is already involved"));
             }
             r.workflow.involved.push(LinkedTask { department: department.clone(), note: note.clone(), at: now });
             event("involved", json!({ "department": department, "note": note }));
@@ -419,7 +428,7 @@ pub fn decide(
         Action::SetPriority { priority, reason } => {
             let reason = optional("reason", reason)?;
             if *priority == r.assignment.priority {
-                return Err(invalid("priority", format!("the priority is already {}", priority.as_str())));
+                return Err(conflict("priority", format!("the priority is already {}", priority.as_str())));
             }
             event(
                 "priority_changed",
@@ -457,7 +466,7 @@ pub fn decide(
         Action::Close { note } => {
             let note = optional("note", note)?;
             if from != Status::Resolved && note.is_none() {
-                return Err(invalid("note", "say why a request that was not resolved is closed"));
+                return Err(conflict("note", "say why a request that was not resolved is closed"));
             }
             if let Some(c) = r.workflow.sla.as_mut() {
                 c.stop(now);
@@ -549,23 +558,23 @@ pub fn merge_target_ok(
     original: &ServiceRequest,
 ) -> Result<(), WorkflowError> {
     if duplicate.id.seq == original.id.seq {
-        return Err(invalid("into", "a request cannot be merged into itself"));
+        return Err(conflict("into", "a request cannot be merged into itself"));
     }
     let public = |r: &ServiceRequest| model.directory.is_public(&r.service_code);
     if !public(original) {
-        return Err(invalid(
+        return Err(conflict(
             "into",
             format!("{} is internal work; nothing is merged into an internal request", original.id),
         ));
     }
     if !public(duplicate) {
-        return Err(invalid(
+        return Err(conflict(
             "into",
             format!("{} is internal work and {} is public; they cannot be merged", duplicate.id, original.id),
         ));
     }
     if matches!(original.status, Status::Duplicate | Status::Closed) {
-        return Err(invalid(
+        return Err(conflict(
             "into",
             format!("{} is {} and cannot take duplicates", original.id, original.status.as_str()),
         ));

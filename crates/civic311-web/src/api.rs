@@ -5,6 +5,7 @@
 
 mod auth;
 mod config;
+mod extract;
 mod handlers;
 pub mod openapi;
 mod photos;
@@ -50,7 +51,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::NotFound(f) => ApiError::new(StatusCode::NOT_FOUND, &f.field, f.detail),
             AppError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "authorization", why),
-            AppError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "", why),
+            AppError::Conflict(f) => ApiError::new(StatusCode::CONFLICT, &f.field, f.detail),
             AppError::Invalid(errors) => ApiError {
                 status: StatusCode::BAD_REQUEST,
                 errors: errors.into_iter().map(|f| (f.field, f.detail)).collect(),

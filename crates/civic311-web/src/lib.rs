@@ -104,10 +104,36 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::router())
         .merge(ui::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
-        .fallback(open311::not_found)
-        .method_not_allowed_fallback(open311::not_found)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(axum::middleware::from_fn(move |req, next| headers::add(Arc::clone(&security), req, next)))
+}
+
+/// No route for the path: answered in the format of the surface the path belongs to.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        let detail = format!("no operation {method} {}; see /api/v1/openapi.json", uri.path());
+        return api::ApiError::new(axum::http::StatusCode::NOT_FOUND, "path", detail).into_response();
+    }
+    open311::not_found(method, uri).await
+}
+
+/// A known path asked with a method it does not serve: 405, with the methods it does in
+/// `Allow` (set by the router), in the format of the surface.
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+    let path = uri.path();
+    let detail = format!("{path} does not take {method}; the Allow header lists what it takes");
+    if path.starts_with("/api/") {
+        return api::ApiError::new(status, "method", detail).into_response();
+    }
+    if path.starts_with("/open311/") {
+        return open311::method_not_allowed(path, detail);
+    }
+    (status, detail).into_response()
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.

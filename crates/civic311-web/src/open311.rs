@@ -51,6 +51,13 @@ pub async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum
     Open311Error::new(status, format, format!("no resource {method} {path}")).into_response()
 }
 
+/// 405 for an Open311 path asked with a method it does not take.
+pub fn method_not_allowed(path: &str, detail: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let format = if path.ends_with(".xml") { Format::Xml } else { Format::Json };
+    Open311Error::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, format, detail).into_response()
+}
+
 /// The response format, chosen by the path's suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -92,8 +92,8 @@ pub(crate) fn refusal(e: &AppError) -> Option<(StatusCode, String)> {
         // The page exists; what its form named does not (a merge target, a key).
         AppError::NotFound(f) => (StatusCode::BAD_REQUEST, format!("Not done: {}.", f.detail)),
         AppError::Forbidden(why) => (StatusCode::FORBIDDEN, format!("Not allowed: {why}.")),
-        AppError::Conflict(why) => {
-            (StatusCode::CONFLICT, format!("Not done: {why}. The page shows things as they are now."))
+        AppError::Conflict(_) => {
+            (StatusCode::CONFLICT, format!("Not done: {e}. The page shows things as they are now."))
         }
         AppError::Invalid(errors) => {
             let each: Vec<_> = errors.iter().map(|f| format!("{} — {}", named(&f.field), f.detail)).collect();

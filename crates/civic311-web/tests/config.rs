@@ -16,7 +16,8 @@ mod common;
 both_backends!(
     an_administrator_sets_up_a_department_through_the_api,
     inconsistent_configuration_is_refused,
-    a_change_made_through_one_node_reaches_the_others
+    a_change_made_through_one_node_reaches_the_others,
+    the_staff_api_answers_every_refusal_in_its_json_format
 );
 
 async fn put(app: &civic311_testkit::TestApp, uri: &str, user: &str, body: Value) -> (u16, Value) {
@@ -105,7 +106,7 @@ async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend)
     assert_eq!(r.status, 401);
     assert!(r.body.contains("revoked"), "leaving revokes every token: {}", r.body);
     let r = api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("ada"), Some(assign)).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409, "well formed, but not possible as things are");
     assert!(r.body.contains("no longer active"), "{}", r.body);
     let users = api(&app, "GET", "/api/v1/config/users", Some("ali"), None).await.json();
     let listed = users["users"].as_array().unwrap().iter().find(|u| u["username"] == "jo").cloned().unwrap();
@@ -141,7 +142,9 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
     assert_eq!(status, 403);
     assert!(body["errors"][0]["detail"].as_str().unwrap().contains("only administrators"));
 
-    // References that do not resolve, each refused with the field at fault.
+    // References that do not resolve, each refused with the field at fault: well formed,
+    // but not possible with the city as it is (409); a key that differs from the URL's
+    // is malformed (400).
     let cases = [
         ("/api/v1/config/teams/T1", json!({ "department": "NOPE", "name": "t" }), "unknown department 'NOPE'"),
         (
@@ -166,19 +169,19 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
     ];
     for (uri, body, says) in cases {
         let (status, got) = put(&app, uri, "ada", body).await;
-        assert_eq!(status, 400, "{uri}: {got}");
+        assert_eq!(status, if says == "renamed" { 400 } else { 409 }, "{uri}: {got}");
         assert!(got["errors"][0]["detail"].as_str().unwrap().contains(says), "{uri}: {got}");
     }
     let rule_to_wrong_team = json!({ "rule": [{
         "name": "bad", "when": { "services": ["POTHOLE"] }, "then": { "department": "PW", "team": "SAN-BULK" },
     }] });
     let (status, got) = put(&app, "/api/v1/config/rules", "ada", rule_to_wrong_team).await;
-    assert_eq!(status, 400, "{got}");
+    assert_eq!(status, 409, "{got}");
     assert!(got["errors"][0]["field"].as_str().unwrap().contains("rule 'bad'"), "{got}");
 
     // An administrator cannot lock themselves out.
     let me = json!({ "display_name": "Ada", "email": "a@x.example", "department": "TRIAGE", "role": "admin", "active": false });
-    assert_eq!(put(&app, "/api/v1/config/users/ada", "ada", me).await.0, 400);
+    assert_eq!(put(&app, "/api/v1/config/users/ada", "ada", me).await.0, 409);
 
     // Nothing changed.
     assert_eq!(api(&app, "GET", "/api/v1/config/teams", Some("ada"), None).await.json(), teams_before);
@@ -245,7 +248,7 @@ async fn two_nodes_changing_configuration_at_once_cannot_both_win() {
         (Err(e), Ok(_)) => ("Public Works South", e),
         _ => panic!("exactly one change must win: {first:?} {second:?}"),
     };
-    assert_eq!(loser, &AppError::Conflict(CHANGED_MEANWHILE.to_owned()));
+    assert_eq!(loser, &AppError::conflict("", CHANGED_MEANWHILE));
     let answered = civic311_web::api::ApiError::from(loser.clone());
     assert_eq!(answered.status, 409, "the staff API says so with a 409");
 
@@ -256,4 +259,25 @@ async fn two_nodes_changing_configuration_at_once_cannot_both_win() {
     assert_eq!((log[0].kind.as_str(), log[0].body["name"].as_str()), ("department", Some(winner)));
     // The node that lost can make its change again, now against the city as it is.
     assert_eq!(put_item(&two, By::Staff(&ada), renamed("Public Works")).await, Ok(false));
+}
+
+/// Methods a path does not take, paths that name nothing and unreadable path segments
+/// are all answered as the staff API answers everything: `{"errors":[…]}`.
+async fn the_staff_api_answers_every_refusal_in_its_json_format(backend: Backend) {
+    let app = setup(backend).await;
+    let r = api(&app, "DELETE", "/api/v1/config/rules", Some("ada"), None).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.headers["allow"], "GET,HEAD,PUT");
+    assert_eq!(r.json()["errors"][0]["field"], "method", "{}", r.body);
+    let r = api(&app, "GET", "/api/v1/nothing-here", Some("ada"), None).await;
+    assert_eq!(r.status, 404);
+    assert!(r.json()["errors"][0]["detail"].as_str().unwrap().contains("openapi.json"), "{}", r.body);
+    let r = api(&app, "POST", "/api/v1/outbox/not-a-number/retry", Some("ada"), None).await;
+    assert_eq!((r.status.as_u16(), r.content_type()), (404, "application/json"), "{}", r.body);
+    let r = api(&app, "PUT", "/api/v1/config/rules?confirm=yes", Some("ada"), Some(json!({ "rule": [] }))).await;
+    assert_eq!(r.status, 400, "only delete_all confirms: {}", r.body);
+    assert_eq!(r.json()["errors"][0]["field"], "confirm");
+    // A whole number is whole however JSON writes it.
+    let token = json!({ "label": "GIS sync", "expires_in_days": 30.0 });
+    assert_eq!(api(&app, "POST", "/api/v1/config/users/pat/tokens", Some("ada"), Some(token)).await.status, 201);
 }

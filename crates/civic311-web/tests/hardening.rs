@@ -218,10 +218,10 @@ async fn a_merge_never_exposes_a_request(backend: Backend) {
 
     // Not into internal work, not across the line, not into another department's request.
     let r = api(&app, "POST", &path(&pothole), Some("ada"), Some(merge(&internal))).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("internal work"), "{}", r.body);
     let r = api(&app, "POST", &path(&internal), Some("ada"), Some(merge(&pothole))).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
     let r = post_pothole(&app, IN_W1, "A second hole", &[("attribute[SIZE]", "small")]).await;
     let bulk = app
         .post_form(
@@ -368,7 +368,7 @@ async fn secrets_are_write_only_and_the_outbox_is_for_supervisors(backend: Backe
     assert_eq!(stored.webhooks[0].secret, secret);
     shown["webhook"][0]["name"] = json!("renamed");
     let r = api(&app, "PUT", "/api/v1/config/workflow", Some("ada"), Some(shown)).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("needs a secret"), "{}", r.body);
 
     // A failed delivery keeps its status, never what the receiver answered.
@@ -630,14 +630,14 @@ async fn configuration_writes_are_exact(backend: Backend) {
     assert!(r.body.contains("whn"), "{}", r.body);
     // Emptying a list the city had takes an explicit confirmation.
     let r = put("/api/v1/config/rules", json!({ "rule": [] })).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains(&format!("delete all {had} routing rules")) && r.body.contains("confirm=delete_all"));
     assert_eq!(rules().await, had, "nothing changed");
     let r = put("/api/v1/config/workflow", json!({ "calendars": [] })).await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("unknown field `calendars`"), "{}", r.body);
     let r = put("/api/v1/config/workflow", json!({})).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("delete all 1 calendars"), "{}", r.body);
     assert!(app.store.workflow_config().await.unwrap().unwrap().calendars.len() == 1, "nothing changed");
     let r =
@@ -654,7 +654,7 @@ async fn configuration_writes_are_exact(backend: Backend) {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("unknown field"), "{}", r.body);
     let r = ada.post(&app, "/staff/admin/rules", &[("csrf", &csrf), ("rules", "")]).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 409, "{}", r.body);
     assert_eq!(rules().await, had, "nothing changed");
     // Confirmed, it is done.
     let r = ada.post(&app, "/staff/admin/rules", &[("csrf", &csrf), ("rules", ""), ("confirm", "delete_all")]).await;

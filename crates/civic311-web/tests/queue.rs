@@ -69,12 +69,23 @@ async fn every_sort_pages_through_the_queue_once_in_order(backend: Backend) {
     assert!(parsed.windows(2).all(|w| w[0] <= w[1]), "soonest due first: {times:?}");
     assert_eq!(due.len(), 5);
 
-    // A cursor belongs to its order; bad sorts are named.
+    // A cursor belongs to its order: it continues in it, and a different sort beside it
+    // is a conflict; bad sorts are named.
     let first = api(&app, "GET", &format!("{base}&sort=oldest&limit=2"), Some("ada"), None).await.json();
     let cursor = first["next_cursor"].as_str().unwrap();
     let r = api(&app, "GET", &format!("{base}&sort=due&cursor={cursor}"), Some("ada"), None).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert_eq!(r.json()["errors"][0]["field"], "cursor");
+    let next = api(&app, "GET", &format!("{base}&limit=2&cursor={cursor}"), Some("ada"), None).await.json();
+    let again = api(&app, "GET", &format!("{base}&sort=oldest&limit=2&cursor={cursor}"), Some("ada"), None).await;
+    assert_eq!(next, again.json(), "without sort, the cursor's own order");
+    // An empty parameter is left out; a page size outside 1-500 is refused.
+    let empty = api(&app, "GET", &format!("{base}&sort=&limit=2&cursor="), Some("ada"), None).await.json();
+    assert_eq!(
+        empty["requests"],
+        api(&app, "GET", &format!("{base}&limit=2"), Some("ada"), None).await.json()["requests"]
+    );
+    assert_eq!(api(&app, "GET", &format!("{base}&limit=0"), Some("ada"), None).await.status, 400);
     let r = api(&app, "GET", &format!("{base}&sort=sideways"), Some("ada"), None).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("newest, oldest, updated, due, priority"), "{}", r.body);
@@ -100,7 +111,7 @@ async fn the_queue_narrows_to_a_ward(backend: Backend) {
         [json!(a), json!(b)]
     );
     let (status, body) = list("area=wards:W9").await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 404, "a feature the city does not have");
     assert!(body["errors"][0]["detail"].as_str().unwrap().contains("no wards feature 'W9'"), "{body}");
     let (status, _) = list("area=W1").await;
     assert_eq!(status, 400);

@@ -217,7 +217,7 @@ async fn staff_api_refusals(backend: Backend) {
     assert_eq!(r.status, 403);
     let bad = serde_json::json!({ "sla": [{ "name": "x", "calendar": "nope", "response": "1h", "resolution": "2h" }] });
     let r = api(&app, "PUT", "/api/v1/config/workflow", Some("ada"), Some(bad)).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(r.body.contains("unknown calendar"));
     // The OpenAPI document lists every operation the router serves.
     let doc = app.get("/api/v1/openapi.json").await.json();

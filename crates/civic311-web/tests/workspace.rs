@@ -333,7 +333,7 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     let mut fields = kim("PW-NORTH");
     fields.push(("csrf", &csrf));
     let r = ada.post(&app, "/staff/admin/users", &fields).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(r.body.contains("team PW-NORTH belongs to PW, not SAN"), "{}", r.body);
     assert!(r.body.contains("value=\"Kim Lee\""), "the form keeps what was typed");
     let r = ada.post(&app, "/staff/admin/users", &kim("SAN-BULK")).await;
@@ -371,7 +371,7 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     assert!(rules_now.contains("bulk items in ward 2"));
     let bad = "[[rule]]\nname = \"bad\"\nwhen.services = [\"BULK\"]\nthen.team = \"NOPE\"\n";
     let r = ada.post(&app, "/staff/admin/rules", &[("rules", bad), ("csrf", &csrf)]).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(r.body.contains("unknown team NOPE") && r.body.contains("bad"), "{}", r.body);
     let good = "[[rule]]\nname = \"bulk to the bulk crew\"\nwhen.services = [\"BULK\"]\nthen.team = \"SAN-BULK\"\n";
     let r = ada.post(&app, "/staff/admin/rules", &[("rules", good), ("csrf", &csrf)]).await;
@@ -387,7 +387,7 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     assert!(text.contains("[[calendar]]"), "{text}");
     let broken = text.replace("calendar = \"office\"", "calendar = \"nope\"");
     let r = ada.post(&app, "/staff/admin/workflow", &[("workflow", &broken), ("csrf", &csrf)]).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(r.body.contains("unknown calendar"), "{}", r.body.split("role=\"alert\"").nth(1).unwrap_or(""));
     let r = ada.post(&app, "/staff/admin/workflow", &[("workflow", &text), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 303, "the document saved as it was shown: {}", r.body);
@@ -458,7 +458,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.headers["location"], "/staff/admin/departments?done=added");
     let r = ada.post(&app, "/staff/admin/departments", &[("code", "PRK"), ("name", " "), ("csrf", &csrf)]).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(alert(&r.body).contains("a name is required"), "{}", r.body);
     let r = ada.post(&app, "/staff/admin/departments", &[("code", "PRK"), ("name", "Parks"), ("csrf", "forged")]).await;
     assert_eq!(r.status, 403);
@@ -466,7 +466,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert_eq!(ada.post(&app, "/staff/admin/teams", &trees).await.status, 303);
     let moved = [("code", "PRK-TREES"), ("department", "SAN"), ("name", "Tree crew"), ("csrf", csrf.as_str())];
     let r = ada.post(&app, "/staff/admin/teams", &moved).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(alert(&r.body).contains("teams do not move between departments"), "{}", r.body);
     assert!(r.body.contains("value=\"PRK-TREES\""), "what was typed is kept");
     let teams = app.store.teams().await.unwrap();
@@ -496,7 +496,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert!(alert(&r.body).contains("keeps its code"));
     let unowned = text.replace("department = \"PRK\"", "department = \"NOPE\"");
     let r = ada.post(&app, "/staff/admin/services/TREE", &[("service", &unowned), ("csrf", &csrf)]).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(alert(&r.body).contains("unknown department"), "{}", r.body);
     let r = ada.post(&app, "/staff/admin/services/TREE", &[("service", "code = "), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 400);
@@ -516,7 +516,7 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert!(page.body.contains("Park P1, Park P2"), "{}", page.body);
     let one_ward = json!({ "type": "FeatureCollection", "features": [square("W1", -88.02)] }).to_string();
     let r = upload(&app, &ada, "wards", &one_ward, &csrf).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(alert(&r.body).contains("rule &#39;bulk items in ward 2&#39; names wards W2"), "{}", alert(&r.body));
     assert_eq!(app.store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "wards").count(), 2);
     let r = upload(&app, &ada, "parks", "{ not json", &csrf).await;
@@ -648,7 +648,7 @@ async fn an_administrator_keeps_the_knowledge_base_and_call_takers_see_it(backen
     // Refusals keep the text and change nothing.
     let bad = text.replace("BULK", "NOPE");
     let r = ada.post(&app, "/staff/admin/articles/bulk-rules", &[("article", &bad), ("csrf", &csrf)]).await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 409);
     assert!(alert(&r.body).contains("unknown service"), "{}", r.body);
     let r = ada.post(&app, "/staff/admin/articles/new", &[("article", text), ("csrf", &csrf)]).await;
     assert!(alert(&r.body).contains("is taken"), "{}", r.body);

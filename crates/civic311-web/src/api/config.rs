@@ -3,8 +3,8 @@
 //! [`civic311_app::configure`] (checked against the whole city, in effect at once, audited).
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::workflow::WorkflowConfig;
@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::ApiError;
 use super::auth::{caller, require_admin};
+use super::extract::{ApiPath, ApiQuery};
 use crate::AppState;
 use civic311_app::configure::{self, Item};
 use civic311_app::tokens::token_hash;
@@ -52,19 +53,48 @@ fn item<T: DeserializeOwned>(key: &str, id: &str, body: Result<Json<Value>, Json
 
 /// `?confirm=delete_all`: the caller means to remove every rule, calendar or policy.
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Confirm {
     confirm: Option<String>,
 }
 
 impl Confirm {
-    fn delete_all(&self) -> bool {
-        self.confirm.as_deref() == Some(configure::CONFIRM_DELETE_ALL)
+    /// True when removing everything is confirmed; any other word is refused, so a typo
+    /// never reads as "not confirmed" by accident.
+    fn delete_all(&self) -> Result<bool, ApiError> {
+        match self.confirm.as_deref() {
+            None => Ok(false),
+            Some(configure::CONFIRM_DELETE_ALL) => Ok(true),
+            Some(other) => Err(bad("confirm", format!("'{other}' is not a confirmation; the only one is delete_all"))),
+        }
     }
 }
 
-/// A whole document from a PUT body, read exactly: unknown fields are refused.
-fn document<T: DeserializeOwned>(what: &str, body: Value) -> Result<T, ApiError> {
+/// A whole document from a PUT body, read exactly: unknown fields are refused. A
+/// number with nothing after the point (`7.0`) is the whole number it is, as JSON has it.
+fn document<T: DeserializeOwned>(what: &str, mut body: Value) -> Result<T, ApiError> {
+    whole_numbers(&mut body);
     civic311_domain::exact::from_json(what, body).map_err(|e| bad(&e.field, e.detail))
+}
+
+/// Turns every number in `v` that has no fraction (and fits) into an integer.
+fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Exact: every whole number below 2^53 is an f64 and an i64.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *v = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 /// `GET /api/v1/config/{plural}`: every item, in the store's order.
@@ -77,7 +107,7 @@ pub async fn list_items<T: Item>(State(state): State<AppState>, headers: HeaderM
 pub async fn put_item<T: Item>(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Written {
     let admin = caller(&state, &headers).await?;
@@ -95,7 +125,7 @@ const TOKEN_DAYS: i64 = 365;
 pub async fn create_user_token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Written {
     let admin = caller(&state, &headers).await?;
@@ -157,7 +187,7 @@ fn token_json(t: &UserToken) -> Value {
 pub async fn list_user_tokens(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
 ) -> ApiResult {
     require_admin(&caller(&state, &headers).await?)?;
     if !state.store.users().await?.iter().any(|u| u.username == username) {
@@ -171,7 +201,7 @@ pub async fn list_user_tokens(
 pub async fn revoke_user_token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((username, id)): Path<(String, String)>,
+    ApiPath((username, id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
@@ -188,13 +218,17 @@ pub async fn revoke_user_token(
 pub async fn set_password(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(username): Path<String>,
+    ApiPath(username): ApiPath<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult {
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
     let Json(body) = body.map_err(|e| bad("body", e.body_text()))?;
-    let password = body.get("password").and_then(Value::as_str).unwrap_or_default().to_owned();
+    #[derive(serde::Deserialize)]
+    struct NewPassword {
+        password: String,
+    }
+    let NewPassword { password } = document("body", body)?;
     configure::set_password(&state, configure::By::Staff(&admin), &username, password).await?;
     Ok(Json(json!({ "username": username, "password": "set; their sessions have ended" })))
 }
@@ -207,7 +241,7 @@ pub async fn get_rules(State(state): State<AppState>, headers: HeaderMap) -> Api
 pub async fn put_rules(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(confirm): Query<Confirm>,
+    ApiQuery(confirm): ApiQuery<Confirm>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult {
     let admin = caller(&state, &headers).await?;
@@ -216,7 +250,7 @@ pub async fn put_rules(
     let rules: RuleSet = document("rules", body.clone())?;
     // Without its `rule` list the document would mean "no rules at all".
     civic311_domain::exact::require_key("rules", &body, "rule").map_err(|e| bad(&e.field, e.detail))?;
-    configure::put_rules(&state, configure::By::Staff(&admin), &rules, confirm.delete_all()).await?;
+    configure::put_rules(&state, configure::By::Staff(&admin), &rules, confirm.delete_all()?).await?;
     Ok(Json(to_json(&rules)?))
 }
 
@@ -231,13 +265,13 @@ pub async fn get_workflow(State(state): State<AppState>, headers: HeaderMap) -> 
 pub async fn put_workflow(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(confirm): Query<Confirm>,
+    ApiQuery(confirm): ApiQuery<Confirm>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult {
     let admin = caller(&state, &headers).await?;
     require_admin(&admin)?;
     let Json(body) = body.map_err(|e| bad("workflow", e.body_text()))?;
     let config: WorkflowConfig = document("workflow", body)?;
-    configure::put_workflow(&state, configure::By::Staff(&admin), &config, confirm.delete_all()).await?;
+    configure::put_workflow(&state, configure::By::Staff(&admin), &config, confirm.delete_all()?).await?;
     Ok(Json(to_json(&config.redacted())?))
 }

@@ -1,7 +1,7 @@
 //! The staff API's handlers: extract, check the caller, one engine or store call, render.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::BoundaryIndex;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{caller, require_admin, require_supervisor};
+use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, view};
 use crate::AppState;
 use civic311_domain::policy::reads_outbox;
@@ -60,12 +61,15 @@ fn time(field: &str, v: &Option<String>) -> Result<Option<jiff::Timestamp>, ApiE
 pub async fn list_requests(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult {
     caller(&state, &headers).await?;
-    let Query(p) = params.map_err(|e| bad("query", e.body_text()))?;
     let city = state.city();
-    let mut q = RequestQuery { limit: p.limit.unwrap_or(50).clamp(1, 500), ..RequestQuery::default() };
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(bad("limit", "a page holds 1 to 500 requests"));
+    }
+    let mut q = RequestQuery { limit, ..RequestQuery::default() };
     q.departments = list(&p.department);
     q.teams = list(&p.team);
     q.assignees = list(&p.assignee);
@@ -90,8 +94,14 @@ pub async fn list_requests(
         q.sort = Sort::parse(s).ok_or_else(|| bad("sort", format!("unknown sort '{s}'; one of {names}")))?;
     }
     if let Some(c) = &p.cursor {
-        q.after =
-            Some(cursor(c, q.sort).ok_or_else(|| bad("cursor", "not a cursor from a previous page in this order"))?);
+        // A cursor continues the listing it came from, in its own order.
+        let (order, key, id) = cursor(c).ok_or_else(|| bad("cursor", "not a next_cursor from a previous page"))?;
+        if p.sort.is_some() && order != q.sort {
+            let detail = format!("this cursor continues a listing sorted by {}; leave sort out", order.as_str());
+            return Err(ApiError::new(StatusCode::CONFLICT, "cursor", detail));
+        }
+        q.sort = order;
+        q.after = Some((key, id));
     }
     let page = state.store.list_requests(&q).await?;
     let next = (page.len() == q.limit as usize)
@@ -100,11 +110,11 @@ pub async fn list_requests(
     Ok(Json(json!({ "requests": page.iter().map(view::request).collect::<Vec<_>>(), "next_cursor": next })))
 }
 
-/// `sort.key.id` from a page listed in `sort` order.
-fn cursor(c: &str, sort: Sort) -> Option<(i64, i64)> {
+/// The order, sort key and id of a `sort.key.id` cursor.
+fn cursor(c: &str) -> Option<(Sort, i64, i64)> {
     let mut parts = c.split('.');
-    let (name, key, id) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-    (name == sort.as_str() && parts.next().is_none()).then_some((key, id))
+    let (order, key, id) = (Sort::parse(parts.next()?)?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    parts.next().is_none().then_some((order, key, id))
 }
 
 /// `layer:feature` filters grouped by layer, each checked against the city's boundaries.
@@ -114,7 +124,8 @@ fn areas(boundaries: &BoundaryIndex, items: &[String]) -> Result<Vec<(String, Ve
         let (layer, feature) =
             item.split_once(':').ok_or_else(|| bad("area", format!("'{item}' is not layer:feature, like wards:W3")))?;
         if boundaries.feature_name(layer, feature).is_none() {
-            return Err(bad("area", format!("the city has no {layer} feature '{feature}'")));
+            let detail = format!("the city has no {layer} feature '{feature}'");
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "area", detail));
         }
         match by_layer.iter_mut().find(|(l, _)| l == layer) {
             Some((_, features)) => features.push(feature.to_owned()),
@@ -133,7 +144,7 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<(i64, ServiceRequ
     Ok((r.id.seq, r))
 }
 
-pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, ApiPath(id): ApiPath<String>) -> ApiResult {
     let user = caller(&state, &headers).await?;
     let (seq, r) = load(&state, &id).await?;
     let events = state.store.events(seq).await?;
@@ -151,7 +162,11 @@ pub async fn get_request(State(state): State<AppState>, headers: HeaderMap, Path
     Ok(Json(body))
 }
 
-pub async fn list_duplicates(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+pub async fn list_duplicates(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
     caller(&state, &headers).await?;
     let (seq, r) = load(&state, &id).await?;
     let city = state.city();
@@ -182,7 +197,7 @@ pub(super) const NOTED_ACTIONS: [&str; 8] =
 pub async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let user = caller(&state, &headers).await?;
@@ -227,10 +242,9 @@ pub struct OutboxParams {
 pub async fn list_outbox(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<OutboxParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<OutboxParams>,
 ) -> ApiResult {
     require_supervisor(&caller(&state, &headers).await?)?;
-    let Query(p) = params.map_err(|e| bad("query", e.body_text()))?;
     if let Some(s) = &p.state
         && !["pending", "sent", "dead"].contains(&s.as_str())
     {
@@ -241,12 +255,15 @@ pub async fn list_outbox(
     {
         return Err(bad("channel", "one of email, sms, webhook"));
     }
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad("limit", "1 to 1000 messages"));
+    }
     let items = state.store.outbox(&OutboxQuery { state: p.state, channel: p.channel, request: None, limit }).await?;
     Ok(Json(json!({ "messages": items.iter().map(view::message).collect::<Vec<_>>() })))
 }
 
-pub async fn retry_outbox(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> ApiResult {
+pub async fn retry_outbox(State(state): State<AppState>, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> ApiResult {
     require_admin(&caller(&state, &headers).await?)?;
     if !state.store.retry_message(id, state.now()).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "id", format!("no dead letter {id}")));

@@ -22,9 +22,58 @@ pub struct Operation {
     pub roles: &'static str,
     /// The request body's schema component, if any.
     pub body: Option<&'static str>,
-    /// Query parameters: name, JSON type, description.
-    pub query: &'static [(&'static str, &'static str, &'static str)],
+    /// Query parameters: name, what it takes, description.
+    pub query: &'static [(&'static str, Param, &'static str)],
 }
+
+/// What a query parameter takes, as the handler checks it. Empty means absent.
+#[derive(Debug, Clone, Copy)]
+pub enum Param {
+    /// Any text.
+    Text,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number in a range.
+    Int(i64, i64),
+    /// An RFC 3339 time.
+    Time,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// Comma-separated words, each one of these.
+    ListOf(&'static [&'static str]),
+    /// Text matching a regular expression.
+    Pattern(&'static str),
+}
+
+impl Param {
+    /// The JSON schema of the parameter.
+    pub fn schema(self) -> Value {
+        match self {
+            Param::Text => json!({ "type": "string" }),
+            Param::Bool => json!({ "type": "boolean" }),
+            Param::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
+            Param::Time => json!({ "type": "string", "format": "date-time" }),
+            Param::OneOf(words) => json!({ "type": "string", "enum": words }),
+            Param::ListOf(words) => {
+                let one = words.join("|");
+                json!({ "type": "string", "pattern": format!("^({one})(,({one}))*$") })
+            }
+            Param::Pattern(p) => json!({ "type": "string", "pattern": p }),
+        }
+    }
+}
+
+/// The statuses a request can be in.
+const STATUSES: &[&str] =
+    &["new", "open", "in_progress", "on_hold", "waiting_on_resident", "resolved", "closed", "duplicate"];
+/// The priorities a request can have.
+const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+/// The orders a listing can be sorted in.
+pub const SORTS: &[&str] = &["newest", "oldest", "updated", "due", "priority"];
+/// A `next_cursor`: the order, the sort key and the request's id.
+pub const CURSOR: &str = "^(newest|oldest|updated|due|priority)\\.-?[0-9]{1,18}\\.[0-9]{1,18}$";
+/// Areas as `layer:feature`, comma-separated.
+pub const AREAS: &str = "^[^,:]+:[^,:]+(,[^,:]+:[^,:]+)*$";
 
 /// Every operation, in document order.
 pub const OPERATIONS: &[Operation] = &[
@@ -36,30 +85,35 @@ pub const OPERATIONS: &[Operation] = &[
         roles: "any signed-in role",
         body: None,
         query: &[
-            ("department", "string", "comma-separated department codes"),
-            ("team", "string", "comma-separated team codes"),
-            ("assignee", "string", "comma-separated usernames"),
-            ("status", "string", "comma-separated statuses"),
-            ("priority", "string", "comma-separated priorities"),
-            ("service_code", "string", "comma-separated service codes"),
-            ("overdue", "boolean", "only open requests past their resolution due time"),
+            ("department", Param::Text, "comma-separated department codes"),
+            ("team", Param::Text, "comma-separated team codes"),
+            ("assignee", Param::Text, "comma-separated usernames"),
+            ("status", Param::ListOf(STATUSES), "comma-separated statuses"),
+            ("priority", Param::ListOf(PRIORITIES), "comma-separated priorities"),
+            ("service_code", Param::Text, "comma-separated service codes"),
+            ("overdue", Param::Bool, "only open requests past their resolution due time"),
             (
                 "area",
-                "string",
-                "comma-separated boundary features as layer:feature (wards:W3); any feature of a layer, every layer",
+                Param::Pattern(AREAS),
+                "comma-separated boundary features as layer:feature (wards:W3); any feature of a layer, every layer; \
+                 a feature the city does not have is a 404",
             ),
-            ("q", "string", "words that must all appear in the description"),
-            ("created_after", "string", "RFC 3339 time"),
-            ("created_before", "string", "RFC 3339 time"),
-            ("updated_after", "string", "RFC 3339 time"),
-            ("updated_before", "string", "RFC 3339 time"),
+            ("q", Param::Text, "words that must all appear in the description"),
+            ("created_after", Param::Time, "RFC 3339 time"),
+            ("created_before", Param::Time, "RFC 3339 time"),
+            ("updated_after", Param::Time, "RFC 3339 time"),
+            ("updated_before", Param::Time, "RFC 3339 time"),
             (
                 "sort",
-                "string",
+                Param::OneOf(SORTS),
                 "newest (default), oldest, updated, due (soonest first) or priority (urgent first, then oldest)",
             ),
-            ("limit", "integer", "page size, 1-500 (default 50)"),
-            ("cursor", "string", "next_cursor of the previous page"),
+            ("limit", Param::Int(1, 500), "page size, 1-500 (default 50)"),
+            (
+                "cursor",
+                Param::Pattern(CURSOR),
+                "next_cursor of the previous page; it continues the listing in its own order (a different sort is a 409)",
+            ),
         ],
     },
     Operation {
@@ -231,7 +285,7 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Replace the ordered rule list (order decides which rule wins); checked first, effective at once",
         roles: "admin",
         body: Some("Rules"),
-        query: &[("confirm", "string", "delete_all: needed to remove every rule")],
+        query: &[("confirm", Param::OneOf(&["delete_all"]), "needed to remove every routing rule")],
     },
     Operation {
         id: "getWorkflowConfig",
@@ -249,7 +303,11 @@ pub const OPERATIONS: &[Operation] = &[
         summary: "Replace the workflow configuration; checked first, effective at once",
         roles: "admin",
         body: Some("WorkflowConfig"),
-        query: &[("confirm", "string", "delete_all: needed to remove every calendar, SLA policy or escalation chain")],
+        query: &[(
+            "confirm",
+            Param::OneOf(&["delete_all"]),
+            "needed to remove every calendar, SLA policy or escalation chain",
+        )],
     },
     Operation {
         id: "listOutbox",
@@ -259,9 +317,9 @@ pub const OPERATIONS: &[Operation] = &[
         roles: "supervisor, admin",
         body: None,
         query: &[
-            ("state", "string", "pending, sent or dead"),
-            ("channel", "string", "email, sms or webhook"),
-            ("limit", "integer", "1-1000 (default 100)"),
+            ("state", Param::OneOf(&["pending", "sent", "dead"]), "pending, sent or dead"),
+            ("channel", Param::OneOf(&["email", "sms", "webhook"]), "email, sms or webhook"),
+            ("limit", Param::Int(1, 1000), "1-1000 (default 100)"),
         ],
     },
     Operation {
@@ -316,24 +374,21 @@ pub fn router() -> axum::Router<AppState> {
 
 fn action_schema() -> Value {
     let s = |props: Value, required: &[&'static str]| (props, required.to_vec());
-    let text = json!({ "type": "string" });
+    let (must, may) = (written(true), written(false));
     let variants = [
-        ("acknowledge", s(json!({ "note": text }), &[])),
-        ("assign", s(json!({ "team": text, "assignee": text }), &[])),
-        ("transfer", s(json!({ "department": text, "team": text, "reason": text }), &["department", "reason"])),
-        ("involve", s(json!({ "department": text, "note": text }), &["department", "note"])),
-        ("start", s(json!({ "note": text }), &[])),
-        ("hold", s(json!({ "reason": text }), &["reason"])),
-        ("wait_on_resident", s(json!({ "question": text }), &["question"])),
-        ("resume", s(json!({ "note": text }), &[])),
-        (
-            "set_priority",
-            s(json!({ "priority": { "enum": ["low", "normal", "high", "urgent"] }, "reason": text }), &["priority"]),
-        ),
-        ("note", s(json!({ "text": text, "public": { "type": "boolean" } }), &["text", "public"])),
-        ("resolve", s(json!({ "note": text }), &["note"])),
-        ("close", s(json!({ "note": text }), &[])),
-        ("reopen", s(json!({ "reason": text }), &["reason"])),
+        ("acknowledge", s(json!({ "note": may }), &[])),
+        ("assign", s(json!({ "team": text(), "assignee": text() }), &[])),
+        ("transfer", s(json!({ "department": code(), "team": text(), "reason": must }), &["department", "reason"])),
+        ("involve", s(json!({ "department": code(), "note": must }), &["department", "note"])),
+        ("start", s(json!({ "note": may }), &[])),
+        ("hold", s(json!({ "reason": must }), &["reason"])),
+        ("wait_on_resident", s(json!({ "question": must }), &["question"])),
+        ("resume", s(json!({ "note": may }), &[])),
+        ("set_priority", s(json!({ "priority": { "enum": PRIORITIES }, "reason": may }), &["priority"])),
+        ("note", s(json!({ "text": must, "public": { "type": "boolean" } }), &["text", "public"])),
+        ("resolve", s(json!({ "note": must }), &["note"])),
+        ("close", s(json!({ "note": may }), &[])),
+        ("reopen", s(json!({ "reason": must }), &["reason"])),
         ("merge", s(json!({ "into": { "type": "string", "description": "the original's number" } }), &["into"])),
     ];
     let one_of: Vec<Value> = variants
@@ -341,14 +396,18 @@ fn action_schema() -> Value {
         .map(|(name, (mut props, required))| {
             props["action"] = json!({ "const": name });
             if super::handlers::NOTED_ACTIONS.contains(&name) {
-                props["internal_note"] = json!({
-                    "type": "string",
-                    "description": "a note for staff only, recorded with the action; the action's own text is public",
-                });
+                props["internal_note"] = written(false);
+                props["internal_note"]["description"] =
+                    json!("a note for staff only, recorded with the action; the action's own text is public");
             }
             let mut req = vec!["action"];
             req.extend(required);
-            json!({ "type": "object", "properties": props, "required": req, "additionalProperties": false })
+            let mut variant =
+                json!({ "type": "object", "properties": props, "required": req, "additionalProperties": false });
+            if name == "assign" {
+                variant["anyOf"] = json!([{ "required": ["team"] }, { "required": ["assignee"] }]);
+            }
+            variant
         })
         .collect();
     json!({ "oneOf": one_of })
@@ -356,6 +415,167 @@ fn action_schema() -> Value {
 
 fn text() -> Value {
     json!({ "type": "string" })
+}
+
+/// Text a person writes with an action: at most 4000 characters, none that a document
+/// cannot carry (controls other than tab and line breaks, U+FFFE, U+FFFF); when
+/// `required`, more than spaces.
+fn written(required: bool) -> Value {
+    let chars = json!({ "pattern": "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$" });
+    let mut all = vec![chars];
+    if required {
+        all.push(json!({ "pattern": "\\S" }));
+    }
+    json!({ "type": "string", "maxLength": 4000, "allOf": all })
+}
+
+/// A name that must say something: not empty, not only spaces.
+fn named() -> Value {
+    json!({ "type": "string", "pattern": "\\S" })
+}
+
+/// A code naming a department, team or service.
+fn code() -> Value {
+    json!({ "type": "string", "minLength": 1 })
+}
+
+/// An email address as the server checks it (see `looks_like_email`).
+fn email() -> Value {
+    json!({ "type": "string", "pattern": EMAIL, "maxLength": 254 })
+}
+
+/// An email address, or nothing.
+fn email_or_empty() -> Value {
+    json!({ "anyOf": [{ "const": "" }, email()] })
+}
+
+/// One `local@domain.tld` shape: no spaces, quotes, brackets or a second `@`.
+const EMAIL: &str = "^[^\\s\"<>(),;:\\[\\]\\\\@.][^\\s\"<>(),;:\\[\\]\\\\@]{0,62}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+fn list_of(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+/// Text by a key: translated questions and answers.
+fn words_by_key() -> Value {
+    json!({ "type": "object", "additionalProperties": text() })
+}
+
+/// A service's question.
+fn attribute_schema() -> Value {
+    object(
+        &["code", "datatype", "order", "description"],
+        json!({
+            "code": code(),
+            "variable": { "type": "boolean", "default": true },
+            "datatype": { "enum": ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"] },
+            "required": { "type": "boolean" },
+            "datatype_description": text(),
+            "order": { "type": "integer", "minimum": 0, "maximum": 4_294_967_295_u64 },
+            "description": text(),
+            "values": list_of(object(&["key", "name"], json!({ "key": text(), "name": text() }))),
+        }),
+    )
+}
+
+/// A routing and priority rule.
+fn rule_schema() -> Value {
+    let codes = list_of(text());
+    let by_key = json!({ "type": "object", "additionalProperties": list_of(text()) });
+    let channels = ["web", "mobile", "phone", "sms", "email", "walk_in", "internal"];
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    object(
+        &["name", "then"],
+        json!({
+            "name": text(),
+            "when": object(&[], json!({
+                "services": codes, "groups": codes, "within": by_key, "keywords": codes,
+                "channels": list_of(json!({ "enum": channels })),
+                "attributes": by_key,
+                "days": list_of(json!({ "enum": days })),
+                "time": object(&["from", "to"], json!({ "from": text(), "to": text() })),
+            })),
+            "then": object(&[], json!({
+                "department": text(), "team": text(), "assignee": text(),
+                "priority": { "enum": PRIORITIES }, "tags": codes,
+            })),
+            "stop": { "type": "boolean" },
+        }),
+    )
+}
+
+/// The workflow document: calendars, SLA policies, escalation chains, message
+/// templates, webhooks and the duplicate search.
+fn workflow_schema() -> Value {
+    let codes = list_of(text());
+    let audiences = list_of(json!({ "enum": ["assignee", "supervisor", "department"] }));
+    let holiday = object(
+        &["name"],
+        json!({
+            "name": text(),
+            "date": { "type": "string", "format": "date" },
+            "annual": text(),
+            "nth_weekday": object(
+                &["month", "weekday", "n"],
+                json!({
+                    "month": { "type": "integer", "minimum": -128, "maximum": 127 },
+                    "weekday": text(),
+                    "n": { "type": "integer", "minimum": -128, "maximum": 127 },
+                }),
+            ),
+            "observed": { "type": "boolean" },
+        }),
+    );
+    let calendar = object(
+        &["name", "time_zone"],
+        json!({
+            "name": text(), "time_zone": text(), "always_open": { "type": "boolean" },
+            "hours": { "type": "object", "additionalProperties": codes }, "holiday": list_of(holiday),
+        }),
+    );
+    let sla = object(
+        &["name", "calendar", "response", "resolution"],
+        json!({
+            "name": text(), "services": codes, "groups": codes, "departments": codes,
+            "priorities": list_of(json!({ "enum": PRIORITIES })),
+            "calendar": text(), "response": text(), "resolution": text(),
+        }),
+    );
+    let level = object(
+        &["at"],
+        json!({
+            "at": text(), "notify": audiences, "mark_escalated": { "type": "boolean" },
+            "reassign_team": text(), "notify_resident": { "type": "boolean" },
+        }),
+    );
+    let chain = object(
+        &["name"],
+        json!({
+            "name": text(), "departments": codes, "services": codes, "remind_after": text(),
+            "response_overdue": audiences, "level": list_of(level),
+        }),
+    );
+    let template = object(
+        &["kind", "language", "subject", "body"],
+        json!({ "kind": text(), "language": text(), "subject": text(), "body": text() }),
+    );
+    let webhook = object(&["name", "url"], json!({ "name": text(), "url": text(), "secret": text(), "events": codes }));
+    let whole = |min: i64| json!({ "type": "integer", "minimum": min, "maximum": 100_000 });
+    let duplicates = object(
+        &[],
+        json!({
+            "radius_m": { "type": "number", "minimum": 0, "maximum": 100_000 },
+            "window_days": whole(0), "recently_closed_days": whole(0),
+            "same_group": { "type": "boolean" }, "limit": whole(0),
+        }),
+    );
+    object(
+        &[],
+        json!({
+            "calendar": list_of(calendar), "sla": list_of(sla), "escalation": list_of(chain),
+            "template": list_of(template), "webhook": list_of(webhook), "duplicates": duplicates,
+        }),
+    )
 }
 
 /// An object schema; configuration is read exactly, so no other property is allowed.
@@ -375,7 +595,13 @@ pub fn document() -> Value {
         let mut params: Vec<Value> = op
             .query
             .iter()
-            .map(|(n, t, d)| json!({ "name": n, "in": "query", "required": false, "description": d, "schema": { "type": t } }))
+            // An empty value is the same as leaving the parameter out.
+            .map(|(n, p, d)| {
+                json!({
+                    "name": n, "in": "query", "required": false, "allowEmptyValue": true,
+                    "description": d, "schema": p.schema(),
+                })
+            })
             .collect();
         for name in path_params(op.path) {
             params.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
@@ -393,8 +619,13 @@ pub fn document() -> Value {
                 "403": { "$ref": "#/components/responses/Error" },
                 "404": { "$ref": "#/components/responses/Error" },
                 "409": { "$ref": "#/components/responses/Error" },
+                "413": { "$ref": "#/components/responses/Error" },
+                "503": { "$ref": "#/components/responses/Error" },
             },
         });
+        if op.method != "get" {
+            o["responses"]["201"] = json!({ "description": "Created", "content": { "application/json": { "schema": { "type": "object" } } } });
+        }
         if let Some(b) = op.body {
             let media = if b == "Photos" { "multipart/form-data" } else { "application/json" };
             o["requestBody"] = json!({
@@ -423,56 +654,57 @@ pub fn document() -> Value {
             },
             "schemas": {
                 "Action": action_schema(),
-                "Department": object(&["code", "name"], json!({ "code": text(), "name": text(), "email": text() })),
-                "Team": object(&["code", "department", "name"], json!({ "code": text(), "department": text(), "name": text() })),
+                // An item's key (code, username) is the last segment of its URL.
+                "Department": object(&["name"], json!({ "name": named(), "email": email_or_empty() })),
+                "Team": object(&["department", "name"], json!({ "department": code(), "name": named() })),
                 "User": object(
-                    &["username", "display_name", "email", "department", "role"],
+                    &["display_name", "email", "department", "role"],
                     json!({
-                        "username": text(), "display_name": text(), "email": text(), "department": text(),
+                        "display_name": named(), "email": email(), "department": code(),
                         "team": { "type": ["string", "null"] },
                         "role": { "enum": ["intake", "staff", "field", "supervisor", "admin", "analyst"] },
-                        "also_departments": { "type": "array", "items": text() },
+                        "also_departments": { "type": "array", "items": code() },
                         "active": { "type": "boolean", "default": true },
                     }),
                 ),
                 "TokenRequest": object(
                     &["label"],
-                    json!({ "label": text(), "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 3650 } }),
+                    json!({
+                        "label": { "type": "string", "pattern": "\\S", "maxLength": 100 },
+                        "expires_in_days": { "type": ["integer", "null"], "minimum": 1, "maximum": 3650 },
+                    }),
                 ),
-                "Password": object(&["password"], json!({ "password": { "type": "string", "minLength": 10 } })),
+                "Password": object(&["password"], json!({ "password": { "type": "string", "minLength": 10, "maxLength": 200 } })),
                 "Photos": object(
                     &["photo", "public"],
                     json!({
-                        "photo": { "type": "array", "items": { "type": "string", "contentMediaType": "image/*" } },
+                        "photo": {
+                            "type": "array", "minItems": 1, "maxItems": civic311_domain::workflow::MAX_PHOTOS,
+                            "items": { "type": "string", "contentMediaType": "image/*" },
+                        },
                         "public": { "enum": ["true", "false"] },
                         "note": text(),
                     }),
                 ),
                 "Service": object(
-                    &["code", "name", "description", "group", "department"],
+                    &["name", "description", "group", "department"],
                     json!({
-                        "code": text(), "name": text(), "description": text(), "group": text(), "department": text(),
-                        "keywords": { "type": "array", "items": text() },
+                        "name": named(), "description": text(), "group": text(), "department": code(),
+                        "keywords": list_of(text()),
                         "type": { "enum": ["realtime", "batch", "blackbox"] },
                         "visibility": { "enum": ["public", "internal"] },
-                        "default_priority": { "enum": ["low", "normal", "high", "urgent"] },
+                        "default_priority": { "enum": PRIORITIES },
                         "service_notice": text(),
-                        "attributes": { "type": "array", "items": { "type": "object" } },
+                        "attributes": list_of(attribute_schema()),
+                        "translations": { "type": "object", "additionalProperties": object(&[], json!({
+                            "name": text(), "description": text(), "group": text(), "service_notice": text(),
+                            "keywords": list_of(text()),
+                            "questions": words_by_key(), "answers": words_by_key(),
+                        })) },
                     }),
                 ),
-                "Rules": object(&["rule"], json!({ "rule": { "type": "array", "items": { "type": "object" } } })),
-                "WorkflowConfig": {
-                    "type": "object",
-                    "properties": {
-                        "calendar": { "type": "array", "items": { "type": "object" } },
-                        "sla": { "type": "array", "items": { "type": "object" } },
-                        "escalation": { "type": "array", "items": { "type": "object" } },
-                        "template": { "type": "array", "items": { "type": "object" } },
-                        "webhook": { "type": "array", "items": { "type": "object" } },
-                        "duplicates": { "type": "object" },
-                    },
-                    "additionalProperties": false,
-                },
+                "Rules": object(&["rule"], json!({ "rule": list_of(rule_schema()) })),
+                "WorkflowConfig": workflow_schema(),
                 "Errors": {
                     "type": "object",
                     "required": ["errors"],

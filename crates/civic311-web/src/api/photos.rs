@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use civic311_domain::workflow::Action;
@@ -11,6 +11,7 @@ use civic311_store::Photo;
 use serde_json::{Value, json};
 
 use super::auth::caller;
+use super::extract::ApiPath;
 use super::handlers::{apply, load};
 use super::{ApiError, view};
 use crate::AppState;
@@ -30,7 +31,7 @@ pub fn photo(p: &Photo) -> Value {
 pub async fn attach(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let user = caller(&state, &headers).await?;
@@ -57,7 +58,7 @@ pub async fn attach(
 pub async fn media(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     caller(&state, &headers).await?;
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "id", format!("no photo {id}"));

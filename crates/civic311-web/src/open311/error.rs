@@ -64,7 +64,7 @@ impl Open311Error {
         match e {
             AppError::NotFound(f) => Self::not_found(format, f.detail),
             AppError::Forbidden(why) => Self::forbidden(format, why),
-            AppError::Conflict(why) => Self::new(StatusCode::CONFLICT, format, why),
+            e @ AppError::Conflict(_) => Self::new(StatusCode::CONFLICT, format, e.to_string()),
             AppError::Invalid(errors) => Self::fields(format, &errors),
             AppError::Unavailable(why) => Self::new(StatusCode::SERVICE_UNAVAILABLE, format, why),
             AppError::Internal(e) => {
