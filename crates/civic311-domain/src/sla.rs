@@ -55,16 +55,22 @@ pub struct SlaClock {
     pub calendar: String,
     /// The resolution target in business seconds.
     pub resolution_target: i64,
-    /// When the first response is due; `None` once responded.
+    /// When the first response is due; `None` once responded. (What is `None` is left
+    /// out of the stored form, which every request carries.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_due: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responded_at: Option<Timestamp>,
     /// When resolution is due; while paused, the due time as of the pause.
     pub resolution_due: Timestamp,
     /// Set while the clock is paused (on hold, waiting on the resident).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_at: Option<Timestamp>,
     /// Business seconds left to resolution (and to first response) when paused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_left: Option<(i64, Option<i64>)>,
     /// Set when the request has been resolved or closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<Timestamp>,
 }
 

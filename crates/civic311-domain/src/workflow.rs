@@ -26,21 +26,31 @@ pub use messages::{resident_messages, staff_messages, webhook_messages};
 pub use model::{Directory, WorkflowConfig, WorkflowModel};
 pub use timers::{Timer, TimerKind, fire, timers};
 
+// Stored with every request: what is zero, false or absent is left out (and read back
+// as such), so a new request's state is a few dozen bytes, not hundreds.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Workflow facts about a request beyond its status and owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<SlaClock>,
     /// Escalation levels already carried out.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub escalation_level: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub escalated: bool,
     /// The resident has been told of the delay (it is said once).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub delay_notified: bool,
     /// Staff have been told the first response is overdue (it is said once).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub response_overdue_notified: bool,
     /// The last staff activity, for reminders.
     #[serde(default, skip_serializing_if = "Option::is_none")]

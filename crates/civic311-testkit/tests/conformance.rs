@@ -134,9 +134,10 @@ async fn requests_round_trip_with_events_and_media(backend: Backend) {
 
     let events = store.events(created.id.seq).await.unwrap();
     assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["created", "routed"]);
-    let trace = &events[1].data["trace"];
-    assert_eq!(trace["owner_from"], "rule 'bulk items in ward 2'");
-    assert_eq!(trace["priority_from"], "rule 'gas is urgent'");
+    let routed = &events[1].data;
+    assert_eq!(routed["owner_from"], "rule 'bulk items in ward 2'");
+    assert_eq!(routed["priority_from"], "rule 'gas is urgent'");
+    assert!(routed["rules"].as_array().unwrap().contains(&serde_json::json!("gas is urgent")), "{routed}");
     assert_eq!(store.count_requests().await.unwrap(), 1);
 }
 

@@ -158,12 +158,7 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
             "resident".to_owned(),
             json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
         ),
-        (
-            r.requested_at,
-            "routed".to_owned(),
-            "rules".to_owned(),
-            json!({ "assignment": i.decision.assignment, "trace": i.decision.trace, "sla": i.workflow.sla }),
-        ),
+        (r.requested_at, "routed".to_owned(), "rules".to_owned(), routed(i)),
     ];
     if let Some(closed) = p.closed_at {
         out.push((
@@ -174,6 +169,22 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
         ));
     }
     seal(id, "", out)
+}
+
+/// What the `routed` event keeps of the decision: the assignment, where the owner and
+/// priority came from, and the names of the rules that matched. Not the conditions each
+/// rule met (the rules page shows them for any request) nor the SLA state (the
+/// request's own `workflow` column holds it): at a few hundred bytes per request, they
+/// were the largest thing intake wrote.
+fn routed(i: &Intake) -> serde_json::Value {
+    let trace = &i.decision.trace;
+    let rules: Vec<&str> = trace.matched.iter().map(|m| m.rule.as_str()).collect();
+    json!({
+        "assignment": i.decision.assignment,
+        "owner_from": trace.owner_from,
+        "priority_from": trace.priority_from,
+        "rules": rules,
+    })
 }
 
 /// Appends sealed events.

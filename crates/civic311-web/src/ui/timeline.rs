@@ -43,10 +43,13 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
         "created" => (format!("Reported ({})", s(d, "channel")), None, None),
         "routed" => {
             let to = owner(&d["assignment"]);
-            let trace = &d["trace"];
+            // Events routed before the event was slimmed keep the whole trace under `trace`.
+            let trace = if d["trace"].is_object() { &d["trace"] } else { d };
             let why = format!("owner from {}; priority from {}", s(trace, "owner_from"), s(trace, "priority_from"));
-            let rules: Vec<&str> =
-                trace["matched"].as_array().into_iter().flatten().filter_map(|m| m["rule"].as_str()).collect();
+            let named = |m: &'_ serde_json::Value| m.as_str().or_else(|| m["rule"].as_str()).map(str::to_owned);
+            let listed = trace.get("rules").or_else(|| trace.get("matched"));
+            let rules: Vec<String> =
+                listed.and_then(|l| l.as_array()).into_iter().flatten().filter_map(named).collect();
             let detail = if rules.is_empty() { why } else { format!("{why}; rules matched: {}", rules.join(", ")) };
             (format!("Routed to {to}"), Some(detail), None)
         }
