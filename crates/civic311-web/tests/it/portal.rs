@@ -12,7 +12,7 @@ use civic311_testkit::{Backend, TestApp, both_backends, photos};
 use common::{act, api, confirm_follow, file_pothole, post_pothole, setup, setup_with, smtp};
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 both_backends!(
     a_resident_reports_a_pothole_without_scripts_and_tracks_it,

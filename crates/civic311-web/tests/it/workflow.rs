@@ -16,7 +16,7 @@ use civic311_testkit::{Backend, both_backends};
 use common::{act, api, file_pothole, setup};
 use jiff::Timestamp;
 
-mod common;
+use crate::common;
 
 both_backends!(
     pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_resolved,

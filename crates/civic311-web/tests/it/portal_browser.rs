@@ -18,7 +18,7 @@ use civic311_testkit::{Backend, TestApp, both_backends, photos};
 use common::{act, api, post_pothole, setup_with, smtp, tile_server};
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 both_backends!(
     a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish,

@@ -13,7 +13,7 @@ use common::{
 };
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 both_backends!(
     staff_sign_in_work_their_queue_and_sign_out,

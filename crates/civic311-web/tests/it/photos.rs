@@ -8,7 +8,7 @@ use civic311_testkit::app::{TestResponse, multipart};
 use civic311_testkit::{Backend, TestApp, both_backends, photos};
 use common::{api, file_pothole, setup};
 
-mod common;
+use crate::common;
 
 both_backends!(a_crew_attaches_public_and_internal_photos, refused_uploads_store_nothing);
 

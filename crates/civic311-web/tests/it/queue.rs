@@ -8,7 +8,7 @@ use civic311_testkit::{Backend, TestApp, both_backends};
 use common::{act, api, post_pothole, setup};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 both_backends!(every_sort_pages_through_the_queue_once_in_order, the_queue_narrows_to_a_ward);
 

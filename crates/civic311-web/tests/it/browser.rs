@@ -9,7 +9,7 @@ use civic311_testkit::{Backend, TestApp, both_backends};
 use common::{act, api, file_pothole, setup, setup_with, tile_server};
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 both_backends!(
     a_member_of_staff_signs_in_and_finds_their_work,

@@ -11,7 +11,7 @@ use civic311_testkit::{Backend, both_backends};
 use common::{api, setup};
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 both_backends!(
     an_administrator_sets_up_a_department_through_the_api,

@@ -10,7 +10,7 @@ use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::{Backend, both_backends};
 use common::{act, api, confirm_follow, file_pothole, post_pothole, setup};
 
-mod common;
+use crate::common;
 
 both_backends!(residents_find_follow_and_staff_merge_duplicates);
 

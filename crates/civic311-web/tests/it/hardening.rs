@@ -10,7 +10,7 @@ use civic311_testkit::{Backend, both_backends, photos};
 use common::{Browser, PASSWORD, api, file_pothole, hidden, post_pothole, set_password, setup, setup_with, smtp};
 use serde_json::json;
 
-mod common;
+use crate::common;
 
 both_backends!(
     links_in_mail_never_come_from_the_host_header,

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use crate::support;
 
 use civic311_testkit::app::TestResponse;
 use civic311_testkit::fixture::{API_KEY, IN_W1, IN_W2, OUTSIDE};
@@ -160,7 +160,7 @@ async fn post_routes_commits_and_reads_back_without_personal_data(backend: Backe
     assert_eq!(ext[0]["notes"][0]["datetime"], "2026-03-03T15:00:00-06:00");
     assert_eq!(ext[0]["notes"].as_array().unwrap().len(), 1, "routing is internal, not a public note");
     let events = app.store.events(2).await.unwrap();
-    assert_eq!(events[1].data["trace"]["priority_from"], "rule 'gas is urgent'");
+    assert_eq!(events[1].data["priority_from"], "rule 'gas is urgent'");
 
     // Bulk items in ward 2 go to the bulk team's department by rule.
     let bulk =

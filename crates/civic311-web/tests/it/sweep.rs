@@ -12,7 +12,7 @@ use civic311_testkit::{Backend, both_backends};
 use common::{post_pothole, setup};
 use jiff::{SignedDuration, Timestamp};
 
-mod common;
+use crate::common;
 
 both_backends!(two_sweepers_escalate_each_request_exactly_once, a_lapsed_lease_never_fires_twice);
 
