@@ -14,6 +14,7 @@ mod sign_in;
 mod supervisor;
 mod timeline;
 
+use crate::ui::session::StaffChrome;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -65,15 +66,14 @@ pub fn router() -> Router<AppState> {
 #[derive(askama::Template)]
 #[template(path = "staff/message.html")]
 struct MessagePage<'a> {
-    city: &'a str,
+    c: StaffChrome,
     title: &'a str,
     message: &'a str,
 }
 
 /// A staff page that only says what went wrong with what was sent.
 pub(crate) fn message(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
-    let city = state.city();
-    crate::page::html(status, &MessagePage { city: &city.settings.name, title, message })
+    crate::page::html(status, &MessagePage { c: StaffChrome::signed_out(state, ""), title, message })
 }
 
 /// A failure on our side: logged with its cause, shown without internals.

@@ -5,6 +5,7 @@
 //! instead. Everything is a plain form, so the keyboard alone does the whole job.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -25,10 +26,8 @@ use civic311_app::intake;
 #[derive(Template)]
 #[template(path = "staff/intake.html")]
 struct IntakePage<'a> {
-    city: &'a str,
-    display_name: &'a str,
+    c: StaffChrome,
     role: &'static str,
-    csrf: &'a str,
     q: &'a str,
     matches: Vec<(String, String, String)>,
     service: Option<(String, String, String, String)>,
@@ -101,10 +100,8 @@ async fn show(
     let chosen = field(&fields, "service_code").and_then(|c| city.service(c));
     let near = if checked { nearby(state, &city, &fields).await } else { Vec::new() };
     let page = IntakePage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
+        c: StaffChrome::new(state, staff),
         role: staff.user.role.as_str(),
-        csrf: &staff.session.csrf,
         q: &q,
         matches: found.iter().map(|s| (s.code.clone(), s.name.clone(), s.group.clone())).collect(),
         service: chosen.map(|s| (s.code.clone(), s.name.clone(), s.description.clone(), s.service_notice.clone())),

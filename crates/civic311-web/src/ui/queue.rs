@@ -1,6 +1,7 @@
 //! The queues: my work, my team's, my department's — filtered, sorted, a page at a time
 //! (the staff API's listing underneath), overdue and about-to-breach marked.
 
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -50,10 +51,8 @@ struct Row {
 #[derive(Template)]
 #[template(path = "staff/queue.html")]
 struct QueuePage<'a> {
-    city: &'a str,
-    display_name: &'a str,
+    c: StaffChrome,
     role: &'static str,
-    csrf: &'a str,
     view: &'a str,
     /// Key, label, open requests in it, current.
     views: Vec<(&'static str, &'static str, String, bool)>,
@@ -264,10 +263,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     }
     views.push(("department", "My department", thousands(in_department), view == "department"));
     let body = QueuePage {
-        city: &city.settings.name,
-        display_name: &user.display_name,
+        c: StaffChrome::new(&state, &staff),
         role: user.role.as_str(),
-        csrf: &staff.session.csrf,
         view,
         views,
         heading,

@@ -3,6 +3,7 @@
 //! followers, the timeline with the routing trace, notifications — and every workflow
 //! action the signed-in member of staff may take from here.
 
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,10 +21,8 @@ use crate::{AppState, CityModel};
 #[derive(Template)]
 #[template(path = "staff/request.html")]
 pub struct RequestPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
+    c: StaffChrome,
     role: &'static str,
-    csrf: &'a str,
     id: String,
     service: String,
     description: &'a str,
@@ -205,10 +204,8 @@ pub async fn render(
         .map(|a| a.name())
         .collect();
     let body = RequestPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
+        c: StaffChrome::new(state, staff),
         role: staff.user.role.as_str(),
-        csrf: &staff.session.csrf,
         id: r.id.to_string(),
         service: service.map_or_else(|| r.service_code.clone(), |s| s.name.clone()),
         description: &r.description,

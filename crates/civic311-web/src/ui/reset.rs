@@ -4,6 +4,7 @@
 //! the outbox, whose contents staff can read.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -38,9 +39,8 @@ const FORM_COOKIE: &str = "civic311_forgot";
 
 #[derive(Template)]
 #[template(path = "staff/forgot.html")]
-struct ForgotPage<'a> {
-    city: &'a str,
-    csrf: &'a str,
+struct ForgotPage {
+    c: StaffChrome,
     sent: bool,
     error: Option<&'static str>,
 }
@@ -48,7 +48,7 @@ struct ForgotPage<'a> {
 #[derive(Template)]
 #[template(path = "staff/reset.html")]
 struct ResetPage<'a> {
-    city: &'a str,
+    c: StaffChrome,
     token: &'a str,
     username: &'a str,
     error: Option<String>,
@@ -56,8 +56,7 @@ struct ResetPage<'a> {
 
 fn forgot_page(state: &AppState, status: StatusCode, sent: bool, error: Option<&'static str>) -> Response {
     let csrf = new_token();
-    let city = state.city();
-    let mut r = html(status, &ForgotPage { city: &city.settings.name, csrf: &csrf, sent, error });
+    let mut r = html(status, &ForgotPage { c: StaffChrome::signed_out(state, &csrf), sent, error });
     r.headers_mut()
         .append(header::SET_COOKIE, set_cookie(state, FORM_COOKIE, &csrf, Some(SignedDuration::from_hours(1))));
     r
@@ -129,9 +128,8 @@ pub async fn forgot(
 }
 
 fn expired(state: &AppState) -> Response {
-    let city = state.city();
     let page = ResetPage {
-        city: &city.settings.name,
+        c: StaffChrome::signed_out(state, ""),
         token: "",
         username: "",
         error: Some("This link has expired or was already used. Ask for a new one.".into()),
@@ -142,13 +140,10 @@ fn expired(state: &AppState) -> Response {
 /// `GET /staff/reset/{token}`.
 pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state.store.password_reset_user(&token_hash(&token), state.now()).await {
-        Ok(Some(username)) => {
-            let city = state.city();
-            html(
-                StatusCode::OK,
-                &ResetPage { city: &city.settings.name, token: &token, username: &username, error: None },
-            )
-        }
+        Ok(Some(username)) => html(
+            StatusCode::OK,
+            &ResetPage { c: StaffChrome::signed_out(&state, ""), token: &token, username: &username, error: None },
+        ),
         Ok(None) => expired(&state),
         Err(e) => failure(e),
     }
@@ -172,10 +167,14 @@ pub async fn reset(State(state): State<AppState>, Path(token): Path<String>, For
         Err(e) => return failure(e),
     };
     let again = |error: String| {
-        let city = state.city();
         html(
             StatusCode::BAD_REQUEST,
-            &ResetPage { city: &city.settings.name, token: &token, username: &username, error: Some(error) },
+            &ResetPage {
+                c: StaffChrome::signed_out(&state, ""),
+                token: &token,
+                username: &username,
+                error: Some(error),
+            },
         )
     };
     if f.password != f.confirm {

@@ -3,7 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::org::StaffUser;
 use civic311_store::Session;
@@ -72,6 +72,46 @@ impl FromRequestParts<AppState> for Staff {
             Ok(None) => Err(to_sign_in(parts)),
             Err(e) => Err(super::failure(e)),
         }
+    }
+}
+
+/// A signed-in administrator. Anyone else signed in is refused with a 403 page before
+/// the handler runs; someone not signed in is sent to sign in.
+pub struct Admin(pub Staff);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let staff = Staff::from_request_parts(parts, state).await?;
+        if staff.user.role != civic311_domain::org::Role::Admin {
+            return Err((StatusCode::FORBIDDEN, "Administration is for administrators.").into_response());
+        }
+        Ok(Admin(staff))
+    }
+}
+
+/// What every signed-in staff page shows in its header: the city, who is signed in,
+/// and the session's CSRF value for the sign-out form (and the page's own forms).
+pub struct StaffChrome {
+    pub city: String,
+    pub display_name: String,
+    pub csrf: String,
+}
+
+impl StaffChrome {
+    pub fn new(state: &AppState, staff: &Staff) -> Self {
+        Self {
+            city: state.city().settings.name.clone(),
+            display_name: staff.user.display_name.clone(),
+            csrf: staff.session.csrf.clone(),
+        }
+    }
+
+    /// The header of a page shown before sign-in: the city only, and the CSRF value
+    /// the page's form carries.
+    pub fn signed_out(state: &AppState, csrf: &str) -> Self {
+        Self { city: state.city().settings.name.clone(), display_name: String::new(), csrf: csrf.to_owned() }
     }
 }
 

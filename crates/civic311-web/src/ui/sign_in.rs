@@ -5,6 +5,7 @@
 //! everywhere ([`civic311_domain::signin::Lockout`]); past the free ones each waits.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,8 +28,7 @@ const FORM_COOKIE: &str = "civic311_sign_in";
 #[derive(Template)]
 #[template(path = "staff/sign_in.html")]
 struct SignInPage<'a> {
-    city: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     next: &'a str,
     username: &'a str,
     error: Option<String>,
@@ -60,8 +60,7 @@ fn form_page_with(
     reset_done: bool,
 ) -> Response {
     let csrf = new_token();
-    let city = state.city();
-    let page = SignInPage { city: &city.settings.name, csrf: &csrf, next, username, error, reset_done };
+    let page = SignInPage { c: StaffChrome::signed_out(state, &csrf), next, username, error, reset_done };
     let mut response = html(status, &page);
     let set = set_cookie(state, FORM_COOKIE, &csrf, Some(jiff::SignedDuration::from_hours(1)));
     response.headers_mut().append(header::SET_COOKIE, set);

@@ -1,6 +1,7 @@
 //! The supervisor's view of a department: workload per team and person, what is
 //! overdue, where requests wait longest (by status and team), and reassignment in bulk.
 
+use crate::ui::session::StaffChrome;
 use std::collections::BTreeMap;
 
 use crate::form::Form;
@@ -39,11 +40,9 @@ impl Tally {
 
 #[derive(Template)]
 #[template(path = "staff/supervisor.html")]
-struct SupervisorPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
+struct SupervisorPage {
+    c: StaffChrome,
     role: &'static str,
-    csrf: &'a str,
     department: String,
     department_name: String,
     departments: Vec<(String, String, bool)>,
@@ -159,10 +158,8 @@ async fn render(
     let mut waits: Vec<_> = waits.into_iter().collect();
     waits.sort_by_key(|(_, t)| t.oldest);
     let body = SupervisorPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
+        c: StaffChrome::new(state, staff),
         role: staff.user.role.as_str(),
-        csrf: &staff.session.csrf,
         department_name: city.department_name(&department).to_owned(),
         departments: mine.iter().map(|d| (d.clone(), city.department_name(d).to_owned(), *d == department)).collect(),
         teams: table(teams),

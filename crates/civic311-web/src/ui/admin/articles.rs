@@ -3,6 +3,7 @@
 //! with the whole city (its services must exist) before it is saved.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use civic311_domain::kb::Article;
 
 use super::super::notice::Done;
-use super::{AppError, Notice, Said, Staff, not_admin, refuse, submit};
+use super::{Admin, AppError, Notice, Said, Staff, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -37,10 +38,8 @@ body = "La respuesta, en palabras sencillas."
 
 #[derive(Template)]
 #[template(path = "staff/admin_articles.html")]
-struct ArticlesPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+struct ArticlesPage {
+    c: StaffChrome,
     /// Slug, title, public, services it is linked from.
     articles: Vec<(String, String, bool, String)>,
     notice: Option<String>,
@@ -49,9 +48,7 @@ struct ArticlesPage<'a> {
 #[derive(Template)]
 #[template(path = "staff/admin_article.html")]
 struct ArticlePage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     slug: &'a str,
     text: &'a str,
     notice: Option<String>,
@@ -59,15 +56,10 @@ struct ArticlePage<'a> {
 }
 
 /// `GET /staff/admin/articles`.
-pub async fn articles(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn articles(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     let city = state.city();
     let page = ArticlesPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(&state, &staff),
         articles: city
             .articles
             .iter()
@@ -79,28 +71,17 @@ pub async fn articles(State(state): State<AppState>, staff: Staff, Query(n): Que
 }
 
 fn page(state: &AppState, staff: &Staff, status: StatusCode, (slug, text): (&str, &str), said: Said) -> Response {
-    let page = ArticlePage {
-        city: &state.city().settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
-        slug,
-        text,
-        notice: said.0,
-        error: said.1,
-    };
+    let page = ArticlePage { c: StaffChrome::new(state, staff), slug, text, notice: said.0, error: said.1 };
     html(status, &page)
 }
 
 /// `GET /staff/admin/articles/{slug}`: one article as text, or a starter for `new`.
 pub async fn article(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(slug): Path<String>,
     Query(n): Query<Notice>,
 ) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
     let text = if slug == NEW {
         STARTER.to_owned()
     } else {
@@ -116,7 +97,7 @@ pub async fn article(
 /// adds one whose slug is free.
 pub async fn save_article(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -142,7 +123,7 @@ pub async fn save_article(
 /// `POST /staff/admin/articles/{slug}/delete`.
 pub async fn delete_article(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {

@@ -1,37 +1,31 @@
 //! The audit log: the newest configuration changes, who made them and what they were.
 
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Staff, failure, not_admin};
+use super::{Admin, failure};
 use crate::AppState;
 use crate::page::html;
 
 #[derive(Template)]
 #[template(path = "staff/admin_audit.html")]
-struct AuditPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+struct AuditPage {
+    c: StaffChrome,
     changes: Vec<(String, String, String, String, String)>,
 }
 
 /// `GET /staff/admin/audit`: the newest configuration changes.
-pub async fn audit(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn audit(State(state): State<AppState>, Admin(staff): Admin) -> Response {
     let city = state.city();
     let changes = match state.store.config_changes(200).await {
         Ok(c) => c,
         Err(e) => return failure(e),
     };
     let page = AuditPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(&state, &staff),
         changes: changes
             .into_iter()
             .map(|c| {

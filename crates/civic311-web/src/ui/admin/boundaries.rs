@@ -2,6 +2,7 @@
 //! queues and open data use: the layers in effect, and a GeoJSON upload that replaces
 //! one layer (or adds a new one).
 
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
@@ -10,7 +11,7 @@ use axum::response::Response;
 use civic311_domain::geo::parse_geojson;
 
 use super::super::notice::Done;
-use super::{Notice, Said, Staff, Typed, field, not_admin, refuse, submit};
+use super::{Admin, Notice, Said, Staff, Typed, field, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::AppError;
@@ -19,9 +20,7 @@ use civic311_app::configure;
 #[derive(Template)]
 #[template(path = "staff/admin_boundaries.html")]
 struct BoundariesPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     /// Each layer with its features' names.
     layers: Vec<(String, Vec<String>)>,
     typed: &'a Typed,
@@ -40,23 +39,12 @@ fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said
             (l.clone(), names.collect())
         })
         .collect();
-    let page = BoundariesPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
-        layers,
-        typed,
-        notice: said.0,
-        error: said.1,
-    };
+    let page = BoundariesPage { c: StaffChrome::new(state, staff), layers, typed, notice: said.0, error: said.1 };
     html(status, &page)
 }
 
 /// `GET /staff/admin/boundaries`: the layers in effect.
-pub async fn boundaries(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn boundaries(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None))
 }
 
@@ -81,13 +69,10 @@ async fn read(body: Result<Multipart, MultipartRejection>) -> Result<(Vec<(Strin
 /// replaces the layer with the file's Polygons and MultiPolygons, in effect at once.
 pub async fn import_layer(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     body: Result<Multipart, MultipartRejection>,
 ) -> Response {
     // Refused before the upload is read, not after.
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
     let (fields, file) = match read(body).await {
         Ok(read) => read,
         Err(e) => {

@@ -3,6 +3,7 @@
 //! last failure; a dead letter can be sent again.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use axum::response::Response;
 use civic311_store::OutboxQuery;
 
 use super::super::notice::Done;
-use super::{Said, Staff, failure, not_admin, refuse, submit};
+use super::{Admin, Said, Staff, failure, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 
@@ -37,10 +38,8 @@ struct Row {
 
 #[derive(Template)]
 #[template(path = "staff/admin_deliveries.html")]
-struct DeliveriesPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+struct DeliveriesPage {
+    c: StaffChrome,
     rows: Vec<Row>,
     states: Vec<(&'static str, bool)>,
     channels: Vec<(&'static str, bool)>,
@@ -90,9 +89,7 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filt
         })
         .collect();
     let page = DeliveriesPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(state, staff),
         rows,
         states: STATES.iter().map(|s| (*s, query.state.as_deref() == Some(*s))).collect(),
         channels: CHANNELS.iter().map(|c| (*c, query.channel.as_deref() == Some(*c))).collect(),
@@ -103,10 +100,7 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filt
 }
 
 /// `GET /staff/admin/deliveries`: the newest deliveries, `?channel=` and `?state=`.
-pub async fn deliveries(State(state): State<AppState>, staff: Staff, Query(f): Query<Filter>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn deliveries(State(state): State<AppState>, Admin(staff): Admin, Query(f): Query<Filter>) -> Response {
     let notice = super::super::notice::text(f.done.as_deref());
     page(&state, &staff, StatusCode::OK, &f, (notice, None)).await
 }
@@ -114,7 +108,7 @@ pub async fn deliveries(State(state): State<AppState>, staff: Staff, Query(f): Q
 /// `POST /staff/admin/deliveries/{id}/retry`: send a dead letter again.
 pub async fn retry(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {

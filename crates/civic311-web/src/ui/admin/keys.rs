@@ -2,6 +2,7 @@
 //! one at once.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -9,7 +10,7 @@ use axum::response::Response;
 use civic311_store::ApiKey;
 
 use super::super::notice::Done;
-use super::{Notice, Said, Staff, Typed, failure, field, not_admin, refuse, submit};
+use super::{Admin, Notice, Said, Staff, Typed, failure, field, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -17,9 +18,7 @@ use civic311_app::configure;
 #[derive(Template)]
 #[template(path = "staff/admin_keys.html")]
 struct KeysPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     keys: Vec<ApiKey>,
     typed: &'a Typed,
     notice: Option<String>,
@@ -31,30 +30,19 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed
         Ok(k) => k,
         Err(e) => return failure(e),
     };
-    let page = KeysPage {
-        city: &state.city().settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
-        keys,
-        typed,
-        notice: said.0,
-        error: said.1,
-    };
+    let page = KeysPage { c: StaffChrome::new(state, staff), keys, typed, notice: said.0, error: said.1 };
     html(status, &page)
 }
 
 /// `GET /staff/admin/keys`: the keys in effect and who holds each.
-pub async fn keys(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn keys(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None)).await
 }
 
 /// `POST /staff/admin/keys`: issue a key for `label`.
 pub async fn issue_key(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let label = field(&fields, "label");
@@ -77,7 +65,7 @@ pub async fn issue_key(
 /// `POST /staff/admin/keys/revoke`: revoke `key`.
 pub async fn revoke_key(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let change = async {

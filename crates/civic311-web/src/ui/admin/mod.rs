@@ -21,7 +21,6 @@ use std::future::Future;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use civic311_domain::org::Role;
 
 pub use articles::{article, articles, delete_article, save_article};
 pub use audit::audit;
@@ -35,17 +34,12 @@ pub use users::{save_user, set_password, users};
 pub use workflow::{save_workflow, workflow};
 
 use super::notice::Done;
+use super::session::Admin;
 use super::{Staff, failure};
 use civic311_app::AppError;
 
 /// What an expired or forged form is told.
 const EXPIRED: &str = "This form had expired; nothing was saved.";
-
-/// The refusal for anyone but administrators.
-fn not_admin(staff: &Staff) -> Option<Response> {
-    (staff.user.role != Role::Admin)
-        .then(|| (StatusCode::FORBIDDEN, "Administration is for administrators.").into_response())
-}
 
 /// `?done=` on a page shown after a change: a code, never words.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -76,7 +70,8 @@ fn refuse(field: &str, detail: impl Into<String>) -> AppError {
     AppError::invalid(field, detail)
 }
 
-/// Carries out a posted administration form. Anyone but an administrator is refused;
+/// Carries out a posted administration form (its handler took [`Admin`], so only an
+/// administrator gets here);
 /// a form without the session's CSRF value changes nothing and is shown again by
 /// `again` with the reason; otherwise `change` runs, and its notice is shown on `back`
 /// after a redirect, or its refusal by `again` (with what was typed kept).
@@ -87,9 +82,6 @@ async fn submit<F: Future<Output = Response>>(
     change: impl Future<Output = Result<Done, AppError>>,
     again: impl FnOnce(StatusCode, String) -> F,
 ) -> Response {
-    if let Some(r) = not_admin(staff) {
-        return r;
-    }
     if !staff.csrf_ok(Some(&field(fields, "csrf"))) {
         return again(StatusCode::FORBIDDEN, EXPIRED.to_owned()).await;
     }

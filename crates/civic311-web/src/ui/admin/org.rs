@@ -2,6 +2,7 @@
 //! identities and never change; a team stays in the department it was made in.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -9,7 +10,7 @@ use axum::response::Response;
 use civic311_domain::org::{Department, Team};
 
 use super::super::notice::Done;
-use super::{Notice, Staff, Typed, failure, field, not_admin, submit};
+use super::{Admin, Notice, Staff, Typed, failure, field, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -20,9 +21,7 @@ type Listed = (String, String, String, Vec<(String, String)>);
 #[derive(Template)]
 #[template(path = "staff/admin_departments.html")]
 struct DepartmentsPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     departments: Vec<Listed>,
     /// Which form was refused ("department" or "team"), and what was typed into it.
     form: &'a str,
@@ -43,11 +42,8 @@ async fn page(
         Ok(both) => both,
         Err(e) => return failure(e),
     };
-    let city = state.city();
     let page = DepartmentsPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(state, staff),
         departments: departments
             .into_iter()
             .map(|d| {
@@ -64,17 +60,14 @@ async fn page(
 }
 
 /// `GET /staff/admin/departments`: departments with their teams.
-pub async fn departments(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn departments(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     page(&state, &staff, StatusCode::OK, ("", &Typed::default()), n.text(), None).await
 }
 
 /// `POST /staff/admin/departments`: add or change a department.
 pub async fn save_department(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let department =
@@ -91,7 +84,7 @@ pub async fn save_department(
 /// `POST /staff/admin/teams`: add a team to a department, or rename one.
 pub async fn save_team(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let team =

@@ -1,6 +1,7 @@
 //! The routing and priority rules: edited as text (`[[rule]]` each, in order), with a
 //! panel that tries them on a sample request and shows which rule fires and why.
 
+use crate::ui::session::StaffChrome;
 use std::collections::BTreeMap;
 
 use crate::form::Form;
@@ -13,17 +14,15 @@ use civic311_domain::request::Channel;
 use civic311_domain::routing::{RoutingInput, RuleSet};
 
 use super::super::notice::Done;
-use super::{AppError, Staff, confirmed, failure, not_admin, submit};
+use super::{Admin, AppError, Staff, confirmed, failure, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
 
 #[derive(Template)]
 #[template(path = "staff/admin_rules.html")]
-struct RulesPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+struct RulesPage {
+    c: StaffChrome,
     services: Vec<(String, String, bool)>,
     channels: Vec<(&'static str, bool)>,
     sample: BTreeMap<&'static str, String>,
@@ -46,10 +45,7 @@ pub struct Sample {
 }
 
 /// `GET /staff/admin/rules`: the rules in order, and what they decide for a sample.
-pub async fn rules(State(state): State<AppState>, staff: Staff, Query(s): Query<Sample>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn rules(State(state): State<AppState>, Admin(staff): Admin, Query(s): Query<Sample>) -> Response {
     let rules = match state.store.rules().await {
         Ok(r) => toml::to_string(&r).unwrap_or_default(),
         Err(e) => return failure(e),
@@ -130,9 +126,7 @@ fn rules_page(
     .map(|(k, v)| (k, v.unwrap_or_default()))
     .collect();
     let page = RulesPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(state, staff),
         services: city
             .services()
             .map(|x| (x.code.clone(), x.name.clone(), Some(&x.code) == sample.get("service_code")))
@@ -154,7 +148,7 @@ fn rules_page(
 /// `POST /staff/admin/rules`: replace the rules from the editor (TOML, `[[rule]]` each).
 pub async fn save_rules(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "rules").map(|(_, v)| v.clone()).unwrap_or_default();

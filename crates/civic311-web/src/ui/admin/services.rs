@@ -4,6 +4,7 @@
 //! screen will ask them.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use civic311_domain::service::{Service, Visibility};
 
 use super::super::notice::Done;
-use super::{AppError, Notice, Said, Staff, failure, not_admin, refuse, submit};
+use super::{Admin, AppError, Notice, Said, Staff, failure, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use crate::questions::{Question, questions};
@@ -41,10 +42,8 @@ description = "Where exactly? (e.g. in front of number 12)"
 
 #[derive(Template)]
 #[template(path = "staff/admin_services.html")]
-struct ServicesPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+struct ServicesPage {
+    c: StaffChrome,
     /// Code, name, group, department, public, number of questions.
     services: Vec<(String, String, String, String, bool, usize)>,
     notice: Option<String>,
@@ -53,9 +52,7 @@ struct ServicesPage<'a> {
 #[derive(Template)]
 #[template(path = "staff/admin_service.html")]
 struct ServicePage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     /// The path segment: the service's code, or `new`.
     code: &'a str,
     text: &'a str,
@@ -66,15 +63,10 @@ struct ServicePage<'a> {
 }
 
 /// `GET /staff/admin/services`: every service, public and internal.
-pub async fn services(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn services(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     let city = state.city();
     let page = ServicesPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(&state, &staff),
         services: city
             .services()
             .map(|s| {
@@ -91,9 +83,7 @@ pub async fn services(State(state): State<AppState>, staff: Staff, Query(n): Que
 /// The editor for one service, with the questions of the text shown when it parses.
 fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str, &str), said: Said) -> Response {
     let page = ServicePage {
-        city: &state.city().settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(state, staff),
         code,
         text,
         questions: toml::from_str::<Service>(text)
@@ -108,13 +98,10 @@ fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str
 /// `GET /staff/admin/services/{code}`: one service as text, or a starter for `new`.
 pub async fn service(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(code): Path<String>,
     Query(n): Query<Notice>,
 ) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
     let text = if code == NEW {
         let department = state.city().departments.iter().map(|d| d.code.clone()).next().unwrap_or_default();
         STARTER.replace("{department}", &department)
@@ -134,7 +121,7 @@ pub async fn service(
 /// keeps its code; `new` adds one whose code is not taken.
 pub async fn save_service(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(code): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {

@@ -1,6 +1,7 @@
 //! Staff and their roles, and setting a member of staff's password.
 
 use crate::form::Form;
+use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -8,7 +9,7 @@ use axum::response::Response;
 use civic311_domain::org::{Role, StaffUser};
 
 use super::super::notice::Done;
-use super::{Notice, Staff, failure, field, not_admin, refuse, submit};
+use super::{Admin, Notice, Staff, failure, field, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -37,9 +38,7 @@ impl StaffForm {
 #[derive(Template)]
 #[template(path = "staff/admin_users.html")]
 struct UsersPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+    c: StaffChrome,
     users: Vec<StaffUser>,
     departments: Vec<(String, String, bool)>,
     teams: Vec<(String, String, bool)>,
@@ -64,9 +63,7 @@ async fn users_page(
     };
     let dir = &city.workflow.directory;
     let page = UsersPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
+        c: StaffChrome::new(state, staff),
         users,
         departments: dir
             .departments
@@ -87,17 +84,14 @@ async fn users_page(
 }
 
 /// `GET /staff/admin`: staff and roles.
-pub async fn users(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn users(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     users_page(&state, &staff, StatusCode::OK, &StaffForm::blank(), n.text(), None).await
 }
 
 /// `POST /staff/admin/users`: add or change a member of staff.
 pub async fn save_user(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let form = StaffForm {
@@ -133,7 +127,7 @@ pub async fn save_user(
 /// `POST /staff/admin/password`: set a member of staff's password.
 pub async fn set_password(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let username = field(&fields, "username");

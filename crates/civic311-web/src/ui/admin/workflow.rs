@@ -2,6 +2,7 @@
 //! templates, webhooks and duplicate settings — edited as checked TOML, with every
 //! message template previewed with sample values.
 
+use crate::ui::session::StaffChrome;
 use std::collections::BTreeMap;
 
 use crate::form::Form;
@@ -12,17 +13,15 @@ use axum::response::Response;
 use civic311_domain::workflow::WorkflowConfig;
 
 use super::super::notice::Done;
-use super::{AppError, Notice, Staff, confirmed, failure, not_admin, submit};
+use super::{Admin, AppError, Notice, Staff, confirmed, failure, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
 
 #[derive(Template)]
 #[template(path = "staff/admin_workflow.html")]
-struct WorkflowPage<'a> {
-    city: &'a str,
-    display_name: &'a str,
-    csrf: &'a str,
+struct WorkflowPage {
+    c: StaffChrome,
     text: String,
     /// Kind, language, subject and body of every template in effect, rendered with
     /// sample values.
@@ -71,25 +70,14 @@ fn workflow_page(
             (t.kind.clone(), t.language.clone(), subject, body)
         })
         .collect();
-    let page = WorkflowPage {
-        city: &city.settings.name,
-        display_name: &staff.user.display_name,
-        csrf: &staff.session.csrf,
-        text,
-        previews,
-        error,
-        notice,
-    };
+    let page = WorkflowPage { c: StaffChrome::new(state, staff), text, previews, error, notice };
     html(status, &page)
 }
 
 /// `GET /staff/admin/workflow`: calendars, SLA policies, escalation, templates,
 /// webhooks and duplicate settings as one TOML document, with every message template
 /// previewed.
-pub async fn workflow(State(state): State<AppState>, staff: Staff, Query(n): Query<Notice>) -> Response {
-    if let Some(r) = not_admin(&staff) {
-        return r;
-    }
+pub async fn workflow(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
     let text = match state.store.workflow_config().await {
         Ok(c) => toml::to_string(&c.unwrap_or_default().redacted()).unwrap_or_default(),
         Err(e) => return failure(e),
@@ -100,7 +88,7 @@ pub async fn workflow(State(state): State<AppState>, staff: Staff, Query(n): Que
 /// `POST /staff/admin/workflow`: replace the workflow document from the editor.
 pub async fn save_workflow(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let text = fields.iter().find(|(k, _)| k == "workflow").map(|(_, v)| v.clone()).unwrap_or_default();
