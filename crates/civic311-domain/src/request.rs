@@ -56,6 +56,19 @@ impl Status {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// The statuses of work still to do, in the order every query and index of open
+    /// work names them.
+    pub const ACTIVE: [Status; 5] =
+        [Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
+
+    /// The statuses of work still to do as SQL: `'new', 'open', …` — the text of the
+    /// open-work indexes' `WHERE status IN (…)`, which a query must repeat exactly for
+    /// the database to use them.
+    pub fn active_sql() -> &'static str {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        SQL.get_or_init(|| Self::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", "))
+    }
+
     /// True once the city considers the work done.
     pub fn is_closed(self) -> bool {
         matches!(self, Status::Resolved | Status::Closed | Status::Duplicate)

@@ -213,7 +213,7 @@ impl Action {
     /// The states the action is allowed from.
     pub fn allowed_from(&self) -> &'static [Status] {
         use Status::*;
-        const ACTIVE: &[Status] = &[New, Open, InProgress, OnHold, WaitingOnResident];
+        const ACTIVE: &[Status] = &Status::ACTIVE;
         match self {
             Action::Acknowledge { .. } => &[New, Open],
             Action::Start { .. } => &[New, Open, OnHold, WaitingOnResident],

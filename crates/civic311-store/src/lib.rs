@@ -204,14 +204,41 @@ pub struct Photo {
     pub public: bool,
 }
 
+/// Where a message in the outbox stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for its next try.
+    Pending,
+    /// Delivered.
+    Sent,
+    /// Given up on after its last try (a dead letter), until an administrator retries it.
+    Dead,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 3] = [OutboxState::Pending, OutboxState::Sent, OutboxState::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sent => "sent",
+            OutboxState::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 /// A message in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxItem {
     pub id: i64,
     pub request_id: Option<i64>,
     pub message: Message,
-    /// `pending`, `sent` or `dead`.
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub next_at: Timestamp,
     pub last_error: Option<String>,
@@ -225,8 +252,7 @@ pub struct OutboxItem {
 /// Which outbox messages to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct OutboxQuery {
-    /// `pending`, `sent` or `dead`.
-    pub state: Option<String>,
+    pub state: Option<OutboxState>,
     /// `email`, `sms` or `webhook`.
     pub channel: Option<String>,
     pub request: Option<i64>,

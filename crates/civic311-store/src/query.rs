@@ -121,3 +121,25 @@ pub struct RequestQuery {
     pub limit: u32,
     pub offset: u64,
 }
+
+#[cfg(test)]
+mod active_statuses {
+    use civic311_domain::request::Status;
+
+    /// The open-work indexes were written before the status set had one home; the
+    /// queries built from [`Status::active_sql`] must still name it exactly as the
+    /// indexes do, or the databases stop using them.
+    #[test]
+    fn the_open_work_indexes_name_the_active_statuses_as_queries_do() {
+        let predicate = format!("WHERE status IN ({})", Status::active_sql());
+        for migration in [
+            include_str!("../../civic311-store-sqlite/migrations/0008_queue_index.sql"),
+            include_str!("../../civic311-store-postgres/migrations/0008_queue_index.sql"),
+            include_str!("../../civic311-store-postgres/migrations/0009_overdue_count.sql"),
+        ] {
+            let indexes = migration.matches("CREATE INDEX").count();
+            assert!(indexes > 0);
+            assert_eq!(migration.matches(&predicate).count(), indexes, "{migration}");
+        }
+    }
+}

@@ -287,7 +287,7 @@ async fn queue(url: &str, requests: usize, open: i64, samples: usize) -> Result<
     if url.starts_with("postgres") {
         raw_sql(url, &[("VACUUM ANALYZE requests", vec![])]).await?;
     }
-    let active = vec![Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
+    let active = Status::ACTIVE.to_vec();
     let now = jiff::Timestamp::now();
     let page = |sort, after| RequestQuery {
         departments: vec!["PW".into()],

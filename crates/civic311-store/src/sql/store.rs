@@ -23,8 +23,8 @@ use super::{
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
 use crate::{
-    ApiKey, ConfigChange, ConfigWrite, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, Photo, RequestQuery,
-    RequestUpdate, Session, Store, UserToken, Workload,
+    ApiKey, ConfigChange, ConfigWrite, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, OutboxState, Photo,
+    RequestQuery, RequestUpdate, Session, Store, UserToken, Workload,
 };
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
@@ -222,9 +222,7 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
         let p = push(Param::I64(to_micros(t)), &mut params);
         // Written as the open-by-due index's key, so a count of overdue work reads
         // that index alone (a request without a due time is never overdue).
-        conds.push(format!(
-            "{DUE_KEY} < {p} AND status IN ('new', 'open', 'in_progress', 'on_hold', 'waiting_on_resident')"
-        ));
+        conds.push(format!("{DUE_KEY} < {p} AND status IN ({})", Status::active_sql()));
     }
     if let Some(text) = &q.text {
         for w in text.split_whitespace().take(8) {
@@ -285,7 +283,8 @@ fn outbox_item(r: OutboxRow) -> StoreResult<OutboxItem> {
         id: r.id,
         request_id: r.request_id,
         message: Message { channel: r.channel, recipient: r.recipient, kind: r.kind, language: r.language, vars },
-        state: r.state,
+        state: OutboxState::parse(&r.state)
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox {} state '{}'", r.id, r.state)))?,
         attempts: r.attempts,
         next_at: from_micros(r.next_at),
         last_error: r.last_error,
@@ -504,10 +503,10 @@ where
         let sql = format!(
             "SELECT team, assignee, status, COUNT(*) AS n, \
              SUM(CASE WHEN expected_at < $1 THEN 1 ELSE 0 END) AS overdue, MIN(requested_at) AS oldest \
-             FROM requests WHERE department IN ({}) \
-             AND status IN ('new', 'open', 'in_progress', 'on_hold', 'waiting_on_resident') \
+             FROM requests WHERE department IN ({}) AND status IN ({}) \
              GROUP BY team, assignee, status ORDER BY team, assignee, status",
-            list.join(", ")
+            list.join(", "),
+            Status::active_sql(),
         );
         let rows = self.backend.fetch_all::<WorkloadRow>(&sql, params).await?;
         rows.into_iter()
@@ -975,7 +974,8 @@ where
     async fn outbox(&self, q: &OutboxQuery) -> StoreResult<Vec<OutboxItem>> {
         let mut conds = Vec::new();
         let mut params = Vec::new();
-        for (column, value) in [("state", &q.state), ("channel", &q.channel)] {
+        let state = q.state.map(|s| s.as_str().to_owned());
+        for (column, value) in [("state", &state), ("channel", &q.channel)] {
             if let Some(v) = value {
                 params.push(Param::Text(v.clone()));
                 conds.push(format!("{column} = ${}", params.len()));
@@ -997,9 +997,14 @@ where
                 Box::pin(async move {
                     let n = tx
                         .execute(
-                            "UPDATE outbox SET state = 'pending', next_at = $1, lease_until = NULL \
-                             WHERE id = $2 AND state = 'dead'",
-                            vec![Param::I64(to_micros(now)), Param::I64(id)],
+                            "UPDATE outbox SET state = $3, next_at = $1, lease_until = NULL \
+                             WHERE id = $2 AND state = $4",
+                            vec![
+                                Param::I64(to_micros(now)),
+                                Param::I64(id),
+                                Param::Text(OutboxState::Pending.as_str().to_owned()),
+                                Param::Text(OutboxState::Dead.as_str().to_owned()),
+                            ],
                         )
                         .await?;
                     Ok(n > 0)

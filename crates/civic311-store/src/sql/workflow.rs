@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use super::writes::{EventIn, insert_events, insert_media, insert_messages, insert_timers, seal, to_json};
 use super::{OutboxRow, Param, SqlTx, TimerRow};
 use crate::error::{StoreError, StoreResult};
-use crate::{Delivery, RequestUpdate};
+use crate::{Delivery, OutboxState, RequestUpdate};
 
 /// Applies one change. Fails with `Conflict` when the request changed since it was
 /// read, or when the timer the change consumes was already consumed.
@@ -148,28 +148,36 @@ pub async fn claim_messages(
 ) -> StoreResult<Vec<OutboxRow>> {
     let sql = format!(
         "UPDATE outbox SET lease_until = $1 WHERE id IN (\
-           SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $2 \
+           SELECT id FROM outbox WHERE state = $4 AND next_at <= $2 \
            AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_at LIMIT $3{skip_locked}) \
          RETURNING {OUTBOX_COLUMNS}"
     );
-    tx.fetch_outbox(&sql, vec![Param::I64(to_micros(lease_until)), Param::I64(to_micros(now)), Param::I64(limit)]).await
+    let pending = Param::Text(OutboxState::Pending.as_str().to_owned());
+    let params = vec![Param::I64(to_micros(lease_until)), Param::I64(to_micros(now)), Param::I64(limit), pending];
+    tx.fetch_outbox(&sql, params).await
 }
 
 /// Records how a delivery went.
 pub async fn finish_message(tx: &mut dyn SqlTx, id: i64, outcome: Delivery, now: Timestamp) -> StoreResult<()> {
     let (sql, params) = match outcome {
         Delivery::Sent { subject, body } => (
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = $1, subject = $2, body = $3, \
+            "UPDATE outbox SET state = $5, attempts = attempts + 1, sent_at = $1, subject = $2, body = $3, \
              lease_until = NULL, last_error = NULL WHERE id = $4",
-            vec![Param::I64(to_micros(now)), Param::Text(subject), Param::Text(body), Param::I64(id)],
+            vec![
+                Param::I64(to_micros(now)),
+                Param::Text(subject),
+                Param::Text(body),
+                Param::I64(id),
+                Param::Text(OutboxState::Sent.as_str().to_owned()),
+            ],
         ),
         Delivery::Retry { at, error } => (
             "UPDATE outbox SET attempts = attempts + 1, next_at = $1, last_error = $2, lease_until = NULL WHERE id = $3",
             vec![Param::I64(to_micros(at)), Param::Text(error), Param::I64(id)],
         ),
         Delivery::Dead { error } => (
-            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $1, lease_until = NULL WHERE id = $2",
-            vec![Param::Text(error), Param::I64(id)],
+            "UPDATE outbox SET state = $3, attempts = attempts + 1, last_error = $1, lease_until = NULL WHERE id = $2",
+            vec![Param::Text(error), Param::I64(id), Param::Text(OutboxState::Dead.as_str().to_owned())],
         ),
     };
     tx.execute(sql, params).await?;

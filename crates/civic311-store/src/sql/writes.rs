@@ -329,7 +329,7 @@ pub async fn insert_messages(tx: &mut dyn SqlTx, messages: &[(i64, Timestamp, &M
                 Param::Text(m.kind.clone()),
                 Param::Text(m.language.clone()),
                 Param::Text(to_json(&m.vars)),
-                Param::Text("pending".to_owned()),
+                Param::Text(crate::OutboxState::Pending.as_str().to_owned()),
                 Param::I64(0),
                 Param::I64(to_micros(*at)),
                 Param::I64(to_micros(*at)),

@@ -8,7 +8,7 @@ use civic311_domain::geo::BoundaryIndex;
 use civic311_domain::org::StaffUser;
 use civic311_domain::request::{Priority, ServiceRequest, Status};
 use civic311_domain::workflow::Action;
-use civic311_store::{OutboxQuery, RequestQuery, Sort};
+use civic311_store::{OutboxQuery, OutboxState, RequestQuery, Sort};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -245,11 +245,14 @@ pub async fn list_outbox(
     ApiQuery(p): ApiQuery<OutboxParams>,
 ) -> ApiResult {
     require_supervisor(&caller(&state, &headers).await?)?;
-    if let Some(s) = &p.state
-        && !["pending", "sent", "dead"].contains(&s.as_str())
-    {
-        return Err(bad("state", "one of pending, sent, dead"));
-    }
+    let outbox_state = match p.state.as_deref().map(OutboxState::parse) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            let names = OutboxState::ALL.map(OutboxState::as_str).join(", ");
+            return Err(bad("state", format!("one of {names}")));
+        }
+    };
     if let Some(c) = &p.channel
         && !["email", "sms", "webhook"].contains(&c.as_str())
     {
@@ -259,7 +262,8 @@ pub async fn list_outbox(
     if !(1..=1000).contains(&limit) {
         return Err(bad("limit", "1 to 1000 messages"));
     }
-    let items = state.store.outbox(&OutboxQuery { state: p.state, channel: p.channel, request: None, limit }).await?;
+    let items =
+        state.store.outbox(&OutboxQuery { state: outbox_state, channel: p.channel, request: None, limit }).await?;
     Ok(Json(json!({ "messages": items.iter().map(view::message).collect::<Vec<_>>() })))
 }
 

@@ -6,7 +6,9 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
 
 use civic311_domain::org::{Department, StaffUser, Team};
+use civic311_domain::request::{Priority, Status};
 use civic311_domain::service::Service;
+use civic311_store::OutboxState;
 
 use super::{config, handlers, photos};
 use crate::AppState;
@@ -39,8 +41,10 @@ pub enum Param {
     Time,
     /// One of these words.
     OneOf(&'static [&'static str]),
-    /// Comma-separated words, each one of these.
-    ListOf(&'static [&'static str]),
+    /// One of the words a type names (its `ALL`, written as the API writes it).
+    OneOfType(fn() -> Vec<&'static str>),
+    /// Comma-separated words, each one a type names.
+    ListOfType(fn() -> Vec<&'static str>),
     /// Text matching a regular expression.
     Pattern(&'static str),
 }
@@ -54,20 +58,34 @@ impl Param {
             Param::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
             Param::Time => json!({ "type": "string", "format": "date-time" }),
             Param::OneOf(words) => json!({ "type": "string", "enum": words }),
-            Param::ListOf(words) => {
-                let one = words.join("|");
-                json!({ "type": "string", "pattern": format!("^({one})(,({one}))*$") })
-            }
+            Param::OneOfType(words) => json!({ "type": "string", "enum": words() }),
+            Param::ListOfType(words) => list_pattern(&words()),
             Param::Pattern(p) => json!({ "type": "string", "pattern": p }),
         }
     }
 }
 
-/// The statuses a request can be in.
-const STATUSES: &[&str] =
-    &["new", "open", "in_progress", "on_hold", "waiting_on_resident", "resolved", "closed", "duplicate"];
-/// The priorities a request can have.
-const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+/// Comma-separated words, each one of `words`.
+fn list_pattern(words: &[&str]) -> Value {
+    let one = words.join("|");
+    json!({ "type": "string", "pattern": format!("^({one})(,({one}))*$") })
+}
+
+/// Every status a request can be in, as the API writes it.
+fn statuses() -> Vec<&'static str> {
+    Status::ALL.map(Status::as_str).to_vec()
+}
+
+/// Every state of a message in the outbox.
+fn outbox_states() -> Vec<&'static str> {
+    OutboxState::ALL.map(OutboxState::as_str).to_vec()
+}
+
+/// Every priority, as the API writes it.
+fn priorities() -> Vec<&'static str> {
+    Priority::ALL.map(Priority::as_str).to_vec()
+}
+
 /// The orders a listing can be sorted in.
 pub const SORTS: &[&str] = &["newest", "oldest", "updated", "due", "priority"];
 /// A `next_cursor`: the order, the sort key and the request's id.
@@ -88,8 +106,8 @@ pub const OPERATIONS: &[Operation] = &[
             ("department", Param::Text, "comma-separated department codes"),
             ("team", Param::Text, "comma-separated team codes"),
             ("assignee", Param::Text, "comma-separated usernames"),
-            ("status", Param::ListOf(STATUSES), "comma-separated statuses"),
-            ("priority", Param::ListOf(PRIORITIES), "comma-separated priorities"),
+            ("status", Param::ListOfType(statuses), "comma-separated statuses"),
+            ("priority", Param::ListOfType(priorities), "comma-separated priorities"),
             ("service_code", Param::Text, "comma-separated service codes"),
             ("overdue", Param::Bool, "only open requests past their resolution due time"),
             (
@@ -317,7 +335,7 @@ pub const OPERATIONS: &[Operation] = &[
         roles: "supervisor, admin",
         body: None,
         query: &[
-            ("state", Param::OneOf(&["pending", "sent", "dead"]), "pending, sent or dead"),
+            ("state", Param::OneOfType(outbox_states), "pending, sent or dead"),
             ("channel", Param::OneOf(&["email", "sms", "webhook"]), "email, sms or webhook"),
             ("limit", Param::Int(1, 1000), "1-1000 (default 100)"),
         ],
@@ -384,7 +402,7 @@ fn action_schema() -> Value {
         ("hold", s(json!({ "reason": must }), &["reason"])),
         ("wait_on_resident", s(json!({ "question": must }), &["question"])),
         ("resume", s(json!({ "note": may }), &[])),
-        ("set_priority", s(json!({ "priority": { "enum": PRIORITIES }, "reason": may }), &["priority"])),
+        ("set_priority", s(json!({ "priority": { "enum": priorities() }, "reason": may }), &["priority"])),
         ("note", s(json!({ "text": must, "public": { "type": "boolean" } }), &["text", "public"])),
         ("resolve", s(json!({ "note": must }), &["note"])),
         ("close", s(json!({ "note": may }), &[])),
@@ -497,7 +515,7 @@ fn rule_schema() -> Value {
             })),
             "then": object(&[], json!({
                 "department": text(), "team": text(), "assignee": text(),
-                "priority": { "enum": PRIORITIES }, "tags": codes,
+                "priority": { "enum": priorities() }, "tags": codes,
             })),
             "stop": { "type": "boolean" },
         }),
@@ -537,7 +555,7 @@ fn workflow_schema() -> Value {
         &["name", "calendar", "response", "resolution"],
         json!({
             "name": text(), "services": codes, "groups": codes, "departments": codes,
-            "priorities": list_of(json!({ "enum": PRIORITIES })),
+            "priorities": list_of(json!({ "enum": priorities() })),
             "calendar": text(), "response": text(), "resolution": text(),
         }),
     );
@@ -693,7 +711,7 @@ pub fn document() -> Value {
                         "keywords": list_of(text()),
                         "type": { "enum": ["realtime", "batch", "blackbox"] },
                         "visibility": { "enum": ["public", "internal"] },
-                        "default_priority": { "enum": PRIORITIES },
+                        "default_priority": { "enum": priorities() },
                         "service_notice": text(),
                         "attributes": list_of(attribute_schema()),
                         "translations": { "type": "object", "additionalProperties": object(&[], json!({

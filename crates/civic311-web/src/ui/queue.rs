@@ -20,8 +20,6 @@ const PAGE: u32 = 50;
 /// Due within this long counts as about to breach.
 const SOON: SignedDuration = SignedDuration::from_hours(4);
 
-const ACTIVE: [Status; 5] = [Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident];
-
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Params {
     view: Option<String>,
@@ -178,7 +176,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         _ => "mine",
     };
     // The open requests of each tab, counted on it; the tab shown is then filtered.
-    let open = RequestQuery { statuses: ACTIVE.to_vec(), limit: PAGE, ..RequestQuery::default() };
+    let open = RequestQuery { statuses: Status::ACTIVE.to_vec(), limit: PAGE, ..RequestQuery::default() };
     let mine = RequestQuery { assignees: vec![user.username.clone()], ..open.clone() };
     let team = RequestQuery { teams: user.team.iter().cloned().collect(), ..open.clone() };
     let department = RequestQuery { departments: vec![user.department.clone()], ..open };
@@ -193,7 +191,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         .collect();
     let status = p.status.as_deref().filter(|s| status_choices.iter().any(|c| c.0 == *s)).unwrap_or("active");
     q.statuses = match status {
-        "active" => ACTIVE.to_vec(),
+        "active" => Status::ACTIVE.to_vec(),
         "all" => Vec::new(),
         s => Status::parse(s).into_iter().collect(),
     };

@@ -242,7 +242,14 @@ pub async fn render(
         shows_outbox,
         notifications: outbox
             .iter()
-            .map(|m| (m.message.kind.clone(), m.message.channel.clone(), m.message.recipient.clone(), m.state.clone()))
+            .map(|m| {
+                (
+                    m.message.kind.clone(),
+                    m.message.channel.clone(),
+                    m.message.recipient.clone(),
+                    m.state.as_str().to_owned(),
+                )
+            })
             .collect(),
         actions,
         priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),

@@ -118,7 +118,7 @@ async fn render(
     });
     let query = RequestQuery {
         departments: vec![department.clone()],
-        statuses: vec![Status::New, Status::Open, Status::InProgress, Status::OnHold, Status::WaitingOnResident],
+        statuses: Status::ACTIVE.to_vec(),
         sort: Sort::Due,
         limit: BULK_PAGE,
         ..RequestQuery::default()

@@ -582,7 +582,7 @@ async fn the_delivery_log_shows_dead_letters_and_sends_them_again(backend: Backe
     let r = ada.post(&app, &uri, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let q = OutboxQuery { channel: Some("sms".into()), limit: 10, ..OutboxQuery::default() };
-    assert_eq!(app.store.outbox(&q).await.unwrap()[0].state, "pending");
+    assert_eq!(app.store.outbox(&q).await.unwrap()[0].state, civic311_store::OutboxState::Pending);
     let r = ada.post(&app, &uri, &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 400, "only a dead letter is sent again");
 }

@@ -8,14 +8,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use civic311_store::OutboxQuery;
+use civic311_store::{OutboxQuery, OutboxState};
 
 use super::super::notice::Done;
 use super::{Admin, Said, Staff, failure, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 
-const STATES: [&str; 3] = ["pending", "sent", "dead"];
 const CHANNELS: [&str; 3] = ["webhook", "email", "sms"];
 /// How many deliveries a page lists.
 const SHOWN: i64 = 200;
@@ -58,7 +57,7 @@ pub struct Filter {
 async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filter, said: Said) -> Response {
     let only = |v: &Option<String>, known: &[&str]| v.clone().filter(|v| known.contains(&v.as_str()));
     let query = OutboxQuery {
-        state: only(&filter.state, &STATES),
+        state: filter.state.as_deref().and_then(OutboxState::parse),
         channel: only(&filter.channel, &CHANNELS),
         request: None,
         limit: SHOWN,
@@ -78,12 +77,12 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filt
             recipient: m.message.recipient,
             kind: m.message.kind,
             request: m.request_id,
-            when: match (m.state.as_str(), m.sent_at) {
-                ("sent", Some(at)) => format!("sent {}", local(at)),
-                ("pending", _) => format!("next try {}", local(m.next_at)),
+            when: match (m.state, m.sent_at) {
+                (OutboxState::Sent, Some(at)) => format!("sent {}", local(at)),
+                (OutboxState::Pending, _) => format!("next try {}", local(m.next_at)),
                 _ => "given up".to_owned(),
             },
-            state: m.state,
+            state: m.state.as_str().to_owned(),
             attempts: m.attempts,
             last_error: m.last_error.unwrap_or_default(),
         })
@@ -91,7 +90,7 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filt
     let page = DeliveriesPage {
         c: StaffChrome::new(state, staff),
         rows,
-        states: STATES.iter().map(|s| (*s, query.state.as_deref() == Some(*s))).collect(),
+        states: OutboxState::ALL.iter().map(|s| (s.as_str(), query.state == Some(*s))).collect(),
         channels: CHANNELS.iter().map(|c| (*c, query.channel.as_deref() == Some(*c))).collect(),
         notice: said.0,
         error: said.1,
