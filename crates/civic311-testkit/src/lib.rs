@@ -57,6 +57,12 @@ pub async fn fresh_database_url(backend: Backend) -> String {
         Backend::Postgres => {
             let server = postgres_url();
             let name = unique_name();
+            // Dropped when the test that made it ends well (see `dropping_databases`).
+            let _ = CREATED.try_with(|made| {
+                if let Ok(mut m) = made.lock() {
+                    m.push(name.clone());
+                }
+            });
             let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
                 .await
                 .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server at {server}: {e}"));
@@ -68,6 +74,41 @@ pub async fn fresh_database_url(backend: Backend) -> String {
                 None => panic!("CIVIC311_TEST_POSTGRES_URL must end in /DATABASE"),
             }
         }
+    }
+}
+
+tokio::task_local! {
+    /// The PostgreSQL databases the running test made.
+    static CREATED: std::sync::Mutex<Vec<String>>;
+}
+
+/// Runs `test`, then drops every PostgreSQL database it made, so a suite run leaves
+/// the server as it found it. A test that fails (panics) keeps its databases, for
+/// looking at what it left. [`both_backends!`] wraps every test in this.
+pub async fn dropping_databases(test: impl std::future::Future<Output = ()>) {
+    let made = CREATED.scope(std::sync::Mutex::new(Vec::new()), async {
+        test.await;
+        CREATED.with(|made| match made.lock() {
+            Ok(mut m) => std::mem::take(&mut *m),
+            Err(_) => Vec::new(),
+        })
+    });
+    let made = made.await;
+    if made.is_empty() {
+        return;
+    }
+    let server = postgres_url();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server at {server}: {e}"));
+    for name in made {
+        // FORCE ends the connections the test's stores still hold.
+        sqlx::Executor::execute(
+            &mut admin,
+            sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("dropping test database {name}: {e}"));
     }
 }
 
@@ -105,7 +146,7 @@ macro_rules! both_backends {
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    super::$name($crate::Backend::Postgres).await;
+                    $crate::dropping_databases(super::$name($crate::Backend::Postgres)).await;
                 }
             }
         )*
