@@ -3,7 +3,7 @@
 
 use civic311_domain::notify::{Follower, Message};
 use civic311_domain::org::StaffUser;
-use civic311_domain::request::{RequestId, ServiceRequest};
+use civic311_domain::request::{EventKind, RequestId, ServiceRequest};
 use civic311_domain::workflow::{
     self, Action, Actor, Change, WorkflowModel, resident_messages, staff_messages, webhook_messages,
 };
@@ -20,7 +20,7 @@ pub fn messages_for(model: &WorkflowModel, change: &Change, followers: &[Followe
         out.extend(resident_messages(model, r, followers, n.kind, n.note.as_deref()));
     }
     for (audience, kind) in &change.staff {
-        let note = change.events.first().map(|e| e.kind.replace('_', " "));
+        let note = change.events.first().map(|e| e.kind.as_str().replace('_', " "));
         out.extend(staff_messages(model, r, *audience, kind, note.as_deref()));
     }
     out.extend(webhook_messages(model, r, &change.events));
@@ -155,7 +155,7 @@ pub async fn follow(
         let timers = workflow::timers(model, &req);
         let mut u = RequestUpdate::new(req);
         u.events.push(workflow::NewEvent {
-            kind: if on { "followed" } else { "unfollowed" }.into(),
+            kind: if on { EventKind::Followed } else { EventKind::Unfollowed },
             actor: actor.name().to_owned(),
             data: serde_json::json!({ "channel": follower.channel }),
         });

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use civic311_domain::FieldError;
 use civic311_domain::geo::Point;
 use civic311_domain::notify::NotifyChannel;
-use civic311_domain::request::{Channel, Contact, Description, Location, Media, NewRequest, ServiceRequest};
+use civic311_domain::request::{Channel, Contact, Description, EventKind, Location, Media, NewRequest, ServiceRequest};
 use civic311_domain::routing::RoutingInput;
 use civic311_domain::service::Answers;
 use civic311_domain::workflow;
@@ -240,7 +240,8 @@ pub fn prepare(
     let model = &city.workflow;
     intake.timers = workflow::timers(model, &provisional);
     intake.messages = workflow::resident_messages(model, &provisional, &[], "received", None);
-    let created = workflow::NewEvent { kind: "created".into(), actor: "resident".into(), data: serde_json::json!({}) };
+    let created =
+        workflow::NewEvent { kind: EventKind::Created, actor: "resident".into(), data: serde_json::json!({}) };
     intake.messages.extend(workflow::webhook_messages(model, &provisional, &[created]));
     Ok(intake)
 }

@@ -313,13 +313,97 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// What happened to a request: the kind of an entry in its history, stored and sent
+/// (to webhooks, through the API) as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Routed,
+    StatusChanged,
+    Acknowledged,
+    Assigned,
+    Transferred,
+    Involved,
+    PriorityChanged,
+    Note,
+    PhotosAttached,
+    Reopened,
+    Merged,
+    MergedIn,
+    Rated,
+    Followed,
+    Unfollowed,
+    Escalated,
+    ResponseOverdue,
+    Reminder,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 19] = [
+        EventKind::Created,
+        EventKind::Routed,
+        EventKind::StatusChanged,
+        EventKind::Acknowledged,
+        EventKind::Assigned,
+        EventKind::Transferred,
+        EventKind::Involved,
+        EventKind::PriorityChanged,
+        EventKind::Note,
+        EventKind::PhotosAttached,
+        EventKind::Reopened,
+        EventKind::Merged,
+        EventKind::MergedIn,
+        EventKind::Rated,
+        EventKind::Followed,
+        EventKind::Unfollowed,
+        EventKind::Escalated,
+        EventKind::ResponseOverdue,
+        EventKind::Reminder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::Routed => "routed",
+            EventKind::StatusChanged => "status_changed",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Assigned => "assigned",
+            EventKind::Transferred => "transferred",
+            EventKind::Involved => "involved",
+            EventKind::PriorityChanged => "priority_changed",
+            EventKind::Note => "note",
+            EventKind::PhotosAttached => "photos_attached",
+            EventKind::Reopened => "reopened",
+            EventKind::Merged => "merged",
+            EventKind::MergedIn => "merged_in",
+            EventKind::Rated => "rated",
+            EventKind::Followed => "followed",
+            EventKind::Unfollowed => "unfollowed",
+            EventKind::Escalated => "escalated",
+            EventKind::ResponseOverdue => "response_overdue",
+            EventKind::Reminder => "reminder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An entry in a request's history. Events are only ever appended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The event's id: increasing over all requests.
     pub id: i64,
     pub at: Timestamp,
-    pub kind: String,
+    pub kind: EventKind,
     /// Who acted: `resident`, `system`, `rule`, or a staff username.
     pub actor: String,
     pub data: serde_json::Value,
@@ -328,13 +412,13 @@ pub struct Event {
 /// Event kinds that can be part of a request's public history (Open311 `notes` with
 /// `extensions=true`, the update feed, the portal's timeline); notes only when staff
 /// made them public.
-pub const PUBLIC_EVENT_KINDS: [&str; 3] = ["created", "status_changed", "note"];
+pub const PUBLIC_EVENT_KINDS: [EventKind; 3] = [EventKind::Created, EventKind::StatusChanged, EventKind::Note];
 
 impl Event {
     /// True for events the public may see: see [`PUBLIC_EVENT_KINDS`].
     pub fn is_public(&self) -> bool {
-        match self.kind.as_str() {
-            "note" => self.data.get("public").and_then(serde_json::Value::as_bool) == Some(true),
+        match self.kind {
+            EventKind::Note => self.data.get("public").and_then(serde_json::Value::as_bool) == Some(true),
             k => PUBLIC_EVENT_KINDS.contains(&k),
         }
     }

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::escalation::Audience;
 use crate::notify::Follower;
-use crate::request::{Media, Priority, ServiceRequest, Status};
+use crate::request::{EventKind, Media, Priority, ServiceRequest, Status};
 use crate::sla::SlaClock;
 
 pub use messages::{resident_messages, staff_messages, webhook_messages};
@@ -282,7 +282,7 @@ fn optional(field: &str, text: &Option<String>) -> Result<Option<String>, Workfl
 /// An event to append: its kind, who acted and what happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: String,
     pub data: serde_json::Value,
 }
@@ -321,9 +321,8 @@ pub fn decide(
     let mut r = req.clone();
     let mut events = Vec::new();
     let mut resident = None;
-    let mut event = |kind: &str, data: serde_json::Value| {
-        events.push(NewEvent { kind: kind.to_owned(), actor: actor.name().to_owned(), data })
-    };
+    let mut event =
+        |kind: EventKind, data: serde_json::Value| events.push(NewEvent { kind, actor: actor.name().to_owned(), data });
     let from = req.status;
     let calendar = r.workflow.sla.as_ref().and_then(|c| model.calendar(&c.calendar)).cloned();
     let set_status = |r: &mut ServiceRequest, to: Status, note: Option<String>| {
@@ -337,9 +336,9 @@ pub fn decide(
         Action::Acknowledge { note } => {
             let note = optional("note", note)?;
             if let Some(d) = set_status(&mut r, Status::Open, note.clone()) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
-            event("acknowledged", json!({ "note": note }));
+            event(EventKind::Acknowledged, json!({ "note": note }));
         }
         Action::Assign { team, assignee } => {
             if team.is_none() && assignee.is_none() {
@@ -376,7 +375,7 @@ pub fn decide(
                 r.status = Status::Open;
             }
             event(
-                "assigned",
+                EventKind::Assigned,
                 json!({ "department": dept, "team": r.assignment.team, "assignee": r.assignment.assignee }),
             );
         }
@@ -401,7 +400,7 @@ pub fn decide(
             if r.status == Status::New || r.status == Status::InProgress {
                 r.status = Status::Open;
             }
-            event("transferred", json!({ "from": old, "to": department, "team": team, "reason": reason }));
+            event(EventKind::Transferred, json!({ "from": old, "to": department, "team": team, "reason": reason }));
         }
         Action::Involve { department, note } => {
             let note = required("note", note)?;
@@ -412,7 +411,7 @@ pub fn decide(
                 return Err(conflict("department", "the owning department is already involved"));
             }
             r.workflow.involved.push(LinkedTask { department: department.clone(), note: note.clone(), at: now });
-            event("involved", json!({ "department": department, "note": note }));
+            event(EventKind::Involved, json!({ "department": department, "note": note }));
         }
         Action::Hold { reason } | Action::WaitOnResident { question: reason } => {
             let reason = required(if matches!(action, Action::Hold { .. }) { "reason" } else { "question" }, reason)?;
@@ -421,7 +420,7 @@ pub fn decide(
                 c.pause(cal, now);
             }
             if let Some(d) = set_status(&mut r, to, Some(reason.clone())) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
             resident = Some(ResidentNotice { kind: "status_changed", note: Some(reason) });
         }
@@ -431,7 +430,7 @@ pub fn decide(
                 c.resume(cal, now);
             }
             if let Some(d) = set_status(&mut r, Status::InProgress, note.clone()) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
             resident = Some(ResidentNotice { kind: "status_changed", note });
         }
@@ -441,7 +440,7 @@ pub fn decide(
                 return Err(conflict("priority", format!("the priority is already {}", priority.as_str())));
             }
             event(
-                "priority_changed",
+                EventKind::PriorityChanged,
                 json!({ "from": r.assignment.priority.as_str(), "to": priority.as_str(), "reason": reason }),
             );
             r.assignment.priority = *priority;
@@ -449,7 +448,7 @@ pub fn decide(
         Action::Note { text, public } => {
             let text = required("text", text)?;
             // The status is kept so update feeds can say what it was when the note was made.
-            event("note", json!({ "text": text, "public": public, "status": from.as_str() }));
+            event(EventKind::Note, json!({ "text": text, "public": public, "status": from.as_str() }));
             if *public {
                 resident = Some(ResidentNotice { kind: "note", note: Some(text) });
             }
@@ -460,7 +459,10 @@ pub fn decide(
             }
             let note = optional("note", note)?;
             let types: Vec<&str> = photos.iter().map(|p| p.content_type.as_str()).collect();
-            event("photos_attached", json!({ "count": photos.len(), "public": public, "types": types, "note": note }));
+            event(
+                EventKind::PhotosAttached,
+                json!({ "count": photos.len(), "public": public, "types": types, "note": note }),
+            );
         }
         Action::Resolve { note } => {
             let note = required("note", note)?;
@@ -468,7 +470,7 @@ pub fn decide(
                 c.stop(now);
             }
             if let Some(d) = set_status(&mut r, Status::Resolved, Some(note.clone())) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
             r.closed_at = Some(now);
             resident = Some(ResidentNotice { kind: "resolved", note: Some(note) });
@@ -482,7 +484,7 @@ pub fn decide(
                 c.stop(now);
             }
             if let Some(d) = set_status(&mut r, Status::Closed, note.clone()) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
             r.closed_at.get_or_insert(now);
             if from != Status::Resolved {
@@ -499,9 +501,9 @@ pub fn decide(
             r.workflow.escalated = false;
             r.workflow.delay_notified = false;
             if let Some(d) = set_status(&mut r, Status::Open, Some(reason.clone())) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
-            event("reopened", json!({ "reason": reason }));
+            event(EventKind::Reopened, json!({ "reason": reason }));
             resident = Some(ResidentNotice { kind: "status_changed", note: Some(reason) });
         }
         Action::Merge { into } => {
@@ -511,10 +513,10 @@ pub fn decide(
             r.workflow.merged_into = Some(into.clone());
             let note = format!("Duplicate of {into}");
             if let Some(d) = set_status(&mut r, Status::Duplicate, Some(note)) {
-                event("status_changed", d);
+                event(EventKind::StatusChanged, d);
             }
             r.closed_at = Some(now);
-            event("merged", json!({ "into": into }));
+            event(EventKind::Merged, json!({ "into": into }));
             resident = Some(ResidentNotice { kind: "merged", note: None });
         }
         Action::Rate { score, comment } => {
@@ -527,7 +529,7 @@ pub fn decide(
             crate::text::check_text("comment", comment).map_err(|e| invalid(&e.field, e.detail))?;
             let comment = comment.trim().to_owned();
             r.workflow.rating = Some(Rating { score: *score, comment: comment.clone(), at: now });
-            event("rated", json!({ "score": score, "comment": comment }));
+            event(EventKind::Rated, json!({ "score": score, "comment": comment }));
         }
     }
     if let Actor::Staff(_) = actor {
@@ -600,7 +602,7 @@ pub fn absorb(original: &ServiceRequest, duplicate: &ServiceRequest, actor: &Act
     Change {
         request: r,
         events: vec![NewEvent {
-            kind: "merged_in".into(),
+            kind: EventKind::MergedIn,
             actor: actor.name().to_owned(),
             data: json!({ "from": duplicate.id.to_string() }),
         }],

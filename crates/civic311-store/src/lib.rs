@@ -16,7 +16,7 @@ use civic311_domain::kb::Article;
 use civic311_domain::notify::Follower;
 use civic311_domain::notify::Message;
 use civic311_domain::org::{Department, StaffUser, Team};
-use civic311_domain::request::{Event, Media, NewRequest, ServiceRequest, Status};
+use civic311_domain::request::{Event, EventKind, Media, NewRequest, ServiceRequest, Status};
 use civic311_domain::routing::{Decision, RuleSet};
 use civic311_domain::service::Service;
 use civic311_domain::workflow::{NewEvent, TimerKind, WorkflowConfig};
@@ -373,7 +373,7 @@ pub trait Store: Send + Sync + 'static {
     async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>>;
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>>;
     /// The events of the given kinds of many requests at once, by request, oldest first.
-    async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>>;
+    async fn events_of(&self, seqs: &[i64], kinds: &[EventKind]) -> StoreResult<Vec<(i64, Event)>>;
     /// A stored photo and the service code of the request it belongs to.
     async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>>;
     /// Every photo of a request, public and internal, oldest first (for staff).
@@ -500,7 +500,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         from: Timestamp,
         to: Timestamp,
-        kinds: &[&str],
+        kinds: &[EventKind],
         limit: i64,
     ) -> StoreResult<Vec<(i64, Event)>>;
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use civic311_app::CityModel;
 use civic311_app::intake::{RawRequest, prepare};
 use civic311_app::tokens::new_token;
-use civic311_domain::request::{Channel, Media, Status};
+use civic311_domain::request::{Channel, EventKind, Media, Status};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::signin::Lockout;
 use civic311_store::{ConfigChange, ConfigWrite, Intake, RequestQuery, Session, SharedStore, StoreError};
@@ -203,10 +203,10 @@ async fn listing_filters_and_orders(backend: Backend) {
     assert!(bbox.iter().all(|r| r.areas.get("wards").map(String::as_str) == Some("W2")));
 
     let closed_ids: Vec<i64> = closed.iter().map(|r| r.id.seq).collect();
-    let history = store.events_of(&closed_ids, &["status_changed"]).await.unwrap();
+    let history = store.events_of(&closed_ids, &[EventKind::StatusChanged]).await.unwrap();
     assert_eq!(history.len(), 6, "one closing event each, and only the kinds asked for");
     assert!(history.iter().all(|(id, e)| closed_ids.contains(id) && e.data["note"] == "Fixed"));
-    assert!(store.events_of(&[], &["created"]).await.unwrap().is_empty());
+    assert!(store.events_of(&[], &[EventKind::Created]).await.unwrap().is_empty());
 
     let ids = vec![everything[0].id.seq, everything[3].id.seq, 999_999];
     assert_eq!(list(RequestQuery { ids, ..Default::default() }).await.len(), 2);

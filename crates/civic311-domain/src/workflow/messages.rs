@@ -123,9 +123,9 @@ pub fn staff_messages(
 pub fn webhook_messages(model: &WorkflowModel, req: &ServiceRequest, events: &[NewEvent]) -> Vec<Message> {
     let mut out = Vec::new();
     for w in &model.config.webhooks {
-        for e in events.iter().filter(|e| w.wants(&e.kind)) {
+        for e in events.iter().filter(|e| w.wants(e.kind.as_str())) {
             let mut vars = BTreeMap::new();
-            vars.insert("event".into(), e.kind.clone());
+            vars.insert("event".into(), e.kind.as_str().to_owned());
             vars.insert("actor".into(), e.actor.clone());
             vars.insert("data".into(), e.data.to_string());
             vars.insert("status".into(), req.status.as_str().to_owned());
@@ -134,7 +134,7 @@ pub fn webhook_messages(model: &WorkflowModel, req: &ServiceRequest, events: &[N
             out.push(Message {
                 channel: "webhook".into(),
                 recipient: w.name.clone(),
-                kind: e.kind.clone(),
+                kind: e.kind.as_str().to_owned(),
                 language: "en".into(),
                 vars,
             });

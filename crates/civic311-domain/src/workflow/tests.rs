@@ -171,7 +171,7 @@ fn transfer_keeps_one_owner_and_records_the_reason() {
     .unwrap();
     assert_eq!(c.request.assignment.department, "SAN");
     assert_eq!(c.request.assignment.assignee, None);
-    assert_eq!(c.events[0].kind, "transferred");
+    assert_eq!(c.events[0].kind, crate::request::EventKind::Transferred);
     assert_eq!(c.events[0].data["reason"], "bulk item, not a pothole");
     assert_eq!(c.events[0].actor, "ann");
 }
@@ -235,7 +235,7 @@ fn a_missed_first_response_tells_the_supervisor_once_and_a_response_cancels_it()
     assert!(fire(&m, &r, TimerKind::Respond, at("2026-11-23T12:59")).is_none(), "not due yet");
     let late = fire(&m, &r, TimerKind::Respond, at("2026-11-23T13:00")).unwrap();
     assert_eq!(late.staff, vec![(crate::escalation::Audience::Supervisor, "response_overdue")]);
-    assert_eq!(late.events[0].kind, "response_overdue");
+    assert_eq!(late.events[0].kind, crate::request::EventKind::ResponseOverdue);
     assert!(late.resident.is_none(), "the resident hears about delays at breach, not here");
     assert_eq!(respond(&late.request), None, "said once");
     let mail = staff_messages(&m, &late.request, crate::escalation::Audience::Supervisor, "response_overdue", None);

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::{Actor, Change, NewEvent, ResidentNotice, WorkflowModel};
+use crate::request::EventKind;
 use crate::request::ServiceRequest;
 
 /// What a timer is for.
@@ -107,7 +108,7 @@ pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: T
             }
             r.workflow.escalation_level += 1;
             NewEvent {
-                kind: "escalated".into(),
+                kind: EventKind::Escalated,
                 actor: Actor::System.name().to_owned(),
                 data: json!({
                     "level": index + 1,
@@ -125,7 +126,7 @@ pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: T
             staff.extend(chain.config.response_overdue.iter().map(|a| (*a, "response_overdue")));
             r.workflow.response_overdue_notified = true;
             NewEvent {
-                kind: "response_overdue".into(),
+                kind: EventKind::ResponseOverdue,
                 actor: Actor::System.name().to_owned(),
                 data: json!({ "due": due.due, "notified": chain.config.response_overdue }),
             }
@@ -135,7 +136,7 @@ pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: T
             // The reminder restarts the count, so the next one comes after another period.
             r.workflow.last_activity = Some(now);
             NewEvent {
-                kind: "reminder".into(),
+                kind: EventKind::Reminder,
                 actor: Actor::System.name().to_owned(),
                 data: json!({ "inactive_since": req.workflow.last_activity }),
             }

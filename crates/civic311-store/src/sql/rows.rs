@@ -2,7 +2,7 @@
 
 use civic311_domain::geo::{BoundaryFeature, Point, Polygon};
 use civic311_domain::request::{
-    Assignment, Channel, Contact, Event, Location, Priority, RequestId, ServiceRequest, Status, from_micros,
+    Assignment, Channel, Contact, Event, EventKind, Location, Priority, RequestId, ServiceRequest, Status, from_micros,
 };
 use serde::de::DeserializeOwned;
 use sqlx::FromRow;
@@ -161,7 +161,8 @@ impl EventRow {
             id: self.id,
             at: from_micros(self.at),
             data: serde_json::from_str(&self.data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
-            kind: self.kind,
+            kind: EventKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {} kind '{}'", self.id, self.kind)))?,
             actor: self.actor,
         })
     }

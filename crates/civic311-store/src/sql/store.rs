@@ -7,7 +7,7 @@ use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::kb::Article;
 use civic311_domain::org::{Department, StaffUser, Team};
-use civic311_domain::request::{Event, Media, ServiceRequest, Status, to_micros};
+use civic311_domain::request::{Event, EventKind, Media, ServiceRequest, Status, to_micros};
 use civic311_domain::routing::{Rule, RuleSet};
 use civic311_domain::service::Service;
 use sqlx::{Database, FromRow};
@@ -545,7 +545,7 @@ where
             .collect()
     }
 
-    async fn events_of(&self, seqs: &[i64], kinds: &[&str]) -> StoreResult<Vec<(i64, Event)>> {
+    async fn events_of(&self, seqs: &[i64], kinds: &[EventKind]) -> StoreResult<Vec<(i64, Event)>> {
         if seqs.is_empty() || kinds.is_empty() {
             return Ok(Vec::new());
         }
@@ -553,7 +553,7 @@ where
         let ids = (1..=seqs.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
         let kind_list =
             (seqs.len() + 1..=seqs.len() + kinds.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        params.extend(kinds.iter().map(|k| Param::Text((*k).to_owned())));
+        params.extend(kinds.iter().map(|k| Param::Text(k.as_str().to_owned())));
         let sql = format!(
             "SELECT id, request_id, at, kind, actor, data FROM events \
              WHERE request_id IN ({ids}) AND kind IN ({kind_list}) ORDER BY request_id, id"
@@ -1039,7 +1039,7 @@ where
         &self,
         from: Timestamp,
         to: Timestamp,
-        kinds: &[&str],
+        kinds: &[EventKind],
         limit: i64,
     ) -> StoreResult<Vec<(i64, Event)>> {
         if kinds.is_empty() {
@@ -1049,7 +1049,7 @@ where
         let list = kinds
             .iter()
             .map(|k| {
-                params.push(Param::Text((*k).to_owned()));
+                params.push(Param::Text(k.as_str().to_owned()));
                 format!("${}", params.len())
             })
             .collect::<Vec<_>>()

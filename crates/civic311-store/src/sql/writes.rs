@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use civic311_domain::notify::Message;
-use civic311_domain::request::{Media, ServiceRequest, Status, to_micros};
+use civic311_domain::request::{EventKind, Media, ServiceRequest, Status, to_micros};
 use civic311_domain::workflow::Timer;
 use jiff::Timestamp;
 use serde_json::json;
@@ -126,7 +126,7 @@ fn request_params(i: &Intake, p: &Prepared, out: &mut Vec<Param>) {
 pub struct EventIn {
     pub request: i64,
     pub at: Timestamp,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: String,
     pub data: String,
     pub prev_hash: String,
@@ -134,14 +134,14 @@ pub struct EventIn {
 }
 
 /// Seals `events` of one request after the event whose hash is `prev`.
-pub fn seal(request: i64, prev: &str, events: Vec<(Timestamp, String, String, serde_json::Value)>) -> Vec<EventIn> {
+pub fn seal(request: i64, prev: &str, events: Vec<(Timestamp, EventKind, String, serde_json::Value)>) -> Vec<EventIn> {
     let mut prev = prev.to_owned();
     events
         .into_iter()
         .map(|(at, kind, actor, data)| {
             let data = data.to_string();
             let at = round(at);
-            let hash = civic311_domain::audit::link(&prev, request, to_micros(at), &kind, &actor, &data);
+            let hash = civic311_domain::audit::link(&prev, request, to_micros(at), kind.as_str(), &actor, &data);
             let e = EventIn { request, at, kind, actor, data, prev_hash: std::mem::take(&mut prev), hash };
             prev.clone_from(&e.hash);
             e
@@ -154,16 +154,16 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
     let mut out = vec![
         (
             r.requested_at,
-            "created".to_owned(),
+            EventKind::Created,
             "resident".to_owned(),
             json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
         ),
-        (r.requested_at, "routed".to_owned(), "rules".to_owned(), routed(i)),
+        (r.requested_at, EventKind::Routed, "rules".to_owned(), routed(i)),
     ];
     if let Some(closed) = p.closed_at {
         out.push((
             closed,
-            "status_changed".to_owned(),
+            EventKind::StatusChanged,
             "system".to_owned(),
             json!({ "from": "open", "to": p.status.as_str(), "note": p.notes }),
         ));
@@ -195,7 +195,7 @@ pub async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreRes
             params.extend([
                 Param::I64(e.request),
                 Param::I64(to_micros(e.at)),
-                Param::Text(e.kind.clone()),
+                Param::Text(e.kind.as_str().to_owned()),
                 Param::Text(e.actor.clone()),
                 Param::Text(e.data.clone()),
                 Param::Text(e.prev_hash.clone()),

@@ -2,7 +2,7 @@
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use civic311_domain::request::{Event, ServiceRequest};
+use civic311_domain::request::{Event, EventKind, ServiceRequest};
 use civic311_domain::service::Service;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -83,9 +83,9 @@ pub struct RequestView<'a> {
 /// What a public event says, in words.
 pub fn public_text(e: &Event) -> String {
     let text = |k: &str| e.data.get(k).and_then(|v| v.as_str()).filter(|n| !n.is_empty());
-    match e.kind.as_str() {
-        "created" => "Request received".to_owned(),
-        "note" => text("text").unwrap_or_default().to_owned(),
+    match e.kind {
+        EventKind::Created => "Request received".to_owned(),
+        EventKind::Note => text("text").unwrap_or_default().to_owned(),
         _ => {
             let to = text("to").unwrap_or("updated").replace('_', " ");
             match text("note") {
@@ -101,7 +101,7 @@ fn note_node(e: &Event, tz: &TimeZone) -> Node {
     Node::Obj(vec![
         ("datetime", Node::text(datetime(e.at, tz))),
         ("description", Node::text(public_text(e))),
-        ("type", Node::text(&e.kind)),
+        ("type", Node::text(e.kind.as_str())),
     ])
 }
 

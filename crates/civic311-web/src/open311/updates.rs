@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use civic311_domain::request::{Event, ServiceRequest, Status};
+use civic311_domain::request::{Event, EventKind, ServiceRequest, Status};
 use civic311_store::RequestQuery;
 use jiff::SignedDuration;
 
@@ -59,7 +59,7 @@ pub async fn feed(state: &AppState, params: &[(String, String)], format: Format)
     if end.duration_since(start) > MAX_SPAN {
         return Err(Open311Error::bad_request(format, "start_date to end_date may span at most 90 days"));
     }
-    let kinds = ["status_changed", "note"];
+    let kinds = [EventKind::StatusChanged, EventKind::Note];
     let limit = i64::try_from(MAX_UPDATES + 1).unwrap_or(i64::MAX);
     let events =
         state.store.events_between(start, end, &kinds, limit).await.map_err(|e| Open311Error::store(format, e))?;

@@ -1,7 +1,7 @@
 //! A request's history in words staff read at a glance: who did what, and why
 //! ("Routed to PW · PW-NORTH by rule 'bulk items in ward 2'").
 
-use civic311_domain::request::Event;
+use civic311_domain::request::{Event, EventKind};
 use serde_json::Value;
 
 /// One line of the timeline.
@@ -39,9 +39,9 @@ fn status(v: &str) -> String {
 pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
     let d = &e.data;
     let visibility = |public: bool| Some(if public { "public" } else { "internal" });
-    match e.kind.as_str() {
-        "created" => (format!("Reported ({})", s(d, "channel")), None, None),
-        "routed" => {
+    match e.kind {
+        EventKind::Created => (format!("Reported ({})", s(d, "channel")), None, None),
+        EventKind::Routed => {
             let to = owner(&d["assignment"]);
             // Events routed before the event was slimmed keep the whole trace under `trace`.
             let trace = if d["trace"].is_object() { &d["trace"] } else { d };
@@ -53,26 +53,28 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
             let detail = if rules.is_empty() { why } else { format!("{why}; rules matched: {}", rules.join(", ")) };
             (format!("Routed to {to}"), Some(detail), None)
         }
-        "status_changed" => (format!("Status {} → {}", status(s(d, "from")), status(s(d, "to"))), opt(d, "note"), None),
-        "acknowledged" => ("Acknowledged".to_owned(), opt(d, "note"), None),
-        "assigned" => (format!("Assigned to {}", owner(d)), None, None),
-        "transferred" => {
+        EventKind::StatusChanged => {
+            (format!("Status {} → {}", status(s(d, "from")), status(s(d, "to"))), opt(d, "note"), None)
+        }
+        EventKind::Acknowledged => ("Acknowledged".to_owned(), opt(d, "note"), None),
+        EventKind::Assigned => (format!("Assigned to {}", owner(d)), None, None),
+        EventKind::Transferred => {
             let team = opt(d, "team").map(|t| format!(" · {t}")).unwrap_or_default();
             (format!("Transferred from {} to {}{team}", s(d, "from"), s(d, "to")), opt(d, "reason"), None)
         }
-        "involved" => (format!("Involved {}", s(d, "department")), opt(d, "note"), None),
-        "note" => {
+        EventKind::Involved => (format!("Involved {}", s(d, "department")), opt(d, "note"), None),
+        EventKind::Note => {
             let public = d["public"].as_bool().unwrap_or(false);
             (if public { "Public note" } else { "Internal note" }.to_owned(), opt(d, "text"), visibility(public))
         }
-        "photos_attached" => {
+        EventKind::PhotosAttached => {
             let public = d["public"].as_bool().unwrap_or(false);
             (format!("{} photo(s) attached", d["count"]), opt(d, "note"), visibility(public))
         }
-        "reopened" => ("Reopened".to_owned(), opt(d, "reason"), None),
-        "merged" => (format!("Merged into {}", s(d, "into")), None, None),
-        "merged_in" => (format!("{} was merged into this request", s(d, "from")), None, None),
-        "escalated" => {
+        EventKind::Reopened => ("Reopened".to_owned(), opt(d, "reason"), None),
+        EventKind::Merged => (format!("Merged into {}", s(d, "into")), None, None),
+        EventKind::MergedIn => (format!("{} was merged into this request", s(d, "from")), None, None),
+        EventKind::Escalated => {
             let reassigned = opt(d, "reassigned_to").map(|t| format!("; moved to {t}")).unwrap_or_default();
             (
                 format!("Escalated: level {} ({}) of chain {}{reassigned}", d["level"], s(d, "at"), s(d, "chain")),
@@ -80,12 +82,12 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
                 None,
             )
         }
-        "response_overdue" => ("First response overdue: supervisors told".to_owned(), None, None),
-        "reminder" => ("Reminder sent: no activity".to_owned(), None, None),
-        "followed" => (format!("Someone started following ({})", s(d, "channel")), None, None),
-        "unfollowed" => ("Someone stopped following".to_owned(), None, None),
-        "rated" => (format!("Rated {}/5 by the resident", d["score"]), opt(d, "comment"), None),
-        other => (other.replace('_', " "), None, None),
+        EventKind::ResponseOverdue => ("First response overdue: supervisors told".to_owned(), None, None),
+        EventKind::Reminder => ("Reminder sent: no activity".to_owned(), None, None),
+        EventKind::Followed => (format!("Someone started following ({})", s(d, "channel")), None, None),
+        EventKind::Unfollowed => ("Someone stopped following".to_owned(), None, None),
+        EventKind::Rated => (format!("Rated {}/5 by the resident", d["score"]), opt(d, "comment"), None),
+        EventKind::PriorityChanged => (format!("Priority {} → {}", s(d, "from"), s(d, "to")), opt(d, "reason"), None),
     }
 }
 

@@ -92,7 +92,7 @@ async fn residents_find_follow_and_staff_merge_duplicates(backend: Backend) {
         app.store.outbox(&OutboxQuery { request: Some(seq(&dup)), limit: 50, ..OutboxQuery::default() }).await.unwrap();
     assert!(told.iter().any(|m| m.message.kind == "merged" && m.message.recipient == "second@example.test"));
     let history = app.store.events(seq(&original)).await.unwrap();
-    assert!(history.iter().any(|e| e.kind == "merged_in"));
+    assert!(history.iter().any(|e| e.kind == civic311_domain::request::EventKind::MergedIn));
 
     // Following the duplicate follows the original; a merged duplicate is never offered again.
     let r = app

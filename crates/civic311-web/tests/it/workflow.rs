@@ -323,7 +323,7 @@ async fn resident_rates_a_resolved_request_from_the_link(backend: Backend) {
     assert_eq!(detail["rating"]["score"], 4);
     assert_eq!(detail["rating"]["comment"], "Muy rápido");
     let events = app.store.events(seq).await.unwrap();
-    let rated = events.iter().rfind(|e| e.kind == "rated").unwrap();
+    let rated = events.iter().rfind(|e| e.kind == civic311_domain::request::EventKind::Rated).unwrap();
     assert_eq!(rated.actor, "resident");
 
     let unknown = app.get("/rate/not-a-token").await;
