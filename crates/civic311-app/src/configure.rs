@@ -353,7 +353,7 @@ pub async fn set_password(app: &App, by: By<'_>, username: &str, password: Strin
         return Err(no_user());
     }
     civic311_domain::signin::check_password(username, &password)?;
-    let hash = crate::passwords::hash(password).await.map_err(|e| refused("password", e))?;
+    let hash = crate::passwords::hash(&app.codecs.passwords, password).await.map_err(|e| refused("password", e))?;
     // Read after hashing, which takes a while: the check and the write stay close.
     let at = Snapshot::read(app).await?;
     if !at.city.users.iter().any(|u| u.username == username) {

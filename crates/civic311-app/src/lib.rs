@@ -39,6 +39,14 @@ pub fn system_clock() -> Clock {
     Arc::new(Timestamp::now)
 }
 
+/// The slow, heavy work the application hands to implementations the binary supplies
+/// (civic311-codecs): password hashing and photo decoding.
+#[derive(Clone)]
+pub struct Codecs {
+    pub passwords: Arc<dyn passwords::PasswordHasher>,
+    pub photos: Arc<dyn photo::PhotoDecoder>,
+}
+
 /// The application: what every edge shares. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
@@ -56,11 +64,18 @@ pub struct App {
     /// The key that signs links in messages (confirm a follow, stop following); the
     /// same on every node, kept in the store.
     pub link_key: Arc<String>,
+    /// Password hashing and photo decoding.
+    pub codecs: Codecs,
 }
 
 impl App {
     /// Loads the city's configuration from the store.
-    pub async fn load(store: SharedStore, clock: Clock, public_url: Option<String>) -> Result<Self, LoadError> {
+    pub async fn load(
+        store: SharedStore,
+        clock: Clock,
+        public_url: Option<String>,
+        codecs: Codecs,
+    ) -> Result<Self, LoadError> {
         // Read before the city, so a change made meanwhile is loaded again later.
         let version = store.config_version().await?;
         let city = CityModel::load(store.as_ref()).await?;
@@ -74,6 +89,7 @@ impl App {
             version: Arc::new(AtomicI64::new(version)),
             notifiers: Notifiers::new(None, None),
             link_key,
+            codecs,
         })
     }
 

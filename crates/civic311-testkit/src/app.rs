@@ -59,8 +59,11 @@ impl TestApp {
         let now = Arc::new(Mutex::new(start));
         let clock_now = Arc::clone(&now);
         let clock: Clock = Arc::new(move || *clock_now.lock().expect("clock"));
-        let state =
-            adjust(AppState::load(store.clone(), clock, Some("http://civic311.test".into())).await.expect("load city"));
+        let state = adjust(
+            AppState::load(store.clone(), clock, Some("http://civic311.test".into()), civic311_codecs::codecs())
+                .await
+                .expect("load city"),
+        );
         let router = civic311_web::router(state.clone());
         Self { store, database_url, backend, state, router, now }
     }

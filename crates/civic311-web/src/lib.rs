@@ -68,8 +68,9 @@ impl AppState {
         store: civic311_store::SharedStore,
         clock: Clock,
         public_url: Option<String>,
+        codecs: civic311_app::Codecs,
     ) -> Result<Self, LoadError> {
-        Ok(Self::new(App::load(store, clock, public_url).await?))
+        Ok(Self::new(App::load(store, clock, public_url, codecs).await?))
     }
 
     /// The same state sending mail through `notifiers`.

@@ -49,11 +49,14 @@ pub(crate) struct Parts {
 /// Text fields and photos of a multipart body, photos cleaned (see [`clean_photos`]).
 /// The error is a status (413 for anything too large, 503 when every photo worker
 /// stayed busy, else 400) and what is wrong in words, for the caller's own format.
-pub(crate) async fn read_multipart(mp: Multipart) -> Result<(Vec<(String, String)>, Vec<Media>), (StatusCode, String)> {
+pub(crate) async fn read_multipart(
+    decoder: &std::sync::Arc<dyn civic311_app::photo::PhotoDecoder>,
+    mp: Multipart,
+) -> Result<(Vec<(String, String)>, Vec<Media>), (StatusCode, String)> {
     let parts = read_parts(mp).await.map_err(|e| {
         (if e.too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST }, e.to_string())
     })?;
-    let media = clean_photos(parts.uploads).await.map_err(|p| (photo_status(&p), p.to_string()))?;
+    let media = clean_photos(decoder, parts.uploads).await.map_err(|p| (photo_status(&p), p.to_string()))?;
     Ok((parts.fields, media))
 }
 

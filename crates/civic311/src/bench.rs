@@ -120,7 +120,7 @@ async fn demo_store(url: &str, history: usize) -> Result<SharedStore> {
 }
 
 async fn spawn_server(store: SharedStore) -> Result<std::net::SocketAddr> {
-    let state = AppState::load(store, civic311_app::system_clock(), None).await?;
+    let state = AppState::load(store, civic311_app::system_clock(), None, civic311_codecs::codecs()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(civic311_web::serve(listener, state, std::future::pending()));

@@ -42,7 +42,9 @@ pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     // The demo's own app: trusted, so unlimited (the intake benchmarks post with it).
     store.put_api_key(&ApiKey { key: DEMO_API_KEY.into(), label: "demo".into(), per_minute: None }).await?;
     // One hash serves every demo user: same password, and seeding stays quick.
-    let hash = civic311_app::passwords::hash(DEMO_PASSWORD.to_owned()).await.map_err(anyhow::Error::msg)?;
+    let hash = civic311_app::passwords::hash(&civic311_codecs::codecs().passwords, DEMO_PASSWORD.to_owned())
+        .await
+        .map_err(anyhow::Error::msg)?;
     for u in &city.users {
         store.set_password(&u.username, &hash).await?;
     }

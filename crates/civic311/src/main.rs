@@ -304,7 +304,7 @@ async fn main() -> Result<()> {
 /// configuration the way the API does: checked, written and audited as one change.
 async fn open_app(db: &DbArgs) -> Result<App> {
     let store = store_url::open(&db.database_url).await?;
-    App::load(store, civic311_app::system_clock(), None)
+    App::load(store, civic311_app::system_clock(), None, civic311_codecs::codecs())
         .await
         .with_context(|| format!("{} holds no city yet; import one first", store_url::redact(&db.database_url)))
 }
@@ -424,7 +424,7 @@ fn public_url(serve: &ServeArgs) -> Result<Option<String>> {
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let notifiers = notifiers()?;
     let public_url = public_url(serve)?;
-    let state = AppState::load(store, civic311_app::system_clock(), public_url.clone())
+    let state = AppState::load(store, civic311_app::system_clock(), public_url.clone(), civic311_codecs::codecs())
         .await?
         .with_notifiers(notifiers.clone())
         .with_map_tiles(map_tiles(serve)?)

@@ -37,7 +37,8 @@ pub async fn attach(
     let user = caller(&state, &headers).await?;
     let (seq, _) = load(&state, &id).await?;
     let mp = body.map_err(|e| bad("body", format!("send photos as multipart/form-data: {}", e.body_text())))?;
-    let (fields, mut photos) = read_multipart(mp).await.map_err(|(status, e)| ApiError::new(status, "photo", e))?;
+    let (fields, mut photos) =
+        read_multipart(&state.codecs.photos, mp).await.map_err(|(status, e)| ApiError::new(status, "photo", e))?;
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
     let public = match field("public").as_deref() {
         Some("true") => true,

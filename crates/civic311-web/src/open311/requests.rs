@@ -185,7 +185,7 @@ pub async fn create(
     if key_in_address.is_none() {
         admit(&state, format, &client, param(&fields, "api_key").map(String::as_str))?;
     }
-    let media = clean_photos(uploads).await.map_err(|p| photo_error(format, &p))?;
+    let media = clean_photos(&state.codecs.photos, uploads).await.map_err(|p| photo_error(format, &p))?;
     let raw = raw_request(&fields, media);
     let stored = submit(&state, raw, Channel::Mobile).await.map_err(|e| Open311Error::app(format, e))?;
     let city = state.city();

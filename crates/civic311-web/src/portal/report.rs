@@ -333,7 +333,7 @@ pub async fn submit(
         Err(e) => return unreadable(&state, &lang, &service, &e).await,
     };
     let fields = parts.fields;
-    let media = match clean_photos(parts.uploads).await {
+    let media = match clean_photos(&state.codecs.photos, parts.uploads).await {
         Ok(m) => m,
         Err(p) => {
             let status =

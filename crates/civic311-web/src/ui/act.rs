@@ -113,7 +113,7 @@ pub async fn photos(
     };
     let bad = |message: String| render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message));
     let Ok(mp) = body else { return bad("Choose one or more photos to attach.".into()).await };
-    let (fields, mut photos) = match read_multipart(mp).await {
+    let (fields, mut photos) = match read_multipart(&state.codecs.photos, mp).await {
         Ok(x) => x,
         Err((status, e)) => return render(&state, &staff, &r, status, None, Some(format!("Not attached: {e}."))).await,
     };

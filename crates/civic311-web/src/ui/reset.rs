@@ -183,7 +183,7 @@ pub async fn reset(State(state): State<AppState>, Path(token): Path<String>, For
     if let Err(e) = check_password(&username, &f.password) {
         return again(format!("The password must have {}.", e.detail));
     }
-    let password_hash = match passwords::hash(f.password).await {
+    let password_hash = match passwords::hash(&state.codecs.passwords, f.password).await {
         Ok(h) => h,
         Err(e) => return failure(e),
     };

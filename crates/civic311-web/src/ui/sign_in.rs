@@ -152,7 +152,7 @@ pub async fn submit(
         None => None,
     };
     let hash = credentials.map(|c| c.password_hash).filter(|_| user.is_some());
-    if !passwords::verify(f.password, hash).await {
+    if !passwords::verify(&state.codecs.passwords, f.password, hash).await {
         return again(StatusCode::UNAUTHORIZED, "The username or password is not right.");
     }
     let token = new_token();

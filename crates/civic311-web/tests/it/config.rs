@@ -194,7 +194,10 @@ async fn inconsistent_configuration_is_refused(backend: Backend) {
 
 async fn a_change_made_through_one_node_reaches_the_others(backend: Backend) {
     let app = setup(backend).await;
-    let other = civic311_app::App::load(app.second_node().await, app.state.clock.clone(), None).await.unwrap();
+    let other =
+        civic311_app::App::load(app.second_node().await, app.state.clock.clone(), None, app.state.codecs.clone())
+            .await
+            .unwrap();
     // PostgreSQL announces the change (LISTEN/NOTIFY): the other node polls only once an
     // hour, so only the announcement can bring the change within this test. SQLite has
     // no announcements; its nodes poll.
@@ -231,7 +234,8 @@ async fn two_nodes_race() {
 
     let app = setup(Backend::Postgres).await;
     let one = app.state.app.clone();
-    let two = App::load(app.second_node().await, app.state.clock.clone(), None).await.unwrap();
+    let two =
+        App::load(app.second_node().await, app.state.clock.clone(), None, app.state.codecs.clone()).await.unwrap();
     let ada = app.store.users().await.unwrap().into_iter().find(|u| u.username == "ada").unwrap();
     let base = app.store.departments().await.unwrap().remove(0);
     let renamed = |name: &str| civic311_domain::org::Department { name: name.into(), ..base.clone() };
