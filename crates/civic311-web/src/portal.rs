@@ -180,3 +180,29 @@ pub(crate) fn throttled(state: &AppState, lang: &Lang, client: ClientAddr) -> Re
 pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every text a portal template or handler asks for exists in English.
+    #[test]
+    fn every_portal_text_has_an_english_original() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["templates/portal", "src/portal"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                files.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+            }
+        }
+        let en = crate::i18n::texts("en");
+        let mut missing = Vec::new();
+        for text in files {
+            for part in text.split("t.get(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                if en.find(key).is_none() {
+                    missing.push(key.to_owned());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "texts missing from i18n/en.toml: {missing:?}");
+    }
+}

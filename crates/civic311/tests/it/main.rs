@@ -1,4 +1,24 @@
-//! The binary's integration tests, in one test binary (see the web crate's `tests/it`).
+//! civic311's end-to-end tests, in one binary: the HTTP surfaces (Open311, the staff API,
+//! the workspace, the portal) served by the production `serve` over either store, and
+//! the command line. They live with the binary because they need every real part,
+//! argon2 and image included, which the web crate itself does not link; and linking
+//! the whole application once instead of once per file is most of what building the
+//! tests costs.
 
+mod common;
+mod support;
+
+mod browser;
 mod cli;
+mod config;
 mod demo_rules;
+mod duplicates;
+mod hardening;
+mod open311;
+mod photos;
+mod portal;
+mod portal_browser;
+mod queue;
+mod sweep;
+mod workflow;
+mod workspace;

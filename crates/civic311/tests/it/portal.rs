@@ -342,29 +342,6 @@ async fn a_report_page_weighs_under_300_kb(backend: Backend) {
     }
 }
 
-/// Every text a portal template or handler asks for exists in English.
-#[test]
-fn every_portal_text_has_an_english_original() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    for dir in ["templates/portal", "src/portal"] {
-        for e in std::fs::read_dir(root.join(dir)).unwrap() {
-            files.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
-        }
-    }
-    let en = civic311_web::i18n::texts("en");
-    let mut missing = Vec::new();
-    for text in files {
-        for part in text.split("t.get(\"").skip(1) {
-            let key = part.split('"').next().unwrap();
-            if en.find(key).is_none() {
-                missing.push(key.to_owned());
-            }
-        }
-    }
-    assert!(missing.is_empty(), "texts missing from i18n/en.toml: {missing:?}");
-}
-
 async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(backend: Backend) {
     let mail = civic311_testkit::smtp::SmtpServer::start();
     let app = setup_with(backend, |s| s.with_notifiers(civic311_app::Notifiers::new(Some(smtp(&mail)), None))).await;
