@@ -18,7 +18,7 @@ use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use civic311_app::AppError;
@@ -146,6 +146,31 @@ pub(crate) fn message(state: &AppState, lang: &Lang, status: StatusCode, title: 
     lang.render(status, &page)
 }
 
+/// What a portal handler answers: its page, or a page to answer with [`Instead`].
+pub(crate) type Page = Result<Response, Instead>;
+
+/// A page answered instead of the one asked for — not found, busy, a failure on our
+/// side — already in the resident's language, so a handler can pass it on with `?`.
+#[derive(Debug)]
+pub(crate) struct Instead(Box<Response>);
+
+impl From<Response> for Instead {
+    fn from(page: Response) -> Self {
+        Instead(Box::new(page))
+    }
+}
+
+impl IntoResponse for Instead {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// The failure page for `e`, to answer with instead: `.map_err(fault(&state, &lang))?`.
+pub(crate) fn fault<'a, E: std::fmt::Display>(state: &'a AppState, lang: &'a Lang) -> impl Fn(E) -> Instead + 'a {
+    move |e| failure(state, lang, e).into()
+}
+
 /// A failure on our side: logged with its cause, shown without internals.
 pub(crate) fn failure(state: &AppState, lang: &Lang, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "portal page failed");
@@ -166,13 +191,13 @@ pub(crate) fn refused(state: &AppState, lang: &Lang, e: AppError) -> Response {
 
 /// Takes one unit of the client's budget for the portal's public forms; when it is
 /// spent, the page saying so instead (429 with `Retry-After`).
-pub(crate) fn throttled(state: &AppState, lang: &Lang, client: ClientAddr) -> Result<(), Box<Response>> {
+pub(crate) fn throttled(state: &AppState, lang: &Lang, client: ClientAddr) -> Result<(), Instead> {
     state.throttles.portal.take(&client.key(), throttle::PORTAL, state.now()).map_err(|r| {
         let t = lang.t;
         let text = t.get("page.busy").replace("{minutes}", &r.retry_after.div_ceil(60).to_string());
         let mut page = message(state, lang, StatusCode::TOO_MANY_REQUESTS, t.get("page.busy_title"), &text);
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(r.retry_after));
-        Box::new(page)
+        page.into()
     })
 }
 

@@ -76,16 +76,52 @@ pub(crate) fn message(state: &AppState, status: StatusCode, title: &str, message
     crate::page::html(status, &MessagePage { c: StaffChrome::signed_out(state, ""), title, message })
 }
 
-/// A failure on our side: logged with its cause, shown without internals.
-fn failure(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "staff page failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged. Try again.")
-        .into_response()
+/// What a staff page handler answers: the page, or a [`Fault`] on our side. Store and
+/// application calls inside a handler use `?`; refusals a person can act on are shown
+/// through [`refusal`] on the page the form came from.
+pub(crate) type Page = Result<Response, Fault>;
+
+/// A fault on our side: logged with its cause, shown without internals. An
+/// [`AppError`] that is a refusal rather than a fault keeps its status and sentence.
+#[derive(Debug)]
+pub(crate) enum Fault {
+    /// Refused, with the status and the sentence [`refusal`] gives it.
+    Refused(StatusCode, String),
+    /// Broken on our side; the cause is logged, never shown.
+    Internal(String),
+}
+
+impl From<AppError> for Fault {
+    fn from(e: AppError) -> Self {
+        match refusal(&e) {
+            Some((status, said)) => Fault::Refused(status, said),
+            None => Fault::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<civic311_store::StoreError> for Fault {
+    fn from(e: civic311_store::StoreError) -> Self {
+        Fault::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for Fault {
+    fn into_response(self) -> Response {
+        match self {
+            Fault::Refused(status, said) => (status, said).into_response(),
+            Fault::Internal(cause) => {
+                tracing::error!(error = %cause, "staff page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged. Try again.")
+                    .into_response()
+            }
+        }
+    }
 }
 
 /// The staff pages' form of an application error — the one place it is decided: the
 /// status, and a sentence to show on the page the form came from. `None` for a fault
-/// on our side, which is logged and answered by [`failure`] instead.
+/// on our side, which is logged and answered as a [`Fault`] instead.
 pub(crate) fn refusal(e: &AppError) -> Option<(StatusCode, String)> {
     let named = |field: &str| field.replace('_', " ");
     Some(match e {

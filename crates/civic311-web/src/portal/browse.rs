@@ -5,14 +5,13 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::geo::Point;
 use civic311_domain::i18n::Texts;
 use civic311_domain::request::{ServiceRequest, Status};
 use civic311_store::{RequestQuery, Sort};
 use jiff::civil::Date;
 
-use super::{Chrome, Lang, failure};
+use super::{Chrome, Lang, Page, fault};
 use crate::AppState;
 use crate::ui::query_string;
 
@@ -93,7 +92,7 @@ fn day_start(text: &str, tz: &jiff::tz::TimeZone, next: bool) -> Option<jiff::Ti
 }
 
 /// `GET /requests`: the public map and list.
-pub async fn page(State(state): State<AppState>, lang: Lang, Query(f): Query<Filters>) -> Response {
+pub async fn page(State(state): State<AppState>, lang: Lang, Query(f): Query<Filters>) -> Page {
     let t = lang.t;
     let city = state.city();
     let mut problems = Vec::new();
@@ -146,10 +145,8 @@ pub async fn page(State(state): State<AppState>, lang: Lang, Query(f): Query<Fil
     let on_map = RequestQuery { limit: MAP_POINTS, ..q.clone() };
     let store = &state.store;
     let (page, total, mapped) =
-        match tokio::try_join!(store.list_requests(&list), store.count_matching(&q), store.list_requests(&on_map)) {
-            Ok(x) => x,
-            Err(e) => return failure(&state, &lang, e),
-        };
+        tokio::try_join!(store.list_requests(&list), store.count_matching(&q), store.list_requests(&on_map))
+            .map_err(fault(&state, &lang))?;
     let rows = rows(&page, &services, t, &city.tz);
     let points: Vec<Point> = mapped.iter().filter_map(|r| r.location.point).collect();
     let outline: Vec<_> = city.boundaries.features().iter().filter(|x| &x.layer == layer).collect();
@@ -189,5 +186,5 @@ pub async fn page(State(state): State<AppState>, lang: Lang, Query(f): Query<Fil
         next_page,
         problems,
     };
-    lang.render(StatusCode::OK, &body)
+    Ok(lang.render(StatusCode::OK, &body))
 }

@@ -14,7 +14,7 @@ use civic311_store::{RequestQuery, Sort};
 use jiff::SignedDuration;
 
 use super::browse::{Row, rows};
-use super::{Chrome, Lang, failure};
+use super::{Chrome, Lang, Page, fault};
 use crate::AppState;
 use crate::throttle::ClientAddr;
 use civic311_app::tokens::new_token;
@@ -85,63 +85,53 @@ fn query(state: &AppState, email: &str, limit: u32) -> RequestQuery {
 }
 
 /// `POST /my`: mails a link when the address has requests; the same answer either way.
-pub async fn send(State(state): State<AppState>, lang: Lang, client: ClientAddr, Form(f): Form<Ask>) -> Response {
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
-    }
+pub async fn send(State(state): State<AppState>, lang: Lang, client: ClientAddr, Form(f): Form<Ask>) -> Page {
+    super::throttled(&state, &lang, client)?;
     let t = lang.t;
     let email = f.email.trim().to_owned();
     if !looks_like_email(&email) || email.chars().count() > 254 {
-        return ask(&state, &lang, StatusCode::BAD_REQUEST, email, None, Some(t.get("mine.bad_email")));
+        return Ok(ask(&state, &lang, StatusCode::BAD_REQUEST, email, None, Some(t.get("mine.bad_email"))));
     }
     // Links are built from the configured public address only, never the Host header.
     let Some(base) = state.mail_base().map(str::to_owned) else {
         tracing::error!(
             "a resident asked for their requests, but CIVIC311_PUBLIC_URL is not set: no link can be mailed"
         );
-        return ask(&state, &lang, StatusCode::SERVICE_UNAVAILABLE, email, None, Some(t.get("mine.no_links")));
+        return Ok(ask(&state, &lang, StatusCode::SERVICE_UNAVAILABLE, email, None, Some(t.get("mine.no_links"))));
     };
-    let known = match state.store.list_requests(&query(&state, &email, 1)).await {
-        Ok(found) => !found.is_empty(),
-        Err(e) => return failure(&state, &lang, e),
-    };
+    let known = !state.store.list_requests(&query(&state, &email, 1)).await.map_err(fault(&state, &lang))?.is_empty();
     if known {
         let now = state.now();
         let token = new_token();
         let expires = now.checked_add(LINK_LIFETIME).unwrap_or(now);
         let not_since = now.checked_sub(ONE_LINK_PER).unwrap_or(now);
-        match state.store.create_resident_link(&token_hash(&token), &email, now, expires, not_since).await {
-            Ok(true) => {
-                let city = state.city();
-                let url = format!("{base}/my/{token}?lang={}", t.code);
-                let fill = |s: &str| s.replace("{city}", &city.settings.name).replace("{url}", &url);
-                let (subject, body) = (fill(t.get("mine.mail_subject")), fill(t.get("mine.mail_body")));
-                if let Err(e) = state.notifiers.email(&email, &subject, &body).await {
-                    tracing::error!(error = %e, "the link to a resident's requests could not be mailed");
-                }
+        let hash = token_hash(&token);
+        let link = state.store.create_resident_link(&hash, &email, now, expires, not_since);
+        if link.await.map_err(fault(&state, &lang))? {
+            let city = state.city();
+            let url = format!("{base}/my/{token}?lang={}", t.code);
+            let fill = |s: &str| s.replace("{city}", &city.settings.name).replace("{url}", &url);
+            let (subject, body) = (fill(t.get("mine.mail_subject")), fill(t.get("mine.mail_body")));
+            if let Err(e) = state.notifiers.email(&email, &subject, &body).await {
+                tracing::error!(error = %e, "the link to a resident's requests could not be mailed");
             }
-            Ok(false) => tracing::info!("a link to these requests was sent moments ago; not sending another"),
-            Err(e) => return failure(&state, &lang, e),
+        } else {
+            tracing::info!("a link to these requests was sent moments ago; not sending another");
         }
     }
     let sent = t.get("mine.sent").replace("{email}", &email);
-    ask(&state, &lang, StatusCode::OK, email, Some(sent), None)
+    Ok(ask(&state, &lang, StatusCode::OK, email, Some(sent), None))
 }
 
 /// `GET /my/{token}`: the requests of the address the link was mailed to.
-pub async fn list(State(state): State<AppState>, lang: Lang, Path(token): Path<String>) -> Response {
+pub async fn list(State(state): State<AppState>, lang: Lang, Path(token): Path<String>) -> Page {
     let t = lang.t;
-    let email = match state.store.resident_link_email(&token_hash(&token), state.now()).await {
-        Ok(Some(e)) => e,
-        Ok(None) => {
-            return ask(&state, &lang, StatusCode::NOT_FOUND, String::new(), Some(t.get("mine.expired").into()), None);
-        }
-        Err(e) => return failure(&state, &lang, e),
+    let linked = state.store.resident_link_email(&token_hash(&token), state.now()).await;
+    let Some(email) = linked.map_err(fault(&state, &lang))? else {
+        let expired = Some(t.get("mine.expired").into());
+        return Ok(ask(&state, &lang, StatusCode::NOT_FOUND, String::new(), expired, None));
     };
-    let found = match state.store.list_requests(&query(&state, &email, MOST)).await {
-        Ok(f) => f,
-        Err(e) => return failure(&state, &lang, e),
-    };
+    let found = state.store.list_requests(&query(&state, &email, MOST)).await.map_err(fault(&state, &lang))?;
     let city = state.city();
     let services: Vec<(String, String)> =
         super::report::public_services(&city, t).into_iter().map(|s| (s.code, s.name)).collect();
@@ -160,5 +150,5 @@ pub async fn list(State(state): State<AppState>, lang: Lang, Path(token): Path<S
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
+    Ok(response)
 }

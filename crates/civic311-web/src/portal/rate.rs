@@ -13,7 +13,7 @@ use civic311_domain::i18n::Texts;
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::workflow::{Action, Actor};
 
-use super::{Chrome, Lang, failure, message, refused};
+use super::{Chrome, Instead, Lang, Page, fault, message, refused};
 use crate::AppState;
 use crate::throttle::ClientAddr;
 
@@ -57,15 +57,12 @@ fn not_found(state: &AppState, lang: &Lang) -> Response {
 
 /// The request the link is for, and the language to answer in: the one asked for,
 /// else the one the resident chose when reporting.
-async fn lookup(state: &AppState, lang: Lang, token: &str) -> Result<(ServiceRequest, Lang), Box<Response>> {
-    match state.store.request_by_token(token).await {
-        Ok(Some(r)) => {
-            let lang = lang.unless_asked(r.contact.language.as_deref());
-            Ok((r, lang))
-        }
-        Ok(None) => Err(Box::new(not_found(state, &lang))),
-        Err(e) => Err(Box::new(failure(state, &lang, e))),
-    }
+async fn lookup(state: &AppState, lang: Lang, token: &str) -> Result<(ServiceRequest, Lang), Instead> {
+    let Some(r) = state.store.request_by_token(token).await.map_err(fault(state, &lang))? else {
+        return Err(not_found(state, &lang).into());
+    };
+    let lang = lang.unless_asked(r.contact.language.as_deref());
+    Ok((r, lang))
 }
 
 fn page(
@@ -108,14 +105,10 @@ pub(super) async fn show(
     lang: Lang,
     Path(token): Path<String>,
     Query(q): Query<PageParams>,
-) -> Response {
-    match lookup(&state, lang, &token).await {
-        Ok((r, lang)) => {
-            let notice = q.done.is_some().then_some("rate.thanks");
-            page(&state, StatusCode::OK, &lang, &token, &r, None, notice)
-        }
-        Err(page) => *page,
-    }
+) -> Page {
+    let (r, lang) = lookup(&state, lang, &token).await?;
+    let notice = q.done.is_some().then_some("rate.thanks");
+    Ok(page(&state, StatusCode::OK, &lang, &token, &r, None, notice))
 }
 
 /// `POST /rate/{token}` with `score` (1–5) and `comment`.
@@ -125,28 +118,23 @@ pub(super) async fn submit(
     client: ClientAddr,
     Path(token): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
-    }
-    let (r, lang) = match lookup(&state, lang, &token).await {
-        Ok(found) => found,
-        Err(page) => return *page,
-    };
+) -> Page {
+    super::throttled(&state, &lang, client)?;
+    let (r, lang) = lookup(&state, lang, &token).await?;
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let comment = field("comment").unwrap_or("");
     let score = field("score").and_then(|s| s.trim().parse::<u8>().ok()).filter(|s| (1..=5).contains(s));
     let retry = |error| Some(Retry { selected: score, comment, error });
     let Some(score) = score else {
-        return page(&state, StatusCode::BAD_REQUEST, &lang, &token, &r, retry("rate.score_missing"), None);
+        return Ok(page(&state, StatusCode::BAD_REQUEST, &lang, &token, &r, retry("rate.score_missing"), None));
     };
     if comment.chars().count() > MAX_COMMENT {
-        return page(&state, StatusCode::BAD_REQUEST, &lang, &token, &r, retry("rate.comment_too_long"), None);
+        return Ok(page(&state, StatusCode::BAD_REQUEST, &lang, &token, &r, retry("rate.comment_too_long"), None));
     }
     let city = state.city();
     let action = Action::Rate { score, comment: comment.to_owned() };
     let anyone = |_: &ServiceRequest| Ok(());
-    match civic311_app::engine::act(
+    let acted = civic311_app::engine::act(
         &state.store,
         &city.workflow,
         r.id.seq,
@@ -155,8 +143,8 @@ pub(super) async fn submit(
         &anyone,
         state.now(),
     )
-    .await
-    {
+    .await;
+    Ok(match acted {
         Ok(_) => Redirect::to(&format!("/rate/{token}?lang={}&done=1", lang.t.code)).into_response(),
         Err(AppError::Conflict(_)) => page(&state, StatusCode::CONFLICT, &lang, &token, &r, None, None),
         Err(AppError::Invalid(_)) => {
@@ -164,5 +152,5 @@ pub(super) async fn submit(
         }
         Err(AppError::NotFound(_)) => not_found(&state, &lang),
         Err(e) => refused(&state, &lang, e),
-    }
+    })
 }

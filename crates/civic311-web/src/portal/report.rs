@@ -17,7 +17,7 @@ use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
-use super::{Chrome, Lang, failure, field, message};
+use super::{Chrome, Instead, Lang, Page, fault, field, message};
 use crate::i18n::{self, Texts};
 use crate::media::{BodyError, read_parts};
 use crate::open311::raw_request;
@@ -170,7 +170,7 @@ async fn show(
     details: bool,
     status: StatusCode,
     errors: Vec<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
     let t = lang.t;
     // The details step posts the address as Open311's `address_string`.
@@ -225,21 +225,18 @@ async fn show(
         errors,
         answers,
     };
-    lang.render(status, &page)
+    Ok(lang.render(status, &page))
 }
 
 /// The public service `code` as the resident reads it, or the page saying there is none.
-fn service(state: &AppState, lang: &Lang, code: &str) -> Result<Service, Box<Response>> {
+fn service(state: &AppState, lang: &Lang, code: &str) -> Result<Service, Instead> {
     let city = state.city();
     match city.service(code) {
         Some(s) if s.is_public() => Ok(s.localized(lang.t.code)),
-        _ => Err(Box::new(message(
-            state,
-            lang,
-            StatusCode::NOT_FOUND,
-            lang.t.get("report.unknown_title"),
-            lang.t.get("report.unknown"),
-        ))),
+        _ => {
+            let (title, text) = (lang.t.get("report.unknown_title"), lang.t.get("report.unknown"));
+            Err(message(state, lang, StatusCode::NOT_FOUND, title, text).into())
+        }
     }
 }
 
@@ -249,11 +246,8 @@ pub async fn form(
     lang: Lang,
     Path(code): Path<String>,
     Query(fields): Query<Vec<(String, String)>>,
-) -> Response {
-    let service = match service(&state, &lang, &code) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+) -> Page {
+    let service = service(&state, &lang, &code)?;
     if field(&fields, "step") != Some("details") {
         return show(&state, &lang, &service, fields, false, StatusCode::OK, Vec::new()).await;
     }
@@ -297,7 +291,7 @@ fn photo_problem(t: &'static Texts, p: &PhotoProblem) -> String {
 
 /// The report form again, saying its body could not be read: 413 when it was too
 /// large, 400 otherwise.
-async fn unreadable(state: &AppState, lang: &Lang, service: &Service, e: &BodyError) -> Response {
+async fn unreadable(state: &AppState, lang: &Lang, service: &Service, e: &BodyError) -> Page {
     tracing::info!(error = %e, "unreadable report form");
     let (status, key) = if e.too_large {
         (StatusCode::PAYLOAD_TOO_LARGE, "report.error_too_large")
@@ -314,15 +308,10 @@ pub async fn submit(
     client: ClientAddr,
     Path(code): Path<String>,
     body: Result<Multipart, MultipartRejection>,
-) -> Response {
+) -> Page {
     // Before the body is read: a client over its budget costs nothing more.
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
-    }
-    let service = match service(&state, &lang, &code) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    super::throttled(&state, &lang, client)?;
+    let service = service(&state, &lang, &code)?;
     let t = lang.t;
     let parts = match body.map_err(BodyError::from) {
         Ok(body) => read_parts(body).await,
@@ -347,13 +336,13 @@ pub async fn submit(
         raw.contact.language = Some(t.code.to_owned());
     }
     match intake::submit(&state, raw, Channel::Web).await {
-        Ok(stored) => Redirect::to(&format!("/requests/{}?filed=1", stored.id)).into_response(),
+        Ok(stored) => Ok(Redirect::to(&format!("/requests/{}?filed=1", stored.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
             let errors = errors.iter().map(|e| explain(t, &service, e)).collect();
             show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await
         }
         // The service vanished mid-report (a configuration change): a failure, logged.
-        Err(e) => failure(&state, &lang, e),
+        Err(e) => Err(fault(&state, &lang)(e)),
     }
 }
 
@@ -365,14 +354,9 @@ pub async fn follow(
     client: ClientAddr,
     Path((code, id)): Path<(String, String)>,
     body: Result<Multipart, MultipartRejection>,
-) -> Response {
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
-    }
-    let service = match service(&state, &lang, &code) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+) -> Page {
+    super::throttled(&state, &lang, client)?;
+    let service = service(&state, &lang, &code)?;
     let t = lang.t;
     // The photos of a report not filed are never looked at.
     let parts = match body.map_err(BodyError::from) {
@@ -387,10 +371,8 @@ pub async fn follow(
         let errors = vec![t.get("follow.contact_needed").to_owned()];
         return show(&state, &lang, &service, fields, true, StatusCode::BAD_REQUEST, errors).await;
     };
-    let seq = match state.request_named(&id).await {
-        Ok(Some(r)) => r.id.seq,
-        Ok(None) => return super::track::not_found(&state, &lang),
-        Err(e) => return failure(&state, &lang, e),
+    let Some(r) = state.request_named(&id).await.map_err(fault(&state, &lang))? else {
+        return Ok(super::track::not_found(&state, &lang));
     };
-    super::track::ask_to_follow(&state, &lang, seq, follower).await
+    Ok(super::track::ask_to_follow(&state, &lang, r.id.seq, follower).await)
 }

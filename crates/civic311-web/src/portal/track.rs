@@ -12,7 +12,7 @@ use civic311_domain::notify::{Follower, LinkPurpose, NotifyChannel};
 use civic311_domain::request::{Event, RequestId, ServiceRequest, Status};
 use jiff::Timestamp;
 
-use super::{Chrome, Lang, failure, field, message, refused};
+use super::{Chrome, Instead, Lang, Page, fault, field, message, refused};
 use crate::AppState;
 use crate::i18n;
 use crate::throttle::ClientAddr;
@@ -104,18 +104,16 @@ async fn show(
     status: StatusCode,
     errors: Vec<String>,
     value: Vec<(String, String)>,
-) -> Response {
+) -> Page {
     let t = lang.t;
     let city = state.city();
     let ids = [r.id.seq];
-    let (events, photos, original) = match tokio::try_join!(
+    let (events, photos, original) = tokio::try_join!(
         state.store.events_of(&ids, &PUBLIC_EVENT_KINDS),
         state.store.photos(r.id.seq),
         civic311_app::duplicates::public_original(state, &city, r),
-    ) {
-        Ok(x) => x,
-        Err(e) => return failure(state, lang, e),
-    };
+    )
+    .map_err(fault(state, lang))?;
     let service = city.service(&r.service_code).map(|s| s.localized(t.code));
     let point = r.location.point;
     let areas = city.outline_of(&r.areas);
@@ -162,16 +160,12 @@ async fn show(
         value,
         number,
     };
-    lang.render(status, &page)
+    Ok(lang.render(status, &page))
 }
 
 /// The public request with this number, or the page to answer with instead.
-async fn found(state: &AppState, lang: &Lang, number: &str) -> Result<ServiceRequest, Box<Response>> {
-    match find(state, number).await {
-        Ok(Some(r)) => Ok(r),
-        Ok(None) => Err(Box::new(not_found(state, lang))),
-        Err(e) => Err(Box::new(failure(state, lang, e))),
-    }
+async fn found(state: &AppState, lang: &Lang, number: &str) -> Result<ServiceRequest, Instead> {
+    find(state, number).await.map_err(fault(state, lang))?.ok_or_else(|| not_found(state, lang).into())
 }
 
 /// `GET /requests/{number}`.
@@ -180,11 +174,9 @@ pub async fn page(
     lang: Lang,
     Path(number): Path<String>,
     Query(params): Query<PageParams>,
-) -> Response {
-    match found(&state, &lang, &number).await {
-        Ok(r) => show(&state, &lang, &r, &params, StatusCode::OK, Vec::new(), Vec::new()).await,
-        Err(page) => *page,
-    }
+) -> Page {
+    let r = found(&state, &lang, &number).await?;
+    show(&state, &lang, &r, &params, StatusCode::OK, Vec::new(), Vec::new()).await
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -245,19 +237,14 @@ pub async fn follow(
     client: ClientAddr,
     Path(number): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
-    }
-    let r = match found(&state, &lang, &number).await {
-        Ok(r) => r,
-        Err(page) => return *page,
-    };
+) -> Page {
+    super::throttled(&state, &lang, client)?;
+    let r = found(&state, &lang, &number).await?;
     let Some(follower) = follower_from(&fields, lang.t) else {
         let errors = vec![lang.t.get("follow.contact_needed").to_owned()];
         return show(&state, &lang, &r, &PageParams::default(), StatusCode::BAD_REQUEST, errors, fields).await;
     };
-    ask_to_follow(&state, &lang, r.id.seq, follower).await
+    Ok(ask_to_follow(&state, &lang, r.id.seq, follower).await)
 }
 
 #[derive(Template)]
@@ -281,36 +268,21 @@ async fn linked(
     number: &str,
     purpose: LinkPurpose,
     sig: &str,
-) -> Result<(ServiceRequest, Follower), Box<Response>> {
+) -> Result<(ServiceRequest, Follower), Instead> {
     let t = lang.t;
     let expired = || {
-        Box::new(message(
-            state,
-            lang,
-            StatusCode::NOT_FOUND,
-            t.get("follow.link_expired_title"),
-            t.get("follow.link_expired"),
-        ))
+        let (title, text) = (t.get("follow.link_expired_title"), t.get("follow.link_expired"));
+        Instead::from(message(state, lang, StatusCode::NOT_FOUND, title, text))
     };
-    let r = match find(state, number).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(expired()),
-        Err(e) => return Err(Box::new(failure(state, lang, e))),
-    };
-    match civic311_app::follow::named_by(state, purpose, &r, sig).await {
-        Ok(Some(f)) => Ok((r, f)),
-        Ok(None) => Err(expired()),
-        Err(e) => Err(Box::new(failure(state, lang, e))),
-    }
+    let r = find(state, number).await.map_err(fault(state, lang))?.ok_or_else(expired)?;
+    let f = civic311_app::follow::named_by(state, purpose, &r, sig).await.map_err(fault(state, lang))?;
+    Ok((r, f.ok_or_else(expired)?))
 }
 
 /// `GET /requests/{number}/confirm/{sig}` and `…/unfollow/{sig}`: what the link will
 /// do, with a button — a mail scanner that opens links changes nothing.
-async fn link_page(state: &AppState, lang: &Lang, number: &str, purpose: LinkPurpose, sig: &str) -> Response {
-    let (r, f) = match linked(state, lang, number, purpose, sig).await {
-        Ok(x) => x,
-        Err(page) => return *page,
-    };
+async fn link_page(state: &AppState, lang: &Lang, number: &str, purpose: LinkPurpose, sig: &str) -> Page {
+    let (r, f) = linked(state, lang, number, purpose, sig).await?;
     let t = lang.t;
     let city = state.city();
     let service = city.service(&r.service_code).map_or_else(|| r.service_code.clone(), |s| s.localized(t.code).name);
@@ -347,18 +319,15 @@ async fn link_page(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
+    Ok(response)
 }
 
 /// Carries out what a signed link's button asks: start or stop the updates.
-async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPurpose, sig: &str) -> Response {
-    let (r, f) = match linked(state, lang, number, purpose, sig).await {
-        Ok(x) => x,
-        Err(page) => return *page,
-    };
+async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPurpose, sig: &str) -> Page {
+    let (r, f) = linked(state, lang, number, purpose, sig).await?;
     let on = purpose == LinkPurpose::Confirm;
     let city = state.city();
-    match civic311_app::engine::follow(
+    civic311_app::engine::follow(
         &state.store,
         &city.workflow,
         r.id.seq,
@@ -368,13 +337,9 @@ async fn link_done(state: &AppState, lang: &Lang, number: &str, purpose: LinkPur
         state.now(),
     )
     .await
-    {
-        Ok(_) => {
-            let done = if on { "followed" } else { "unfollowed" };
-            Redirect::to(&format!("/requests/{}?{done}=1&lang={}", r.id, lang.t.code)).into_response()
-        }
-        Err(e) => failure(state, lang, e),
-    }
+    .map_err(fault(state, lang))?;
+    let done = if on { "followed" } else { "unfollowed" };
+    Ok(Redirect::to(&format!("/requests/{}?{done}=1&lang={}", r.id, lang.t.code)).into_response())
 }
 
 /// `GET /requests/{number}/confirm/{sig}` and `GET /requests/{number}/unfollow/{sig}`.
@@ -382,10 +347,10 @@ pub async fn link(
     State(state): State<AppState>,
     lang: Lang,
     Path((number, verb, sig)): Path<(String, String, String)>,
-) -> Response {
+) -> Page {
     match LinkPurpose::parse(&verb) {
         Some(p) => link_page(&state, &lang, &number, p, &sig).await,
-        None => not_found(&state, &lang),
+        None => Ok(not_found(&state, &lang)),
     }
 }
 
@@ -397,12 +362,10 @@ pub async fn use_link(
     lang: Lang,
     client: ClientAddr,
     Path((number, verb, sig)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(busy) = super::throttled(&state, &lang, client) {
-        return *busy;
-    }
+) -> Page {
+    super::throttled(&state, &lang, client)?;
     match LinkPurpose::parse(&verb) {
         Some(p) => link_done(&state, &lang, &number, p, &sig).await,
-        None => not_found(&state, &lang),
+        None => Ok(not_found(&state, &lang)),
     }
 }

@@ -6,14 +6,14 @@ use crate::form::Form;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use civic311_app::AppError;
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::workflow::Action;
 use serde_json::{Map, Value};
 
 use super::request::{load, render};
-use super::{Staff, failure};
+use super::{Fault, Page, Staff};
 use crate::AppState;
 use crate::media::read_multipart;
 
@@ -51,17 +51,17 @@ fn internal_note(fields: &[(String, String)]) -> Option<&str> {
 
 /// Carries out `action` (with its internal note) as the signed-in member of staff,
 /// answering as the page does.
-async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action, note: Option<&str>) -> Response {
+async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action, note: Option<&str>) -> Page {
     let refused = |status, message: String| render(state, staff, r, status, None, Some(message));
     match civic311_app::engine::act_as_staff(state, &staff.user, r.id.seq, action, note).await {
-        Ok(_) => Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response()),
         // The request itself is gone: there is no page to show it on.
         Err(AppError::NotFound(f)) if f.field == "id" => {
-            (StatusCode::NOT_FOUND, format!("There is no request {}.", r.id)).into_response()
+            Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no request {}.", r.id)))
         }
         Err(e) => match super::refusal(&e) {
             Some((status, said)) => refused(status, said).await,
-            None => failure(e),
+            None => Err(e.into()),
         },
     }
 }
@@ -74,11 +74,8 @@ pub async fn act(
     staff: Staff,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let r = match load(&state, &id).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
+) -> Page {
+    let r = load(&state, &id).await?;
     let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
     if !staff.csrf_ok(csrf) {
         return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
@@ -106,11 +103,8 @@ pub async fn photos(
     staff: Staff,
     Path(id): Path<String>,
     body: Result<Multipart, MultipartRejection>,
-) -> Response {
-    let r = match load(&state, &id).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
+) -> Page {
+    let r = load(&state, &id).await?;
     let bad = |message: String| render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message));
     let Ok(mp) = body else { return bad("Choose one or more photos to attach.".into()).await };
     let (fields, mut photos) = match read_multipart(&state.codecs.photos, mp).await {
@@ -140,11 +134,8 @@ pub async fn unfollow(
     staff: Staff,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let r = match load(&state, &id).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
+) -> Page {
+    let r = load(&state, &id).await?;
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
     if !staff.csrf_ok(field("csrf")) {
         return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
@@ -153,16 +144,13 @@ pub async fn unfollow(
     if let Err(why) = civic311_domain::policy::may_act(&staff.user, &r, &writes) {
         return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(format!("Not allowed: {why}."))).await;
     }
-    let followers = match state.store.followers(r.id.seq).await {
-        Ok(f) => f,
-        Err(e) => return failure(e),
-    };
+    let followers = state.store.followers(r.id.seq).await?;
     let Some(f) = followers.into_iter().find(|f| Some(f.address.as_str()) == field("address")) else {
         let error = "That address does not follow this request (any more).".to_owned();
         return render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(error)).await;
     };
     let city = state.city();
-    match civic311_app::engine::follow(
+    civic311_app::engine::follow(
         &state.store,
         &city.workflow,
         r.id.seq,
@@ -171,23 +159,15 @@ pub async fn unfollow(
         &civic311_domain::workflow::Actor::Staff(staff.user.username.clone()),
         state.now(),
     )
-    .await
-    {
-        Ok(_) => Redirect::to(&format!("/staff/requests/{}?done=unfollow", r.id)).into_response(),
-        Err(e) => failure(e),
-    }
+    .await?;
+    Ok(Redirect::to(&format!("/staff/requests/{}?done=unfollow", r.id)).into_response())
 }
 
 /// `GET /staff/media/{id}`: any photo, public or internal, to signed-in staff.
-pub async fn media(State(state): State<AppState>, _staff: Staff, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<i64>() else { return (StatusCode::NOT_FOUND, "no such photo").into_response() };
-    match state.store.media(id).await {
-        Ok(Some((m, _))) => (
-            [(header::CONTENT_TYPE, m.content_type), (header::CACHE_CONTROL, "private, max-age=3600".to_owned())],
-            m.bytes,
-        )
-            .into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, "no such photo").into_response(),
-        Err(e) => failure(e),
-    }
+pub async fn media(State(state): State<AppState>, _staff: Staff, Path(id): Path<String>) -> Page {
+    let missing = || Fault::Refused(StatusCode::NOT_FOUND, "no such photo".to_owned());
+    let id = id.parse::<i64>().map_err(|_| missing())?;
+    let (m, _) = state.store.media(id).await?.ok_or_else(missing)?;
+    let cache = (header::CACHE_CONTROL, "private, max-age=3600".to_owned());
+    Ok(([(header::CONTENT_TYPE, m.content_type), cache], m.bytes).into_response())
 }

@@ -9,13 +9,13 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
-use super::{Staff, failure};
+use super::{Fault, Page, Staff};
 use crate::open311::raw_request;
 use crate::page::html;
 use crate::questions::{Question, questions};
@@ -92,7 +92,7 @@ async fn show(
     checked: bool,
     status: StatusCode,
     errors: Vec<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
     let q = field(&fields, "q").unwrap_or("").to_owned();
     let all: Vec<&Service> = city.services().collect();
@@ -120,7 +120,7 @@ async fn show(
         value: fields,
         errors,
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -129,19 +129,18 @@ pub struct Choose {
     service_code: Option<String>,
 }
 
-/// The answer to a member of staff whose role does not log requests (analysts).
-fn not_intake(staff: &Staff) -> Option<Response> {
-    (!staff.user.role.logs_requests()).then(|| {
-        let why = format!("Logging requests is not part of the {} role.", staff.user.role.as_str());
-        (StatusCode::FORBIDDEN, why).into_response()
-    })
+/// Refuses a member of staff whose role does not log requests (analysts).
+fn logs_requests(staff: &Staff) -> Result<(), Fault> {
+    if staff.user.role.logs_requests() {
+        return Ok(());
+    }
+    let why = format!("Logging requests is not part of the {} role.", staff.user.role.as_str());
+    Err(Fault::Refused(StatusCode::FORBIDDEN, why))
 }
 
 /// `GET /staff/intake`: find the category, then the form for it.
-pub async fn page(State(state): State<AppState>, staff: Staff, Query(c): Query<Choose>) -> Response {
-    if let Some(r) = not_intake(&staff) {
-        return r;
-    }
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(c): Query<Choose>) -> Page {
+    logs_requests(&staff)?;
     let fields = [("q", c.q), ("service_code", c.service_code), ("channel", Some("phone".to_owned()))]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
@@ -152,14 +151,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(c): Query<C
 const EXPIRED: &str = "This form had expired; nothing was filed. Check the details and send it again.";
 
 /// `POST /staff/intake`: file the request, or (`check`) look for nearby reports first.
-pub async fn submit(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Some(r) = not_intake(&staff) {
-        return r;
-    }
+pub async fn submit(State(state): State<AppState>, staff: Staff, Form(fields): Form<Vec<(String, String)>>) -> Page {
+    logs_requests(&staff)?;
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
@@ -172,11 +165,11 @@ pub async fn submit(
     };
     let raw = raw_request(&fields, Vec::new());
     let errors = match intake::submit(&state, raw, channel).await {
-        Ok(stored) => return Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response(),
+        Ok(stored) => return Ok(Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response()),
         // No category chosen, or one that is gone.
         Err(e) if e.names("service_code") => vec!["Choose the category first.".to_owned()],
         Err(AppError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect(),
-        Err(e) => return failure(e),
+        Err(e) => return Err(e.into()),
     };
     show(&state, &staff, fields, false, StatusCode::BAD_REQUEST, errors).await
 }
@@ -187,10 +180,8 @@ pub async fn follow(
     staff: Staff,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Some(r) = not_intake(&staff) {
-        return r;
-    }
+) -> Page {
+    logs_requests(&staff)?;
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
@@ -201,13 +192,9 @@ pub async fn follow(
             return show(&state, &staff, fields, true, StatusCode::BAD_REQUEST, errors).await;
         }
     };
-    let seq = match state.request_named(&id).await {
-        Ok(Some(r)) => r.id.seq,
-        Ok(None) => return (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response(),
-        Err(e) => return failure(e),
-    };
+    let seq = super::request::load(&state, &id).await?.id.seq;
     let city = state.city();
-    match civic311_app::engine::follow(
+    let followed = civic311_app::engine::follow(
         &state.store,
         &city.workflow,
         seq,
@@ -217,9 +204,9 @@ pub async fn follow(
         state.now(),
     )
     .await
-    {
-        Ok(r) => Redirect::to(&format!("/staff/requests/{}?done=follow", r.id)).into_response(),
-        Err(AppError::NotFound(_)) => (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response(),
-        Err(e) => failure(e),
-    }
+    .map_err(|e| match e {
+        AppError::NotFound(_) => Fault::Refused(StatusCode::NOT_FOUND, format!("There is no request {id}.")),
+        e => e.into(),
+    })?;
+    Ok(Redirect::to(&format!("/staff/requests/{}?done=follow", followed.id)).into_response())
 }

@@ -5,7 +5,6 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::request::{Priority, ServiceRequest, Status};
 use civic311_store::{RequestQuery, Sort};
 use jiff::{SignedDuration, Timestamp};
@@ -166,7 +165,7 @@ fn options<T: Copy + PartialEq>(
 }
 
 /// `GET /staff`: a queue.
-pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Response {
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> super::Page {
     let city = state.city();
     let now = state.now();
     let user = &staff.user;
@@ -240,10 +239,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         async { if user.team.is_some() { store.count_matching(&team).await } else { Ok(0) } },
         store.count_matching(&department),
     );
-    let (page, matching, overdue, in_mine, in_team, in_department) = match counts {
-        Ok(all) => all,
-        Err(e) => return super::failure(e),
-    };
+    let (page, matching, overdue, in_mine, in_team, in_department) = counts?;
     let next_page = (page.len() == PAGE as usize).then(|| page.last()).flatten().map(|last| {
         format!(
             "/staff?view={view}&status={status}&priority={priority}&service={}&area={}&sort={}&cursor={}.{}",
@@ -278,7 +274,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         problem,
         next_page,
     };
-    html(StatusCode::OK, &body)
+    Ok(html(StatusCode::OK, &body))
 }
 
 #[cfg(test)]

@@ -7,14 +7,13 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use civic311_domain::duplicates::Probe;
 use civic311_domain::notify::NotifyChannel;
 use civic311_domain::request::{Priority, ServiceRequest, Status};
 use civic311_domain::workflow::Action;
 
 use super::timeline::{self, Entry};
-use super::{Staff, failure};
+use super::{Fault, Page, Staff};
 use crate::page::html;
 use crate::{AppState, CityModel};
 
@@ -100,7 +99,7 @@ pub async fn render(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
     let now = state.now();
     let seq = r.id.seq;
@@ -109,10 +108,7 @@ pub async fn render(
     let messages = civic311_store::OutboxQuery { request: Some(seq), limit: 100, ..Default::default() };
     let outbox = async { if shows_outbox { state.store.outbox(&messages).await } else { Ok(Vec::new()) } };
     let (events, followers, outbox, photos) =
-        match tokio::try_join!(state.store.events(seq), state.store.followers(seq), outbox, state.store.photos(seq),) {
-            Ok(x) => x,
-            Err(e) => return failure(e),
-        };
+        tokio::try_join!(state.store.events(seq), state.store.followers(seq), outbox, state.store.photos(seq),)?;
     let duplicates = match r.location.point.filter(|_| !r.status.is_closed()) {
         Some(point) => {
             let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
@@ -273,7 +269,7 @@ pub async fn render(
         notice,
         error,
     };
-    html(status, &body)
+    Ok(html(status, &body))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -281,27 +277,17 @@ pub struct Flash {
     done: Option<String>,
 }
 
-/// The request numbered `id`, or a 404 page.
-pub async fn load(state: &AppState, id: &str) -> Result<ServiceRequest, Response> {
-    let missing = || (StatusCode::NOT_FOUND, format!("There is no request {id}.")).into_response();
-    match state.request_named(id).await {
-        Ok(Some(r)) => Ok(r),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(failure(e)),
-    }
+/// The request numbered `id`, or a 404.
+pub async fn load(state: &AppState, id: &str) -> Result<ServiceRequest, Fault> {
+    state
+        .request_named(id)
+        .await?
+        .ok_or_else(|| Fault::Refused(StatusCode::NOT_FOUND, format!("There is no request {id}.")))
 }
 
 /// `GET /staff/requests/{id}`.
-pub async fn page(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
-    Query(q): Query<Flash>,
-) -> Response {
-    let r = match load(&state, &id).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
+pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, Query(q): Query<Flash>) -> Page {
+    let r = load(&state, &id).await?;
     let notice = q.done.as_deref().and_then(done_notice);
     render(&state, &staff, &r, StatusCode::OK, notice, None).await
 }

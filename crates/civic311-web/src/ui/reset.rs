@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::signin::check_password;
 use jiff::SignedDuration;
 
-use super::failure;
+use super::Page;
 use super::session::{form_cookie_ok, set_cookie};
 use crate::AppState;
 use crate::page::html;
@@ -81,26 +81,23 @@ pub async fn forgot(
     client: ClientAddr,
     headers: HeaderMap,
     Form(f): Form<Forgot>,
-) -> Response {
+) -> Page {
     if !form_cookie_ok(&headers, FORM_COOKIE, &f.csrf) {
-        return forgot_page(&state, StatusCode::FORBIDDEN, false, Some("The form had expired. Please try again."));
+        return Ok(forgot_page(&state, StatusCode::FORBIDDEN, false, Some("The form had expired. Please try again.")));
     }
     if let Err(r) = state.throttles.sign_in.take(&client.key(), throttle::SIGN_IN, state.now()) {
         let mut page = forgot_page(&state, StatusCode::TOO_MANY_REQUESTS, false, Some(TOO_MANY));
         page.headers_mut().insert(header::RETRY_AFTER, r.retry_after.into());
-        return page;
+        return Ok(page);
     }
     // A link built from the request's Host header would let anyone who asks for a
     // reset choose where the link points; without a configured address none is sent.
     let Some(base) = state.mail_base().map(str::to_owned) else {
         tracing::error!("a password reset was asked for, but CIVIC311_PUBLIC_URL is not set: no link can be mailed");
-        return forgot_page(&state, StatusCode::SERVICE_UNAVAILABLE, false, Some(NO_PUBLIC_URL));
+        return Ok(forgot_page(&state, StatusCode::SERVICE_UNAVAILABLE, false, Some(NO_PUBLIC_URL)));
     };
     let who = f.who.trim();
-    let users = match state.store.users().await {
-        Ok(u) => u,
-        Err(e) => return failure(e),
-    };
+    let users = state.store.users().await?;
     let user = users.into_iter().find(|u| u.active && (u.username == who || u.email.eq_ignore_ascii_case(who)));
     if let Some(u) = user.filter(|_| !who.is_empty()) {
         let now = state.now();
@@ -121,10 +118,10 @@ pub async fn forgot(
                 }
             }
             Ok(false) => tracing::info!(user = u.username, "a reset link was sent moments ago; not sending another"),
-            Err(e) => return failure(e),
+            Err(e) => return Err(e.into()),
         }
     }
-    forgot_page(&state, StatusCode::OK, true, None)
+    Ok(forgot_page(&state, StatusCode::OK, true, None))
 }
 
 fn expired(state: &AppState) -> Response {
@@ -138,15 +135,12 @@ fn expired(state: &AppState) -> Response {
 }
 
 /// `GET /staff/reset/{token}`.
-pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match state.store.password_reset_user(&token_hash(&token), state.now()).await {
-        Ok(Some(username)) => html(
-            StatusCode::OK,
-            &ResetPage { c: StaffChrome::signed_out(&state, ""), token: &token, username: &username, error: None },
-        ),
-        Ok(None) => expired(&state),
-        Err(e) => failure(e),
-    }
+pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> Page {
+    let Some(username) = state.store.password_reset_user(&token_hash(&token), state.now()).await? else {
+        return Ok(expired(&state));
+    };
+    let page = ResetPage { c: StaffChrome::signed_out(&state, ""), token: &token, username: &username, error: None };
+    Ok(html(StatusCode::OK, &page))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -159,12 +153,10 @@ pub struct Reset {
 
 /// `POST /staff/reset/{token}`. The token in the path is itself the credential, so the
 /// form needs no other CSRF value.
-pub async fn reset(State(state): State<AppState>, Path(token): Path<String>, Form(f): Form<Reset>) -> Response {
+pub async fn reset(State(state): State<AppState>, Path(token): Path<String>, Form(f): Form<Reset>) -> Page {
     let hash = token_hash(&token);
-    let username = match state.store.password_reset_user(&hash, state.now()).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return expired(&state),
-        Err(e) => return failure(e),
+    let Some(username) = state.store.password_reset_user(&hash, state.now()).await? else {
+        return Ok(expired(&state));
     };
     let again = |error: String| {
         html(
@@ -178,18 +170,15 @@ pub async fn reset(State(state): State<AppState>, Path(token): Path<String>, For
         )
     };
     if f.password != f.confirm {
-        return again("The two passwords are not the same.".into());
+        return Ok(again("The two passwords are not the same.".into()));
     }
     if let Err(e) = check_password(&username, &f.password) {
-        return again(format!("The password must have {}.", e.detail));
+        return Ok(again(format!("The password must have {}.", e.detail)));
     }
-    let password_hash = match passwords::hash(&state.codecs.passwords, f.password).await {
-        Ok(h) => h,
-        Err(e) => return failure(e),
-    };
-    match state.store.finish_password_reset(&hash, &password_hash, state.now()).await {
-        Ok(true) => Redirect::to("/staff/sign-in?reset=1").into_response(),
-        Ok(false) => expired(&state),
-        Err(e) => failure(e),
+    let password_hash = passwords::hash(&state.codecs.passwords, f.password).await.map_err(super::Fault::Internal)?;
+    if state.store.finish_password_reset(&hash, &password_hash, state.now()).await? {
+        Ok(Redirect::to("/staff/sign-in?reset=1").into_response())
+    } else {
+        Ok(expired(&state))
     }
 }

@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for Staff {
                 Err(to_sign_in(parts))
             }
             Ok(None) => Err(to_sign_in(parts)),
-            Err(e) => Err(super::failure(e)),
+            Err(e) => Err(super::Fault::from(e).into_response()),
         }
     }
 }

@@ -15,6 +15,7 @@ use civic311_store::Session;
 use jiff::Timestamp;
 
 use super::session::{LIFETIME, SESSION, Staff, form_cookie_ok, set_cookie};
+use super::{Fault, Page};
 use crate::AppState;
 use crate::page::html;
 use crate::throttle::{self, ClientAddr};
@@ -116,44 +117,36 @@ pub async fn submit(
     client: ClientAddr,
     headers: HeaderMap,
     Form(f): Form<SignIn>,
-) -> Response {
+) -> Page {
     let next = safe_next(f.next.as_deref()).to_owned();
     let username = f.username.trim().to_owned();
     let again = |status, error: &str| form_page(&state, status, &next, &username, Some(error.to_owned()));
     if !form_cookie_ok(&headers, FORM_COOKIE, &f.csrf) {
-        return again(StatusCode::FORBIDDEN, "The sign-in form had expired. Please sign in again.");
+        return Ok(again(StatusCode::FORBIDDEN, "The sign-in form had expired. Please sign in again."));
     }
     let now = state.now();
     if let Err(r) = state.throttles.sign_in.take(&client.key(), throttle::SIGN_IN, now) {
         let message = format!("Too many sign-in attempts from here. Try again in {} second(s).", r.retry_after);
         let mut page = again(StatusCode::TOO_MANY_REQUESTS, &message);
         page.headers_mut().insert(header::RETRY_AFTER, r.retry_after.into());
-        return page;
+        return Ok(page);
     }
     if username.is_empty() || username.chars().count() > 100 {
-        return again(StatusCode::UNAUTHORIZED, "The username or password is not right.");
+        return Ok(again(StatusCode::UNAUTHORIZED, "The username or password is not right."));
     }
-    match claim(&state, &username, &client).await {
-        Ok(Ok(())) => {}
-        Ok(Err(message)) => return again(StatusCode::TOO_MANY_REQUESTS, &message),
-        Err(e) => return super::failure(e),
+    if let Err(message) = claim(&state, &username, &client).await? {
+        return Ok(again(StatusCode::TOO_MANY_REQUESTS, &message));
     }
     // Known or not, the same work: an unknown name is checked against a decoy hash.
-    let users = match state.store.users().await {
-        Ok(u) => u,
-        Err(e) => return super::failure(e),
-    };
+    let users = state.store.users().await?;
     let user = users.into_iter().find(|u| u.username == username && u.active);
     let credentials = match &user {
-        Some(u) => match state.store.credentials(&u.username).await {
-            Ok(c) => c,
-            Err(e) => return super::failure(e),
-        },
+        Some(u) => state.store.credentials(&u.username).await?,
         None => None,
     };
     let hash = credentials.map(|c| c.password_hash).filter(|_| user.is_some());
     if !passwords::verify(&state.codecs.passwords, f.password, hash).await {
-        return again(StatusCode::UNAUTHORIZED, "The username or password is not right.");
+        return Ok(again(StatusCode::UNAUTHORIZED, "The username or password is not right."));
     }
     let token = new_token();
     let session = Session {
@@ -164,18 +157,14 @@ pub async fn submit(
         expires_at: now.checked_add(LIFETIME).unwrap_or(now),
     };
     for scope in [client.key().as_str(), EVERYWHERE] {
-        if let Err(e) = state.store.clear_sign_ins(&username, Some(scope)).await {
-            return super::failure(e);
-        }
+        state.store.clear_sign_ins(&username, Some(scope)).await?;
     }
-    if let Err(e) = state.store.create_session(&session).await {
-        return super::failure(e);
-    }
+    state.store.create_session(&session).await?;
     let mut response = Redirect::to(&next).into_response();
     let h = response.headers_mut();
     h.append(header::SET_COOKIE, set_cookie(&state, SESSION, &token, Some(LIFETIME)));
     h.append(header::SET_COOKIE, set_cookie(&state, FORM_COOKIE, "", None));
-    response
+    Ok(response)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -184,14 +173,13 @@ pub struct SignOut {
 }
 
 /// `POST /staff/sign-out`.
-pub async fn sign_out(State(state): State<AppState>, staff: Staff, Form(f): Form<SignOut>) -> Response {
+pub async fn sign_out(State(state): State<AppState>, staff: Staff, Form(f): Form<SignOut>) -> Page {
     if !staff.csrf_ok(f.csrf.as_deref()) {
-        return (StatusCode::FORBIDDEN, "This form had expired; reload the page and try again.").into_response();
+        let expired = "This form had expired; reload the page and try again.";
+        return Err(Fault::Refused(StatusCode::FORBIDDEN, expired.to_owned()));
     }
-    if let Err(e) = state.store.end_session(&staff.session.token_hash).await {
-        return super::failure(e);
-    }
+    state.store.end_session(&staff.session.token_hash).await?;
     let mut response = Redirect::to("/staff/sign-in").into_response();
     response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION, "", None));
-    response
+    Ok(response)
 }

@@ -8,14 +8,14 @@ use crate::form::Form;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use civic311_domain::org::Role;
 use civic311_domain::request::Status;
 use civic311_domain::workflow::Action;
 use civic311_store::{RequestQuery, Sort};
 use jiff::Timestamp;
 
-use super::{Staff, failure};
+use super::{Fault, Page, Staff};
 use crate::AppState;
 use crate::page::html;
 
@@ -92,7 +92,7 @@ pub struct Params {
 }
 
 /// `GET /staff/supervisor`.
-pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Response {
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Page {
     let notice = p.assigned.map(|n| format!("{n} request(s) reassigned."));
     render(&state, &staff, p.department, StatusCode::OK, notice, None).await
 }
@@ -106,12 +106,13 @@ async fn render(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
     let now = state.now();
     let mine = supervised(staff, city.departments.iter().map(|d| d.code.clone()));
     if mine.is_empty() {
-        return (StatusCode::FORBIDDEN, "The supervisor view is for supervisors and administrators.").into_response();
+        let why = "The supervisor view is for supervisors and administrators.";
+        return Err(Fault::Refused(StatusCode::FORBIDDEN, why.to_owned()));
     }
     let department = department.filter(|d| mine.contains(d)).unwrap_or_else(|| {
         if mine.contains(&staff.user.department) { staff.user.department.clone() } else { mine[0].clone() }
@@ -123,13 +124,10 @@ async fn render(
         limit: BULK_PAGE,
         ..RequestQuery::default()
     };
-    let (rows, open) = match tokio::try_join!(
+    let (rows, open) = tokio::try_join!(
         state.store.workload(std::slice::from_ref(&department), now),
         state.store.list_requests(&query)
-    ) {
-        Ok(x) => x,
-        Err(e) => return failure(e),
-    };
+    )?;
     let dir = &city.workflow.directory;
     let team_name = |t: &Option<String>| {
         t.as_ref()
@@ -200,15 +198,11 @@ async fn render(
         notice,
         error,
     };
-    html(status, &body)
+    Ok(html(status, &body))
 }
 
 /// `POST /staff/supervisor/assign`: the checked requests to a team and/or person.
-pub async fn assign(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+pub async fn assign(State(state): State<AppState>, staff: Staff, Form(fields): Form<Vec<(String, String)>>) -> Page {
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
     let department = field("department").unwrap_or_default().to_owned();
     // A refusal is shown at once with its reasons; only a count goes in an address.
@@ -220,7 +214,8 @@ pub async fn assign(
     // The page is only for supervisors and administrators; which requests they may
     // reassign is the same role-and-department check as one at a time.
     if !matches!(staff.user.role, Role::Supervisor | Role::Admin) {
-        return (StatusCode::FORBIDDEN, "Only supervisors and administrators reassign in bulk.").into_response();
+        let why = "Only supervisors and administrators reassign in bulk.";
+        return Err(Fault::Refused(StatusCode::FORBIDDEN, why.to_owned()));
     }
     let action =
         Action::Assign { team: field("team").map(str::to_owned), assignee: field("assignee").map(str::to_owned) };
@@ -230,23 +225,19 @@ pub async fn assign(
     }
     let (mut done, mut refused) = (0, Vec::new());
     for id in ids {
-        let seq = match state.request_named(id).await {
-            Ok(Some(r)) => r.id.seq,
-            Ok(None) => {
-                refused.push(format!("{id}: no such request"));
-                continue;
-            }
-            Err(e) => return failure(e),
+        let Some(seq) = state.request_named(id).await?.map(|r| r.id.seq) else {
+            refused.push(format!("{id}: no such request"));
+            continue;
         };
         match civic311_app::engine::act_as_staff(&state, &staff.user, seq, &action, None).await {
             Ok(_) => done += 1,
-            Err(e @ civic311_app::AppError::Internal(_)) => return failure(e),
+            Err(e @ civic311_app::AppError::Internal(_)) => return Err(e.into()),
             Err(e) => refused.push(format!("{id}: {e}")),
         }
     }
     if refused.is_empty() {
         let to = format!("/staff/supervisor?department={}&assigned={done}", super::encode(&department));
-        return Redirect::to(&to).into_response();
+        return Ok(Redirect::to(&to).into_response());
     }
     let notice = Some(format!("{done} request(s) reassigned."));
     let error = Some(format!("Not reassigned: {}.", refused.join("; ")));

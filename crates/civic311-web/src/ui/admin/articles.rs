@@ -7,11 +7,10 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use civic311_domain::kb::Article;
 
 use super::super::notice::Done;
-use super::{Admin, AppError, Notice, Said, Staff, refuse, submit};
+use super::{Admin, AppError, Fault, Notice, Page, Said, Staff, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -56,7 +55,7 @@ struct ArticlePage<'a> {
 }
 
 /// `GET /staff/admin/articles`.
-pub async fn articles(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
+pub async fn articles(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     let city = state.city();
     let page = ArticlesPage {
         c: StaffChrome::new(&state, &staff),
@@ -67,12 +66,12 @@ pub async fn articles(State(state): State<AppState>, Admin(staff): Admin, Query(
             .collect(),
         notice: n.text(),
     };
-    html(StatusCode::OK, &page)
+    Ok(html(StatusCode::OK, &page))
 }
 
-fn page(state: &AppState, staff: &Staff, status: StatusCode, (slug, text): (&str, &str), said: Said) -> Response {
+fn page(state: &AppState, staff: &Staff, status: StatusCode, (slug, text): (&str, &str), said: Said) -> Page {
     let page = ArticlePage { c: StaffChrome::new(state, staff), slug, text, notice: said.0, error: said.1 };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/articles/{slug}`: one article as text, or a starter for `new`.
@@ -81,14 +80,15 @@ pub async fn article(
     Admin(staff): Admin,
     Path(slug): Path<String>,
     Query(n): Query<Notice>,
-) -> Response {
+) -> Page {
     let text = if slug == NEW {
         STARTER.to_owned()
     } else {
-        match state.city().articles.iter().find(|a| a.slug == slug) {
-            Some(a) => toml::to_string(a).unwrap_or_default(),
-            None => return (StatusCode::NOT_FOUND, format!("There is no article {slug}.")).into_response(),
-        }
+        let city = state.city();
+        let Some(article) = city.articles.iter().find(|a| a.slug == slug) else {
+            return Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no article {slug}.")));
+        };
+        toml::to_string(article).unwrap_or_default()
     };
     page(&state, &staff, StatusCode::OK, (&slug, &text), (n.text(), None))
 }
@@ -100,7 +100,7 @@ pub async fn save_article(
     Admin(staff): Admin,
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let text = fields.iter().find(|(k, _)| k == "article").map(|(_, v)| v.clone()).unwrap_or_default();
     let parsed = civic311_domain::exact::from_toml::<Article>("article", &text).map_err(AppError::from);
     let back = format!("/staff/admin/articles/{}", crate::ui::encode(parsed.as_ref().map_or("", |a| &a.slug)));
@@ -126,7 +126,7 @@ pub async fn delete_article(
     Admin(staff): Admin,
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let text = state.city().articles.iter().find(|a| a.slug == slug).map(|a| toml::to_string(a).unwrap_or_default());
     let change = async {
         configure::delete_article(&state, configure::By::Staff(&staff.user), &slug).await?;

@@ -4,9 +4,8 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 
-use super::{Admin, failure};
+use super::{Admin, Page};
 use crate::AppState;
 use crate::page::html;
 
@@ -18,12 +17,9 @@ struct AuditPage {
 }
 
 /// `GET /staff/admin/audit`: the newest configuration changes.
-pub async fn audit(State(state): State<AppState>, Admin(staff): Admin) -> Response {
+pub async fn audit(State(state): State<AppState>, Admin(staff): Admin) -> Page {
     let city = state.city();
-    let changes = match state.store.config_changes(200).await {
-        Ok(c) => c,
-        Err(e) => return failure(e),
-    };
+    let changes = state.store.config_changes(200).await?;
     let page = AuditPage {
         c: StaffChrome::new(&state, &staff),
         changes: changes
@@ -34,5 +30,5 @@ pub async fn audit(State(state): State<AppState>, Admin(staff): Admin) -> Respon
             })
             .collect(),
     };
-    html(StatusCode::OK, &page)
+    Ok(html(StatusCode::OK, &page))
 }

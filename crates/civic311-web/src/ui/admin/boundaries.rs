@@ -7,11 +7,10 @@ use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::geo::parse_geojson;
 
 use super::super::notice::Done;
-use super::{Admin, Notice, Said, Staff, Typed, field, refuse, submit};
+use super::{Admin, Notice, Page, Said, Staff, Typed, field, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::AppError;
@@ -28,7 +27,7 @@ struct BoundariesPage<'a> {
     error: Option<String>,
 }
 
-fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said: Said) -> Response {
+fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said: Said) -> Page {
     let city = state.city();
     let layers = city
         .boundaries
@@ -40,11 +39,11 @@ fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said
         })
         .collect();
     let page = BoundariesPage { c: StaffChrome::new(state, staff), layers, typed, notice: said.0, error: said.1 };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/boundaries`: the layers in effect.
-pub async fn boundaries(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
+pub async fn boundaries(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None))
 }
 
@@ -71,7 +70,7 @@ pub async fn import_layer(
     State(state): State<AppState>,
     Admin(staff): Admin,
     body: Result<Multipart, MultipartRejection>,
-) -> Response {
+) -> Page {
     // Refused before the upload is read, not after.
     let (fields, file) = match read(body).await {
         Ok(read) => read,

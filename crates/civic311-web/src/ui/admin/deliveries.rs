@@ -7,11 +7,10 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_store::{OutboxQuery, OutboxState};
 
 use super::super::notice::Done;
-use super::{Admin, Said, Staff, failure, refuse, submit};
+use super::{Admin, Page, Said, Staff, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 
@@ -54,7 +53,7 @@ pub struct Filter {
     done: Option<String>,
 }
 
-async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filter, said: Said) -> Response {
+async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filter, said: Said) -> Page {
     let only = |v: &Option<String>, known: &[&str]| v.clone().filter(|v| known.contains(&v.as_str()));
     let query = OutboxQuery {
         state: filter.state.as_deref().and_then(OutboxState::parse),
@@ -62,10 +61,7 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filt
         request: None,
         limit: SHOWN,
     };
-    let items = match state.store.outbox(&query).await {
-        Ok(items) => items,
-        Err(e) => return failure(e),
-    };
+    let items = state.store.outbox(&query).await?;
     let city = state.city();
     let local = |t: jiff::Timestamp| t.to_zoned(city.tz.clone()).strftime("%b %d %H:%M").to_string();
     let rows = items
@@ -95,11 +91,11 @@ async fn page(state: &AppState, staff: &Staff, status: StatusCode, filter: &Filt
         notice: said.0,
         error: said.1,
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/deliveries`: the newest deliveries, `?channel=` and `?state=`.
-pub async fn deliveries(State(state): State<AppState>, Admin(staff): Admin, Query(f): Query<Filter>) -> Response {
+pub async fn deliveries(State(state): State<AppState>, Admin(staff): Admin, Query(f): Query<Filter>) -> Page {
     let notice = super::super::notice::text(f.done.as_deref());
     page(&state, &staff, StatusCode::OK, &f, (notice, None)).await
 }
@@ -110,7 +106,7 @@ pub async fn retry(
     Admin(staff): Admin,
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let change = async {
         if state.store.retry_message(id, state.now()).await? {
             Ok(Done::RetryQueued)

@@ -6,11 +6,10 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_store::ApiKey;
 
 use super::super::notice::Done;
-use super::{Admin, Notice, Said, Staff, Typed, failure, field, refuse, submit};
+use super::{Admin, Notice, Page, Said, Staff, Typed, field, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -25,17 +24,14 @@ struct KeysPage<'a> {
     error: Option<String>,
 }
 
-async fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said: Said) -> Response {
-    let keys = match state.store.api_keys().await {
-        Ok(k) => k,
-        Err(e) => return failure(e),
-    };
+async fn page(state: &AppState, staff: &Staff, status: StatusCode, typed: &Typed, said: Said) -> Page {
+    let keys = state.store.api_keys().await?;
     let page = KeysPage { c: StaffChrome::new(state, staff), keys, typed, notice: said.0, error: said.1 };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/keys`: the keys in effect and who holds each.
-pub async fn keys(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
+pub async fn keys(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None)).await
 }
 
@@ -44,7 +40,7 @@ pub async fn issue_key(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let label = field(&fields, "label");
     let per_minute = match (field(&fields, "unlimited").as_str(), field(&fields, "per_minute")) {
         ("true", _) => Ok(None),
@@ -67,7 +63,7 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let change = async {
         configure::revoke_api_key(&state, configure::By::Staff(&staff.user), &field(&fields, "key")).await?;
         Ok(Done::KeyRevoked)

@@ -20,7 +20,7 @@ mod workflow;
 use std::future::Future;
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 
 pub use articles::{article, articles, delete_article, save_article};
 pub use audit::audit;
@@ -35,7 +35,7 @@ pub use workflow::{save_workflow, workflow};
 
 use super::notice::Done;
 use super::session::Admin;
-use super::{Staff, failure};
+use super::{Fault, Page, Staff};
 use civic311_app::AppError;
 
 /// What an expired or forged form is told.
@@ -75,21 +75,21 @@ fn refuse(field: &str, detail: impl Into<String>) -> AppError {
 /// a form without the session's CSRF value changes nothing and is shown again by
 /// `again` with the reason; otherwise `change` runs, and its notice is shown on `back`
 /// after a redirect, or its refusal by `again` (with what was typed kept).
-async fn submit<F: Future<Output = Response>>(
+async fn submit<F: Future<Output = Page>>(
     staff: &Staff,
     fields: &[(String, String)],
     back: &str,
     change: impl Future<Output = Result<Done, AppError>>,
     again: impl FnOnce(StatusCode, String) -> F,
-) -> Response {
+) -> Page {
     if !staff.csrf_ok(Some(&field(fields, "csrf"))) {
         return again(StatusCode::FORBIDDEN, EXPIRED.to_owned()).await;
     }
     match change.await {
-        Ok(done) => Redirect::to(&format!("{back}?done={}", done.code())).into_response(),
+        Ok(done) => Ok(Redirect::to(&format!("{back}?done={}", done.code())).into_response()),
         Err(e) => match super::refusal(&e) {
             Some((status, said)) => again(status, said).await,
-            None => failure(e),
+            None => Err(e.into()),
         },
     }
 }

@@ -6,11 +6,10 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::org::{Department, Team};
 
 use super::super::notice::Done;
-use super::{Admin, Notice, Staff, Typed, failure, field, submit};
+use super::{Admin, Notice, Page, Staff, Typed, field, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -37,11 +36,8 @@ async fn page(
     (form, typed): (&str, &Typed),
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let (departments, teams) = match tokio::try_join!(state.store.departments(), state.store.teams()) {
-        Ok(both) => both,
-        Err(e) => return failure(e),
-    };
+) -> Page {
+    let (departments, teams) = tokio::try_join!(state.store.departments(), state.store.teams())?;
     let page = DepartmentsPage {
         c: StaffChrome::new(state, staff),
         departments: departments
@@ -56,11 +52,11 @@ async fn page(
         notice,
         error,
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/departments`: departments with their teams.
-pub async fn departments(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
+pub async fn departments(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     page(&state, &staff, StatusCode::OK, ("", &Typed::default()), n.text(), None).await
 }
 
@@ -69,7 +65,7 @@ pub async fn save_department(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let department =
         Department { code: field(&fields, "code"), name: field(&fields, "name"), email: field(&fields, "email") };
     let change = async {
@@ -86,7 +82,7 @@ pub async fn save_team(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let team =
         Team { code: field(&fields, "code"), department: field(&fields, "department"), name: field(&fields, "name") };
     let change = async {

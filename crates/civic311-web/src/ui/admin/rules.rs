@@ -8,13 +8,12 @@ use crate::form::Form;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
 use civic311_domain::routing::{RoutingInput, RuleSet};
 
 use super::super::notice::Done;
-use super::{Admin, AppError, Staff, confirmed, failure, submit};
+use super::{Admin, AppError, Page, Staff, confirmed, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -45,11 +44,8 @@ pub struct Sample {
 }
 
 /// `GET /staff/admin/rules`: the rules in order, and what they decide for a sample.
-pub async fn rules(State(state): State<AppState>, Admin(staff): Admin, Query(s): Query<Sample>) -> Response {
-    let rules = match state.store.rules().await {
-        Ok(r) => toml::to_string(&r).unwrap_or_default(),
-        Err(e) => return failure(e),
-    };
+pub async fn rules(State(state): State<AppState>, Admin(staff): Admin, Query(s): Query<Sample>) -> Page {
+    let rules = toml::to_string(&state.store.rules().await?).unwrap_or_default();
     rules_page(&state, &staff, StatusCode::OK, s, rules, None)
 }
 
@@ -61,7 +57,7 @@ fn rules_page(
     s: Sample,
     rules: String,
     error: Option<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
     let mut error = error;
     let (mut outcome, mut matched) = (None, Vec::new());
@@ -142,7 +138,7 @@ fn rules_page(
         error,
         notice: super::super::notice::text(s.done.as_deref()),
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `POST /staff/admin/rules`: replace the rules from the editor (TOML, `[[rule]]` each).
@@ -150,7 +146,7 @@ pub async fn save_rules(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let text = fields.iter().find(|(k, _)| k == "rules").map(|(_, v)| v.clone()).unwrap_or_default();
     let change = async {
         let rules: RuleSet = civic311_domain::exact::from_toml("rules", &text).map_err(AppError::from)?;

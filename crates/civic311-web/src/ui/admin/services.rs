@@ -8,11 +8,10 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use civic311_domain::service::{Service, Visibility};
 
 use super::super::notice::Done;
-use super::{Admin, AppError, Notice, Said, Staff, failure, refuse, submit};
+use super::{Admin, AppError, Fault, Notice, Page, Said, Staff, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use crate::questions::{Question, questions};
@@ -63,7 +62,7 @@ struct ServicePage<'a> {
 }
 
 /// `GET /staff/admin/services`: every service, public and internal.
-pub async fn services(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
+pub async fn services(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     let city = state.city();
     let page = ServicesPage {
         c: StaffChrome::new(&state, &staff),
@@ -77,11 +76,11 @@ pub async fn services(State(state): State<AppState>, Admin(staff): Admin, Query(
             .collect(),
         notice: n.text(),
     };
-    html(StatusCode::OK, &page)
+    Ok(html(StatusCode::OK, &page))
 }
 
 /// The editor for one service, with the questions of the text shown when it parses.
-fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str, &str), said: Said) -> Response {
+fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str, &str), said: Said) -> Page {
     let page = ServicePage {
         c: StaffChrome::new(state, staff),
         code,
@@ -92,7 +91,7 @@ fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str
         notice: said.0,
         error: said.1,
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/services/{code}`: one service as text, or a starter for `new`.
@@ -101,18 +100,16 @@ pub async fn service(
     Admin(staff): Admin,
     Path(code): Path<String>,
     Query(n): Query<Notice>,
-) -> Response {
+) -> Page {
     let text = if code == NEW {
         let department = state.city().departments.iter().map(|d| d.code.clone()).next().unwrap_or_default();
         STARTER.replace("{department}", &department)
     } else {
-        match state.store.services().await {
-            Ok(all) => match all.into_iter().find(|s| s.code == code) {
-                Some(s) => toml::to_string(&s).unwrap_or_default(),
-                None => return (StatusCode::NOT_FOUND, format!("There is no service {code}.")).into_response(),
-            },
-            Err(e) => return failure(e),
-        }
+        let all = state.store.services().await?;
+        let Some(service) = all.into_iter().find(|s| s.code == code) else {
+            return Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no service {code}.")));
+        };
+        toml::to_string(&service).unwrap_or_default()
     };
     page(&state, &staff, StatusCode::OK, (&code, &text), (n.text(), None))
 }
@@ -124,7 +121,7 @@ pub async fn save_service(
     Admin(staff): Admin,
     Path(code): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
     let parsed = civic311_domain::exact::from_toml::<Service>("service", &text).map_err(AppError::from);
     let back = format!("/staff/admin/services/{}", crate::ui::encode(parsed.as_ref().map_or("", |s| &s.code)));

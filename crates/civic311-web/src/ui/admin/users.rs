@@ -5,11 +5,10 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::org::{Role, StaffUser};
 
 use super::super::notice::Done;
-use super::{Admin, Notice, Staff, failure, field, refuse, submit};
+use super::{Admin, Notice, Page, Staff, field, refuse, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -55,12 +54,9 @@ async fn users_page(
     form: &StaffForm,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
-    let users = match state.store.users().await {
-        Ok(u) => u,
-        Err(e) => return failure(e),
-    };
+    let users = state.store.users().await?;
     let dir = &city.workflow.directory;
     let page = UsersPage {
         c: StaffChrome::new(state, staff),
@@ -80,11 +76,11 @@ async fn users_page(
         notice,
         error,
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin`: staff and roles.
-pub async fn users(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
+pub async fn users(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     users_page(&state, &staff, StatusCode::OK, &StaffForm::blank(), n.text(), None).await
 }
 
@@ -93,7 +89,7 @@ pub async fn save_user(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let form = StaffForm {
         username: field(&fields, "username"),
         display_name: field(&fields, "display_name"),
@@ -129,7 +125,7 @@ pub async fn set_password(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let username = field(&fields, "username");
     let change = async {
         configure::set_password(&state, configure::By::Staff(&staff.user), &username, field(&fields, "password"))

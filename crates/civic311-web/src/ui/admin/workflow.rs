@@ -9,11 +9,10 @@ use crate::form::Form;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use civic311_domain::workflow::WorkflowConfig;
 
 use super::super::notice::Done;
-use super::{Admin, AppError, Notice, Staff, confirmed, failure, submit};
+use super::{Admin, AppError, Notice, Page, Staff, confirmed, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
@@ -58,7 +57,7 @@ fn workflow_page(
     text: String,
     error: Option<String>,
     notice: Option<String>,
-) -> Response {
+) -> Page {
     let city = state.city();
     let vars = sample_vars(&city.settings.name);
     let previews = city
@@ -71,17 +70,15 @@ fn workflow_page(
         })
         .collect();
     let page = WorkflowPage { c: StaffChrome::new(state, staff), text, previews, error, notice };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /staff/admin/workflow`: calendars, SLA policies, escalation, templates,
 /// webhooks and duplicate settings as one TOML document, with every message template
 /// previewed.
-pub async fn workflow(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Response {
-    let text = match state.store.workflow_config().await {
-        Ok(c) => toml::to_string(&c.unwrap_or_default().redacted()).unwrap_or_default(),
-        Err(e) => return failure(e),
-    };
+pub async fn workflow(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
+    let stored = state.store.workflow_config().await?;
+    let text = toml::to_string(&stored.unwrap_or_default().redacted()).unwrap_or_default();
     workflow_page(&state, &staff, StatusCode::OK, text, None, n.text())
 }
 
@@ -90,7 +87,7 @@ pub async fn save_workflow(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Page {
     let text = fields.iter().find(|(k, _)| k == "workflow").map(|(_, v)| v.clone()).unwrap_or_default();
     let change = async {
         let config: WorkflowConfig = civic311_domain::exact::from_toml("workflow", &text).map_err(AppError::from)?;
