@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use civic311_domain::address::Gazetteer;
 use civic311_domain::city::{CityConfig, CitySettings};
 use civic311_domain::geo::{BoundaryFeature, BoundaryIndex};
 use civic311_domain::kb::Article;
@@ -41,10 +42,23 @@ pub struct CityModel {
     pub workflow: Arc<WorkflowModel>,
     /// The knowledge base, public and internal articles.
     pub articles: Vec<Article>,
+    /// The address points, for typed addresses and the address nearest a point.
+    pub addresses: Arc<Gazetteer>,
 }
 
 impl CityModel {
     pub async fn load(store: &dyn Store) -> Result<Self, LoadError> {
+        Self::load_after(store, None).await
+    }
+
+    /// Loads the city again after a change, keeping `previous`'s address index when
+    /// the address layer is the same (indexing a city's layer takes seconds).
+    pub async fn load_after(store: &dyn Store, previous: Option<&CityModel>) -> Result<Self, LoadError> {
+        let digest = store.address_digest().await?;
+        let addresses = match previous {
+            Some(p) if p.addresses.digest == digest => Arc::clone(&p.addresses),
+            _ => Arc::new(Gazetteer::new(store.address_points().await?, digest)),
+        };
         let config = Self::config(store).await?;
         let checked = config.check().map_err(LoadError::Invalid)?;
         let boundaries = BoundaryIndex::new(store.boundary_features().await?);
@@ -61,6 +75,7 @@ impl CityModel {
             api_keys,
             workflow: Arc::new(checked.workflow),
             articles: config.articles,
+            addresses,
         })
     }
 

@@ -385,6 +385,36 @@ pub async fn put_boundary_layer(
     at.commit(app, by, change.writing(write)).await
 }
 
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// The layer is now these many points.
+    Replaced(usize),
+    /// The layer already held exactly these points: nothing was written.
+    Unchanged(usize),
+}
+
+/// Replaces the address layer with `points` as one audited change, unless it holds
+/// exactly these already.
+pub async fn put_address_layer(
+    app: &App,
+    by: By<'_>,
+    points: Vec<civic311_domain::address::AddressPoint>,
+) -> Result<Imported, AppError> {
+    if points.is_empty() {
+        return Err(AppError::invalid("file", "the file has no address points"));
+    }
+    let digest = crate::addresses::digest(&points);
+    let count = points.len();
+    if app.store.address_digest().await?.as_deref() == Some(digest.as_str()) {
+        return Ok(Imported::Unchanged(count));
+    }
+    let at = Snapshot::read(app).await?;
+    let change = Change::new("addresses", "addresses", serde_json::json!({ "count": count, "digest": digest }));
+    at.commit(app, by, change.writing(ConfigWrite::Addresses { points, digest })).await?;
+    Ok(Imported::Replaced(count))
+}
+
 /// Issues a new Open311 API key for an app or partner (`label`), in effect at once.
 /// The audit log records who it is for and the key's last four characters, never the key.
 pub async fn issue_api_key(app: &App, by: By<'_>, label: &str, per_minute: Option<u32>) -> Result<String, AppError> {

@@ -49,6 +49,47 @@ fn coordinate(raw: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -
     }
 }
 
+/// The tag on a request whose typed address could not be placed: routed by category
+/// only, for staff to locate.
+pub const LOCATION_UNVERIFIED: &str = "location-unverified";
+
+/// How far from a point the nearest address may be and still describe it.
+const NEAR_METRES: f64 = 100.0;
+
+/// Where a request is, once the address layer has been asked.
+struct Placed {
+    point: Option<Point>,
+    address: Option<String>,
+    zipcode: Option<String>,
+    /// An address was typed but no one place matches it.
+    unverified: bool,
+}
+
+/// Completes a location from the address layer: a typed address that clearly names
+/// one address point is located there (as the point's address); a point given without
+/// an address gets the nearest one. A typed address that matches nothing clearly is
+/// kept as typed and marked unverified — a report is never refused for it.
+fn place(city: &CityModel, point: Option<Point>, address: Option<String>, zipcode: Option<String>) -> Placed {
+    let layer = &city.addresses;
+    match (point, address) {
+        (Some(p), None) => {
+            let near = layer.nearest(p, NEAR_METRES);
+            let zipcode = zipcode.or_else(|| near.and_then(|a| a.postcode.clone()));
+            Placed { point: Some(p), address: near.map(|a| a.label()), zipcode, unverified: false }
+        }
+        (None, Some(typed)) => match layer.locate(&typed) {
+            Some(found) => Placed {
+                point: Some(found.point),
+                address: Some(found.label),
+                zipcode: zipcode.or(found.postcode),
+                unverified: false,
+            },
+            None => Placed { point: None, address: Some(typed), zipcode, unverified: true },
+        },
+        (point, address) => Placed { point, address, zipcode, unverified: false },
+    }
+}
+
 /// Longest value accepted for short free-text fields (names, address, ids).
 const MAX_FIELD: usize = 250;
 
@@ -190,6 +231,8 @@ pub fn prepare(
     }
     let answers = service.parse_answers(&raw.answers).map_err(|e| errors.extend(e)).unwrap_or_default();
 
+    let placed = place(city, point, address, zipcode);
+    let (point, address, zipcode) = (placed.point, placed.address, placed.zipcode);
     let areas: BTreeMap<String, String> = point.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
     if let Some(p) = point
         && city.settings.require_inside
@@ -208,7 +251,7 @@ pub fn prepare(
         return Err(AppError::Invalid(errors));
     }
 
-    let decision = city.routing.route(&RoutingInput {
+    let mut decision = city.routing.route(&RoutingInput {
         service,
         description: description.as_str(),
         areas: &areas,
@@ -216,6 +259,9 @@ pub fn prepare(
         answers: &answers,
         requested_at: now,
     });
+    if placed.unverified {
+        decision.assignment.tags.push(LOCATION_UNVERIFIED.to_owned());
+    }
     let request = NewRequest {
         service_code: service.code.clone(),
         description,

@@ -7,6 +7,7 @@
 //! operation that can be refused says why with one [`AppError`], which each edge maps
 //! to its own format in one place.
 
+pub mod addresses;
 pub mod city;
 pub mod configure;
 pub mod duplicates;
@@ -115,7 +116,7 @@ impl App {
     /// Re-reads the configuration after it changed in the store.
     pub async fn reload(&self) -> Result<(), LoadError> {
         let version = self.store.config_version().await?;
-        let fresh = Arc::new(CityModel::load(self.store.as_ref()).await?);
+        let fresh = Arc::new(CityModel::load_after(self.store.as_ref(), Some(&self.city())).await?);
         self.version.store(version, Ordering::Release);
         match self.city.write() {
             Ok(mut c) => *c = fresh,

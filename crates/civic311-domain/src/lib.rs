@@ -1,6 +1,7 @@
 //! civic311's pure core: what a city configures and what the system decides, with no
 //! I/O and no clock — `now` is always an argument.
 
+pub mod address;
 pub mod audit;
 pub mod calendar;
 pub mod city;

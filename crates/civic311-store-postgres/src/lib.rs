@@ -26,6 +26,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 14, name: "follower_consent", sql: include_str!("../migrations/0014_follower_consent.sql") },
     Migration { version: 15, name: "token_expiry", sql: include_str!("../migrations/0015_token_expiry.sql") },
     Migration { version: 16, name: "config_notify", sql: include_str!("../migrations/0016_config_notify.sql") },
+    Migration { version: 17, name: "addresses", sql: include_str!("../migrations/0017_addresses.sql") },
 ];
 
 /// Where the `config_version` trigger announces configuration changes.

@@ -9,6 +9,7 @@ pub mod sql;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use civic311_domain::address::AddressPoint;
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
@@ -146,6 +147,11 @@ pub enum ConfigWrite {
     Password {
         username: String,
         hash: String,
+    },
+    /// The whole address layer, replacing the one before; `digest` names it.
+    Addresses {
+        points: Vec<AddressPoint>,
+        digest: String,
     },
 }
 
@@ -316,6 +322,12 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces every feature of one boundary layer.
     async fn replace_boundary_layer(&self, layer: &str, features: &[BoundaryFeature]) -> StoreResult<()>;
     async fn boundary_features(&self) -> StoreResult<Vec<BoundaryFeature>>;
+
+    /// The city's address points, in id order.
+    async fn address_points(&self) -> StoreResult<Vec<AddressPoint>>;
+
+    /// The digest of the address layer as last imported; `None` before any import.
+    async fn address_digest(&self) -> StoreResult<Option<String>>;
 
     /// Replaces the whole routing rule set, keeping its order.
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()>;

@@ -24,8 +24,8 @@ use crate::error::StoreResult;
 pub use bind::{bind, bind_as, statement};
 pub use conn::ConnTx;
 pub use rows::{
-    ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, IdTokenRow,
-    MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow, WorkloadRow,
+    AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow,
+    IdTokenRow, MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow, WorkloadRow,
 };
 pub use store::{SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};

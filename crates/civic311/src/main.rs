@@ -155,6 +155,18 @@ enum Import {
         id_property: Option<String>,
         file: PathBuf,
     },
+    /// Replace the address layer with the points of a GeoJSON file (`.geojson`) or an
+    /// OpenAddresses CSV (`.csv`: LON, LAT, NUMBER, STREET, UNIT, CITY, DISTRICT,
+    /// REGION, POSTCODE, ID, HASH). Nothing is written unless every row is good, or
+    /// `--skip-bad` is given.
+    Addresses {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Import the good rows and report how many bad ones were left out.
+        #[arg(long)]
+        skip_bad: bool,
+        file: PathBuf,
+    },
     /// Replace the routing and priority rules with a TOML rule file.
     Rules {
         #[command(flatten)]
@@ -274,6 +286,9 @@ async fn main() -> Result<()> {
             println!("{} rules imported from {}", rules.rules.len(), file.display());
             Ok(())
         }
+        Command::Import { what: Import::Addresses { db, skip_bad, file } } => {
+            import_addresses(&db, skip_bad, &file).await
+        }
         Command::Export { what: Export::Rules { db } } => {
             let store = store_url::open(&db.database_url).await?;
             print!("{}", toml::to_string(&store.rules().await?)?);
@@ -299,7 +314,38 @@ async fn main() -> Result<()> {
     }
 }
 
-/// Seeds the demo city and its history when the database is empty.
+/// `civic311 import addresses`: read, report bad rows by line, and replace the layer.
+async fn import_addresses(db: &DbArgs, skip_bad: bool, file: &std::path::Path) -> Result<()> {
+    use civic311_app::addresses::{self, Format};
+    let name = file.display();
+    let format = Format::of(&file.to_string_lossy())
+        .with_context(|| format!("{name}: say the format by the file's ending, .geojson or .csv"))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
+    let read = addresses::read(format, &bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let place = if format == Format::Csv { "line" } else { "feature" };
+    for bad in &read.bad {
+        eprintln!("{name}: {place} {bad}");
+    }
+    if read.refused > read.bad.len() {
+        eprintln!("{name}: … and {} more bad rows", read.refused - read.bad.len());
+    }
+    if read.refused > 0 && !skip_bad {
+        bail!("{name} was not imported: {} bad rows (fix them, or add --skip-bad to import the rest)", read.refused);
+    }
+    let app = open_app(db).await?;
+    let imported = configure::put_address_layer(&app, By::Console, read.points)
+        .await
+        .map_err(|e| anyhow::anyhow!("{name} was not imported: {e}"))?;
+    let skipped = if read.refused > 0 { format!(", {} bad rows skipped", read.refused) } else { String::new() };
+    match imported {
+        configure::Imported::Replaced(n) => println!("{n} address points imported from {name}{skipped}"),
+        configure::Imported::Unchanged(n) => {
+            println!("{name}: the layer already holds these {n} points; nothing changed")
+        }
+    }
+    Ok(())
+}
+
 /// The application over the database `db` names, for a command that changes its
 /// configuration the way the API does: checked, written and audited as one change.
 async fn open_app(db: &DbArgs) -> Result<App> {
@@ -309,6 +355,7 @@ async fn open_app(db: &DbArgs) -> Result<App> {
         .with_context(|| format!("{} holds no city yet; import one first", store_url::redact(&db.database_url)))
 }
 
+/// Seeds the demo city and its history when the database is empty.
 async fn seed_demo(store: &SharedStore, requests: usize) -> Result<()> {
     if store.settings().await?.is_some() {
         eprintln!("reopening the existing demo database ({} requests)", store.count_requests().await?);

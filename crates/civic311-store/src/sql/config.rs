@@ -113,7 +113,63 @@ pub(super) fn statements(w: &ConfigWrite) -> Vec<Statement> {
             (REVOKE_TOKENS, vec![text(username)]),
             (CLEAR_SIGN_INS, vec![text(username)]),
         ],
+        ConfigWrite::Addresses { points, digest } => address_layer(points, digest),
     }
+}
+
+/// Address points written per statement: one statement per point would make a city's
+/// layer (a million points) a million round trips.
+const ADDRESS_CHUNK: usize = 500;
+
+/// `INSERT INTO addresses … VALUES (…), (…)` for `rows` points.
+fn insert_addresses(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let at = r * 8;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                at + 1,
+                at + 2,
+                at + 3,
+                at + 4,
+                at + 5,
+                at + 6,
+                at + 7,
+                at + 8
+            )
+        })
+        .collect();
+    format!("INSERT INTO addresses (id, number, street, unit, city, postcode, lat, lon) VALUES {}", values.join(", "))
+}
+
+/// The statements that replace the address layer with `points`.
+fn address_layer(points: &[civic311_domain::address::AddressPoint], digest: &str) -> Vec<Statement> {
+    static FULL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_addresses(ADDRESS_CHUNK));
+    static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_addresses(1));
+    let params = |p: &civic311_domain::address::AddressPoint| {
+        [
+            Param::Text(p.id.clone()),
+            Param::Text(p.number.clone()),
+            Param::Text(p.street.clone()),
+            Param::OptText(p.unit.clone()),
+            Param::OptText(p.city.clone()),
+            Param::OptText(p.postcode.clone()),
+            Param::F64(p.point.lat),
+            Param::F64(p.point.lon),
+        ]
+    };
+    let mut out: Vec<Statement> = vec![("DELETE FROM addresses", vec![])];
+    let mut chunks = points.chunks_exact(ADDRESS_CHUNK);
+    for chunk in chunks.by_ref() {
+        out.push((FULL.as_str(), chunk.iter().flat_map(params).collect()));
+    }
+    out.extend(chunks.remainder().iter().map(|p| (ONE.as_str(), params(p).to_vec())));
+    let layer = serde_json::json!({ "digest": digest, "count": points.len() });
+    out.push((
+        "INSERT INTO config_docs (kind, body) VALUES ('addresses', $1) ON CONFLICT (kind) DO UPDATE SET body = excluded.body",
+        vec![Param::Text(layer.to_string())],
+    ));
+    out
 }
 
 /// Runs `statements` in `tx`; how many rows they touched in all.

@@ -1,5 +1,6 @@
 //! Rows as both backends return them, and their mapping into the domain.
 
+use civic311_domain::address::AddressPoint;
 use civic311_domain::geo::{BoundaryFeature, Point, Polygon};
 use civic311_domain::request::{
     Assignment, Channel, Contact, Event, EventKind, Location, Priority, RequestId, ServiceRequest, Status, from_micros,
@@ -279,6 +280,28 @@ impl BoundaryRow {
         let polygons: Vec<Polygon> = serde_json::from_str(&self.geometry)
             .map_err(|e| StoreError::Corrupt(format!("boundary {}/{}: {e}", self.layer, self.feature)))?;
         Ok(BoundaryFeature { layer: self.layer, feature: self.feature, name: self.name, polygons })
+    }
+}
+
+/// A row of `addresses`.
+#[derive(Debug, FromRow)]
+pub struct AddressRow {
+    pub id: String,
+    pub number: String,
+    pub street: String,
+    pub unit: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl AddressRow {
+    pub fn into_domain(self) -> StoreResult<AddressPoint> {
+        let point = Point::new(self.lat, self.lon)
+            .map_err(|e| StoreError::Corrupt(format!("address {}: {}", self.id, e.detail)))?;
+        let AddressRow { id, number, street, unit, city, postcode, .. } = self;
+        Ok(AddressPoint { id, number, street, unit, city, postcode, point })
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use civic311_domain::address::AddressPoint;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::kb::Article;
@@ -17,8 +18,9 @@ use super::config::{self, to_json};
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
-    ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow, MediaRow,
-    OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, UserTokenRow, WorkloadRow,
+    AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow,
+    MediaRow, OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, UserTokenRow,
+    WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
@@ -312,6 +314,7 @@ where
     ConfigChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    AddressRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ApiKeyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     UserTokenRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -366,6 +369,17 @@ where
     async fn boundary_features(&self) -> StoreResult<Vec<BoundaryFeature>> {
         let sql = "SELECT layer, feature, name, geometry FROM boundary_features ORDER BY layer, feature";
         self.backend.fetch_all::<BoundaryRow>(sql, vec![]).await?.into_iter().map(BoundaryRow::into_domain).collect()
+    }
+
+    async fn address_points(&self) -> StoreResult<Vec<AddressPoint>> {
+        let sql = "SELECT id, number, street, unit, city, postcode, lat, lon FROM addresses ORDER BY id";
+        self.backend.fetch_all::<AddressRow>(sql, vec![]).await?.into_iter().map(AddressRow::into_domain).collect()
+    }
+
+    async fn address_digest(&self) -> StoreResult<Option<String>> {
+        let layers: Vec<serde_json::Value> =
+            self.bodies("address layer", "SELECT body FROM config_docs WHERE kind = 'addresses'").await?;
+        Ok(layers.first().and_then(|l| l["digest"].as_str()).map(str::to_owned))
     }
 
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()> {

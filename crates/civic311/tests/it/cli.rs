@@ -15,6 +15,7 @@ both_backends!(
     acknowledged_requests_survive_a_crash,
     rules_and_boundaries_import_and_export,
     a_city_imports_from_its_files_into_an_empty_database_only,
+    address_files_import_whole_or_not_at_all,
 );
 
 async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Backend) {
@@ -242,4 +243,59 @@ async fn rules_and_boundaries_import_and_export(backend: Backend) {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("rule 'bulk items in Ward 3' names wards"), "{out:?}");
     assert_eq!(wards(store.boundary_features().await.unwrap()), before);
+}
+
+/// Runs `civic311 ARGS` expecting it to fail; what it printed to stderr.
+fn civic311_fails(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_civic311")).args(args).env("RUST_LOG", "warn").output().unwrap();
+    assert!(!out.status.success(), "civic311 {args:?} should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+async fn address_files_import_whole_or_not_at_all(backend: Backend) {
+    let url = fresh_database_url(backend).await;
+    civic311(&["demo", "--seed-only", "--requests", "0", "--database-url", &url]);
+    let dir = std::env::temp_dir().join(format!("civic311-addresses-{}-{:?}", std::process::id(), backend));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = open_store(backend, &url).await;
+    let before = store.address_points().await.unwrap().len();
+
+    // OpenAddresses CSV with two bad rows: nothing is written, and each is told by line.
+    let csv = "LON,LAT,NUMBER,STREET,UNIT,CITY,DISTRICT,REGION,POSTCODE,ID,HASH\n\
+               -104.6359,40.1527,120,Oak Street,,Riverton,,CO,80601,a1,\n\
+               -104.6358,north,122,Oak Street,,Riverton,,CO,80601,a2,\n\
+               -104.6357,40.1527,,Oak Street,,Riverton,,CO,80601,a3,\n\
+               -104.6356,40.1527,\"124\",\"Oak Street, North\",4,Riverton,,CO,80601,a4,\n";
+    let file = dir.join("addresses.csv");
+    std::fs::write(&file, csv).unwrap();
+    let path = file.to_str().unwrap();
+    let said = civic311_fails(&["import", "addresses", "--database-url", &url, path]);
+    assert!(said.contains("line 3: LAT 'north' is not a number"), "{said}");
+    assert!(said.contains("line 4: no house number"), "{said}");
+    assert!(said.contains("2 bad rows"), "{said}");
+    assert_eq!(store.address_points().await.unwrap().len(), before, "nothing written");
+
+    // Asked to, the good rows go in and the report says how many were left out.
+    let out = civic311(&["import", "addresses", "--skip-bad", "--database-url", &url, path]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("2 address points imported") && said.contains("2 bad rows skipped"), "{said}");
+    let stored = store.address_points().await.unwrap();
+    assert_eq!(stored.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["a1", "a4"]);
+    assert_eq!((stored[1].street.as_str(), stored[1].unit.as_deref()), ("Oak Street, North", Some("4")));
+    let audited = store.config_changes(1000).await.unwrap();
+    assert_eq!((audited[0].actor.as_str(), audited[0].kind.as_str()), ("console", "addresses"));
+
+    // The same points as GeoJSON are the same layer: nothing changes.
+    let geojson = serde_json::json!({ "type": "FeatureCollection", "features": [
+        { "type": "Feature", "geometry": { "type": "Point", "coordinates": [-104.6359, 40.1527] },
+          "properties": { "number": "120", "street": "Oak Street", "city": "Riverton", "postcode": "80601", "id": "a1" } },
+        { "type": "Feature", "geometry": { "type": "Point", "coordinates": [-104.6356, 40.1527] },
+          "properties": { "number": "124", "street": "Oak Street, North", "unit": "4", "city": "Riverton", "postcode": "80601", "id": "a4" } },
+    ]});
+    let file = dir.join("addresses.geojson");
+    std::fs::write(&file, geojson.to_string()).unwrap();
+    let out = civic311(&["import", "addresses", "--database-url", &url, file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
+    assert_eq!(store.config_changes(1000).await.unwrap().len(), audited.len(), "nothing audited");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

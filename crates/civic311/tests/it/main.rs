@@ -8,6 +8,7 @@
 mod common;
 mod support;
 
+mod addresses;
 mod browser;
 mod cli;
 mod config;

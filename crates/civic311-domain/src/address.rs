@@ -1,0 +1,534 @@
+//! Addresses: what people type, normalised the way the city's address points are, and
+//! a gazetteer of those points to find a typed address (forward) and the address
+//! nearest a point (reverse). Pure: the points come from the store; nothing here looks
+//! anything up on a network.
+
+use std::collections::HashMap;
+
+use rstar::primitives::GeomWithData;
+use rstar::{PointDistance, RTree};
+use serde::{Deserialize, Serialize};
+
+use crate::geo::Point;
+
+/// One address point of the city's layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddressPoint {
+    /// The city's id for the point (OpenAddresses `ID`, else `HASH`, else made up).
+    pub id: String,
+    /// The house number as written: `120`, `120A`.
+    pub number: String,
+    /// The street as the city writes it: `North Oak Street`.
+    pub street: String,
+    pub unit: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    pub point: Point,
+}
+
+impl AddressPoint {
+    /// How a person reads the address: `120 N Oak St`, `120 N Oak St #4`.
+    pub fn label(&self) -> String {
+        let street = display(&normalize_street(&self.street));
+        match &self.unit {
+            Some(u) => format!("{} {street} #{u}", self.number),
+            None => format!("{} {street}", self.number),
+        }
+    }
+}
+
+/// Street types and their standard abbreviations (USPS Publication 28).
+const STREET_TYPES: &[(&str, &str)] = &[
+    ("street", "st"),
+    ("str", "st"),
+    ("avenue", "ave"),
+    ("av", "ave"),
+    ("boulevard", "blvd"),
+    ("road", "rd"),
+    ("drive", "dr"),
+    ("lane", "ln"),
+    ("court", "ct"),
+    ("place", "pl"),
+    ("terrace", "ter"),
+    ("parkway", "pkwy"),
+    ("highway", "hwy"),
+    ("circle", "cir"),
+    ("square", "sq"),
+    ("trail", "trl"),
+    ("way", "way"),
+    ("alley", "aly"),
+    ("loop", "loop"),
+    ("expressway", "expy"),
+];
+
+const DIRECTIONS: &[(&str, &str)] = &[
+    ("north", "n"),
+    ("south", "s"),
+    ("east", "e"),
+    ("west", "w"),
+    ("northeast", "ne"),
+    ("northwest", "nw"),
+    ("southeast", "se"),
+    ("southwest", "sw"),
+];
+
+const ORDINALS: &[(&str, &str)] = &[
+    ("first", "1st"),
+    ("second", "2nd"),
+    ("third", "3rd"),
+    ("fourth", "4th"),
+    ("fifth", "5th"),
+    ("sixth", "6th"),
+    ("seventh", "7th"),
+    ("eighth", "8th"),
+    ("ninth", "9th"),
+    ("tenth", "10th"),
+    ("eleventh", "11th"),
+    ("twelfth", "12th"),
+    ("thirteenth", "13th"),
+    ("fourteenth", "14th"),
+    ("fifteenth", "15th"),
+    ("sixteenth", "16th"),
+    ("seventeenth", "17th"),
+    ("eighteenth", "18th"),
+    ("nineteenth", "19th"),
+    ("twentieth", "20th"),
+];
+
+/// Words that introduce a unit: `Apt 4`, `Suite 200`, `#4`.
+const UNIT_WORDS: &[&str] = &["apt", "apartment", "unit", "suite", "ste", "room", "rm", "fl", "floor", "bldg", "lot"];
+
+fn is_type(token: &str) -> bool {
+    STREET_TYPES.iter().any(|(_, abbr)| *abbr == token)
+}
+
+fn is_direction(token: &str) -> bool {
+    DIRECTIONS.iter().any(|(_, abbr)| *abbr == token)
+}
+
+/// One word in its standard form: lower case, abbreviated, ordinals as `3rd`.
+fn standard(token: &str) -> String {
+    let t = token.to_lowercase();
+    for table in [STREET_TYPES, DIRECTIONS, ORDINALS] {
+        if let Some((_, abbr)) = table.iter().find(|(word, abbr)| *word == t || *abbr == t) {
+            return (*abbr).to_owned();
+        }
+    }
+    t
+}
+
+/// Splits text into words: letters and digits kept, everything else a separator
+/// (`#` stays, as the start of a unit).
+fn words(text: &str) -> Vec<String> {
+    let spaced: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '#' { c } else { ' ' })
+        .collect::<String>()
+        .replace('#', " # ");
+    spaced.split_whitespace().map(str::to_owned).collect()
+}
+
+/// A street name in its standard form: `North Oak Street` → `n oak st`,
+/// `Third Ave.` → `3rd ave`.
+pub fn normalize_street(street: &str) -> String {
+    words(street).iter().filter(|w| *w != "#").map(|w| standard(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// A normalised street as people read it: `n oak st` → `N Oak St`.
+fn display(normalized: &str) -> String {
+    normalized
+        .split(' ')
+        .map(|w| {
+            if is_direction(w) {
+                w.to_uppercase()
+            } else if w.starts_with(|c: char| c.is_ascii_digit()) {
+                w.to_owned()
+            } else {
+                let mut c = w.chars();
+                c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a person typed, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typed {
+    pub number: Option<String>,
+    /// The street in its standard form (see [`normalize_street`]).
+    pub street: String,
+    pub unit: Option<String>,
+    pub postcode: Option<String>,
+}
+
+/// Takes apart `120 N. Oak Street, Apt 4, Riverton 80601`: the house number, the
+/// street, a unit and a five-digit postcode. `None` when no street is left.
+pub fn parse(text: &str) -> Option<Typed> {
+    let mut parts = text.split(',');
+    let line = parts.next().unwrap_or_default();
+    let rest: Vec<String> = parts.flat_map(words).collect();
+    let mut tokens = words(line);
+    let postcode =
+        |ws: &[String]| ws.iter().rev().find(|w| w.len() == 5 && w.chars().all(|c| c.is_ascii_digit())).cloned();
+    let mut found_postcode = postcode(&rest);
+    // A postcode typed on the address line itself ends it.
+    if found_postcode.is_none()
+        && tokens.len() > 2
+        && tokens.last().is_some_and(|w| postcode(std::slice::from_ref(w)).is_some())
+    {
+        found_postcode = tokens.pop();
+    }
+    let number = tokens
+        .first()
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()) && !ORDINAL_SUFFIXES.iter().any(|s| is_ordinal(w, s)))
+        .map(|w| w.to_uppercase());
+    if number.is_some() {
+        tokens.remove(0);
+    }
+    // A unit: `# 4`, `apt 4`, `unit B` on the line or after a comma.
+    let mut unit = None;
+    let mut street = Vec::new();
+    let mut all: Vec<String> = tokens;
+    all.extend(rest.iter().cloned());
+    let mut i = 0;
+    let line_len = words(line).len() - usize::from(number.is_some());
+    while i < all.len() {
+        let w = all[i].to_lowercase();
+        if (w == "#" || UNIT_WORDS.contains(&w.as_str())) && i + 1 < all.len() {
+            unit = Some(all[i + 1].to_uppercase());
+            i += 2;
+            continue;
+        }
+        if i < line_len {
+            street.push(standard(&all[i]));
+        }
+        i += 1;
+    }
+    if let Some(p) = &found_postcode {
+        street.retain(|w| w != p);
+    }
+    let street = street.join(" ");
+    (!street.is_empty()).then_some(Typed { number, street, unit, postcode: found_postcode })
+}
+
+const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];
+
+fn is_ordinal(word: &str, suffix: &str) -> bool {
+    let lower = word.to_lowercase();
+    lower.strip_suffix(suffix).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) between `a` and `b`, or
+/// `None` when more than `max`.
+fn edits(a: &str, b: &str, max: usize) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut rows = vec![vec![0usize; width]; a.len() + 1];
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i][0] = i;
+        let mut best = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1).min(rows[i][j - 1] + 1).min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+            best = best.min(d);
+        }
+        if best > max {
+            return None;
+        }
+    }
+    Some(rows[a.len()][b.len()]).filter(|d| *d <= max)
+}
+
+/// A place a typed address may mean, best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// How people read it: `120 N Oak St`.
+    pub label: String,
+    pub point: Point,
+    /// The address point's id.
+    pub id: String,
+    pub postcode: Option<String>,
+    /// 1.0 for the address exactly as typed; less for each typo, a missing street
+    /// type, another postcode, or a house number the layer does not have.
+    pub confidence: f64,
+}
+
+/// How confident the best candidate must be to locate a request by itself.
+pub const CONFIDENT: f64 = 0.85;
+/// How far ahead of the next different place the best candidate must be.
+const CLEAR_LEAD: f64 = 0.1;
+
+/// Metres per degree of latitude.
+const METRES_PER_DEGREE: f64 = 111_320.0;
+
+/// The city's address points, indexed by street and by place.
+#[derive(Debug, Default)]
+pub struct Gazetteer {
+    points: Vec<AddressPoint>,
+    /// Normalised street → indexes of its points.
+    streets: HashMap<String, Vec<u32>>,
+    tree: RTree<GeomWithData<[f64; 2], u32>>,
+    /// Metres per degree of longitude at the layer's latitude.
+    lon_scale: f64,
+    /// The digest of the layer as imported (see the app's address import).
+    pub digest: Option<String>,
+}
+
+impl Gazetteer {
+    /// Indexes `points`; `digest` names the layer they came from.
+    pub fn new(points: Vec<AddressPoint>, digest: Option<String>) -> Self {
+        let mean_lat =
+            if points.is_empty() { 0.0 } else { points.iter().map(|p| p.point.lat).sum::<f64>() / points.len() as f64 };
+        let lon_scale = METRES_PER_DEGREE * mean_lat.to_radians().cos();
+        let mut streets: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut entries = Vec::with_capacity(points.len());
+        for (i, p) in points.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            streets.entry(normalize_street(&p.street)).or_default().push(i);
+            entries.push(GeomWithData::new([p.point.lon * lon_scale, p.point.lat * METRES_PER_DEGREE], i));
+        }
+        Self { points, streets, tree: RTree::bulk_load(entries), lon_scale, digest }
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// The address point nearest `p`, if one lies within `within_m` metres.
+    pub fn nearest(&self, p: Point, within_m: f64) -> Option<&AddressPoint> {
+        let at = [p.lon * self.lon_scale, p.lat * METRES_PER_DEGREE];
+        let found = self.tree.nearest_neighbor(&at)?;
+        (found.distance_2(&at) <= within_m * within_m).then(|| &self.points[found.data as usize])
+    }
+
+    /// Streets that `typed` may name, with how far off each is (0.0 = exactly).
+    fn streets_like(&self, typed: &str) -> Vec<(&str, f64)> {
+        if self.streets.contains_key(typed) {
+            return vec![(self.streets.get_key_value(typed).map_or("", |(k, _)| k.as_str()), 0.0)];
+        }
+        let typed_has_type = typed.split(' ').next_back().is_some_and(is_type);
+        let allowed = if typed.len() <= 5 { 1 } else { 2 };
+        let mut found = Vec::new();
+        for key in self.streets.keys() {
+            let mut penalty = edits(typed, key, allowed).map(|e| 0.08 * e as f64);
+            // `Oak` for `Oak St`: the type left out costs a little.
+            if !typed_has_type
+                && let Some((bare, kind)) = key.rsplit_once(' ')
+                && is_type(kind)
+                && let Some(e) = edits(typed, bare, allowed)
+            {
+                let without = 0.05 + 0.08 * e as f64;
+                penalty = Some(penalty.map_or(without, |p| p.min(without)));
+            }
+            if let Some(p) = penalty {
+                found.push((key.as_str(), p));
+            }
+        }
+        found
+    }
+
+    /// Places `text` may mean, best first, at most `limit`.
+    pub fn forward(&self, text: &str, limit: usize) -> Vec<Candidate> {
+        let Some(typed) = parse(text) else { return Vec::new() };
+        let mut out: Vec<Candidate> = Vec::new();
+        for (street, penalty) in self.streets_like(&typed.street) {
+            let Some(on_street) = self.streets.get(street) else { continue };
+            let mut add = |i: u32, confidence: f64| {
+                let p = &self.points[i as usize];
+                let off_postcode = typed.postcode.is_some() && p.postcode.is_some() && typed.postcode != p.postcode;
+                let confidence = (confidence - penalty - if off_postcode { 0.2 } else { 0.0 }).max(0.0);
+                out.push(Candidate {
+                    label: p.label(),
+                    point: p.point,
+                    id: p.id.clone(),
+                    postcode: p.postcode.clone(),
+                    confidence,
+                });
+            };
+            match &typed.number {
+                Some(number) => {
+                    let same: Vec<u32> =
+                        on_street.iter().copied().filter(|i| self.points[*i as usize].number == *number).collect();
+                    let unit_match = |i: &u32| {
+                        let unit = &self.points[*i as usize].unit;
+                        typed.unit.is_none() || unit.as_deref() == typed.unit.as_deref()
+                    };
+                    let exact: Vec<u32> = same.iter().copied().filter(unit_match).collect();
+                    if let Some(first) = exact.iter().copied().find(|i| self.points[*i as usize].unit.is_none()) {
+                        add(first, 1.0);
+                    } else if let Some(first) = exact.first().or(same.first()) {
+                        add(*first, if exact.is_empty() { 0.9 } else { 1.0 });
+                    } else if let Some(near) = nearest_number(&self.points, on_street, number) {
+                        // The layer lacks this number: the nearest one on the street.
+                        add(near, 0.5);
+                    }
+                }
+                None => {
+                    // No number: the street itself, at its middle point.
+                    let mut sorted = on_street.clone();
+                    sorted.sort_by_key(|i| house_number(&self.points[*i as usize].number));
+                    if let Some(mid) = sorted.get(sorted.len() / 2) {
+                        add(*mid, 0.4);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.label.cmp(&b.label)));
+        out.dedup_by(|a, b| a.label == b.label);
+        out.truncate(limit);
+        out
+    }
+
+    /// The one place `text` clearly means: confident, and clearly ahead of any other.
+    pub fn locate(&self, text: &str) -> Option<Candidate> {
+        let found = self.forward(text, 2);
+        let best = found.first()?;
+        let clear = found.get(1).is_none_or(|next| best.confidence - next.confidence >= CLEAR_LEAD);
+        (best.confidence >= CONFIDENT && clear).then(|| best.clone())
+    }
+}
+
+/// The numeric part of a house number (`120A` → 120).
+fn house_number(number: &str) -> u64 {
+    number.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
+}
+
+/// The point on a street whose number is closest to `number`, on the same side
+/// (odd or even) when there is one.
+fn nearest_number(points: &[AddressPoint], on_street: &[u32], number: &str) -> Option<u32> {
+    let wanted = house_number(number);
+    if wanted == 0 {
+        return None;
+    }
+    on_street.iter().copied().min_by_key(|i| {
+        let n = house_number(&points[*i as usize].number);
+        (n % 2 != wanted % 2, n.abs_diff(wanted))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(id: &str, number: &str, street: &str, lat: f64, lon: f64) -> AddressPoint {
+        AddressPoint {
+            id: id.into(),
+            number: number.into(),
+            street: street.into(),
+            unit: None,
+            city: Some("Riverton".into()),
+            postcode: Some("80601".into()),
+            point: Point::new(lat, lon).expect("point"),
+        }
+    }
+
+    fn layer() -> Gazetteer {
+        Gazetteer::new(
+            vec![
+                point("1", "120", "Oak Street", 40.1527, -104.6359),
+                point("2", "122", "Oak Street", 40.1528, -104.6359),
+                point("3", "121", "Oak Street", 40.1527, -104.6357),
+                point("4", "120", "Oak Avenue", 40.1600, -104.6000),
+                point("5", "45", "North Third Avenue", 40.1400, -104.6200),
+                point("6", "300", "Elm Street", 40.1300, -104.6100),
+                point("7", "310", "Elm Street", 40.1301, -104.6100),
+            ],
+            None,
+        )
+    }
+
+    #[test]
+    fn streets_are_normalised_as_people_write_them() {
+        assert_eq!(normalize_street("North Third Avenue"), "n 3rd ave");
+        assert_eq!(normalize_street("N. 3rd Ave."), "n 3rd ave");
+        assert_eq!(normalize_street("OAK STREET"), "oak st");
+        assert_eq!(point("x", "45", "North Third Avenue", 40.0, -104.0).label(), "45 N 3rd Ave");
+    }
+
+    #[test]
+    fn typed_addresses_are_taken_apart() {
+        let t = parse("120 N. Oak Street, Apt 4, Riverton 80601").expect("parsed");
+        assert_eq!(
+            t,
+            Typed {
+                number: Some("120".into()),
+                street: "n oak st".into(),
+                unit: Some("4".into()),
+                postcode: Some("80601".into())
+            }
+        );
+        let t = parse("3rd Avenue").expect("parsed");
+        assert_eq!((t.number, t.street.as_str()), (None, "3rd ave"));
+        let t = parse("120B Oak St #7").expect("parsed");
+        assert_eq!((t.number.as_deref(), t.street.as_str(), t.unit.as_deref()), (Some("120B"), "oak st", Some("7")));
+        assert_eq!(parse("  , "), None);
+    }
+
+    #[test]
+    fn an_exact_address_is_found_with_full_confidence() {
+        let g = layer();
+        let found = g.forward("120 Oak Street", 5);
+        assert_eq!(found[0].label, "120 Oak St");
+        assert!((found[0].confidence - 1.0).abs() < 1e-9);
+        assert_eq!(g.locate("120 oak st.").map(|c| c.id), Some("1".into()));
+        assert_eq!(g.locate("45 north third ave").map(|c| c.id), Some("5".into()));
+    }
+
+    #[test]
+    fn typos_lower_the_confidence_in_order() {
+        let g = layer();
+        let one = g.forward("120 Oka Street", 1);
+        let two = g.forward("120 Okaa Stret", 1);
+        assert_eq!(one[0].id, "1");
+        assert!(one[0].confidence < 1.0 && one[0].confidence >= CONFIDENT, "{one:?}");
+        assert!(two.is_empty() || two[0].confidence < one[0].confidence, "{two:?}");
+    }
+
+    #[test]
+    fn an_ambiguous_address_is_not_located() {
+        let g = layer();
+        // Oak Street and Oak Avenue both have a 120.
+        let found = g.forward("120 Oak", 5);
+        assert_eq!(found.len(), 2);
+        assert_eq!(g.locate("120 Oak"), None);
+    }
+
+    #[test]
+    fn a_number_the_layer_lacks_gives_the_nearest_on_that_side_with_low_confidence() {
+        let g = layer();
+        let found = g.forward("124 Oak Street", 1);
+        assert_eq!(found[0].id, "2", "122 is the nearest even number");
+        assert!(found[0].confidence < CONFIDENT);
+        assert_eq!(g.locate("124 Oak Street"), None);
+    }
+
+    #[test]
+    fn the_nearest_address_is_found_within_a_distance() {
+        let g = layer();
+        let near = g.nearest(Point::new(40.15271, -104.63591).expect("point"), 50.0);
+        assert_eq!(near.map(AddressPoint::label), Some("120 Oak St".into()));
+        assert_eq!(g.nearest(Point::new(40.2, -104.7).expect("point"), 50.0), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_swaps_once() {
+        assert_eq!(edits("oak st", "oka st", 2), Some(1));
+        assert_eq!(edits("elm", "oak", 2), None);
+        assert_eq!(edits("main st", "main st", 0), Some(0));
+    }
+}

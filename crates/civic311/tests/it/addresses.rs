@@ -1,0 +1,116 @@
+//! The address layer at intake: a typed address is located (so polygon routing runs),
+//! an address that names no one place is accepted and marked unverified, and a point
+//! gets the nearest address — on both backends.
+
+#![allow(clippy::unwrap_used)]
+
+use civic311_app::configure::{By, Imported, put_address_layer};
+use civic311_app::intake::LOCATION_UNVERIFIED;
+use civic311_domain::address::AddressPoint;
+use civic311_domain::geo::Point;
+use civic311_domain::request::ServiceRequest;
+use civic311_store::RequestQuery;
+use civic311_testkit::fixture::{API_KEY, IN_W1, IN_W2};
+use civic311_testkit::{Backend, TestApp, both_backends};
+
+both_backends!(
+    a_typed_address_is_located_and_routed_by_its_ward,
+    an_address_that_names_no_one_place_is_accepted_unverified,
+    a_point_gets_the_nearest_address,
+    the_same_layer_imported_twice_changes_nothing,
+);
+
+const V2: &str = "/open311/v2";
+
+fn at(id: &str, number: &str, street: &str, (lat, lon): (f64, f64)) -> AddressPoint {
+    AddressPoint {
+        id: id.into(),
+        number: number.into(),
+        street: street.into(),
+        unit: None,
+        city: Some("Testville".into()),
+        postcode: Some("60601".into()),
+        point: Point::new(lat, lon).unwrap(),
+    }
+}
+
+/// 120 Oak Street in ward 2; 120 Oak Avenue and 7 Elm Street in ward 1.
+fn layer() -> Vec<AddressPoint> {
+    vec![
+        at("a1", "120", "Oak Street", IN_W2),
+        at("a2", "120", "Oak Avenue", (IN_W1.0 + 0.002, IN_W1.1)),
+        at("a3", "7", "Elm Street", (IN_W1.0 + 0.0002, IN_W1.1)),
+    ]
+}
+
+async fn with_layer(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(put_address_layer(&app.state.app, By::Console, layer()).await, Ok(Imported::Replaced(3)));
+    app
+}
+
+/// Files a request through Open311 with `fields` (and the API key); the request stored.
+async fn file(app: &TestApp, fields: &[(&str, &str)]) -> ServiceRequest {
+    let mut all = vec![("api_key", API_KEY)];
+    all.extend_from_slice(fields);
+    let r = app.post_form(&format!("{V2}/requests.json"), &all).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let listed = app.store.list_requests(&RequestQuery { limit: 1, ..RequestQuery::default() }).await.unwrap();
+    listed.into_iter().next().expect("the request is stored")
+}
+
+async fn a_typed_address_is_located_and_routed_by_its_ward(backend: Backend) {
+    let app = with_layer(backend).await;
+    // Bulk pickups in ward 2 go to the bulk team: a rule on the ward polygon, which
+    // only a located request can match. Typed with a typo and the long street type.
+    let r =
+        file(&app, &[("service_code", "BULK"), ("address_string", "120 oka street"), ("description", "Sofa")]).await;
+    let point = r.location.point.expect("located");
+    assert_eq!((point.lat, point.lon), IN_W2);
+    assert_eq!(r.location.address.as_deref(), Some("120 Oak St"));
+    assert_eq!(r.areas.get("wards").map(String::as_str), Some("W2"));
+    assert_eq!(r.assignment.team.as_deref(), Some("SAN-BULK"));
+    assert!(!r.assignment.tags.iter().any(|t| t == LOCATION_UNVERIFIED), "{:?}", r.assignment.tags);
+}
+
+async fn an_address_that_names_no_one_place_is_accepted_unverified(backend: Backend) {
+    let app = with_layer(backend).await;
+    // Oak Street and Oak Avenue both have a 120: an Open311 client is not refused.
+    let r = file(&app, &[("service_code", "BULK"), ("address_string", "120 Oak"), ("description", "Sofa")]).await;
+    assert_eq!(r.location.point, None);
+    assert_eq!(r.location.address.as_deref(), Some("120 Oak"), "kept as typed");
+    assert!(r.assignment.tags.iter().any(|t| t == LOCATION_UNVERIFIED), "{:?}", r.assignment.tags);
+    assert_eq!(r.assignment.team, None, "routed by category only");
+}
+
+async fn a_point_gets_the_nearest_address(backend: Backend) {
+    let app = with_layer(backend).await;
+    let (lat, lon) = (IN_W1.0.to_string(), IN_W1.1.to_string());
+    let fields = [("service_code", "POTHOLE"), ("attribute[SIZE]", "large"), ("lat", &lat), ("long", &lon)];
+    let r = file(&app, &fields).await;
+    assert_eq!(r.location.address.as_deref(), Some("7 Elm St"));
+    let shown = app.get(&format!("{V2}/requests/{}.json", r.id)).await;
+    assert_eq!(shown.json()[0]["address"], "7 Elm St", "Open311 shows it where the reporter gave none");
+    assert_eq!(shown.json()[0]["lat"], IN_W1.0, "the coordinates stay");
+}
+
+async fn the_same_layer_imported_twice_changes_nothing(backend: Backend) {
+    let app = with_layer(backend).await;
+    let audited = app.store.config_changes(100).await.unwrap().len();
+    let mut shuffled = layer();
+    shuffled.reverse();
+    assert_eq!(put_address_layer(&app.state.app, By::Console, shuffled).await, Ok(Imported::Unchanged(3)));
+    assert_eq!(app.store.config_changes(100).await.unwrap().len(), audited, "nothing audited, nothing written");
+    // A newer layer replaces the old one whole, in one audited change.
+    let newer = vec![at("b1", "9", "Ash Street", IN_W2)];
+    assert_eq!(put_address_layer(&app.state.app, By::Console, newer).await, Ok(Imported::Replaced(1)));
+    let stored = app.store.address_points().await.unwrap();
+    assert_eq!(stored.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b1"]);
+    let change = app.store.config_changes(1).await.unwrap().remove(0);
+    assert_eq!(
+        (change.actor.as_str(), change.kind.as_str(), change.body["count"].as_u64()),
+        ("console", "addresses", Some(1))
+    );
+    assert!(app.state.city().addresses.locate("9 Ash St").is_some(), "this node uses the new layer at once");
+    assert!(app.state.city().addresses.locate("120 Oak Street").is_none());
+}
