@@ -269,6 +269,9 @@ pub const CONFIDENT: f64 = 0.85;
 /// How far ahead of the next different place the best candidate must be.
 const CLEAR_LEAD: f64 = 0.1;
 
+/// What a street typed only partway costs in confidence.
+const PARTIAL: f64 = 0.3;
+
 /// Metres per degree of latitude.
 const METRES_PER_DEGREE: f64 = 111_320.0;
 
@@ -323,17 +326,24 @@ impl Gazetteer {
         }
         let typed_has_type = typed.split(' ').next_back().is_some_and(is_type);
         let allowed = if typed.len() <= 5 { 1 } else { 2 };
+        // An edit in a short name changes more of it.
+        let per_edit = if typed.len() < 6 { 0.15 } else { 0.08 };
         let mut found = Vec::new();
         for key in self.streets.keys() {
-            let mut penalty = edits(typed, key, allowed).map(|e| 0.08 * e as f64);
+            let mut penalty = edits(typed, key, allowed).map(|e| per_edit * e as f64);
             // `Oak` for `Oak St`: the type left out costs a little.
             if !typed_has_type
                 && let Some((bare, kind)) = key.rsplit_once(' ')
                 && is_type(kind)
                 && let Some(e) = edits(typed, bare, allowed)
             {
-                let without = 0.05 + 0.08 * e as f64;
+                let without = 0.05 + per_edit * e as f64;
                 penalty = Some(penalty.map_or(without, |p| p.min(without)));
+            }
+            // `18` for `18th St` while it is still being typed: a suggestion, never
+            // confident enough to locate by itself.
+            if typed.len() >= 2 && key.starts_with(typed) {
+                penalty = Some(penalty.map_or(PARTIAL, |p| p.min(PARTIAL)));
             }
             if let Some(p) = penalty {
                 found.push((key.as_str(), p));
@@ -401,6 +411,18 @@ impl Gazetteer {
         let clear = found.get(1).is_none_or(|next| best.confidence - next.confidence >= CLEAR_LEAD);
         (best.confidence >= CONFIDENT && clear).then(|| best.clone())
     }
+}
+
+/// `n` as an ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st.
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// The numeric part of a house number (`120A` → 120).
@@ -509,6 +531,14 @@ mod tests {
     }
 
     #[test]
+    fn a_street_typed_partway_is_suggested_but_not_located() {
+        let g = layer();
+        let found = g.forward("300 el", 3);
+        assert_eq!(found.first().map(|c| c.label.as_str()), Some("300 Elm St"));
+        assert_eq!(g.locate("300 el"), None);
+    }
+
+    #[test]
     fn a_number_the_layer_lacks_gives_the_nearest_on_that_side_with_low_confidence() {
         let g = layer();
         let found = g.forward("124 Oak Street", 1);
@@ -523,6 +553,12 @@ mod tests {
         let near = g.nearest(Point::new(40.15271, -104.63591).expect("point"), 50.0);
         assert_eq!(near.map(AddressPoint::label), Some("120 Oak St".into()));
         assert_eq!(g.nearest(Point::new(40.2, -104.7).expect("point"), 50.0), None);
+    }
+
+    #[test]
+    fn ordinals_read_as_written() {
+        let written: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 102, 111].map(ordinal).to_vec();
+        assert_eq!(written, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "102nd", "111th"]);
     }
 
     #[test]

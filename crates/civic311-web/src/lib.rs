@@ -5,6 +5,7 @@
 //! (`civic311-app`) or read the store, and render; each surface maps the application's
 //! one error to its own format in one place.
 
+pub mod addresses;
 pub mod api;
 mod assets;
 mod form;
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media::router())
         .merge(api::router())
         .merge(portal::router())
+        .merge(addresses::router())
         .merge(ui::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
         .fallback(not_found)

@@ -35,6 +35,9 @@ pub const SIGN_IN: Budget = Budget { burst: 10, per_minute: 5 };
 /// these, the address's next POSTs are refused before their bodies are read.
 pub const BAD_KEYS: Budget = Budget { burst: 10, per_minute: 10 };
 
+/// Address suggestions per client address: one a keystroke or so while typing.
+pub const LOOKUPS: Budget = Budget { burst: 60, per_minute: 120 };
+
 /// Most keys one throttle remembers; beyond it idle keys are forgotten first.
 const MAX_KEYS: usize = 100_000;
 
@@ -130,6 +133,8 @@ pub struct Throttles {
     pub open311: Throttle,
     /// Open311 POSTs without a valid API key, by client address.
     pub bad_keys: Throttle,
+    /// Address suggestions, by client address.
+    pub lookups: Throttle,
 }
 
 /// The address of whoever sent a request: the connection's peer, or — when the peer

@@ -1,10 +1,11 @@
 //! `civic311 demo`: the fictional City of Riverton, its configuration embedded in the
 //! binary (from `data/demo/`) and two years of invented history.
 
+pub mod addresses;
 pub mod history;
 
 use anyhow::Result;
-use civic311_store::{ApiKey, Store};
+use civic311_store::{ApiKey, ConfigChange, ConfigWrite, Store};
 
 use crate::city_files::{CityFile, CityTexts, import_city};
 
@@ -48,11 +49,32 @@ pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     for u in &city.users {
         store.set_password(&u.username, &hash).await?;
     }
+    seed_addresses(store).await?;
     // After the passwords, which revoke a user's tokens.
     // The demo's own administrator token does not expire: it is printed on every start.
     let hash = civic311_app::tokens::token_hash(DEMO_ADMIN_TOKEN);
     store.put_user_token(&hash, "admin", "demo", jiff::Timestamp::now(), None).await?;
     Ok(city)
+}
+
+/// Writes the demo's generated address layer, as an import would.
+async fn seed_addresses(store: &dyn Store) -> Result<()> {
+    let features = store.boundary_features().await?;
+    let layer = |name: &str| {
+        civic311_domain::geo::BoundaryIndex::new(features.iter().filter(|f| f.layer == name).cloned().collect())
+    };
+    let points = addresses::points(&layer("wards"), &layer("zipcodes"));
+    let digest = civic311_app::addresses::digest(&points);
+    let change = ConfigChange {
+        at: jiff::Timestamp::now(),
+        actor: "demo".into(),
+        kind: "addresses".into(),
+        item: "addresses".into(),
+        body: serde_json::json!({ "count": points.len(), "digest": digest }),
+    };
+    let version = store.config_version().await?;
+    store.change_config(version, vec![ConfigWrite::Addresses { points, digest }], change).await?;
+    Ok(())
 }
 
 /// The staff list as printed when the demo starts.

@@ -102,6 +102,10 @@ struct ReportPage {
     language: &'static str,
     languages: Vec<(&'static str, &'static str)>,
     answers: Vec<(String, String, String)>,
+    /// Places a typed address may mean (label, link), the last one "as typed".
+    candidates: Vec<(String, String)>,
+    /// The address could not be placed on the city's map.
+    unplaced: bool,
 }
 
 impl ReportPage {
@@ -211,6 +215,8 @@ async fn show(
         map,
         tiles: details.then_some(tiles.zip(at)).flatten().map(|(tl, p)| crate::ui::map::over_tiles(tl, p, &areas, &[])),
         nearby: near,
+        candidates: if details { Vec::new() } else { candidates(&city, &service.code, &fields) },
+        unplaced: details && at.is_none(),
         questions: questions(service, &fields, t),
         notify: field(&fields, "notify").unwrap_or("none").to_owned(),
         notify_choices: vec![
@@ -251,12 +257,79 @@ pub async fn form(
     if field(&fields, "step") != Some("details") {
         return show(&state, &lang, &service, fields, false, StatusCode::OK, Vec::new()).await;
     }
-    match where_problem(&fields, lang.t) {
-        Some(problem) => {
-            show(&state, &lang, &service, fields, false, StatusCode::BAD_REQUEST, vec![problem.to_owned()]).await
-        }
-        None => show(&state, &lang, &service, fields, true, StatusCode::OK, Vec::new()).await,
+    if let Some(problem) = where_problem(&fields, lang.t) {
+        return show(&state, &lang, &service, fields, false, StatusCode::BAD_REQUEST, vec![problem.to_owned()]).await;
     }
+    let mut fields = fields;
+    match locate_typed(&state.city(), &mut fields) {
+        // Several places may be meant: the first step again, offering them.
+        Lookup::Unclear => show(&state, &lang, &service, fields, false, StatusCode::OK, Vec::new()).await,
+        Lookup::Located | Lookup::AsTyped => {
+            show(&state, &lang, &service, fields, true, StatusCode::OK, Vec::new()).await
+        }
+    }
+}
+
+/// What became of an address typed without a point.
+enum Lookup {
+    /// Found on the city's map: the form now carries its point and its address.
+    Located,
+    /// Not clearly one place, but there are places it may mean.
+    Unclear,
+    /// Nothing to look up, or no place like it (or the resident chose to go on with it
+    /// as typed): staff will place it.
+    AsTyped,
+}
+
+/// Looks up an address typed without a point in the city's address layer.
+fn locate_typed(city: &CityModel, fields: &mut Vec<(String, String)>) -> Lookup {
+    let Some(typed) = field(fields, "address").map(str::to_owned).filter(|_| point(fields).is_none()) else {
+        return Lookup::AsTyped;
+    };
+    if let Some(found) = city.addresses.locate(&typed) {
+        fields.retain(|(k, _)| !matches!(k.as_str(), "address" | "lat" | "long"));
+        fields.push(("address".into(), found.label));
+        fields.push(("lat".into(), found.point.lat.to_string()));
+        fields.push(("long".into(), found.point.lon.to_string()));
+        return Lookup::Located;
+    }
+    if field(fields, "as_typed").is_none() && !city.addresses.forward(&typed, 1).is_empty() {
+        return Lookup::Unclear;
+    }
+    Lookup::AsTyped
+}
+
+/// Places a typed address may mean, each with the link that goes on with it; the last
+/// goes on with the address as typed.
+fn candidates(city: &CityModel, code: &str, fields: &[(String, String)]) -> Vec<(String, String)> {
+    let Some(typed) =
+        field(fields, "address").filter(|_| point(fields).is_none() && field(fields, "as_typed").is_none())
+    else {
+        return Vec::new();
+    };
+    let description = field(fields, "description").unwrap_or("");
+    let link = |pairs: &[(&str, &str)]| format!("/report/{code}?{}", crate::ui::query_string(pairs));
+    let mut out: Vec<(String, String)> = city
+        .addresses
+        .forward(typed, 5)
+        .into_iter()
+        .map(|c| {
+            let (lat, long) = (c.point.lat.to_string(), c.point.lon.to_string());
+            let pairs = [
+                ("step", "details"),
+                ("address", &c.label),
+                ("lat", &lat),
+                ("long", &long),
+                ("description", description),
+            ];
+            (c.label.clone(), link(&pairs))
+        })
+        .collect();
+    if !out.is_empty() {
+        let pairs = [("step", "details"), ("address", typed), ("as_typed", "1"), ("description", description)];
+        out.push((typed.to_owned(), link(&pairs)));
+    }
+    out
 }
 
 /// An intake problem in the resident's words.

@@ -18,6 +18,7 @@ both_backends!(
     an_address_that_names_no_one_place_is_accepted_unverified,
     a_point_gets_the_nearest_address,
     the_same_layer_imported_twice_changes_nothing,
+    suggestions_are_bounded_and_budgeted,
 );
 
 const V2: &str = "/open311/v2";
@@ -35,7 +36,7 @@ fn at(id: &str, number: &str, street: &str, (lat, lon): (f64, f64)) -> AddressPo
 }
 
 /// 120 Oak Street in ward 2; 120 Oak Avenue and 7 Elm Street in ward 1.
-fn layer() -> Vec<AddressPoint> {
+pub(crate) fn layer() -> Vec<AddressPoint> {
     vec![
         at("a1", "120", "Oak Street", IN_W2),
         at("a2", "120", "Oak Avenue", (IN_W1.0 + 0.002, IN_W1.1)),
@@ -113,4 +114,26 @@ async fn the_same_layer_imported_twice_changes_nothing(backend: Backend) {
     );
     assert!(app.state.city().addresses.locate("9 Ash St").is_some(), "this node uses the new layer at once");
     assert!(app.state.city().addresses.locate("120 Oak Street").is_none());
+}
+
+async fn suggestions_are_bounded_and_budgeted(backend: Backend) {
+    let app = with_layer(backend).await;
+    let r = app.get("/addresses/suggest?q=120%20oa").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "text/html; charset=utf-8");
+    assert_eq!(r.body.trim(), "<option value=\"120 Oak Ave\"></option>\n<option value=\"120 Oak St\"></option>");
+    // The address box's own field name works too (htmx sends it).
+    assert!(app.get("/addresses/suggest?address_string=7%20elm").await.body.contains("7 Elm St"));
+    // Too short or too long to name an address: nothing is looked up.
+    assert_eq!(app.get("/addresses/suggest?q=12").await.body.trim(), "");
+    let long = "1".repeat(civic311_web::addresses::MAX_TYPED + 1);
+    assert_eq!(app.get(&format!("/addresses/suggest?q={long}")).await.body.trim(), "");
+    // Each client has a budget; past it, 429 with when to try again.
+    let budget = civic311_web::throttle::LOOKUPS.burst;
+    for _ in 0..budget {
+        app.get("/addresses/suggest?q=oak").await;
+    }
+    let r = app.get("/addresses/suggest?q=oak").await;
+    assert_eq!(r.status, 429);
+    assert!(r.headers.get("retry-after").is_some());
 }

@@ -8,6 +8,7 @@
 mod common;
 mod support;
 
+mod address_browser;
 mod addresses;
 mod browser;
 mod cli;
