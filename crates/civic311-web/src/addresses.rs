@@ -12,8 +12,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::AppState;
 use crate::throttle::{self, ClientAddr};
+use crate::{AppState, CityModel};
 
 /// The longest text looked up; anything longer names no address.
 pub const MAX_TYPED: usize = 100;
@@ -58,3 +58,38 @@ pub async fn suggest(State(state): State<AppState>, client: ClientAddr, Query(ty
     };
     crate::page::html(StatusCode::OK, &Options { found })
 }
+
+/// What became of an address typed into a form without a point.
+pub(crate) enum Lookup {
+    /// Found on the city's map: the form now carries its point and its address.
+    Located,
+    /// Not clearly one place, but there are places it may mean (best first).
+    Unclear(Vec<String>),
+    /// Nothing to look up, no place like it, or the person chose to go on with the
+    /// address as typed (`as_typed`): staff will place it.
+    AsTyped,
+}
+
+/// The form's `name`, trimmed; `None` when empty.
+fn typed<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// Looks up the address in the form's `key` field when the form gives no point
+/// (`lat`, `long`); a clear match puts its address and point into the form.
+pub(crate) fn locate_in_form(city: &CityModel, fields: &mut Vec<(String, String)>, key: &str) -> Lookup {
+    let has_point = typed(fields, "lat").is_some() && typed(fields, "long").is_some();
+    let Some(address) = typed(fields, key).filter(|_| !has_point).map(str::to_owned) else { return Lookup::AsTyped };
+    if let Some(found) = city.addresses.locate(&address) {
+        fields.retain(|(k, _)| k != key && k != "lat" && k != "long");
+        fields.push((key.to_owned(), found.label));
+        fields.push(("lat".into(), found.point.lat.to_string()));
+        fields.push(("long".into(), found.point.lon.to_string()));
+        return Lookup::Located;
+    }
+    let places: Vec<String> = city.addresses.forward(&address, OFFERED).into_iter().map(|c| c.label).collect();
+    if places.is_empty() || typed(fields, "as_typed").is_some() { Lookup::AsTyped } else { Lookup::Unclear(places) }
+}
+
+/// The most places offered for an address that may mean several.
+const OFFERED: usize = 5;

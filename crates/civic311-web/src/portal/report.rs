@@ -18,6 +18,7 @@ use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
 use super::{Chrome, Instead, Lang, Page, fault, field, message};
+use crate::addresses::Lookup;
 use crate::i18n::{self, Texts};
 use crate::media::{BodyError, read_parts};
 use crate::open311::raw_request;
@@ -261,42 +262,13 @@ pub async fn form(
         return show(&state, &lang, &service, fields, false, StatusCode::BAD_REQUEST, vec![problem.to_owned()]).await;
     }
     let mut fields = fields;
-    match locate_typed(&state.city(), &mut fields) {
+    match crate::addresses::locate_in_form(&state.city(), &mut fields, "address") {
         // Several places may be meant: the first step again, offering them.
-        Lookup::Unclear => show(&state, &lang, &service, fields, false, StatusCode::OK, Vec::new()).await,
+        Lookup::Unclear(_) => show(&state, &lang, &service, fields, false, StatusCode::OK, Vec::new()).await,
         Lookup::Located | Lookup::AsTyped => {
             show(&state, &lang, &service, fields, true, StatusCode::OK, Vec::new()).await
         }
     }
-}
-
-/// What became of an address typed without a point.
-enum Lookup {
-    /// Found on the city's map: the form now carries its point and its address.
-    Located,
-    /// Not clearly one place, but there are places it may mean.
-    Unclear,
-    /// Nothing to look up, or no place like it (or the resident chose to go on with it
-    /// as typed): staff will place it.
-    AsTyped,
-}
-
-/// Looks up an address typed without a point in the city's address layer.
-fn locate_typed(city: &CityModel, fields: &mut Vec<(String, String)>) -> Lookup {
-    let Some(typed) = field(fields, "address").map(str::to_owned).filter(|_| point(fields).is_none()) else {
-        return Lookup::AsTyped;
-    };
-    if let Some(found) = city.addresses.locate(&typed) {
-        fields.retain(|(k, _)| !matches!(k.as_str(), "address" | "lat" | "long"));
-        fields.push(("address".into(), found.label));
-        fields.push(("lat".into(), found.point.lat.to_string()));
-        fields.push(("long".into(), found.point.lon.to_string()));
-        return Lookup::Located;
-    }
-    if field(fields, "as_typed").is_none() && !city.addresses.forward(&typed, 1).is_empty() {
-        return Lookup::Unclear;
-    }
-    Lookup::AsTyped
 }
 
 /// Places a typed address may mean, each with the link that goes on with it; the last

@@ -16,6 +16,7 @@ use civic311_domain::request::Channel;
 use civic311_domain::service::{Service, search};
 
 use super::{Fault, Page, Staff};
+use crate::addresses::Lookup;
 use crate::open311::raw_request;
 use crate::page::html;
 use crate::questions::{Question, questions};
@@ -40,6 +41,8 @@ struct IntakePage<'a> {
     /// A map to place the pin on (for `static/map.js`), when a tile source is set.
     pick: Option<String>,
     checked: bool,
+    /// Places the typed address may mean, to choose from.
+    places: Vec<String>,
     errors: Vec<String>,
 }
 
@@ -85,6 +88,11 @@ async fn nearby(state: &AppState, city: &CityModel, fields: &[(String, String)])
     }
 }
 
+/// The form again, asking which of `places` the typed address means.
+async fn show_places(state: &AppState, staff: &Staff, fields: Vec<(String, String)>, places: Vec<String>) -> Page {
+    render(state, staff, fields, false, StatusCode::OK, Vec::new(), places).await
+}
+
 async fn show(
     state: &AppState,
     staff: &Staff,
@@ -92,6 +100,18 @@ async fn show(
     checked: bool,
     status: StatusCode,
     errors: Vec<String>,
+) -> Page {
+    render(state, staff, fields, checked, status, errors, Vec::new()).await
+}
+
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    fields: Vec<(String, String)>,
+    checked: bool,
+    status: StatusCode,
+    errors: Vec<String>,
+    places: Vec<String>,
 ) -> Page {
     let city = state.city();
     let q = field(&fields, "q").unwrap_or("").to_owned();
@@ -117,6 +137,7 @@ async fn show(
             .unwrap_or_default(),
         pick: chosen.and(state.map_tiles.as_ref()).zip(super::map::centre(&city)).map(|(t, c)| super::map::pick(t, c)),
         checked,
+        places,
         value: fields,
         errors,
     };
@@ -156,7 +177,22 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Form(fields): F
     if !staff.csrf_ok(field(&fields, "csrf")) {
         return show(&state, &staff, fields, false, StatusCode::FORBIDDEN, vec![EXPIRED.to_owned()]).await;
     }
-    if field(&fields, "check").is_some() {
+    let mut fields = fields;
+    // A place chosen from those an address may mean: located, and checked for reports
+    // nearby, before it is filed.
+    let picked = field(&fields, "pick_address").map(str::to_owned);
+    if let Some(place) = &picked {
+        fields.retain(|(k, _)| !matches!(k.as_str(), "pick_address" | "address_string" | "lat" | "long"));
+        fields.push(("address_string".into(), place.clone()));
+    }
+    let places = match crate::addresses::locate_in_form(&state.city(), &mut fields, "address_string") {
+        Lookup::Unclear(places) => places,
+        Lookup::Located | Lookup::AsTyped => Vec::new(),
+    };
+    if !places.is_empty() {
+        return show_places(&state, &staff, fields, places).await;
+    }
+    if picked.is_some() || field(&fields, "check").is_some() {
         return show(&state, &staff, fields, true, StatusCode::OK, Vec::new()).await;
     }
     let channel = match field(&fields, "channel") {

@@ -10,7 +10,7 @@ use civic311_testkit::browser::Browser;
 use civic311_testkit::{Backend, TestApp, both_backends};
 use serde_json::json;
 
-both_backends!(a_resident_reports_by_address_with_and_without_scripts);
+both_backends!(a_resident_reports_by_address_with_and_without_scripts, a_call_taker_logs_a_call_by_address_alone);
 
 /// The WebDriver key code of Enter.
 const ENTER: &str = "\u{E007}";
@@ -106,4 +106,43 @@ async fn file(
     let url = b.current_url().await;
     assert!(url.contains("?filed=1"), "{url}");
     url.rsplit("/requests/").next().unwrap().split('?').next().unwrap().to_owned()
+}
+
+async fn a_call_taker_logs_a_call_by_address_alone(backend: Backend) {
+    let app = crate::common::setup(backend).await;
+    put_address_layer(&app.state.app, By::Console, crate::addresses::layer()).await.unwrap();
+    assert_eq!(crate::common::set_password(&app, "ada", "correct horse battery").await.status, 200);
+    let base = app.listen().await;
+    let name = format!("{backend:?}").to_lowercase();
+    let b = Browser::start(1280, 900).await;
+    b.goto(&format!("{base}/staff/sign-in")).await;
+    b.type_into("#username", "ada").await;
+    b.type_into("#password", "correct horse battery").await;
+    b.keys_to_new_page(ENTER).await;
+
+    // A bulk pickup by phone, located by what the caller says: "120 Oak".
+    b.goto(&format!("{base}/staff/intake?service_code=BULK")).await;
+    b.type_into("#phone", "+15550123").await;
+    b.type_into("#description", "Old sofa at the curb").await;
+    b.type_into("#address_string", "120 Oak").await;
+    b.follow("#intake button:not([name])").await;
+    // Two places match: the call taker asks which, and picks it.
+    assert!(b.text(".candidates").await.contains("Which one does the caller mean?"));
+    let mut problems = b.accessibility_problems().await;
+    b.screenshot(&format!("intake-address-choices-{name}")).await;
+    b.follow("button[name=pick_address][value='120 Oak St']").await;
+    // Located: the nearby check ran, and the point is filled in.
+    assert!(b.text("#nearby ~ p, #nearby + p").await.contains("No open report"), "checked nearby");
+    assert_eq!(b.script("return document.querySelector('#address_string').value", json!([])).await, "120 Oak St");
+    assert_ne!(b.script("return document.querySelector('#lat').value", json!([])).await, "");
+    assert_eq!(b.script("return document.querySelector('#phone').value", json!([])).await, "+15550123", "kept");
+    problems.extend(b.accessibility_problems().await);
+    b.follow("#intake button:not([name])").await;
+    assert!(b.text("[role=status]").await.contains("Filed;"));
+    assert!(b.text("main").await.contains("120 Oak St"));
+    let id = b.current_url().await.rsplit("/staff/requests/").next().unwrap().split('?').next().unwrap().to_owned();
+    let stored = app.state.request_named(&id).await.unwrap().unwrap();
+    assert_eq!(stored.assignment.team.as_deref(), Some("SAN-BULK"), "routed by the ward the address is in");
+    b.close().await;
+    assert!(problems.is_empty(), "accessibility problems: {problems:?}");
 }
