@@ -88,11 +88,6 @@ async fn nearby(state: &AppState, city: &CityModel, fields: &[(String, String)])
     }
 }
 
-/// The form again, asking which of `places` the typed address means.
-async fn show_places(state: &AppState, staff: &Staff, fields: Vec<(String, String)>, places: Vec<String>) -> Page {
-    render(state, staff, fields, false, StatusCode::OK, Vec::new(), places).await
-}
-
 async fn show(
     state: &AppState,
     staff: &Staff,
@@ -104,6 +99,8 @@ async fn show(
     render(state, staff, fields, checked, status, errors, Vec::new()).await
 }
 
+/// The intake form with what was typed, the nearby check when `checked`, and the
+/// places an address may mean to choose from.
 async fn render(
     state: &AppState,
     staff: &Staff,
@@ -190,7 +187,8 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Form(fields): F
         Lookup::Located | Lookup::AsTyped => Vec::new(),
     };
     if !places.is_empty() {
-        return show_places(&state, &staff, fields, places).await;
+        // The form again, asking which of them the caller means.
+        return render(&state, &staff, fields, false, StatusCode::OK, Vec::new(), places).await;
     }
     if picked.is_some() || field(&fields, "check").is_some() {
         return show(&state, &staff, fields, true, StatusCode::OK, Vec::new()).await;
