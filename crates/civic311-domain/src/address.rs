@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::geo::Point;
 
+mod streets;
+use streets::StreetIndex;
+
 /// One address point of the city's layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressPoint {
@@ -266,11 +269,9 @@ pub struct Candidate {
 
 /// How confident the best candidate must be to locate a request by itself.
 pub const CONFIDENT: f64 = 0.85;
-/// How far ahead of the next different place the best candidate must be.
-const CLEAR_LEAD: f64 = 0.1;
-
-/// What a street typed only partway costs in confidence.
-const PARTIAL: f64 = 0.3;
+/// How far ahead of the next different place the best candidate must be: one typo's
+/// worth in a longer name (`Ashfrod` is one slip from Ashford, two from Ashwood).
+const CLEAR_LEAD: f64 = 0.075;
 
 /// Metres per degree of latitude.
 const METRES_PER_DEGREE: f64 = 111_320.0;
@@ -279,8 +280,9 @@ const METRES_PER_DEGREE: f64 = 111_320.0;
 #[derive(Debug, Default)]
 pub struct Gazetteer {
     points: Vec<AddressPoint>,
-    /// Normalised street → indexes of its points.
-    streets: HashMap<String, Vec<u32>>,
+    streets: StreetIndex,
+    /// The indexes of each street's points, by street id.
+    on_street: Vec<Vec<u32>>,
     tree: RTree<GeomWithData<[f64; 2], u32>>,
     /// Metres per degree of longitude at the layer's latitude.
     lon_scale: f64,
@@ -294,14 +296,23 @@ impl Gazetteer {
         let mean_lat =
             if points.is_empty() { 0.0 } else { points.iter().map(|p| p.point.lat).sum::<f64>() / points.len() as f64 };
         let lon_scale = METRES_PER_DEGREE * mean_lat.to_radians().cos();
-        let mut streets: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut streets = StreetIndex::default();
+        let mut on_street: Vec<Vec<u32>> = Vec::new();
+        // Each street name as written is normalised once, not once per point.
+        let mut written: HashMap<&str, u32> = HashMap::new();
         let mut entries = Vec::with_capacity(points.len());
         for (i, p) in points.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
-            streets.entry(normalize_street(&p.street)).or_default().push(i);
+            let id = *written.entry(p.street.as_str()).or_insert_with(|| streets.insert(normalize_street(&p.street)));
+            if on_street.len() <= id as usize {
+                on_street.resize_with(id as usize + 1, Vec::new);
+            }
+            on_street[id as usize].push(i);
             entries.push(GeomWithData::new([p.point.lon * lon_scale, p.point.lat * METRES_PER_DEGREE], i));
         }
-        Self { points, streets, tree: RTree::bulk_load(entries), lon_scale, digest }
+        drop(written);
+        streets.finish();
+        Self { points, streets, on_street, tree: RTree::bulk_load(entries), lon_scale, digest }
     }
 
     pub fn len(&self) -> usize {
@@ -319,45 +330,12 @@ impl Gazetteer {
         (found.distance_2(&at) <= within_m * within_m).then(|| &self.points[found.data as usize])
     }
 
-    /// Streets that `typed` may name, with how far off each is (0.0 = exactly).
-    fn streets_like(&self, typed: &str) -> Vec<(&str, f64)> {
-        if self.streets.contains_key(typed) {
-            return vec![(self.streets.get_key_value(typed).map_or("", |(k, _)| k.as_str()), 0.0)];
-        }
-        let typed_has_type = typed.split(' ').next_back().is_some_and(is_type);
-        let allowed = if typed.len() <= 5 { 1 } else { 2 };
-        // An edit in a short name changes more of it.
-        let per_edit = if typed.len() < 6 { 0.15 } else { 0.08 };
-        let mut found = Vec::new();
-        for key in self.streets.keys() {
-            let mut penalty = edits(typed, key, allowed).map(|e| per_edit * e as f64);
-            // `Oak` for `Oak St`: the type left out costs a little.
-            if !typed_has_type
-                && let Some((bare, kind)) = key.rsplit_once(' ')
-                && is_type(kind)
-                && let Some(e) = edits(typed, bare, allowed)
-            {
-                let without = 0.05 + per_edit * e as f64;
-                penalty = Some(penalty.map_or(without, |p| p.min(without)));
-            }
-            // `18` for `18th St` while it is still being typed: a suggestion, never
-            // confident enough to locate by itself.
-            if typed.len() >= 2 && key.starts_with(typed) {
-                penalty = Some(penalty.map_or(PARTIAL, |p| p.min(PARTIAL)));
-            }
-            if let Some(p) = penalty {
-                found.push((key.as_str(), p));
-            }
-        }
-        found
-    }
-
     /// Places `text` may mean, best first, at most `limit`.
     pub fn forward(&self, text: &str, limit: usize) -> Vec<Candidate> {
         let Some(typed) = parse(text) else { return Vec::new() };
         let mut out: Vec<Candidate> = Vec::new();
-        for (street, penalty) in self.streets_like(&typed.street) {
-            let Some(on_street) = self.streets.get(street) else { continue };
+        for (street, penalty) in self.streets.like(&typed.street) {
+            let Some(on_street) = self.on_street.get(street as usize) else { continue };
             let mut add = |i: u32, confidence: f64| {
                 let p = &self.points[i as usize];
                 let off_postcode = typed.postcode.is_some() && p.postcode.is_some() && typed.postcode != p.postcode;

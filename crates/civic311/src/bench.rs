@@ -22,8 +22,20 @@ use tokio::net::TcpStream;
 use crate::demo::history::Rng;
 use crate::{demo, store_url};
 
+mod geocode;
+
 #[derive(Subcommand)]
 pub enum Bench {
+    /// The address layer: import 1,000,000 points from CSV, typed addresses found in
+    /// them, points' nearest addresses, and the suggestion endpoint over HTTP.
+    Geocode {
+        #[arg(long, default_value = "sqlite://civic311-bench-geocode.db")]
+        database_url: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        points: usize,
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+    },
     /// Committed Open311 POSTs per second over HTTP/1.1 keep-alive.
     Post {
         #[arg(long, default_value = "sqlite://civic311-bench-post.db")]
@@ -84,6 +96,7 @@ pub enum Bench {
 
 pub async fn run(b: Bench) -> Result<()> {
     match b {
+        Bench::Geocode { database_url, points, samples } => geocode::run(&database_url, points, samples).await,
         Bench::Post { database_url, clients, seconds } => post(&database_url, clients, seconds).await,
         Bench::Query { database_url, requests, samples } => query(&database_url, requests, samples).await,
         Bench::Sweep { database_url, requests, samples } => sweep(&database_url, requests, samples).await,
