@@ -129,7 +129,7 @@ pub struct Template {
 }
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 12] = [
+pub const PLACEHOLDERS: [&str; 13] = [
     "number",
     "service",
     "status",
@@ -142,6 +142,8 @@ pub const PLACEHOLDERS: [&str; 12] = [
     "due",
     "original",
     "city",
+    // " (120 Oak St)": the request's address in parentheses, or nothing without one.
+    "where",
 ];
 
 impl Template {
@@ -212,49 +214,49 @@ pub fn default_templates() -> Vec<Template> {
             "received",
             "en",
             "{{city}} 311: request {{number}} received",
-            "We received your {{service}} request {{number}}. Expected by {{expected}}. Track it: {{url}}",
+            "We received your {{service}} request {{number}}{{where}}. Expected by {{expected}}. Track it: {{url}}",
         ),
         t(
             "received",
             "es",
             "{{city}} 311: solicitud {{number}} recibida",
-            "Recibimos su solicitud de {{service}} {{number}}. Fecha prevista: {{expected}}. Siga su estado: {{url}}",
+            "Recibimos su solicitud de {{service}} {{number}}{{where}}. Fecha prevista: {{expected}}. Siga su estado: {{url}}",
         ),
         t(
             "status_changed",
             "en",
             "{{city}} 311: request {{number}} is {{status}}",
-            "Your {{service}} request {{number}} is now {{status}}. {{note}} {{url}}",
+            "Your {{service}} request {{number}}{{where}} is now {{status}}. {{note}} {{url}}",
         ),
         t(
             "status_changed",
             "es",
             "{{city}} 311: solicitud {{number}}: {{status}}",
-            "Su solicitud de {{service}} {{number}} ahora está: {{status}}. {{note}} {{url}}",
+            "Su solicitud de {{service}} {{number}}{{where}} ahora está: {{status}}. {{note}} {{url}}",
         ),
         t(
             "delayed",
             "en",
             "{{city}} 311: request {{number}} is delayed",
-            "Your {{service}} request {{number}} is taking longer than we promised. We are on it and will update you. {{url}}",
+            "Your {{service}} request {{number}}{{where}} is taking longer than we promised. We are on it and will update you. {{url}}",
         ),
         t(
             "delayed",
             "es",
             "{{city}} 311: la solicitud {{number}} lleva retraso",
-            "Su solicitud de {{service}} {{number}} está tardando más de lo previsto. Seguimos trabajando y le avisaremos. {{url}}",
+            "Su solicitud de {{service}} {{number}}{{where}} está tardando más de lo previsto. Seguimos trabajando y le avisaremos. {{url}}",
         ),
         t(
             "resolved",
             "en",
             "{{city}} 311: request {{number}} resolved",
-            "Your {{service}} request {{number}} was resolved: {{note}}\nHow did we do? Rate us: {{rating_url}}",
+            "Your {{service}} request {{number}}{{where}} was resolved: {{note}}\nHow did we do? Rate us: {{rating_url}}",
         ),
         t(
             "resolved",
             "es",
             "{{city}} 311: solicitud {{number}} resuelta",
-            "Su solicitud de {{service}} {{number}} fue resuelta: {{note}}\n¿Cómo lo hicimos? Califíquenos: {{rating_url}}",
+            "Su solicitud de {{service}} {{number}}{{where}} fue resuelta: {{note}}\n¿Cómo lo hicimos? Califíquenos: {{rating_url}}",
         ),
         t(
             "merged",
@@ -272,37 +274,37 @@ pub fn default_templates() -> Vec<Template> {
             "note",
             "en",
             "{{city}} 311: update on request {{number}}",
-            "An update on your {{service}} request {{number}}: {{note}} {{url}}",
+            "An update on your {{service}} request {{number}}{{where}}: {{note}} {{url}}",
         ),
         t(
             "note",
             "es",
             "{{city}} 311: novedad en la solicitud {{number}}",
-            "Novedad en su solicitud de {{service}} {{number}}: {{note}} {{url}}",
+            "Novedad en su solicitud de {{service}} {{number}}{{where}}: {{note}} {{url}}",
         ),
         t(
             "warning",
             "en",
             "Request {{number}} is due {{due}}",
-            "{{service}} request {{number}} ({{department}}) will breach its SLA at {{due}}. {{url}}",
+            "{{service}} request {{number}}{{where}}, {{department}}, will breach its SLA at {{due}}. {{url}}",
         ),
         t(
             "escalated",
             "en",
             "Escalated: request {{number}} is overdue",
-            "{{service}} request {{number}} ({{department}}) breached its SLA (due {{due}}) and was escalated to you. {{note}} {{url}}",
+            "{{service}} request {{number}}{{where}}, {{department}}, breached its SLA (due {{due}}) and was escalated to you. {{note}} {{url}}",
         ),
         t(
             "response_overdue",
             "en",
             "First response overdue: request {{number}}",
-            "{{service}} request {{number}} ({{department}}) has had no response within its first-response target. Acknowledge or assign it. {{url}}",
+            "{{service}} request {{number}}{{where}}, {{department}}, has had no response within its first-response target. Acknowledge or assign it. {{url}}",
         ),
         t(
             "reminder",
             "en",
             "Reminder: request {{number}} has had no activity",
-            "{{service}} request {{number}} ({{department}}) has had no activity for a while. It is due {{due}}. {{url}}",
+            "{{service}} request {{number}}{{where}}, {{department}}, has had no activity for a while. It is due {{due}}. {{url}}",
         ),
     ]
 }

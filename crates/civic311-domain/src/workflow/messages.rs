@@ -61,6 +61,9 @@ fn vars(model: &WorkflowModel, req: &ServiceRequest, note: Option<&str>) -> BTre
     );
     v.insert("original".into(), req.workflow.merged_into.clone().unwrap_or_default());
     v.insert("city".into(), model.directory.city_name.clone());
+    // " (120 Oak St)", or nothing for a request without an address.
+    let place = req.location.address.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    v.insert("where".into(), place.map(|a| format!(" ({a})")).unwrap_or_default());
     v
 }
 

@@ -87,9 +87,21 @@ async fn an_address_that_names_no_one_place_is_accepted_unverified(backend: Back
 async fn a_point_gets_the_nearest_address(backend: Backend) {
     let app = with_layer(backend).await;
     let (lat, lon) = (IN_W1.0.to_string(), IN_W1.1.to_string());
-    let fields = [("service_code", "POTHOLE"), ("attribute[SIZE]", "large"), ("lat", &lat), ("long", &lon)];
+    let fields = [
+        ("service_code", "POTHOLE"),
+        ("attribute[SIZE]", "large"),
+        ("lat", &lat),
+        ("long", &lon),
+        ("email", "res@example.test"),
+        ("notify", "email"),
+    ];
     let r = file(&app, &fields).await;
     assert_eq!(r.location.address.as_deref(), Some("7 Elm St"));
+    // The resident's "received" message names the place.
+    let query = civic311_store::OutboxQuery { request: Some(r.id.seq), limit: 10, ..Default::default() };
+    let sent = app.store.outbox(&query).await.unwrap();
+    let received = sent.iter().find(|m| m.message.kind == "received").expect("the received message");
+    assert_eq!(received.message.vars.get("where").map(String::as_str), Some(" (7 Elm St)"));
     let shown = app.get(&format!("{V2}/requests/{}.json", r.id)).await;
     assert_eq!(shown.json()[0]["address"], "7 Elm St", "Open311 shows it where the reporter gave none");
     assert_eq!(shown.json()[0]["lat"], IN_W1.0, "the coordinates stay");
