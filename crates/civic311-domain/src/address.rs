@@ -267,6 +267,10 @@ pub struct Candidate {
     pub confidence: f64,
 }
 
+/// The longest text looked up (intake accepts addresses up to this long); longer text
+/// names no address and is not taken apart at all.
+pub const MAX_TYPED: usize = 250;
+
 /// How confident the best candidate must be to locate a request by itself.
 pub const CONFIDENT: f64 = 0.85;
 /// How far ahead of the next different place the best candidate must be: one typo's
@@ -332,6 +336,11 @@ impl Gazetteer {
 
     /// Places `text` may mean, best first, at most `limit`.
     pub fn forward(&self, text: &str, limit: usize) -> Vec<Candidate> {
+        // Characters, as intake counts them; the byte length first, so that a huge
+        // text is not even counted.
+        if text.len() > 4 * MAX_TYPED || text.chars().count() > MAX_TYPED {
+            return Vec::new();
+        }
         let Some(typed) = parse(text) else { return Vec::new() };
         let mut out: Vec<Candidate> = Vec::new();
         for (street, penalty) in self.streets.like(&typed.street) {
@@ -531,6 +540,14 @@ mod tests {
         let near = g.nearest(Point::new(40.15271, -104.63591).expect("point"), 50.0);
         assert_eq!(near.map(AddressPoint::label), Some("120 Oak St".into()));
         assert_eq!(g.nearest(Point::new(40.2, -104.7).expect("point"), 50.0), None);
+    }
+
+    #[test]
+    fn text_longer_than_an_address_is_not_looked_up() {
+        let g = layer();
+        let long = format!("120 Oak Street{}", " ".repeat(MAX_TYPED));
+        assert!(g.forward(&long, 5).is_empty());
+        assert_eq!(g.locate(&long), None);
     }
 
     #[test]
