@@ -63,11 +63,21 @@ async fn seed_addresses(store: &dyn Store) -> Result<()> {
     let layer = |name: &str| {
         civic311_domain::geo::BoundaryIndex::new(features.iter().filter(|f| f.layer == name).cloned().collect())
     };
-    let points = addresses::points(&layer("wards"), &layer("zipcodes"));
+    write_address_layer(store, "demo", addresses::points(&layer("wards"), &layer("zipcodes"))).await
+}
+
+/// Replaces the address layer with `points`, audited as `actor`, straight through the
+/// store: for the demo's seeding and the benchmarks, which run before any app node
+/// (a city's own imports go through `configure::put_address_layer`).
+pub async fn write_address_layer(
+    store: &dyn Store,
+    actor: &str,
+    points: Vec<civic311_domain::address::AddressPoint>,
+) -> Result<()> {
     let digest = civic311_app::addresses::digest(&points);
     let change = ConfigChange {
         at: jiff::Timestamp::now(),
-        actor: "demo".into(),
+        actor: actor.into(),
         kind: "addresses".into(),
         item: "addresses".into(),
         body: serde_json::json!({ "count": points.len(), "digest": digest }),

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use civic311_app::CityModel;
-use civic311_app::addresses::{Format, digest, read};
+use civic311_app::addresses::{Format, read};
 use civic311_domain::geo::Point;
-use civic311_store::{ConfigChange, ConfigWrite, SharedStore};
+use civic311_store::SharedStore;
 use civic311_web::AppState;
 
 use super::{Client, percentile};
@@ -118,17 +118,8 @@ pub async fn run(url: &str, points: usize, samples: usize) -> Result<()> {
         bail!("{} generated rows were refused: {:?}", file.refused, file.bad.first());
     }
     let read_s = started.elapsed().as_secs_f64();
-    let digest = digest(&file.points);
     let count = file.points.len();
-    let change = ConfigChange {
-        at: jiff::Timestamp::now(),
-        actor: "bench".into(),
-        kind: "addresses".into(),
-        item: "addresses".into(),
-        body: serde_json::json!({ "count": count, "digest": digest }),
-    };
-    let version = store.config_version().await?;
-    store.change_config(version, vec![ConfigWrite::Addresses { points: file.points, digest }], change).await?;
+    demo::write_address_layer(store.as_ref(), "bench", file.points).await?;
     println!(
         "import {count} points: {:.1} s (reading and checking {read_s:.1} s) | peak memory so far {} MB",
         started.elapsed().as_secs_f64(),
