@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use civic311_domain::address::AddressPoint;
 use civic311_domain::geo::Point;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// The formats an address file may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,41 +33,8 @@ impl Format {
     }
 }
 
-/// A row the file could not give, and why: `line` is the CSV line, or the number of
-/// the feature (from 1) in a GeoJSON file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRow {
-    pub line: u64,
-    pub reason: String,
-}
-
-impl std::fmt::Display for BadRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.line, self.reason)
-    }
-}
-
-/// What a file held: the points that passed, and the rows that did not.
-#[derive(Debug, Default)]
-pub struct Read {
-    pub points: Vec<AddressPoint>,
-    /// The first bad rows (up to a thousand), with their reasons.
-    pub bad: Vec<BadRow>,
-    /// How many rows were bad in all.
-    pub refused: usize,
-}
-
-/// The most bad rows kept to report; the count goes on beyond it.
-const REPORTED: usize = 1000;
-
-impl Read {
-    fn refuse(&mut self, line: u64, reason: impl Into<String>) {
-        if self.bad.len() < REPORTED {
-            self.bad.push(BadRow { line, reason: reason.into() });
-        }
-        self.refused += 1;
-    }
-}
+/// What an address file held.
+pub type Read = crate::layers::Read<AddressPoint>;
 
 /// The fields of one row, as text, before checking.
 #[derive(Default)]
@@ -107,15 +73,15 @@ fn point_of(f: Fields) -> Result<AddressPoint, String> {
     Ok(AddressPoint { id, number, street, unit, city: clean(&f.city), postcode: clean(&f.postcode), point })
 }
 
-impl Read {
-    /// Adds the row at `line`, or reports it; a second row with an id already seen is
-    /// reported too.
-    fn take(&mut self, line: u64, fields: Fields, seen: &mut HashSet<String>) {
-        match point_of(fields) {
-            Ok(p) if !seen.insert(p.id.clone()) => self.refuse(line, format!("the id {} appears twice", p.id)),
-            Ok(p) => self.points.push(p),
-            Err(reason) => self.refuse(line, reason),
+/// Adds the row at `line` to `read`, or reports it; a second row with an id already
+/// seen is reported too.
+fn take(read: &mut Read, line: u64, fields: Fields, seen: &mut HashSet<String>) {
+    match point_of(fields) {
+        Ok(p) => {
+            let id = p.id.clone();
+            read.keep(line, &id, p, seen);
         }
+        Err(reason) => read.refuse(line, reason),
     }
 }
 
@@ -167,7 +133,7 @@ fn read_csv(bytes: &[u8]) -> Result<Read, String> {
             id: get(optional[3]),
             hash: get(optional[4]),
         };
-        out.take(line, fields, &mut seen);
+        take(&mut out, line, fields, &mut seen);
     }
     Ok(out)
 }
@@ -211,19 +177,12 @@ fn read_geojson(bytes: &[u8]) -> Result<Read, String> {
             id: Some(prop("id")).filter(|s| !s.is_empty()).or(id).unwrap_or_default(),
             hash: prop("hash"),
         };
-        out.take(n, fields, &mut seen);
+        take(&mut out, n, fields, &mut seen);
     }
     Ok(out)
 }
 
 /// A digest of the points: the same points, in any order, give the same digest.
 pub fn digest(points: &[AddressPoint]) -> String {
-    let mut sorted: Vec<&AddressPoint> = points.iter().collect();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut hash = Sha256::new();
-    for p in sorted {
-        hash.update(serde_json::to_vec(p).unwrap_or_default());
-        hash.update(b"\n");
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::layers::digest(points, |p| p.id.as_str())
 }

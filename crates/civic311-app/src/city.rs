@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use civic311_domain::address::Gazetteer;
+use civic311_domain::asset::AssetIndex;
 use civic311_domain::city::{CityConfig, CitySettings};
 use civic311_domain::geo::{BoundaryFeature, BoundaryIndex};
 use civic311_domain::kb::Article;
@@ -42,8 +43,11 @@ pub struct CityModel {
     pub workflow: Arc<WorkflowModel>,
     /// The knowledge base, public and internal articles.
     pub articles: Vec<Article>,
-    /// The address points, for typed addresses and the address nearest a point.
+    /// The address points and street centrelines, for typed addresses and the address
+    /// nearest a point.
     pub addresses: Arc<Gazetteer>,
+    /// The city's assets, for the ones near a report.
+    pub assets: Arc<AssetIndex>,
 }
 
 impl CityModel {
@@ -51,13 +55,20 @@ impl CityModel {
         Self::load_after(store, None).await
     }
 
-    /// Loads the city again after a change, keeping `previous`'s address index when
-    /// the address layer is the same (indexing a city's layer takes seconds).
+    /// Loads the city again after a change, keeping `previous`'s address and asset
+    /// indexes when their layers are the same (indexing a city's layers takes seconds).
     pub async fn load_after(store: &dyn Store, previous: Option<&CityModel>) -> Result<Self, LoadError> {
-        let digest = store.address_digest().await?;
+        let (points, streets) = (store.layer_digest("addresses").await?, store.layer_digest("streets").await?);
+        let digest = (points.is_some() || streets.is_some())
+            .then(|| format!("{}/{}", points.unwrap_or_default(), streets.unwrap_or_default()));
         let addresses = match previous {
             Some(p) if p.addresses.digest == digest => Arc::clone(&p.addresses),
-            _ => Arc::new(Gazetteer::new(store.address_points().await?, digest)),
+            _ => Arc::new(Gazetteer::new(store.address_points().await?, store.street_segments().await?, digest)),
+        };
+        let digest = store.layer_digest("assets").await?;
+        let assets = match previous {
+            Some(p) if p.assets.digest == digest => Arc::clone(&p.assets),
+            _ => Arc::new(AssetIndex::new(store.assets().await?, digest)),
         };
         let config = Self::config(store).await?;
         let checked = config.check().map_err(LoadError::Invalid)?;
@@ -76,6 +87,7 @@ impl CityModel {
             workflow: Arc::new(checked.workflow),
             articles: config.articles,
             addresses,
+            assets,
         })
     }
 

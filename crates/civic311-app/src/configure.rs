@@ -388,9 +388,10 @@ pub async fn put_boundary_layer(
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Imported {
-    /// The layer is now these many points.
+    /// These many rows were written (the whole layer, or the assets that were new or
+    /// changed).
     Replaced(usize),
-    /// The layer already held exactly these points: nothing was written.
+    /// The layer already held exactly these rows: nothing was written.
     Unchanged(usize),
 }
 
@@ -406,12 +407,69 @@ pub async fn put_address_layer(
     }
     let digest = crate::addresses::digest(&points);
     let count = points.len();
-    if app.store.address_digest().await?.as_deref() == Some(digest.as_str()) {
+    replace_layer(app, by, "addresses", count, digest, |digest| ConfigWrite::Addresses { points, digest }).await
+}
+
+/// Replaces the street centreline layer with `segments` as one audited change, unless
+/// it holds exactly these already.
+pub async fn put_street_layer(
+    app: &App,
+    by: By<'_>,
+    segments: Vec<civic311_domain::address::StreetSegment>,
+) -> Result<Imported, AppError> {
+    if segments.is_empty() {
+        return Err(AppError::invalid("file", "the file has no street centrelines"));
+    }
+    let digest = crate::layers::digest(&segments, |s| s.id.as_str());
+    let count = segments.len();
+    replace_layer(app, by, "streets", count, digest, |digest| ConfigWrite::Streets { segments, digest }).await
+}
+
+/// Replaces a whole `layer` of `count` rows named by `digest`, as `write` writes it,
+/// unless the stored layer has that digest already.
+async fn replace_layer(
+    app: &App,
+    by: By<'_>,
+    layer: &'static str,
+    count: usize,
+    digest: String,
+    write: impl FnOnce(String) -> ConfigWrite,
+) -> Result<Imported, AppError> {
+    if app.store.layer_digest(layer).await?.as_deref() == Some(digest.as_str()) {
         return Ok(Imported::Unchanged(count));
     }
     let at = Snapshot::read(app).await?;
-    let change = Change::new("addresses", "addresses", serde_json::json!({ "count": count, "digest": digest }));
-    at.commit(app, by, change.writing(ConfigWrite::Addresses { points, digest })).await?;
+    let change = Change::new(layer, layer, serde_json::json!({ "count": count, "digest": digest }));
+    at.commit(app, by, change.writing(write(digest))).await?;
+    Ok(Imported::Replaced(count))
+}
+
+/// Adds or updates `assets` (all of one type) by the city's id as one audited change;
+/// assets not in the file stay. Only the new and changed ones are written, and nothing
+/// when there are none.
+pub async fn put_assets(
+    app: &App,
+    by: By<'_>,
+    kind: &str,
+    assets: Vec<civic311_domain::asset::Asset>,
+) -> Result<Imported, AppError> {
+    crate::layers::assets::check_kind(kind).map_err(|e| AppError::invalid("type", e))?;
+    if assets.is_empty() {
+        return Err(AppError::invalid("file", "the file has no assets"));
+    }
+    if let Some(other) = assets.iter().find(|a| a.kind != kind) {
+        return Err(AppError::invalid("file", format!("asset {} is a {}, not a {kind}", other.id, other.kind)));
+    }
+    let known = app.city().assets.clone();
+    let changed: Vec<_> = assets.into_iter().filter(|a| known.get(&a.kind, &a.id) != Some(a)).collect();
+    if changed.is_empty() {
+        return Ok(Imported::Unchanged(known.iter().filter(|a| a.kind == kind).count()));
+    }
+    let digest = crate::layers::digest(&changed, |a| a.id.as_str());
+    let count = changed.len();
+    let at = Snapshot::read(app).await?;
+    let change = Change::new("assets", kind, serde_json::json!({ "written": count, "digest": digest }));
+    at.commit(app, by, change.writing(ConfigWrite::Assets { assets: changed, digest })).await?;
     Ok(Imported::Replaced(count))
 }
 

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use civic311_domain::FieldError;
+use civic311_domain::asset::{ASSET_LAYER, Asset};
 use civic311_domain::geo::Point;
 use civic311_domain::notify::NotifyChannel;
 use civic311_domain::request::{Channel, Contact, Description, EventKind, Location, Media, NewRequest, ServiceRequest};
 use civic311_domain::routing::RoutingInput;
-use civic311_domain::service::Answers;
+use civic311_domain::service::{Answers, AssetUse};
 use civic311_domain::workflow;
 use civic311_store::Intake;
 use jiff::Timestamp;
@@ -90,6 +91,41 @@ fn place(city: &CityModel, point: Option<Point>, address: Option<String>, zipcod
     }
 }
 
+/// The asset a report of a service that concerns `used` assets is about: the one it
+/// names by id, else the nearest to `point` within the service's snapping distance.
+/// A named asset that does not exist, or none for a service that requires one, is an
+/// error in `errors` (a requirement holds once the city has assets of those types).
+fn named_asset<'a>(
+    city: &'a CityModel,
+    used: &AssetUse,
+    point: Option<Point>,
+    id: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<&'a Asset> {
+    let kinds = used.types.join(" or ").replace(['_', '-'], " ");
+    let found = match &id {
+        Some(id) => {
+            let found = city.assets.find(&used.types, id);
+            if found.is_none() {
+                errors.push(FieldError::new(AssetUse::FIELD, format!("no {kinds} has the id {id}")));
+            }
+            found
+        }
+        None => point.and_then(|p| city.assets.nearest(&used.types, p, f64::from(used.snap_m))).map(|n| n.asset),
+    };
+    if used.required && id.is_none() && found.is_none() && city.assets.holds(&used.types) {
+        errors.push(FieldError::new(
+            AssetUse::FIELD,
+            format!(
+                "say which {kinds} this is about: pick one on the map or from the list (none stands within {} m of \
+                 the location given)",
+                used.snap_m
+            ),
+        ));
+    }
+    found
+}
+
 /// Longest value accepted for short free-text fields (names, address, ids).
 const MAX_FIELD: usize = 250;
 
@@ -104,7 +140,7 @@ pub async fn submit(app: &App, raw: RawRequest, channel: Channel) -> Result<Serv
 /// Validates, locates and routes a request. Every problem is reported at once.
 pub fn prepare(
     city: &CityModel,
-    raw: RawRequest,
+    mut raw: RawRequest,
     channel: Channel,
     now: Timestamp,
     token: String,
@@ -117,6 +153,13 @@ pub fn prepare(
         _ => return Err(AppError::not_found("service_code", format!("service_code {code} not found"))),
     };
     let mut errors = Vec::new();
+    // The asset a report names travels as Open311 `attribute[asset_id]`, not as an
+    // answer to one of the service's questions.
+    let asset_id = raw
+        .answers
+        .remove(AssetUse::FIELD)
+        .and_then(|ids| ids.into_iter().map(|id| id.trim().to_owned()).find(|id| !id.is_empty()))
+        .filter(|_| service.assets.is_some());
     let description = Description::parse(&raw.description).map_err(|e| errors.push(e)).unwrap_or_default();
     let lat = coordinate(&raw.lat, "lat", &mut errors);
     let lon = coordinate(&raw.long, "long", &mut errors);
@@ -137,6 +180,7 @@ pub fn prepare(
     if point.is_none()
         && address.is_none()
         && address_id.is_none()
+        && asset_id.is_none()
         && errors.iter().all(|e| e.field != "lat" && e.field != "long")
     {
         errors.push(FieldError::new("location", "a location is required: lat and long, address_string or address_id"));
@@ -231,9 +275,18 @@ pub fn prepare(
     }
     let answers = service.parse_answers(&raw.answers).map_err(|e| errors.extend(e)).unwrap_or_default();
 
-    let placed = place(city, point, address, zipcode);
+    let mut placed = place(city, point, address, zipcode);
+    let asset = service.assets.as_ref().and_then(|used| named_asset(city, used, placed.point, asset_id, &mut errors));
+    if let (None, Some(asset)) = (placed.point, asset) {
+        // Named by its asset alone: the request stands where the asset does.
+        let typed = placed.address.filter(|_| !placed.unverified);
+        placed = place(city, Some(asset.point), typed, placed.zipcode);
+    }
     let (point, address, zipcode) = (placed.point, placed.address, placed.zipcode);
-    let areas: BTreeMap<String, String> = point.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
+    let mut areas: BTreeMap<String, String> = point.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
+    if let Some(asset) = asset {
+        areas.insert(ASSET_LAYER.to_owned(), asset.key());
+    }
     if let Some(p) = point
         && city.settings.require_inside
         && city.boundaries.layers().contains(&city.settings.boundary_layer)

@@ -8,6 +8,7 @@
 //! to its own format in one place.
 
 pub mod addresses;
+pub mod assets;
 pub mod city;
 pub mod configure;
 pub mod duplicates;
@@ -15,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod follow;
 pub mod intake;
+pub mod layers;
 pub mod notifiers;
 pub mod passwords;
 pub mod photo;

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::geo::Point;
 
+mod centrelines;
 mod streets;
+pub use centrelines::{HouseRange, StreetSegment};
+use centrelines::{crossing, node_key};
 use streets::StreetIndex;
 
 /// One address point of the city's layer.
@@ -259,11 +262,13 @@ pub struct Candidate {
     /// How people read it: `120 N Oak St`.
     pub label: String,
     pub point: Point,
-    /// The address point's id.
-    pub id: String,
+    /// The address point's id; `None` for a place worked out from the centrelines (an
+    /// intersection, an interpolated house number).
+    pub id: Option<String>,
     pub postcode: Option<String>,
     /// 1.0 for the address exactly as typed; less for each typo, a missing street
-    /// type, another postcode, or a house number the layer does not have.
+    /// type, another postcode, a number interpolated along its street, or a house
+    /// number the layers do not have.
     pub confidence: f64,
 }
 
@@ -280,13 +285,27 @@ const CLEAR_LEAD: f64 = 0.075;
 /// Metres per degree of latitude.
 const METRES_PER_DEGREE: f64 = 111_320.0;
 
-/// The city's address points, indexed by street and by place.
+/// The confidence of a house number interpolated along its street's range: a real
+/// place, if less exact than an address point.
+const INTERPOLATED: f64 = 0.9;
+/// The confidence of a street named without a number: somewhere along it.
+const STREET_ONLY: f64 = 0.4;
+
+/// Where two streets (by id, the lower first) meet.
+type Crossings = HashMap<(u32, u32), Point>;
+
+/// The city's address points and street centrelines, indexed by street and by place.
 #[derive(Debug, Default)]
 pub struct Gazetteer {
     points: Vec<AddressPoint>,
     streets: StreetIndex,
     /// The indexes of each street's points, by street id.
     on_street: Vec<Vec<u32>>,
+    segments: Vec<StreetSegment>,
+    /// The indexes of each street's centreline segments, by street id.
+    segments_on: Vec<Vec<u32>>,
+    /// Where two streets (by id, the lower first) meet.
+    crossings: Crossings,
     tree: RTree<GeomWithData<[f64; 2], u32>>,
     /// Metres per degree of longitude at the layer's latitude.
     lon_scale: f64,
@@ -295,8 +314,8 @@ pub struct Gazetteer {
 }
 
 impl Gazetteer {
-    /// Indexes `points`; `digest` names the layer they came from.
-    pub fn new(points: Vec<AddressPoint>, digest: Option<String>) -> Self {
+    /// Indexes `points` and `segments`; `digest` names the layers they came from.
+    pub fn new(points: Vec<AddressPoint>, segments: Vec<StreetSegment>, digest: Option<String>) -> Self {
         let mean_lat =
             if points.is_empty() { 0.0 } else { points.iter().map(|p| p.point.lat).sum::<f64>() / points.len() as f64 };
         let lon_scale = METRES_PER_DEGREE * mean_lat.to_radians().cos();
@@ -315,8 +334,24 @@ impl Gazetteer {
             entries.push(GeomWithData::new([p.point.lon * lon_scale, p.point.lat * METRES_PER_DEGREE], i));
         }
         drop(written);
+        let (segments_on, crossings) = index_segments(&segments, &mut streets);
         streets.finish();
-        Self { points, streets, on_street, tree: RTree::bulk_load(entries), lon_scale, digest }
+        Self {
+            points,
+            streets,
+            on_street,
+            segments,
+            segments_on,
+            crossings,
+            tree: RTree::bulk_load(entries),
+            lon_scale,
+            digest,
+        }
+    }
+
+    /// The number of street centreline segments.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
     }
 
     pub fn len(&self) -> usize {
@@ -341,10 +376,22 @@ impl Gazetteer {
         if text.len() > 4 * MAX_TYPED || text.chars().count() > MAX_TYPED {
             return Vec::new();
         }
-        let Some(typed) = parse(text) else { return Vec::new() };
+        let mut out = match crossing(text) {
+            Some((a, b)) => self.intersections(&a, &b),
+            None => parse(text).map(|typed| self.addresses(&typed)).unwrap_or_default(),
+        };
+        out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.label.cmp(&b.label)));
+        out.dedup_by(|a, b| a.label == b.label);
+        out.truncate(limit);
+        out
+    }
+
+    /// Candidates for a typed address (a number and a street, or a street alone).
+    fn addresses(&self, typed: &Typed) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
         for (street, penalty) in self.streets.like(&typed.street) {
-            let Some(on_street) = self.on_street.get(street as usize) else { continue };
+            let on_street: &[u32] = self.on_street.get(street as usize).map_or(&[], Vec::as_slice);
+            let segments: &[u32] = self.segments_on.get(street as usize).map_or(&[], Vec::as_slice);
             let mut add = |i: u32, confidence: f64| {
                 let p = &self.points[i as usize];
                 let off_postcode = typed.postcode.is_some() && p.postcode.is_some() && typed.postcode != p.postcode;
@@ -352,7 +399,7 @@ impl Gazetteer {
                 out.push(Candidate {
                     label: p.label(),
                     point: p.point,
-                    id: p.id.clone(),
+                    id: Some(p.id.clone()),
                     postcode: p.postcode.clone(),
                     confidence,
                 });
@@ -370,24 +417,63 @@ impl Gazetteer {
                         add(first, 1.0);
                     } else if let Some(first) = exact.first().or(same.first()) {
                         add(*first, if exact.is_empty() { 0.9 } else { 1.0 });
+                    } else if let Some(point) = self.interpolate(segments, number) {
+                        // The points lack this number; the street's range places it.
+                        let label = format!("{} {}", number, display(self.streets.key(street)));
+                        out.push(Candidate {
+                            label,
+                            point,
+                            id: None,
+                            postcode: None,
+                            confidence: (INTERPOLATED - penalty).max(0.0),
+                        });
                     } else if let Some(near) = nearest_number(&self.points, on_street, number) {
-                        // The layer lacks this number: the nearest one on the street.
+                        // Nor does a range: the nearest number on the street.
                         add(near, 0.5);
                     }
                 }
                 None => {
-                    // No number: the street itself, at its middle point.
-                    let mut sorted = on_street.clone();
+                    // No number: the street itself, at its middle.
+                    let mut sorted = on_street.to_vec();
                     sorted.sort_by_key(|i| house_number(&self.points[*i as usize].number));
                     if let Some(mid) = sorted.get(sorted.len() / 2) {
-                        add(*mid, 0.4);
+                        add(*mid, STREET_ONLY);
+                    } else if let Some(point) =
+                        segments.get(segments.len() / 2).and_then(|s| self.segments[*s as usize].point_at(0.5))
+                    {
+                        let label = display(self.streets.key(street));
+                        let confidence = (STREET_ONLY - penalty).max(0.0);
+                        out.push(Candidate { label, point, id: None, postcode: None, confidence });
                     }
                 }
             }
         }
-        out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then_with(|| a.label.cmp(&b.label)));
-        out.dedup_by(|a, b| a.label == b.label);
-        out.truncate(limit);
+        out
+    }
+
+    /// The number on one of `segments` (a street's) whose range holds it.
+    fn interpolate(&self, segments: &[u32], number: &str) -> Option<Point> {
+        let n = u32::try_from(house_number(number)).ok().filter(|n| *n > 0)?;
+        segments.iter().find_map(|s| self.segments[*s as usize].interpolate(n))
+    }
+
+    /// Candidates for two typed streets' intersection: where streets like each meet.
+    fn intersections(&self, a: &str, b: &str) -> Vec<Candidate> {
+        let (a, b) = (normalize_street(a), normalize_street(b));
+        let like_b = self.streets.like(&b);
+        let mut out = Vec::new();
+        for (sa, ca) in self.streets.like(&a) {
+            for (sb, cb) in &like_b {
+                let Some(point) = self.crossings.get(&(sa.min(*sb), sa.max(*sb))) else { continue };
+                out.push(Candidate {
+                    label: format!("{} & {}", display(self.streets.key(sa)), display(self.streets.key(*sb))),
+                    point: *point,
+                    id: None,
+                    postcode: None,
+                    confidence: (1.0 - ca - cb).max(0.0),
+                });
+            }
+        }
         out
     }
 
@@ -398,6 +484,42 @@ impl Gazetteer {
         let clear = found.get(1).is_none_or(|next| best.confidence - next.confidence >= CLEAR_LEAD);
         (best.confidence >= CONFIDENT && clear).then(|| best.clone())
     }
+}
+
+/// Adds the segments' streets to `streets`; each street's segments, and where two
+/// streets meet (a position their segments share).
+fn index_segments(segments: &[StreetSegment], streets: &mut StreetIndex) -> (Vec<Vec<u32>>, Crossings) {
+    let mut segments_on: Vec<Vec<u32>> = Vec::new();
+    let mut at_node: HashMap<(i64, i64), (Vec<u32>, [f64; 2])> = HashMap::new();
+    let mut named: HashMap<&str, u32> = HashMap::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let Ok(i) = u32::try_from(i) else { break };
+        let street =
+            *named.entry(segment.name.as_str()).or_insert_with(|| streets.insert(normalize_street(&segment.name)));
+        if segments_on.len() <= street as usize {
+            segments_on.resize_with(street as usize + 1, Vec::new);
+        }
+        segments_on[street as usize].push(i);
+        for p in segment.positions() {
+            let (meeting, _) = at_node.entry(node_key(p)).or_insert_with(|| (Vec::new(), p));
+            if !meeting.contains(&street) {
+                meeting.push(street);
+            }
+        }
+    }
+    // In a fixed order, so that streets meeting twice always meet at the same one.
+    let mut nodes: Vec<_> = at_node.into_iter().filter(|(_, (m, _))| m.len() > 1).collect();
+    nodes.sort_unstable_by_key(|(key, _)| *key);
+    let mut crossings = HashMap::new();
+    for (_, (meeting, p)) in nodes {
+        let Ok(point) = Point::new(p[1], p[0]) else { continue };
+        for (k, a) in meeting.iter().enumerate() {
+            for b in &meeting[k + 1..] {
+                crossings.entry((*a.min(b), *a.max(b))).or_insert(point);
+            }
+        }
+    }
+    (segments_on, crossings)
 }
 
 /// `n` as an ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st.
@@ -457,8 +579,36 @@ mod tests {
                 point("6", "300", "Elm Street", 40.1300, -104.6100),
                 point("7", "310", "Elm Street", 40.1301, -104.6100),
             ],
+            vec![
+                segment(
+                    "c1",
+                    "Oak Street",
+                    &[[-104.6360, 40.1520], [-104.6360, 40.1530], [-104.6360, 40.1540]],
+                    (101, 199),
+                    (100, 198),
+                ),
+                segment("c2", "North Third Avenue", &[[-104.6380, 40.1530], [-104.6360, 40.1530]], (1, 99), (2, 98)),
+                segment(
+                    "c3",
+                    "North Third Avenue",
+                    &[[-104.6360, 40.1530], [-104.6340, 40.1530]],
+                    (101, 199),
+                    (100, 198),
+                ),
+                segment("c4", "Birch Lane", &[[-104.6340, 40.1520], [-104.6340, 40.1540]], (1, 99), (2, 98)),
+            ],
             None,
         )
+    }
+
+    fn segment(id: &str, name: &str, line: &[[f64; 2]], left: (u32, u32), right: (u32, u32)) -> StreetSegment {
+        StreetSegment {
+            id: id.into(),
+            name: name.into(),
+            lines: vec![line.to_vec()],
+            left: Some(HouseRange { from: left.0, to: left.1 }),
+            right: Some(HouseRange { from: right.0, to: right.1 }),
+        }
     }
 
     #[test]
@@ -494,8 +644,8 @@ mod tests {
         let found = g.forward("120 Oak Street", 5);
         assert_eq!(found[0].label, "120 Oak St");
         assert!((found[0].confidence - 1.0).abs() < 1e-9);
-        assert_eq!(g.locate("120 oak st.").map(|c| c.id), Some("1".into()));
-        assert_eq!(g.locate("45 north third ave").map(|c| c.id), Some("5".into()));
+        assert_eq!(g.locate("120 oak st.").and_then(|c| c.id), Some("1".into()));
+        assert_eq!(g.locate("45 north third ave").and_then(|c| c.id), Some("5".into()));
     }
 
     #[test]
@@ -503,9 +653,11 @@ mod tests {
         let g = layer();
         let one = g.forward("120 Oka Street", 1);
         let two = g.forward("120 Okaa Stret", 1);
-        assert_eq!(one[0].id, "1");
+        assert_eq!(one[0].id.as_deref(), Some("1"));
         assert!(one[0].confidence < 1.0 && one[0].confidence >= CONFIDENT, "{one:?}");
         assert!(two.is_empty() || two[0].confidence < one[0].confidence, "{two:?}");
+        let abbreviated = g.forward("120 oak st.", 1);
+        assert!(abbreviated[0].confidence > one[0].confidence, "{abbreviated:?}");
     }
 
     #[test]
@@ -526,12 +678,48 @@ mod tests {
     }
 
     #[test]
-    fn a_number_the_layer_lacks_gives_the_nearest_on_that_side_with_low_confidence() {
+    fn a_number_neither_layer_places_gives_the_nearest_on_that_side_with_low_confidence() {
         let g = layer();
-        let found = g.forward("124 Oak Street", 1);
-        assert_eq!(found[0].id, "2", "122 is the nearest even number");
+        let found = g.forward("124 Oak Avenue", 1);
+        assert_eq!(found[0].id.as_deref(), Some("4"), "120 is the only number");
         assert!(found[0].confidence < CONFIDENT);
-        assert_eq!(g.locate("124 Oak Street"), None);
+        assert_eq!(g.locate("124 Oak Avenue"), None);
+        let mut points = vec![point("1", "120", "Oak Street", 40.1527, -104.6359)];
+        points.push(point("2", "122", "Oak Street", 40.1528, -104.6359));
+        let points_only = Gazetteer::new(points, vec![], None);
+        let found = points_only.forward("124 Oak Street", 1);
+        assert_eq!(found[0].id.as_deref(), Some("2"), "122 is the nearest even number");
+        assert!(found[0].confidence < CONFIDENT);
+        assert_eq!(points_only.locate("124 Oak Street"), None);
+    }
+
+    #[test]
+    fn a_number_the_points_lack_is_interpolated_along_its_range() {
+        let g = layer();
+        let found = g.forward("150 Oak St", 3);
+        assert_eq!(found[0].label, "150 Oak St");
+        assert_eq!(found[0].id, None, "no address point");
+        assert!((found[0].point.lat - 40.1530).abs() < 1e-4, "{:?}", found[0].point);
+        assert!(found[0].confidence >= CONFIDENT && found[0].confidence < 1.0);
+        assert!(g.locate("150 Oak Street").is_some(), "an interpolated number locates a request");
+        assert_eq!(g.forward("40 Birch Ln", 1)[0].label, "40 Birch Ln");
+    }
+
+    #[test]
+    fn intersections_are_found_however_they_are_written() {
+        let g = layer();
+        for typed in ["Oak St & 3rd Ave", "oak and third", "Oak Street / N Third Avenue", "3rd ave at oak st"] {
+            let found = g.locate(typed).unwrap_or_else(|| panic!("{typed} is not located"));
+            assert!(found.label.contains("Oak St") && found.label.contains("N 3rd Ave"), "{found:?}");
+            assert!((found.point.lat - 40.1530).abs() < 1e-9 && (found.point.lon + 104.6360).abs() < 1e-9);
+        }
+        let exact = g.forward("Oak St & N 3rd Ave", 1)[0].confidence;
+        let abbreviated = g.forward("Oak & 3rd", 1)[0].confidence;
+        let typo = g.forward("Oka St & N 3rd Ave", 1)[0].confidence;
+        assert!((exact - 1.0).abs() < 1e-9);
+        assert!(exact > abbreviated && exact > typo, "{exact} {abbreviated} {typo}");
+        assert!(g.forward("Oak St & Birch Ln", 1).is_empty(), "streets that do not meet");
+        assert_eq!(g.forward("Birch Lane", 1)[0].label, "Birch Ln", "a street known only by its centreline");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! I/O and no clock — `now` is always an argument.
 
 pub mod address;
+pub mod asset;
 pub mod audit;
 pub mod calendar;
 pub mod city;

@@ -121,10 +121,36 @@ pub struct Service {
     pub service_notice: String,
     #[serde(default)]
     pub attributes: Vec<Attribute>,
+    /// The city's assets a report of this service concerns, when it names some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<AssetUse>,
     /// The service in other languages, by language code (`es`); what a translation
     /// leaves out is shown as written above.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, ServiceText>,
+}
+
+/// Which assets a service concerns and how a report names one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetUse {
+    /// Asset types (`streetlight`), as `civic311 import assets --type` names them.
+    pub types: Vec<String>,
+    /// A report must name one (picked, or the nearest within `snap_m`).
+    #[serde(default)]
+    pub required: bool,
+    /// How far from the reported point the nearest asset is taken as the one meant.
+    #[serde(default = "AssetUse::default_snap_m")]
+    pub snap_m: u32,
+}
+
+impl AssetUse {
+    /// The Open311 attribute (and form field) that names the asset.
+    pub const FIELD: &'static str = "asset_id";
+
+    fn default_snap_m() -> u32 {
+        30
+    }
 }
 
 /// A service's words in one other language. Empty fields are not translated.
@@ -243,7 +269,7 @@ impl Service {
 
     /// True when the service has questions (Open311 `metadata`).
     pub fn has_metadata(&self) -> bool {
-        !self.attributes.is_empty()
+        !self.attributes.is_empty() || self.assets.is_some()
     }
 
     /// Attributes in display order.
@@ -392,6 +418,7 @@ mod tests {
                     values: vec![],
                 },
             ],
+            assets: None,
             translations: Default::default(),
         }
     }

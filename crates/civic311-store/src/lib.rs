@@ -9,7 +9,8 @@ pub mod sql;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use civic311_domain::address::AddressPoint;
+use civic311_domain::address::{AddressPoint, StreetSegment};
+use civic311_domain::asset::Asset;
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
@@ -151,6 +152,17 @@ pub enum ConfigWrite {
     /// The whole address layer, replacing the one before; `digest` names it.
     Addresses {
         points: Vec<AddressPoint>,
+        digest: String,
+    },
+    /// The whole street centreline layer, replacing the one before; `digest` names it.
+    Streets {
+        segments: Vec<StreetSegment>,
+        digest: String,
+    },
+    /// Assets added or changed (by type and id; the others stay); `digest` names the
+    /// import.
+    Assets {
+        assets: Vec<Asset>,
         digest: String,
     },
 }
@@ -326,8 +338,15 @@ pub trait Store: Send + Sync + 'static {
     /// The city's address points, in id order.
     async fn address_points(&self) -> StoreResult<Vec<AddressPoint>>;
 
-    /// The digest of the address layer as last imported; `None` before any import.
-    async fn address_digest(&self) -> StoreResult<Option<String>>;
+    /// The digest of a layer (`addresses`, `streets`, `assets`) as last imported;
+    /// `None` before any import.
+    async fn layer_digest(&self, layer: &str) -> StoreResult<Option<String>>;
+
+    /// The city's street centreline segments, in id order.
+    async fn street_segments(&self) -> StoreResult<Vec<StreetSegment>>;
+
+    /// The city's assets, by type and id.
+    async fn assets(&self) -> StoreResult<Vec<Asset>>;
 
     /// Replaces the whole routing rule set, keeping its order.
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()>;

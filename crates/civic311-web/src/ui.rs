@@ -3,6 +3,7 @@
 
 mod act;
 mod admin;
+mod asset;
 mod intake;
 pub(crate) mod map;
 mod notice;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/supervisor/assign", post(supervisor::assign))
         .route("/staff/intake/follow/{id}", post(intake::follow))
         .route("/staff/requests/{id}", get(request::page))
+        .route("/staff/assets/{kind}/{id}", get(asset::page))
         .route("/staff/requests/{id}/act", post(act::act))
         .route("/staff/requests/{id}/photos", post(act::photos))
         .route("/staff/requests/{id}/unfollow", post(act::unfollow))

@@ -578,6 +578,7 @@ fn routing(iterations: usize) {
             default_priority: Priority::Normal,
             service_notice: String::new(),
             attributes: vec![],
+            assets: None,
             translations: Default::default(),
         })
         .collect();

@@ -57,13 +57,20 @@ pub async fn seed_city(store: &dyn Store) -> Result<CityFile> {
     Ok(city)
 }
 
-/// Writes the demo's generated address layer, as an import would.
+/// Writes the demo's generated layers (addresses, streets, assets), as imports would.
 async fn seed_addresses(store: &dyn Store) -> Result<()> {
     let features = store.boundary_features().await?;
     let layer = |name: &str| {
         civic311_domain::geo::BoundaryIndex::new(features.iter().filter(|f| f.layer == name).cloned().collect())
     };
-    write_address_layer(store, "demo", addresses::points(&layer("wards"), &layer("zipcodes"))).await
+    let (outline, zipcodes) = (layer("wards"), layer("zipcodes"));
+    write_address_layer(store, "demo", addresses::points(&outline, &zipcodes)).await?;
+    let segments = addresses::streets(&outline);
+    let digest = civic311_app::layers::digest(&segments, |s| s.id.as_str());
+    write_layer(store, "demo", "streets", ConfigWrite::Streets { segments, digest }).await?;
+    let assets = addresses::assets(&outline);
+    let digest = civic311_app::layers::digest(&assets, |a| a.id.as_str());
+    write_layer(store, "demo", "assets", ConfigWrite::Assets { assets, digest }).await
 }
 
 /// Replaces the address layer with `points`, audited as `actor`, straight through the
@@ -75,15 +82,26 @@ pub async fn write_address_layer(
     points: Vec<civic311_domain::address::AddressPoint>,
 ) -> Result<()> {
     let digest = civic311_app::addresses::digest(&points);
+    write_layer(store, actor, "addresses", ConfigWrite::Addresses { points, digest }).await
+}
+
+/// Writes one layer (`kind`) as one audited change by `actor`.
+async fn write_layer(store: &dyn Store, actor: &str, kind: &str, write: ConfigWrite) -> Result<()> {
+    let (count, digest) = match &write {
+        ConfigWrite::Addresses { points, digest } => (points.len(), digest.clone()),
+        ConfigWrite::Streets { segments, digest } => (segments.len(), digest.clone()),
+        ConfigWrite::Assets { assets, digest } => (assets.len(), digest.clone()),
+        _ => (0, String::new()),
+    };
     let change = ConfigChange {
         at: jiff::Timestamp::now(),
         actor: actor.into(),
-        kind: "addresses".into(),
-        item: "addresses".into(),
-        body: serde_json::json!({ "count": points.len(), "digest": digest }),
+        kind: kind.into(),
+        item: kind.into(),
+        body: serde_json::json!({ "count": count, "digest": digest }),
     };
     let version = store.config_version().await?;
-    store.change_config(version, vec![ConfigWrite::Addresses { points, digest }], change).await?;
+    store.change_config(version, vec![write], change).await?;
     Ok(())
 }
 

@@ -167,6 +167,31 @@ enum Import {
         skip_bad: bool,
         file: PathBuf,
     },
+    /// Replace the street centreline layer with the LineStrings and MultiLineStrings
+    /// of a GeoJSON file: a street name each and, where known, the house numbers each
+    /// side spans (left_from, left_to, right_from, right_to, or TIGER's LFROMADD…).
+    Streets {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Import the good features and report how many bad ones were left out.
+        #[arg(long)]
+        skip_bad: bool,
+        file: PathBuf,
+    },
+    /// Add or update one type of asset (streetlights, hydrants…) from the Points and
+    /// LineStrings of a GeoJSON file, by the city's id (`asset_id` or `id`); assets not
+    /// in the file stay.
+    Assets {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The asset type, as services name it: `streetlight`, `hydrant`.
+        #[arg(long = "type")]
+        kind: String,
+        /// Import the good features and report how many bad ones were left out.
+        #[arg(long)]
+        skip_bad: bool,
+        file: PathBuf,
+    },
     /// Replace the routing and priority rules with a TOML rule file.
     Rules {
         #[command(flatten)]
@@ -287,7 +312,13 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Import { what: Import::Addresses { db, skip_bad, file } } => {
-            import_addresses(&db, skip_bad, &file).await
+            import_layer(&db, skip_bad, &file, Layer::Addresses).await
+        }
+        Command::Import { what: Import::Streets { db, skip_bad, file } } => {
+            import_layer(&db, skip_bad, &file, Layer::Streets).await
+        }
+        Command::Import { what: Import::Assets { db, kind, skip_bad, file } } => {
+            import_layer(&db, skip_bad, &file, Layer::Assets(kind)).await
         }
         Command::Export { what: Export::Rules { db } } => {
             let store = store_url::open(&db.database_url).await?;
@@ -314,33 +345,65 @@ async fn main() -> Result<()> {
     }
 }
 
-/// `civic311 import addresses`: read, report bad rows by line, and replace the layer.
-async fn import_addresses(db: &DbArgs, skip_bad: bool, file: &std::path::Path) -> Result<()> {
+/// A GIS layer `civic311 import` loads.
+enum Layer {
+    Addresses,
+    Streets,
+    /// Assets of this type.
+    Assets(String),
+}
+
+/// `civic311 import addresses|streets|assets`: read, report bad rows by line, and
+/// import the layer (or nothing, when a row is bad and `skip_bad` is not given).
+async fn import_layer(db: &DbArgs, skip_bad: bool, file: &std::path::Path, layer: Layer) -> Result<()> {
     use civic311_app::addresses::{self, Format};
+    use civic311_app::layers::{self, BadRow};
     let name = file.display();
-    let format = Format::of(&file.to_string_lossy())
-        .with_context(|| format!("{name}: say the format by the file's ending, .geojson or .csv"))?;
+    let format = match layer {
+        Layer::Addresses => Format::of(&file.to_string_lossy())
+            .with_context(|| format!("{name}: say the format by the file's ending, .geojson or .csv"))?,
+        Layer::Streets | Layer::Assets(_) => Format::GeoJson,
+    };
     let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
-    let read = addresses::read(format, &bytes).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let place = if format == Format::Csv { "line" } else { "feature" };
-    for bad in &read.bad {
-        eprintln!("{name}: {place} {bad}");
-    }
-    if read.refused > read.bad.len() {
-        eprintln!("{name}: … and {} more bad rows", read.refused - read.bad.len());
-    }
-    if read.refused > 0 && !skip_bad {
-        bail!("{name} was not imported: {} bad rows (fix them, or add --skip-bad to import the rest)", read.refused);
-    }
+    let failed = |e: String| anyhow::anyhow!("{name}: {e}");
+    let report = |bad: &[BadRow], refused: usize| -> Result<()> {
+        let place = if format == Format::Csv { "line" } else { "feature" };
+        for row in bad {
+            eprintln!("{name}: {place} {row}");
+        }
+        if refused > bad.len() {
+            eprintln!("{name}: … and {} more bad rows", refused - bad.len());
+        }
+        if refused > 0 && !skip_bad {
+            bail!("{name} was not imported: {refused} bad rows (fix them, or add --skip-bad to import the rest)");
+        }
+        Ok(())
+    };
     let app = open_app(db).await?;
-    let imported = configure::put_address_layer(&app, By::Console, read.points)
-        .await
-        .map_err(|e| anyhow::anyhow!("{name} was not imported: {e}"))?;
-    let skipped = if read.refused > 0 { format!(", {} bad rows skipped", read.refused) } else { String::new() };
+    let (imported, refused, what) = match layer {
+        Layer::Addresses => {
+            let read = addresses::read(format, &bytes).map_err(failed)?;
+            report(&read.bad, read.refused)?;
+            (configure::put_address_layer(&app, By::Console, read.rows).await, read.refused, "address points".into())
+        }
+        Layer::Streets => {
+            let read = layers::streets::read(&bytes).map_err(failed)?;
+            report(&read.bad, read.refused)?;
+            (configure::put_street_layer(&app, By::Console, read.rows).await, read.refused, "street segments".into())
+        }
+        Layer::Assets(kind) => {
+            let read = layers::assets::read(&kind, &bytes).map_err(failed)?;
+            report(&read.bad, read.refused)?;
+            let imported = configure::put_assets(&app, By::Console, &kind, read.rows).await;
+            (imported, read.refused, format!("{kind} assets"))
+        }
+    };
+    let imported = imported.map_err(|e| anyhow::anyhow!("{name} was not imported: {e}"))?;
+    let skipped = if refused > 0 { format!(", {refused} bad rows skipped") } else { String::new() };
     match imported {
-        configure::Imported::Replaced(n) => println!("{n} address points imported from {name}{skipped}"),
+        configure::Imported::Replaced(n) => println!("{n} {what} imported from {name}{skipped}"),
         configure::Imported::Unchanged(n) => {
-            println!("{name}: the layer already holds these {n} points; nothing changed")
+            println!("{name}: the city already holds these {n} {what}; nothing changed")
         }
     }
     Ok(())

@@ -38,6 +38,8 @@ fn parts(key: &str) -> (Option<&str>, &str, Option<&str>) {
 
 #[derive(Debug)]
 struct Street {
+    /// The normalised name (`n oak st`).
+    key: String,
     dir: Option<String>,
     kind: Option<String>,
 }
@@ -77,9 +79,14 @@ impl StreetIndex {
             }
         };
         self.cores[core_id as usize].1.push(id);
-        self.streets.push(Street { dir: dir.map(str::to_owned), kind: kind.map(str::to_owned) });
+        self.streets.push(Street { key: key.clone(), dir: dir.map(str::to_owned), kind: kind.map(str::to_owned) });
         self.by_key.insert(key, id);
         id
+    }
+
+    /// The normalised name of street `id`.
+    pub(super) fn key(&self, id: u32) -> &str {
+        self.streets.get(id as usize).map_or("", |s| s.key.as_str())
     }
 
     /// Orders the core names for lookups by prefix; call once every street is in.

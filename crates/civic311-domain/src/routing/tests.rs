@@ -15,6 +15,7 @@ fn service(code: &str, dept: &str) -> Service {
         default_priority: Priority::Normal,
         service_notice: String::new(),
         attributes: vec![],
+        assets: None,
         translations: Default::default(),
     }
 }

@@ -30,6 +30,9 @@ pub struct WorkflowConfig {
     pub webhooks: Vec<Webhook>,
     #[serde(default)]
     pub duplicates: DuplicateSettings,
+    /// When an asset is marked as failing again and again.
+    #[serde(default)]
+    pub repeat_failure: crate::asset::RepeatFailure,
 }
 
 impl WorkflowConfig {

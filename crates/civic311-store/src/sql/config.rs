@@ -1,6 +1,10 @@
 //! Configuration writes as SQL: the statements of each [`ConfigWrite`], shared by the
 //! single-item `put_*` methods and by [`crate::Store::change_config`]'s unit of work.
 
+use std::sync::LazyLock;
+
+use civic311_domain::address::{AddressPoint, StreetSegment};
+use civic311_domain::asset::Asset;
 use civic311_domain::request::to_micros;
 use civic311_domain::service::Visibility;
 
@@ -114,39 +118,76 @@ pub(super) fn statements(w: &ConfigWrite) -> Vec<Statement> {
             (CLEAR_SIGN_INS, vec![text(username)]),
         ],
         ConfigWrite::Addresses { points, digest } => address_layer(points, digest),
+        ConfigWrite::Streets { segments, digest } => street_layer(segments, digest),
+        ConfigWrite::Assets { assets, digest } => asset_upserts(assets, digest),
     }
 }
 
-/// Address points written per statement: one statement per point would make a city's
+/// Rows written per statement: one statement per row would make a city's address
 /// layer (a million points) a million round trips.
-const ADDRESS_CHUNK: usize = 500;
+const CHUNK: usize = 500;
 
-/// `INSERT INTO addresses … VALUES (…), (…)` for `rows` points.
-fn insert_addresses(rows: usize) -> String {
+/// `{insert} VALUES (…), (…){tail}` for `rows` rows of `columns` parameters each.
+fn insert_rows(insert: &str, columns: usize, rows: usize, tail: &str) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| {
-            let at = r * 8;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                at + 1,
-                at + 2,
-                at + 3,
-                at + 4,
-                at + 5,
-                at + 6,
-                at + 7,
-                at + 8
-            )
+            let row: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            format!("({})", row.join(", "))
         })
         .collect();
-    format!("INSERT INTO addresses (id, number, street, unit, city, postcode, lat, lon) VALUES {}", values.join(", "))
+    format!("{insert} VALUES {}{tail}", values.join(", "))
+}
+
+/// A table written in chunks of [`CHUNK`] rows: the statement for a full chunk, and
+/// for one row (the remainder).
+struct Chunked {
+    full: String,
+    one: String,
+}
+
+impl Chunked {
+    fn new(insert: &str, columns: usize, tail: &str) -> Self {
+        Self { full: insert_rows(insert, columns, CHUNK, tail), one: insert_rows(insert, columns, 1, tail) }
+    }
+
+    /// The statements that write `items`, each as `params` gives its row.
+    fn statements<T, const N: usize>(&'static self, items: &[T], params: impl Fn(&T) -> [Param; N]) -> Vec<Statement> {
+        let mut chunks = items.chunks_exact(CHUNK);
+        let mut out: Vec<Statement> =
+            chunks.by_ref().map(|chunk| (self.full.as_str(), chunk.iter().flat_map(&params).collect())).collect();
+        out.extend(chunks.remainder().iter().map(|item| (self.one.as_str(), params(item).to_vec())));
+        out
+    }
+}
+
+/// Records the digest of `layer` as last imported.
+fn layer_digest(layer: &'static str, digest: &str, count: usize) -> Statement {
+    const SQL: [(&str, &str); 3] = [
+        (
+            "addresses",
+            "INSERT INTO config_docs (kind, body) VALUES ('addresses', $1) ON CONFLICT (kind) DO UPDATE SET body = excluded.body",
+        ),
+        (
+            "streets",
+            "INSERT INTO config_docs (kind, body) VALUES ('streets', $1) ON CONFLICT (kind) DO UPDATE SET body = excluded.body",
+        ),
+        (
+            "assets",
+            "INSERT INTO config_docs (kind, body) VALUES ('assets', $1) ON CONFLICT (kind) DO UPDATE SET body = excluded.body",
+        ),
+    ];
+    let sql = SQL.iter().find(|(l, _)| *l == layer).map_or(SQL[0].1, |(_, sql)| sql);
+    let body = serde_json::json!({ "digest": digest, "count": count });
+    (sql, vec![Param::Text(body.to_string())])
 }
 
 /// The statements that replace the address layer with `points`.
-fn address_layer(points: &[civic311_domain::address::AddressPoint], digest: &str) -> Vec<Statement> {
-    static FULL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_addresses(ADDRESS_CHUNK));
-    static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_addresses(1));
-    let params = |p: &civic311_domain::address::AddressPoint| {
+fn address_layer(points: &[AddressPoint], digest: &str) -> Vec<Statement> {
+    static ROWS: LazyLock<Chunked> = LazyLock::new(|| {
+        Chunked::new("INSERT INTO addresses (id, number, street, unit, city, postcode, lat, lon)", 8, "")
+    });
+    let mut out: Vec<Statement> = vec![("DELETE FROM addresses", vec![])];
+    out.extend(ROWS.statements(points, |p| {
         [
             Param::Text(p.id.clone()),
             Param::Text(p.number.clone()),
@@ -157,18 +198,43 @@ fn address_layer(points: &[civic311_domain::address::AddressPoint], digest: &str
             Param::F64(p.point.lat),
             Param::F64(p.point.lon),
         ]
-    };
-    let mut out: Vec<Statement> = vec![("DELETE FROM addresses", vec![])];
-    let mut chunks = points.chunks_exact(ADDRESS_CHUNK);
-    for chunk in chunks.by_ref() {
-        out.push((FULL.as_str(), chunk.iter().flat_map(params).collect()));
-    }
-    out.extend(chunks.remainder().iter().map(|p| (ONE.as_str(), params(p).to_vec())));
-    let layer = serde_json::json!({ "digest": digest, "count": points.len() });
-    out.push((
-        "INSERT INTO config_docs (kind, body) VALUES ('addresses', $1) ON CONFLICT (kind) DO UPDATE SET body = excluded.body",
-        vec![Param::Text(layer.to_string())],
-    ));
+    }));
+    out.push(layer_digest("addresses", digest, points.len()));
+    out
+}
+
+/// The statements that replace the street centreline layer with `segments`.
+fn street_layer(segments: &[StreetSegment], digest: &str) -> Vec<Statement> {
+    static ROWS: LazyLock<Chunked> = LazyLock::new(|| Chunked::new("INSERT INTO streets (id, name, body)", 3, ""));
+    let mut out: Vec<Statement> = vec![("DELETE FROM streets", vec![])];
+    out.extend(
+        ROWS.statements(segments, |s| {
+            [Param::Text(s.id.clone()), Param::Text(s.name.clone()), Param::Text(to_json(s))]
+        }),
+    );
+    out.push(layer_digest("streets", digest, segments.len()));
+    out
+}
+
+/// The statements that add or change `assets`, leaving the others.
+fn asset_upserts(assets: &[Asset], digest: &str) -> Vec<Statement> {
+    static ROWS: LazyLock<Chunked> = LazyLock::new(|| {
+        Chunked::new(
+            "INSERT INTO assets (kind, id, lat, lon, body)",
+            5,
+            " ON CONFLICT (kind, id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, body = excluded.body",
+        )
+    });
+    let mut out = ROWS.statements(assets, |a| {
+        [
+            Param::Text(a.kind.clone()),
+            Param::Text(a.id.clone()),
+            Param::F64(a.point.lat),
+            Param::F64(a.point.lon),
+            Param::Text(to_json(a)),
+        ]
+    });
+    out.push(layer_digest("assets", digest, assets.len()));
     out
 }
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use civic311_domain::address::AddressPoint;
+use civic311_domain::address::{AddressPoint, StreetSegment};
+use civic311_domain::asset::Asset;
 use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::kb::Article;
@@ -376,10 +377,19 @@ where
         self.backend.fetch_all::<AddressRow>(sql, vec![]).await?.into_iter().map(AddressRow::into_domain).collect()
     }
 
-    async fn address_digest(&self) -> StoreResult<Option<String>> {
-        let layers: Vec<serde_json::Value> =
-            self.bodies("address layer", "SELECT body FROM config_docs WHERE kind = 'addresses'").await?;
+    async fn layer_digest(&self, layer: &str) -> StoreResult<Option<String>> {
+        let sql = "SELECT body FROM config_docs WHERE kind = $1";
+        let rows = self.backend.fetch_all::<BodyRow>(sql, vec![Param::Text(layer.to_owned())]).await?;
+        let layers: Vec<serde_json::Value> = rows.iter().map(|r| r.parse("layer")).collect::<StoreResult<_>>()?;
         Ok(layers.first().and_then(|l| l["digest"].as_str()).map(str::to_owned))
+    }
+
+    async fn street_segments(&self) -> StoreResult<Vec<StreetSegment>> {
+        self.bodies("street segment", "SELECT body FROM streets ORDER BY id").await
+    }
+
+    async fn assets(&self) -> StoreResult<Vec<Asset>> {
+        self.bodies("asset", "SELECT body FROM assets ORDER BY kind, id").await
     }
 
     async fn put_rules(&self, rules: &RuleSet) -> StoreResult<()> {

@@ -3,7 +3,7 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use civic311_domain::request::{Event, EventKind, ServiceRequest};
-use civic311_domain::service::Service;
+use civic311_domain::service::{AssetUse, Service};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -41,7 +41,7 @@ pub fn service_node(s: &Service) -> Node {
 
 /// A service's questions (Open311 service definition).
 pub fn definition_document(s: &Service) -> Document {
-    let attributes = s
+    let mut attributes: Vec<Node> = s
         .ordered_attributes()
         .into_iter()
         .map(|a| {
@@ -62,6 +62,24 @@ pub fn definition_document(s: &Service) -> Document {
             ])
         })
         .collect();
+    if let Some(used) = &s.assets {
+        // The asset travels as `attribute[asset_id]`, like an answer.
+        let kinds = used.types.join(" or ").replace(['_', '-'], " ");
+        let left_out = if used.required { "required unless one stands" } else { "left out, the nearest one" };
+        attributes.push(Node::Obj(vec![
+            ("variable", Node::Bool(true)),
+            ("code", Node::text(AssetUse::FIELD)),
+            ("datatype", Node::text("string")),
+            ("required", Node::Bool(used.required)),
+            (
+                "datatype_description",
+                Node::text(format!("The city's id of the {kinds} ({left_out} within {} m of lat/long)", used.snap_m)),
+            ),
+            ("order", Node::Int(0)),
+            ("description", Node::text(format!("Which {kinds}"))),
+            ("values", Node::list("value", Vec::new())),
+        ]));
+    }
     Document {
         root: "service_definition",
         body: Node::Obj(vec![

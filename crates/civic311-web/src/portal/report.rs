@@ -15,7 +15,7 @@ use civic311_domain::FieldError;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::geo::Point;
 use civic311_domain::request::Channel;
-use civic311_domain::service::{Service, search};
+use civic311_domain::service::{AssetUse, Service, search};
 
 use super::{Chrome, Instead, Lang, Page, fault, field, message};
 use crate::addresses::Lookup;
@@ -81,6 +81,67 @@ struct Nearby {
     text: String,
 }
 
+/// One of the city's assets near the report, to pick.
+struct AssetOption {
+    id: String,
+    label: String,
+    distance: String,
+    checked: bool,
+    /// The open request about it, when there is one: follow that instead.
+    reported: Option<String>,
+}
+
+/// The nearby assets of the kinds the service concerns.
+struct AssetChoice {
+    options: Vec<AssetOption>,
+    required: bool,
+}
+
+impl AssetChoice {
+    /// The picked asset's open request, offered to follow before anything else.
+    fn reported(&self) -> Option<&str> {
+        self.options.iter().find(|o| o.checked).and_then(|o| o.reported.as_deref())
+    }
+}
+
+/// How many nearby assets are offered, and how far from the report they may be.
+const OFFERED_ASSETS: usize = 8;
+const ASSETS_WITHIN_M: f64 = 200.0;
+
+/// The assets near the report's point, the picked one (else the nearest within the
+/// service's snapping distance) checked, each with its open request if it has one.
+async fn asset_choice(state: &AppState, service: &Service, fields: &[(String, String)]) -> Option<AssetChoice> {
+    let used = service.assets.as_ref()?;
+    let at = point(fields)?;
+    let city = state.city();
+    let near = city.assets.near(&used.types, at, ASSETS_WITHIN_M.max(f64::from(used.snap_m)), OFFERED_ASSETS);
+    let picked = field(fields, ASSET_FIELD)
+        .map(str::to_owned)
+        .or_else(|| near.first().filter(|n| n.metres <= f64::from(used.snap_m)).map(|n| n.asset.id.clone()));
+    let mut options = Vec::with_capacity(near.len());
+    for n in near {
+        let reported = match civic311_app::assets::open_request(state, &n.asset.key()).await {
+            Ok(r) => r.map(|r| r.id.to_string()),
+            Err(e) => {
+                // The report can still be made; the offer is a courtesy.
+                tracing::warn!(error = %e, "open request lookup for an asset failed");
+                None
+            }
+        };
+        options.push(AssetOption {
+            checked: picked.as_deref() == Some(n.asset.id.as_str()),
+            id: n.asset.id.clone(),
+            label: n.asset.label(),
+            distance: format!("{:.0}", n.metres),
+            reported,
+        });
+    }
+    Some(AssetChoice { options, required: used.required })
+}
+
+/// The form field a picked asset travels in (Open311's `attribute[asset_id]`).
+const ASSET_FIELD: &str = "attribute[asset_id]";
+
 #[derive(Template)]
 #[template(path = "portal/report.html")]
 struct ReportPage {
@@ -107,6 +168,8 @@ struct ReportPage {
     candidates: Vec<(String, String)>,
     /// The address could not be placed on the city's map.
     unplaced: bool,
+    /// The assets to pick from, for a service about assets.
+    assets: Option<AssetChoice>,
 }
 
 impl ReportPage {
@@ -198,6 +261,7 @@ async fn show(
     let located = at.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
     let areas = city.outline_of(&located);
     let near = if details { nearby(state, &city, t, &service.code, &fields).await } else { Vec::new() };
+    let assets = if details { asset_choice(state, service, &fields).await } else { None };
     let label = t.get("report.map_where");
     let map = details.then_some(at).flatten().and_then(|p| crate::ui::map::svg(p, &areas, &[], label));
     let tiles = state.map_tiles.as_ref();
@@ -218,6 +282,7 @@ async fn show(
         nearby: near,
         candidates: if details { Vec::new() } else { candidates(&city, &service.code, &fields) },
         unplaced: details && at.is_none(),
+        assets,
         questions: questions(service, &fields, t),
         notify: field(&fields, "notify").unwrap_or("none").to_owned(),
         notify_choices: vec![
@@ -315,6 +380,7 @@ fn explain(t: &'static Texts, service: &Service, e: &FieldError) -> String {
         "email" => t.get("report.error_email").to_owned(),
         "phone" => t.get("report.error_phone_needed").to_owned(),
         "description" => t.get("report.error_description").to_owned(),
+        AssetUse::FIELD => t.get("report.error_asset").to_owned(),
         f => match f.strip_prefix("attribute[").and_then(|r| question(r.trim_end_matches(']'))) {
             Some(q) => format!("{} {q}", t.get("report.error_answer")),
             None => format!("{}: {}", e.field, e.detail),

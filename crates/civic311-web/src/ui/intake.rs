@@ -43,6 +43,9 @@ struct IntakePage<'a> {
     checked: bool,
     /// Places the typed address may mean, to choose from.
     places: Vec<String>,
+    /// For a service about assets: what the asset field says (which types, how near
+    /// the nearest is taken, whether one is required).
+    asset_hint: Option<String>,
     errors: Vec<String>,
 }
 
@@ -135,6 +138,14 @@ async fn render(
         pick: chosen.and(state.map_tiles.as_ref()).zip(super::map::centre(&city)).map(|(t, c)| super::map::pick(t, c)),
         checked,
         places,
+        asset_hint: chosen.and_then(|s| s.assets.as_ref()).map(|used| {
+            let kinds = used.types.join(" or ").replace(['_', '-'], " ");
+            let left_empty = if used.required { "required: left empty" } else { "left empty" };
+            format!(
+                "The {kinds}'s number, from its tag ({left_empty}, the nearest within {} m of the location is used).",
+                used.snap_m
+            )
+        }),
         value: fields,
         errors,
     };

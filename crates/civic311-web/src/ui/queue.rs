@@ -119,7 +119,10 @@ fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
         .expected_at
         .map_or_else(|| "–".to_owned(), |d| d.to_zoned(city.tz.clone()).strftime("%a %b %-d, %H:%M").to_string());
     let place = r.location.address.clone().or_else(|| {
-        r.areas.iter().next().map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned())
+        r.areas
+            .iter()
+            .find(|(layer, _)| *layer != civic311_domain::asset::ASSET_LAYER)
+            .map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned())
     });
     let owner =
         [Some(r.assignment.department.as_str()), r.assignment.team.as_deref(), r.assignment.assignee.as_deref()]

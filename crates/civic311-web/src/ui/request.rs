@@ -7,6 +7,7 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use civic311_domain::asset::ASSET_LAYER;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::notify::NotifyChannel;
 use civic311_domain::request::{Priority, ServiceRequest, Status};
@@ -29,6 +30,8 @@ pub struct RequestPage<'a> {
     priority: &'static str,
     owner: String,
     facts: Vec<(&'static str, String)>,
+    /// The asset the request is about (its label and page), when it names one.
+    asset: Option<(String, String)>,
     /// Who gets updates besides the requester, each with how.
     followers: Vec<(String, &'static str)>,
     /// The outline map (SVG built from numbers only), when the request has a point.
@@ -139,6 +142,7 @@ pub async fn render(
         Some(
             r.areas
                 .iter()
+                .filter(|(l, _)| *l != ASSET_LAYER)
                 .map(|(l, f)| city.boundaries.feature_name(l, f).unwrap_or(f).to_owned())
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -213,6 +217,12 @@ pub async fn render(
             .collect::<Vec<_>>()
             .join(" · "),
         facts,
+        asset: r.areas.get(ASSET_LAYER).map(|key| {
+            let known = city.assets.by_key(key);
+            let label = known.map_or_else(|| key.replace(':', " "), civic311_domain::asset::Asset::label);
+            let (kind, id) = key.split_once(':').unwrap_or((key.as_str(), ""));
+            (label, format!("/staff/assets/{}/{}", crate::ui::encode(kind), crate::ui::encode(id)))
+        }),
         map,
         tiles,
         flag,

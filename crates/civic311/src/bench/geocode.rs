@@ -118,8 +118,8 @@ pub async fn run(url: &str, points: usize, samples: usize) -> Result<()> {
         bail!("{} generated rows were refused: {:?}", file.refused, file.bad.first());
     }
     let read_s = started.elapsed().as_secs_f64();
-    let count = file.points.len();
-    demo::write_address_layer(store.as_ref(), "bench", file.points).await?;
+    let count = file.rows.len();
+    demo::write_address_layer(store.as_ref(), "bench", file.rows).await?;
     println!(
         "import {count} points: {:.1} s (reading and checking {read_s:.1} s) | peak memory so far {} MB",
         started.elapsed().as_secs_f64(),

@@ -257,12 +257,26 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
     } else {
         Channel::Mobile
     };
+    let mut answers = answers(service, p.at, &mut rng);
+    // A report about an asset names the one nearest where it was made, as residents
+    // pick it on the map.
+    let asset = service.assets.as_ref().and_then(|used| {
+        let at = civic311_domain::geo::Point::new(lat, lon).ok()?;
+        city.assets.nearest(&used.types, at, 2_000.0).map(|n| n.asset)
+    });
+    let (lat, lon) = match asset {
+        Some(a) => {
+            answers.insert(civic311_domain::service::AssetUse::FIELD.to_owned(), vec![a.id.clone()]);
+            (a.point.lat, a.point.lon)
+        }
+        None => (lat, lon),
+    };
     let raw = RawRequest {
         service_code: s.code.clone(),
         description: s.texts[rng.below(s.texts.len())].clone(),
         lat: Some(format!("{lat:.6}")),
         long: Some(format!("{lon:.6}")),
-        answers: answers(service, p.at, &mut rng),
+        answers,
         ..RawRequest::default()
     };
     let mut intake = match prepare(city, raw, channel, p.at, civic311_app::tokens::new_token()) {

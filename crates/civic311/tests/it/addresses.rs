@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civic311_app::configure::{By, Imported, put_address_layer};
+use civic311_app::configure::{By, Imported, put_address_layer, put_street_layer};
 use civic311_app::intake::LOCATION_UNVERIFIED;
-use civic311_domain::address::AddressPoint;
+use civic311_domain::address::{AddressPoint, HouseRange, StreetSegment};
 use civic311_domain::geo::Point;
 use civic311_domain::request::ServiceRequest;
 use civic311_store::RequestQuery;
@@ -19,6 +19,7 @@ both_backends!(
     a_point_gets_the_nearest_address,
     the_same_layer_imported_twice_changes_nothing,
     suggestions_are_bounded_and_budgeted,
+    intersections_and_interpolated_numbers_locate_from_the_centrelines,
 );
 
 const V2: &str = "/open311/v2";
@@ -148,4 +149,47 @@ async fn suggestions_are_bounded_and_budgeted(backend: Backend) {
     let r = app.get("/addresses/suggest?q=oak").await;
     assert_eq!(r.status, 429);
     assert!(r.headers.get("retry-after").is_some());
+}
+
+/// Oak Street runs east–west through ward 2 (100–198 on its sides) and meets Elm
+/// Street, which runs north–south, at `IN_W2`.
+pub(crate) fn centrelines() -> Vec<StreetSegment> {
+    let (lat, lon) = IN_W2;
+    let segment = |id: &str, name: &str, line: Vec<[f64; 2]>| StreetSegment {
+        id: id.into(),
+        name: name.into(),
+        lines: vec![line],
+        left: Some(HouseRange { from: 100, to: 198 }),
+        right: Some(HouseRange { from: 101, to: 199 }),
+    };
+    vec![
+        segment("c1", "Oak Street", vec![[lon - 0.004, lat], [lon, lat], [lon + 0.004, lat]]),
+        segment("c2", "Elm Street", vec![[lon, lat - 0.004], [lon, lat]]),
+        segment("c3", "Elm Street", vec![[lon, lat], [lon, lat + 0.004]]),
+    ]
+}
+
+async fn intersections_and_interpolated_numbers_locate_from_the_centrelines(backend: Backend) {
+    let app = with_layer(backend).await;
+    let by = By::Console;
+    assert_eq!(put_street_layer(&app.state.app, by, centrelines()).await, Ok(Imported::Replaced(3)));
+    assert_eq!(put_street_layer(&app.state.app, by, centrelines()).await, Ok(Imported::Unchanged(3)));
+
+    // An intersection, written as people write them, is located and routed by ward.
+    for typed in ["Oak St & Elm St", "oak and elm"] {
+        let r = file(&app, &[("service_code", "BULK"), ("address_string", typed), ("description", "Sofa")]).await;
+        let point = r.location.point.unwrap_or_else(|| panic!("{typed} is located"));
+        assert!((point.lat - IN_W2.0).abs() < 1e-9 && (point.lon - IN_W2.1).abs() < 1e-9, "{point:?}");
+        assert_eq!(r.location.address.as_deref(), Some("Oak St & Elm St"));
+        assert_eq!(r.assignment.team.as_deref(), Some("SAN-BULK"), "routed by the ward polygon");
+    }
+    // A house number the points lack is interpolated along Oak Street's range.
+    let r =
+        file(&app, &[("service_code", "BULK"), ("address_string", "150 Oak Street"), ("description", "Sofa")]).await;
+    assert_eq!(r.location.address.as_deref(), Some("150 Oak St"));
+    assert!(r.location.point.is_some_and(|p| p.lon > IN_W2.1 - 0.004 && p.lon < IN_W2.1 + 0.004));
+    assert_eq!(r.areas.get("wards").map(String::as_str), Some("W2"));
+    // Suggestions offer intersections as they are typed.
+    let offered = app.get("/addresses/suggest?q=oak+%26+el").await;
+    assert!(offered.body.contains("Oak St &#38; Elm St"), "{}", offered.body);
 }

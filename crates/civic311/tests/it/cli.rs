@@ -8,6 +8,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use civic311_store::SharedStore;
 use civic311_testkit::{Backend, both_backends, fresh_database_url, open_store};
 
 both_backends!(
@@ -16,6 +17,7 @@ both_backends!(
     rules_and_boundaries_import_and_export,
     a_city_imports_from_its_files_into_an_empty_database_only,
     address_files_import_whole_or_not_at_all,
+    street_and_asset_files_import_whole_or_not_at_all,
 );
 
 async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Backend) {
@@ -97,7 +99,17 @@ async fn demo_seeds_a_whole_city_once(backend: Backend) {
     assert_eq!(store.user_for_token(&admin, now).await.unwrap().map(|u| u.username).as_deref(), Some("admin"));
 
     let all = store.list_requests(&civic311_store::RequestQuery { limit: 1000, ..Default::default() }).await.unwrap();
-    assert!(all.iter().all(|r| r.areas.len() == 3), "every request lies in a ward, neighbourhood and ZIP code");
+    let layers = |r: &civic311_domain::request::ServiceRequest| r.areas.keys().filter(|l| *l != "asset").count();
+    assert!(all.iter().all(|r| layers(r) == 3), "every request lies in a ward, neighbourhood and ZIP code");
+    let about_assets = all.iter().filter(|r| ["STREETLIGHT", "HYDRANT"].contains(&r.service_code.as_str()));
+    assert!(about_assets.clone().count() > 0);
+    assert!(about_assets.clone().all(|r| r.areas.contains_key("asset")), "reports about assets name one");
+    let lights = store.assets().await.unwrap();
+    for kind in ["streetlight", "hydrant", "traffic_signal", "tree"] {
+        assert!(lights.iter().any(|a| a.kind == kind), "the demo has {kind} assets");
+    }
+    assert!(lights.len() > 2_000, "a few thousand assets");
+    assert!(store.street_segments().await.unwrap().len() > 1_000, "a street network");
     let first = all.last().unwrap().requested_at;
     let last = all.first().unwrap().requested_at;
     assert!(last.duration_since(first).as_hours() > 24 * 600, "the history spans about two years");
@@ -252,12 +264,19 @@ fn civic311_fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-async fn address_files_import_whole_or_not_at_all(backend: Backend) {
+/// A database seeded with the demo city (no requests), a scratch folder named after
+/// `name`, and the store.
+async fn seeded(backend: Backend, name: &str) -> (String, std::path::PathBuf, SharedStore) {
     let url = fresh_database_url(backend).await;
     civic311(&["demo", "--seed-only", "--requests", "0", "--database-url", &url]);
-    let dir = std::env::temp_dir().join(format!("civic311-addresses-{}-{:?}", std::process::id(), backend));
+    let dir = std::env::temp_dir().join(format!("civic311-{name}-{}-{:?}", std::process::id(), backend));
     std::fs::create_dir_all(&dir).unwrap();
     let store = open_store(backend, &url).await;
+    (url, dir, store)
+}
+
+async fn address_files_import_whole_or_not_at_all(backend: Backend) {
+    let (url, dir, store) = seeded(backend, "addresses").await;
     let before = store.address_points().await.unwrap().len();
 
     // OpenAddresses CSV with two bad rows: nothing is written, and each is told by line.
@@ -297,5 +316,57 @@ async fn address_files_import_whole_or_not_at_all(backend: Backend) {
     let out = civic311(&["import", "addresses", "--database-url", &url, file.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"));
     assert_eq!(store.config_changes(1000).await.unwrap().len(), audited.len(), "nothing audited");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+async fn street_and_asset_files_import_whole_or_not_at_all(backend: Backend) {
+    let (url, dir, store) = seeded(backend, "streets").await;
+    let (streets, assets) = (store.street_segments().await.unwrap(), store.assets().await.unwrap());
+
+    // A centreline file with one bad feature: nothing is written; the feature is told.
+    let line = |name: &str| {
+        serde_json::json!({ "type": "Feature", "properties": { "name": name, "LFROMADD": 100, "LTOADD": 198 },
+            "geometry": { "type": "LineString", "coordinates": [[-104.6, 40.2], [-104.59, 40.2]] } })
+    };
+    let file = dir.join("streets.geojson");
+    let bad = serde_json::json!({ "type": "FeatureCollection", "features": [line("Ash Street"), line("Elm Street"),
+        { "type": "Feature", "properties": {}, "geometry": { "type": "Point", "coordinates": [-104.6, 40.2] } }] });
+    std::fs::write(&file, bad.to_string()).unwrap();
+    let path = file.to_str().unwrap();
+    let said = civic311_fails(&["import", "streets", "--database-url", &url, path]);
+    assert!(said.contains("feature 3: the geometry is not a LineString or MultiLineString"), "{said}");
+    assert!(said.contains("1 bad rows"), "{said}");
+    assert_eq!(store.street_segments().await.unwrap(), streets, "nothing written");
+
+    // Fixed, it replaces the layer; the same file again changes nothing.
+    let good = serde_json::json!({ "type": "FeatureCollection", "features": [line("Ash Street")] });
+    std::fs::write(&file, good.to_string()).unwrap();
+    let out = civic311(&["import", "streets", "--database-url", &url, path]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 street segments imported"), "{out:?}");
+    let out = civic311(&["import", "streets", "--database-url", &url, path]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing changed"), "{out:?}");
+
+    // Assets: a bad feature stops the file unless asked to skip it.
+    let file = dir.join("hydrants.geojson");
+    std::fs::write(
+        &file,
+        serde_json::json!({ "type": "FeatureCollection", "features": [
+            { "type": "Feature", "properties": { "asset_id": "HY-NEW", "colour": "red" },
+              "geometry": { "type": "Point", "coordinates": [-104.6, 40.2] } },
+            { "type": "Feature", "properties": { "colour": "red" },
+              "geometry": { "type": "Point", "coordinates": [-104.6, 40.2] } } ] })
+        .to_string(),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let said = civic311_fails(&["import", "assets", "--type", "hydrant", "--database-url", &url, path]);
+    assert!(said.contains("feature 2: no asset id"), "{said}");
+    assert_eq!(store.assets().await.unwrap(), assets, "nothing written");
+    let out = civic311(&["import", "assets", "--type", "hydrant", "--skip-bad", "--database-url", &url, path]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 hydrant assets imported") && said.contains("1 bad rows skipped"), "{said}");
+    let now = store.assets().await.unwrap();
+    assert_eq!(now.len(), assets.len() + 1, "the others stay");
+    assert!(now.iter().any(|a| a.id == "HY-NEW" && a.properties["colour"] == "red"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

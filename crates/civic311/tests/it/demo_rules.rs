@@ -104,12 +104,18 @@ async fn every_public_service_routes_to_an_existing_department() {
     let services: Vec<_> = city.public_services().cloned().collect();
     assert!(services.len() >= 34);
     for s in services {
-        let answers: Vec<(String, String)> = s
+        let mut answers: Vec<(String, String)> = s
             .attributes
             .iter()
             .filter(|a| a.required)
             .map(|a| (a.code.clone(), a.values.first().map_or("5".to_owned(), |v| v.key.clone())))
             .collect();
+        // A service that requires an asset gets the one nearest the report.
+        if let Some(used) = s.assets.as_ref().filter(|u| u.required) {
+            let at = civic311_domain::geo::Point::new(WARD_7.0, WARD_7.1).unwrap();
+            let near = city.assets.nearest(&used.types, at, 5_000.0).expect("an asset in the city");
+            answers.push(("asset_id".into(), near.asset.id.clone()));
+        }
         let answers: Vec<(&str, &str)> = answers.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let (dept, _, _, _) = route(&city, &s.code, "", WARD_7, &answers, WEEKDAY_MORNING);
         assert!(departments.contains(&dept.as_str()), "{} routed to unknown {dept}", s.code);
