@@ -140,3 +140,85 @@ pub(crate) fn line(positions: &[geojson::Position]) -> Result<Vec<[f64; 2]>, Str
     }
     positions.iter().map(position).collect()
 }
+
+/// A GIS layer to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    /// Address points, in this format.
+    Addresses(crate::addresses::Format),
+    /// Street centrelines (GeoJSON).
+    Streets,
+    /// Assets of this type (GeoJSON).
+    Assets(String),
+}
+
+impl Layer {
+    /// What its rows are called: `address points`, `street segments`, `hydrant assets`.
+    pub fn rows(&self) -> String {
+        match self {
+            Layer::Addresses(_) => "address points".into(),
+            Layer::Streets => "street segments".into(),
+            Layer::Assets(kind) => format!("{kind} assets"),
+        }
+    }
+
+    /// What a bad row's number counts: CSV lines, or GeoJSON features.
+    pub fn place(&self) -> &'static str {
+        if *self == Layer::Addresses(crate::addresses::Format::Csv) { "line" } else { "feature" }
+    }
+}
+
+/// What an import did, with the bad rows it left out (when asked to skip them).
+#[derive(Debug)]
+pub struct Imported {
+    pub done: crate::configure::Imported,
+    pub bad: Vec<BadRow>,
+    pub skipped: usize,
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum NotImported {
+    /// The file cannot be read as that layer at all.
+    Unreadable(String),
+    /// Some rows are bad (the first of them, and how many in all) and skipping them
+    /// was not asked for.
+    BadRows { bad: Vec<BadRow>, refused: usize },
+    /// The rows are good but the change was refused (no rows, a conflict…).
+    Refused(crate::AppError),
+}
+
+/// Reads `bytes` as `layer` and imports it as one audited change by `by`: nothing is
+/// written when a row is bad, unless `skip_bad` (then the good rows are, and the
+/// outcome says how many were left out).
+pub async fn import(
+    app: &crate::App,
+    by: crate::configure::By<'_>,
+    layer: &Layer,
+    bytes: &[u8],
+    skip_bad: bool,
+) -> Result<Imported, NotImported> {
+    fn checked<T>(read: Result<Read<T>, String>, skip_bad: bool) -> Result<Read<T>, NotImported> {
+        let read = read.map_err(NotImported::Unreadable)?;
+        if read.refused > 0 && !skip_bad {
+            return Err(NotImported::BadRows { bad: read.bad, refused: read.refused });
+        }
+        Ok(read)
+    }
+    use crate::configure::{put_address_layer, put_assets, put_street_layer};
+    let (done, bad, skipped) = match layer {
+        Layer::Addresses(format) => {
+            let read = checked(crate::addresses::read(*format, bytes), skip_bad)?;
+            (put_address_layer(app, by, read.rows).await, read.bad, read.refused)
+        }
+        Layer::Streets => {
+            let read = checked(streets::read(bytes), skip_bad)?;
+            (put_street_layer(app, by, read.rows).await, read.bad, read.refused)
+        }
+        Layer::Assets(kind) => {
+            let read = checked(assets::read(kind, bytes), skip_bad)?;
+            (put_assets(app, by, kind, read.rows).await, read.bad, read.refused)
+        }
+    };
+    Ok(Imported { done: done.map_err(NotImported::Refused)?, bad, skipped })
+}

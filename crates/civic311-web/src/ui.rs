@@ -47,6 +47,12 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/services", get(admin::services))
         .route("/staff/admin/services/{code}", get(admin::service).post(admin::save_service))
         .route("/staff/admin/boundaries", get(admin::boundaries).post(admin::import_layer))
+        .route(
+            "/staff/admin/layers",
+            get(admin::layers)
+                .post(admin::import_layers)
+                .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_UPLOAD)),
+        )
         .route("/staff/admin/keys", get(admin::keys).post(admin::issue_key))
         .route("/staff/admin/keys/revoke", post(admin::revoke_key))
         .route("/staff/admin/deliveries", get(admin::deliveries))

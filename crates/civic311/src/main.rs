@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use civic311_app::App;
 use civic311_app::configure::{self, By};
+use civic311_app::layers::Layer;
 use civic311_domain::geo::parse_geojson;
 use civic311_domain::routing::RuleSet;
 use civic311_store::SharedStore;
@@ -312,7 +313,10 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Import { what: Import::Addresses { db, skip_bad, file } } => {
-            import_layer(&db, skip_bad, &file, Layer::Addresses).await
+            let format = civic311_app::addresses::Format::of(&file.to_string_lossy()).with_context(|| {
+                format!("{}: say the format by the file's ending, .geojson or .csv", file.display())
+            })?;
+            import_layer(&db, skip_bad, &file, Layer::Addresses(format)).await
         }
         Command::Import { what: Import::Streets { db, skip_bad, file } } => {
             import_layer(&db, skip_bad, &file, Layer::Streets).await
@@ -345,68 +349,42 @@ async fn main() -> Result<()> {
     }
 }
 
-/// A GIS layer `civic311 import` loads.
-enum Layer {
-    Addresses,
-    Streets,
-    /// Assets of this type.
-    Assets(String),
-}
-
 /// `civic311 import addresses|streets|assets`: read, report bad rows by line, and
 /// import the layer (or nothing, when a row is bad and `skip_bad` is not given).
 async fn import_layer(db: &DbArgs, skip_bad: bool, file: &std::path::Path, layer: Layer) -> Result<()> {
-    use civic311_app::addresses::{self, Format};
-    use civic311_app::layers::{self, BadRow};
+    use civic311_app::layers::{BadRow, NotImported};
     let name = file.display();
-    let format = match layer {
-        Layer::Addresses => Format::of(&file.to_string_lossy())
-            .with_context(|| format!("{name}: say the format by the file's ending, .geojson or .csv"))?,
-        Layer::Streets | Layer::Assets(_) => Format::GeoJson,
-    };
     let bytes = std::fs::read(file).with_context(|| format!("reading {name}"))?;
-    let failed = |e: String| anyhow::anyhow!("{name}: {e}");
-    let report = |bad: &[BadRow], refused: usize| -> Result<()> {
-        let place = if format == Format::Csv { "line" } else { "feature" };
+    let report = |bad: &[BadRow], refused: usize| {
         for row in bad {
-            eprintln!("{name}: {place} {row}");
+            eprintln!("{name}: {} {row}", layer.place());
         }
         if refused > bad.len() {
             eprintln!("{name}: … and {} more bad rows", refused - bad.len());
         }
-        if refused > 0 && !skip_bad {
-            bail!("{name} was not imported: {refused} bad rows (fix them, or add --skip-bad to import the rest)");
-        }
-        Ok(())
     };
     let app = open_app(db).await?;
-    let (imported, refused, what) = match layer {
-        Layer::Addresses => {
-            let read = addresses::read(format, &bytes).map_err(failed)?;
-            report(&read.bad, read.refused)?;
-            (configure::put_address_layer(&app, By::Console, read.rows).await, read.refused, "address points".into())
+    let what = layer.rows();
+    match civic311_app::layers::import(&app, By::Console, &layer, &bytes, skip_bad).await {
+        Err(NotImported::Unreadable(e)) => bail!("{name}: {e}"),
+        Err(NotImported::BadRows { bad, refused }) => {
+            report(&bad, refused);
+            bail!("{name} was not imported: {refused} bad rows (fix them, or add --skip-bad to import the rest)")
         }
-        Layer::Streets => {
-            let read = layers::streets::read(&bytes).map_err(failed)?;
-            report(&read.bad, read.refused)?;
-            (configure::put_street_layer(&app, By::Console, read.rows).await, read.refused, "street segments".into())
-        }
-        Layer::Assets(kind) => {
-            let read = layers::assets::read(&kind, &bytes).map_err(failed)?;
-            report(&read.bad, read.refused)?;
-            let imported = configure::put_assets(&app, By::Console, &kind, read.rows).await;
-            (imported, read.refused, format!("{kind} assets"))
-        }
-    };
-    let imported = imported.map_err(|e| anyhow::anyhow!("{name} was not imported: {e}"))?;
-    let skipped = if refused > 0 { format!(", {refused} bad rows skipped") } else { String::new() };
-    match imported {
-        configure::Imported::Replaced(n) => println!("{n} {what} imported from {name}{skipped}"),
-        configure::Imported::Unchanged(n) => {
-            println!("{name}: the city already holds these {n} {what}; nothing changed")
+        Err(NotImported::Refused(e)) => bail!("{name} was not imported: {e}"),
+        Ok(imported) => {
+            report(&imported.bad, imported.skipped);
+            let skipped = imported.skipped;
+            let skipped = if skipped > 0 { format!(", {skipped} bad rows skipped") } else { String::new() };
+            match imported.done {
+                configure::Imported::Replaced(n) => println!("{n} {what} imported from {name}{skipped}"),
+                configure::Imported::Unchanged(n) => {
+                    println!("{name}: the city already holds these {n} {what}; nothing changed")
+                }
+            }
+            Ok(())
         }
     }
-    Ok(())
 }
 
 /// The application over the database `db` names, for a command that changes its

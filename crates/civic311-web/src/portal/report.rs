@@ -260,8 +260,12 @@ async fn show(
     let change_where = format!("/report/{}?{}", service.code, crate::ui::query_string(&keep));
     let located = at.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
     let areas = city.outline_of(&located);
-    let near = if details { nearby(state, &city, t, &service.code, &fields).await } else { Vec::new() };
+    let mut near = if details { nearby(state, &city, t, &service.code, &fields).await } else { Vec::new() };
     let assets = if details { asset_choice(state, service, &fields).await } else { None };
+    // The open report about the picked asset is offered on its own, not twice.
+    if let Some(reported) = assets.as_ref().and_then(AssetChoice::reported) {
+        near.retain(|n| n.id != reported);
+    }
     let label = t.get("report.map_where");
     let map = details.then_some(at).flatten().and_then(|p| crate::ui::map::svg(p, &areas, &[], label));
     let tiles = state.map_tiles.as_ref();

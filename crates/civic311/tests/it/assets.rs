@@ -39,7 +39,7 @@ fn light(id: &str, (lat, lon): (f64, f64)) -> Asset {
 
 /// SL-1 stands in ward 2, SL-2 in ward 1; bulk pickups concern streetlights (for the
 /// test's sake), snapping within 30 m, and `required` says whether one must be named.
-async fn with_lights(backend: Backend, required: bool) -> TestApp {
+pub(crate) async fn with_lights(backend: Backend, required: bool) -> TestApp {
     let app = setup(backend).await;
     let lights = vec![light("SL-1", IN_W2), light("SL-2", IN_W1)];
     assert_eq!(put_assets(&app.state.app, By::Console, "streetlight", lights).await, Ok(Imported::Replaced(2)));
@@ -62,7 +62,7 @@ async fn newest(app: &TestApp) -> civic311_domain::request::ServiceRequest {
 }
 
 /// About 10 m north of `at`.
-fn beside((lat, lon): (f64, f64)) -> (String, String) {
+pub(crate) fn beside((lat, lon): (f64, f64)) -> (String, String) {
     ((lat + 0.00009).to_string(), lon.to_string())
 }
 

@@ -231,6 +231,7 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
             ("services", "/staff/admin/services"),
             ("a service and its questions", "/staff/admin/services/POTHOLE"),
             ("boundary layers", "/staff/admin/boundaries"),
+            ("addresses, streets and assets", "/staff/admin/layers"),
             ("API keys", "/staff/admin/keys"),
             ("delivery log", "/staff/admin/deliveries"),
             ("knowledge base", "/staff/admin/articles"),

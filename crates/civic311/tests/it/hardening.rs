@@ -790,6 +790,7 @@ async fn notices_on_staff_pages_never_repeat_the_address(backend: Backend) {
         "/staff/admin/workflow",
         "/staff/admin/keys",
         "/staff/admin/boundaries",
+        "/staff/admin/layers",
         "/staff/admin/articles",
         "/staff/admin/deliveries",
     ] {

@@ -10,6 +10,7 @@ mod support;
 
 mod address_browser;
 mod addresses;
+mod asset_browser;
 mod assets;
 mod browser;
 mod cli;

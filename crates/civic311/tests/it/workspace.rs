@@ -420,6 +420,16 @@ async fn upload(app: &TestApp, ada: &Browser, layer: &str, file: &str, csrf: &st
     app.call(req).await
 }
 
+/// Uploads an address, street or asset layer from the administration page.
+async fn upload_layer(app: &TestApp, who: &Browser, fields: &[(&str, &str)], file: &str, csrf: &str) -> TestResponse {
+    let mut all = vec![("csrf", csrf)];
+    all.extend_from_slice(fields);
+    let mut req =
+        multipart("/staff/admin/layers", &all, &[("file", "layer.geojson", "application/geo+json", file.as_bytes())]);
+    req.headers_mut().insert("cookie", who.header().parse().unwrap());
+    app.call(req).await
+}
+
 /// Files a pothole through Open311 with `key`; the status.
 async fn file_with(app: &TestApp, key: &str) -> axum::http::StatusCode {
     let fields = [
@@ -442,7 +452,13 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert_eq!(set_password(&app, "pat", PASSWORD).await.status, 200);
     let mut pat = Browser::default();
     assert_eq!(pat.sign_in(&app, "pat", PASSWORD, "/staff").await.status, 303);
-    for page in ["/staff/admin/departments", "/staff/admin/services", "/staff/admin/boundaries", "/staff/admin/keys"] {
+    for page in [
+        "/staff/admin/departments",
+        "/staff/admin/services",
+        "/staff/admin/boundaries",
+        "/staff/admin/layers",
+        "/staff/admin/keys",
+    ] {
         assert_eq!(pat.get(&app, page).await.status, 403, "{page} is for administrators");
     }
     let pat_csrf = hidden(&pat.get(&app, "/staff").await.body, "csrf");
@@ -524,6 +540,31 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     assert!(alert(&r.body).contains("not valid JSON"));
     assert_eq!(upload(&app, &ada, "parks", &parks, "forged").await.status, 403);
     assert_eq!(upload(&app, &pat, "parks", &one_ward, &pat_csrf).await.status, 403, "administrators only");
+
+    // Street centrelines and assets from their page: a bad feature stops the file and
+    // is told by number; the good file is in effect at once.
+    let street = |name: &str, geometry: serde_json::Value| json!({ "type": "Feature", "properties": { "name": name, "left_from": 100, "left_to": 198 }, "geometry": geometry });
+    let line = json!({ "type": "LineString", "coordinates": [[-88.02, 41.01], [-88.0, 41.01]] });
+    let point = json!({ "type": "Point", "coordinates": [-88.0, 41.01] });
+    let bad =
+        json!({ "type": "FeatureCollection", "features": [street("Oak St", line.clone()), street("Elm St", point)] });
+    let r = upload_layer(&app, &ada, &[("layer", "streets")], &bad.to_string(), &csrf).await;
+    assert_eq!(r.status, 400);
+    assert!(alert(&r.body).contains("feature 2: the geometry is not a LineString"), "{}", alert(&r.body));
+    assert_eq!(app.state.city().addresses.segment_count(), 0, "nothing imported");
+    let good = json!({ "type": "FeatureCollection", "features": [street("Oak St", line)] });
+    let r = upload_layer(&app, &ada, &[("layer", "streets")], &good.to_string(), &csrf).await;
+    assert_eq!(r.status, 303, "{}", alert(&r.body));
+    assert_eq!(app.state.city().addresses.segment_count(), 1);
+    assert!(app.state.city().addresses.locate("150 Oak St").is_some(), "interpolated along the new centreline");
+    let lights = json!({ "type": "FeatureCollection", "features": [
+        { "type": "Feature", "properties": { "asset_id": "SL-1" }, "geometry": { "type": "Point", "coordinates": [-88.01, 41.01] } }] });
+    let r = upload_layer(&app, &ada, &[("layer", "assets"), ("type", "streetlight")], &lights.to_string(), &csrf).await;
+    assert_eq!(r.status, 303, "{}", alert(&r.body));
+    let page = ada.get(&app, "/staff/admin/layers").await;
+    assert!(page.body.contains("Assets: streetlight"), "{}", page.body);
+    let r = upload_layer(&app, &pat, &[("layer", "streets")], &good.to_string(), &pat_csrf).await;
+    assert_eq!(r.status, 403, "administrators only");
     assert_eq!(app.store.boundary_features().await.unwrap().iter().filter(|f| f.layer == "parks").count(), 2);
     let filed = post_pothole(&app, IN_W1, "by the swings", &[("attribute[SIZE]", "small")]).await.json()[0]["service_request_id"].clone();
     let r = api(&app, "GET", &format!("/api/v1/requests/{}", filed.as_str().unwrap()), Some("ada"), None).await;

@@ -47,21 +47,36 @@ pub async fn boundaries(State(state): State<AppState>, Admin(staff): Admin, Quer
     page(&state, &staff, StatusCode::OK, &Typed::default(), (n.text(), None))
 }
 
-/// The form fields and the uploaded file's text.
-async fn read(body: Result<Multipart, MultipartRejection>) -> Result<(Vec<(String, String)>, String), String> {
+/// A form with one uploaded file: the other fields, the file's name and its bytes.
+pub(super) struct Upload {
+    pub fields: Vec<(String, String)>,
+    pub name: String,
+    pub file: Vec<u8>,
+}
+
+/// Reads a multipart form whose part `file` is the upload.
+pub(super) async fn read_upload(body: Result<Multipart, MultipartRejection>) -> Result<Upload, String> {
     let mut mp = body.map_err(|_| "send the form with a file".to_owned())?;
-    let (mut fields, mut file) = (Vec::new(), String::new());
+    let mut upload = Upload { fields: Vec::new(), name: String::new(), file: Vec::new() };
     while let Some(part) = mp.next_field().await.map_err(|e| format!("the upload was cut short: {e}"))? {
         let name = part.name().unwrap_or("").to_owned();
+        let file_name = part.file_name().unwrap_or("").to_owned();
         let bytes = part.bytes().await.map_err(|e| format!("the upload was cut short: {e}"))?;
-        let text = String::from_utf8(bytes.to_vec()).map_err(|_| format!("{name} is not UTF-8 text"))?;
         if name == "file" {
-            file = text;
+            (upload.name, upload.file) = (file_name, bytes.to_vec());
         } else {
-            fields.push((name, text));
+            let text = String::from_utf8(bytes.to_vec()).map_err(|_| format!("{name} is not UTF-8 text"))?;
+            upload.fields.push((name, text));
         }
     }
-    Ok((fields, file))
+    Ok(upload)
+}
+
+/// The form fields and the uploaded file's text.
+async fn read(body: Result<Multipart, MultipartRejection>) -> Result<(Vec<(String, String)>, String), String> {
+    let upload = read_upload(body).await?;
+    let text = String::from_utf8(upload.file).map_err(|_| "file is not UTF-8 text".to_owned())?;
+    Ok((upload.fields, text))
 }
 
 /// `POST /staff/admin/boundaries` (multipart: `layer`, optional `id_property`, `file`):
