@@ -55,7 +55,7 @@ fn coordinate(raw: &Option<String>, field: &str, errors: &mut Vec<FieldError>) -
 pub const LOCATION_UNVERIFIED: &str = "location-unverified";
 
 /// How far from a point the nearest address may be and still describe it.
-const NEAR_METRES: f64 = 100.0;
+pub const NEAR_METRES: f64 = 100.0;
 
 /// Where a request is, once the address layer has been asked.
 struct Placed {

@@ -1,11 +1,15 @@
 //! Geometry for boundary layers: points, polygons with holes, GeoJSON import and a
-//! spatial index that finds which feature of every layer a point falls in.
+//! spatial index that finds which feature of every layer a point falls in. GeoJSON is
+//! read with `geojson` and points are placed in polygons with `geo`'s exact predicates.
 
 use std::collections::BTreeMap;
 
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 use serde::{Deserialize, Serialize};
+
+use geo::CoordinatePosition;
+use geo::algorithm::coordinate_position::CoordPos;
 
 use crate::error::FieldError;
 
@@ -28,14 +32,10 @@ impl Point {
         Ok(Self { lat, lon })
     }
 
-    /// Great-circle distance in metres.
+    /// Great-circle distance in metres (haversine, from `geo`).
     pub fn distance_m(&self, other: &Point) -> f64 {
-        const EARTH_RADIUS_M: f64 = 6_371_008.8;
-        let (la1, la2) = (self.lat.to_radians(), other.lat.to_radians());
-        let dla = la2 - la1;
-        let dlo = (other.lon - self.lon).to_radians();
-        let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-        2.0 * EARTH_RADIUS_M * h.sqrt().asin()
+        use geo::Distance;
+        geo::Haversine.distance(geo::Point::new(self.lon, self.lat), geo::Point::new(other.lon, other.lat))
     }
 }
 
@@ -52,44 +52,24 @@ pub struct Polygon {
 }
 
 impl Polygon {
+    /// The polygon as `geo` works with it.
+    fn to_geo(&self) -> geo::Polygon<f64> {
+        let ring = |r: &Ring| geo::LineString::from(r.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>());
+        let mut rings = self.rings.iter().map(ring);
+        let exterior = rings.next().unwrap_or_else(|| geo::LineString::new(Vec::new()));
+        geo::Polygon::new(exterior, rings.collect())
+    }
+
     /// True when `p` is inside or on the boundary. Holes are excluded, but their edges
     /// count as the polygon's boundary.
     pub fn contains(&self, p: &Point) -> bool {
-        let (x, y) = (p.lon, p.lat);
-        if self.rings.iter().any(|r| on_ring(r, x, y)) {
-            return true;
-        }
-        // Even-odd over every ring: crossing a hole's edge flips back to outside.
-        let mut inside = false;
-        for ring in &self.rings {
-            for (a, b) in edges(ring) {
-                if (a[1] > y) != (b[1] > y) {
-                    let x_cross = a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
-                    if x < x_cross {
-                        inside = !inside;
-                    }
-                }
-            }
-        }
-        inside
+        covers(&self.to_geo(), p)
     }
 }
 
-fn edges(ring: &Ring) -> impl Iterator<Item = ([f64; 2], [f64; 2])> + '_ {
-    let n = ring.len();
-    (0..n).map(move |i| (ring[i], ring[(i + 1) % n]))
-}
-
-fn on_ring(ring: &Ring, x: f64, y: f64) -> bool {
-    const EPS: f64 = 1e-12;
-    edges(ring).any(|(a, b)| {
-        let cross = (b[0] - a[0]) * (y - a[1]) - (b[1] - a[1]) * (x - a[0]);
-        cross.abs() <= EPS
-            && x >= a[0].min(b[0]) - EPS
-            && x <= a[0].max(b[0]) + EPS
-            && y >= a[1].min(b[1]) - EPS
-            && y <= a[1].max(b[1]) + EPS
-    })
+/// True when `p` lies in `area` or on its boundary (exact predicates, from `geo`).
+fn covers<G: CoordinatePosition<Scalar = f64>>(area: &G, p: &Point) -> bool {
+    area.coordinate_position(&geo::Coord { x: p.lon, y: p.lat }) != CoordPos::Outside
 }
 
 /// One named area of a boundary layer (Ward 3, the Riverside neighbourhood, ZIP 60601).
@@ -104,7 +84,12 @@ pub struct BoundaryFeature {
 
 impl BoundaryFeature {
     pub fn contains(&self, p: &Point) -> bool {
-        self.polygons.iter().any(|poly| poly.contains(p))
+        covers(&self.to_geo(), p)
+    }
+
+    /// The feature's area as `geo` works with it.
+    fn to_geo(&self) -> geo::MultiPolygon<f64> {
+        geo::MultiPolygon::new(self.polygons.iter().map(Polygon::to_geo).collect())
     }
 
     /// `[min_lon, min_lat], [max_lon, max_lat]` of every outer ring.
@@ -128,33 +113,31 @@ impl BoundaryFeature {
 pub fn parse_geojson(layer: &str, text: &str, id_property: Option<&str>) -> Result<Vec<BoundaryFeature>, FieldError> {
     let err = |detail: String| FieldError::new(layer, detail);
     let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| err(format!("not valid JSON: {e}")))?;
-    let features = match doc.get("type").and_then(|t| t.as_str()) {
-        Some("FeatureCollection") => doc
-            .get("features")
-            .and_then(|f| f.as_array())
-            .cloned()
-            .ok_or_else(|| err("FeatureCollection without features".into()))?,
-        Some("Feature") => vec![doc.clone()],
-        other => return Err(err(format!("expected a FeatureCollection or Feature, found {other:?}"))),
+    let features = match serde_json::from_value::<geojson::GeoJson>(doc) {
+        Ok(geojson::GeoJson::FeatureCollection(c)) => c.features,
+        Ok(geojson::GeoJson::Feature(f)) => vec![f],
+        Ok(geojson::GeoJson::Geometry(_)) => {
+            return Err(err("expected a FeatureCollection or Feature, found a bare geometry".into()));
+        }
+        Err(e) => return Err(err(format!("not GeoJSON: {e}"))),
     };
-    let mut out = Vec::with_capacity(features.len());
+    let mut out: Vec<BoundaryFeature> = Vec::with_capacity(features.len());
     for (i, f) in features.iter().enumerate() {
-        let props = f.get("properties").cloned().unwrap_or(serde_json::Value::Null);
-        let prop = |k: &str| props.get(k).and_then(json_scalar);
+        let prop = |k: &str| f.property(k).and_then(json_scalar);
+        let own_id = || match &f.id {
+            Some(geojson::feature::Id::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+            Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
+            None => None,
+        };
         let feature = match id_property {
             Some(k) => prop(k),
-            None => f
-                .get("id")
-                .and_then(json_scalar)
-                .or_else(|| prop("id"))
-                .or_else(|| prop("code"))
-                .or_else(|| prop("name")),
+            None => own_id().or_else(|| prop("id")).or_else(|| prop("code")).or_else(|| prop("name")),
         }
         .ok_or_else(|| err(format!("feature {i} has no id (set an id property)")))?;
         let name = prop("name").unwrap_or_else(|| feature.clone());
-        let geometry = f.get("geometry").ok_or_else(|| err(format!("feature {feature} has no geometry")))?;
-        let polygons = parse_geometry(geometry).map_err(|d| err(format!("feature {feature}: {d}")))?;
-        if out.iter().any(|o: &BoundaryFeature| o.feature == feature) {
+        let geometry = f.geometry.as_ref().ok_or_else(|| err(format!("feature {feature} has no geometry")))?;
+        let polygons = polygons(&geometry.value).map_err(|d| err(format!("feature {feature}: {d}")))?;
+        if out.iter().any(|o| o.feature == feature) {
             return Err(err(format!("feature id {feature} appears twice")));
         }
         out.push(BoundaryFeature { layer: layer.to_owned(), feature, name, polygons });
@@ -173,37 +156,43 @@ fn json_scalar(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn parse_geometry(g: &serde_json::Value) -> Result<Vec<Polygon>, String> {
-    let coords = g.get("coordinates").ok_or("geometry has no coordinates")?;
-    let polys: Vec<serde_json::Value> = match g.get("type").and_then(|t| t.as_str()) {
-        Some("Polygon") => vec![coords.clone()],
-        Some("MultiPolygon") => coords.as_array().cloned().ok_or("MultiPolygon coordinates must be an array")?,
-        other => return Err(format!("only Polygon and MultiPolygon are supported, found {other:?}")),
+/// The polygons of a Polygon or MultiPolygon, checked.
+fn polygons(g: &geojson::GeometryValue) -> Result<Vec<Polygon>, String> {
+    let parts: Vec<&Vec<Vec<geojson::Position>>> = match g {
+        geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        other => return Err(format!("only Polygon and MultiPolygon are supported, found {}", other.type_name())),
     };
-    polys.iter().map(parse_polygon).collect()
+    parts.into_iter().map(|rings| polygon(rings)).collect()
 }
 
-fn parse_polygon(v: &serde_json::Value) -> Result<Polygon, String> {
-    let rings: Vec<Ring> =
-        serde_json::from_value(v.clone()).map_err(|_| "polygon rings must be arrays of [lon, lat]".to_owned())?;
+fn polygon(rings: &[Vec<geojson::Position>]) -> Result<Polygon, String> {
     if rings.is_empty() {
         return Err("polygon without rings".into());
     }
-    for r in &rings {
+    let mut out = Vec::with_capacity(rings.len());
+    for r in rings {
         if r.len() < 4 {
             return Err("a ring needs at least four positions".into());
         }
-        if r.iter().any(|p| Point::new(p[1], p[0]).is_err()) {
-            return Err("a position is outside [-180, 180] × [-90, 90]".into());
-        }
+        let ring: Ring = r
+            .iter()
+            .map(|p| match p.as_slice() {
+                [lon, lat, ..] if Point::new(*lat, *lon).is_ok() => Ok([*lon, *lat]),
+                _ => Err("a position is outside [-180, 180] × [-90, 90]".to_owned()),
+            })
+            .collect::<Result<_, _>>()?;
+        out.push(ring);
     }
-    Ok(Polygon { rings })
+    Ok(Polygon { rings: out })
 }
 
 /// Every boundary feature of the city, indexed for point lookups.
 #[derive(Debug, Default)]
 pub struct BoundaryIndex {
     features: Vec<BoundaryFeature>,
+    /// Each feature's area, prepared once for point lookups.
+    areas: Vec<geo::MultiPolygon<f64>>,
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
     layers: Vec<String>,
 }
@@ -222,7 +211,8 @@ impl BoundaryIndex {
             .collect();
         let mut layers: Vec<String> = features.iter().map(|f| f.layer.clone()).collect();
         layers.dedup();
-        Self { tree: RTree::bulk_load(entries), features, layers }
+        let areas = features.iter().map(BoundaryFeature::to_geo).collect();
+        Self { tree: RTree::bulk_load(entries), features, areas, layers }
     }
 
     pub fn layers(&self) -> &[String] {
@@ -240,7 +230,7 @@ impl BoundaryIndex {
         let mut out = BTreeMap::new();
         for i in hits {
             let f = &self.features[i];
-            if !out.contains_key(&f.layer) && f.contains(p) {
+            if !out.contains_key(&f.layer) && covers(&self.areas[i], p) {
                 out.insert(f.layer.clone(), f.feature.clone());
             }
         }

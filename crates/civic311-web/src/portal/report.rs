@@ -250,7 +250,11 @@ async fn show(
     let at = point(&fields);
     let place = match (field(&fields, "address"), at) {
         (Some(a), _) => a.to_owned(),
-        (None, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
+        // A point alone reads as the address nearest it, as intake will store it.
+        (None, Some(p)) => match city.addresses.nearest(p, intake::NEAR_METRES) {
+            Some(near) => t.get("report.near").replace("{address}", &near.label()),
+            None => format!("{:.5}, {:.5}", p.lat, p.lon),
+        },
         (None, None) => String::new(),
     };
     let keep: Vec<(&str, &str)> = ["address", "lat", "long", "description"]

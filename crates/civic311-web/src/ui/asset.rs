@@ -48,7 +48,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path((kind, id)):
     };
     let city = state.city();
     let a = &history.asset;
-    let near = city.addresses.nearest(a.point, 100.0).map(|p| format!("near {} · ", p.label())).unwrap_or_default();
+    let near = city
+        .addresses
+        .nearest(a.point, civic311_app::intake::NEAR_METRES)
+        .map(|p| format!("near {} · ", p.label()))
+        .unwrap_or_default();
     let rule = city.workflow.config.repeat_failure;
     let requests = history
         .requests

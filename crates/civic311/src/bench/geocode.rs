@@ -97,6 +97,42 @@ fn report(what: &str, mut times: Vec<Duration>) -> (f64, f64) {
     (p50, p99)
 }
 
+/// How many assets the nearest-asset lookup is measured among.
+const ASSETS: usize = 500_000;
+
+/// The nearest streetlight among [`ASSETS`] assets of four types over the same square,
+/// as intake snaps a report to one.
+fn nearest_assets(rng: &mut Rng, samples: usize) -> Result<()> {
+    use civic311_domain::asset::{Asset, AssetIndex};
+    let kinds = ["streetlight", "hydrant", "tree", "traffic_signal"];
+    let mut assets = Vec::with_capacity(ASSETS);
+    for i in 0..ASSETS {
+        let point = Point::new(40.0 + rng.unit() * 0.36, -105.0 + rng.unit() * 0.47)?;
+        let kind = kinds[i % kinds.len()].to_owned();
+        assets.push(Asset {
+            kind,
+            id: format!("A-{i}"),
+            name: None,
+            point,
+            line: Vec::new(),
+            properties: Default::default(),
+        });
+    }
+    let started = Instant::now();
+    let index = AssetIndex::new(assets, None);
+    println!("index {ASSETS} assets: {:.2} s", started.elapsed().as_secs_f64());
+    let lights = ["streetlight".to_owned()];
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let p = Point::new(40.0 + rng.unit() * 0.36, -105.0 + rng.unit() * 0.47)?;
+        let t = Instant::now();
+        std::hint::black_box(index.nearest(&lights, p, 60.0));
+        times.push(t.elapsed());
+    }
+    report("nearest streetlight within 60 m among 500,000 assets", times);
+    Ok(())
+}
+
 pub async fn run(url: &str, points: usize, samples: usize) -> Result<()> {
     let store: SharedStore = store_url::open(url).await?;
     if store.settings().await?.is_none() {
@@ -165,6 +201,7 @@ pub async fn run(url: &str, points: usize, samples: usize) -> Result<()> {
     }
     report("reverse geocoding (nearest within 100 m)", times);
     drop(city);
+    nearest_assets(&mut rng, samples)?;
 
     // The suggestion endpoint end to end, one client after another (each from its own
     // address behind a trusted proxy, so no client's budget runs out).
