@@ -190,12 +190,12 @@ pub enum NotImported {
 
 /// Reads `bytes` as `layer` and imports it as one audited change by `by`: nothing is
 /// written when a row is bad, unless `skip_bad` (then the good rows are, and the
-/// outcome says how many were left out).
+/// outcome says how many were left out). The file's bytes are let go once read.
 pub async fn import(
     app: &crate::App,
     by: crate::configure::By<'_>,
     layer: &Layer,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     skip_bad: bool,
 ) -> Result<Imported, NotImported> {
     fn checked<T>(read: Result<Read<T>, String>, skip_bad: bool) -> Result<Read<T>, NotImported> {
@@ -208,15 +208,17 @@ pub async fn import(
     use crate::configure::{put_address_layer, put_assets, put_street_layer};
     let (done, bad, skipped) = match layer {
         Layer::Addresses(format) => {
-            let read = checked(crate::addresses::read(*format, bytes), skip_bad)?;
+            let read = crate::addresses::read(*format, &bytes);
+            drop(bytes);
+            let read = checked(read, skip_bad)?;
             (put_address_layer(app, by, read.rows).await, read.bad, read.refused)
         }
         Layer::Streets => {
-            let read = checked(streets::read(bytes), skip_bad)?;
+            let read = checked(streets::read(&bytes), skip_bad)?;
             (put_street_layer(app, by, read.rows).await, read.bad, read.refused)
         }
         Layer::Assets(kind) => {
-            let read = checked(assets::read(kind, bytes), skip_bad)?;
+            let read = checked(assets::read(kind, &bytes), skip_bad)?;
             (put_assets(app, by, kind, read.rows).await, read.bad, read.refused)
         }
     };

@@ -365,7 +365,7 @@ async fn import_layer(db: &DbArgs, skip_bad: bool, file: &std::path::Path, layer
     };
     let app = open_app(db).await?;
     let what = layer.rows();
-    match civic311_app::layers::import(&app, By::Console, &layer, &bytes, skip_bad).await {
+    match civic311_app::layers::import(&app, By::Console, &layer, bytes, skip_bad).await {
         Err(NotImported::Unreadable(e)) => bail!("{name}: {e}"),
         Err(NotImported::BadRows { bad, refused }) => {
             report(&bad, refused);

@@ -38,8 +38,19 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// The statements that make `w` so.
-pub(super) fn statements(w: &ConfigWrite) -> Vec<Statement> {
+/// The statements that make `w` so, made as they are run: a layer of a million rows
+/// is never held as statements all at once.
+pub(super) fn statements(w: &ConfigWrite) -> Box<dyn Iterator<Item = Statement> + Send + '_> {
+    match w {
+        ConfigWrite::Addresses { points, digest } => address_layer(points, digest),
+        ConfigWrite::Streets { segments, digest } => street_layer(segments, digest),
+        ConfigWrite::Assets { assets, digest } => asset_upserts(assets, digest),
+        small => Box::new(small_statements(small).into_iter()),
+    }
+}
+
+/// The statements of a write of a few rows.
+fn small_statements(w: &ConfigWrite) -> Vec<Statement> {
     let text = |s: &str| Param::Text(s.to_owned());
     match w {
         ConfigWrite::Settings(s) => vec![(
@@ -117,9 +128,7 @@ pub(super) fn statements(w: &ConfigWrite) -> Vec<Statement> {
             (REVOKE_TOKENS, vec![text(username)]),
             (CLEAR_SIGN_INS, vec![text(username)]),
         ],
-        ConfigWrite::Addresses { points, digest } => address_layer(points, digest),
-        ConfigWrite::Streets { segments, digest } => street_layer(segments, digest),
-        ConfigWrite::Assets { assets, digest } => asset_upserts(assets, digest),
+        ConfigWrite::Addresses { .. } | ConfigWrite::Streets { .. } | ConfigWrite::Assets { .. } => Vec::new(),
     }
 }
 
@@ -150,13 +159,20 @@ impl Chunked {
         Self { full: insert_rows(insert, columns, CHUNK, tail), one: insert_rows(insert, columns, 1, tail) }
     }
 
-    /// The statements that write `items`, each as `params` gives its row.
-    fn statements<T, const N: usize>(&'static self, items: &[T], params: impl Fn(&T) -> [Param; N]) -> Vec<Statement> {
-        let mut chunks = items.chunks_exact(CHUNK);
-        let mut out: Vec<Statement> =
-            chunks.by_ref().map(|chunk| (self.full.as_str(), chunk.iter().flat_map(&params).collect())).collect();
-        out.extend(chunks.remainder().iter().map(|item| (self.one.as_str(), params(item).to_vec())));
-        out
+    /// The statements that write `items`, each as `params` gives its row, made one
+    /// chunk at a time.
+    fn statements<'a, T: Sync, const N: usize>(
+        &'static self,
+        items: &'a [T],
+        params: impl Fn(&T) -> [Param; N] + Send + 'a,
+    ) -> impl Iterator<Item = Statement> + Send + 'a {
+        items.chunks(CHUNK).flat_map(move |chunk| {
+            if chunk.len() == CHUNK {
+                vec![(self.full.as_str(), chunk.iter().flat_map(&params).collect())]
+            } else {
+                chunk.iter().map(|item| (self.one.as_str(), params(item).to_vec())).collect::<Vec<Statement>>()
+            }
+        })
     }
 }
 
@@ -181,13 +197,15 @@ fn layer_digest(layer: &'static str, digest: &str, count: usize) -> Statement {
     (sql, vec![Param::Text(body.to_string())])
 }
 
+/// Statements made as they are run.
+type Lazy<'a> = Box<dyn Iterator<Item = Statement> + Send + 'a>;
+
 /// The statements that replace the address layer with `points`.
-fn address_layer(points: &[AddressPoint], digest: &str) -> Vec<Statement> {
+fn address_layer<'a>(points: &'a [AddressPoint], digest: &str) -> Lazy<'a> {
     static ROWS: LazyLock<Chunked> = LazyLock::new(|| {
         Chunked::new("INSERT INTO addresses (id, number, street, unit, city, postcode, lat, lon)", 8, "")
     });
-    let mut out: Vec<Statement> = vec![("DELETE FROM addresses", vec![])];
-    out.extend(ROWS.statements(points, |p| {
+    let rows = ROWS.statements(points, |p| {
         [
             Param::Text(p.id.clone()),
             Param::Text(p.number.clone()),
@@ -198,26 +216,22 @@ fn address_layer(points: &[AddressPoint], digest: &str) -> Vec<Statement> {
             Param::F64(p.point.lat),
             Param::F64(p.point.lon),
         ]
-    }));
-    out.push(layer_digest("addresses", digest, points.len()));
-    out
+    });
+    let (first, last) = (("DELETE FROM addresses", vec![]), layer_digest("addresses", digest, points.len()));
+    Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)))
 }
 
 /// The statements that replace the street centreline layer with `segments`.
-fn street_layer(segments: &[StreetSegment], digest: &str) -> Vec<Statement> {
+fn street_layer<'a>(segments: &'a [StreetSegment], digest: &str) -> Lazy<'a> {
     static ROWS: LazyLock<Chunked> = LazyLock::new(|| Chunked::new("INSERT INTO streets (id, name, body)", 3, ""));
-    let mut out: Vec<Statement> = vec![("DELETE FROM streets", vec![])];
-    out.extend(
-        ROWS.statements(segments, |s| {
-            [Param::Text(s.id.clone()), Param::Text(s.name.clone()), Param::Text(to_json(s))]
-        }),
-    );
-    out.push(layer_digest("streets", digest, segments.len()));
-    out
+    let rows = ROWS
+        .statements(segments, |s| [Param::Text(s.id.clone()), Param::Text(s.name.clone()), Param::Text(to_json(s))]);
+    let (first, last) = (("DELETE FROM streets", vec![]), layer_digest("streets", digest, segments.len()));
+    Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)))
 }
 
 /// The statements that add or change `assets`, leaving the others.
-fn asset_upserts(assets: &[Asset], digest: &str) -> Vec<Statement> {
+fn asset_upserts<'a>(assets: &'a [Asset], digest: &str) -> Lazy<'a> {
     static ROWS: LazyLock<Chunked> = LazyLock::new(|| {
         Chunked::new(
             "INSERT INTO assets (kind, id, lat, lon, body)",
@@ -225,7 +239,7 @@ fn asset_upserts(assets: &[Asset], digest: &str) -> Vec<Statement> {
             " ON CONFLICT (kind, id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, body = excluded.body",
         )
     });
-    let mut out = ROWS.statements(assets, |a| {
+    let rows = ROWS.statements(assets, |a| {
         [
             Param::Text(a.kind.clone()),
             Param::Text(a.id.clone()),
@@ -234,12 +248,11 @@ fn asset_upserts(assets: &[Asset], digest: &str) -> Vec<Statement> {
             Param::Text(to_json(a)),
         ]
     });
-    out.push(layer_digest("assets", digest, assets.len()));
-    out
+    Box::new(rows.chain(std::iter::once(layer_digest("assets", digest, assets.len()))))
 }
 
 /// Runs `statements` in `tx`; how many rows they touched in all.
-pub(super) async fn run(tx: &mut dyn SqlTx, statements: Vec<Statement>) -> StoreResult<u64> {
+pub(super) async fn run(tx: &mut dyn SqlTx, statements: impl IntoIterator<Item = Statement>) -> StoreResult<u64> {
     let mut touched = 0;
     for (sql, params) in statements {
         touched += tx.execute(sql, params).await?;

@@ -87,7 +87,7 @@ pub async fn import(
         };
         let skip_bad = field(&fields, "skip_bad") == "1";
         let by = configure::By::Staff(&staff.user);
-        match civic311_app::layers::import(&state, by, &layer, &upload.file, skip_bad).await {
+        match civic311_app::layers::import(&state, by, &layer, upload.file, skip_bad).await {
             Ok(_) => Ok(Done::LayerImported),
             Err(NotImported::Unreadable(e)) => Err(refuse("file", e)),
             Err(NotImported::BadRows { bad, refused }) => {
