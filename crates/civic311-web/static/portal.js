@@ -1,6 +1,19 @@
 // The resident portal's one script, a progressive enhancement: "use my location" fills
-// in the latitude and longitude from the device. Without it (or without scripts) the
-// address field and the coordinates still work.
+// in the latitude and longitude from the device, and a numbered pin on the asset map
+// picks that asset in the list. Without it (or without scripts) the address field,
+// the coordinates and the list still work.
+(function () {
+  "use strict";
+  document.querySelectorAll(".asset-map a[data-asset]").forEach(function (pin) {
+    pin.addEventListener("click", function (e) {
+      var choice = document.getElementById("pick-" + pin.getAttribute("data-asset"));
+      if (!choice) return;
+      e.preventDefault();
+      choice.checked = true;
+      choice.focus();
+    });
+  });
+})();
 (function () {
   "use strict";
   var button = document.getElementById("locate");

@@ -95,6 +95,8 @@ struct AssetOption {
 struct AssetChoice {
     options: Vec<AssetOption>,
     required: bool,
+    /// The report's point with the assets numbered as in the list.
+    map: Option<String>,
 }
 
 impl AssetChoice {
@@ -110,7 +112,12 @@ const ASSETS_WITHIN_M: f64 = 200.0;
 
 /// The assets near the report's point, the picked one (else the nearest within the
 /// service's snapping distance) checked, each with its open request if it has one.
-async fn asset_choice(state: &AppState, service: &Service, fields: &[(String, String)]) -> Option<AssetChoice> {
+async fn asset_choice(
+    state: &AppState,
+    t: &'static Texts,
+    service: &Service,
+    fields: &[(String, String)],
+) -> Option<AssetChoice> {
     let used = service.assets.as_ref()?;
     let at = point(fields)?;
     let city = state.city();
@@ -119,6 +126,12 @@ async fn asset_choice(state: &AppState, service: &Service, fields: &[(String, St
         .map(str::to_owned)
         .or_else(|| near.first().filter(|n| n.metres <= f64::from(used.snap_m)).map(|n| n.asset.id.clone()));
     let mut options = Vec::with_capacity(near.len());
+    let pins: Vec<(Point, String, String)> = near
+        .iter()
+        .zip(1..)
+        .map(|(n, i)| (n.asset.point, n.asset.id.clone(), format!("{i}. {}", n.asset.label())))
+        .collect();
+    let map = crate::ui::map::pins(at, &pins, t.get("report.asset_map"));
     for n in near {
         let reported = match civic311_app::assets::open_request(state, &n.asset.key()).await {
             Ok(r) => r.map(|r| r.id.to_string()),
@@ -136,7 +149,7 @@ async fn asset_choice(state: &AppState, service: &Service, fields: &[(String, St
             reported,
         });
     }
-    Some(AssetChoice { options, required: used.required })
+    Some(AssetChoice { options, required: used.required, map: map.filter(|_| !pins.is_empty()) })
 }
 
 /// The form field a picked asset travels in (Open311's `attribute[asset_id]`).
@@ -265,7 +278,7 @@ async fn show(
     let located = at.map(|p| city.boundaries.locate(&p)).unwrap_or_default();
     let areas = city.outline_of(&located);
     let mut near = if details { nearby(state, &city, t, &service.code, &fields).await } else { Vec::new() };
-    let assets = if details { asset_choice(state, service, &fields).await } else { None };
+    let assets = if details { asset_choice(state, t, service, &fields).await } else { None };
     // The open report about the picked asset is offered on its own, not twice.
     if let Some(reported) = assets.as_ref().and_then(AssetChoice::reported) {
         near.retain(|n| n.id != reported);

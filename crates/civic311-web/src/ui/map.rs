@@ -103,6 +103,48 @@ pub fn svg(point: Point, areas: &[&BoundaryFeature], others: &[Point], label: &s
     Some(out)
 }
 
+/// A drawing of `point` (the report) and, numbered from 1, the `pins` near it (each a
+/// position, an id and what a screen reader says of it), each pin a link to `#pick-ID`
+/// (the choice in the list beside the map; the portal's script picks it on a click).
+/// Shows at least 100 m around the point. Only numbers and escaped text enter it.
+pub fn pins(point: Point, pins: &[(Point, String, String)], label: &str) -> Option<String> {
+    let d = 0.0009;
+    let mut lo = [point.lon - d, point.lat - d * 0.75];
+    let mut hi = [point.lon + d, point.lat + d * 0.75];
+    for (p, _, _) in pins {
+        lo = [lo[0].min(p.lon), lo[1].min(p.lat)];
+        hi = [hi[0].max(p.lon), hi[1].max(p.lat)];
+    }
+    let p = Projection::new(lo, hi);
+    let (x, y) = p.xy(point.lon, point.lat);
+    if !x.is_finite() || !y.is_finite() {
+        return None;
+    }
+    let mut out = format!(
+        "<svg class=\"map\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"group\" aria-label=\"{}\">\
+         <rect width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#eef1f4\"/>",
+        escape(label)
+    );
+    for (n, (at, id, said)) in (1..).zip(pins) {
+        let (x, y) = p.xy(at.lon, at.lat);
+        let _ = write!(
+            out,
+            "<a href=\"#pick-{id}\" data-asset=\"{id}\" aria-label=\"{said}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"11\" \
+             fill=\"#0b5cad\" stroke=\"#fff\" stroke-width=\"2\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" \
+             font-size=\"12\" font-weight=\"bold\" fill=\"#fff\">{n}</text></a>",
+            y + 4.0,
+            id = escape(id),
+            said = escape(said),
+        );
+    }
+    // The report's point last, on top of a pin that stands beside it.
+    let _ = write!(
+        out,
+        "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#a4161a\" stroke=\"#fff\" stroke-width=\"2\"/></svg>"
+    );
+    Some(out)
+}
+
 /// Size of a cluster cell, in drawing units.
 const CELL: f64 = 24.0;
 

@@ -18,6 +18,11 @@ const ENTER: &str = "\u{E007}";
 
 async fn a_resident_picks_the_streetlight_and_is_offered_its_open_report(backend: Backend) {
     let app = with_lights(backend, true).await;
+    // A second light some 60 m east, to pick on the map.
+    let east = vec![crate::assets::light("SL-3", (IN_W2.0, IN_W2.1 + 0.0007))];
+    civic311_app::configure::put_assets(&app.state.app, civic311_app::configure::By::Console, "streetlight", east)
+        .await
+        .unwrap();
     let base = app.listen().await;
     let name = format!("{backend:?}").to_lowercase();
     let (lat, long) = beside(IN_W2);
@@ -38,6 +43,12 @@ async fn a_resident_picks_the_streetlight_and_is_offered_its_open_report(backend
         b.screenshot(&format!("asset-pick-{lang}-{name}")).await;
         match &filed {
             None => {
+                // A numbered pin on the map picks its light in the list, and back.
+                let checked = "return document.querySelector('fieldset.assets input:checked').value";
+                b.click(".asset-map a[data-asset='SL-3']").await;
+                assert_eq!(b.script(checked, json!([])).await, "SL-3");
+                b.click(".asset-map a[data-asset='SL-1']").await;
+                assert_eq!(b.script(checked, json!([])).await, "SL-1");
                 // Filed about the light picked.
                 b.follow("main form button[type=submit]:not([formaction])").await;
                 let url = b.current_url().await;

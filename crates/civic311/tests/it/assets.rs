@@ -26,7 +26,7 @@ both_backends!(
 
 const V2: &str = "/open311/v2";
 
-fn light(id: &str, (lat, lon): (f64, f64)) -> Asset {
+pub(crate) fn light(id: &str, (lat, lon): (f64, f64)) -> Asset {
     Asset {
         kind: "streetlight".into(),
         id: id.into(),
