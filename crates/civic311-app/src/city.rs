@@ -16,6 +16,9 @@ use civic311_domain::workflow::WorkflowModel;
 use civic311_store::{Store, StoreError};
 use jiff::tz::TimeZone;
 
+/// A point this close to an address point stands at that address.
+const SAME_PLACE_M: f64 = 1.0;
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -155,6 +158,19 @@ impl CityModel {
             .iter()
             .filter(|f| &f.layer == layer && areas.get(layer) == Some(&f.feature))
             .collect()
+    }
+
+    /// How a request's place reads: its address, and whether it is only the address
+    /// nearest its point (worked out at intake from a pin, not given or found as such:
+    /// pages say "near …"). `None` when the request has no address.
+    pub fn place_of(&self, location: &civic311_domain::request::Location) -> Option<(String, bool)> {
+        let address = location.address.clone()?;
+        let near = location.point.is_some_and(|p| {
+            self.addresses
+                .nearest(p, crate::intake::NEAR_METRES)
+                .is_some_and(|a| a.label() == address && a.point.distance_m(&p) > SAME_PLACE_M)
+        });
+        Some((address, near))
     }
 
     pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {

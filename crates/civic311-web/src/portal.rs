@@ -206,6 +206,17 @@ pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// A request's place as a resident reads it in `t`'s language: its address, or "near"
+/// it when the address is only the one nearest the pin.
+pub(crate) fn place(
+    city: &crate::CityModel,
+    t: &'static Texts,
+    location: &civic311_domain::request::Location,
+) -> Option<String> {
+    let (address, near) = city.place_of(location)?;
+    Some(if near { t.get("report.near").replace("{address}", &address) } else { address })
+}
+
 #[cfg(test)]
 mod tests {
     /// Every text a portal template or handler asks for exists in English.

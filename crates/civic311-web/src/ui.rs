@@ -165,3 +165,9 @@ pub(crate) fn encode(s: &str) -> String {
 pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
+
+/// A request's place as staff read it: its address, or "near" it when the address is
+/// only the one nearest the pin.
+pub(crate) fn place(city: &crate::CityModel, location: &civic311_domain::request::Location) -> Option<String> {
+    city.place_of(location).map(|(address, near)| if near { format!("near {address}") } else { address })
+}

@@ -64,6 +64,7 @@ struct BrowsePage {
 /// The rows of a request list: `services` names the categories (code, name) in `t`'s
 /// language.
 pub(super) fn rows(
+    city: &crate::CityModel,
     page: &[ServiceRequest],
     services: &[(String, String)],
     t: &'static Texts,
@@ -79,7 +80,7 @@ pub(super) fn rows(
             status: t.status(r.status),
             status_class: r.status.as_str(),
             submitted: crate::i18n::date(t, &r.requested_at.to_zoned(tz.clone())),
-            place: r.location.address.clone().unwrap_or_default(),
+            place: super::place(city, t, &r.location).unwrap_or_default(),
         })
         .collect()
 }
@@ -147,7 +148,7 @@ pub async fn page(State(state): State<AppState>, lang: Lang, Query(f): Query<Fil
     let (page, total, mapped) =
         tokio::try_join!(store.list_requests(&list), store.count_matching(&q), store.list_requests(&on_map))
             .map_err(fault(&state, &lang))?;
-    let rows = rows(&page, &services, t, &city.tz);
+    let rows = rows(&city, &page, &services, t, &city.tz);
     let points: Vec<Point> = mapped.iter().filter_map(|r| r.location.point).collect();
     let outline: Vec<_> = city.boundaries.features().iter().filter(|x| &x.layer == layer).collect();
     let label = t.get("requests.map_label").replace("{n}", &points.len().to_string());

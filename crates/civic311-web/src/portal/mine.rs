@@ -141,8 +141,8 @@ pub async fn list(State(state): State<AppState>, lang: Lang, Path(token): Path<S
     let page = MinePage {
         c: Chrome::new(&state, &lang, &format!("/my/{token}"), "mine"),
         t,
-        reported: rows(&reported, &services, t, &city.tz),
-        following: rows(&following, &services, t, &city.tz),
+        reported: rows(&city, &reported, &services, t, &city.tz),
+        following: rows(&city, &following, &services, t, &city.tz),
         email,
     };
     let mut response = lang.render(StatusCode::OK, &page);

@@ -118,8 +118,8 @@ async fn show(
     let point = r.location.point;
     let areas = city.outline_of(&r.areas);
     let number = r.id.to_string();
-    let place = match (&r.location.address, point) {
-        (Some(a), _) => a.clone(),
+    let place = match (super::place(&city, t, &r.location), point) {
+        (Some(a), _) => a,
         (None, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
         (None, None) => String::new(),
     };

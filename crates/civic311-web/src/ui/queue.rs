@@ -118,7 +118,7 @@ fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
     let due = r
         .expected_at
         .map_or_else(|| "–".to_owned(), |d| d.to_zoned(city.tz.clone()).strftime("%a %b %-d, %H:%M").to_string());
-    let place = r.location.address.clone().or_else(|| {
+    let place = crate::ui::place(city, &r.location).or_else(|| {
         r.areas
             .iter()
             .find(|(layer, _)| *layer != civic311_domain::asset::ASSET_LAYER)

@@ -138,7 +138,7 @@ pub async fn render(
         ("Updated", when(r.updated_at, &city)),
     ];
     let place = [
-        r.location.address.clone(),
+        crate::ui::place(&city, &r.location),
         Some(
             r.areas
                 .iter()

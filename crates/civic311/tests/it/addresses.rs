@@ -106,6 +106,18 @@ async fn a_point_gets_the_nearest_address(backend: Backend) {
     let shown = app.get(&format!("{V2}/requests/{}.json", r.id)).await;
     assert_eq!(shown.json()[0]["address"], "7 Elm St", "Open311 shows it where the reporter gave none");
     assert_eq!(shown.json()[0]["lat"], IN_W1.0, "the coordinates stay");
+    // Pages say it is the address nearest the pin, in the resident's language; the
+    // list of reported problems too.
+    let page = app.get(&format!("/requests/{}", r.id)).await;
+    assert!(page.body.contains("near 7 Elm St"), "{}", page.body);
+    let page = app.get(&format!("/requests/{}?lang=es", r.id)).await;
+    assert!(page.body.contains("cerca de 7 Elm St"), "{}", page.body);
+    assert!(app.get("/requests").await.body.contains("near 7 Elm St"));
+    // A request filed at an address reads as that address.
+    let typed =
+        file(&app, &[("service_code", "BULK"), ("address_string", "120 Oak St"), ("description", "Sofa")]).await;
+    let page = app.get(&format!("/requests/{}", typed.id)).await;
+    assert!(page.body.contains("120 Oak St") && !page.body.contains("near 120 Oak St"), "{}", page.body);
 }
 
 async fn the_same_layer_imported_twice_changes_nothing(backend: Backend) {
