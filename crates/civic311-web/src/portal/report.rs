@@ -106,12 +106,7 @@ impl AssetChoice {
     }
 }
 
-/// How many nearby assets are offered, and how far from the report they may be.
-const OFFERED_ASSETS: usize = 8;
-const ASSETS_WITHIN_M: f64 = 200.0;
-
-/// The assets near the report's point, the picked one (else the nearest within the
-/// service's snapping distance) checked, each with its open request if it has one.
+/// The assets near the report's point to pick from, numbered on a map as in the list.
 async fn asset_choice(
     state: &AppState,
     t: &'static Texts,
@@ -120,36 +115,24 @@ async fn asset_choice(
 ) -> Option<AssetChoice> {
     let used = service.assets.as_ref()?;
     let at = point(fields)?;
-    let city = state.city();
-    let near = city.assets.near(&used.types, at, ASSETS_WITHIN_M.max(f64::from(used.snap_m)), OFFERED_ASSETS);
-    let picked = field(fields, ASSET_FIELD)
-        .map(str::to_owned)
-        .or_else(|| near.first().filter(|n| n.metres <= f64::from(used.snap_m)).map(|n| n.asset.id.clone()));
-    let mut options = Vec::with_capacity(near.len());
+    let near = civic311_app::assets::nearby(state, used, at, field(fields, ASSET_FIELD)).await;
     let pins: Vec<(Point, String, String)> = near
         .iter()
         .zip(1..)
         .map(|(n, i)| (n.asset.point, n.asset.id.clone(), format!("{i}. {}", n.asset.label())))
         .collect();
-    let map = crate::ui::map::pins(at, &pins, t.get("report.asset_map"));
-    for n in near {
-        let reported = match civic311_app::assets::open_request(state, &n.asset.key()).await {
-            Ok(r) => r.map(|r| r.id.to_string()),
-            Err(e) => {
-                // The report can still be made; the offer is a courtesy.
-                tracing::warn!(error = %e, "open request lookup for an asset failed");
-                None
-            }
-        };
-        options.push(AssetOption {
-            checked: picked.as_deref() == Some(n.asset.id.as_str()),
-            id: n.asset.id.clone(),
+    let map = crate::ui::map::pins(at, &pins, t.get("report.asset_map")).filter(|_| !pins.is_empty());
+    let options = near
+        .into_iter()
+        .map(|n| AssetOption {
+            checked: n.picked,
             label: n.asset.label(),
             distance: format!("{:.0}", n.metres),
-            reported,
-        });
-    }
-    Some(AssetChoice { options, required: used.required, map: map.filter(|_| !pins.is_empty()) })
+            id: n.asset.id,
+            reported: n.reported,
+        })
+        .collect();
+    Some(AssetChoice { options, required: used.required, map })
 }
 
 /// The form field a picked asset travels in (Open311's `attribute[asset_id]`).

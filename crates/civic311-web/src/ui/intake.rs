@@ -46,6 +46,9 @@ struct IntakePage<'a> {
     /// For a service about assets: what the asset field says (which types, how near
     /// the nearest is taken, whether one is required).
     asset_hint: Option<String>,
+    /// Once the place is known: the assets near it (id, label, distance, picked, its
+    /// open request).
+    assets: Vec<(String, String, String, bool, Option<String>)>,
     errors: Vec<String>,
 }
 
@@ -64,14 +67,15 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// The point the form's latitude and longitude give, if they are numbers on the globe.
+fn point_of(fields: &[(String, String)]) -> Option<Point> {
+    let (lat, lon) = (field(fields, "lat")?.parse().ok()?, field(fields, "long")?.parse().ok()?);
+    Point::new(lat, lon).ok()
+}
+
 /// Nearby open requests the caller may be reporting again.
 async fn nearby(state: &AppState, city: &CityModel, fields: &[(String, String)]) -> Vec<(String, String, String)> {
-    let (Some(code), Some(lat), Some(lon)) =
-        (field(fields, "service_code"), field(fields, "lat"), field(fields, "long"))
-    else {
-        return Vec::new();
-    };
-    let Some(point) = lat.parse().ok().zip(lon.parse().ok()).and_then(|(la, lo)| Point::new(la, lo).ok()) else {
+    let (Some(code), Some(point)) = (field(fields, "service_code"), point_of(fields)) else {
         return Vec::new();
     };
     let description = field(fields, "description").unwrap_or("");
@@ -119,6 +123,14 @@ async fn render(
     let found: Vec<&Service> = if q.is_empty() { all.clone() } else { search(all.iter().copied(), &q) };
     let chosen = field(&fields, "service_code").and_then(|c| city.service(c));
     let near = if checked { nearby(state, &city, &fields).await } else { Vec::new() };
+    let assets = match (chosen.and_then(|s| s.assets.as_ref()), point_of(&fields)) {
+        (Some(used), Some(at)) => civic311_app::assets::nearby(state, used, at, field(&fields, "attribute[asset_id]"))
+            .await
+            .into_iter()
+            .map(|n| (n.asset.id.clone(), n.asset.label(), format!("{:.0} m", n.metres), n.picked, n.reported))
+            .collect(),
+        _ => Vec::new(),
+    };
     let page = IntakePage {
         c: StaffChrome::new(state, staff),
         role: staff.user.role.as_str(),
@@ -146,6 +158,7 @@ async fn render(
                 used.snap_m
             )
         }),
+        assets,
         value: fields,
         errors,
     };

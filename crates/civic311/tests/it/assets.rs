@@ -177,6 +177,13 @@ async fn staff_see_an_assets_requests_and_its_repeat_failures(backend: Backend) 
     assert_eq!(post(&app, "json", &[("lat", &lat), ("long", &long)]).await.status, 201);
     let shown = pat.get(&app, page).await;
     assert!(shown.body.contains("Repeat failure"), "{}", shown.body);
+    // The call taker checking a call beside the light sees it picked, already reported.
+    let csrf = crate::common::hidden(&pat.get(&app, "/staff").await.body, "csrf");
+    let fields = [("csrf", csrf.as_str()), ("service_code", "BULK"), ("lat", &lat), ("long", &long), ("check", "1")];
+    let form = pat.post(&app, "/staff/intake", &fields).await;
+    assert!(form.body.contains("Which one does the caller mean?"), "{}", form.body);
+    assert!(form.body.contains(r#"value="SL-1" checked"#), "{}", form.body);
+    assert!(form.body.contains(&format!(r#"formaction="/staff/intake/follow/{}""#, newest(&app).await.id)));
     // The request page links to it.
     let request = pat.get(&app, &format!("/staff/requests/{first}")).await;
     assert!(request.body.contains(r#"href="/staff/assets/streetlight/SL-1""#), "{}", request.body);
