@@ -155,11 +155,13 @@ pub fn prepare(
     let mut errors = Vec::new();
     // The asset a report names travels as Open311 `attribute[asset_id]`, not as an
     // answer to one of the service's questions.
-    let asset_id = raw
-        .answers
-        .remove(AssetUse::FIELD)
-        .and_then(|ids| ids.into_iter().map(|id| id.trim().to_owned()).find(|id| !id.is_empty()))
-        .filter(|_| service.assets.is_some());
+    // A service that concerns no asset has no such question: left among the answers,
+    // it is refused as any unknown question is.
+    let asset_id = service
+        .assets
+        .as_ref()
+        .and_then(|_| raw.answers.remove(AssetUse::FIELD))
+        .and_then(|ids| ids.into_iter().map(|id| id.trim().to_owned()).find(|id| !id.is_empty()));
     let description = Description::parse(&raw.description).map_err(|e| errors.push(e)).unwrap_or_default();
     let lat = coordinate(&raw.lat, "lat", &mut errors);
     let lon = coordinate(&raw.long, "long", &mut errors);

@@ -89,6 +89,18 @@ async fn a_report_names_its_asset_by_id_or_by_the_nearest_one(backend: Backend) 
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.json()[0]["description"].as_str().unwrap().contains("no streetlight has the id SL-9"), "{}", r.body);
     assert_eq!(app.store.count_requests().await.unwrap(), before);
+    // A service about no asset has no such question: refused as an unknown one.
+    let fields = [
+        ("api_key", API_KEY),
+        ("service_code", "GRAFFITI"),
+        ("description", "Tag"),
+        ("lat", lat.as_str()),
+        ("long", long.as_str()),
+        ("attribute[asset_id]", "SL-1"),
+    ];
+    let r = app.post_form(&format!("{V2}/requests.json"), &fields).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("has no question asset_id"), "{}", r.body);
     // The service definition tells apps how to name one.
     let def = app.get(&format!("{V2}/services/BULK.json")).await.json();
     let asked = def["attributes"].as_array().unwrap().iter().find(|a| a["code"] == "asset_id").cloned().unwrap();
