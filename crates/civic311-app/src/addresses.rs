@@ -3,11 +3,11 @@
 //! configuration change that replaces the layer whole. Importing the same points again
 //! changes nothing.
 
-use std::collections::HashSet;
-
 use civic311_domain::address::AddressPoint;
 use civic311_domain::geo::Point;
 use serde_json::Value;
+
+use crate::layers::{FileBytes, Rows, Scanned};
 
 /// The formats an address file may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +32,6 @@ impl Format {
         }
     }
 }
-
-/// What an address file held.
-pub type Read = crate::layers::Read<AddressPoint>;
 
 /// The fields of one row, as text, before checking.
 #[derive(Default)]
@@ -70,32 +67,25 @@ fn point_of(f: Fields) -> Result<AddressPoint, String> {
         let key = format!("{number} {street} {}", unit.as_deref().unwrap_or(""));
         civic311_domain::address::normalize_street(&key)
     });
+    if id.chars().count() > 100 || unit.as_ref().is_some_and(|u| u.chars().count() > 100) {
+        return Err("ID, HASH or UNIT is longer than 100 characters".into());
+    }
     Ok(AddressPoint { id, number, street, unit, city: clean(&f.city), postcode: clean(&f.postcode), point })
 }
 
-/// Adds the row at `line` to `read`, or reports it; a second row with an id already
-/// seen is reported too.
-fn take(read: &mut Read, line: u64, fields: Fields, seen: &mut HashSet<String>) {
-    match point_of(fields) {
-        Ok(p) => {
-            let id = p.id.clone();
-            read.keep(line, &id, p, seen);
-        }
-        Err(reason) => read.refuse(line, reason),
-    }
+/// Reads an address file through once. Rows that fail are listed in
+/// [`Scanned::bad`]; a file that cannot be read at all (not GeoJSON, no header) is an
+/// error. The points are read from the file again when they are written.
+pub fn scan(format: Format, bytes: FileBytes) -> Result<Scanned<AddressPoint>, String> {
+    let rows = match format {
+        Format::Csv => csv_rows,
+        Format::GeoJson => geojson_rows,
+    };
+    crate::layers::scan(bytes, rows, |p| p.id.as_str())
 }
 
-/// Reads an address file. Rows that fail are listed in [`Read::bad`]; a file that
-/// cannot be read at all (not GeoJSON, no header) is an error.
-pub fn read(format: Format, bytes: &[u8]) -> Result<Read, String> {
-    match format {
-        Format::Csv => read_csv(bytes),
-        Format::GeoJson => read_geojson(bytes),
-    }
-}
-
-fn read_csv(bytes: &[u8]) -> Result<Read, String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+fn csv_rows(bytes: &FileBytes) -> Result<Rows<AddressPoint>, String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::Cursor::new(bytes.clone()));
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| format!("no header row: {e}"))?
@@ -109,19 +99,10 @@ fn read_csv(bytes: &[u8]) -> Result<Read, String> {
         return Err("the header must name LON, LAT, NUMBER and STREET (the OpenAddresses columns)".into());
     };
     let optional = ["UNIT", "CITY", "POSTCODE", "ID", "HASH"].map(column);
-    // Sized once from the line count: growing a list of a million points doubles it
-    // in memory while it is copied.
-    let lines = bytes.iter().filter(|b| **b == b'\n').count();
-    let mut out = Read { rows: Vec::with_capacity(lines), ..Read::default() };
-    let mut seen = HashSet::with_capacity(lines);
-    for record in reader.records() {
+    Ok(Box::new(reader.into_records().map(move |record| {
         let record = match record {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                out.refuse(line, format!("unreadable: {e}"));
-                continue;
-            }
+            Err(e) => return (e.position().map_or(0, csv::Position::line), Err(format!("unreadable: {e}"))),
         };
         let line = record.position().map_or(0, csv::Position::line);
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").to_owned();
@@ -136,19 +117,13 @@ fn read_csv(bytes: &[u8]) -> Result<Read, String> {
             id: get(optional[3]),
             hash: get(optional[4]),
         };
-        take(&mut out, line, fields, &mut seen);
-    }
-    Ok(out)
+        (line, point_of(fields))
+    })))
 }
 
-fn read_geojson(bytes: &[u8]) -> Result<Read, String> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
-    let Some(features) = doc.get("features").and_then(Value::as_array) else {
-        return Err("not a GeoJSON FeatureCollection (no \"features\" list)".into());
-    };
-    let mut out = Read::default();
-    let mut seen = HashSet::new();
-    for (n, feature) in (1u64..).zip(features) {
+fn geojson_rows(bytes: &FileBytes) -> Result<Rows<AddressPoint>, String> {
+    crate::layers::feature_rows(bytes, |_, text| {
+        let feature: Value = serde_json::from_slice(text).map_err(|e| format!("not a GeoJSON Feature: {e}"))?;
         let props = feature.get("properties").and_then(Value::as_object);
         // OpenAddresses writes its properties in lower case; accept either.
         let prop = |name: &str| {
@@ -163,13 +138,12 @@ fn read_geojson(bytes: &[u8]) -> Result<Read, String> {
         };
         let geometry = feature.get("geometry");
         if geometry.and_then(|g| g.get("type")).and_then(Value::as_str) != Some("Point") {
-            out.refuse(n, "the geometry is not a Point");
-            continue;
+            return Err("the geometry is not a Point".into());
         }
         let coords = geometry.and_then(|g| g.get("coordinates")).and_then(Value::as_array);
         let at = |i: usize| coords.and_then(|c| c.get(i)).map(|v| v.to_string()).unwrap_or_default();
         let id = feature.get("id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-        let fields = Fields {
+        point_of(Fields {
             lon: at(0),
             lat: at(1),
             number: prop("number"),
@@ -179,13 +153,54 @@ fn read_geojson(bytes: &[u8]) -> Result<Read, String> {
             postcode: prop("postcode"),
             id: Some(prop("id")).filter(|s| !s.is_empty()).or(id).unwrap_or_default(),
             hash: prop("hash"),
-        };
-        take(&mut out, n, fields, &mut seen);
-    }
-    Ok(out)
+        })
+    })
 }
 
-/// A digest of the points: the same points, in any order, give the same digest.
-pub fn digest(points: &[AddressPoint]) -> String {
-    crate::layers::digest(points, |p| p.id.as_str())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(rows: &[&str]) -> FileBytes {
+        FileBytes::from(format!("LON,LAT,NUMBER,STREET,ID\n{}\n", rows.join("\n")).into_bytes())
+    }
+
+    #[test]
+    fn a_file_is_checked_once_and_its_good_rows_read_again_each_time_they_are_asked_for() {
+        let file = csv(&[
+            "-104.6,40.1,120,Oak St,a",
+            "-104.6,north,122,Oak St,b",
+            "-104.6,40.1,124,Oak St,a",
+            "-104.6,40.1,126,Oak St,c",
+        ]);
+        let scanned = scan(Format::Csv, file).expect("a CSV with a header");
+        assert_eq!((scanned.count, scanned.refused), (2, 2));
+        let lines: Vec<u64> = scanned.bad.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(scanned.bad[1].reason.contains("twice"), "{:?}", scanned.bad);
+        for _ in 0..2 {
+            let ids: Vec<String> = scanned.rows.rows().map(|p| p.id).collect();
+            assert_eq!(ids, ["a", "c"], "the first of a repeated id is kept, and only the good rows");
+        }
+    }
+
+    #[test]
+    fn the_same_points_in_another_order_or_format_have_the_same_digest() {
+        let one = scan(Format::Csv, csv(&["-104.6,40.1,120,Oak St,a", "-104.7,40.2,5,Elm St,b"])).expect("csv");
+        let other = scan(Format::Csv, csv(&["-104.7,40.2,5,Elm St,b", "-104.6,40.1,120,Oak St,a"])).expect("csv");
+        let changed = scan(Format::Csv, csv(&["-104.7,40.2,7,Elm St,b", "-104.6,40.1,120,Oak St,a"])).expect("csv");
+        let geojson = br#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"number": "5", "street": "Elm St", "id": "b"}, "geometry": {"type": "Point", "coordinates": [-104.7, 40.2]}},
+            {"type": "Feature", "properties": {"number": 120, "street": "Oak St", "id": "a"}, "geometry": {"type": "Point", "coordinates": [-104.6, 40.1]}},
+            {"type": "Feature", "properties": {"number": 1}, "geometry": {"type": "LineString", "coordinates": []}}
+        ]}"#;
+        let geojson = scan(Format::GeoJson, FileBytes::from(geojson.to_vec())).expect("geojson");
+        assert_eq!(one.digest, other.digest);
+        assert_eq!(one.digest, geojson.digest);
+        assert_ne!(one.digest, changed.digest);
+        assert_eq!(geojson.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [3]);
+        assert_eq!(one.digest, crate::layers::digest(&one.rows.rows().collect::<Vec<_>>()));
+        assert!(scan(Format::GeoJson, FileBytes::from(b"{\"features\": 3}".to_vec())).is_err());
+        assert!(scan(Format::GeoJson, FileBytes::from(b"{\"features\": [".to_vec())).is_err());
+    }
 }

@@ -53,6 +53,13 @@ pub struct CityModel {
     pub assets: Arc<AssetIndex>,
 }
 
+/// Reads the address layer a page at a time into a gazetteer, with the centrelines.
+async fn load_gazetteer(store: &dyn Store, digest: Option<String>) -> Result<Gazetteer, LoadError> {
+    let mut builder = civic311_domain::address::GazetteerBuilder::default();
+    civic311_store::each_address_point(store, |p| builder.push(&p)).await?;
+    Ok(builder.finish(store.street_segments().await?, digest))
+}
+
 impl CityModel {
     pub async fn load(store: &dyn Store) -> Result<Self, LoadError> {
         Self::load_after(store, None).await
@@ -66,7 +73,7 @@ impl CityModel {
             .then(|| format!("{}/{}", points.unwrap_or_default(), streets.unwrap_or_default()));
         let addresses = match previous {
             Some(p) if p.addresses.digest == digest => Arc::clone(&p.addresses),
-            _ => Arc::new(Gazetteer::new(store.address_points().await?, store.street_segments().await?, digest)),
+            _ => Arc::new(load_gazetteer(store, digest).await?),
         };
         let digest = store.layer_digest("assets").await?;
         let assets = match previous {

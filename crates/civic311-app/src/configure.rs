@@ -402,12 +402,25 @@ pub async fn put_address_layer(
     by: By<'_>,
     points: Vec<civic311_domain::address::AddressPoint>,
 ) -> Result<Imported, AppError> {
-    if points.is_empty() {
+    let digest = crate::layers::digest(&points);
+    let count = points.len();
+    put_address_rows(app, by, points.into(), count, digest).await
+}
+
+/// Replaces the address layer with the `count` points of `points` (whose
+/// [`crate::layers::LayerDigest`] is `digest`) as one audited change, unless it holds
+/// exactly these already.
+pub async fn put_address_rows(
+    app: &App,
+    by: By<'_>,
+    points: civic311_store::RowSource<civic311_domain::address::AddressPoint>,
+    count: usize,
+    digest: String,
+) -> Result<Imported, AppError> {
+    if count == 0 {
         return Err(AppError::invalid("file", "the file has no address points"));
     }
-    let digest = crate::addresses::digest(&points);
-    let count = points.len();
-    replace_layer(app, by, "addresses", count, digest, |digest| ConfigWrite::Addresses { points, digest }).await
+    replace_layer(app, by, "addresses", count, digest, |digest| ConfigWrite::Addresses { points, count, digest }).await
 }
 
 /// Replaces the street centreline layer with `segments` as one audited change, unless
@@ -420,7 +433,7 @@ pub async fn put_street_layer(
     if segments.is_empty() {
         return Err(AppError::invalid("file", "the file has no street centrelines"));
     }
-    let digest = crate::layers::digest(&segments, |s| s.id.as_str());
+    let digest = crate::layers::digest(&segments);
     let count = segments.len();
     replace_layer(app, by, "streets", count, digest, |digest| ConfigWrite::Streets { segments, digest }).await
 }
@@ -465,7 +478,7 @@ pub async fn put_assets(
     if changed.is_empty() {
         return Ok(Imported::Unchanged(known.iter().filter(|a| a.kind == kind).count()));
     }
-    let digest = crate::layers::digest(&changed, |a| a.id.as_str());
+    let digest = crate::layers::digest(&changed);
     let count = changed.len();
     let at = Snapshot::read(app).await?;
     let change = Change::new("assets", kind, serde_json::json!({ "written": count, "digest": digest }));

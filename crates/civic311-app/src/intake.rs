@@ -75,7 +75,7 @@ fn place(city: &CityModel, point: Option<Point>, address: Option<String>, zipcod
     match (point, address) {
         (Some(p), None) => {
             let near = layer.nearest(p, NEAR_METRES);
-            let zipcode = zipcode.or_else(|| near.and_then(|a| a.postcode.clone()));
+            let zipcode = zipcode.or_else(|| near.as_ref().and_then(|a| a.postcode.clone()));
             Placed { point: Some(p), address: near.map(|a| a.label()), zipcode, unverified: false }
         }
         (None, Some(typed)) => match layer.locate(&typed) {

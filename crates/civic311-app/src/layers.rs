@@ -3,8 +3,13 @@
 //! reason, and a digest that names what was read, so that importing the same file
 //! again changes nothing.
 
-use serde::Serialize;
-use serde_json::Value;
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::ops::Range;
+use std::sync::Arc;
+
+use civic311_store::RowSource;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub mod assets;
@@ -24,7 +29,42 @@ impl std::fmt::Display for BadRow {
     }
 }
 
-/// What a file held: the rows that passed, and those that did not.
+/// A file's bytes, shared by the passes that read it.
+#[derive(Clone)]
+pub struct FileBytes(Arc<Vec<u8>>);
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(Arc::new(bytes))
+    }
+}
+
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// One pass over a file's rows: each with its line (or feature number) and the row,
+/// or why it is bad.
+pub(crate) type Rows<T> = Box<dyn Iterator<Item = (u64, Result<T, String>)> + Send>;
+
+/// A file read through once: how many good rows it holds and their digest, the bad
+/// ones, and the good rows to read again as they are written (never all held at once).
+pub struct Scanned<T> {
+    /// How many rows are good (and not a repeated id).
+    pub count: usize,
+    /// The good rows' [`LayerDigest`].
+    pub digest: String,
+    /// The first bad rows (up to a thousand), with their reasons.
+    pub bad: Vec<BadRow>,
+    /// How many rows were bad in all.
+    pub refused: usize,
+    /// The good rows, read from the file again each time they are asked for.
+    pub rows: RowSource<T>,
+}
+
+/// What a file held, all read: the rows that passed, and those that did not.
 #[derive(Debug)]
 pub struct Read<T> {
     pub rows: Vec<T>,
@@ -34,71 +74,141 @@ pub struct Read<T> {
     pub refused: usize,
 }
 
-impl<T> Default for Read<T> {
-    fn default() -> Self {
-        Self { rows: Vec::new(), bad: Vec::new(), refused: 0 }
+impl<T> Scanned<T> {
+    /// The good rows read into memory, with the bad ones.
+    pub fn read(self) -> Read<T> {
+        Read { rows: self.rows.rows().collect(), bad: self.bad, refused: self.refused }
     }
 }
 
 /// The most bad rows kept to report; the count goes on beyond it.
 const REPORTED: usize = 1000;
 
-impl<T> Read<T> {
-    pub(crate) fn refuse(&mut self, line: u64, reason: impl Into<String>) {
-        if self.bad.len() < REPORTED {
-            self.bad.push(BadRow { line, reason: reason.into() });
+/// Reads the file once through `read`: checks every row, refuses a second row with an
+/// id seen before, and digests the good ones. What is kept to read them again is one
+/// flag a row; the ids seen are held as 128-bit hashes while the pass lasts.
+pub(crate) fn scan<T, R>(bytes: FileBytes, read: R, id: fn(&T) -> &str) -> Result<Scanned<T>, String>
+where
+    T: Serialize + Send + 'static,
+    R: Fn(&FileBytes) -> Result<Rows<T>, String> + Send + Sync + 'static,
+{
+    let hashers = (std::hash::RandomState::new(), std::hash::RandomState::new());
+    let key = |id: &str| u128::from(hashers.0.hash_one(id)) << 64 | u128::from(hashers.1.hash_one(id));
+    let (mut seen, mut keep, mut digest) = (HashSet::new(), Vec::new(), LayerDigest::default());
+    let (mut bad, mut refused) = (Vec::new(), 0);
+    let mut refuse = |line: u64, reason: String| {
+        if bad.len() < REPORTED {
+            bad.push(BadRow { line, reason });
         }
-        self.refused += 1;
-    }
-
-    /// Keeps `row` unless its `id` came earlier in the file (then reports it).
-    pub(crate) fn keep(&mut self, line: u64, id: &str, row: T, seen: &mut std::collections::HashSet<String>) {
-        if seen.insert(id.to_owned()) {
-            self.rows.push(row);
-        } else {
-            self.refuse(line, format!("the id {id} appears twice"));
-        }
-    }
-}
-
-/// A digest of `rows`: the same rows, in any order, give the same digest.
-pub fn digest<T: Serialize>(rows: &[T], id: impl Fn(&T) -> &str) -> String {
-    let mut sorted: Vec<&T> = rows.iter().collect();
-    sorted.sort_by(|a, b| id(a).cmp(id(b)));
-    let mut hash = Sha256::new();
-    for row in sorted {
-        hash.update(serde_json::to_vec(row).unwrap_or_default());
-        hash.update(b"\n");
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Reads a GeoJSON FeatureCollection, checking each feature with `check` and keeping
-/// those that pass unless their `id` came earlier. A file that is not a
-/// FeatureCollection is an error.
-pub(crate) fn read_features<T>(
-    bytes: &[u8],
-    check: impl Fn(u64, geojson::Feature) -> Result<T, String>,
-    id: impl Fn(&T) -> String,
-) -> Result<Read<T>, String> {
-    let mut doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
-    let Some(Value::Array(features)) = doc.get_mut("features").map(Value::take) else {
-        return Err("not a GeoJSON FeatureCollection (no \"features\" list)".into());
+        refused += 1;
     };
-    let mut out = Read::default();
-    let mut seen = std::collections::HashSet::new();
-    for (n, value) in (1u64..).zip(features) {
-        let checked =
-            serde_json::from_value(value).map_err(|e| format!("not a GeoJSON Feature: {e}")).and_then(|f| check(n, f));
-        match checked {
-            Ok(row) => {
-                let key = id(&row);
-                out.keep(n, &key, row, &mut seen);
+    for (line, row) in read(&bytes)? {
+        let kept = match row {
+            Ok(row) if seen.insert(key(id(&row))) => {
+                digest.add(&row);
+                true
             }
-            Err(reason) => out.refuse(n, reason),
+            Ok(row) => {
+                refuse(line, format!("the id {} appears twice", id(&row)));
+                false
+            }
+            Err(reason) => {
+                refuse(line, reason);
+                false
+            }
+        };
+        keep.push(kept);
+    }
+    drop(seen);
+    let count = keep.iter().filter(|k| **k).count();
+    let keep = Arc::new(keep);
+    let rows = RowSource::new(move || -> Box<dyn Iterator<Item = T> + Send> {
+        let keep = Arc::clone(&keep);
+        match read(&bytes) {
+            Ok(rows) => {
+                Box::new(rows.zip(0..).filter_map(move |((_, row), i)| row.ok().filter(|_| keep.get(i) == Some(&true))))
+            }
+            Err(_) => Box::new(std::iter::empty()),
+        }
+    });
+    Ok(Scanned { count, digest: digest.finish(), bad, refused, rows })
+}
+
+/// A digest of a set of rows that does not depend on their order and is made one row
+/// at a time: the sum, lane by lane, of each row's SHA-256.
+#[derive(Default)]
+pub struct LayerDigest([u64; 4]);
+
+impl LayerDigest {
+    /// Adds one row.
+    pub fn add<T: Serialize>(&mut self, row: &T) {
+        let hash = Sha256::digest(serde_json::to_vec(row).unwrap_or_default());
+        for (lane, bytes) in self.0.iter_mut().zip(hash.chunks_exact(8)) {
+            *lane = lane.wrapping_add(u64::from_le_bytes(bytes.try_into().unwrap_or_default()));
         }
     }
-    Ok(out)
+
+    /// The digest, as hex.
+    pub fn finish(&self) -> String {
+        self.0.iter().map(|lane| format!("{lane:016x}")).collect()
+    }
+}
+
+/// The [`LayerDigest`] of `rows`: the same rows, in any order, give the same digest.
+pub fn digest<T: Serialize>(rows: &[T]) -> String {
+    let mut digest = LayerDigest::default();
+    rows.iter().for_each(|row| digest.add(row));
+    digest.finish()
+}
+
+/// Where each feature of a GeoJSON FeatureCollection is in the file: the file is
+/// walked once for the features' extents, and each is parsed only when its turn comes.
+fn feature_spans(bytes: &[u8]) -> Result<Vec<Range<usize>>, String> {
+    #[derive(Deserialize)]
+    struct Collection<'a> {
+        #[serde(borrow)]
+        features: Vec<&'a serde_json::value::RawValue>,
+    }
+    let doc: Collection = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_data() {
+            "not a GeoJSON FeatureCollection (no \"features\" list)".to_owned()
+        } else {
+            format!("not JSON: {e}")
+        }
+    })?;
+    let start = bytes.as_ptr() as usize;
+    Ok(doc
+        .features
+        .iter()
+        .map(|raw| {
+            let at = (raw.get().as_ptr() as usize).saturating_sub(start);
+            at..at + raw.get().len()
+        })
+        .collect())
+}
+
+/// The features of a FeatureCollection, numbered from 1, each checked by `check` from
+/// its JSON text.
+pub(crate) fn feature_rows<T: 'static>(
+    bytes: &FileBytes,
+    check: impl Fn(u64, &[u8]) -> Result<T, String> + Send + 'static,
+) -> Result<Rows<T>, String> {
+    let spans = feature_spans(bytes.as_ref())?;
+    let bytes = bytes.clone();
+    Ok(Box::new(spans.into_iter().zip(1u64..).map(move |(span, n)| {
+        let text = bytes.as_ref().get(span).unwrap_or_default();
+        (n, check(n, text))
+    })))
+}
+
+/// The features of a FeatureCollection as GeoJSON features, each checked by `check`.
+pub(crate) fn geojson_rows<T: 'static>(
+    bytes: &FileBytes,
+    check: impl Fn(u64, geojson::Feature) -> Result<T, String> + Send + 'static,
+) -> Result<Rows<T>, String> {
+    feature_rows(bytes, move |n, text| {
+        serde_json::from_slice(text).map_err(|e| format!("not a GeoJSON Feature: {e}")).and_then(|f| check(n, f))
+    })
 }
 
 /// A feature's property `name` in any case, as text (numbers too); `None` when absent
@@ -108,8 +218,8 @@ pub(crate) fn property(feature: &geojson::Feature, names: &[&str]) -> Option<Str
     names.iter().find_map(|name| {
         let (_, v) = props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
         let text = match v {
-            Value::String(s) => s.trim().to_owned(),
-            Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s.trim().to_owned(),
+            serde_json::Value::Number(n) => n.to_string(),
             _ => return None,
         };
         (!text.is_empty()).then_some(text)
@@ -190,7 +300,7 @@ pub enum NotImported {
 
 /// Reads `bytes` as `layer` and imports it as one audited change by `by`: nothing is
 /// written when a row is bad, unless `skip_bad` (then the good rows are, and the
-/// outcome says how many were left out). The file's bytes are let go once read.
+/// outcome says how many were left out).
 pub async fn import(
     app: &crate::App,
     by: crate::configure::By<'_>,
@@ -198,27 +308,27 @@ pub async fn import(
     bytes: Vec<u8>,
     skip_bad: bool,
 ) -> Result<Imported, NotImported> {
-    fn checked<T>(read: Result<Read<T>, String>, skip_bad: bool) -> Result<Read<T>, NotImported> {
+    fn checked<T>(read: Result<Scanned<T>, String>, skip_bad: bool) -> Result<Scanned<T>, NotImported> {
         let read = read.map_err(NotImported::Unreadable)?;
         if read.refused > 0 && !skip_bad {
             return Err(NotImported::BadRows { bad: read.bad, refused: read.refused });
         }
         Ok(read)
     }
-    use crate::configure::{put_address_layer, put_assets, put_street_layer};
+    use crate::configure::{put_address_rows, put_assets, put_street_layer};
+    let bytes = FileBytes::from(bytes);
     let (done, bad, skipped) = match layer {
         Layer::Addresses(format) => {
-            let read = crate::addresses::read(*format, &bytes);
-            drop(bytes);
-            let read = checked(read, skip_bad)?;
-            (put_address_layer(app, by, read.rows).await, read.bad, read.refused)
+            // The points are read from the file again as they are written.
+            let read = checked(crate::addresses::scan(*format, bytes), skip_bad)?;
+            (put_address_rows(app, by, read.rows, read.count, read.digest).await, read.bad, read.refused)
         }
         Layer::Streets => {
-            let read = checked(streets::read(&bytes), skip_bad)?;
+            let read = checked(streets::scan(bytes), skip_bad)?.read();
             (put_street_layer(app, by, read.rows).await, read.bad, read.refused)
         }
         Layer::Assets(kind) => {
-            let read = checked(assets::read(kind, &bytes), skip_bad)?;
+            let read = checked(assets::scan(kind, bytes), skip_bad)?.read();
             (put_assets(app, by, kind, read.rows).await, read.bad, read.refused)
         }
     };

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::geo::Point;
 
 mod centrelines;
+mod points;
 mod streets;
 pub use centrelines::{HouseRange, StreetSegment};
 use centrelines::{crossing, node_key};
+use points::Points;
 use streets::StreetIndex;
 
 /// One address point of the city's layer.
@@ -35,11 +37,16 @@ pub struct AddressPoint {
 impl AddressPoint {
     /// How a person reads the address: `120 N Oak St`, `120 N Oak St #4`.
     pub fn label(&self) -> String {
-        let street = display(&normalize_street(&self.street));
-        match &self.unit {
-            Some(u) => format!("{} {street} #{u}", self.number),
-            None => format!("{} {street}", self.number),
-        }
+        label(&self.number, &self.street, self.unit.as_deref())
+    }
+}
+
+/// How a person reads an address: `120 N Oak St`, `120 N Oak St #4`.
+fn label(number: &str, street: &str, unit: Option<&str>) -> String {
+    let street = display(&normalize_street(street));
+    match unit {
+        Some(u) => format!("{number} {street} #{u}"),
+        None => format!("{number} {street}"),
     }
 }
 
@@ -297,7 +304,7 @@ type Crossings = HashMap<(u32, u32), Point>;
 /// The city's address points and street centrelines, indexed by street and by place.
 #[derive(Debug, Default)]
 pub struct Gazetteer {
-    points: Vec<AddressPoint>,
+    points: Points,
     streets: StreetIndex,
     /// The indexes of each street's points, by street id.
     on_street: Vec<Vec<u32>>,
@@ -313,30 +320,52 @@ pub struct Gazetteer {
     pub digest: Option<String>,
 }
 
-impl Gazetteer {
-    /// Indexes `points` and `segments`; `digest` names the layers they came from.
-    pub fn new(points: Vec<AddressPoint>, segments: Vec<StreetSegment>, digest: Option<String>) -> Self {
-        let mean_lat =
-            if points.is_empty() { 0.0 } else { points.iter().map(|p| p.point.lat).sum::<f64>() / points.len() as f64 };
-        let lon_scale = METRES_PER_DEGREE * mean_lat.to_radians().cos();
-        let mut streets = StreetIndex::default();
-        let mut on_street: Vec<Vec<u32>> = Vec::new();
-        // Each street name as written is normalised once, not once per point.
-        let mut written: HashMap<&str, u32> = HashMap::new();
-        let mut entries = Vec::with_capacity(points.len());
-        for (i, p) in points.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { break };
-            let id = *written.entry(p.street.as_str()).or_insert_with(|| streets.insert(normalize_street(&p.street)));
-            if on_street.len() <= id as usize {
-                on_street.resize_with(id as usize + 1, Vec::new);
+/// A [`Gazetteer`] being made, its points added one at a time (a city's million
+/// points are never all held as [`AddressPoint`]s).
+#[derive(Debug, Default)]
+pub struct GazetteerBuilder {
+    points: Points,
+    streets: StreetIndex,
+    on_street: Vec<Vec<u32>>,
+    /// The street id of each street name as written (by its index among the names):
+    /// each name is normalised once, not once per point.
+    street_of_name: HashMap<u32, u32>,
+}
+
+impl GazetteerBuilder {
+    /// Adds one point (one whose texts are too long to hold is left out).
+    pub fn push(&mut self, p: &AddressPoint) {
+        let Some((i, name)) = self.points.push(p) else { return };
+        let street = match self.street_of_name.get(&name) {
+            Some(street) => *street,
+            None => {
+                let street = self.streets.insert(normalize_street(self.points.name_at(name)));
+                self.street_of_name.insert(name, street);
+                street
             }
-            on_street[id as usize].push(i);
-            entries.push(GeomWithData::new([p.point.lon * lon_scale, p.point.lat * METRES_PER_DEGREE], i));
+        };
+        if self.on_street.len() <= street as usize {
+            self.on_street.resize_with(street as usize + 1, Vec::new);
         }
-        drop(written);
+        self.on_street[street as usize].push(i);
+    }
+
+    /// The gazetteer of the points added and `segments`; `digest` names the layers
+    /// they came from.
+    pub fn finish(self, segments: Vec<StreetSegment>, digest: Option<String>) -> Gazetteer {
+        let Self { mut points, mut streets, mut on_street, .. } = self;
+        points.finish();
+        on_street.iter_mut().for_each(Vec::shrink_to_fit);
+        let count = points.len().max(1) as f64;
+        let mean_lat = points.positions().map(|p| p.lat).sum::<f64>() / count;
+        let lon_scale = METRES_PER_DEGREE * mean_lat.to_radians().cos();
+        let entries: Vec<_> = (0u32..)
+            .zip(points.positions())
+            .map(|(i, p)| GeomWithData::new([p.lon * lon_scale, p.lat * METRES_PER_DEGREE], i))
+            .collect();
         let (segments_on, crossings) = index_segments(&segments, &mut streets);
         streets.finish();
-        Self {
+        Gazetteer {
             points,
             streets,
             on_street,
@@ -347,6 +376,15 @@ impl Gazetteer {
             lon_scale,
             digest,
         }
+    }
+}
+
+impl Gazetteer {
+    /// Indexes `points` and `segments`; `digest` names the layers they came from.
+    pub fn new(points: Vec<AddressPoint>, segments: Vec<StreetSegment>, digest: Option<String>) -> Self {
+        let mut builder = GazetteerBuilder::default();
+        points.iter().for_each(|p| builder.push(p));
+        builder.finish(segments, digest)
     }
 
     /// The number of street centreline segments.
@@ -359,14 +397,17 @@ impl Gazetteer {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.points.len() == 0
     }
 
     /// The address point nearest `p`, if one lies within `within_m` metres.
-    pub fn nearest(&self, p: Point, within_m: f64) -> Option<&AddressPoint> {
+    pub fn nearest(&self, p: Point, within_m: f64) -> Option<AddressPoint> {
         let at = [p.lon * self.lon_scale, p.lat * METRES_PER_DEGREE];
         let found = self.tree.nearest_neighbor(&at)?;
-        (found.distance_2(&at) <= within_m * within_m).then(|| &self.points[found.data as usize])
+        if found.distance_2(&at) > within_m * within_m {
+            return None;
+        }
+        self.points.get(found.data).map(points::PointRef::to_point)
     }
 
     /// Places `text` may mean, best first, at most `limit`.
@@ -393,27 +434,27 @@ impl Gazetteer {
             let on_street: &[u32] = self.on_street.get(street as usize).map_or(&[], Vec::as_slice);
             let segments: &[u32] = self.segments_on.get(street as usize).map_or(&[], Vec::as_slice);
             let mut add = |i: u32, confidence: f64| {
-                let p = &self.points[i as usize];
-                let off_postcode = typed.postcode.is_some() && p.postcode.is_some() && typed.postcode != p.postcode;
+                let Some(p) = self.points.get(i) else { return };
+                let off_postcode =
+                    typed.postcode.is_some() && p.postcode.is_some() && typed.postcode.as_deref() != p.postcode;
                 let confidence = (confidence - penalty - if off_postcode { 0.2 } else { 0.0 }).max(0.0);
                 out.push(Candidate {
                     label: p.label(),
                     point: p.point,
-                    id: Some(p.id.clone()),
-                    postcode: p.postcode.clone(),
+                    id: Some(p.id.to_owned()),
+                    postcode: p.postcode.map(str::to_owned),
                     confidence,
                 });
             };
             match &typed.number {
                 Some(number) => {
+                    let point = |i: &u32| self.points.get(*i);
                     let same: Vec<u32> =
-                        on_street.iter().copied().filter(|i| self.points[*i as usize].number == *number).collect();
-                    let unit_match = |i: &u32| {
-                        let unit = &self.points[*i as usize].unit;
-                        typed.unit.is_none() || unit.as_deref() == typed.unit.as_deref()
-                    };
+                        on_street.iter().copied().filter(|i| point(i).is_some_and(|p| p.number == *number)).collect();
+                    let unit_match =
+                        |i: &u32| typed.unit.is_none() || point(i).and_then(|p| p.unit) == typed.unit.as_deref();
                     let exact: Vec<u32> = same.iter().copied().filter(unit_match).collect();
-                    if let Some(first) = exact.iter().copied().find(|i| self.points[*i as usize].unit.is_none()) {
+                    if let Some(first) = exact.iter().copied().find(|i| point(i).is_some_and(|p| p.unit.is_none())) {
                         add(first, 1.0);
                     } else if let Some(first) = exact.first().or(same.first()) {
                         add(*first, if exact.is_empty() { 0.9 } else { 1.0 });
@@ -435,7 +476,7 @@ impl Gazetteer {
                 None => {
                     // No number: the street itself, at its middle.
                     let mut sorted = on_street.to_vec();
-                    sorted.sort_by_key(|i| house_number(&self.points[*i as usize].number));
+                    sorted.sort_by_key(|i| self.points.get(*i).map_or(0, |p| house_number(p.number)));
                     if let Some(mid) = sorted.get(sorted.len() / 2) {
                         add(*mid, STREET_ONLY);
                     } else if let Some(point) =
@@ -541,13 +582,13 @@ fn house_number(number: &str) -> u64 {
 
 /// The point on a street whose number is closest to `number`, on the same side
 /// (odd or even) when there is one.
-fn nearest_number(points: &[AddressPoint], on_street: &[u32], number: &str) -> Option<u32> {
+fn nearest_number(points: &Points, on_street: &[u32], number: &str) -> Option<u32> {
     let wanted = house_number(number);
     if wanted == 0 {
         return None;
     }
     on_street.iter().copied().min_by_key(|i| {
-        let n = house_number(&points[*i as usize].number);
+        let n = points.get(*i).map_or(0, |p| house_number(p.number));
         (n % 2 != wanted % 2, n.abs_diff(wanted))
     })
 }
@@ -726,7 +767,7 @@ mod tests {
     fn the_nearest_address_is_found_within_a_distance() {
         let g = layer();
         let near = g.nearest(Point::new(40.15271, -104.63591).expect("point"), 50.0);
-        assert_eq!(near.map(AddressPoint::label), Some("120 Oak St".into()));
+        assert_eq!(near.as_ref().map(AddressPoint::label), Some("120 Oak St".into()));
         assert_eq!(g.nearest(Point::new(40.2, -104.7).expect("point"), 50.0), None);
     }
 

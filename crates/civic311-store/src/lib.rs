@@ -28,6 +28,69 @@ use jiff::Timestamp;
 pub use error::{StoreError, StoreResult};
 pub use query::{RequestQuery, Sort};
 
+/// How many address points [`Store::address_points`] reads at once.
+pub const ADDRESS_PAGE: u32 = 20_000;
+
+/// Gives each of the city's address points to `f`, in id order, reading them a page
+/// at a time.
+pub async fn each_address_point<S: Store + ?Sized>(
+    store: &S,
+    mut f: impl FnMut(AddressPoint) + Send,
+) -> StoreResult<()> {
+    let mut after = String::new();
+    loop {
+        let page = store.address_points_after(&after, ADDRESS_PAGE).await?;
+        let full = page.len() == ADDRESS_PAGE as usize;
+        if let Some(last) = page.last() {
+            after.clone_from(&last.id);
+        }
+        page.into_iter().for_each(&mut f);
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+/// Rows made on demand, afresh each time they are asked for: a layer of a million rows
+/// is read from its file as it is written, never held whole.
+#[derive(Clone)]
+pub struct RowSource<T>(Arc<dyn Fn() -> Box<dyn Iterator<Item = T> + Send> + Send + Sync>);
+
+impl<T> RowSource<T> {
+    /// The rows `make` gives, each time it is called.
+    pub fn new(make: impl Fn() -> Box<dyn Iterator<Item = T> + Send> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(make))
+    }
+
+    /// The rows, from the first.
+    pub fn rows(&self) -> Box<dyn Iterator<Item = T> + Send> {
+        (self.0)()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> From<Vec<T>> for RowSource<T> {
+    fn from(rows: Vec<T>) -> Self {
+        let rows = Arc::new(rows);
+        Self::new(move || {
+            let rows = Arc::clone(&rows);
+            Box::new((0..rows.len()).filter_map(move |i| rows.get(i).cloned()))
+        })
+    }
+}
+
+impl<T> std::fmt::Debug for RowSource<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RowSource")
+    }
+}
+
+/// Two sources are the same when they are one source (their rows are not compared).
+impl<T> PartialEq for RowSource<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// A request ready to store: what was reported, how it was routed, and its lookup token.
 #[derive(Debug, Clone)]
 pub struct Intake {
@@ -149,9 +212,11 @@ pub enum ConfigWrite {
         username: String,
         hash: String,
     },
-    /// The whole address layer, replacing the one before; `digest` names it.
+    /// The whole address layer of `count` points, replacing the one before; `digest`
+    /// names it. The points are made as they are written (from a file read again).
     Addresses {
-        points: Vec<AddressPoint>,
+        points: RowSource<AddressPoint>,
+        count: usize,
         digest: String,
     },
     /// The whole street centreline layer, replacing the one before; `digest` names it.
@@ -335,8 +400,16 @@ pub trait Store: Send + Sync + 'static {
     async fn replace_boundary_layer(&self, layer: &str, features: &[BoundaryFeature]) -> StoreResult<()>;
     async fn boundary_features(&self) -> StoreResult<Vec<BoundaryFeature>>;
 
-    /// The city's address points, in id order.
-    async fn address_points(&self) -> StoreResult<Vec<AddressPoint>>;
+    /// Up to `limit` of the city's address points whose ids come after `after`, in
+    /// id order: a city's million points are read a page at a time.
+    async fn address_points_after(&self, after: &str, limit: u32) -> StoreResult<Vec<AddressPoint>>;
+
+    /// All the city's address points, in id order.
+    async fn address_points(&self) -> StoreResult<Vec<AddressPoint>> {
+        let mut all = Vec::new();
+        each_address_point(self, |p| all.push(p)).await?;
+        Ok(all)
+    }
 
     /// The digest of a layer (`addresses`, `streets`, `assets`) as last imported;
     /// `None` before any import.

@@ -64,12 +64,14 @@ async fn seed_addresses(store: &dyn Store) -> Result<()> {
         civic311_domain::geo::BoundaryIndex::new(features.iter().filter(|f| f.layer == name).cloned().collect())
     };
     let (outline, zipcodes) = (layer("wards"), layer("zipcodes"));
-    write_address_layer(store, "demo", addresses::points(&outline, &zipcodes)).await?;
+    let points = addresses::points(&outline, &zipcodes);
+    let (count, digest) = (points.len(), civic311_app::layers::digest(&points));
+    write_address_layer(store, "demo", points.into(), count, digest).await?;
     let segments = addresses::streets(&outline);
-    let digest = civic311_app::layers::digest(&segments, |s| s.id.as_str());
+    let digest = civic311_app::layers::digest(&segments);
     write_layer(store, "demo", "streets", ConfigWrite::Streets { segments, digest }).await?;
     let assets = addresses::assets(&outline);
-    let digest = civic311_app::layers::digest(&assets, |a| a.id.as_str());
+    let digest = civic311_app::layers::digest(&assets);
     write_layer(store, "demo", "assets", ConfigWrite::Assets { assets, digest }).await
 }
 
@@ -79,16 +81,17 @@ async fn seed_addresses(store: &dyn Store) -> Result<()> {
 pub async fn write_address_layer(
     store: &dyn Store,
     actor: &str,
-    points: Vec<civic311_domain::address::AddressPoint>,
+    points: civic311_store::RowSource<civic311_domain::address::AddressPoint>,
+    count: usize,
+    digest: String,
 ) -> Result<()> {
-    let digest = civic311_app::addresses::digest(&points);
-    write_layer(store, actor, "addresses", ConfigWrite::Addresses { points, digest }).await
+    write_layer(store, actor, "addresses", ConfigWrite::Addresses { points, count, digest }).await
 }
 
 /// Writes one layer (`kind`) as one audited change by `actor`.
 async fn write_layer(store: &dyn Store, actor: &str, kind: &str, write: ConfigWrite) -> Result<()> {
     let (count, digest) = match &write {
-        ConfigWrite::Addresses { points, digest } => (points.len(), digest.clone()),
+        ConfigWrite::Addresses { count, digest, .. } => (*count, digest.clone()),
         ConfigWrite::Streets { segments, digest } => (segments.len(), digest.clone()),
         ConfigWrite::Assets { assets, digest } => (assets.len(), digest.clone()),
         _ => (0, String::new()),

@@ -6,7 +6,7 @@ use civic311_domain::asset::Asset;
 use civic311_domain::geo::Point;
 use geojson::GeometryValue;
 
-use super::{Read, feature_id, line, position, property, read_features};
+use super::{FileBytes, Read, Scanned, feature_id, geojson_rows, line, position, property, scan as scan_rows};
 
 /// The properties an asset's id is read from when the feature has no `id`.
 const ID: &[&str] = &["asset_id", "id", "objectid", "facilityid"];
@@ -27,11 +27,26 @@ pub fn check_kind(kind: &str) -> Result<(), String> {
     }
 }
 
-/// Reads an asset file of type `kind`. Features that fail are listed in
-/// [`Read::bad`]; a file that is not a FeatureCollection is an error.
-pub fn read(kind: &str, bytes: &[u8]) -> Result<Read<Asset>, String> {
+/// Reads an asset file of type `kind` through once. Features that fail are listed in
+/// [`Scanned::bad`]; a file that is not a FeatureCollection is an error.
+pub fn scan(kind: &str, bytes: FileBytes) -> Result<Scanned<Asset>, String> {
     check_kind(kind)?;
-    read_features(bytes, |_, f| asset(kind, f), |a| a.id.clone())
+    let kind = kind.to_owned();
+    scan_rows(
+        bytes,
+        move |bytes| {
+            geojson_rows(bytes, {
+                let kind = kind.clone();
+                move |_, f| asset(&kind, f)
+            })
+        },
+        |a| a.id.as_str(),
+    )
+}
+
+/// Reads an asset file whole (see [`scan`]).
+pub fn read(kind: &str, bytes: &[u8]) -> Result<Read<Asset>, String> {
+    scan(kind, FileBytes::from(bytes.to_vec())).map(Scanned::read)
 }
 
 fn asset(kind: &str, f: geojson::Feature) -> Result<Asset, String> {

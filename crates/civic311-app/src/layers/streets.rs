@@ -5,7 +5,7 @@
 use civic311_domain::address::{HouseRange, StreetSegment};
 use geojson::GeometryValue;
 
-use super::{Read, feature_id, line, property, read_features};
+use super::{FileBytes, Read, Scanned, feature_id, geojson_rows, line, property, scan as scan_rows};
 
 /// The properties a street's name is read from, in order.
 const NAME: &[&str] = &["name", "street", "fullname", "full_name", "st_name"];
@@ -18,10 +18,15 @@ const RIGHT_TO: &[&str] = &["right_to", "rtoadd", "rtohn", "r_t_add"];
 /// The properties a segment's id is read from when the feature has no `id`.
 const ID: &[&str] = &["id", "segment_id", "tlid", "objectid"];
 
-/// Reads a centreline file. Features that fail are listed in [`Read::bad`]; a file
-/// that is not a FeatureCollection is an error.
+/// Reads a centreline file through once. Features that fail are listed in
+/// [`Scanned::bad`]; a file that is not a FeatureCollection is an error.
+pub fn scan(bytes: FileBytes) -> Result<Scanned<StreetSegment>, String> {
+    scan_rows(bytes, |bytes| geojson_rows(bytes, segment), |s| s.id.as_str())
+}
+
+/// Reads a centreline file whole (see [`scan`]).
 pub fn read(bytes: &[u8]) -> Result<Read<StreetSegment>, String> {
-    read_features(bytes, segment, |s| s.id.clone())
+    scan(FileBytes::from(bytes.to_vec())).map(Scanned::read)
 }
 
 /// Checks the feature numbered `n`.

@@ -42,7 +42,7 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
 /// is never held as statements all at once.
 pub(super) fn statements(w: &ConfigWrite) -> Box<dyn Iterator<Item = Statement> + Send + '_> {
     match w {
-        ConfigWrite::Addresses { points, digest } => address_layer(points, digest),
+        ConfigWrite::Addresses { points, count, digest } => address_layer(points.rows(), *count, digest),
         ConfigWrite::Streets { segments, digest } => street_layer(segments, digest),
         ConfigWrite::Assets { assets, digest } => asset_upserts(assets, digest),
         small => Box::new(small_statements(small).into_iter()),
@@ -160,13 +160,17 @@ impl Chunked {
     }
 
     /// The statements that write `items`, each as `params` gives its row, made one
-    /// chunk at a time.
-    fn statements<'a, T: Sync, const N: usize>(
+    /// chunk at a time (and the items taken one chunk at a time).
+    fn statements<'a, T: Send + 'a, const N: usize>(
         &'static self,
-        items: &'a [T],
+        mut items: impl Iterator<Item = T> + Send + 'a,
         params: impl Fn(&T) -> [Param; N] + Send + 'a,
     ) -> impl Iterator<Item = Statement> + Send + 'a {
-        items.chunks(CHUNK).flat_map(move |chunk| {
+        let chunks = std::iter::from_fn(move || {
+            let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+            (!chunk.is_empty()).then_some(chunk)
+        });
+        chunks.flat_map(move |chunk| {
             if chunk.len() == CHUNK {
                 vec![(self.full.as_str(), chunk.iter().flat_map(&params).collect())]
             } else {
@@ -200,8 +204,8 @@ fn layer_digest(layer: &'static str, digest: &str, count: usize) -> Statement {
 /// Statements made as they are run.
 type Lazy<'a> = Box<dyn Iterator<Item = Statement> + Send + 'a>;
 
-/// The statements that replace the address layer with `points`.
-fn address_layer<'a>(points: &'a [AddressPoint], digest: &str) -> Lazy<'a> {
+/// The statements that replace the address layer with the `count` `points`.
+fn address_layer(points: Box<dyn Iterator<Item = AddressPoint> + Send>, count: usize, digest: &str) -> Lazy<'static> {
     static ROWS: LazyLock<Chunked> = LazyLock::new(|| {
         Chunked::new("INSERT INTO addresses (id, number, street, unit, city, postcode, lat, lon)", 8, "")
     });
@@ -217,15 +221,16 @@ fn address_layer<'a>(points: &'a [AddressPoint], digest: &str) -> Lazy<'a> {
             Param::F64(p.point.lon),
         ]
     });
-    let (first, last) = (("DELETE FROM addresses", vec![]), layer_digest("addresses", digest, points.len()));
+    let (first, last) = (("DELETE FROM addresses", vec![]), layer_digest("addresses", digest, count));
     Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)))
 }
 
 /// The statements that replace the street centreline layer with `segments`.
 fn street_layer<'a>(segments: &'a [StreetSegment], digest: &str) -> Lazy<'a> {
     static ROWS: LazyLock<Chunked> = LazyLock::new(|| Chunked::new("INSERT INTO streets (id, name, body)", 3, ""));
-    let rows = ROWS
-        .statements(segments, |s| [Param::Text(s.id.clone()), Param::Text(s.name.clone()), Param::Text(to_json(s))]);
+    let rows = ROWS.statements(segments.iter(), |s| {
+        [Param::Text(s.id.clone()), Param::Text(s.name.clone()), Param::Text(to_json(s))]
+    });
     let (first, last) = (("DELETE FROM streets", vec![]), layer_digest("streets", digest, segments.len()));
     Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)))
 }
@@ -239,7 +244,7 @@ fn asset_upserts<'a>(assets: &'a [Asset], digest: &str) -> Lazy<'a> {
             " ON CONFLICT (kind, id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon, body = excluded.body",
         )
     });
-    let rows = ROWS.statements(assets, |a| {
+    let rows = ROWS.statements(assets.iter(), |a| {
         [
             Param::Text(a.kind.clone()),
             Param::Text(a.id.clone()),

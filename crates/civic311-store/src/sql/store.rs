@@ -372,9 +372,11 @@ where
         self.backend.fetch_all::<BoundaryRow>(sql, vec![]).await?.into_iter().map(BoundaryRow::into_domain).collect()
     }
 
-    async fn address_points(&self) -> StoreResult<Vec<AddressPoint>> {
-        let sql = "SELECT id, number, street, unit, city, postcode, lat, lon FROM addresses ORDER BY id";
-        self.backend.fetch_all::<AddressRow>(sql, vec![]).await?.into_iter().map(AddressRow::into_domain).collect()
+    async fn address_points_after(&self, after: &str, limit: u32) -> StoreResult<Vec<AddressPoint>> {
+        let sql = "SELECT id, number, street, unit, city, postcode, lat, lon FROM addresses \
+                   WHERE id > $1 ORDER BY id LIMIT $2";
+        let params = vec![Param::Text(after.to_owned()), Param::I64(i64::from(limit))];
+        self.backend.fetch_all::<AddressRow>(sql, params).await?.into_iter().map(AddressRow::into_domain).collect()
     }
 
     async fn layer_digest(&self, layer: &str) -> StoreResult<Option<String>> {

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use civic311_app::CityModel;
-use civic311_app::addresses::{Format, read};
+use civic311_app::addresses::{Format, scan};
+use civic311_app::layers::FileBytes;
 use civic311_domain::geo::Point;
 use civic311_store::SharedStore;
 use civic311_web::AppState;
@@ -148,14 +149,13 @@ pub async fn run(url: &str, points: usize, samples: usize) -> Result<()> {
 
     // Import: read and check the file, digest it, replace the layer in one transaction.
     let started = Instant::now();
-    let file = read(Format::Csv, csv.as_bytes()).map_err(anyhow::Error::msg)?;
-    drop(csv);
+    let file = scan(Format::Csv, FileBytes::from(csv.into_bytes())).map_err(anyhow::Error::msg)?;
     if file.refused > 0 {
         bail!("{} generated rows were refused: {:?}", file.refused, file.bad.first());
     }
     let read_s = started.elapsed().as_secs_f64();
-    let count = file.rows.len();
-    demo::write_address_layer(store.as_ref(), "bench", file.rows).await?;
+    let count = file.count;
+    demo::write_address_layer(store.as_ref(), "bench", file.rows, count, file.digest).await?;
     println!(
         "import {count} points: {:.1} s (reading and checking {read_s:.1} s) | peak memory so far {} MB",
         started.elapsed().as_secs_f64(),
