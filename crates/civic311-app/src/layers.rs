@@ -128,6 +128,8 @@ where
             Ok(rows) => {
                 Box::new(rows.zip(0..).filter_map(move |((_, row), i)| row.ok().filter(|_| keep.get(i) == Some(&true))))
             }
+            // The same bytes read the same way: this cannot happen, and should it, the
+            // write fails for the rows that did not come (see the store's layer write).
             Err(_) => Box::new(std::iter::empty()),
         }
     });

@@ -1,7 +1,8 @@
 //! Configuration writes as SQL: the statements of each [`ConfigWrite`], shared by the
 //! single-item `put_*` methods and by [`crate::Store::change_config`]'s unit of work.
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use civic311_domain::address::{AddressPoint, StreetSegment};
 use civic311_domain::asset::Asset;
@@ -9,7 +10,7 @@ use civic311_domain::request::to_micros;
 use civic311_domain::service::Visibility;
 
 use super::{Param, SqlTx};
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::{ConfigChange, ConfigWrite};
 
 /// Sets a password hash (`$1` user, `$2` hash).
@@ -40,12 +41,12 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 /// The statements that make `w` so, made as they are run: a layer of a million rows
 /// is never held as statements all at once.
-pub(super) fn statements(w: &ConfigWrite) -> Box<dyn Iterator<Item = Statement> + Send + '_> {
+pub(super) fn statements(w: &ConfigWrite) -> Lazy<'_> {
     match w {
         ConfigWrite::Addresses { points, count, digest } => address_layer(points.rows(), *count, digest),
         ConfigWrite::Streets { segments, digest } => street_layer(segments, digest),
         ConfigWrite::Assets { assets, digest } => asset_upserts(assets, digest),
-        small => Box::new(small_statements(small).into_iter()),
+        small => Box::new(small_statements(small).into_iter().map(Ok)),
     }
 }
 
@@ -201,13 +202,20 @@ fn layer_digest(layer: &'static str, digest: &str, count: usize) -> Statement {
     (sql, vec![Param::Text(body.to_string())])
 }
 
-/// Statements made as they are run.
-type Lazy<'a> = Box<dyn Iterator<Item = Statement> + Send + 'a>;
+/// Statements made as they are run; one that cannot be made fails the transaction.
+pub(super) type Lazy<'a> = Box<dyn Iterator<Item = StoreResult<Statement>> + Send + 'a>;
 
 /// The statements that replace the address layer with the `count` `points`.
 fn address_layer(points: Box<dyn Iterator<Item = AddressPoint> + Send>, count: usize, digest: &str) -> Lazy<'static> {
     static ROWS: LazyLock<Chunked> = LazyLock::new(|| {
         Chunked::new("INSERT INTO addresses (id, number, street, unit, city, postcode, lat, lon)", 8, "")
+    });
+    // The points are read as they are written: should fewer come than were checked,
+    // the transaction fails rather than leave the layer short.
+    let written = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&written);
+    let points = points.inspect(move |_| {
+        counted.fetch_add(1, Ordering::Relaxed);
     });
     let rows = ROWS.statements(points, |p| {
         [
@@ -221,8 +229,12 @@ fn address_layer(points: Box<dyn Iterator<Item = AddressPoint> + Send>, count: u
             Param::F64(p.point.lon),
         ]
     });
-    let (first, last) = (("DELETE FROM addresses", vec![]), layer_digest("addresses", digest, count));
-    Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)))
+    let digest = digest.to_owned();
+    let last = std::iter::once_with(move || match written.load(Ordering::Relaxed) {
+        n if n == count => Ok(layer_digest("addresses", &digest, count)),
+        n => Err(StoreError::CommitFailed(format!("the address layer gave {n} of its {count} points when written"))),
+    });
+    Box::new(std::iter::once(Ok(("DELETE FROM addresses", vec![]))).chain(rows.map(Ok)).chain(last))
 }
 
 /// The statements that replace the street centreline layer with `segments`.
@@ -232,7 +244,7 @@ fn street_layer<'a>(segments: &'a [StreetSegment], digest: &str) -> Lazy<'a> {
         [Param::Text(s.id.clone()), Param::Text(s.name.clone()), Param::Text(to_json(s))]
     });
     let (first, last) = (("DELETE FROM streets", vec![]), layer_digest("streets", digest, segments.len()));
-    Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)))
+    Box::new(std::iter::once(first).chain(rows).chain(std::iter::once(last)).map(Ok))
 }
 
 /// The statements that add or change `assets`, leaving the others.
@@ -253,13 +265,17 @@ fn asset_upserts<'a>(assets: &'a [Asset], digest: &str) -> Lazy<'a> {
             Param::Text(to_json(a)),
         ]
     });
-    Box::new(rows.chain(std::iter::once(layer_digest("assets", digest, assets.len()))))
+    Box::new(rows.chain(std::iter::once(layer_digest("assets", digest, assets.len()))).map(Ok))
 }
 
 /// Runs `statements` in `tx`; how many rows they touched in all.
-pub(super) async fn run(tx: &mut dyn SqlTx, statements: impl IntoIterator<Item = Statement>) -> StoreResult<u64> {
+pub(super) async fn run(
+    tx: &mut dyn SqlTx,
+    statements: impl IntoIterator<Item = StoreResult<Statement>>,
+) -> StoreResult<u64> {
     let mut touched = 0;
-    for (sql, params) in statements {
+    for statement in statements {
+        let (sql, params) = statement?;
         touched += tx.execute(sql, params).await?;
     }
     Ok(touched)
@@ -279,7 +295,7 @@ pub(super) async fn change(
     for w in &writes {
         run(tx, statements(w)).await?;
     }
-    run(tx, vec![audit_entry(&audit)]).await?;
+    run(tx, [Ok(audit_entry(&audit))]).await?;
     Ok(Some(checked_at + 1))
 }
 

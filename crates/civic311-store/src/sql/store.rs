@@ -109,7 +109,7 @@ impl<B: SqlBackend> SqlStore<B> {
     /// how many rows it touched.
     async fn remove_config(&self, write: ConfigWrite) -> StoreResult<u64> {
         let mut statements: Vec<_> = config::statements(&write).collect();
-        statements.push((config::BUMP_CONFIG, vec![]));
+        statements.push(Ok((config::BUMP_CONFIG, vec![])));
         self.backend.write(Box::new(move |tx: &mut dyn SqlTx| Box::pin(config::run(tx, statements)))).await
     }
 
@@ -682,7 +682,7 @@ where
 
     async fn set_password(&self, username: &str, hash: &str) -> StoreResult<()> {
         let write = ConfigWrite::Password { username: username.to_owned(), hash: hash.to_owned() };
-        self.write_all(config::statements(&write).collect()).await
+        self.write_all(config::statements(&write).collect::<StoreResult<_>>()?).await
     }
 
     async fn claim_sign_in(

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civic311_app::configure::{By, Imported, put_address_layer, put_street_layer};
+use civic311_app::configure::{By, Imported, put_address_layer, put_address_rows, put_street_layer};
 use civic311_app::intake::LOCATION_UNVERIFIED;
 use civic311_domain::address::{AddressPoint, HouseRange, StreetSegment};
 use civic311_domain::geo::Point;
@@ -18,6 +18,7 @@ both_backends!(
     an_address_that_names_no_one_place_is_accepted_unverified,
     a_point_gets_the_nearest_address,
     the_same_layer_imported_twice_changes_nothing,
+    a_layer_that_gives_fewer_points_than_were_checked_writes_nothing,
     suggestions_are_bounded_and_budgeted,
     intersections_and_interpolated_numbers_locate_from_the_centrelines,
 );
@@ -139,6 +140,21 @@ async fn the_same_layer_imported_twice_changes_nothing(backend: Backend) {
     );
     assert!(app.state.city().addresses.locate("9 Ash St").is_some(), "this node uses the new layer at once");
     assert!(app.state.city().addresses.locate("120 Oak Street").is_none());
+}
+
+/// The points of an import are read from its file again as they are written; should
+/// fewer come than were checked, the old layer stays whole and the change fails.
+async fn a_layer_that_gives_fewer_points_than_were_checked_writes_nothing(backend: Backend) {
+    let app = with_layer(backend).await;
+    let (before, audited) = (app.store.address_points().await.unwrap(), app.store.config_changes(100).await.unwrap());
+    let digest = app.store.layer_digest("addresses").await.unwrap();
+    let short = vec![at("b1", "9", "Ash Street", IN_W2)];
+    let written = put_address_rows(&app.state.app, By::Console, short.into(), 2, "digest of two".into()).await;
+    assert!(written.is_err(), "{written:?}");
+    assert_eq!(app.store.address_points().await.unwrap(), before, "the layer as it was");
+    assert_eq!(app.store.config_changes(100).await.unwrap().len(), audited.len(), "nothing audited");
+    assert_eq!(app.store.layer_digest("addresses").await.unwrap(), digest);
+    assert!(app.state.city().addresses.locate("120 Oak Street").is_some(), "this node keeps the layer it had");
 }
 
 async fn suggestions_are_bounded_and_budgeted(backend: Backend) {
