@@ -64,6 +64,20 @@ pub fn looks_like_phone(s: &str) -> bool {
     (7..=15).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
 }
 
+/// Accented Latin letters and the letters they fold to, lowercased — as PostgreSQL's
+/// staff-search document folds them (its migration 19); SQLite's FTS5 folds every
+/// accent itself.
+const FOLD: [(&str, char); 8] =
+    [("áàâäãå", 'a'), ("éèêë", 'e'), ("íìîï", 'i'), ("óòôöõ", 'o'), ("úùûü", 'u'), ("ñ", 'n'), ("ç", 'c'), ("ý", 'y')];
+
+/// A word lowercased with its accents folded: `López` → `lopez`.
+pub fn fold(word: &str) -> String {
+    word.to_lowercase()
+        .chars()
+        .map(|c| FOLD.iter().find(|(from, _)| from.contains(c)).map_or(c, |(_, to)| *to))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -432,6 +432,23 @@ pub fn decide(
             if let Some(d) = set_status(&mut r, Status::InProgress, note.clone()) {
                 event(EventKind::StatusChanged, d);
             }
+            // Whoever starts unassigned work of their own department takes it: it is
+            // on their "My work" from then on.
+            let starter = match (action, actor) {
+                (Action::Start { .. }, Actor::Staff(u)) if r.assignment.assignee.is_none() => dir.users.get(u),
+                _ => None,
+            };
+            if let Some(user) = starter.filter(|u| u.active && u.department == r.assignment.department) {
+                r.assignment.assignee = Some(user.username.clone());
+                if r.assignment.team.is_none() {
+                    r.assignment.team.clone_from(&user.team);
+                }
+                let a = &r.assignment;
+                event(
+                    EventKind::Assigned,
+                    json!({ "department": a.department, "team": a.team, "assignee": a.assignee }),
+                );
+            }
             resident = Some(ResidentNotice { kind: "status_changed", note });
         }
         Action::SetPriority { priority, reason } => {

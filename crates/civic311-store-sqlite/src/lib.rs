@@ -41,6 +41,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 16, name: "config_notify", sql: include_str!("../migrations/0016_config_notify.sql") },
     Migration { version: 17, name: "addresses", sql: include_str!("../migrations/0017_addresses.sql") },
     Migration { version: 18, name: "streets_assets", sql: include_str!("../migrations/0018_streets_assets.sql") },
+    Migration { version: 19, name: "request_search", sql: include_str!("../migrations/0019_request_search.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

@@ -26,7 +26,7 @@ use civic311_domain::workflow::{Timer, WorkflowState};
 use jiff::Timestamp;
 
 pub use error::{StoreError, StoreResult};
-pub use query::{RequestQuery, Sort};
+pub use query::{RequestQuery, Sort, StaffSearch};
 
 /// How many address points [`Store::address_points`] reads at once.
 pub const ADDRESS_PAGE: u32 = 20_000;
@@ -470,6 +470,11 @@ pub trait Store: Send + Sync + 'static {
     async fn request_by_token(&self, token: &str) -> StoreResult<Option<ServiceRequest>>;
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>>;
     async fn count_requests(&self) -> StoreResult<i64>;
+    /// What a staff search finds, at most `limit`: the requests it names by number
+    /// first, then those filed with or followed by its email address and those whose
+    /// description, address, requester's name or phone hold all its words, newest
+    /// first. Read from indexes (full-text ones for the words), never a scan.
+    async fn search_requests(&self, search: &StaffSearch, limit: u32) -> StoreResult<Vec<ServiceRequest>>;
     /// How many requests match the filters of `query` (its sort, cursor and limit aside).
     async fn count_matching(&self, query: &RequestQuery) -> StoreResult<i64>;
     /// Open requests of these departments counted by team, person and status, with how

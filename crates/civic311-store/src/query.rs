@@ -108,6 +108,12 @@ pub struct RequestQuery {
     pub priorities: Vec<civic311_domain::request::Priority>,
     /// Only requests whose resolution was due before this instant and are still open.
     pub overdue_at: Option<Timestamp>,
+    /// Only open requests due in `[from, to)` (due today: from now to midnight).
+    pub due_between: Option<(Timestamp, Timestamp)>,
+    /// Only requests nobody is assigned to.
+    pub unassigned: bool,
+    /// Only requests an escalation chain has marked escalated.
+    pub escalated: bool,
     /// Words that must all appear in the description (case-insensitive).
     pub text: Option<String>,
     /// Requests in any of these features, per layer (`wards` → `W1`, `W3`); several
@@ -141,5 +147,130 @@ mod active_statuses {
             assert!(indexes > 0);
             assert_eq!(migration.matches(&predicate).count(), indexes, "{migration}");
         }
+    }
+}
+
+/// What a staff member typed into the header search, read for every kind of key it
+/// could be: request numbers (`2026-005001`, `2026005001`, `5001`), an email address,
+/// a phone number, and words (an address, a name, words of the description).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffSearch {
+    /// Request sequence numbers the text could name.
+    pub numbers: Vec<i64>,
+    /// An email address, lowercased: requests filed with it or followed by it.
+    pub email: Option<String>,
+    /// Words that must all appear in a request's search document; the last one may be
+    /// the start of a word (when [`Self::prefix`]).
+    pub words: Vec<String>,
+    /// True when the last word is matched as a prefix (it may still be being typed).
+    pub prefix: bool,
+}
+
+impl StaffSearch {
+    /// Most words used from one search.
+    pub const MAX_WORDS: usize = 8;
+    /// Most characters read of one search.
+    pub const MAX_CHARS: usize = 200;
+    /// A last word shorter than this is matched whole, not as a prefix (a one- or
+    /// two-letter prefix would match half the city).
+    const MIN_PREFIX: usize = 3;
+
+    /// Reads a search. Empty when nothing searchable was typed.
+    pub fn parse(text: &str) -> Self {
+        let text: String = text.chars().take(Self::MAX_CHARS).collect();
+        // A search ending in a space or a stop has its last word finished.
+        let last_is_whole = text.ends_with(|c: char| !c.is_alphanumeric());
+        let text = text.trim();
+        let mut search = StaffSearch { numbers: request_numbers(text), ..Self::default() };
+        if let Some(email) = text.split_whitespace().find(|w| w.contains('@')) {
+            search.email = Some(email.to_lowercase());
+            return search;
+        }
+        if civic311_domain::text::looks_like_phone(text) {
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            // The document holds a phone's digits and their last ten and last seven.
+            let keep = if digits.len() >= 10 { 10 } else { 7 };
+            search.words = vec![digits[digits.len() - keep..].to_owned()];
+            return search;
+        }
+        search.words = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(civic311_domain::text::fold)
+            .take(Self::MAX_WORDS)
+            .collect();
+        search.prefix = !last_is_whole && search.words.last().is_some_and(|w| w.chars().count() >= Self::MIN_PREFIX);
+        search
+    }
+
+    /// True when there is nothing to look for.
+    pub fn is_empty(&self) -> bool {
+        self.numbers.is_empty() && self.email.is_none() && self.words.is_empty()
+    }
+}
+
+/// The request sequence numbers `text` could be: `2026-005001` and `2026005001` (a
+/// year and a number) are 5001; plain digits are that number.
+fn request_numbers(text: &str) -> Vec<i64> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = Vec::new();
+    let year = |y: &str| y.len() == 4 && y.parse::<u16>().is_ok_and(|y| (1990..=2199).contains(&y));
+    let all_digits = |s: &str| !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((y, n)) = compact.split_once('-') {
+        if year(y) && all_digits(n) {
+            out.extend(n.parse::<i64>().ok());
+        }
+    } else if all_digits(&compact) {
+        if compact.len() >= 10 && year(&compact[..4]) {
+            out.extend(compact[4..].parse::<i64>().ok());
+        }
+        out.extend(compact.parse::<i64>().ok());
+    }
+    out.retain(|n| *n > 0);
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod staff_search {
+    use super::StaffSearch;
+
+    fn words(s: &StaffSearch) -> Vec<&str> {
+        s.words.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn a_request_number_is_read_with_or_without_its_dash_and_year() {
+        assert_eq!(StaffSearch::parse("2026-005001").numbers, [5001]);
+        assert_eq!(StaffSearch::parse(" 2026005001 ").numbers, [5001, 2_026_005_001]);
+        assert_eq!(StaffSearch::parse("5001").numbers, [5001]);
+        assert_eq!(StaffSearch::parse("5001").words, ["5001"]);
+        assert!(StaffSearch::parse("Oak St").numbers.is_empty());
+        assert!(StaffSearch::parse("12-3").numbers.is_empty());
+    }
+
+    #[test]
+    fn a_phone_is_its_last_ten_or_seven_digits() {
+        assert_eq!(words(&StaffSearch::parse("+1 (303) 555-0142")), ["3035550142"]);
+        assert_eq!(words(&StaffSearch::parse("555-0142")), ["5550142"]);
+        assert!(!StaffSearch::parse("555-0142").prefix);
+    }
+
+    #[test]
+    fn an_email_is_looked_up_whole_and_lowercased() {
+        let s = StaffSearch::parse("Maria.Lopez@Example.test");
+        assert_eq!(s.email.as_deref(), Some("maria.lopez@example.test"));
+        assert!(s.words.is_empty());
+    }
+
+    #[test]
+    fn words_are_split_lowercased_and_the_last_may_be_a_prefix() {
+        let s = StaffSearch::parse("120 Oak St, pothole-deep Garcí");
+        assert_eq!(words(&s), ["120", "oak", "st", "pothole", "deep", "garci"]);
+        assert!(s.prefix);
+        assert!(!StaffSearch::parse("oak st").prefix, "a two-letter last word is whole");
+        assert!(!StaffSearch::parse("pothole ").prefix, "a finished word is whole");
+        assert!(StaffSearch::parse("  ").is_empty());
+        assert_eq!(StaffSearch::parse(&"word ".repeat(100)).words.len(), StaffSearch::MAX_WORDS);
     }
 }

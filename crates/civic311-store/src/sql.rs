@@ -9,6 +9,7 @@ mod bind;
 mod config;
 mod conn;
 mod rows;
+mod search;
 mod store;
 mod workflow;
 mod writes;

@@ -10,6 +10,7 @@ mod notice;
 mod queue;
 mod request;
 mod reset;
+mod search;
 mod session;
 mod sign_in;
 mod supervisor;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/forgot", get(reset::forgot_form).post(reset::forgot))
         .route("/staff/reset/{token}", get(reset::reset_form).post(reset::reset))
         .route("/staff", get(queue::page))
+        .route("/staff/search", get(search::page))
         .route("/staff/intake", get(intake::page).post(intake::submit))
         .route("/staff/supervisor", get(supervisor::page))
         .route("/staff/admin", get(admin::users))
@@ -149,7 +151,7 @@ pub(crate) fn refusal(e: &AppError) -> Option<(StatusCode, String)> {
 }
 
 /// Percent-encodes a URL component.
-pub(crate) fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -23,6 +23,10 @@ use crate::demo::history::Rng;
 use crate::{demo, store_url};
 
 mod geocode;
+mod search;
+
+/// Most requests the staff search lists (as its page does).
+const SEARCH_PAGE: u32 = 50;
 
 #[derive(Subcommand)]
 pub enum Bench {
@@ -34,6 +38,19 @@ pub enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         points: usize,
         #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+    },
+    /// The staff header search: a request's number, its caller's phone, email and
+    /// last name, its address and words of its description, in the store and as the
+    /// search page over HTTP, with many requests stored.
+    Search {
+        #[arg(long, default_value = "sqlite://civic311-bench-query.db")]
+        database_url: String,
+        /// Requests to have stored (the demo history is extended to this many).
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+        /// Requests drawn at random to make keys from.
+        #[arg(long, default_value_t = 200)]
         samples: usize,
     },
     /// Committed Open311 POSTs per second over HTTP/1.1 keep-alive.
@@ -97,6 +114,7 @@ pub enum Bench {
 pub async fn run(b: Bench) -> Result<()> {
     match b {
         Bench::Geocode { database_url, points, samples } => geocode::run(&database_url, points, samples).await,
+        Bench::Search { database_url, requests, samples } => search::run(&database_url, requests, samples).await,
         Bench::Post { database_url, clients, seconds } => post(&database_url, clients, seconds).await,
         Bench::Query { database_url, requests, samples } => query(&database_url, requests, samples).await,
         Bench::Sweep { database_url, requests, samples } => sweep(&database_url, requests, samples).await,

@@ -244,3 +244,29 @@ fn a_missed_first_response_tells_the_supervisor_once_and_a_response_cancels_it()
     let acked = decide(&m, &r, &Action::Acknowledge { note: None }, &staff(), at("2026-11-23T10:00")).unwrap();
     assert_eq!(respond(&acked.request), None);
 }
+
+#[test]
+fn starting_unassigned_work_assigns_the_person_who_started_it() {
+    let m = model();
+    let now = at("2026-11-23T09:00");
+    let mut r = request(&m, now);
+    r.assignment.assignee = None;
+    r.assignment.team = None;
+    let start = Action::Start { note: None };
+    let c = decide(&m, &r, &start, &Actor::Staff("sue".into()), now).unwrap();
+    assert_eq!(c.request.status, Status::InProgress);
+    assert_eq!(c.request.assignment.assignee.as_deref(), Some("sue"));
+    assert_eq!(c.request.assignment.team.as_deref(), Some("PW-ROADS"), "with their team");
+    assert!(c.events.iter().any(|e| e.kind == EventKind::Assigned && e.actor == "sue"));
+    // Work already someone's stays theirs; a resume or the system assigns no one.
+    r.assignment.assignee = Some("ann".into());
+    let c = decide(&m, &r, &start, &Actor::Staff("sue".into()), now).unwrap();
+    assert_eq!(c.request.assignment.assignee.as_deref(), Some("ann"));
+    r.assignment.assignee = None;
+    r.status = Status::OnHold;
+    let c = decide(&m, &r, &Action::Resume { note: None }, &Actor::Staff("sue".into()), now).unwrap();
+    assert_eq!(c.request.assignment.assignee, None);
+    r.status = Status::Open;
+    let c = decide(&m, &r, &start, &Actor::System, now).unwrap();
+    assert_eq!(c.request.assignment.assignee, None);
+}

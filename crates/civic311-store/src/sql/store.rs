@@ -27,7 +27,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
 use crate::{
     ApiKey, ConfigChange, ConfigWrite, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, OutboxState, Photo,
-    RequestQuery, RequestUpdate, Session, Store, UserToken, Workload,
+    RequestQuery, RequestUpdate, Session, StaffSearch, Store, UserToken, Workload,
 };
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
@@ -227,6 +227,19 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
         // that index alone (a request without a due time is never overdue).
         conds.push(format!("{DUE_KEY} < {p} AND status IN ({})", Status::active_sql()));
     }
+    if let Some((from, to)) = q.due_between {
+        let (a, b) = (push(Param::I64(to_micros(from)), &mut params), push(Param::I64(to_micros(to)), &mut params));
+        conds.push(format!("{DUE_KEY} >= {a} AND {DUE_KEY} < {b} AND status IN ({})", Status::active_sql()));
+    }
+    if q.unassigned {
+        conds.push("assignee IS NULL".to_owned());
+    }
+    if q.escalated {
+        // The workflow state is stored as compact JSON that writes `escalated` only
+        // when true; a quote inside a text value would be escaped, so this matches
+        // the flag alone.
+        conds.push("workflow LIKE '%\"escalated\":true%'".to_owned());
+    }
     if let Some(text) = &q.text {
         for w in text.split_whitespace().take(8) {
             let escaped = w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -236,9 +249,11 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
     }
     if let Some(email) = &q.email {
         let e = push(Param::Text(email.trim().to_ascii_lowercase()), &mut params);
+        // One set of ids from two indexes: written as `contact_email = … OR id IN (…)`,
+        // PostgreSQL read every request to test the OR (560 ms with 1,000,000 stored).
         conds.push(format!(
-            "(contact_email = {e} OR id IN \
-             (SELECT request_id FROM followers WHERE lower(address) = {e} AND confirmed_at IS NOT NULL))"
+            "id IN (SELECT id FROM requests WHERE contact_email = {e} UNION \
+             SELECT request_id FROM followers WHERE lower(address) = {e} AND confirmed_at IS NOT NULL)"
         ));
     }
     for (layer, features) in &q.areas {
@@ -548,6 +563,32 @@ where
                 })
             })
             .collect()
+    }
+
+    async fn search_requests(&self, search: &StaffSearch, limit: u32) -> StoreResult<Vec<ServiceRequest>> {
+        let by_number = RequestQuery { ids: search.numbers.clone(), limit, ..RequestQuery::default() };
+        let by_email = RequestQuery { email: search.email.clone(), limit, ..RequestQuery::default() };
+        let numbered =
+            async { if by_number.ids.is_empty() { Ok(Vec::new()) } else { self.list_requests(&by_number).await } };
+        let emailed =
+            async { if by_email.email.is_none() { Ok(Vec::new()) } else { self.list_requests(&by_email).await } };
+        let worded = async {
+            match super::search::words_sql(self.backend.name(), search, limit) {
+                Some((sql, params)) => self.backend.fetch_requests(&sql, params).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let (mut found, emailed, worded) = tokio::try_join!(numbered, emailed, worded)?;
+        let mut rest = worded.into_iter().map(RequestRow::into_domain).collect::<StoreResult<Vec<_>>>()?;
+        rest.extend(emailed);
+        rest.sort_by_key(|r| std::cmp::Reverse(r.id.seq));
+        for r in rest {
+            if !found.iter().any(|f| f.id.seq == r.id.seq) {
+                found.push(r);
+            }
+        }
+        found.truncate(limit as usize);
+        Ok(found)
     }
 
     async fn count_matching(&self, query: &RequestQuery) -> StoreResult<i64> {

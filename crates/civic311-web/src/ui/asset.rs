@@ -24,7 +24,6 @@ struct Listed {
 #[template(path = "staff/asset.html")]
 struct AssetPage {
     c: StaffChrome,
-    role: &'static str,
     label: String,
     kind: String,
     id: String,
@@ -67,7 +66,6 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path((kind, id)):
         .collect();
     let body = AssetPage {
         c: StaffChrome::new(&state, &staff),
-        role: staff.user.role.as_str(),
         label: a.label(),
         kind: a.kind.replace(['_', '-'], " "),
         id: a.id.clone(),

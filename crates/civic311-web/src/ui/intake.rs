@@ -28,7 +28,6 @@ use civic311_app::intake;
 #[template(path = "staff/intake.html")]
 struct IntakePage<'a> {
     c: StaffChrome,
-    role: &'static str,
     q: &'a str,
     matches: Vec<(String, String, String)>,
     service: Option<(String, String, String, String)>,
@@ -133,7 +132,6 @@ async fn render(
     };
     let page = IntakePage {
         c: StaffChrome::new(state, staff),
-        role: staff.user.role.as_str(),
         q: &q,
         matches: found.iter().map(|s| (s.code.clone(), s.name.clone(), s.group.clone())).collect(),
         service: chosen.map(|s| (s.code.clone(), s.name.clone(), s.description.clone(), s.service_notice.clone())),

@@ -27,6 +27,12 @@ pub struct Params {
     service: Option<String>,
     area: Option<String>,
     sort: Option<String>,
+    /// `overdue` or `today`.
+    due: Option<String>,
+    /// `unassigned`, `me` or a username of the department.
+    owner: Option<String>,
+    team: Option<String>,
+    escalated: Option<String>,
     cursor: Option<String>,
 }
 
@@ -49,7 +55,6 @@ struct Row {
 #[template(path = "staff/queue.html")]
 struct QueuePage<'a> {
     c: StaffChrome,
-    role: &'static str,
     view: &'a str,
     /// Key, label, open requests in it, current.
     views: Vec<(&'static str, &'static str, String, bool)>,
@@ -59,6 +64,11 @@ struct QueuePage<'a> {
     sorts: Vec<(&'static str, &'static str, bool)>,
     services: Vec<(String, String, bool)>,
     areas: Vec<(String, String, bool)>,
+    dues: Vec<(&'static str, &'static str, bool)>,
+    /// Anyone, unassigned, me, then each person of the department by name.
+    owners: Vec<(String, String, bool)>,
+    teams: Vec<(String, String, bool)>,
+    escalated: bool,
     rows: Vec<Row>,
     /// Requests matching the filters, and how many of those are overdue.
     matching: String,
@@ -144,6 +154,15 @@ fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
     }
 }
 
+/// The first instant of tomorrow in the city's time zone: the end of "due today".
+fn end_of_day(now: Timestamp, city: &CityModel) -> Timestamp {
+    let today = now.to_zoned(city.tz.clone()).date();
+    today
+        .tomorrow()
+        .and_then(|d| d.to_zoned(city.tz.clone()))
+        .map_or(now + SignedDuration::from_hours(24), |z| z.timestamp())
+}
+
 /// 50000 as "50,000".
 fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -225,6 +244,43 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     if let Some((l, f)) = area.split_once(':') {
         q.areas = vec![(l.to_owned(), vec![f.to_owned()])];
     }
+    let due_choices = [("any", "Any time"), ("overdue", "Overdue"), ("today", "Due today")];
+    let due = p.due.as_deref().filter(|d| due_choices.iter().any(|c| c.0 == *d)).unwrap_or("any");
+    match due {
+        "overdue" => q.overdue_at = Some(now),
+        "today" => q.due_between = Some((now, end_of_day(now, &city))),
+        _ => {}
+    }
+    let dir = &city.workflow.directory;
+    let people: Vec<(String, String)> = dir
+        .users
+        .values()
+        .filter(|u| u.active && u.department == user.department && u.username != user.username)
+        .map(|u| (u.username.clone(), u.display_name.clone()))
+        .collect();
+    let owner = p
+        .owner
+        .as_deref()
+        .filter(|o| ["unassigned", "me"].contains(o) || people.iter().any(|(u, _)| u == o))
+        .unwrap_or("");
+    match owner {
+        "unassigned" => q.unassigned = true,
+        "me" => q.assignees = vec![user.username.clone()],
+        "" => {}
+        other => q.assignees = vec![other.to_owned()],
+    }
+    let team_choices: Vec<(String, String)> = dir
+        .teams
+        .values()
+        .filter(|t| t.department == user.department)
+        .map(|t| (t.code.clone(), t.name.clone()))
+        .collect();
+    let team_filter = p.team.as_deref().filter(|t| team_choices.iter().any(|(c, _)| c == t)).unwrap_or("");
+    if !team_filter.is_empty() {
+        q.teams = vec![team_filter.to_owned()];
+    }
+    let escalated = p.escalated.is_some_and(|e| !e.is_empty());
+    q.escalated = escalated;
     let mut problem = None;
     if let Some(c) = p.cursor.as_deref() {
         match c.split_once('.').and_then(|(k, i)| Some((k.parse().ok()?, i.parse().ok()?))) {
@@ -243,16 +299,19 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         store.count_matching(&department),
     );
     let (page, matching, overdue, in_mine, in_team, in_department) = counts?;
-    let next_page = (page.len() == PAGE as usize).then(|| page.last()).flatten().map(|last| {
-        format!(
-            "/staff?view={view}&status={status}&priority={priority}&service={}&area={}&sort={}&cursor={}.{}",
-            super::encode(service),
-            super::encode(area),
-            q.sort.as_str(),
-            q.sort.key(last),
-            last.id.seq
-        )
-    });
+    let filters = format!(
+        "view={view}&status={status}&priority={priority}&service={}&area={}&due={due}&owner={}&team={}{}&sort={}",
+        super::encode(service),
+        super::encode(area),
+        super::encode(owner),
+        super::encode(team_filter),
+        if escalated { "&escalated=on" } else { "" },
+        q.sort.as_str(),
+    );
+    let next_page = (page.len() == PAGE as usize)
+        .then(|| page.last())
+        .flatten()
+        .map(|last| format!("/staff?{filters}&cursor={}.{}", q.sort.key(last), last.id.seq));
     let rows: Vec<Row> = page.iter().map(|r| row(r, &city, now)).collect();
     let mut views = vec![("mine", "My work", thousands(in_mine), view == "mine")];
     if user.team.is_some() {
@@ -261,7 +320,6 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     views.push(("department", "My department", thousands(in_department), view == "department"));
     let body = QueuePage {
         c: StaffChrome::new(&state, &staff),
-        role: user.role.as_str(),
         view,
         views,
         heading,
@@ -273,7 +331,32 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         overdue,
         services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == service)).collect(),
         areas: area_choices.into_iter().map(|(k, name)| (k.clone(), name, k == area)).collect(),
-        filtered: status != "active" || priority != "any" || !service.is_empty() || !area.is_empty(),
+        dues: due_choices.iter().map(|(k, l)| (*k, *l, *k == due)).collect(),
+        owners: [("", "Anyone"), ("unassigned", "Unassigned"), ("me", "Me")]
+            .into_iter()
+            .map(|(k, l)| (k.to_owned(), l.to_owned()))
+            .chain(people)
+            .map(|(k, l)| {
+                let on = k == owner;
+                (k, l, on)
+            })
+            .collect(),
+        teams: team_choices
+            .into_iter()
+            .map(|(k, l)| {
+                let on = k == team_filter;
+                (k, l, on)
+            })
+            .collect(),
+        escalated,
+        filtered: status != "active"
+            || priority != "any"
+            || !service.is_empty()
+            || !area.is_empty()
+            || due != "any"
+            || !owner.is_empty()
+            || !team_filter.is_empty()
+            || escalated,
         problem,
         next_page,
     };

@@ -22,7 +22,6 @@ use crate::{AppState, CityModel};
 #[template(path = "staff/request.html")]
 pub struct RequestPage<'a> {
     c: StaffChrome,
-    role: &'static str,
     id: String,
     service: String,
     description: &'a str,
@@ -41,6 +40,8 @@ pub struct RequestPage<'a> {
     flag: Option<(&'static str, &'static str)>,
     answers: Vec<(String, String)>,
     contact: Vec<(&'static str, String)>,
+    /// The requester's other requests (by their email, or else their phone).
+    caller: Vec<super::search::Found>,
     photos: Vec<(i64, bool)>,
     duplicates: Vec<(String, String, String)>,
     timeline: Vec<Entry>,
@@ -110,8 +111,9 @@ pub async fn render(
     let shows_outbox = civic311_domain::policy::reads_outbox(&staff.user);
     let messages = civic311_store::OutboxQuery { request: Some(seq), limit: 100, ..Default::default() };
     let outbox = async { if shows_outbox { state.store.outbox(&messages).await } else { Ok(Vec::new()) } };
-    let (events, followers, outbox, photos) =
-        tokio::try_join!(state.store.events(seq), state.store.followers(seq), outbox, state.store.photos(seq),)?;
+    let caller = super::search::caller_requests(state, r);
+    let (events, followers, outbox, photos, caller) =
+        tokio::try_join!(state.store.events(seq), state.store.followers(seq), outbox, state.store.photos(seq), caller)?;
     let duplicates = match r.location.point.filter(|_| !r.status.is_closed()) {
         Some(point) => {
             let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
@@ -205,7 +207,6 @@ pub async fn render(
         .collect();
     let body = RequestPage {
         c: StaffChrome::new(state, staff),
-        role: staff.user.role.as_str(),
         id: r.id.to_string(),
         service: service.map_or_else(|| r.service_code.clone(), |s| s.name.clone()),
         description: &r.description,
@@ -228,6 +229,7 @@ pub async fn render(
         flag,
         answers,
         contact,
+        caller: caller.iter().map(|o| super::search::found(o, &city)).collect(),
         photos: photos.iter().map(|p| (p.id, p.public)).collect(),
         duplicates: duplicates
             .iter()

@@ -92,11 +92,16 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// What every signed-in staff page shows in its header: the city, who is signed in,
-/// and the session's CSRF value for the sign-out form (and the page's own forms).
+/// and the session's CSRF value for the sign-out form (and the page's own forms); the
+/// links their role opens and the search box.
 pub struct StaffChrome {
     pub city: String,
+    /// Empty before sign-in: then the header shows the city alone.
     pub display_name: String,
+    pub role: &'static str,
     pub csrf: String,
+    /// What the search box holds (the search being shown).
+    pub search: String,
 }
 
 impl StaffChrome {
@@ -104,14 +109,22 @@ impl StaffChrome {
         Self {
             city: state.city().settings.name.clone(),
             display_name: staff.user.display_name.clone(),
+            role: staff.user.role.as_str(),
             csrf: staff.session.csrf.clone(),
+            search: String::new(),
         }
     }
 
     /// The header of a page shown before sign-in: the city only, and the CSRF value
     /// the page's form carries.
     pub fn signed_out(state: &AppState, csrf: &str) -> Self {
-        Self { city: state.city().settings.name.clone(), display_name: String::new(), csrf: csrf.to_owned() }
+        Self {
+            city: state.city().settings.name.clone(),
+            display_name: String::new(),
+            role: "",
+            csrf: csrf.to_owned(),
+            search: String::new(),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use civic311_domain::org::{Role, StaffUser};
 use civic311_domain::signin::{EVERYWHERE, Lockout};
 use civic311_store::Session;
 use jiff::Timestamp;
@@ -45,6 +46,19 @@ pub struct Next {
 /// Only paths inside the workspace are followed after sign-in, never another site.
 fn safe_next(next: Option<&str>) -> &str {
     next.filter(|n| n.starts_with("/staff") && !n.starts_with("//") && !n.contains('\\')).unwrap_or("/staff")
+}
+
+/// Where a member of staff starts the day: call takers on the intake screen, field
+/// staff on their team's open work, supervisors on the supervisor view, analysts on
+/// their department's queue (until there are reports), everyone else on their own work.
+fn landing(user: &StaffUser) -> &'static str {
+    match user.role {
+        Role::Intake => "/staff/intake",
+        Role::Field if user.team.is_some() => "/staff?view=team",
+        Role::Supervisor => "/staff/supervisor",
+        Role::Analyst => "/staff?view=department",
+        Role::Field | Role::Staff | Role::Admin => "/staff",
+    }
 }
 
 /// The form with a fresh CSRF value in its cookie and field.
@@ -160,7 +174,12 @@ pub async fn submit(
         state.store.clear_sign_ins(&username, Some(scope)).await?;
     }
     state.store.create_session(&session).await?;
-    let mut response = Redirect::to(&next).into_response();
+    // Signing in without a page to return to lands where the role works.
+    let next = match &user {
+        Some(u) if next == "/staff" => landing(u),
+        _ => next.as_str(),
+    };
+    let mut response = Redirect::to(next).into_response();
     let h = response.headers_mut();
     h.append(header::SET_COOKIE, set_cookie(&state, SESSION, &token, Some(LIFETIME)));
     h.append(header::SET_COOKIE, set_cookie(&state, FORM_COOKIE, "", None));

@@ -42,7 +42,6 @@ impl Tally {
 #[template(path = "staff/supervisor.html")]
 struct SupervisorPage {
     c: StaffChrome,
-    role: &'static str,
     department: String,
     department_name: String,
     departments: Vec<(String, String, bool)>,
@@ -157,7 +156,6 @@ async fn render(
     waits.sort_by_key(|(_, t)| t.oldest);
     let body = SupervisorPage {
         c: StaffChrome::new(state, staff),
-        role: staff.user.role.as_str(),
         department_name: city.department_name(&department).to_owned(),
         departments: mine.iter().map(|d| (d.clone(), city.department_name(d).to_owned(), *d == department)).collect(),
         teams: table(teams),

@@ -277,12 +277,16 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         lat: Some(format!("{lat:.6}")),
         long: Some(format!("{lon:.6}")),
         answers,
+        contact: caller(channel, p.seed),
+        // The past is not announced: history's callers get no updates from the demo.
+        notify: Some("none".to_owned()),
         ..RawRequest::default()
     };
     let mut intake = match prepare(city, raw, channel, p.at, civic311_app::tokens::new_token()) {
         Ok(i) => i,
         Err(e) => anyhow::bail!("invented request refused: {e}"),
     };
+    intake.messages.clear();
     // Business days become calendar days; a log-normal spread gives the long tail.
     let days = s.days * 1.4 * (rng.normal() * 0.8).exp();
     let closed = p.at + SignedDuration::from_secs_f64(days * 86_400.0);
@@ -299,6 +303,86 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         }
     }
     Ok(intake)
+}
+
+/// Residents who report things: a caller is one of these, so the same people come back
+/// with new requests as they do in a real city.
+const RESIDENTS: u64 = 60_000;
+const FIRST_NAMES: [&str; 24] = [
+    "María",
+    "James",
+    "Guadalupe",
+    "Mary",
+    "José",
+    "Robert",
+    "Ana",
+    "Patricia",
+    "Luis",
+    "Jennifer",
+    "Carmen",
+    "Michael",
+    "Rosa",
+    "Linda",
+    "Juan",
+    "David",
+    "Sofía",
+    "Keisha",
+    "Miguel",
+    "Wei",
+    "Fatima",
+    "Thomas",
+    "Lucía",
+    "DeShawn",
+];
+const LAST_NAMES: [&str; 25] = [
+    "García",
+    "Smith",
+    "Johnson",
+    "Martínez",
+    "Williams",
+    "Hernández",
+    "Brown",
+    "López",
+    "Jones",
+    "González",
+    "Miller",
+    "Rodríguez",
+    "Davis",
+    "Pérez",
+    "Wilson",
+    "Nguyen",
+    "Okafor",
+    "Anderson",
+    "Ramírez",
+    "Thomas",
+    "Kim",
+    "Jackson",
+    "Flores",
+    "White",
+    "Washington",
+];
+
+/// Who filed a request of the history, if anyone said: callers by phone always give
+/// their name and number; about two in three of the others leave a name and an email.
+/// Drawn from its own generator, so the rest of the history stays as it was.
+fn caller(channel: Channel, seed: u64) -> civic311_domain::request::Contact {
+    let mut rng = Rng::new(seed ^ 0x0C41_1E25);
+    let anonymous = channel == Channel::Internal || (channel != Channel::Phone && rng.unit() < 0.35);
+    if anonymous {
+        return civic311_domain::request::Contact::default();
+    }
+    let who = rng.next_u64() % RESIDENTS;
+    let first = FIRST_NAMES[(who % 24) as usize];
+    let last = LAST_NAMES[((who / 24) % 25) as usize];
+    let plain = civic311_domain::text::fold;
+    civic311_domain::request::Contact {
+        first_name: Some(first.to_owned()),
+        last_name: Some(last.to_owned()),
+        phone: Some(format!("(312) {:03}-{:04}", 200 + who / 10_000, who % 10_000)),
+        email: (channel != Channel::Phone)
+            .then(|| format!("{}.{}{}@example.test", plain(first), plain(last), who / 600)),
+        ..Default::default()
+    }
 }
 
 /// Invents `n` requests over the two years before `end` and stores them in batches.

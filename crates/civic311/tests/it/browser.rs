@@ -61,7 +61,7 @@ async fn a_member_of_staff_signs_in_and_finds_their_work(backend: Backend) {
         b.select("#priority", "urgent").await;
         b.follow("form.filters button").await;
         assert!(b.text("main").await.contains("Nothing here with these filters"));
-        b.follow("header form button").await;
+        b.follow("header .who form button").await;
         assert!(b.current_url().await.ends_with("/staff/sign-in"), "signed out");
         b.close().await;
     }
@@ -216,11 +216,11 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
         }
         b.follow("button[name=check]").await;
         scan("intake with nearby reports").await;
-        b.follow("header form button").await;
+        b.follow("header .who form button").await;
         sign_in(&b, &base, "sam").await;
         b.goto(&format!("{base}/staff/supervisor")).await;
         scan("supervisor view").await;
-        b.follow("header form button").await;
+        b.follow("header .who form button").await;
         sign_in(&b, &base, "ada").await;
         for (what, path) in [
             ("staff administration", "/staff/admin"),

@@ -23,6 +23,7 @@ mod photos;
 mod portal;
 mod portal_browser;
 mod queue;
+mod search;
 mod sweep;
 mod workflow;
 mod workspace;

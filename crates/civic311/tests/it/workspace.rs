@@ -26,8 +26,89 @@ both_backends!(
     the_delivery_log_shows_dead_letters_and_sends_them_again,
     pages_load_their_styles_and_scripts_from_the_binary_cached_for_a_year,
     escalated_work_is_marked_in_the_queue_and_the_supervisor_view,
-    an_administrator_keeps_the_knowledge_base_and_call_takers_see_it
+    an_administrator_keeps_the_knowledge_base_and_call_takers_see_it,
+    each_role_lands_where_it_works,
+    queues_filter_by_due_owner_team_and_escalation_and_starting_work_takes_it
 );
+
+async fn queues_filter_by_due_owner_team_and_escalation_and_starting_work_takes_it(backend: Backend) {
+    let app = setup(backend).await;
+    set_password(&app, "pat", PASSWORD).await;
+    let mine = file_pothole(&app).await;
+    act(&app, &mine, "ada", json!({ "action": "assign", "assignee": "pat" })).await;
+    let loose = file_pothole(&app).await;
+    let flagged = file_pothole(&app).await;
+    let seq = |id: &str| id.split_once('-').unwrap().1.parse::<i64>().unwrap();
+    let mut r = app.store.request(seq(&flagged)).await.unwrap().unwrap();
+    r.workflow.escalated = true;
+    app.store.commit(vec![civic311_store::RequestUpdate::new(r)]).await.unwrap();
+
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "pat", PASSWORD, "/staff").await;
+    let shows = |body: &str, ids: &[&String]| {
+        [&mine, &loose, &flagged].map(|id| body.contains(id.as_str()))
+            == [&mine, &loose, &flagged].map(|id| ids.contains(&id))
+    };
+    let page = browser.get(&app, "/staff?view=department&owner=unassigned").await;
+    assert!(shows(&page.body, &[&loose, &flagged]), "{}", page.body);
+    let page = browser.get(&app, "/staff?view=department&owner=me").await;
+    assert!(shows(&page.body, &[&mine]));
+    let page = browser.get(&app, "/staff?view=department&escalated=on").await;
+    assert!(shows(&page.body, &[&flagged]));
+    let page = browser.get(&app, "/staff?view=department&team=PW-NORTH").await;
+    assert!(shows(&page.body, &[&mine]), "assigning pat put it on pat's team");
+    // Filed at 09:00 with an 8-business-hour SLA: due the next working day, not today.
+    let page = browser.get(&app, "/staff?view=department&due=today").await;
+    assert!(shows(&page.body, &[]), "{}", page.body);
+    app.set_now("2026-03-20T09:00:00-05:00");
+    browser.sign_in(&app, "pat", PASSWORD, "/staff").await;
+    let page = browser.get(&app, "/staff?view=department&due=overdue").await;
+    assert!(shows(&page.body, &[&mine, &loose, &flagged]), "{}", page.body);
+    // The next page keeps every filter.
+    assert!(page.body.contains("name=\"due\"") && page.body.contains("Overdue</option>"));
+
+    // Starting unassigned work puts it on "My work".
+    act(&app, &loose, "pat", json!({ "action": "start" })).await;
+    let page = browser.get(&app, "/staff").await;
+    assert!(shows(&page.body, &[&mine, &loose]), "{}", page.body);
+}
+
+async fn each_role_lands_where_it_works(backend: Backend) {
+    use civic311_domain::org::{Role, StaffUser};
+    let app = setup(backend).await;
+    let user = |name: &str, role, team: Option<&str>| StaffUser {
+        username: name.into(),
+        display_name: name.into(),
+        email: format!("{name}@testville.example"),
+        department: "PW".into(),
+        team: team.map(Into::into),
+        role,
+        also_departments: vec![],
+        active: true,
+    };
+    app.store.put_user(&user("ian", Role::Intake, None)).await.unwrap();
+    app.store.put_user(&user("fay", Role::Field, Some("PW-NORTH"))).await.unwrap();
+    let landings = [
+        ("ian", "/staff/intake"),
+        ("fay", "/staff?view=team"),
+        ("sam", "/staff/supervisor"),
+        ("ali", "/staff?view=department"),
+        ("pat", "/staff"),
+        ("ada", "/staff"),
+    ];
+    for (i, (name, landing)) in landings.into_iter().enumerate() {
+        set_password(&app, name, PASSWORD).await;
+        // Each from their own desk, as sign-ins are throttled per address.
+        let mut browser = Browser::at(&format!("10.0.1.{i}"));
+        let r = browser.sign_in(&app, name, PASSWORD, "/staff").await;
+        assert_eq!(r.status, 303, "{name}: {}", r.body);
+        assert_eq!(r.headers["location"], landing, "{name}");
+        assert_eq!(browser.get(&app, landing).await.status, 200, "{name} may use their landing page");
+        // A page asked for before signing in is still where they go.
+        let r = Browser::at(&format!("10.0.2.{i}")).sign_in(&app, name, PASSWORD, "/staff/search?q=x").await;
+        assert_eq!(r.headers["location"], "/staff/search?q=x", "{name}");
+    }
+}
 
 async fn staff_sign_in_work_their_queue_and_sign_out(backend: Backend) {
     let app = setup(backend).await;
