@@ -238,13 +238,13 @@ pub fn default_templates() -> Vec<Template> {
             "delayed",
             "en",
             "{{city}} 311: request {{number}} is delayed",
-            "Your {{service}} request {{number}}{{where}} is taking longer than we promised. We are on it and will update you. {{url}}",
+            "Your {{service}} request {{number}}{{where}} is taking longer than we promised. We now expect to finish by {{expected}} and will update you. {{url}}",
         ),
         t(
             "delayed",
             "es",
             "{{city}} 311: la solicitud {{number}} lleva retraso",
-            "Su solicitud de {{service}} {{number}}{{where}} está tardando más de lo previsto. Seguimos trabajando y le avisaremos. {{url}}",
+            "Su solicitud de {{service}} {{number}}{{where}} está tardando más de lo previsto. Ahora prevemos terminar antes del {{expected}} y le avisaremos. {{url}}",
         ),
         t(
             "resolved",

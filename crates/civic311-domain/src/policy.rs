@@ -10,20 +10,32 @@ pub fn reads_outbox(user: &StaffUser) -> bool {
     matches!(user.role, Role::Admin | Role::Supervisor)
 }
 
+/// "Assign to me": the request given to the user (and their own team), no one else.
+fn takes_for_self(user: &StaffUser, action: &Action) -> bool {
+    match action {
+        Action::Assign { team, assignee } => {
+            assignee.as_deref() == Some(user.username.as_str()) && (team.is_none() || *team == user.team)
+        }
+        _ => false,
+    }
+}
+
 /// Refuses, with the reason, an action the user's role or department does not allow.
 pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), String> {
     let name = action.name();
     let allowed_by_role = match user.role {
         Role::Admin | Role::Supervisor | Role::Staff => !matches!(action, Action::Rate { .. }),
-        Role::Field => matches!(
-            action,
-            Action::Start { .. }
-                | Action::Hold { .. }
-                | Action::Resume { .. }
-                | Action::Note { .. }
-                | Action::AttachPhotos { .. }
-                | Action::Resolve { .. }
-        ),
+        Role::Field => {
+            matches!(
+                action,
+                Action::Start { .. }
+                    | Action::Hold { .. }
+                    | Action::Resume { .. }
+                    | Action::Note { .. }
+                    | Action::AttachPhotos { .. }
+                    | Action::Resolve { .. }
+            ) || takes_for_self(user, action)
+        }
         Role::Intake => matches!(action, Action::Note { .. } | Action::AttachPhotos { .. }),
         Role::Analyst => false,
     };

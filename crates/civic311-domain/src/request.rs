@@ -279,6 +279,21 @@ pub struct ServiceRequest {
     pub version: i64,
 }
 
+impl ServiceRequest {
+    /// True while the work is still to do, its SLA clock runs, and its resolution due
+    /// time has passed: the resident is shown "Delayed".
+    pub fn delayed(&self, now: Timestamp) -> bool {
+        !self.status.is_closed() && self.workflow.sla.as_ref().and_then(|c| c.due()).is_some_and(|due| due < now)
+    }
+
+    /// The date the resident is told to expect: the new date set when the request was
+    /// delayed, else the SLA resolution due time.
+    pub fn expected_by(&self) -> Option<Timestamp> {
+        let due = self.expected_at;
+        self.workflow.new_expected.filter(|n| due.is_none_or(|d| *n > d)).or(due)
+    }
+}
+
 /// A request's public number: the year it was filed and a sequence, `2026-000042`.
 /// The sequence alone identifies the request; the year is checked on lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -293,17 +308,28 @@ impl RequestId {
         Self { seq, year }
     }
 
-    /// Parses `2026-000042`; a bare sequence number is accepted too.
+    /// Parses `2026-000042` as people type it: with or without its dash (`2026000042`),
+    /// with spaces (`2026 000042`), a leading `#` or a typographic dash; a bare
+    /// sequence number (`42`) is accepted too.
     pub fn parse(s: &str) -> Option<(Option<i16>, i64)> {
-        let s = s.trim();
-        match s.split_once('-') {
-            Some((y, n)) => {
-                let year = y.parse::<i16>().ok()?;
-                let seq = n.parse::<i64>().ok().filter(|n| *n > 0)?;
-                Some((Some(year), seq))
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '#')
+            .map(|c| if matches!(c, '\u{2010}'..='\u{2015}' | '\u{2212}') { '-' } else { c })
+            .collect();
+        let digits = |n: &str| !n.is_empty() && n.len() <= 15 && n.bytes().all(|b| b.is_ascii_digit());
+        let (year, seq) = match s.split_once('-') {
+            Some((y, n)) if y.len() == 4 && digits(y) && digits(n) => (Some(y.parse::<i16>().ok()?), n),
+            Some(_) => return None,
+            // Ten digits or more starting with a year are a number typed without its dash.
+            None if s.len() >= 10 && digits(&s) && (s.starts_with("19") || s.starts_with("2")) => {
+                (Some(s[..4].parse::<i16>().ok()?), &s[4..])
             }
-            None => s.parse::<i64>().ok().filter(|n| *n > 0).map(|n| (None, n)),
-        }
+            None if digits(&s) => (None, s.as_str()),
+            None => return None,
+        };
+        let seq = seq.parse::<i64>().ok().filter(|n| *n > 0)?;
+        Some((year, seq))
     }
 }
 
@@ -447,6 +473,12 @@ mod tests {
         assert_eq!(RequestId::parse("42"), Some((None, 42)));
         assert_eq!(RequestId::parse("x-1"), None);
         assert_eq!(RequestId::parse("2026-0"), None);
+        // As people type it: without its dash, with spaces, a hash or a typographic dash.
+        for typed in ["2026000042", " 2026 000042 ", "#2026-000042", "2026\u{2013}000042", "2026 - 000042"] {
+            assert_eq!(RequestId::parse(typed), Some((Some(2026), 42)), "{typed:?}");
+        }
+        assert_eq!(RequestId::parse("2026-4-2"), None);
+        assert_eq!(RequestId::parse("4 2"), Some((None, 42)));
     }
 
     #[test]

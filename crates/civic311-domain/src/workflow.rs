@@ -49,6 +49,10 @@ pub struct WorkflowState {
     /// The resident has been told of the delay (it is said once).
     #[serde(default, skip_serializing_if = "is_false")]
     pub delay_notified: bool,
+    /// The date the resident was told to expect once the resolution due time passed
+    /// (set with the delay notice); shown as the expected date from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_expected: Option<Timestamp>,
     /// Staff have been told the first response is overdue (it is said once).
     #[serde(default, skip_serializing_if = "is_false")]
     pub response_overdue_notified: bool,
@@ -517,6 +521,7 @@ pub fn decide(
             r.workflow.escalation_level = 0;
             r.workflow.escalated = false;
             r.workflow.delay_notified = false;
+            r.workflow.new_expected = None;
             if let Some(d) = set_status(&mut r, Status::Open, Some(reason.clone())) {
                 event(EventKind::StatusChanged, d);
             }

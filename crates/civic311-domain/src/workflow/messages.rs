@@ -30,7 +30,7 @@ fn localized(
         v.insert("service".into(), s.localized(language).name);
     }
     v.insert("status".into(), t.get(&format!("status.{}", req.status.as_str())).to_lowercase());
-    if let Some(at) = req.expected_at {
+    if let Some(at) = req.expected_by() {
         let zoned = at.to_zoned(model.directory.time_zone.clone());
         v.insert("expected".into(), i18n::datetime(t, &zoned));
     }
@@ -49,7 +49,7 @@ fn vars(model: &WorkflowModel, req: &ServiceRequest, note: Option<&str>) -> BTre
     v.insert("service".into(), model.directory.service_name(&req.service_code));
     v.insert("status".into(), human_status(req.status.as_str()));
     v.insert("note".into(), note.unwrap_or_default().to_owned());
-    v.insert("expected".into(), req.expected_at.map(|t| local(model, t)).unwrap_or_else(|| "-".into()));
+    v.insert("expected".into(), req.expected_by().map(|t| local(model, t)).unwrap_or_else(|| "-".into()));
     v.insert("due".into(), due);
     v.insert(
         "department".into(),

@@ -74,6 +74,14 @@ pub fn timers(model: &WorkflowModel, req: &ServiceRequest) -> Vec<Timer> {
     out
 }
 
+/// The date to promise once a request is late: one more resolution target of business
+/// time from `now`, on the calendar of its SLA policy.
+fn new_expected(model: &WorkflowModel, req: &ServiceRequest, now: Timestamp) -> Option<Timestamp> {
+    let clock = req.workflow.sla.as_ref()?;
+    let start = clock.resolution_due.max(now);
+    model.calendar(&clock.calendar)?.add(start, jiff::SignedDuration::from_secs(clock.resolution_target))
+}
+
 /// Runs a timer of `kind` at `now`. `None` when nothing is due any more (the request
 /// changed since the timer was set): the caller just recomputes its timers.
 pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: Timestamp) -> Option<Change> {
@@ -104,6 +112,7 @@ pub fn fire(model: &WorkflowModel, req: &ServiceRequest, kind: TimerKind, now: T
             }
             if level.notify_resident && !r.workflow.delay_notified {
                 r.workflow.delay_notified = true;
+                r.workflow.new_expected = new_expected(model, req, now);
                 resident = Some(ResidentNotice { kind: "delayed", note: None });
             }
             r.workflow.escalation_level += 1;

@@ -60,7 +60,7 @@ pub async fn check(
     let probe = Probe { service_code: code, point, description, seq: None };
     let found = candidates(state, &city, &probe, true).await.map_err(|e| Open311Error::store(format, e))?;
     let base = base_url(state, headers);
-    let view = RequestView { city: &city, base_url: &base, extensions: false };
+    let view = RequestView { city: &city, base_url: &base, extensions: false, now: state.now() };
     let doc = Document { root: "service_requests", body: Node::list("request", nodes(&found, &view)) };
     Ok(respond(StatusCode::OK, format, &doc))
 }

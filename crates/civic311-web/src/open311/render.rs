@@ -96,6 +96,23 @@ pub struct RequestView<'a> {
     pub base_url: &'a str,
     /// Adds `extended_attributes` and `notes` (the `extensions=true` parameter).
     pub extensions: bool,
+    /// The moment of the answer: a request past its due time is said to be delayed.
+    pub now: jiff::Timestamp,
+}
+
+/// `status_notes`: a delayed request says so first, with the date now expected.
+fn status_notes(r: &ServiceRequest, now: jiff::Timestamp, tz: &TimeZone) -> Option<String> {
+    if !r.delayed(now) {
+        return r.status_notes.clone();
+    }
+    let delay = match r.expected_by().filter(|at| *at > now) {
+        Some(at) => format!("Delayed: now expected by {}", datetime(at, tz)),
+        None => "Delayed: past its expected date".to_owned(),
+    };
+    Some(match r.status_notes.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => format!("{delay}. {n}"),
+        None => delay,
+    })
 }
 
 /// What a public event says, in words.
@@ -133,7 +150,7 @@ pub fn request_node(r: &ServiceRequest, v: &RequestView<'_>, notes: &[&Event]) -
     let mut fields = vec![
         ("service_request_id", Node::text(r.id.to_string())),
         ("status", Node::text(r.status.open311())),
-        ("status_notes", Node::opt(r.status_notes.clone())),
+        ("status_notes", Node::opt(status_notes(r, v.now, tz))),
         ("service_name", Node::text(service.map_or(r.service_code.as_str(), |s| s.name.as_str()))),
         ("service_code", Node::text(&r.service_code)),
         ("description", Node::text(&r.description)),
@@ -141,7 +158,7 @@ pub fn request_node(r: &ServiceRequest, v: &RequestView<'_>, notes: &[&Event]) -
         ("service_notice", Node::opt(service.map(|s| s.service_notice.clone()).filter(|n| !n.is_empty()))),
         ("requested_datetime", Node::text(datetime(r.requested_at, tz))),
         ("updated_datetime", Node::text(datetime(r.closed_at.unwrap_or(r.updated_at), tz))),
-        ("expected_datetime", Node::opt(r.expected_at.map(|t| datetime(t, tz)))),
+        ("expected_datetime", Node::opt(r.expected_by().map(|t| datetime(t, tz)))),
         ("address", Node::opt(r.location.address.clone())),
         ("address_id", Node::opt(r.location.address_id.clone())),
         ("zipcode", Node::opt(r.location.zipcode.clone())),

@@ -82,7 +82,7 @@ async fn render_requests(
 ) -> Result<Response, Open311Error> {
     let city = state.city();
     let base = base_url(state, headers);
-    let view = RequestView { city: &city, base_url: &base, extensions };
+    let view = RequestView { city: &city, base_url: &base, extensions, now: state.now() };
     // With extensions, one query fetches the public history of the whole page.
     let events = if extensions {
         let ids: Vec<i64> = found.iter().map(|r| r.id.seq).collect();
@@ -215,7 +215,7 @@ pub async fn create(
             Vec::new()
         });
         let base = base_url(&state, &headers);
-        let view = RequestView { city: &city, base_url: &base, extensions: false };
+        let view = RequestView { city: &city, base_url: &base, extensions: false, now: state.now() };
         item.push(("duplicates", Node::list("request", super::duplicates::nodes(&found, &view))));
     }
     let doc = Document { root: "service_requests", body: Node::list("request", vec![Node::Obj(item)]) };

@@ -169,6 +169,21 @@ struct ReportPage {
 }
 
 impl ReportPage {
+    /// The requests the resident may follow instead of reporting again: the picked
+    /// asset's open request first, then those nearby. Their buttons sit with the
+    /// contact fields a follow needs.
+    fn follows(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.assets.as_ref().and_then(AssetChoice::reported).into_iter().collect();
+        for n in &self.nearby {
+            if !ids.contains(&n.id.as_str()) {
+                ids.push(&n.id);
+            }
+        }
+        ids
+    }
+}
+
+impl ReportPage {
     /// The value the form had for `name`, to show it again.
     fn v(&self, name: &str) -> &str {
         self.value.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use civic311_domain::i18n::Texts;
 use civic311_domain::notify::{Follower, LinkPurpose, NotifyChannel};
-use civic311_domain::request::{Event, RequestId, ServiceRequest, Status};
+use civic311_domain::request::{Event, EventKind, ServiceRequest, Status};
 use jiff::Timestamp;
 
 use super::{Chrome, Instead, Lang, Page, fault, field, message, refused};
@@ -31,7 +31,12 @@ struct TrackPage {
     status_class: &'static str,
     merged_into: Option<String>,
     submitted: String,
+    /// Past its due time and still being worked on.
+    delayed: bool,
     expected: Option<String>,
+    /// The due time a delayed request was first given.
+    was_expected: Option<String>,
+    resolved: Option<String>,
     closed: Option<String>,
     place: String,
     description: String,
@@ -87,6 +92,46 @@ fn say(t: &'static Texts, e: &Event) -> String {
     }
 }
 
+/// The dates a resident reads on a request's page.
+#[derive(Debug, Default, PartialEq)]
+struct Dates {
+    delayed: bool,
+    /// When the work is expected to be done, while it is still to do and that moment
+    /// is ahead (a delayed request's new date).
+    expected: Option<Timestamp>,
+    /// A delayed request's original due time.
+    was_expected: Option<Timestamp>,
+    /// When it was last resolved, if it is resolved (or closed after being resolved).
+    resolved: Option<Timestamp>,
+    /// When it was last closed, if it is closed (or merged as a duplicate).
+    closed: Option<Timestamp>,
+}
+
+impl Dates {
+    fn of<'a>(r: &ServiceRequest, events: impl Iterator<Item = &'a Event>, now: Timestamp) -> Self {
+        let mut last_to = std::collections::BTreeMap::new();
+        for e in events.filter(|e| e.kind == EventKind::StatusChanged) {
+            if let Some(to) = e.data.get("to").and_then(|v| v.as_str()) {
+                last_to.insert(to.to_owned(), e.at);
+            }
+        }
+        let entered = |s: Status| last_to.get(s.as_str()).copied().or(r.closed_at);
+        let delayed = r.delayed(now);
+        let expected = r.expected_by().filter(|at| !r.status.is_closed() && (!delayed || *at > now));
+        Self {
+            delayed,
+            expected,
+            was_expected: r.expected_at.filter(|_| delayed),
+            resolved: match r.status {
+                Status::Resolved => entered(Status::Resolved),
+                Status::Closed => last_to.get(Status::Resolved.as_str()).copied(),
+                _ => None,
+            },
+            closed: matches!(r.status, Status::Closed | Status::Duplicate).then(|| entered(r.status)).flatten(),
+        }
+    }
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct PageParams {
     filed: Option<String>,
@@ -123,6 +168,7 @@ async fn show(
         (None, Some(p)) => format!("{:.5}, {:.5}", p.lat, p.lon),
         (None, None) => String::new(),
     };
+    let dates = Dates::of(r, events.iter().map(|(_, e)| e), state.now());
     let notice = if params.asked.is_some() {
         Some(t.get("follow.asked"))
     } else if params.followed.is_some() {
@@ -141,8 +187,11 @@ async fn show(
         status_class: r.status.as_str(),
         merged_into: original.map(|o| o.id.to_string()),
         submitted: when(state, t, r.requested_at),
-        expected: r.expected_at.filter(|_| r.closed_at.is_none()).map(|at| when(state, t, at)),
-        closed: r.closed_at.map(|at| when(state, t, at)),
+        delayed: dates.delayed,
+        expected: dates.expected.map(|at| when(state, t, at)),
+        was_expected: dates.was_expected.map(|at| when(state, t, at)),
+        resolved: dates.resolved.map(|at| when(state, t, at)),
+        closed: dates.closed.map(|at| when(state, t, at)),
         place,
         description: r.description.clone(),
         map: point.and_then(|p| crate::ui::map::svg(p, &areas, &[], t.get("track.map_label"))),
@@ -184,12 +233,15 @@ pub struct Lookup {
     number: Option<String>,
 }
 
-/// `GET /track?number=…`: the lookup form on the home page.
+/// `GET /track?number=…`: the lookup form on the home page. The number may be typed
+/// as people do (`2026 005001`, `2026005001`, `5001`); the request's page is at its
+/// proper number.
 pub async fn lookup(State(state): State<AppState>, lang: Lang, Query(q): Query<Lookup>) -> Response {
     let number = q.number.unwrap_or_default();
-    match RequestId::parse(number.trim()) {
-        Some(_) => Redirect::to(&format!("/requests/{}", crate::ui::encode(number.trim()))).into_response(),
-        None => not_found(&state, &lang),
+    match find(&state, &number).await {
+        Ok(Some(r)) => Redirect::to(&format!("/requests/{}?lang={}", r.id, lang.t.code)).into_response(),
+        Ok(None) => not_found(&state, &lang),
+        Err(e) => super::failure(&state, &lang, e),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::form::Form;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use civic311_app::AppError;
@@ -51,10 +51,20 @@ fn internal_note(fields: &[(String, String)]) -> Option<&str> {
 
 /// Carries out `action` (with its internal note) as the signed-in member of staff,
 /// answering as the page does.
-async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action, note: Option<&str>) -> Page {
-    let refused = |status, message: String| render(state, staff, r, status, None, Some(message));
+async fn apply(
+    state: &AppState,
+    staff: &Staff,
+    r: &ServiceRequest,
+    back: &Back,
+    action: &Action,
+    note: Option<&str>,
+) -> Page {
+    let refused = |status, message: String| render(state, staff, r, back.queue(), status, None, Some(message));
     match civic311_app::engine::act_as_staff(state, &staff.user, r.id.seq, action, note).await {
-        Ok(_) => Ok(Redirect::to(&format!("/staff/requests/{}?done={}", r.id, action.name())).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/staff/requests/{}?done={}{}", r.id, action.name(), back.suffix()))
+                .into_response())
+        }
         // The request itself is gone: there is no page to show it on.
         Err(AppError::NotFound(f)) if f.field == "id" => {
             Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no request {}.", r.id)))
@@ -66,6 +76,24 @@ async fn apply(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Act
     }
 }
 
+/// The queue a request page was opened from (its filters), kept through the page's
+/// forms so that, once done, the page offers the next request in that queue.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Back {
+    queue: Option<String>,
+}
+
+impl Back {
+    pub(super) fn queue(&self) -> Option<&str> {
+        self.queue.as_deref().filter(|q| !q.is_empty() && q.len() <= 1000)
+    }
+
+    /// `&queue=…` for a link back to the request page, or nothing.
+    fn suffix(&self) -> String {
+        self.queue().map(|q| format!("&queue={}", super::encode(q))).unwrap_or_default()
+    }
+}
+
 const EXPIRED: &str = "This form had expired (or came from elsewhere). Nothing was changed; try again.";
 
 /// `POST /staff/requests/{id}/act`.
@@ -73,18 +101,20 @@ pub async fn act(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
+    Query(back): Query<Back>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
     let r = load(&state, &id).await?;
     let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
     if !staff.csrf_ok(csrf) {
-        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
+        return render(&state, &staff, &r, back.queue(), StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
     }
     if fields.iter().any(|(k, v)| k == "action" && v == "attach_photos") {
         return render(
             &state,
             &staff,
             &r,
+            back.queue(),
             StatusCode::BAD_REQUEST,
             None,
             Some("Photos go through the photo form.".into()),
@@ -92,8 +122,8 @@ pub async fn act(
         .await;
     }
     match action_of(&fields) {
-        Ok(action) => apply(&state, &staff, &r, &action, internal_note(&fields)).await,
-        Err(message) => render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message)).await,
+        Ok(action) => apply(&state, &staff, &r, &back, &action, internal_note(&fields)).await,
+        Err(message) => render(&state, &staff, &r, back.queue(), StatusCode::BAD_REQUEST, None, Some(message)).await,
     }
 }
 
@@ -102,18 +132,21 @@ pub async fn photos(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
+    Query(back): Query<Back>,
     body: Result<Multipart, MultipartRejection>,
 ) -> Page {
     let r = load(&state, &id).await?;
-    let bad = |message: String| render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(message));
+    let bad = |message: String| render(&state, &staff, &r, back.queue(), StatusCode::BAD_REQUEST, None, Some(message));
     let Ok(mp) = body else { return bad("Choose one or more photos to attach.".into()).await };
     let (fields, mut photos) = match read_multipart(&state.codecs.photos, mp).await {
         Ok(x) => x,
-        Err((status, e)) => return render(&state, &staff, &r, status, None, Some(format!("Not attached: {e}."))).await,
+        Err((status, e)) => {
+            return render(&state, &staff, &r, back.queue(), status, None, Some(format!("Not attached: {e}."))).await;
+        }
     };
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
     if !staff.csrf_ok(field("csrf").as_deref()) {
-        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
+        return render(&state, &staff, &r, back.queue(), StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
     }
     let public = match field("public").as_deref() {
         Some("true") => true,
@@ -124,7 +157,7 @@ pub async fn photos(
         p.public = public;
     }
     let action = Action::AttachPhotos { photos, public, note: field("note") };
-    apply(&state, &staff, &r, &action, None).await
+    apply(&state, &staff, &r, &back, &action, None).await
 }
 
 /// `POST /staff/requests/{id}/unfollow` with `address`: stops the updates to a
@@ -133,21 +166,31 @@ pub async fn unfollow(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
+    Query(back): Query<Back>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
     let r = load(&state, &id).await?;
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
     if !staff.csrf_ok(field("csrf")) {
-        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
+        return render(&state, &staff, &r, back.queue(), StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
     }
     let writes = Action::Note { text: String::new(), public: false };
     if let Err(why) = civic311_domain::policy::may_act(&staff.user, &r, &writes) {
-        return render(&state, &staff, &r, StatusCode::FORBIDDEN, None, Some(format!("Not allowed: {why}."))).await;
+        return render(
+            &state,
+            &staff,
+            &r,
+            back.queue(),
+            StatusCode::FORBIDDEN,
+            None,
+            Some(format!("Not allowed: {why}.")),
+        )
+        .await;
     }
     let followers = state.store.followers(r.id.seq).await?;
     let Some(f) = followers.into_iter().find(|f| Some(f.address.as_str()) == field("address")) else {
         let error = "That address does not follow this request (any more).".to_owned();
-        return render(&state, &staff, &r, StatusCode::BAD_REQUEST, None, Some(error)).await;
+        return render(&state, &staff, &r, back.queue(), StatusCode::BAD_REQUEST, None, Some(error)).await;
     };
     let city = state.city();
     civic311_app::engine::follow(
@@ -160,7 +203,7 @@ pub async fn unfollow(
         state.now(),
     )
     .await?;
-    Ok(Redirect::to(&format!("/staff/requests/{}?done=unfollow", r.id)).into_response())
+    Ok(Redirect::to(&format!("/staff/requests/{}?done=unfollow{}", r.id, back.suffix())).into_response())
 }
 
 /// `GET /staff/media/{id}`: any photo, public or internal, to signed-in staff.

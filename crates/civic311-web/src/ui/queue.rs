@@ -5,6 +5,7 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use civic311_domain::org::StaffUser;
 use civic311_domain::request::{Priority, ServiceRequest, Status};
 use civic311_store::{RequestQuery, Sort};
 use jiff::{SignedDuration, Timestamp};
@@ -19,7 +20,7 @@ const PAGE: u32 = 50;
 /// Due within this long counts as about to breach.
 const SOON: SignedDuration = SignedDuration::from_hours(4);
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct Params {
     view: Option<String>,
     status: Option<String>,
@@ -75,6 +76,8 @@ struct QueuePage<'a> {
     overdue: i64,
     filtered: bool,
     problem: Option<&'static str>,
+    /// The filters, encoded for a request link's `queue=` (see [`next_after`]).
+    queue: String,
     next_page: Option<String>,
 }
 
@@ -186,17 +189,50 @@ fn options<T: Copy + PartialEq>(
     all.iter().map(|(k, l, v)| (*k, *l, *v == chosen)).collect()
 }
 
-/// `GET /staff`: a queue.
-pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> super::Page {
-    let city = state.city();
-    let now = state.now();
-    let user = &staff.user;
+/// A queue as its filters choose it: the query, the choices each filter offered, and
+/// the filters again as a query string (for the next page and the request pages).
+struct Chosen {
+    q: RequestQuery,
+    view: &'static str,
+    heading: &'static str,
+    /// The open requests of each tab, to count on it.
+    mine: RequestQuery,
+    team: RequestQuery,
+    department: RequestQuery,
+    status_choices: Vec<(&'static str, &'static str, &'static str)>,
+    status: &'static str,
+    priority_choices: Vec<(&'static str, &'static str, &'static str)>,
+    priority: &'static str,
+    service: String,
+    area_choices: Vec<(String, String)>,
+    area: String,
+    due: &'static str,
+    people: Vec<(String, String)>,
+    owner: String,
+    team_choices: Vec<(String, String)>,
+    team_filter: String,
+    escalated: bool,
+    problem: Option<&'static str>,
+    filters: String,
+}
+
+const DUE_CHOICES: [(&str, &str); 3] = [("any", "Any time"), ("overdue", "Overdue"), ("today", "Due today")];
+
+const SORT_CHOICES: [(&str, &str, Sort); 5] = [
+    ("due", "Due soonest", Sort::Due),
+    ("priority", "Most urgent", Sort::Priority),
+    ("oldest", "Waiting longest", Sort::Oldest),
+    ("newest", "Newest", Sort::Newest),
+    ("updated", "Recently changed", Sort::Updated),
+];
+
+/// Reads a queue's filters; anything not offered is ignored (shown as its default).
+fn choose(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> Chosen {
     let view = match p.view.as_deref() {
         Some("team") if user.team.is_some() => "team",
         Some("department") => "department",
         _ => "mine",
     };
-    // The open requests of each tab, counted on it; the tab shown is then filtered.
     let open = RequestQuery { statuses: Status::ACTIVE.to_vec(), limit: PAGE, ..RequestQuery::default() };
     let mine = RequestQuery { assignees: vec![user.username.clone()], ..open.clone() };
     let team = RequestQuery { teams: user.team.iter().cloned().collect(), ..open.clone() };
@@ -210,7 +246,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         .into_iter()
         .chain(Status::ALL.iter().map(|s| (s.as_str(), status_label(*s), s.as_str())))
         .collect();
-    let status = p.status.as_deref().filter(|s| status_choices.iter().any(|c| c.0 == *s)).unwrap_or("active");
+    let status = status_choices.iter().find(|c| Some(c.0) == p.status.as_deref()).map_or("active", |c| c.0);
     q.statuses = match status {
         "active" => Status::ACTIVE.to_vec(),
         "all" => Vec::new(),
@@ -219,18 +255,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     let priority_choices: Vec<(&str, &str, &str)> = std::iter::once(("any", "Any", "any"))
         .chain(Priority::ALL.iter().rev().map(|v| (v.as_str(), priority_label(*v), v.as_str())))
         .collect();
-    let priority = p.priority.as_deref().filter(|s| priority_choices.iter().any(|c| c.0 == *s)).unwrap_or("any");
+    let priority = priority_choices.iter().find(|c| Some(c.0) == p.priority.as_deref()).map_or("any", |c| c.0);
     q.priorities = Priority::parse(priority).into_iter().collect();
-    let sort_choices = [
-        ("due", "Due soonest", Sort::Due),
-        ("priority", "Most urgent", Sort::Priority),
-        ("oldest", "Waiting longest", Sort::Oldest),
-        ("newest", "Newest", Sort::Newest),
-        ("updated", "Recently changed", Sort::Updated),
-    ];
     q.sort = p.sort.as_deref().and_then(Sort::parse).unwrap_or(Sort::Due);
-    let service = p.service.as_deref().filter(|c| city.service(c).is_some()).unwrap_or("");
-    q.service_codes = Some(service).filter(|s| !s.is_empty()).map(str::to_owned).into_iter().collect();
+    let service = p.service.clone().filter(|c| city.service(c).is_some()).unwrap_or_default();
+    q.service_codes = Some(service.clone()).filter(|s| !s.is_empty()).into_iter().collect();
     // Areas of the city's outline layer (its wards, say), as `layer:feature`.
     let layer = &city.settings.boundary_layer;
     let area_choices: Vec<(String, String)> = city
@@ -240,15 +269,14 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         .filter(|f| &f.layer == layer)
         .map(|f| (format!("{}:{}", f.layer, f.feature), f.name.clone()))
         .collect();
-    let area = p.area.as_deref().filter(|a| area_choices.iter().any(|(k, _)| k == a)).unwrap_or("");
+    let area = p.area.clone().filter(|a| area_choices.iter().any(|(k, _)| k == a)).unwrap_or_default();
     if let Some((l, f)) = area.split_once(':') {
         q.areas = vec![(l.to_owned(), vec![f.to_owned()])];
     }
-    let due_choices = [("any", "Any time"), ("overdue", "Overdue"), ("today", "Due today")];
-    let due = p.due.as_deref().filter(|d| due_choices.iter().any(|c| c.0 == *d)).unwrap_or("any");
+    let due = DUE_CHOICES.iter().find(|c| Some(c.0) == p.due.as_deref()).map_or("any", |c| c.0);
     match due {
         "overdue" => q.overdue_at = Some(now),
-        "today" => q.due_between = Some((now, end_of_day(now, &city))),
+        "today" => q.due_between = Some((now, end_of_day(now, city))),
         _ => {}
     }
     let dir = &city.workflow.directory;
@@ -260,10 +288,10 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         .collect();
     let owner = p
         .owner
-        .as_deref()
-        .filter(|o| ["unassigned", "me"].contains(o) || people.iter().any(|(u, _)| u == o))
-        .unwrap_or("");
-    match owner {
+        .clone()
+        .filter(|o| ["unassigned", "me"].contains(&o.as_str()) || people.iter().any(|(u, _)| u == o))
+        .unwrap_or_default();
+    match owner.as_str() {
         "unassigned" => q.unassigned = true,
         "me" => q.assignees = vec![user.username.clone()],
         "" => {}
@@ -275,11 +303,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         .filter(|t| t.department == user.department)
         .map(|t| (t.code.clone(), t.name.clone()))
         .collect();
-    let team_filter = p.team.as_deref().filter(|t| team_choices.iter().any(|(c, _)| c == t)).unwrap_or("");
+    let team_filter = p.team.clone().filter(|t| team_choices.iter().any(|(c, _)| c == t)).unwrap_or_default();
     if !team_filter.is_empty() {
-        q.teams = vec![team_filter.to_owned()];
+        q.teams = vec![team_filter.clone()];
     }
-    let escalated = p.escalated.is_some_and(|e| !e.is_empty());
+    let escalated = p.escalated.as_deref().is_some_and(|e| !e.is_empty());
     q.escalated = escalated;
     let mut problem = None;
     if let Some(c) = p.cursor.as_deref() {
@@ -288,76 +316,121 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
             None => problem = Some("That page link was not right; showing the first page."),
         }
     }
-    let overdue_q = RequestQuery { overdue_at: Some(now), ..q.clone() };
-    let store = &state.store;
-    let counts = tokio::try_join!(
-        store.list_requests(&q),
-        store.count_matching(&q),
-        store.count_matching(&overdue_q),
-        store.count_matching(&mine),
-        async { if user.team.is_some() { store.count_matching(&team).await } else { Ok(0) } },
-        store.count_matching(&department),
-    );
-    let (page, matching, overdue, in_mine, in_team, in_department) = counts?;
     let filters = format!(
         "view={view}&status={status}&priority={priority}&service={}&area={}&due={due}&owner={}&team={}{}&sort={}",
-        super::encode(service),
-        super::encode(area),
-        super::encode(owner),
-        super::encode(team_filter),
+        super::encode(&service),
+        super::encode(&area),
+        super::encode(&owner),
+        super::encode(&team_filter),
         if escalated { "&escalated=on" } else { "" },
         q.sort.as_str(),
     );
+    Chosen {
+        q,
+        view,
+        heading,
+        mine,
+        team,
+        department,
+        status_choices,
+        status,
+        priority_choices,
+        priority,
+        service,
+        area_choices,
+        area,
+        due,
+        people,
+        owner,
+        team_choices,
+        team_filter,
+        escalated,
+        problem,
+        filters,
+    }
+}
+
+/// The request after `current` in the queue its `filters` (a queue's query string)
+/// choose, in that queue's order: where to go once done with `current`.
+pub(super) async fn next_after(
+    state: &AppState,
+    user: &StaffUser,
+    filters: &str,
+    current: &ServiceRequest,
+) -> civic311_store::StoreResult<Option<ServiceRequest>> {
+    let Ok(p) = serde_urlencoded::from_str::<Params>(filters) else { return Ok(None) };
+    let city = state.city();
+    let mut q = choose(&city, user, &p, state.now()).q;
+    q.after = Some((q.sort.key(current), current.id.seq));
+    q.limit = 1;
+    Ok(state.store.list_requests(&q).await?.into_iter().next())
+}
+
+/// `GET /staff`: a queue.
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> super::Page {
+    let city = state.city();
+    let now = state.now();
+    let user = &staff.user;
+    let ch = choose(&city, user, &p, now);
+    let q = &ch.q;
+    let overdue_q = RequestQuery { overdue_at: Some(now), ..q.clone() };
+    let store = &state.store;
+    let counts = tokio::try_join!(
+        store.list_requests(q),
+        store.count_matching(q),
+        store.count_matching(&overdue_q),
+        store.count_matching(&ch.mine),
+        async { if user.team.is_some() { store.count_matching(&ch.team).await } else { Ok(0) } },
+        store.count_matching(&ch.department),
+    );
+    let (page, matching, overdue, in_mine, in_team, in_department) = counts?;
     let next_page = (page.len() == PAGE as usize)
         .then(|| page.last())
         .flatten()
-        .map(|last| format!("/staff?{filters}&cursor={}.{}", q.sort.key(last), last.id.seq));
+        .map(|last| format!("/staff?{}&cursor={}.{}", ch.filters, q.sort.key(last), last.id.seq));
     let rows: Vec<Row> = page.iter().map(|r| row(r, &city, now)).collect();
+    let view = ch.view;
     let mut views = vec![("mine", "My work", thousands(in_mine), view == "mine")];
     if user.team.is_some() {
         views.push(("team", "My team", thousands(in_team), view == "team"));
     }
     views.push(("department", "My department", thousands(in_department), view == "department"));
+    let pick = |k: &str, chosen: &str| k == chosen;
     let body = QueuePage {
         c: StaffChrome::new(&state, &staff),
         view,
         views,
-        heading,
-        statuses: status_choices.iter().map(|(k, l, v)| (*k, *l, *v == status)).collect(),
-        priorities: priority_choices.iter().map(|(k, l, v)| (*k, *l, *v == priority)).collect(),
-        sorts: options(&sort_choices, q.sort),
+        heading: ch.heading,
+        statuses: ch.status_choices.iter().map(|(k, l, v)| (*k, *l, *v == ch.status)).collect(),
+        priorities: ch.priority_choices.iter().map(|(k, l, v)| (*k, *l, *v == ch.priority)).collect(),
+        sorts: options(&SORT_CHOICES, q.sort),
         rows,
         matching: thousands(matching),
         overdue,
-        services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == service)).collect(),
-        areas: area_choices.into_iter().map(|(k, name)| (k.clone(), name, k == area)).collect(),
-        dues: due_choices.iter().map(|(k, l)| (*k, *l, *k == due)).collect(),
+        services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == ch.service)).collect(),
+        areas: ch.area_choices.iter().map(|(k, name)| (k.clone(), name.clone(), pick(k, &ch.area))).collect(),
+        dues: DUE_CHOICES.iter().map(|(k, l)| (*k, *l, pick(k, ch.due))).collect(),
         owners: [("", "Anyone"), ("unassigned", "Unassigned"), ("me", "Me")]
             .into_iter()
             .map(|(k, l)| (k.to_owned(), l.to_owned()))
-            .chain(people)
+            .chain(ch.people.iter().cloned())
             .map(|(k, l)| {
-                let on = k == owner;
+                let on = pick(&k, &ch.owner);
                 (k, l, on)
             })
             .collect(),
-        teams: team_choices
-            .into_iter()
-            .map(|(k, l)| {
-                let on = k == team_filter;
-                (k, l, on)
-            })
-            .collect(),
-        escalated,
-        filtered: status != "active"
-            || priority != "any"
-            || !service.is_empty()
-            || !area.is_empty()
-            || due != "any"
-            || !owner.is_empty()
-            || !team_filter.is_empty()
-            || escalated,
-        problem,
+        teams: ch.team_choices.iter().map(|(k, l)| (k.clone(), l.clone(), pick(k, &ch.team_filter))).collect(),
+        escalated: ch.escalated,
+        filtered: ch.status != "active"
+            || ch.priority != "any"
+            || !ch.service.is_empty()
+            || !ch.area.is_empty()
+            || ch.due != "any"
+            || !ch.owner.is_empty()
+            || !ch.team_filter.is_empty()
+            || ch.escalated,
+        problem: ch.problem,
+        queue: super::encode(&ch.filters),
         next_page,
     };
     Ok(html(StatusCode::OK, &body))

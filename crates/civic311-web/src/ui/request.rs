@@ -55,6 +55,15 @@ pub struct RequestPage<'a> {
     departments: Vec<(String, String)>,
     /// Why there is nothing to do, when there is nothing.
     no_actions: String,
+    /// The signed-in member of staff and their team, when they may take the request
+    /// ("Assign to me") and it is not theirs yet.
+    take: Option<(String, Option<String>)>,
+    /// `?queue=…` on every form, when the page was opened from a queue.
+    keep: String,
+    /// The queue's filters, to go back to it.
+    queue: Option<String>,
+    /// The next request in that queue.
+    next: Option<super::search::Found>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -100,6 +109,7 @@ pub async fn render(
     state: &AppState,
     staff: &Staff,
     r: &ServiceRequest,
+    queue: Option<&str>,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
@@ -112,8 +122,20 @@ pub async fn render(
     let messages = civic311_store::OutboxQuery { request: Some(seq), limit: 100, ..Default::default() };
     let outbox = async { if shows_outbox { state.store.outbox(&messages).await } else { Ok(Vec::new()) } };
     let caller = super::search::caller_requests(state, r);
-    let (events, followers, outbox, photos, caller) =
-        tokio::try_join!(state.store.events(seq), state.store.followers(seq), outbox, state.store.photos(seq), caller)?;
+    let next = async {
+        match queue {
+            Some(q) => super::queue::next_after(state, &staff.user, q, r).await,
+            None => Ok(None),
+        }
+    };
+    let (events, followers, outbox, photos, caller, next) = tokio::try_join!(
+        state.store.events(seq),
+        state.store.followers(seq),
+        outbox,
+        state.store.photos(seq),
+        caller,
+        next
+    )?;
     let duplicates = match r.location.point.filter(|_| !r.status.is_closed()) {
         Some(point) => {
             let probe = Probe { service_code: &r.service_code, point, description: &r.description, seq: Some(seq) };
@@ -278,15 +300,32 @@ pub async fn render(
                 city.department_name(&staff.user.department)
             )
         },
+        take: take(staff, r),
+        keep: queue.map(|q| format!("?queue={}", super::encode(q))).unwrap_or_default(),
+        queue: queue.map(str::to_owned),
+        next: next.as_ref().map(|n| super::search::found(n, &city)),
         notice,
         error,
     };
     Ok(html(status, &body))
 }
 
+/// "Assign to me": offered when the member of staff works for the owning department
+/// and the request is not already theirs.
+fn take(staff: &Staff, r: &ServiceRequest) -> Option<(String, Option<String>)> {
+    let user = &staff.user;
+    let assign = Action::Assign { team: user.team.clone(), assignee: Some(user.username.clone()) };
+    let theirs = r.assignment.assignee.as_deref() == Some(user.username.as_str());
+    let allowed = assign.allowed_from().contains(&r.status)
+        && user.department == r.assignment.department
+        && civic311_domain::policy::may_act(user, r, &assign).is_ok();
+    (allowed && !theirs).then(|| (user.username.clone(), user.team.clone()))
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Flash {
     done: Option<String>,
+    queue: Option<String>,
 }
 
 /// The request numbered `id`, or a 404.
@@ -301,7 +340,8 @@ pub async fn load(state: &AppState, id: &str) -> Result<ServiceRequest, Fault> {
 pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, Query(q): Query<Flash>) -> Page {
     let r = load(&state, &id).await?;
     let notice = q.done.as_deref().and_then(done_notice);
-    render(&state, &staff, &r, StatusCode::OK, notice, None).await
+    let queue = q.queue.as_deref().filter(|q| !q.is_empty() && q.len() <= 1000);
+    render(&state, &staff, &r, queue, StatusCode::OK, notice, None).await
 }
 
 /// What the page says after `?done=`: the name of an action (or `filed`, `follow`,

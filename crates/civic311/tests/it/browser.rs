@@ -70,7 +70,7 @@ async fn a_member_of_staff_signs_in_and_finds_their_work(backend: Backend) {
 /// Opens the request from the department queue.
 async fn open_from_department_queue(b: &Browser, base: &str, id: &str) {
     b.goto(&format!("{base}/staff?view=department")).await;
-    b.follow(&format!("a[href=\"/staff/requests/{id}\"]")).await;
+    b.follow(&format!("a[href^=\"/staff/requests/{id}?queue=\"]")).await;
     assert!(b.text("h1").await.starts_with(id));
 }
 
@@ -293,9 +293,10 @@ async fn a_phone_request_is_logged_and_found_with_the_keyboard_alone(backend: Ba
     b.keys_to_new_page("\u{E007}").await;
     b.tab_to("nav.tabs a[href=\"?view=department\"]").await;
     b.keys_to_new_page("\u{E007}").await;
-    b.tab_to(&format!("a[href=\"/staff/requests/{id}\"]")).await;
+    b.tab_to(&format!("a[href^=\"/staff/requests/{id}?queue=\"]")).await;
     b.keys_to_new_page("\u{E007}").await;
-    assert!(b.current_url().await.ends_with(&format!("/staff/requests/{id}")));
+    assert!(b.current_url().await.contains(&format!("/staff/requests/{id}?queue=")));
+    assert!(b.text("nav.next").await.contains("Back to the queue"));
     b.close().await;
 }
 

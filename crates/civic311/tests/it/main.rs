@@ -18,6 +18,7 @@ mod config;
 mod demo_rules;
 mod duplicates;
 mod hardening;
+mod next_in_queue;
 mod open311;
 mod photos;
 mod portal;

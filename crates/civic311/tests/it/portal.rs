@@ -107,12 +107,16 @@ async fn a_resident_reports_a_pothole_without_scripts_and_tracks_it(backend: Bac
     assert!(!page.body.contains("Crew radio code 7"));
     assert!(page.body.contains("In progress"));
 
-    // Tracking by number from the home page.
-    let r = app.get(&format!("/track?number={number}")).await;
-    assert_eq!(
-        (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
-        (303, format!("/requests/{number}").as_str())
-    );
+    // Tracking by number from the home page, typed as people type it.
+    let (year, seq) = number.split_once('-').unwrap();
+    for typed in [number.clone(), format!("{year}{seq}"), format!("{year}+{seq}"), format!("%20{number}%20")] {
+        let r = app.get(&format!("/track?number={typed}")).await;
+        assert_eq!(
+            (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
+            (303, format!("/requests/{number}?lang=en").as_str()),
+            "{typed}"
+        );
+    }
     assert_eq!(app.get("/track?number=not-a-number").await.status, 404);
     assert_eq!(app.get("/requests/2026-999999").await.status, 404);
 }

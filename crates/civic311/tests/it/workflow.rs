@@ -105,6 +105,24 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let again = civic311_jobs::sweep(&app.store, &model, breach, 100).await.unwrap();
     assert_eq!(again.fired, 0, "never the same escalation twice");
 
+    // Residents see the delay and the new date: one more 8-hour target from the breach
+    // (Fri 15:56 + 1h04 on Friday + 6h56 on Monday), on the page, in Open311 and in
+    // the notice.
+    app.set_now(&breach.to_string());
+    let new_date = "2026-06-01T14:56:00-05:00";
+    let one = app.get(&format!("/open311/v2/requests/{id}.json")).await.json();
+    assert_eq!(one[0]["expected_datetime"], new_date);
+    let notes = one[0]["status_notes"].as_str().unwrap();
+    assert!(notes.starts_with(&format!("Delayed: now expected by {new_date}")), "{notes}");
+    let written = |lang: &str| {
+        let at: jiff::Zoned = new_date.parse::<Timestamp>().unwrap().to_zoned(city.tz.clone());
+        civic311_domain::i18n::datetime(civic311_domain::i18n::texts(lang), &at)
+    };
+    let page = app.get(&format!("/requests/{id}")).await;
+    let shown = |p: &civic311_testkit::app::TestResponse, text: &str| p.body.contains(text);
+    assert!(shown(&page, ">Delayed<") && shown(&page, "Now expected by"), "{}", page.body);
+    assert!(shown(&page, &written("en")), "{}", page.body);
+
     let (sms_url, texts) = sms_provider().await;
     let sms = SmsConfig { base_url: sms_url, account: "AC1".into(), token: "secret".into(), from: "+15550000".into() };
     let mail = SmtpServer::start();
@@ -125,7 +143,10 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
         texts_now.iter().filter_map(|f| f.iter().find(|(k, _)| k == "Body").map(|(_, v)| v.clone())).collect();
     assert!(texts_now.iter().all(|f| f.contains(&("To".into(), "+15550100".into()))));
     assert!(bodies.iter().any(|b| b.contains("recibimos") || b.contains("Recibimos")), "{bodies:?}");
-    assert!(bodies.iter().any(|b| b.contains("tardando más")), "the delay notice in Spanish: {bodies:?}");
+    assert!(
+        bodies.iter().any(|b| b.contains("tardando más") && b.contains(&written("es"))),
+        "the delay notice in Spanish, with the new date: {bodies:?}"
+    );
     let detail = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ali"), None).await.json();
     assert_eq!(detail["escalated"], true);
     assert!(detail.get("notifications").is_none(), "who was sent what is not for analysts");
@@ -153,6 +174,13 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     )
     .await;
     assert_eq!(done.json()["status"], "resolved");
+    // Resolved, then closed: each date is the moment it happened.
+    let page = app.get(&format!("/requests/{id}")).await;
+    assert!(!shown(&page, ">Delayed<") && !shown(&page, "Now expected by"), "{}", page.body);
+    let resolved_at =
+        civic311_domain::i18n::datetime(civic311_domain::i18n::texts("en"), &app.now().to_zoned(city.tz.clone()));
+    assert!(shown(&page, &format!("<dt>Resolved</dt><dd>{resolved_at}</dd>")), "{}", page.body);
+    assert!(!shown(&page, "<dt>Closed</dt>"), "{}", page.body);
     dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
     let last = texts.lock().unwrap().last().cloned().unwrap();
     let body = &last.iter().find(|(k, _)| k == "Body").unwrap().1;
@@ -167,6 +195,15 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let page = app.get(link.trim_start_matches("http://civic311.test")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("name=\"score\""), "{}", page.body);
+
+    app.set_now("2026-06-03T09:00:00-05:00");
+    let closed = act(&app, &id, "sam", serde_json::json!({ "action": "close" })).await;
+    assert_eq!(closed["status"], "closed", "{closed}");
+    let page = app.get(&format!("/requests/{id}")).await;
+    let closed_at =
+        civic311_domain::i18n::datetime(civic311_domain::i18n::texts("en"), &app.now().to_zoned(city.tz.clone()));
+    assert!(shown(&page, &format!("<dt>Resolved</dt><dd>{resolved_at}</dd>")), "{}", page.body);
+    assert!(shown(&page, &format!("<dt>Closed</dt><dd>{closed_at}</dd>")), "{}", page.body);
 
     // Every request's history is an unbroken hash chain.
     let events = app.store.sealed_events((0, 0), 10_000).await.unwrap();
