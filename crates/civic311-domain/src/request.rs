@@ -272,7 +272,8 @@ pub struct ServiceRequest {
     pub requested_at: Timestamp,
     pub updated_at: Timestamp,
     pub closed_at: Option<Timestamp>,
-    /// The SLA resolution due time (Open311 `expected_datetime`).
+    /// The SLA resolution due time (Open311 `expected_datetime`); none while the clock
+    /// is paused (on hold, waiting on the resident).
     pub expected_at: Option<Timestamp>,
     pub workflow: WorkflowState,
     /// Bumped by every change; a change made on a stale copy is refused.

@@ -560,7 +560,9 @@ pub fn decide(
             c.respond(now);
         }
     }
-    r.expected_at = r.workflow.sla.as_ref().map(|c| c.resolution_due);
+    // While the clock is paused nothing is due: the request is not overdue, and it
+    // sorts after the work that is.
+    r.expected_at = r.workflow.sla.as_ref().filter(|c| c.paused_at.is_none()).map(|c| c.resolution_due);
     r.updated_at = now;
     Ok(Change { request: r, events, resident, staff: Vec::new() })
 }

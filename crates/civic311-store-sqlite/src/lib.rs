@@ -42,6 +42,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "addresses", sql: include_str!("../migrations/0017_addresses.sql") },
     Migration { version: 18, name: "streets_assets", sql: include_str!("../migrations/0018_streets_assets.sql") },
     Migration { version: 19, name: "request_search", sql: include_str!("../migrations/0019_request_search.sql") },
+    Migration { version: 20, name: "escalation_index", sql: include_str!("../migrations/0020_escalation_index.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

@@ -480,6 +480,11 @@ pub trait Store: Send + Sync + 'static {
     /// Open requests of these departments counted by team, person and status, with how
     /// many are past due at `now` and when the oldest was filed.
     async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>>;
+    /// The escalations since `since` of requests these departments now own, newest
+    /// first, with the request's sequence number (read from a partial index on
+    /// escalation events).
+    async fn escalations(&self, departments: &[String], since: Timestamp, limit: u32)
+    -> StoreResult<Vec<(i64, Event)>>;
     async fn events(&self, seq: i64) -> StoreResult<Vec<Event>>;
     /// The events of the given kinds of many requests at once, by request, oldest first.
     async fn events_of(&self, seqs: &[i64], kinds: &[EventKind]) -> StoreResult<Vec<(i64, Event)>>;

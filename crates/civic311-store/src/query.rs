@@ -112,6 +112,8 @@ pub struct RequestQuery {
     pub due_between: Option<(Timestamp, Timestamp)>,
     /// Only requests nobody is assigned to.
     pub unassigned: bool,
+    /// Only requests on no team's queue.
+    pub no_team: bool,
     /// Only requests an escalation chain has marked escalated.
     pub escalated: bool,
     /// Words that must all appear in the description (case-insensitive).

@@ -137,6 +137,18 @@ impl<B: SqlBackend> SqlStore<B> {
 const CLAIM_TRIES: usize = 16;
 
 /// Followers from their rows.
+/// Binds each of `values` after `params`; their placeholders, comma-separated.
+fn bind_all(values: &[String], params: &mut Vec<Param>) -> String {
+    let list: Vec<String> = values
+        .iter()
+        .map(|v| {
+            params.push(Param::Text(v.clone()));
+            format!("${}", params.len())
+        })
+        .collect();
+    list.join(", ")
+}
+
 fn follower_rows(rows: Vec<FollowerRow>) -> StoreResult<Vec<Follower>> {
     rows.into_iter()
         .map(|r| {
@@ -233,6 +245,9 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
     }
     if q.unassigned {
         conds.push("assignee IS NULL".to_owned());
+    }
+    if q.no_team {
+        conds.push("team IS NULL".to_owned());
     }
     if q.escalated {
         // The workflow state is stored as compact JSON that writes `escalated` only
@@ -529,24 +544,45 @@ where
         Ok(page)
     }
 
+    async fn escalations(
+        &self,
+        departments: &[String],
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Event)>> {
+        if departments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = vec![Param::I64(to_micros(since)), Param::I64(i64::from(limit))];
+        let list = bind_all(departments, &mut params);
+        // The kind is written out, not bound: only then may PostgreSQL's generic plans
+        // use the partial index `events_escalated` (migration 20).
+        let sql = format!(
+            "SELECT e.id, e.request_id, e.at, e.kind, e.actor, e.data FROM events e \
+             JOIN requests r ON r.id = e.request_id \
+             WHERE e.kind = 'escalated' AND e.at >= $1 AND r.department IN ({list}) \
+             ORDER BY e.at DESC, e.id DESC LIMIT $2"
+        );
+        self.backend
+            .fetch_all::<EventRow>(&sql, params)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.request_id, r.into_domain()?)))
+            .collect()
+    }
+
     async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>> {
         if departments.is_empty() {
             return Ok(Vec::new());
         }
         let mut params = vec![Param::I64(to_micros(now))];
-        let list: Vec<String> = departments
-            .iter()
-            .map(|d| {
-                params.push(Param::Text(d.clone()));
-                format!("${}", params.len())
-            })
-            .collect();
+        let list = bind_all(departments, &mut params);
         let sql = format!(
             "SELECT team, assignee, status, COUNT(*) AS n, \
              SUM(CASE WHEN expected_at < $1 THEN 1 ELSE 0 END) AS overdue, MIN(requested_at) AS oldest \
              FROM requests WHERE department IN ({}) AND status IN ({}) \
              GROUP BY team, assignee, status ORDER BY team, assignee, status",
-            list.join(", "),
+            list,
             Status::active_sql(),
         );
         let rows = self.backend.fetch_all::<WorkloadRow>(&sql, params).await?;

@@ -14,6 +14,9 @@ use super::Staff;
 use crate::page::html;
 use crate::{AppState, CityModel};
 
+/// The team filter's value for requests on no team's queue.
+pub(super) const NO_TEAM: &str = "none";
+
 /// Requests shown per page.
 const PAGE: u32 = 50;
 
@@ -22,19 +25,29 @@ const SOON: SignedDuration = SignedDuration::from_hours(4);
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct Params {
-    view: Option<String>,
-    status: Option<String>,
-    priority: Option<String>,
-    service: Option<String>,
-    area: Option<String>,
-    sort: Option<String>,
+    pub(super) view: Option<String>,
+    /// On the department view, another department the member of staff covers (a
+    /// supervisor's second department, any for an administrator).
+    pub(super) department: Option<String>,
+    pub(super) status: Option<String>,
+    pub(super) priority: Option<String>,
+    pub(super) service: Option<String>,
+    pub(super) area: Option<String>,
+    pub(super) sort: Option<String>,
     /// `overdue` or `today`.
-    due: Option<String>,
+    pub(super) due: Option<String>,
     /// `unassigned`, `me` or a username of the department.
-    owner: Option<String>,
-    team: Option<String>,
-    escalated: Option<String>,
-    cursor: Option<String>,
+    pub(super) owner: Option<String>,
+    pub(super) team: Option<String>,
+    pub(super) escalated: Option<String>,
+    pub(super) cursor: Option<String>,
+}
+
+impl Params {
+    /// These filters on the department view of `department`.
+    pub(super) fn in_department(self, department: &str) -> Self {
+        Params { view: Some("department".into()), department: Some(department.to_owned()), ..self }
+    }
 }
 
 /// One request as a queue row.
@@ -52,29 +65,86 @@ struct Row {
     escalated: bool,
 }
 
+/// The filter fields of a queue (`staff/filters.html`): each choice with its label and
+/// whether it is chosen. The bulk list of the supervisor view offers the same.
+pub(super) struct Filters {
+    pub(super) statuses: Vec<(&'static str, &'static str, bool)>,
+    pub(super) priorities: Vec<(&'static str, &'static str, bool)>,
+    pub(super) sorts: Vec<(&'static str, &'static str, bool)>,
+    pub(super) services: Vec<(String, String, bool)>,
+    pub(super) areas: Vec<(String, String, bool)>,
+    pub(super) dues: Vec<(&'static str, &'static str, bool)>,
+    /// Anyone, unassigned, me, then each person of the department by name.
+    pub(super) owners: Vec<(String, String, bool)>,
+    pub(super) teams: Vec<(String, String, bool)>,
+    pub(super) escalated: bool,
+    /// Anything but the defaults is chosen.
+    pub(super) filtered: bool,
+}
+
+impl Filters {
+    fn of(ch: &Chosen, city: &CityModel) -> Self {
+        let pick = |k: &str, chosen: &str| k == chosen;
+        Filters {
+            statuses: ch.status_choices.iter().map(|(k, l, v)| (*k, *l, *v == ch.status)).collect(),
+            priorities: ch.priority_choices.iter().map(|(k, l, v)| (*k, *l, *v == ch.priority)).collect(),
+            sorts: options(&SORT_CHOICES, ch.q.sort),
+            services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == ch.service)).collect(),
+            areas: ch.area_choices.iter().map(|(k, name)| (k.clone(), name.clone(), pick(k, &ch.area))).collect(),
+            dues: DUE_CHOICES.iter().map(|(k, l)| (*k, *l, pick(k, ch.due))).collect(),
+            owners: [("", "Anyone"), ("unassigned", "Unassigned"), ("me", "Me")]
+                .into_iter()
+                .map(|(k, l)| (k.to_owned(), l.to_owned()))
+                .chain(ch.people.iter().cloned())
+                .map(|(k, l)| {
+                    let on = pick(&k, &ch.owner);
+                    (k, l, on)
+                })
+                .collect(),
+            teams: ch.team_choices.iter().map(|(k, l)| (k.clone(), l.clone(), pick(k, &ch.team_filter))).collect(),
+            escalated: ch.escalated,
+            filtered: ch.status != "active"
+                || ch.priority != "any"
+                || !ch.service.is_empty()
+                || !ch.area.is_empty()
+                || ch.due != "any"
+                || !ch.owner.is_empty()
+                || !ch.team_filter.is_empty()
+                || ch.escalated,
+        }
+    }
+}
+
+/// The queue these filters choose, for `user`: its query (limited to `limit`), its
+/// filter fields, and its filters as a query string.
+pub(super) fn chosen(
+    city: &CityModel,
+    user: &StaffUser,
+    p: &Params,
+    now: Timestamp,
+    limit: u32,
+) -> (RequestQuery, Filters, String) {
+    let mut ch = choose(city, user, p, now);
+    ch.q.limit = limit;
+    let f = Filters::of(&ch, city);
+    (ch.q, f, ch.filters)
+}
+
 #[derive(Template)]
 #[template(path = "staff/queue.html")]
 struct QueuePage<'a> {
     c: StaffChrome,
     view: &'a str,
+    /// The department shown when it is not the member of staff's own, else empty.
+    department: &'a str,
     /// Key, label, open requests in it, current.
     views: Vec<(&'static str, &'static str, String, bool)>,
-    heading: &'static str,
-    statuses: Vec<(&'static str, &'static str, bool)>,
-    priorities: Vec<(&'static str, &'static str, bool)>,
-    sorts: Vec<(&'static str, &'static str, bool)>,
-    services: Vec<(String, String, bool)>,
-    areas: Vec<(String, String, bool)>,
-    dues: Vec<(&'static str, &'static str, bool)>,
-    /// Anyone, unassigned, me, then each person of the department by name.
-    owners: Vec<(String, String, bool)>,
-    teams: Vec<(String, String, bool)>,
-    escalated: bool,
+    heading: &'a str,
+    f: Filters,
     rows: Vec<Row>,
     /// Requests matching the filters, and how many of those are overdue.
     matching: String,
     overdue: i64,
-    filtered: bool,
     problem: Option<&'static str>,
     /// The filters, encoded for a request link's `queue=` (see [`next_after`]).
     queue: String,
@@ -194,7 +264,9 @@ fn options<T: Copy + PartialEq>(
 struct Chosen {
     q: RequestQuery,
     view: &'static str,
-    heading: &'static str,
+    heading: String,
+    /// The department shown when it is not the member of staff's own, else empty.
+    other_department: String,
     /// The open requests of each tab, to count on it.
     mine: RequestQuery,
     team: RequestQuery,
@@ -233,14 +305,22 @@ fn choose(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> Cho
         Some("department") => "department",
         _ => "mine",
     };
+    let dept = p
+        .department
+        .clone()
+        .filter(|d| view == "department" && user.covers(d) && city.workflow.directory.departments.contains_key(d))
+        .unwrap_or_else(|| user.department.clone());
     let open = RequestQuery { statuses: Status::ACTIVE.to_vec(), limit: PAGE, ..RequestQuery::default() };
     let mine = RequestQuery { assignees: vec![user.username.clone()], ..open.clone() };
     let team = RequestQuery { teams: user.team.iter().cloned().collect(), ..open.clone() };
-    let department = RequestQuery { departments: vec![user.department.clone()], ..open };
+    let department = RequestQuery { departments: vec![dept.clone()], ..open };
     let (mut q, heading) = match view {
-        "team" => (team.clone(), "My team's requests"),
-        "department" => (department.clone(), "My department's requests"),
-        _ => (mine.clone(), "My work"),
+        "team" => (team.clone(), "My team's requests".to_owned()),
+        "department" if dept != user.department => {
+            (department.clone(), format!("{}: open requests", city.department_name(&dept)))
+        }
+        "department" => (department.clone(), "My department's requests".to_owned()),
+        _ => (mine.clone(), "My work".to_owned()),
     };
     let status_choices: Vec<(&str, &str, &str)> = [("active", "All open", "active"), ("all", "Any", "all")]
         .into_iter()
@@ -283,12 +363,13 @@ fn choose(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> Cho
     let people: Vec<(String, String)> = dir
         .users
         .values()
-        .filter(|u| u.active && u.department == user.department && u.username != user.username)
+        .filter(|u| u.active && u.department == dept && u.username != user.username)
         .map(|u| (u.username.clone(), u.display_name.clone()))
         .collect();
     let owner = p
         .owner
         .clone()
+        .map(|o| if o == user.username { "me".to_owned() } else { o })
         .filter(|o| ["unassigned", "me"].contains(&o.as_str()) || people.iter().any(|(u, _)| u == o))
         .unwrap_or_default();
     match owner.as_str() {
@@ -300,12 +381,15 @@ fn choose(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> Cho
     let team_choices: Vec<(String, String)> = dir
         .teams
         .values()
-        .filter(|t| t.department == user.department)
+        .filter(|t| t.department == dept)
         .map(|t| (t.code.clone(), t.name.clone()))
+        .chain(std::iter::once((NO_TEAM.to_owned(), "No team".to_owned())))
         .collect();
     let team_filter = p.team.clone().filter(|t| team_choices.iter().any(|(c, _)| c == t)).unwrap_or_default();
-    if !team_filter.is_empty() {
-        q.teams = vec![team_filter.clone()];
+    match team_filter.as_str() {
+        "" => {}
+        NO_TEAM => q.no_team = true,
+        t => q.teams = vec![t.to_owned()],
     }
     let escalated = p.escalated.as_deref().is_some_and(|e| !e.is_empty());
     q.escalated = escalated;
@@ -316,8 +400,10 @@ fn choose(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> Cho
             None => problem = Some("That page link was not right; showing the first page."),
         }
     }
+    let other_department =
+        if view == "department" { format!("&department={}", super::encode(&dept)) } else { String::new() };
     let filters = format!(
-        "view={view}&status={status}&priority={priority}&service={}&area={}&due={due}&owner={}&team={}{}&sort={}",
+        "view={view}{other_department}&status={status}&priority={priority}&service={}&area={}&due={due}&owner={}&team={}{}&sort={}",
         super::encode(&service),
         super::encode(&area),
         super::encode(&owner),
@@ -326,6 +412,7 @@ fn choose(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> Cho
         q.sort.as_str(),
     );
     Chosen {
+        other_department: if dept == user.department { String::new() } else { dept },
         q,
         view,
         heading,
@@ -395,40 +482,16 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         views.push(("team", "My team", thousands(in_team), view == "team"));
     }
     views.push(("department", "My department", thousands(in_department), view == "department"));
-    let pick = |k: &str, chosen: &str| k == chosen;
     let body = QueuePage {
         c: StaffChrome::new(&state, &staff),
         view,
         views,
-        heading: ch.heading,
-        statuses: ch.status_choices.iter().map(|(k, l, v)| (*k, *l, *v == ch.status)).collect(),
-        priorities: ch.priority_choices.iter().map(|(k, l, v)| (*k, *l, *v == ch.priority)).collect(),
-        sorts: options(&SORT_CHOICES, q.sort),
+        heading: &ch.heading,
+        department: &ch.other_department,
         rows,
         matching: thousands(matching),
         overdue,
-        services: city.services().map(|s| (s.code.clone(), s.name.clone(), s.code == ch.service)).collect(),
-        areas: ch.area_choices.iter().map(|(k, name)| (k.clone(), name.clone(), pick(k, &ch.area))).collect(),
-        dues: DUE_CHOICES.iter().map(|(k, l)| (*k, *l, pick(k, ch.due))).collect(),
-        owners: [("", "Anyone"), ("unassigned", "Unassigned"), ("me", "Me")]
-            .into_iter()
-            .map(|(k, l)| (k.to_owned(), l.to_owned()))
-            .chain(ch.people.iter().cloned())
-            .map(|(k, l)| {
-                let on = pick(&k, &ch.owner);
-                (k, l, on)
-            })
-            .collect(),
-        teams: ch.team_choices.iter().map(|(k, l)| (k.clone(), l.clone(), pick(k, &ch.team_filter))).collect(),
-        escalated: ch.escalated,
-        filtered: ch.status != "active"
-            || ch.priority != "any"
-            || !ch.service.is_empty()
-            || !ch.area.is_empty()
-            || ch.due != "any"
-            || !ch.owner.is_empty()
-            || !ch.team_filter.is_empty()
-            || ch.escalated,
+        f: Filters::of(&ch, &city),
         problem: ch.problem,
         queue: super::encode(&ch.filters),
         next_page,

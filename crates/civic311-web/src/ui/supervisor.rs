@@ -10,10 +10,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use civic311_domain::org::Role;
-use civic311_domain::request::Status;
+use civic311_domain::request::{Event, ServiceRequest};
 use civic311_domain::workflow::Action;
-use civic311_store::{RequestQuery, Sort};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
+
+use super::queue::Params as QueueParams;
 
 use super::{Fault, Page, Staff};
 use crate::AppState;
@@ -22,12 +23,14 @@ use crate::page::html;
 /// Open requests offered for bulk reassignment, soonest due first.
 const BULK_PAGE: u32 = 100;
 
-/// Counts for one row of a table.
+/// Counts for one row of a table, and the queue filters that list them.
 #[derive(Default)]
 struct Tally {
     open: i64,
     overdue: i64,
     oldest: Option<Timestamp>,
+    /// `(name, value)` queue filters for this row: `team=…`, `owner=…`, `status=…`.
+    filters: Vec<(&'static str, String)>,
 }
 
 impl Tally {
@@ -38,6 +41,29 @@ impl Tally {
     }
 }
 
+/// A row of a workload table: what it counts, and each count with the queue it opens.
+struct CountRow {
+    name: String,
+    /// A second column (the team, in "where requests wait").
+    also: String,
+    open: (i64, String),
+    overdue: (i64, String),
+    oldest: String,
+}
+
+/// One escalation of the department's requests.
+struct EscalationRow {
+    id: String,
+    service: String,
+    at: String,
+    level: String,
+    /// Who was told, and where the request was moved.
+    to: String,
+    /// Still open, or its closed status.
+    state: &'static str,
+    open: bool,
+}
+
 #[derive(Template)]
 #[template(path = "staff/supervisor.html")]
 struct SupervisorPage {
@@ -45,11 +71,20 @@ struct SupervisorPage {
     department: String,
     department_name: String,
     departments: Vec<(String, String, bool)>,
-    /// Name, open, overdue, oldest waiting.
-    teams: Vec<(String, i64, i64, String)>,
-    people: Vec<(String, i64, i64, String)>,
-    waits: Vec<(String, String, i64, String)>,
+    /// Open, overdue, due today, unassigned, escalated: label, count, queue.
+    summary: Vec<(&'static str, i64, String)>,
+    teams: Vec<CountRow>,
+    people: Vec<CountRow>,
+    waits: Vec<CountRow>,
+    escalations: Vec<EscalationRow>,
+    /// The queue of every escalated open request.
+    escalated_queue: String,
     open: Vec<OpenRow>,
+    /// The bulk list's filters, as the queues have them.
+    f: super::queue::Filters,
+    /// The bulk list's filters as a query string, for "check all".
+    filters: String,
+    checked: bool,
     team_choices: Vec<(String, String)>,
     people_choices: Vec<(String, String)>,
     notice: Option<String>,
@@ -61,6 +96,7 @@ struct OpenRow {
     id: String,
     service: String,
     owner: String,
+    due: String,
     waited: String,
     late: bool,
     /// Marked escalated by an escalation chain.
@@ -88,20 +124,53 @@ pub struct Params {
     department: Option<String>,
     /// How many requests a bulk reassignment moved (a number, never words).
     assigned: Option<usize>,
+    /// `all`: every request of the bulk list checked.
+    check: Option<String>,
 }
 
-/// `GET /staff/supervisor`.
-pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Page {
+/// Requests shown in the escalations list; the escalated queue has them all.
+const ESCALATIONS_SHOWN: usize = 20;
+
+/// How far back the escalations list looks.
+const ESCALATIONS_SINCE: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// `GET /staff/supervisor`: the view, its bulk list filtered as a queue is.
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<Params>,
+    Query(filters): Query<QueueParams>,
+) -> Page {
     let notice = p.assigned.map(|n| format!("{n} request(s) reassigned."));
-    render(&state, &staff, p.department, StatusCode::OK, notice, None).await
+    let checked = p.check.as_deref() == Some("all");
+    render(&state, &staff, p.department, &filters, checked, StatusCode::OK, notice, None).await
 }
 
-/// The supervisor view of `department` (else the member of staff's own), with a
-/// notice and an error from what was just done.
+/// The department's queue with `filters` (`(name, value)` pairs) as its link and, for
+/// counting, its query.
+fn queue_of(
+    state: &AppState,
+    staff: &Staff,
+    department: &str,
+    filters: &[(&str, &str)],
+) -> (civic311_store::RequestQuery, String) {
+    let mut pairs = vec![("view", "department"), ("department", department)];
+    pairs.extend_from_slice(filters);
+    let p: QueueParams =
+        serde_urlencoded::from_str(&serde_urlencoded::to_string(&pairs).unwrap_or_default()).unwrap_or_default();
+    let (q, _, link) = super::queue::chosen(&state.city(), &staff.user, &p, state.now(), 1);
+    (q, format!("/staff?{link}"))
+}
+
+/// The supervisor view of `department` (else the member of staff's own), its bulk list
+/// filtered by `filters`, with a notice and an error from what was just done.
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     staff: &Staff,
     department: Option<String>,
+    filters: &QueueParams,
+    checked: bool,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
@@ -116,22 +185,42 @@ async fn render(
     let department = department.filter(|d| mine.contains(d)).unwrap_or_else(|| {
         if mine.contains(&staff.user.department) { staff.user.department.clone() } else { mine[0].clone() }
     });
-    let query = RequestQuery {
-        departments: vec![department.clone()],
-        statuses: Status::ACTIVE.to_vec(),
-        sort: Sort::Due,
-        limit: BULK_PAGE,
-        ..RequestQuery::default()
+    let bulk_params = filters.clone().in_department(&department);
+    let (query, f, bulk_filters) = super::queue::chosen(&city, &staff.user, &bulk_params, now, BULK_PAGE);
+    let summary_filters: [(&str, &[(&str, &str)]); 5] = [
+        ("Open", &[]),
+        ("Overdue", &[("due", "overdue")]),
+        ("Due today", &[("due", "today")]),
+        ("Unassigned", &[("owner", "unassigned")]),
+        ("Escalated", &[("escalated", "on")]),
+    ];
+    let summary_queues: Vec<_> =
+        summary_filters.iter().map(|(label, f)| (*label, queue_of(state, staff, &department, f))).collect();
+    let counts = async {
+        let mut out = Vec::with_capacity(summary_queues.len());
+        for (_, (q, _)) in &summary_queues {
+            out.push(state.store.count_matching(q).await?);
+        }
+        Ok(out)
     };
-    let (rows, open) = tokio::try_join!(
+    let since = now - ESCALATIONS_SINCE;
+    let (rows, open, counts, escalated) = tokio::try_join!(
         state.store.workload(std::slice::from_ref(&department), now),
-        state.store.list_requests(&query)
+        state.store.list_requests(&query),
+        counts,
+        state.store.escalations(std::slice::from_ref(&department), since, 200),
     )?;
+    let escalated_requests = {
+        let ids: Vec<i64> = escalated.iter().map(|(seq, _)| *seq).collect();
+        let q = civic311_store::RequestQuery { ids, limit: 200, ..Default::default() };
+        state.store.list_requests(&q).await?
+    };
     let dir = &city.workflow.directory;
     let team_name = |t: &Option<String>| {
         t.as_ref()
             .map_or_else(|| "No team".to_owned(), |t| dir.teams.get(t).map_or_else(|| t.clone(), |x| x.name.clone()))
     };
+    let team_filter = |t: &Option<String>| t.clone().unwrap_or_else(|| super::queue::NO_TEAM.to_owned());
     let person_name = |u: &Option<String>| {
         u.as_ref().map_or_else(
             || "Unassigned".to_owned(),
@@ -144,23 +233,52 @@ async fn render(
         BTreeMap::<(String, String), Tally>::new(),
     );
     for r in &rows {
-        teams.entry(team_name(&r.team)).or_default().add(r.open, r.overdue, r.oldest);
-        people.entry(person_name(&r.assignee)).or_default().add(r.open, r.overdue, r.oldest);
+        let team = teams.entry(team_name(&r.team)).or_default();
+        team.add(r.open, r.overdue, r.oldest);
+        team.filters = vec![("team", team_filter(&r.team))];
+        let person = people.entry(person_name(&r.assignee)).or_default();
+        person.add(r.open, r.overdue, r.oldest);
+        person.filters = vec![("owner", r.assignee.clone().unwrap_or_else(|| "unassigned".to_owned()))];
         let status = super::queue::status_label(r.status).to_owned();
-        waits.entry((status, team_name(&r.team))).or_default().add(r.open, r.overdue, r.oldest);
+        let wait = waits.entry((status, team_name(&r.team))).or_default();
+        wait.add(r.open, r.overdue, r.oldest);
+        wait.filters = vec![("status", r.status.as_str().to_owned()), ("team", team_filter(&r.team))];
     }
-    let table = |m: BTreeMap<String, Tally>| -> Vec<(String, i64, i64, String)> {
-        m.into_iter().map(|(k, t)| (k, t.open, t.overdue, waited(t.oldest, now))).collect()
+    let count_row = |name: String, also: String, t: Tally| {
+        let base: Vec<(&str, &str)> = t.filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let overdue: Vec<(&str, &str)> = base.iter().copied().chain([("due", "overdue")]).collect();
+        CountRow {
+            name,
+            also,
+            open: (t.open, queue_of(state, staff, &department, &base).1),
+            overdue: (t.overdue, queue_of(state, staff, &department, &overdue).1),
+            oldest: waited(t.oldest, now),
+        }
     };
     let mut waits: Vec<_> = waits.into_iter().collect();
     waits.sort_by_key(|(_, t)| t.oldest);
+    let when = |t: Timestamp| t.to_zoned(city.tz.clone()).strftime("%a %b %-d, %H:%M").to_string();
+    let mut seen = std::collections::BTreeSet::new();
+    let summary_link_escalated = summary_queues.last().map(|(_, (_, link))| link.clone()).unwrap_or_default();
     let body = SupervisorPage {
         c: StaffChrome::new(state, staff),
         department_name: city.department_name(&department).to_owned(),
         departments: mine.iter().map(|d| (d.clone(), city.department_name(d).to_owned(), *d == department)).collect(),
-        teams: table(teams),
-        people: table(people),
-        waits: waits.into_iter().map(|((s, t), x)| (s, t, x.open, waited(x.oldest, now))).collect(),
+        summary: summary_queues.into_iter().zip(counts).map(|((label, (_, link)), n)| (label, n, link)).collect(),
+        teams: teams.into_iter().map(|(k, t)| count_row(k, String::new(), t)).collect(),
+        people: people.into_iter().map(|(k, t)| count_row(k, String::new(), t)).collect(),
+        waits: waits.into_iter().map(|((s, team), t)| count_row(s, team, t)).collect(),
+        // Each request once, at its latest escalation (the events come newest first).
+        escalations: escalated
+            .iter()
+            .filter(|(seq, _)| seen.insert(*seq))
+            .filter_map(|(seq, e)| {
+                let r = escalated_requests.iter().find(|r| r.id.seq == *seq)?;
+                Some(escalation_row(&city, r, e, when(e.at)))
+            })
+            .take(ESCALATIONS_SHOWN)
+            .collect(),
+        escalated_queue: summary_link_escalated,
         open: open
             .iter()
             .map(|r| {
@@ -174,12 +292,16 @@ async fn render(
                     id: r.id.to_string(),
                     service,
                     owner,
+                    due: r.expected_at.map_or_else(|| "–".to_owned(), when),
                     waited: waited(Some(r.requested_at), now),
                     late: r.expected_at.is_some_and(|d| d <= now),
                     escalated: r.workflow.escalated,
                 }
             })
             .collect(),
+        f,
+        filters: bulk_filters,
+        checked,
         team_choices: dir
             .teams
             .values()
@@ -199,13 +321,52 @@ async fn render(
     Ok(html(status, &body))
 }
 
+/// What an escalation event says: its level, who was told, where the request went.
+fn escalation_row(city: &crate::CityModel, r: &ServiceRequest, e: &Event, at: String) -> EscalationRow {
+    let dir = &city.workflow.directory;
+    let audiences: Vec<String> = e
+        .data
+        .get("notified")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(|who| match who {
+                    "assignee" => "the assignee".to_owned(),
+                    "supervisor" => "the supervisor".to_owned(),
+                    "department" => "the department's mailbox".to_owned(),
+                    other => other.to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let moved = e
+        .data
+        .get("reassigned_to")
+        .and_then(|v| v.as_str())
+        .map(|t| format!("moved to {}", dir.teams.get(t).map_or(t, |x| x.name.as_str())));
+    let told = (!audiences.is_empty()).then(|| format!("told {}", audiences.join(", ")));
+    let to = [told, moved].into_iter().flatten().collect::<Vec<_>>().join("; ");
+    EscalationRow {
+        id: r.id.to_string(),
+        service: city.service(&r.service_code).map_or_else(|| r.service_code.clone(), |s| s.name.clone()),
+        at,
+        level: e.data.get("level").and_then(serde_json::Value::as_u64).map_or_else(String::new, |l| l.to_string()),
+        to: if to.is_empty() { "marked escalated".to_owned() } else { to },
+        state: super::queue::status_label(r.status),
+        open: !r.status.is_closed(),
+    }
+}
+
 /// `POST /staff/supervisor/assign`: the checked requests to a team and/or person.
 pub async fn assign(State(state): State<AppState>, staff: Staff, Form(fields): Form<Vec<(String, String)>>) -> Page {
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
     let department = field("department").unwrap_or_default().to_owned();
     // A refusal is shown at once with its reasons; only a count goes in an address.
-    let again =
-        |status, error: &str| render(&state, &staff, Some(department.clone()), status, None, Some(error.to_owned()));
+    let none = QueueParams::default();
+    let again = |status, error: &str| {
+        render(&state, &staff, Some(department.clone()), &none, false, status, None, Some(error.to_owned()))
+    };
     if !staff.csrf_ok(field("csrf")) {
         return again(StatusCode::FORBIDDEN, "This form had expired; nothing was changed.").await;
     }
@@ -239,5 +400,5 @@ pub async fn assign(State(state): State<AppState>, staff: Staff, Form(fields): F
     }
     let notice = Some(format!("{done} request(s) reassigned."));
     let error = Some(format!("Not reassigned: {}.", refused.join("; ")));
-    render(&state, &staff, Some(department), StatusCode::OK, notice, error).await
+    render(&state, &staff, Some(department), &none, false, StatusCode::OK, notice, error).await
 }

@@ -208,6 +208,9 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
         for (what, path) in [
             ("department queue", "/staff?view=department&sort=priority".to_owned()),
             ("request page", format!("/staff/requests/{id}")),
+            ("request page from a queue", format!("/staff/requests/{id}?queue=view%3Ddepartment%26owner%3Dunassigned")),
+            ("filtered queue", "/staff?view=department&due=overdue&owner=unassigned&team=none&escalated=on".to_owned()),
+            ("search results", "/staff/search?q=pothole".to_owned()),
             ("intake search", "/staff/intake?q=hole".to_owned()),
             ("intake form", "/staff/intake?service_code=POTHOLE".to_owned()),
         ] {
@@ -220,6 +223,8 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
         sign_in(&b, &base, "sam").await;
         b.goto(&format!("{base}/staff/supervisor")).await;
         scan("supervisor view").await;
+        b.goto(&format!("{base}/staff/supervisor?owner=unassigned&check=all")).await;
+        scan("supervisor view, bulk list filtered and checked").await;
         b.follow("header .who form button").await;
         sign_in(&b, &base, "ada").await;
         for (what, path) in [

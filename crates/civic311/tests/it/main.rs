@@ -25,6 +25,7 @@ mod portal;
 mod portal_browser;
 mod queue;
 mod search;
+mod supervisor;
 mod sweep;
 mod workflow;
 mod workspace;

@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civic311_domain::org::{Role, StaffUser};
+use civic311_domain::org::Role;
 use civic311_testkit::fixture::IN_W1;
 use civic311_testkit::{Backend, TestApp, both_backends};
-use common::{Browser, PASSWORD, act, hidden, post_pothole, set_password, setup, unescape};
+use common::{Browser, PASSWORD, act, add_staff, hidden, post_pothole, set_password, setup, unescape};
 use serde_json::json;
 
 use crate::common;
@@ -96,18 +96,7 @@ async fn a_queue_leads_page_by_page_and_request_by_request(backend: Backend) {
 
 async fn assign_to_me_takes_the_request_and_nothing_more(backend: Backend) {
     let app = setup(backend).await;
-    let fay = StaffUser {
-        username: "fay".into(),
-        display_name: "Fay Field".into(),
-        email: "fay@testville.example".into(),
-        department: "PW".into(),
-        team: Some("PW-NORTH".into()),
-        role: Role::Field,
-        also_departments: vec![],
-        active: true,
-    };
-    app.store.put_user(&fay).await.unwrap();
-    app.state.reload().await.unwrap();
+    add_staff(&app, "fay", "PW", Some("PW-NORTH"), Role::Field).await;
     set_password(&app, "fay", PASSWORD).await;
     let filed = potholes(&app, 1).await;
     let number = &filed[0];

@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use civic311_domain::org::{Role, StaffUser};
+use civic311_domain::org::Role;
 use civic311_jobs::sweep;
 use civic311_store::OutboxQuery;
 use civic311_testkit::fixture::IN_W1;
 use civic311_testkit::{Backend, both_backends};
-use common::{post_pothole, setup};
+use common::{add_staff, post_pothole, setup};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::common;
@@ -21,18 +21,7 @@ const REQUESTS: usize = 24;
 /// Files `REQUESTS` potholes on a Monday morning; returns the time all have breached.
 async fn breached_city(backend: Backend) -> (civic311_testkit::TestApp, Timestamp) {
     let app = setup(backend).await;
-    let boss = StaffUser {
-        username: "pwboss".into(),
-        display_name: "Public Works supervisor".into(),
-        email: "pwboss@testville.example".into(),
-        department: "PW".into(),
-        team: None,
-        role: Role::Supervisor,
-        also_departments: vec![],
-        active: true,
-    };
-    app.store.put_user(&boss).await.unwrap();
-    app.state.reload().await.unwrap();
+    add_staff(&app, "pwboss", "PW", None, Role::Supervisor).await;
     app.set_now("2026-03-02T09:00:00-06:00");
     for i in 0..REQUESTS {
         let at = (IN_W1.0 + i as f64 * 0.0001, IN_W1.1);

@@ -43,6 +43,22 @@ mark_escalated = true
 notify_resident = true
 "#;
 
+/// Adds a member of staff (email `{username}@testville.example`) and reloads the city.
+pub async fn add_staff(app: &TestApp, username: &str, department: &str, team: Option<&str>, role: Role) {
+    let user = StaffUser {
+        username: username.into(),
+        display_name: username.into(),
+        email: format!("{username}@testville.example"),
+        department: department.into(),
+        team: team.map(Into::into),
+        role,
+        also_departments: vec![],
+        active: true,
+    };
+    app.store.put_user(&user).await.unwrap();
+    app.state.reload().await.unwrap();
+}
+
 pub async fn setup(backend: Backend) -> TestApp {
     setup_with(backend, |state| state).await
 }
