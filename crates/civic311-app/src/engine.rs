@@ -19,9 +19,10 @@ pub fn messages_for(model: &WorkflowModel, change: &Change, followers: &[Followe
     if let Some(n) = &change.resident {
         out.extend(resident_messages(model, r, followers, n.kind, n.note.as_deref()));
     }
+    // The reason given with the change (a transfer's), when there is one.
+    let reason = change.events.iter().find_map(|e| e.data.get("reason").and_then(|v| v.as_str()));
     for (audience, kind) in &change.staff {
-        let note = change.events.first().map(|e| e.kind.as_str().replace('_', " "));
-        out.extend(staff_messages(model, r, *audience, kind, note.as_deref()));
+        out.extend(staff_messages(model, r, *audience, kind, reason));
     }
     out.extend(webhook_messages(model, r, &change.events));
     out
@@ -190,7 +191,8 @@ pub async fn act_as_staff(
     internal_note: Option<&str>,
 ) -> Result<ServiceRequest, AppError> {
     let city = app.city();
-    let guard = |r: &ServiceRequest| civic311_domain::policy::may_act(user, r, action);
+    let roles = &city.workflow.config.roles;
+    let guard = |r: &ServiceRequest| civic311_domain::policy::may_act(user, r, action, roles);
     let actor = Actor::Staff(user.username.clone());
     act_noted(&app.store, &city.workflow, seq, action, internal_note, &actor, &guard, app.now()).await
 }

@@ -137,6 +137,19 @@ pub async fn submit(app: &App, raw: RawRequest, channel: Channel) -> Result<Serv
     Ok(app.store.create_request(intake).await?)
 }
 
+/// [`submit`] for a request a member of staff logs on a caller's behalf (by phone, at
+/// the counter): its history records who logged it.
+pub async fn submit_for_caller(
+    app: &App,
+    raw: RawRequest,
+    channel: Channel,
+    staff: &str,
+) -> Result<ServiceRequest, AppError> {
+    let mut intake = prepare(&app.city(), raw, channel, app.now(), tokens::new_token())?;
+    intake.logged_by = Some(staff.to_owned());
+    Ok(app.store.create_request(intake).await?)
+}
+
 /// Validates, locates and routes a request. Every problem is reported at once.
 pub fn prepare(
     city: &CityModel,
@@ -336,7 +349,8 @@ pub fn prepare(
         decision.assignment.priority,
         now,
     );
-    let mut intake = Intake { request, decision, token, closed: None, workflow, messages: vec![], timers: vec![] };
+    let mut intake =
+        Intake { request, decision, token, closed: None, workflow, messages: vec![], timers: vec![], logged_by: None };
     let provisional = intake.provisional();
     let model = &city.workflow;
     intake.timers = workflow::timers(model, &provisional);

@@ -103,6 +103,17 @@ impl CityConfig {
             if !d.email.is_empty() {
                 email(format!("department {}.email", d.code), &d.email)?;
             }
+            if let Some(code) = &d.intake_team {
+                let own: Vec<&str> =
+                    self.teams.iter().filter(|t| t.department == d.code).map(|t| t.code.as_str()).collect();
+                if !own.contains(&code.as_str()) {
+                    let choices = if own.is_empty() { "it has no teams yet".to_owned() } else { own.join(", ") };
+                    return Err(FieldError::new(
+                        format!("department {}.intake_team", d.code),
+                        format!("'{code}' is not a team of {}: one of {choices}", d.code),
+                    ));
+                }
+            }
         }
         for t in &self.teams {
             if t.name.trim().is_empty() {
@@ -187,7 +198,7 @@ mod tests {
     use crate::org::Role;
 
     fn city() -> CityConfig {
-        let dept = |c: &str| Department { code: c.into(), name: c.into(), email: String::new() };
+        let dept = |c: &str| Department { code: c.into(), name: c.into(), email: String::new(), intake_team: None };
         CityConfig {
             settings: CitySettings {
                 jurisdiction_id: "t.example".into(),

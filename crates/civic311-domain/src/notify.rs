@@ -104,7 +104,7 @@ pub fn contact_followers(c: &Contact) -> Vec<Follower> {
 }
 
 /// The kinds of message civic311 sends, each with its own template.
-pub const TEMPLATE_KINDS: [&str; 10] = [
+pub const TEMPLATE_KINDS: [&str; 12] = [
     "received",
     "status_changed",
     "delayed",
@@ -115,7 +115,12 @@ pub const TEMPLATE_KINDS: [&str; 10] = [
     "response_overdue",
     "reminder",
     "note",
+    "transferred",
+    "assigned",
 ];
+
+/// The template kinds sent to staff: their link is the request's staff page.
+pub const STAFF_KINDS: [&str; 6] = ["warning", "escalated", "response_overdue", "reminder", "transferred", "assigned"];
 
 /// A message template. `{{name}}` placeholders are replaced; unknown ones are refused
 /// when the template is saved.
@@ -129,7 +134,7 @@ pub struct Template {
 }
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 13] = [
+pub const PLACEHOLDERS: [&str; 17] = [
     "number",
     "service",
     "status",
@@ -142,6 +147,10 @@ pub const PLACEHOLDERS: [&str; 13] = [
     "due",
     "original",
     "city",
+    "what",
+    "late",
+    "team",
+    "queue",
     // " (120 Oak St)": the request's address in parentheses, or nothing without one.
     "where",
 ];
@@ -285,26 +294,38 @@ pub fn default_templates() -> Vec<Template> {
         t(
             "warning",
             "en",
-            "Request {{number}} is due {{due}}",
-            "{{service}} request {{number}}{{where}}, {{department}}, will breach its SLA at {{due}}. {{url}}",
+            "Request {{number}} ({{what}}) is due {{due}}",
+            "Request {{number}} ({{what}}) for {{department}} will be past due at {{due}}.\n\nOpen it: {{url}}",
         ),
         t(
             "escalated",
             "en",
-            "Escalated: request {{number}} is overdue",
-            "{{service}} request {{number}}{{where}}, {{department}}, breached its SLA (due {{due}}) and was escalated to you. {{note}} {{url}}",
+            "Escalated to you: request {{number}} ({{what}}) is {{late}}",
+            "Request {{number}} ({{what}}) is {{late}} and has been escalated to you. It was due {{due}}. {{note}}\n\nOpen it: {{url}}",
         ),
         t(
             "response_overdue",
             "en",
-            "First response overdue: request {{number}}",
-            "{{service}} request {{number}}{{where}}, {{department}}, has had no response within its first-response target. Acknowledge or assign it. {{url}}",
+            "No response yet: request {{number}} ({{what}})",
+            "Request {{number}} ({{what}}) for {{department}} has had no response within its first-response target. Acknowledge or assign it.\n\nOpen it: {{url}}",
         ),
         t(
             "reminder",
             "en",
-            "Reminder: request {{number}} has had no activity",
-            "{{service}} request {{number}}{{where}}, {{department}}, has had no activity for a while. It is due {{due}}. {{url}}",
+            "Reminder: request {{number}} ({{what}}) has had no activity",
+            "Request {{number}} ({{what}}) has had no activity for a while. It is due {{due}}.\n\nOpen it: {{url}}",
+        ),
+        t(
+            "transferred",
+            "en",
+            "Transferred to {{department}}: request {{number}} ({{what}})",
+            "Request {{number}} ({{what}}) was transferred to {{department}}. {{queue}}\nWhy: {{note}}\nIt is due {{due}}.\n\nOpen it: {{url}}",
+        ),
+        t(
+            "assigned",
+            "en",
+            "Assigned to you: request {{number}} ({{what}})",
+            "Request {{number}} ({{what}}) for {{department}} is now assigned to you. It is due {{due}}.\n\nOpen it: {{url}}",
         ),
     ]
 }

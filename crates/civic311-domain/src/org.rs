@@ -10,6 +10,10 @@ pub struct Department {
     /// Shared mailbox for the department, used by notifications.
     #[serde(default)]
     pub email: String,
+    /// The team whose queue receives requests transferred in without a team; its
+    /// supervisor is told of each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake_team: Option<String>,
 }
 
 /// A team inside a department; requests are owned by a team.

@@ -3,11 +3,16 @@
 
 use crate::org::{Role, StaffUser};
 use crate::request::ServiceRequest;
-use crate::workflow::Action;
+use crate::workflow::{Action, RoleSettings};
 
 /// True for the roles that may read the outbox (who was sent what) and the delivery log.
 pub fn reads_outbox(user: &StaffUser) -> bool {
     matches!(user.role, Role::Admin | Role::Supervisor)
+}
+
+/// A transfer by a role the city lets transfer (see [`RoleSettings::may_transfer`]).
+fn transfers(user: &StaffUser, action: &Action, roles: &RoleSettings) -> bool {
+    matches!(action, Action::Transfer { .. }) && roles.may_transfer.contains(&user.role)
 }
 
 /// "Assign to me": the request given to the user (and their own team), no one else.
@@ -20,8 +25,9 @@ fn takes_for_self(user: &StaffUser, action: &Action) -> bool {
     }
 }
 
-/// Refuses, with the reason, an action the user's role or department does not allow.
-pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Result<(), String> {
+/// Refuses, with the reason, an action the user's role or department does not allow;
+/// `roles` is what the city lets roles do beyond their defaults.
+pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action, roles: &RoleSettings) -> Result<(), String> {
     let name = action.name();
     let allowed_by_role = match user.role {
         Role::Admin | Role::Supervisor | Role::Staff => !matches!(action, Action::Rate { .. }),
@@ -35,8 +41,11 @@ pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action) -> Resul
                     | Action::AttachPhotos { .. }
                     | Action::Resolve { .. }
             ) || takes_for_self(user, action)
+                || transfers(user, action, roles)
         }
-        Role::Intake => matches!(action, Action::Note { .. } | Action::AttachPhotos { .. }),
+        Role::Intake => {
+            matches!(action, Action::Note { .. } | Action::AttachPhotos { .. }) || transfers(user, action, roles)
+        }
         Role::Analyst => false,
     };
     if !allowed_by_role {

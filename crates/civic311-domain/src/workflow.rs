@@ -23,7 +23,7 @@ use crate::request::{EventKind, Media, Priority, ServiceRequest, Status};
 use crate::sla::SlaClock;
 
 pub use messages::{resident_messages, staff_messages, webhook_messages};
-pub use model::{Directory, WorkflowConfig, WorkflowModel};
+pub use model::{Directory, RoleSettings, WorkflowConfig, WorkflowModel};
 pub use timers::{Timer, TimerKind, fire, timers};
 
 // Stored with every request: what is zero, false or absent is left out (and read back
@@ -325,6 +325,7 @@ pub fn decide(
     let mut r = req.clone();
     let mut events = Vec::new();
     let mut resident = None;
+    let mut staff = Vec::new();
     let mut event =
         |kind: EventKind, data: serde_json::Value| events.push(NewEvent { kind, actor: actor.name().to_owned(), data });
     let from = req.status;
@@ -378,6 +379,10 @@ pub fn decide(
             if r.status == Status::New {
                 r.status = Status::Open;
             }
+            // The person given the work is told, unless they took it themselves.
+            if assignee.as_ref().is_some_and(|u| *actor != Actor::Staff(u.clone())) {
+                staff.push((Audience::Assignee, "assigned"));
+            }
             event(
                 EventKind::Assigned,
                 json!({ "department": dept, "team": r.assignment.team, "assignee": r.assignment.assignee }),
@@ -399,8 +404,11 @@ pub fn decide(
             }
             let old = r.assignment.department.clone();
             r.assignment.department.clone_from(department);
-            r.assignment.team.clone_from(team);
+            // Without a team named, it lands on the receiving department's intake team.
+            let team = team.clone().or_else(|| dir.departments.get(department).and_then(|d| d.intake_team.clone()));
+            r.assignment.team.clone_from(&team);
             r.assignment.assignee = None;
+            staff.push((Audience::Supervisor, "transferred"));
             if r.status == Status::New || r.status == Status::InProgress {
                 r.status = Status::Open;
             }
@@ -564,7 +572,7 @@ pub fn decide(
     // sorts after the work that is.
     r.expected_at = r.workflow.sla.as_ref().filter(|c| c.paused_at.is_none()).map(|c| c.resolution_due);
     r.updated_at = now;
-    Ok(Change { request: r, events, resident, staff: Vec::new() })
+    Ok(Change { request: r, events, resident, staff })
 }
 
 /// Adds a note for staff only to `change`, in the same unit of work: the internal

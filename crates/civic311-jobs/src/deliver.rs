@@ -3,7 +3,7 @@
 //! backoff, or kept as a dead letter after the last attempt.
 
 use civic311_domain::i18n;
-use civic311_domain::notify::{LinkPurpose, link_signature};
+use civic311_domain::notify::{LinkPurpose, STAFF_KINDS, link_signature};
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::workflow::WorkflowModel;
 use civic311_store::{Delivery, OutboxItem, SharedStore, StoreResult};
@@ -123,8 +123,13 @@ impl Dispatcher {
             vars.insert("number".into(), r.id.to_string());
             recorded.insert("number".into(), r.id.to_string());
             if let Some(base) = base {
-                // The request's public page, in the language of the message.
-                let url = format!("{base}/requests/{}?lang={}", r.id, m.language);
+                // Staff open the request's staff page; everyone else its public page, in
+                // the language of the message.
+                let url = if STAFF_KINDS.contains(&m.kind.as_str()) {
+                    format!("{base}/staff/requests/{}", r.id)
+                } else {
+                    format!("{base}/requests/{}?lang={}", r.id, m.language)
+                };
                 vars.insert("url".into(), url.clone());
                 recorded.insert("url".into(), url);
                 vars.insert("rating_url".into(), format!("{base}/rate/{}?lang={}", r.token, m.language));

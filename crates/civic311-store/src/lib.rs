@@ -105,6 +105,9 @@ pub struct Intake {
     /// Messages to send (the resident's acknowledgement, webhooks).
     pub messages: Vec<Message>,
     pub timers: Vec<Timer>,
+    /// The member of staff who logged it on the caller's behalf (phone, walk-in);
+    /// recorded as the actor of its `created` event.
+    pub logged_by: Option<String>,
 }
 
 impl Intake {

@@ -175,6 +175,7 @@ pub async fn seed(store: &dyn Store) {
             code: code.into(),
             name: name.into(),
             email: format!("{}@testville.example", code.to_lowercase()),
+            intake_team: None,
         };
         store.put_department(&d).await.expect("department");
     }

@@ -64,7 +64,39 @@ fn vars(model: &WorkflowModel, req: &ServiceRequest, note: Option<&str>) -> BTre
     // " (120 Oak St)", or nothing for a request without an address.
     let place = req.location.address.as_deref().map(str::trim).filter(|a| !a.is_empty());
     v.insert("where".into(), place.map(|a| format!(" ({a})")).unwrap_or_default());
+    // "Pothole, 120 Oak St": what and where, for staff reading a subject line.
+    let service = model.directory.service_name(&req.service_code);
+    v.insert("what".into(), place.map_or_else(|| service.clone(), |a| format!("{service}, {a}")));
+    let team = req
+        .assignment
+        .team
+        .as_ref()
+        .map(|t| model.directory.teams.get(t).map_or_else(|| t.clone(), |x| x.name.clone()));
+    v.insert(
+        "queue".into(),
+        match &team {
+            Some(t) => format!("It is on the {t} queue."),
+            None => "It is on no team's queue yet: give it to one.".to_owned(),
+        },
+    );
+    v.insert("team".into(), team.unwrap_or_default());
+    v.insert("late".into(), late(req));
     v
+}
+
+/// How far past its due time the request was when it last changed: "3 days past
+/// due", "5 hours past due", "past due" (under an hour), or nothing.
+fn late(req: &ServiceRequest) -> String {
+    let Some(due) = req.workflow.sla.as_ref().map(|c| c.resolution_due).filter(|d| *d < req.updated_at) else {
+        return String::new();
+    };
+    let hours = req.updated_at.duration_since(due).as_hours();
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} past due", if n == 1 { "" } else { "s" });
+    match hours {
+        0 => "past due".to_owned(),
+        1..48 => plural(hours, "hour"),
+        _ => plural(hours / 24, "day"),
+    }
 }
 
 /// Messages to the requester and followers (each address once).
@@ -102,12 +134,19 @@ pub fn staff_messages(
     let dir = &model.directory;
     let a = &req.assignment;
     let supervisor = || dir.supervisor(&a.department, a.team.as_deref()).map(|u| u.email.clone());
+    let mailbox = || dir.departments.get(&a.department).map(|d| d.email.clone()).filter(|e| !e.is_empty());
+    // Whoever is asked for, someone hears: the assignee, else the supervisor, else the
+    // department's shared mailbox.
     let address = match audience {
-        Audience::Assignee => {
-            a.assignee.as_ref().and_then(|u| dir.users.get(u)).map(|u| u.email.clone()).or_else(supervisor)
-        }
-        Audience::Supervisor => supervisor(),
-        Audience::Department => dir.departments.get(&a.department).map(|d| d.email.clone()),
+        Audience::Assignee => a
+            .assignee
+            .as_ref()
+            .and_then(|u| dir.users.get(u))
+            .map(|u| u.email.clone())
+            .or_else(supervisor)
+            .or_else(mailbox),
+        Audience::Supervisor => supervisor().or_else(mailbox),
+        Audience::Department => mailbox(),
     };
     address
         .filter(|a| !a.is_empty())

@@ -33,6 +33,37 @@ pub struct WorkflowConfig {
     /// When an asset is marked as failing again and again.
     #[serde(default)]
     pub repeat_failure: crate::asset::RepeatFailure,
+    /// What the city lets roles do beyond their defaults.
+    #[serde(default, skip_serializing_if = "RoleSettings::is_default")]
+    pub roles: RoleSettings,
+}
+
+/// What the city lets roles do beyond their defaults (`[roles]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSettings {
+    /// Roles besides staff, supervisors and administrators that may transfer a request
+    /// to another department (always with a reason): `field`, `intake`.
+    #[serde(default)]
+    pub may_transfer: Vec<Role>,
+}
+
+impl RoleSettings {
+    /// The roles [`RoleSettings::may_transfer`] may name.
+    pub const TRANSFER_EXTRA: [Role; 2] = [Role::Field, Role::Intake];
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    fn validate(&self) -> Result<(), FieldError> {
+        match self.may_transfer.iter().find(|r| !Self::TRANSFER_EXTRA.contains(r)) {
+            Some(r) => Err(FieldError::new(
+                "roles.may_transfer",
+                format!("'{}' cannot be given transfers; one of field, intake", r.as_str()),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 impl WorkflowConfig {
@@ -156,6 +187,7 @@ impl WorkflowModel {
             w.validate()?;
         }
         config.duplicates.validate()?;
+        config.roles.validate()?;
         let templates = Templates::new(&config.templates)?;
         Ok(Self { config, directory, calendars, policies, chains, templates })
     }

@@ -41,7 +41,12 @@ reassign_team = "PW-MGR"
 "#;
 
 fn model() -> WorkflowModel {
-    let dept = |code: &str| Department { code: code.into(), name: code.into(), email: format!("{code}@city.test") };
+    let dept = |code: &str| Department {
+        code: code.into(),
+        name: code.into(),
+        email: format!("{code}@city.test"),
+        intake_team: None,
+    };
     let team = |code: &str, d: &str| Team { code: code.into(), department: d.into(), name: code.into() };
     let user = |u: &str, team: &str, role| StaffUser {
         username: u.into(),
@@ -201,6 +206,35 @@ fn escalation_warns_then_escalates_then_reassigns_and_tells_the_resident_once() 
     assert!(timers(&m, &moved.request).iter().all(|t| t.kind != TimerKind::Escalate), "the chain has ended");
     let staff_mail = staff_messages(&m, &breach.request, crate::escalation::Audience::Supervisor, "escalated", None);
     assert_eq!(staff_mail[0].recipient, "sue@city.test");
+    // Written as a person would: what, where, and how late.
+    let mut late = moved.request.clone();
+    late.location.address = Some("120 Oak St".into());
+    late.updated_at = at("2026-11-28T09:00");
+    let mail = staff_messages(&m, &late, crate::escalation::Audience::Supervisor, "escalated", None);
+    let mut vars = mail[0].vars.clone();
+    vars.insert("number".into(), "2026-004943".into());
+    let (subject, body) = m.templates.get("escalated", "en").unwrap().render(&vars);
+    assert_eq!(subject, "Escalated to you: request 2026-004943 (POTHOLE, 120 Oak St) is 3 days past due");
+    assert!(
+        body.starts_with("Request 2026-004943 (POTHOLE, 120 Oak St) is 3 days past due and has been escalated to you.")
+    );
+}
+
+#[test]
+fn a_transfer_lands_on_the_intake_team_and_tells_its_supervisor_and_assigning_tells_the_person() {
+    let mut m = model();
+    m.directory.departments.get_mut("SAN").unwrap().intake_team = Some("SAN-CREW".into());
+    let now = at("2026-11-23T09:00");
+    let r = request(&m, now);
+    let transfer = Action::Transfer { department: "SAN".into(), team: None, reason: "bulk trash".into() };
+    let moved = decide(&m, &r, &transfer, &staff(), now).unwrap();
+    assert_eq!(moved.request.assignment.team.as_deref(), Some("SAN-CREW"));
+    assert_eq!(moved.staff, vec![(crate::escalation::Audience::Supervisor, "transferred")]);
+    let to = Action::Assign { team: None, assignee: Some("sue".into()) };
+    let by_other = decide(&m, &r, &to, &Actor::Staff("ann".into()), now).unwrap();
+    assert_eq!(by_other.staff, vec![(crate::escalation::Audience::Assignee, "assigned")]);
+    let by_self = decide(&m, &r, &to, &Actor::Staff("sue".into()), now).unwrap();
+    assert!(by_self.staff.is_empty(), "taking work oneself tells nobody");
 }
 
 #[test]

@@ -155,8 +155,14 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
         (
             r.requested_at,
             EventKind::Created,
-            "resident".to_owned(),
-            json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
+            i.logged_by.clone().unwrap_or_else(|| "resident".to_owned()),
+            match &i.logged_by {
+                Some(staff) => json!({
+                    "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas,
+                    "logged_by": staff,
+                }),
+                None => json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
+            },
         ),
         (r.requested_at, EventKind::Routed, "rules".to_owned(), routed(i)),
     ];

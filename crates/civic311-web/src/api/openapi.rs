@@ -673,7 +673,10 @@ pub fn document() -> Value {
             "schemas": {
                 "Action": action_schema(),
                 // An item's key (code, username) is the last segment of its URL.
-                "Department": object(&["name"], json!({ "name": named(), "email": email_or_empty() })),
+                "Department": object(
+                    &["name"],
+                    json!({ "name": named(), "email": email_or_empty(), "intake_team": { "type": ["string", "null"] } }),
+                ),
                 "Team": object(&["department", "name"], json!({ "department": code(), "name": named() })),
                 "User": object(
                     &["display_name", "email", "department", "role"],

@@ -20,13 +20,80 @@ use crate::media::read_multipart;
 /// Form fields that are yes/no rather than text.
 const BOOLEAN_FIELDS: [&str; 1] = ["public"];
 
+/// Fields of a form that are not the action's own.
+const FORM_ONLY: [&str; 3] = ["csrf", "internal_note", "confirm"];
+
+/// The question to ask before assigning someone outside the team that owns the request
+/// (the request would move to their team), or `None`.
+fn outside_team(state: &AppState, r: &ServiceRequest, action: &Action) -> Option<String> {
+    let Action::Assign { team, assignee: Some(user) } = action else { return None };
+    let city = state.city();
+    let dir = &city.workflow.directory;
+    let owning = team.as_ref().or(r.assignment.team.as_ref())?;
+    let person = dir.users.get(user)?;
+    if person.team.as_ref() == Some(owning) {
+        return None;
+    }
+    let name = |t: &String| dir.teams.get(t).map_or_else(|| t.clone(), |x| x.name.clone());
+    let theirs = person.team.as_ref().map_or_else(|| "no team".to_owned(), |t| format!("the {} team", name(t)));
+    let moves = match (&person.team, team) {
+        (Some(t), None) => format!(" Assigning moves the request to {}.", name(t)),
+        _ => String::new(),
+    };
+    Some(format!(
+        "{} is on {theirs}, not on {}, which owns request {}.{moves} Assign anyway?",
+        person.display_name,
+        name(owning),
+        r.id
+    ))
+}
+
+fn confirmed(fields: &[(String, String)]) -> bool {
+    fields.iter().any(|(k, v)| k == "confirm" && v == "yes")
+}
+
+#[derive(askama::Template)]
+#[template(path = "staff/confirm.html")]
+struct ConfirmPage<'a> {
+    c: super::session::StaffChrome,
+    title: String,
+    question: String,
+    action: String,
+    fields: &'a [(String, String)],
+    button: &'static str,
+    back: String,
+}
+
+/// Asks `question` before the form's action is carried out: the same form again with
+/// `confirm=yes`, or back to the request.
+fn confirm(
+    state: &AppState,
+    staff: &Staff,
+    r: &ServiceRequest,
+    back: &Back,
+    question: String,
+    fields: &[(String, String)],
+) -> axum::response::Response {
+    let keep = back.queue().map(|q| format!("?queue={}", super::encode(q))).unwrap_or_default();
+    let page = ConfirmPage {
+        c: super::session::StaffChrome::new(state, staff),
+        title: format!("Assign {} outside its team?", r.id),
+        question,
+        action: format!("/staff/requests/{}/act{keep}", r.id),
+        fields,
+        button: "Assign anyway",
+        back: format!("/staff/requests/{}{keep}", r.id),
+    };
+    crate::page::html(StatusCode::OK, &page)
+}
+
 /// The action a form describes: its fields as the staff API's JSON, blanks left out
 /// (the separate internal note too: see [`internal_note`]).
 fn action_of(fields: &[(String, String)]) -> Result<Action, String> {
     let mut obj = Map::new();
     for (k, v) in fields {
         let v = v.trim();
-        if k == "csrf" || k == "internal_note" || v.is_empty() {
+        if FORM_ONLY.contains(&k.as_str()) || v.is_empty() {
             continue;
         }
         let value =
@@ -122,7 +189,12 @@ pub async fn act(
         .await;
     }
     match action_of(&fields) {
-        Ok(action) => apply(&state, &staff, &r, &back, &action, internal_note(&fields)).await,
+        Ok(action) => {
+            if let Some(question) = outside_team(&state, &r, &action).filter(|_| !confirmed(&fields)) {
+                return Ok(confirm(&state, &staff, &r, &back, question, &fields));
+            }
+            apply(&state, &staff, &r, &back, &action, internal_note(&fields)).await
+        }
         Err(message) => render(&state, &staff, &r, back.queue(), StatusCode::BAD_REQUEST, None, Some(message)).await,
     }
 }
@@ -175,7 +247,7 @@ pub async fn unfollow(
         return render(&state, &staff, &r, back.queue(), StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
     }
     let writes = Action::Note { text: String::new(), public: false };
-    if let Err(why) = civic311_domain::policy::may_act(&staff.user, &r, &writes) {
+    if let Err(why) = civic311_domain::policy::may_act(&staff.user, &r, &writes, &state.city().workflow.config.roles) {
         return render(
             &state,
             &staff,

@@ -220,7 +220,7 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Form(fields): F
         _ => Channel::Phone,
     };
     let raw = raw_request(&fields, Vec::new());
-    let errors = match intake::submit(&state, raw, channel).await {
+    let errors = match intake::submit_for_caller(&state, raw, channel, &staff.user.username).await {
         Ok(stored) => return Ok(Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response()),
         // No category chosen, or one that is gone.
         Err(e) if e.names("service_code") => vec!["Choose the category first.".to_owned()],

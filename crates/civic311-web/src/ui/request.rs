@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use civic311_domain::asset::ASSET_LAYER;
 use civic311_domain::duplicates::Probe;
 use civic311_domain::notify::NotifyChannel;
-use civic311_domain::request::{Priority, ServiceRequest, Status};
+use civic311_domain::request::{EventKind, Priority, ServiceRequest, Status};
 use civic311_domain::workflow::Action;
 
 use super::timeline::{self, Entry};
@@ -161,6 +161,12 @@ pub async fn render(
         ("Filed", format!("{} via {}", when(r.requested_at, &city), r.channel.as_str())),
         ("Updated", when(r.updated_at, &city)),
     ];
+    // A phone or counter request names the call taker who logged it.
+    let logged_by = events.iter().find(|e| e.kind == EventKind::Created).and_then(|e| e.data["logged_by"].as_str());
+    if let Some(u) = logged_by {
+        let dir = &city.workflow.directory;
+        facts.push(("Logged by", dir.users.get(u).map_or_else(|| u.to_owned(), |x| x.display_name.clone())));
+    }
     let place = [
         crate::ui::place(&city, &r.location),
         Some(
@@ -222,9 +228,12 @@ pub async fn render(
     .collect();
     let dir = &city.workflow.directory;
     let dept = &r.assignment.department;
-    let actions = every_action()
+    let actions: Vec<&'static str> = every_action()
         .into_iter()
-        .filter(|a| a.allowed_from().contains(&r.status) && civic311_domain::policy::may_act(&staff.user, r, a).is_ok())
+        .filter(|a| {
+            a.allowed_from().contains(&r.status)
+                && civic311_domain::policy::may_act(&staff.user, r, a, &city.workflow.config.roles).is_ok()
+        })
         .map(|a| a.name())
         .collect();
     let body = RequestPage {
@@ -290,7 +299,13 @@ pub async fn render(
             .filter(|u| u.active && &u.department == dept)
             .map(|u| (u.username.clone(), u.display_name.clone()))
             .collect(),
-        departments: dir.departments.values().map(|d| (d.code.clone(), d.name.clone())).collect(),
+        // Transfers and involvement go elsewhere: never to the owning department.
+        departments: dir
+            .departments
+            .values()
+            .filter(|d| &d.code != dept)
+            .map(|d| (d.code.clone(), d.name.clone()))
+            .collect(),
         no_actions: if staff.user.covers(dept) || staff.user.role == civic311_domain::org::Role::Intake {
             format!("Nothing to do while it is {}.", status_label(r.status).to_lowercase())
         } else {
@@ -300,7 +315,7 @@ pub async fn render(
                 city.department_name(&staff.user.department)
             )
         },
-        take: take(staff, r),
+        take: take(staff, r, &city.workflow.config.roles),
         keep: queue.map(|q| format!("?queue={}", super::encode(q))).unwrap_or_default(),
         queue: queue.map(str::to_owned),
         next: next.as_ref().map(|n| super::search::found(n, &city)),
@@ -312,13 +327,17 @@ pub async fn render(
 
 /// "Assign to me": offered when the member of staff works for the owning department
 /// and the request is not already theirs.
-fn take(staff: &Staff, r: &ServiceRequest) -> Option<(String, Option<String>)> {
+fn take(
+    staff: &Staff,
+    r: &ServiceRequest,
+    roles: &civic311_domain::workflow::RoleSettings,
+) -> Option<(String, Option<String>)> {
     let user = &staff.user;
     let assign = Action::Assign { team: user.team.clone(), assignee: Some(user.username.clone()) };
     let theirs = r.assignment.assignee.as_deref() == Some(user.username.as_str());
     let allowed = assign.allowed_from().contains(&r.status)
         && user.department == r.assignment.department
-        && civic311_domain::policy::may_act(user, r, &assign).is_ok();
+        && civic311_domain::policy::may_act(user, r, &assign, roles).is_ok();
     (allowed && !theirs).then(|| (user.username.clone(), user.team.clone()))
 }
 

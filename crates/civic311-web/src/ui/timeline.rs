@@ -40,7 +40,12 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
     let d = &e.data;
     let visibility = |public: bool| Some(if public { "public" } else { "internal" });
     match e.kind {
-        EventKind::Created => (format!("Reported ({})", s(d, "channel")), None, None),
+        EventKind::Created => match opt(d, "logged_by") {
+            Some(staff) => {
+                (format!("Logged by {staff} for the caller ({})", s(d, "channel").replace('_', "-")), None, None)
+            }
+            None => (format!("Reported ({})", s(d, "channel")), None, None),
+        },
         EventKind::Routed => {
             let to = owner(&d["assignment"]);
             // Events routed before the event was slimmed keep the whole trace under `trace`.

@@ -79,6 +79,9 @@ async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: B
     for user in ["pat", "sam", "ada"] {
         give_password(&app, user).await;
     }
+    // Sanitation takes transfers in on its bulk team's queue.
+    let san = json!({ "name": "Sanitation", "intake_team": "SAN-BULK" });
+    assert_eq!(api(&app, "PUT", "/api/v1/config/departments/SAN", Some("ada"), Some(san)).await.status, 200);
     let id = file_pothole(&app).await;
     let base = app.listen().await;
     let name = format!("{backend:?}").to_lowercase();
@@ -107,15 +110,32 @@ async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: B
     b.click("details:has(#transfer-dept) summary").await;
     b.select("#transfer-dept", "SAN").await;
     b.type_into("#transfer-reason", "It is a sinkhole over a sewer: Sanitation's").await;
+    assert!(!b.text("#transfer-dept").await.contains("Public Works"), "never to the owning department");
     b.follow("details:has(#transfer-dept) button").await;
-    assert!(b.text(".summary").await.contains("Sanitation"));
+    let summary = b.text(".summary").await;
+    assert!(summary.contains("Sanitation") && summary.contains("SAN-BULK"), "on the intake team: {summary}");
     b.screenshot(&format!("request-transferred-{name}")).await;
     b.close().await;
+    // Sanitation's supervisor was mailed, with the way to the staff page.
+    let mail = civic311_testkit::smtp::SmtpServer::start();
+    let model = app.state.city().workflow.clone();
+    let notifiers = civic311_app::Notifiers::new(Some(common::smtp(&mail)), None);
+    civic311_jobs::Dispatcher::new(notifiers, Some(base.clone()))
+        .run(&app.store, &model, app.now(), 100)
+        .await
+        .unwrap();
+    let told = mail.received().into_iter().find(|m| m.to.contains("sam@testville.example")).expect("mail to sam");
+    assert!(told.subject.starts_with("Transferred to Sanitation"), "{}", told.subject);
+    assert!(told.body.contains("It is a sinkhole over a sewer"), "{}", told.body);
+    let link = told.body.split_whitespace().find(|w| w.contains("/staff/requests/")).unwrap().to_owned();
 
-    // Sanitation's supervisor finds it in their department's queue and resolves it.
+    // Sanitation's supervisor opens the mailed link, signs in, and resolves it.
     let b = Browser::start(390, 844).await;
-    sign_in(&b, &base, "sam").await;
-    open_from_department_queue(&b, &base, &id).await;
+    b.goto(&link).await;
+    b.type_into("#username", "sam").await;
+    b.type_into("#password", PASSWORD).await;
+    b.keys_to_new_page("\u{E007}").await;
+    assert!(b.text("h1").await.starts_with(&id), "the mailed link leads to the request");
     b.click("details:has(#resolve-note) summary").await;
     b.type_into("#resolve-note", "Filled and sealed").await;
     b.follow("details:has(#resolve-note) button").await;

@@ -17,6 +17,7 @@ mod cli;
 mod config;
 mod demo_rules;
 mod duplicates;
+mod handoffs;
 mod hardening;
 mod next_in_queue;
 mod open311;

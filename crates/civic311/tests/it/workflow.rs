@@ -159,7 +159,10 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     );
     // The supervisor's escalation went through a real SMTP server.
     let inbox = mail.received();
-    let escalation = inbox.iter().find(|m| m.to.contains("sam@testville.example")).expect("the supervisor's email");
+    let escalation = inbox
+        .iter()
+        .find(|m| m.to.contains("sam@testville.example") && m.subject.starts_with("Escalated"))
+        .expect("the supervisor's email");
     assert!(escalation.body.contains(&id) && escalation.body.contains("escalated"), "{}", escalation.body);
 
     app.set_now("2026-06-01T11:00:00-05:00");

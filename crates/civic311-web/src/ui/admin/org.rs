@@ -14,8 +14,9 @@ use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
 
-/// A department as listed: code, name, mailbox and its teams (code, name).
-type Listed = (String, String, String, Vec<(String, String)>);
+/// A department as listed: code, name, mailbox, its teams (code, name) and the team
+/// transfers land on.
+type Listed = (String, String, String, Vec<(String, String)>, String);
 
 #[derive(Template)]
 #[template(path = "staff/admin_departments.html")]
@@ -44,7 +45,8 @@ async fn page(
             .into_iter()
             .map(|d| {
                 let own = teams.iter().filter(|t| t.department == d.code).map(|t| (t.code.clone(), t.name.clone()));
-                (d.code.clone(), d.name, d.email, own.collect())
+                let intake = d.intake_team.unwrap_or_default();
+                (d.code.clone(), d.name, d.email, own.collect(), intake)
             })
             .collect(),
         form,
@@ -66,8 +68,13 @@ pub async fn save_department(
     Admin(staff): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
-    let department =
-        Department { code: field(&fields, "code"), name: field(&fields, "name"), email: field(&fields, "email") };
+    let intake_team = Some(field(&fields, "intake_team")).filter(|t| !t.is_empty());
+    let department = Department {
+        code: field(&fields, "code"),
+        name: field(&fields, "name"),
+        email: field(&fields, "email"),
+        intake_team,
+    };
     let change = async {
         let created = configure::put_item(&state, configure::By::Staff(&staff.user), department).await?;
         Ok(Done::added_or_saved(created))

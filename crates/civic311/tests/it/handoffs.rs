@@ -1,0 +1,167 @@
+//! Handoffs that notify and leave a trace: a transfer lands on the receiving
+//! department's intake team and its supervisor is mailed a link to the staff page; the
+//! person given work is told; assigning outside the owning team asks first; field
+//! staff transfer only where the city allows it; a call taker's request records who
+//! logged it.
+
+#![allow(clippy::unwrap_used)]
+
+use civic311_app::Notifiers;
+use civic311_domain::org::{Role, Team};
+use civic311_domain::workflow::WorkflowConfig;
+use civic311_jobs::Dispatcher;
+use civic311_testkit::smtp::SmtpServer;
+use civic311_testkit::{Backend, TestApp, both_backends};
+use common::{Browser, PASSWORD, WORKFLOW, add_staff, api, file_pothole, hidden, set_password, setup};
+use serde_json::json;
+
+use crate::common;
+
+both_backends!(
+    a_transfer_lands_on_the_intake_team_and_mails_its_supervisor,
+    assigning_outside_the_owning_team_asks_first_and_tells_the_person,
+    field_staff_transfer_only_where_the_city_allows,
+    a_call_taker_is_recorded_on_the_request_they_logged
+);
+
+/// Delivers the outbox through a real SMTP server; the mail it received.
+async fn deliver(app: &TestApp, mail: &SmtpServer) -> Vec<civic311_testkit::smtp::ReceivedMail> {
+    let model = app.state.city().workflow.clone();
+    let dispatcher =
+        Dispatcher::new(Notifiers::new(Some(common::smtp(mail)), None), Some("http://civic311.test".into()));
+    let report = dispatcher.run(&app.store, &model, app.now(), 100).await.unwrap();
+    assert_eq!(report.dead + report.retried, 0);
+    mail.received()
+}
+
+fn seq(id: &str) -> i64 {
+    id.split_once('-').unwrap().1.parse().unwrap()
+}
+
+async fn a_transfer_lands_on_the_intake_team_and_mails_its_supervisor(backend: Backend) {
+    let app = setup(backend).await;
+    let san = json!({ "name": "Sanitation", "email": "san@testville.example", "intake_team": "SAN-BULK" });
+    let r = api(&app, "PUT", "/api/v1/config/departments/SAN", Some("ada"), Some(san)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // An intake team of another department is refused, naming the valid ones.
+    let wrong = json!({ "name": "Sanitation", "intake_team": "PW-NORTH" });
+    let r = api(&app, "PUT", "/api/v1/config/departments/SAN", Some("ada"), Some(wrong)).await;
+    assert!(r.status.is_client_error() && r.body.contains("SAN-BULK"), "{}", r.body);
+
+    let id = file_pothole(&app).await;
+    let mail = SmtpServer::start();
+    deliver(&app, &mail).await;
+    let before = mail.received().len();
+    let transfer = json!({ "action": "transfer", "department": "SAN", "reason": "A sewer cave-in, not a pothole" });
+    let r = api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("pat"), Some(transfer)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.json()["department"].as_str(), r.json()["team"].as_str()), (Some("SAN"), Some("SAN-BULK")));
+
+    let inbox = deliver(&app, &mail).await;
+    let new: Vec<_> = inbox[before..].iter().filter(|m| m.to.contains("sam@testville.example")).collect();
+    assert_eq!(new.len(), 1, "Sanitation's supervisor is told once: {inbox:?}");
+    let m = new[0];
+    assert!(m.subject.contains(&format!("Transferred to Sanitation: request {id} (Pothole")), "{}", m.subject);
+    assert!(
+        m.body.contains("A sewer cave-in, not a pothole") && m.body.contains("on the SAN-BULK queue"),
+        "{}",
+        m.body
+    );
+    assert!(m.body.contains(&format!("http://civic311.test/staff/requests/{id}")), "the staff page: {}", m.body);
+    assert!(!m.body.contains(&format!("/requests/{id}?lang")), "never the public page");
+}
+
+async fn assigning_outside_the_owning_team_asks_first_and_tells_the_person(backend: Backend) {
+    let app = setup(backend).await;
+    let south = Team { code: "PW-SOUTH".into(), department: "PW".into(), name: "Streets South".into() };
+    app.store.put_team(&south).await.unwrap();
+    add_staff(&app, "sol", "PW", Some("PW-SOUTH"), Role::Staff).await;
+    set_password(&app, "pat", PASSWORD).await;
+    let id = file_pothole(&app).await;
+    let own = json!({ "action": "assign", "team": "PW-NORTH" });
+    api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("pat"), Some(own)).await;
+
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "pat", PASSWORD, "/staff").await;
+    let page = browser.get(&app, &format!("/staff/requests/{id}")).await;
+    let csrf = hidden(&page.body, "csrf");
+    let uri = format!("/staff/requests/{id}/act");
+    let fields = [("csrf", csrf.as_str()), ("action", "assign"), ("assignee", "sol")];
+    let asked = browser.post(&app, &uri, &fields).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains("sol is on the Streets South team, not on PW-NORTH"), "{}", asked.body);
+    let stored = app.store.request(seq(&id)).await.unwrap().unwrap();
+    assert_eq!(stored.assignment.assignee, None, "nothing changes until it is confirmed");
+    let confirmed = [("csrf", csrf.as_str()), ("action", "assign"), ("assignee", "sol"), ("confirm", "yes")];
+    let done = browser.post(&app, &uri, &confirmed).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let stored = app.store.request(seq(&id)).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.assignment.assignee.as_deref(), stored.assignment.team.as_deref()),
+        (Some("sol"), Some("PW-SOUTH"))
+    );
+    // Sol is told; pat, taking work for themselves, is not.
+    let mail = SmtpServer::start();
+    let inbox = deliver(&app, &mail).await;
+    let to_sol: Vec<_> = inbox.iter().filter(|m| m.to.contains("sol@testville.example")).collect();
+    assert_eq!(to_sol.len(), 1, "{inbox:?}");
+    assert!(to_sol[0].subject.starts_with(&format!("Assigned to you: request {id} (Pothole")), "{}", to_sol[0].subject);
+    let take = json!({ "action": "assign", "assignee": "pat" });
+    api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("pat"), Some(take)).await;
+    let inbox = deliver(&app, &mail).await;
+    assert!(!inbox.iter().any(|m| m.to.contains("pat@testville.example")), "{inbox:?}");
+}
+
+async fn field_staff_transfer_only_where_the_city_allows(backend: Backend) {
+    let app = setup(backend).await;
+    add_staff(&app, "fay", "PW", Some("PW-NORTH"), Role::Field).await;
+    let transfer = json!({ "action": "transfer", "department": "SAN", "reason": "Bulk trash, not a pothole" });
+    let id = file_pothole(&app).await;
+    let uri = format!("/api/v1/requests/{id}/actions");
+    common::give_token(&app, "fay").await;
+    let r = api(&app, "POST", &uri, Some("fay"), Some(transfer.clone())).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // A city that lets field crews transfer says so in its workflow document.
+    let mut config: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
+    config.roles.may_transfer = vec![Role::Field];
+    app.store.put_workflow_config(&config).await.unwrap();
+    app.state.reload().await.unwrap();
+    let r = api(&app, "POST", &uri, Some("fay"), Some(transfer)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["department"], "SAN");
+    // Analysts can never be given transfers: the document is refused, naming the choices.
+    let bad = format!("{WORKFLOW}\n[roles]\nmay_transfer = [\"analyst\"]\n");
+    let parsed: WorkflowConfig = toml::from_str(&bad).unwrap();
+    let city = app.state.city();
+    let refused = civic311_domain::workflow::WorkflowModel::new(parsed, city.workflow.directory.clone()).unwrap_err();
+    assert!(refused.to_string().contains("one of field, intake"), "{refused}");
+}
+
+async fn a_call_taker_is_recorded_on_the_request_they_logged(backend: Backend) {
+    let app = setup(backend).await;
+    add_staff(&app, "ian", "TRIAGE", None, Role::Intake).await;
+    set_password(&app, "ian", PASSWORD).await;
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "ian", PASSWORD, "/staff/intake").await;
+    let form = browser.get(&app, "/staff/intake?service_code=GRAFFITI").await;
+    let csrf = hidden(&form.body, "csrf");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("service_code", "GRAFFITI"),
+        ("channel", "phone"),
+        ("lat", "41.01"),
+        ("long", "-88.01"),
+        ("description", "Tags on the underpass"),
+        ("first_name", "Ana"),
+        ("phone", "+15550142"),
+    ];
+    let filed = browser.post(&app, "/staff/intake", &fields).await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    let page = browser.get(&app, filed.headers["location"].to_str().unwrap()).await;
+    assert!(page.body.contains("<dt>Logged by</dt><dd>ian</dd>"), "{}", page.body);
+    assert!(page.body.contains("Logged by ian for the caller (phone)"), "{}", page.body);
+    let id = page.body.split("<h1>").nth(1).unwrap().split(' ').next().unwrap().to_owned();
+    let events = app.store.events(seq(&id)).await.unwrap();
+    let created = events.iter().find(|e| e.kind == civic311_domain::request::EventKind::Created).unwrap();
+    assert_eq!((created.actor.as_str(), created.data["logged_by"].as_str()), ("ian", Some("ian")));
+}
