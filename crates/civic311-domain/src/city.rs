@@ -220,6 +220,7 @@ mod tests {
                 role: Role::Staff,
                 also_departments: vec![],
                 active: true,
+                digest: Default::default(),
             }],
             services: vec![],
             rules: RuleSet::default(),

@@ -408,7 +408,17 @@ pub struct Message {
     pub language: String,
     /// Values for the template's placeholders (for webhooks: `event` and `data`).
     pub vars: BTreeMap<String, String>,
+    /// Held until then (a digest's release time); otherwise due at once.
+    pub not_before: Option<jiff::Timestamp>,
 }
+
+/// The `vars` key that marks a message to be bundled with others to the same
+/// recipient: [`DIGEST_HOURLY`], [`DIGEST_DAILY`] or [`DIGEST_CATCH_UP`].
+pub const DIGEST_VAR: &str = "digest";
+pub const DIGEST_HOURLY: &str = "hourly";
+pub const DIGEST_DAILY: &str = "daily";
+/// Warnings whose moment had passed when the scheduler first saw them.
+pub const DIGEST_CATCH_UP: &str = "catch-up";
 
 #[cfg(test)]
 mod tests {

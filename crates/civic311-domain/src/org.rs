@@ -72,6 +72,67 @@ pub struct StaffUser {
     /// to them and no escalation is sent to them. Kept so history still names them.
     #[serde(default = "yes")]
     pub active: bool,
+    /// How they want their notifications by email: at once, or bundled hourly or
+    /// daily. Emergencies (urgent requests) always go at once.
+    #[serde(default, skip_serializing_if = "MailDigest::is_immediate")]
+    pub digest: MailDigest,
+}
+
+/// How a member of staff receives notification mail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailDigest {
+    /// Each message as it happens.
+    #[default]
+    Immediate,
+    /// Bundled into one mail at the top of each hour.
+    Hourly,
+    /// Bundled into one mail each morning at 07:00 in the city's time zone.
+    Daily,
+}
+
+impl MailDigest {
+    pub const ALL: [MailDigest; 3] = [MailDigest::Immediate, MailDigest::Hourly, MailDigest::Daily];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailDigest::Immediate => "immediate",
+            MailDigest::Hourly => "hourly",
+            MailDigest::Daily => "daily",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    fn is_immediate(&self) -> bool {
+        *self == MailDigest::Immediate
+    }
+
+    /// When mail held at `at` goes out: the next top of the hour, or the next 07:00 in
+    /// `tz`; `None` for immediate delivery.
+    pub fn release_after(self, at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
+        let local = at.to_zoned(tz.clone());
+        let next = match self {
+            MailDigest::Immediate => return None,
+            MailDigest::Hourly => local
+                .datetime()
+                .with()
+                .minute(0)
+                .second(0)
+                .subsec_nanosecond(0)
+                .build()
+                .ok()?
+                .checked_add(jiff::SignedDuration::from_hours(1))
+                .ok()?,
+            MailDigest::Daily => {
+                let seven = local.date().at(7, 0, 0, 0);
+                if seven > local.datetime() { seven } else { local.date().tomorrow().ok()?.at(7, 0, 0, 0) }
+            }
+        };
+        next.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+    }
 }
 
 fn yes() -> bool {

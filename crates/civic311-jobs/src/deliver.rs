@@ -3,7 +3,7 @@
 //! backoff, or kept as a dead letter after the last attempt.
 
 use civic311_domain::i18n;
-use civic311_domain::notify::{LinkPurpose, STAFF_KINDS, link_signature};
+use civic311_domain::notify::{DIGEST_CATCH_UP, DIGEST_DAILY, DIGEST_VAR, LinkPurpose, STAFF_KINDS, link_signature};
 use civic311_domain::request::ServiceRequest;
 use civic311_domain::workflow::WorkflowModel;
 use civic311_store::{Delivery, OutboxItem, SharedStore, StoreResult};
@@ -71,41 +71,101 @@ impl Dispatcher {
     ) -> StoreResult<DeliveryReport> {
         let lease_until = now.checked_add(LEASE).unwrap_or(now);
         let items = store.claim_messages(now, lease_until, limit).await?;
+        let claimed = i64::try_from(items.len()).unwrap_or(i64::MAX);
+        let last = items.last().and_then(|i| {
+            let kind = i.message.vars.get(DIGEST_VAR).filter(|_| i.message.channel == "email")?;
+            Some((i.message.recipient.clone(), kind.clone()))
+        });
         let mut report = DeliveryReport::default();
+        // Messages held for a digest or folded into a catch-up go out together, one
+        // mail per recipient and kind of bundle; the rest one by one.
+        let mut bundles: std::collections::BTreeMap<(String, String), Vec<Claimed>> = std::collections::BTreeMap::new();
         for item in items {
-            let (request, follower) = match item.request_id {
-                Some(id) => {
-                    let followers = store.followers(id).await?;
-                    let follows = followers.iter().any(|f| f.address == item.message.recipient);
-                    (store.request(id).await?, follows)
+            let (request, follower) = self.context(store, &item).await?;
+            match item.message.vars.get(DIGEST_VAR).filter(|_| item.message.channel == "email") {
+                Some(kind) => bundles
+                    .entry((item.message.recipient.clone(), kind.clone()))
+                    .or_default()
+                    .push((item, request, follower)),
+                None => {
+                    let sent = self.send(model, &item, request.as_ref(), follower).await;
+                    let outcome = self.outcome(&item, sent.map_err(|e| short_reason(&e)), now, &mut report);
+                    store.finish_message(item.id, outcome, now).await?;
                 }
-                None => (None, false),
-            };
-            let sent = self.send(model, &item, request.as_ref(), follower).await.map_err(|e| short_reason(&e));
-            let outcome = match sent {
-                Ok((subject, body)) => {
-                    report.sent += 1;
-                    Delivery::Sent { subject, body }
+            }
+        }
+        // Due messages come ordered by recipient: when the batch was full, the last
+        // recipient's bundle may go on past it, so it waits for the next round (its lease
+        // runs out) to go out whole — unless it is all this batch holds.
+        let trailing = last.filter(|_| claimed == limit && bundles.len() > 1);
+        for ((recipient, kind), items) in bundles {
+            if trailing.as_ref() == Some(&(recipient.clone(), kind.clone())) {
+                continue;
+            }
+            let mut rendered = Vec::new();
+            for (item, request, follower) in &items {
+                match self.render(model, item, request.as_ref(), *follower) {
+                    Ok(text) => rendered.push((item, text)),
+                    Err(e) => {
+                        let outcome = self.outcome(item, Err(short_reason(&e)), now, &mut report);
+                        store.finish_message(item.id, outcome, now).await?;
+                    }
                 }
-                Err(error) if item.attempts + 1 >= self.max_attempts => {
-                    tracing::warn!(id = item.id, %error, "message is a dead letter");
-                    report.dead += 1;
-                    Delivery::Dead { error }
-                }
-                Err(error) => {
-                    report.retried += 1;
-                    let at = now.checked_add(self.backoff(item.attempts)).unwrap_or(now);
-                    Delivery::Retry { at, error }
-                }
-            };
-            store.finish_message(item.id, outcome, now).await?;
+            }
+            if rendered.is_empty() {
+                continue;
+            }
+            let (subject, body) = bundle(model, &kind, rendered.iter().map(|(_, t)| t));
+            let sent = self.notifiers.email(&recipient, &subject, &body).await.map_err(|e| short_reason(&e));
+            for (item, text) in rendered {
+                let own = sent.clone().map(|()| (text.recorded_subject.clone(), text.recorded_body.clone()));
+                let outcome = self.outcome(item, own, now, &mut report);
+                store.finish_message(item.id, outcome, now).await?;
+            }
         }
         Ok(report)
     }
 
+    /// The request a message is about, and whether its recipient follows it.
+    async fn context(&self, store: &SharedStore, item: &OutboxItem) -> StoreResult<(Option<ServiceRequest>, bool)> {
+        Ok(match item.request_id {
+            Some(id) => {
+                let followers = store.followers(id).await?;
+                let follows = followers.iter().any(|f| f.address == item.message.recipient);
+                (store.request(id).await?, follows)
+            }
+            None => (None, false),
+        })
+    }
+
+    /// What becomes of a message after an attempt: sent, retried later, or a dead letter.
+    fn outcome(
+        &self,
+        item: &OutboxItem,
+        sent: Result<(String, String), String>,
+        now: Timestamp,
+        report: &mut DeliveryReport,
+    ) -> Delivery {
+        match sent {
+            Ok((subject, body)) => {
+                report.sent += 1;
+                Delivery::Sent { subject, body }
+            }
+            Err(error) if item.attempts + 1 >= self.max_attempts => {
+                tracing::warn!(id = item.id, %error, "message is a dead letter");
+                report.dead += 1;
+                Delivery::Dead { error }
+            }
+            Err(error) => {
+                report.retried += 1;
+                let at = now.checked_add(self.backoff(item.attempts)).unwrap_or(now);
+                Delivery::Retry { at, error }
+            }
+        }
+    }
+
     /// Renders and sends one message; returns the subject and body as recorded (links
     /// that carry a token withheld).
-    /// A message to a `follower` of the request ends with a signed link to stop.
     async fn send(
         &self,
         model: &WorkflowModel,
@@ -113,6 +173,27 @@ impl Dispatcher {
         request: Option<&ServiceRequest>,
         follower: bool,
     ) -> Result<(String, String), String> {
+        let m = &item.message;
+        if m.channel == "webhook" {
+            return self.send_webhook(model, item, request).await;
+        }
+        let text = self.render(model, item, request, follower)?;
+        match m.channel.as_str() {
+            "email" => self.notifiers.email(&m.recipient, &text.subject, &text.body).await?,
+            "sms" => self.notifiers.sms(&m.recipient, &text.body).await?,
+            other => return Err(format!("unknown channel '{other}'")),
+        }
+        Ok((text.recorded_subject, text.recorded_body))
+    }
+
+    /// The variables a message is rendered with: the request's number and links, as
+    /// sent and as recorded (links that work as a credential withheld).
+    fn vars(
+        &self,
+        item: &OutboxItem,
+        request: Option<&ServiceRequest>,
+        follower: bool,
+    ) -> (std::collections::BTreeMap<String, String>, std::collections::BTreeMap<String, String>) {
         let m = &item.message;
         let mut vars = m.vars.clone();
         let base = self.public_url.as_deref().map(|u| u.trim_end_matches('/'));
@@ -144,30 +225,52 @@ impl Dispatcher {
                 }
             }
         }
-        if m.channel == "webhook" {
-            let hook = model
-                .config
-                .webhooks
-                .iter()
-                .find(|w| w.name == m.recipient)
-                .ok_or_else(|| format!("webhook '{}' is no longer configured", m.recipient))?;
-            let data: serde_json::Value =
-                vars.get("data").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
-            let body = json!({
-                "delivery_id": item.id,
-                "event": m.kind,
-                "actor": vars.get("actor"),
-                "service_request_id": request.map(|r| r.id.to_string()),
-                "status": vars.get("status"),
-                "service_code": vars.get("service_code"),
-                "department": vars.get("department"),
-                "at": item.created_at,
-                "data": data,
-            })
-            .to_string();
-            self.notifiers.webhook(&hook.url, &hook.secret, &m.kind, body.clone().into_bytes()).await?;
-            return Ok((m.kind.clone(), body));
-        }
+        (vars, recorded)
+    }
+
+    /// Posts a webhook's JSON; returns its event and body as recorded.
+    async fn send_webhook(
+        &self,
+        model: &WorkflowModel,
+        item: &OutboxItem,
+        request: Option<&ServiceRequest>,
+    ) -> Result<(String, String), String> {
+        let m = &item.message;
+        let (vars, _) = self.vars(item, request, false);
+        let hook = model
+            .config
+            .webhooks
+            .iter()
+            .find(|w| w.name == m.recipient)
+            .ok_or_else(|| format!("webhook '{}' is no longer configured", m.recipient))?;
+        let data: serde_json::Value = vars.get("data").and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+        let body = json!({
+            "delivery_id": item.id,
+            "event": m.kind,
+            "actor": vars.get("actor"),
+            "service_request_id": request.map(|r| r.id.to_string()),
+            "status": vars.get("status"),
+            "service_code": vars.get("service_code"),
+            "department": vars.get("department"),
+            "at": item.created_at,
+            "data": data,
+        })
+        .to_string();
+        self.notifiers.webhook(&hook.url, &hook.secret, &m.kind, body.clone().into_bytes()).await?;
+        Ok((m.kind.clone(), body))
+    }
+
+    /// A message's subject and body from its template, as sent and as recorded. A
+    /// message to a `follower` of the request ends with a signed link to stop.
+    fn render(
+        &self,
+        model: &WorkflowModel,
+        item: &OutboxItem,
+        request: Option<&ServiceRequest>,
+        follower: bool,
+    ) -> Result<Rendered, String> {
+        let m = &item.message;
+        let (vars, recorded) = self.vars(item, request, follower);
         let template =
             model.templates.get(&m.kind, &m.language).ok_or_else(|| format!("no template for '{}'", m.kind))?;
         let footer = |vars: &std::collections::BTreeMap<String, String>| match vars.get("unfollow_url") {
@@ -178,13 +281,47 @@ impl Dispatcher {
             _ => String::new(),
         };
         let (subject, body) = template.render(&vars);
-        let body = body + &footer(&vars);
-        match m.channel.as_str() {
-            "email" => self.notifiers.email(&m.recipient, &subject, &body).await?,
-            "sms" => self.notifiers.sms(&m.recipient, &body).await?,
-            other => return Err(format!("unknown channel '{other}'")),
-        }
-        let (subject, body) = template.render(&recorded);
-        Ok((subject, body + &footer(&recorded)))
+        let (recorded_subject, recorded_body) = template.render(&recorded);
+        Ok(Rendered {
+            subject,
+            body: body + &footer(&vars),
+            recorded_subject,
+            recorded_body: recorded_body + &footer(&recorded),
+        })
     }
+}
+
+/// A claimed message with the request it is about and whether its recipient follows it.
+type Claimed = (OutboxItem, Option<ServiceRequest>, bool);
+
+/// A message rendered from its template: as sent, and as the delivery log keeps it.
+struct Rendered {
+    subject: String,
+    body: String,
+    recorded_subject: String,
+    recorded_body: String,
+}
+
+/// One mail for several messages to one person: a digest, or the catch-up of warnings
+/// whose moment had passed when the scheduler first saw them.
+fn bundle<'a>(model: &WorkflowModel, kind: &str, texts: impl Iterator<Item = &'a Rendered>) -> (String, String) {
+    let texts: Vec<&Rendered> = texts.collect();
+    let city = &model.directory.city_name;
+    let n = texts.len();
+    let (subject, intro) = match kind {
+        DIGEST_CATCH_UP => (
+            format!("{city} 311: {n} requests need attention (catch-up)"),
+            "These warnings came due while notifications were not being sent; each is listed once here instead of in a mail of its own.",
+        ),
+        DIGEST_DAILY => (
+            format!("{city} 311: your daily digest, {n} update(s)"),
+            "What happened on your requests since the last digest.",
+        ),
+        _ => (
+            format!("{city} 311: your hourly digest, {n} update(s)"),
+            "What happened on your requests in the last hour.",
+        ),
+    };
+    let items: Vec<String> = texts.iter().map(|t| format!("* {}\n{}", t.subject, t.body.trim())).collect();
+    (subject, format!("{intro}\n\n{}", items.join("\n\n")))
 }

@@ -191,6 +191,7 @@ pub async fn seed(store: &dyn Store) {
         role: Role::Staff,
         also_departments: vec![],
         active: true,
+        digest: Default::default(),
     };
     store.put_user(&user).await.expect("user");
     for s in services() {

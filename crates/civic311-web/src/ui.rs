@@ -6,6 +6,7 @@ mod admin;
 mod asset;
 mod intake;
 pub(crate) mod map;
+mod me;
 mod notice;
 mod queue;
 mod request;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/reset/{token}", get(reset::reset_form).post(reset::reset))
         .route("/staff", get(queue::page))
         .route("/staff/search", get(search::page))
+        .route("/staff/me", get(me::page).post(me::save))
         .route("/staff/intake", get(intake::page).post(intake::submit))
         .route("/staff/supervisor", get(supervisor::page))
         .route("/staff/admin", get(admin::users))

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use super::{NewEvent, WorkflowModel};
 use crate::escalation::Audience;
 use crate::i18n;
-use crate::notify::{Follower, Message, NotifyChannel};
+use crate::notify::{DIGEST_VAR, Follower, Message, NotifyChannel};
+use crate::request::Priority;
 use crate::request::ServiceRequest;
 
 /// A time as residents read it, in the city's zone: `Mon 30 Nov 2026, 08:55`.
@@ -119,6 +120,7 @@ pub fn resident_messages(
             kind: kind.to_owned(),
             language: f.language.clone(),
             vars: localized(model, req, &vars, &f.language),
+            not_before: None,
         })
         .collect()
 }
@@ -133,32 +135,27 @@ pub fn staff_messages(
 ) -> Vec<Message> {
     let dir = &model.directory;
     let a = &req.assignment;
-    let supervisor = || dir.supervisor(&a.department, a.team.as_deref()).map(|u| u.email.clone());
+    let supervisor = || dir.supervisor(&a.department, a.team.as_deref());
     let mailbox = || dir.departments.get(&a.department).map(|d| d.email.clone()).filter(|e| !e.is_empty());
     // Whoever is asked for, someone hears: the assignee, else the supervisor, else the
     // department's shared mailbox.
-    let address = match audience {
-        Audience::Assignee => a
-            .assignee
-            .as_ref()
-            .and_then(|u| dir.users.get(u))
-            .map(|u| u.email.clone())
-            .or_else(supervisor)
-            .or_else(mailbox),
-        Audience::Supervisor => supervisor().or_else(mailbox),
-        Audience::Department => mailbox(),
+    let person = match audience {
+        Audience::Assignee => a.assignee.as_ref().and_then(|u| dir.users.get(u)).or_else(supervisor),
+        Audience::Supervisor => supervisor(),
+        Audience::Department => None,
     };
-    address
-        .filter(|a| !a.is_empty())
-        .map(|recipient| Message {
-            channel: "email".into(),
-            recipient,
-            kind: kind.to_owned(),
-            language: "en".into(),
-            vars: vars(model, req, note),
-        })
-        .into_iter()
-        .collect()
+    let Some(recipient) = person.map(|u| u.email.clone()).or_else(mailbox).filter(|a| !a.is_empty()) else {
+        return Vec::new();
+    };
+    let mut vars = vars(model, req, note);
+    // A person who asked for a digest gets this with the others at its release time;
+    // an urgent request is never held.
+    let digest = person.map(|u| u.digest).filter(|_| req.assignment.priority != Priority::Urgent);
+    let not_before = digest.and_then(|d| d.release_after(req.updated_at, &dir.time_zone));
+    if let (Some(d), Some(_)) = (digest, not_before) {
+        vars.insert(DIGEST_VAR.into(), d.as_str().to_owned());
+    }
+    vec![Message { channel: "email".into(), recipient, kind: kind.to_owned(), language: "en".into(), vars, not_before }]
 }
 
 /// Signed JSON deliveries of `events` to every webhook that wants them.
@@ -179,6 +176,7 @@ pub fn webhook_messages(model: &WorkflowModel, req: &ServiceRequest, events: &[N
                 kind: e.kind.as_str().to_owned(),
                 language: "en".into(),
                 vars,
+                not_before: None,
             });
         }
     }

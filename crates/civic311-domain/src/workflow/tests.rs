@@ -57,6 +57,7 @@ fn model() -> WorkflowModel {
         role,
         also_departments: vec![],
         active: true,
+        digest: Default::default(),
     };
     let directory = Directory {
         city_name: "Testville".into(),

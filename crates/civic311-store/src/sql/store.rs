@@ -315,7 +315,14 @@ fn outbox_item(r: OutboxRow) -> StoreResult<OutboxItem> {
     Ok(OutboxItem {
         id: r.id,
         request_id: r.request_id,
-        message: Message { channel: r.channel, recipient: r.recipient, kind: r.kind, language: r.language, vars },
+        message: Message {
+            channel: r.channel,
+            recipient: r.recipient,
+            kind: r.kind,
+            language: r.language,
+            vars,
+            not_before: None,
+        },
         state: OutboxState::parse(&r.state)
             .ok_or_else(|| StoreError::Corrupt(format!("outbox {} state '{}'", r.id, r.state)))?,
         attempts: r.attempts,

@@ -149,7 +149,7 @@ pub async fn claim_messages(
     let sql = format!(
         "UPDATE outbox SET lease_until = $1 WHERE id IN (\
            SELECT id FROM outbox WHERE state = $4 AND next_at <= $2 \
-           AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_at LIMIT $3{skip_locked}) \
+           AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_at, recipient, id LIMIT $3{skip_locked}) \
          RETURNING {OUTBOX_COLUMNS}"
     );
     let pending = Param::Text(OutboxState::Pending.as_str().to_owned());

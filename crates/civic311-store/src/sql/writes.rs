@@ -322,7 +322,7 @@ pub async fn insert_media(tx: &mut dyn SqlTx, id: i64, media: &[Media]) -> Store
     Ok(ids)
 }
 
-/// Adds messages to the outbox, due at once.
+/// Adds messages to the outbox, due at once (or, held for a digest, at its release).
 pub async fn insert_messages(tx: &mut dyn SqlTx, messages: &[(i64, Timestamp, &Message)]) -> StoreResult<()> {
     const WIDTH: usize = 10;
     for chunk in messages.chunks(rows_per_insert(WIDTH)) {
@@ -337,7 +337,8 @@ pub async fn insert_messages(tx: &mut dyn SqlTx, messages: &[(i64, Timestamp, &M
                 Param::Text(to_json(&m.vars)),
                 Param::Text(crate::OutboxState::Pending.as_str().to_owned()),
                 Param::I64(0),
-                Param::I64(to_micros(*at)),
+                // A digest's message waits for its release time.
+                Param::I64(to_micros(m.not_before.map_or(*at, |t| t.max(*at)))),
                 Param::I64(to_micros(*at)),
             ]);
         }

@@ -44,6 +44,7 @@ pub async fn run(url: &str, requests: usize, samples: usize) -> Result<()> {
         role: Role::Intake,
         also_departments: vec![],
         active: true,
+        digest: Default::default(),
     };
     store.put_user(&user).await?;
     let token = civic311_app::tokens::new_token();

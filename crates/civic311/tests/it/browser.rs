@@ -231,6 +231,7 @@ async fn every_staff_page_passes_an_accessibility_scan(backend: Backend) {
             ("request page from a queue", format!("/staff/requests/{id}?queue=view%3Ddepartment%26owner%3Dunassigned")),
             ("filtered queue", "/staff?view=department&due=overdue&owner=unassigned&team=none&escalated=on".to_owned()),
             ("search results", "/staff/search?q=pothole".to_owned()),
+            ("my settings", "/staff/me".to_owned()),
             ("intake search", "/staff/intake?q=hole".to_owned()),
             ("intake form", "/staff/intake?service_code=POTHOLE".to_owned()),
         ] {

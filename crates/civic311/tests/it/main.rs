@@ -16,6 +16,7 @@ mod browser;
 mod cli;
 mod config;
 mod demo_rules;
+mod digests;
 mod duplicates;
 mod handoffs;
 mod hardening;

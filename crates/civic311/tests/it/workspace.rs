@@ -83,6 +83,7 @@ async fn each_role_lands_where_it_works(backend: Backend) {
         role,
         also_departments: vec![],
         active: true,
+        digest: Default::default(),
     };
     app.store.put_user(&user("ian", Role::Intake, None)).await.unwrap();
     app.store.put_user(&user("fay", Role::Field, Some("PW-NORTH"))).await.unwrap();

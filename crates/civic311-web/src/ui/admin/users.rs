@@ -110,8 +110,10 @@ pub async fn save_user(
             department: form.department.clone(),
             team: Some(form.team.clone()).filter(|t| !t.is_empty()),
             role,
-            also_departments: existing.map(|u| u.also_departments).unwrap_or_default(),
+            also_departments: existing.as_ref().map(|u| u.also_departments.clone()).unwrap_or_default(),
             active: form.active,
+            // How they get their mail is their own choice (`/staff/me`).
+            digest: existing.map(|u| u.digest).unwrap_or_default(),
         };
         let created = configure::put_item(&state, configure::By::Staff(&staff.user), user).await?;
         Ok(Done::added_or_saved(created))

@@ -54,6 +54,7 @@ pub async fn add_staff(app: &TestApp, username: &str, department: &str, team: Op
         role,
         also_departments: vec![],
         active: true,
+        digest: Default::default(),
     };
     app.store.put_user(&user).await.unwrap();
     app.state.reload().await.unwrap();
@@ -78,6 +79,7 @@ pub async fn setup_with(
         role,
         also_departments: vec![],
         active: true,
+        digest: Default::default(),
     };
     app.store.put_user(&user("sam", "SAN", Role::Supervisor)).await.unwrap();
     app.store.put_user(&user("ada", "TRIAGE", Role::Admin)).await.unwrap();
