@@ -40,6 +40,8 @@ pub fn may_act(user: &StaffUser, req: &ServiceRequest, action: &Action, roles: &
                     | Action::Note { .. }
                     | Action::AttachPhotos { .. }
                     | Action::Resolve { .. }
+                    // A crew on site sees that two reports are one problem.
+                    | Action::Merge { .. }
             ) || takes_for_self(user, action)
                 || transfers(user, action, roles)
         }

@@ -11,6 +11,7 @@ mod notice;
 mod queue;
 mod request;
 mod reset;
+mod resolve;
 mod search;
 mod session;
 mod sign_in;
@@ -70,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/assets/{kind}/{id}", get(asset::page))
         .route("/staff/requests/{id}/act", post(act::act))
         .route("/staff/requests/{id}/photos", post(act::photos))
+        .route("/staff/requests/{id}/resolve", post(resolve::resolve))
         .route("/staff/requests/{id}/unfollow", post(act::unfollow))
         .route("/staff/media/{id}", get(act::media))
         .layer(axum::extract::DefaultBodyLimit::max(crate::open311::MAX_BODY))

@@ -118,7 +118,7 @@ fn internal_note(fields: &[(String, String)]) -> Option<&str> {
 
 /// Carries out `action` (with its internal note) as the signed-in member of staff,
 /// answering as the page does.
-async fn apply(
+pub(super) async fn apply(
     state: &AppState,
     staff: &Staff,
     r: &ServiceRequest,
@@ -161,7 +161,7 @@ impl Back {
     }
 }
 
-const EXPIRED: &str = "This form had expired (or came from elsewhere). Nothing was changed; try again.";
+pub(super) const EXPIRED: &str = "This form had expired (or came from elsewhere). Nothing was changed; try again.";
 
 /// `POST /staff/requests/{id}/act`.
 pub async fn act(
@@ -199,6 +199,29 @@ pub async fn act(
     }
 }
 
+/// A multipart form of the request page, its CSRF value checked: its fields and photos,
+/// or the page again saying why not (`missing` when nothing could be read).
+pub(super) async fn multipart_form(
+    state: &AppState,
+    staff: &Staff,
+    r: &ServiceRequest,
+    back: &Back,
+    body: Result<Multipart, MultipartRejection>,
+    missing: &str,
+) -> Result<(Vec<(String, String)>, Vec<civic311_domain::request::Media>), Page> {
+    let again = |status, message: String| render(state, staff, r, back.queue(), status, None, Some(message));
+    let Ok(mp) = body else { return Err(again(StatusCode::BAD_REQUEST, missing.to_owned()).await) };
+    let (fields, photos) = match read_multipart(&state.codecs.photos, mp).await {
+        Ok(x) => x,
+        Err((status, e)) => return Err(again(status, format!("Nothing was changed: {e}.")).await),
+    };
+    let csrf = fields.iter().find(|(n, _)| n == "csrf").map(|(_, v)| v.trim());
+    if !staff.csrf_ok(csrf) {
+        return Err(again(StatusCode::FORBIDDEN, EXPIRED.to_owned()).await);
+    }
+    Ok((fields, photos))
+}
+
 /// `POST /staff/requests/{id}/photos`: multipart photos, `public` and `note`.
 pub async fn photos(
     State(state): State<AppState>,
@@ -208,18 +231,13 @@ pub async fn photos(
     body: Result<Multipart, MultipartRejection>,
 ) -> Page {
     let r = load(&state, &id).await?;
+    let (fields, mut photos) =
+        match multipart_form(&state, &staff, &r, &back, body, "Choose one or more photos to attach.").await {
+            Ok(x) => x,
+            Err(page) => return page,
+        };
     let bad = |message: String| render(&state, &staff, &r, back.queue(), StatusCode::BAD_REQUEST, None, Some(message));
-    let Ok(mp) = body else { return bad("Choose one or more photos to attach.".into()).await };
-    let (fields, mut photos) = match read_multipart(&state.codecs.photos, mp).await {
-        Ok(x) => x,
-        Err((status, e)) => {
-            return render(&state, &staff, &r, back.queue(), status, None, Some(format!("Not attached: {e}."))).await;
-        }
-    };
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned());
-    if !staff.csrf_ok(field("csrf").as_deref()) {
-        return render(&state, &staff, &r, back.queue(), StatusCode::FORBIDDEN, None, Some(EXPIRED.to_owned())).await;
-    }
     let public = match field("public").as_deref() {
         Some("true") => true,
         Some("false") => false,

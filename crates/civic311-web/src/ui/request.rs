@@ -44,6 +44,8 @@ pub struct RequestPage<'a> {
     caller: Vec<super::search::Found>,
     photos: Vec<(i64, bool)>,
     duplicates: Vec<(String, String, String)>,
+    /// Open possible duplicates, offered to close when this one is resolved.
+    open_duplicates: Vec<(String, String)>,
     timeline: Vec<Entry>,
     /// Whether this member of staff sees the notifications sent (supervisors, admins).
     shows_outbox: bool,
@@ -271,6 +273,14 @@ pub async fn render(
                     format!("{name}, {}", status_label(f.request.status)),
                     format!("{:.0} m away", f.distance_m),
                 )
+            })
+            .collect(),
+        open_duplicates: duplicates
+            .iter()
+            .filter(|f| !f.request.status.is_closed())
+            .map(|f| {
+                let name = city.service(&f.request.service_code).map_or(f.request.service_code.as_str(), |s| &s.name);
+                (f.request.id.to_string(), format!("{name}, {:.0} m away", f.distance_m))
             })
             .collect(),
         timeline: timeline::entries(&events, &city.tz),

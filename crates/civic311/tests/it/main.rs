@@ -18,6 +18,7 @@ mod config;
 mod demo_rules;
 mod digests;
 mod duplicates;
+mod field_browser;
 mod handoffs;
 mod hardening;
 mod next_in_queue;
