@@ -190,6 +190,7 @@ impl Dispatcher {
     /// sent and as recorded (links that work as a credential withheld).
     fn vars(
         &self,
+        model: &WorkflowModel,
         item: &OutboxItem,
         request: Option<&ServiceRequest>,
         follower: bool,
@@ -204,9 +205,10 @@ impl Dispatcher {
             vars.insert("number".into(), r.id.to_string());
             recorded.insert("number".into(), r.id.to_string());
             if let Some(base) = base {
-                // Staff open the request's staff page; everyone else its public page, in
-                // the language of the message.
-                let url = if STAFF_KINDS.contains(&m.kind.as_str()) {
+                // Staff open the request's staff page (so does the staff requester of an
+                // internal request, which has no public page); everyone else its public
+                // page, in the language of the message.
+                let url = if STAFF_KINDS.contains(&m.kind.as_str()) || !model.directory.is_public(&r.service_code) {
                     format!("{base}/staff/requests/{}", r.id)
                 } else {
                     format!("{base}/requests/{}?lang={}", r.id, m.language)
@@ -236,7 +238,7 @@ impl Dispatcher {
         request: Option<&ServiceRequest>,
     ) -> Result<(String, String), String> {
         let m = &item.message;
-        let (vars, _) = self.vars(item, request, false);
+        let (vars, _) = self.vars(model, item, request, false);
         let hook = model
             .config
             .webhooks
@@ -270,7 +272,7 @@ impl Dispatcher {
         follower: bool,
     ) -> Result<Rendered, String> {
         let m = &item.message;
-        let (vars, recorded) = self.vars(item, request, follower);
+        let (vars, recorded) = self.vars(model, item, request, follower);
         let template =
             model.templates.get(&m.kind, &m.language).ok_or_else(|| format!("no template for '{}'", m.kind))?;
         let footer = |vars: &std::collections::BTreeMap<String, String>| match vars.get("unfollow_url") {

@@ -48,6 +48,9 @@ struct IntakePage<'a> {
     /// Once the place is known: the assets near it (id, label, distance, picked, its
     /// open request).
     assets: Vec<(String, String, String, bool, Option<String>)>,
+    /// An internal service (facilities, IT): no caller; the member of staff is the
+    /// requester, kept informed by email at this address.
+    internal: Option<String>,
     errors: Vec<String>,
 }
 
@@ -157,6 +160,7 @@ async fn render(
             )
         }),
         assets,
+        internal: chosen.filter(|s| !s.is_public()).map(|_| staff.user.email.clone()),
         value: fields,
         errors,
     };
@@ -168,6 +172,9 @@ pub struct Choose {
     q: Option<String>,
     service_code: Option<String>,
 }
+
+/// The caller's part of the form, which an internal request does not have.
+const CALLER_FIELDS: [&str; 7] = ["first_name", "last_name", "phone", "email", "notify", "language", "channel"];
 
 /// Refuses a member of staff whose role does not log requests (analysts).
 fn logs_requests(staff: &Staff) -> Result<(), Fault> {
@@ -215,11 +222,25 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Form(fields): F
     if picked.is_some() || field(&fields, "check").is_some() {
         return show(&state, &staff, fields, true, StatusCode::OK, Vec::new()).await;
     }
+    let internal = field(&fields, "service_code").and_then(|c| state.city().service(c).map(|s| !s.is_public()));
     let channel = match field(&fields, "channel") {
+        _ if internal == Some(true) => Channel::Internal,
         Some("walk_in") => Channel::WalkIn,
         _ => Channel::Phone,
     };
-    let raw = raw_request(&fields, Vec::new());
+    let mut filed = fields.clone();
+    if channel == Channel::Internal {
+        // The member of staff is the requester, and hears of it as a resident would.
+        filed.retain(|(k, _)| !CALLER_FIELDS.contains(&k.as_str()));
+        let me = &staff.user;
+        filed.extend([
+            ("first_name".to_owned(), me.display_name.clone()),
+            ("email".to_owned(), me.email.clone()),
+            ("notify".to_owned(), "email".to_owned()),
+            ("language".to_owned(), "en".to_owned()),
+        ]);
+    }
+    let raw = raw_request(&filed, Vec::new());
     let errors = match intake::submit_for_caller(&state, raw, channel, &staff.user.username).await {
         Ok(stored) => return Ok(Redirect::to(&format!("/staff/requests/{}?done=filed", stored.id)).into_response()),
         // No category chosen, or one that is gone.

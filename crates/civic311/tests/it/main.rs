@@ -21,6 +21,7 @@ mod duplicates;
 mod field_browser;
 mod handoffs;
 mod hardening;
+mod internal;
 mod next_in_queue;
 mod open311;
 mod photos;
