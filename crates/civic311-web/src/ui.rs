@@ -85,6 +85,20 @@ struct MessagePage<'a> {
     message: &'a str,
 }
 
+/// Who owns a request, in the names staff read: "Public Works · Streets North Crew ·
+/// Jamie Novak" (codes only for what the city no longer knows).
+pub(crate) fn owner_names(
+    city: &crate::CityModel,
+    department: &str,
+    team: Option<&str>,
+    assignee: Option<&str>,
+) -> String {
+    let dir = &city.workflow.directory;
+    let team = team.map(|t| dir.teams.get(t).map_or(t, |x| x.name.as_str()));
+    let person = assignee.map(|u| dir.users.get(u).map_or(u, |x| x.display_name.as_str()));
+    [Some(city.department_name(department)), team, person].into_iter().flatten().collect::<Vec<_>>().join(" · ")
+}
+
 /// A staff page that only says what went wrong with what was sent.
 pub(crate) fn message(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
     crate::page::html(status, &MessagePage { c: StaffChrome::signed_out(state, ""), title, message })

@@ -207,12 +207,8 @@ fn row(r: &ServiceRequest, city: &CityModel, now: Timestamp) -> Row {
             .find(|(layer, _)| *layer != civic311_domain::asset::ASSET_LAYER)
             .map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned())
     });
-    let owner =
-        [Some(r.assignment.department.as_str()), r.assignment.team.as_deref(), r.assignment.assignee.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · ");
+    let a = &r.assignment;
+    let owner = super::owner_names(city, &a.department, a.team.as_deref(), a.assignee.as_deref());
     Row {
         number: r.id.to_string(),
         age: age(r.requested_at, now),

@@ -245,11 +245,7 @@ pub async fn render(
         description: &r.description,
         status: status_label(r.status),
         priority: r.assignment.priority.as_str(),
-        owner: [Some(city.department_name(dept)), r.assignment.team.as_deref(), r.assignment.assignee.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · "),
+        owner: super::owner_names(&city, dept, r.assignment.team.as_deref(), r.assignment.assignee.as_deref()),
         facts,
         asset: r.areas.get(ASSET_LAYER).map(|key| {
             let known = city.assets.by_key(key);
@@ -283,7 +279,7 @@ pub async fn render(
                 (f.request.id.to_string(), format!("{name}, {:.0} m away", f.distance_m))
             })
             .collect(),
-        timeline: timeline::entries(&events, &city.tz),
+        timeline: timeline::entries(&events, &city),
         followers: followers
             .iter()
             .map(|f| (f.address.clone(), if f.channel == NotifyChannel::Sms { "SMS" } else { "email" }))

@@ -67,7 +67,7 @@ pub(crate) fn found(r: &ServiceRequest, city: &CityModel) -> Found {
         place: super::place(city, &r.location).unwrap_or_else(|| "–".to_owned()),
         requester: if requester.is_empty() { "–".to_owned() } else { requester },
         status: super::queue::status_label(r.status),
-        owner: r.assignment.department.clone(),
+        owner: city.department_name(&r.assignment.department).to_owned(),
     }
 }
 

@@ -283,11 +283,9 @@ async fn render(
             .iter()
             .map(|r| {
                 let service = city.service(&r.service_code).map_or(r.service_code.as_str(), |s| &s.name).to_owned();
-                let owner = [r.assignment.team.as_deref(), r.assignment.assignee.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · ");
+                let owner = dir.teams.get(r.assignment.team.as_deref().unwrap_or_default()).map(|t| t.name.clone());
+                let person = r.assignment.assignee.as_ref().map(|u| person_name(&Some(u.clone())));
+                let owner = [owner, person].into_iter().flatten().collect::<Vec<_>>().join(" · ");
                 OpenRow {
                     id: r.id.to_string(),
                     service,

@@ -1,6 +1,7 @@
 //! A request's history in words staff read at a glance: who did what, and why
 //! ("Routed to PW · PW-NORTH by rule 'bulk items in ward 2'").
 
+use crate::CityModel;
 use civic311_domain::request::{Event, EventKind};
 use serde_json::Value;
 
@@ -23,12 +24,9 @@ fn opt(v: &Value, k: &str) -> Option<String> {
     v[k].as_str().filter(|x| !x.is_empty()).map(str::to_owned)
 }
 
-fn owner(v: &Value) -> String {
-    [v["department"].as_str(), v["team"].as_str(), v["assignee"].as_str()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ")
+fn owner(city: &CityModel, v: &Value) -> String {
+    let department = v["department"].as_str().unwrap_or_default();
+    super::owner_names(city, department, v["team"].as_str(), v["assignee"].as_str())
 }
 
 fn status(v: &str) -> String {
@@ -36,7 +34,7 @@ fn status(v: &str) -> String {
 }
 
 /// What an event says, in words.
-pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
+pub fn describe(e: &Event, city: &CityModel) -> (String, Option<String>, Option<&'static str>) {
     let d = &e.data;
     let visibility = |public: bool| Some(if public { "public" } else { "internal" });
     match e.kind {
@@ -47,7 +45,7 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
             None => (format!("Reported ({})", s(d, "channel")), None, None),
         },
         EventKind::Routed => {
-            let to = owner(&d["assignment"]);
+            let to = owner(city, &d["assignment"]);
             // Events routed before the event was slimmed keep the whole trace under `trace`.
             let trace = if d["trace"].is_object() { &d["trace"] } else { d };
             let why = format!("owner from {}; priority from {}", s(trace, "owner_from"), s(trace, "priority_from"));
@@ -62,12 +60,12 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
             (format!("Status {} → {}", status(s(d, "from")), status(s(d, "to"))), opt(d, "note"), None)
         }
         EventKind::Acknowledged => ("Acknowledged".to_owned(), opt(d, "note"), None),
-        EventKind::Assigned => (format!("Assigned to {}", owner(d)), None, None),
+        EventKind::Assigned => (format!("Assigned to {}", owner(city, d)), None, None),
         EventKind::Transferred => {
-            let team = opt(d, "team").map(|t| format!(" · {t}")).unwrap_or_default();
-            (format!("Transferred from {} to {}{team}", s(d, "from"), s(d, "to")), opt(d, "reason"), None)
+            let to = super::owner_names(city, s(d, "to"), d["team"].as_str(), None);
+            (format!("Transferred from {} to {to}", city.department_name(s(d, "from"))), opt(d, "reason"), None)
         }
-        EventKind::Involved => (format!("Involved {}", s(d, "department")), opt(d, "note"), None),
+        EventKind::Involved => (format!("Involved {}", city.department_name(s(d, "department"))), opt(d, "note"), None),
         EventKind::Note => {
             let public = d["public"].as_bool().unwrap_or(false);
             (if public { "Public note" } else { "Internal note" }.to_owned(), opt(d, "text"), visibility(public))
@@ -96,15 +94,16 @@ pub fn describe(e: &Event) -> (String, Option<String>, Option<&'static str>) {
     }
 }
 
-/// The timeline, oldest first, with times in the city's zone.
-pub fn entries(events: &[Event], tz: &jiff::tz::TimeZone) -> Vec<Entry> {
+/// The timeline, oldest first, with times in the city's zone and names for codes.
+pub fn entries(events: &[Event], city: &CityModel) -> Vec<Entry> {
+    let dir = &city.workflow.directory;
     events
         .iter()
         .map(|e| {
-            let (what, detail, visibility) = describe(e);
+            let (what, detail, visibility) = describe(e, city);
             Entry {
-                at: e.at.to_zoned(tz.clone()).strftime("%a %b %-d %Y, %H:%M").to_string(),
-                actor: e.actor.clone(),
+                at: e.at.to_zoned(city.tz.clone()).strftime("%a %b %-d %Y, %H:%M").to_string(),
+                actor: dir.users.get(&e.actor).map_or_else(|| e.actor.clone(), |u| u.display_name.clone()),
                 what,
                 detail,
                 visibility,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use civic311_app::CityModel;
 use civic311_app::intake::{RawRequest, prepare};
+use civic311_domain::org::Role;
 use civic311_domain::request::Channel;
 use civic311_domain::service::{Datatype, Service};
 use civic311_store::{Intake, Store};
@@ -289,10 +290,29 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
     intake.messages.clear();
     // Business days become calendar days; a log-normal spread gives the long tail.
     let days = s.days * 1.4 * (rng.normal() * 0.8).exp();
-    let closed = p.at + SignedDuration::from_secs_f64(days * 86_400.0);
+    // The long tail is cut at the stall horizon: what was filed long ago is done by now.
+    let closed = (p.at + SignedDuration::from_secs_f64(days * 86_400.0))
+        .min(p.at + SignedDuration::from_hours((STALL_DAYS - 1) * 24));
     // A few requests stall and are still open long after they should be: the backlog
     // a supervisor's aging report has to find.
-    let stalled = rng.unit() < 0.03;
+    // Only recent work stalls: a city does not leave a pothole open for two years.
+    let recent = end.duration_since(p.at) < SignedDuration::from_hours(STALL_DAYS * 24);
+    let stalled = recent && rng.unit() < 0.03;
+    if closed >= end || stalled {
+        // Open work a day old has mostly been given to someone on the owning team.
+        let a = &mut intake.decision.assignment;
+        let crew: Vec<&str> = city
+            .workflow
+            .directory
+            .users
+            .values()
+            .filter(|u| u.active && u.team.is_some() && u.team == a.team && matches!(u.role, Role::Field | Role::Staff))
+            .map(|u| u.username.as_str())
+            .collect();
+        if end.duration_since(p.at) > SignedDuration::from_hours(24) && !crew.is_empty() && rng.unit() < 0.75 {
+            a.assignee = Some(crew[rng.below(crew.len())].to_owned());
+        }
+    }
     if closed < end && !stalled {
         let note = if p.origin != p.seed { OUTCOMES[4] } else { OUTCOMES[rng.below(4)] };
         let note = if s.code == "POWERLINE" && rng.unit() < 0.5 { OUTCOMES[5] } else { note };
@@ -304,6 +324,10 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
     }
     Ok(intake)
 }
+
+/// How recent a request must be to still be open past its time: older stalled work has
+/// been dealt with since.
+const STALL_DAYS: i64 = 45;
 
 /// Residents who report things: a caller is one of these, so the same people come back
 /// with new requests as they do in a real city.

@@ -96,7 +96,7 @@ async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: B
     b.select("#assign-person", "pat").await;
     b.follow("details:has(#assign-person) button").await;
     assert!(b.text("[role=status]").await.contains("Done: assign"));
-    assert!(b.text(".summary").await.contains("pat"));
+    assert!(b.text(".summary").await.contains("Pat Public Works"), "names, not codes");
     // An internal note, clearly marked.
     b.type_into("#note-text", "Crew booked for Thursday").await;
     b.follow("details:has(#note-text) button").await;
@@ -141,9 +141,13 @@ async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: B
     b.follow("details:has(#resolve-note) button").await;
     assert!(b.text(".summary").await.contains("Resolved"));
     let timeline = b.text("ol.timeline").await;
-    for step in
-        ["Routed to PW", "Assigned to PW", "Internal note", "Transferred from PW to SAN", "Status open → resolved"]
-    {
+    for step in [
+        "Routed to Public Works",
+        "Assigned to Public Works · PW-NORTH · Pat Public Works",
+        "Internal note",
+        "Transferred from Public Works to Sanitation · SAN-BULK",
+        "Status open → resolved",
+    ] {
         assert!(timeline.contains(step), "the timeline shows '{step}': {timeline}");
     }
     b.screenshot(&format!("request-resolved-phone-{name}")).await;
