@@ -30,6 +30,33 @@ pub struct CitySettings {
     pub triage_department: String,
     /// Where staff and residents can reach the 311 centre (Open311 discovery `contact`).
     pub contact: String,
+    /// How distances are written for the city's people: `us` (feet) or `metric`.
+    #[serde(default, skip_serializing_if = "Units::is_metric")]
+    pub units: Units,
+}
+
+/// How distances are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Units {
+    #[default]
+    Metric,
+    /// US customary: feet.
+    Us,
+}
+
+impl Units {
+    fn is_metric(&self) -> bool {
+        *self == Units::Metric
+    }
+
+    /// A distance as a number and its unit: `(120, "ft")` or `(35, "m")`.
+    pub fn distance(self, metres: f64) -> (String, &'static str) {
+        match self {
+            Units::Metric => (format!("{metres:.0}"), "m"),
+            Units::Us => (format!("{:.0}", metres * 3.280_84), "ft"),
+        }
+    }
 }
 
 impl CitySettings {
@@ -208,6 +235,7 @@ mod tests {
                 boundary_layer: "wards".into(),
                 triage_department: "TRIAGE".into(),
                 contact: String::new(),
+                units: Default::default(),
             },
             departments: vec![dept("TRIAGE"), dept("PW")],
             teams: vec![Team { code: "PW-A".into(), department: "PW".into(), name: "A".into() }],

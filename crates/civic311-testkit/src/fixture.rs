@@ -25,6 +25,7 @@ pub fn settings() -> CitySettings {
         boundary_layer: "wards".into(),
         triage_department: "TRIAGE".into(),
         contact: "311@testville.example".into(),
+        units: Default::default(),
     }
 }
 

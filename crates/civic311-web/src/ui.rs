@@ -99,6 +99,12 @@ pub(crate) fn owner_names(
     [Some(city.department_name(department)), team, person].into_iter().flatten().collect::<Vec<_>>().join(" · ")
 }
 
+/// "120 ft away" (or "35 m away", as the city writes distances) in `t`'s language.
+pub(crate) fn distance_away(city: &crate::CityModel, t: &civic311_domain::i18n::Texts, metres: f64) -> String {
+    let (n, unit) = city.settings.units.distance(metres);
+    t.get("report.distance_away").replace("{n}", &n).replace("{unit}", t.get(&format!("units.{unit}")))
+}
+
 /// A staff page that only says what went wrong with what was sent.
 pub(crate) fn message(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
     crate::page::html(status, &MessagePage { c: StaffChrome::signed_out(state, ""), title, message })

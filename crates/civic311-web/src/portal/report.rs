@@ -127,7 +127,7 @@ async fn asset_choice(
         .map(|n| AssetOption {
             checked: n.picked,
             label: n.asset.label(),
-            distance: format!("{:.0}", n.metres),
+            distance: crate::ui::distance_away(&state.city(), t, n.metres),
             id: n.asset.id,
             reported: n.reported,
         })
@@ -234,7 +234,7 @@ async fn nearby(
             id: f.request.id.to_string(),
             service: city.service(&f.request.service_code).map_or_else(String::new, |s| s.localized(t.code).name),
             status: t.status(f.request.status),
-            distance: t.get("report.metres_away").replace("{n}", &format!("{:.0}", f.distance_m)),
+            distance: crate::ui::distance_away(city, t, f.distance_m),
             text: f.request.description.chars().take(120).collect(),
         })
         .collect()

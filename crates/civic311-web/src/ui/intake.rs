@@ -87,7 +87,7 @@ async fn nearby(state: &AppState, city: &CityModel, fields: &[(String, String)])
             .iter()
             .map(|f| {
                 let text: String = f.request.description.chars().take(80).collect();
-                (f.request.id.to_string(), text, format!("{:.0} m away", f.distance_m))
+                (f.request.id.to_string(), text, super::distance_away(city, i18n::texts("en"), f.distance_m))
             })
             .collect(),
         Err(e) => {

@@ -267,7 +267,7 @@ pub async fn render(
                 (
                     f.request.id.to_string(),
                     format!("{name}, {}", status_label(f.request.status)),
-                    format!("{:.0} m away", f.distance_m),
+                    super::distance_away(&city, civic311_domain::i18n::texts("en"), f.distance_m),
                 )
             })
             .collect(),
@@ -276,7 +276,8 @@ pub async fn render(
             .filter(|f| !f.request.status.is_closed())
             .map(|f| {
                 let name = city.service(&f.request.service_code).map_or(f.request.service_code.as_str(), |s| &s.name);
-                (f.request.id.to_string(), format!("{name}, {:.0} m away", f.distance_m))
+                let away = super::distance_away(&city, civic311_domain::i18n::texts("en"), f.distance_m);
+                (f.request.id.to_string(), format!("{name}, {away}"))
             })
             .collect(),
         timeline: timeline::entries(&events, &city),

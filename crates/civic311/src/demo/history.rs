@@ -218,7 +218,8 @@ fn answers(service: &Service, at: Timestamp, rng: &mut Rng) -> BTreeMap<String, 
                 }
                 keys
             }
-            Datatype::Number => vec![(1 + rng.below(20)).to_string()],
+            // Small numbers: the demo's number questions are inches and counts.
+            Datatype::Number => vec![(1 + rng.below(8)).to_string()],
             Datatype::Datetime => vec![(at - SignedDuration::from_hours(1 + rng.below(48) as i64)).to_string()],
             Datatype::String => vec!["Near the corner store".to_owned()],
             Datatype::Text => vec!["An old couch and two chairs".to_owned()],
