@@ -106,14 +106,17 @@ impl CityConfig {
         for a in &self.articles {
             a.validate()?;
             if let Some(code) = a.services.iter().find(|c| !self.services.iter().any(|s| &s.code == *c)) {
-                return Err(FieldError::new(format!("article {}", a.slug), format!("unknown service '{code}'")));
+                return Err(FieldError::new(
+                    format!("article {}", a.slug),
+                    crate::error::unknown("service", code, self.services.iter().map(|s| s.code.as_str())),
+                ));
             }
         }
         let known = |field: String, code: &str| {
             if departments.contains(code) {
                 Ok(())
             } else {
-                Err(FieldError::new(field, format!("unknown department '{code}'")))
+                Err(FieldError::new(field, crate::error::unknown("department", code, departments.iter().copied())))
             }
         };
         let email = |field: String, address: &str| {
@@ -160,7 +163,11 @@ impl CityConfig {
             }
             if let Some(code) = &u.team {
                 match self.teams.iter().find(|t| &t.code == code) {
-                    None => return Err(FieldError::new(field("team"), format!("unknown team '{code}'"))),
+                    None => {
+                        let theirs =
+                            self.teams.iter().filter(|t| t.department == u.department).map(|t| t.code.as_str());
+                        return Err(FieldError::new(field("team"), crate::error::unknown("team", code, theirs)));
+                    }
                     Some(t) if t.department != u.department => {
                         return Err(FieldError::new(
                             field("team"),
@@ -269,7 +276,7 @@ mod tests {
         assert_eq!(twice.check().unwrap_err().field, "department PW");
         let mut scope = city();
         scope.users[0].also_departments = vec!["SAN".into()];
-        assert_eq!(scope.check().unwrap_err().detail, "unknown department 'SAN'");
+        assert_eq!(scope.check().unwrap_err().detail, "unknown department 'SAN'; one of PW, TRIAGE");
         let mut triage = city();
         triage.settings.triage_department = "NOPE".into();
         assert_eq!(triage.check().unwrap_err().field, "triage_department");

@@ -17,6 +17,19 @@ impl FieldError {
     }
 }
 
+/// "unknown department 'PARK'; one of PARKS, PW, SAN": a code that names nothing, with
+/// the codes that would (sorted, at most 30 named).
+pub fn unknown<'a>(kind: &str, code: &str, choices: impl IntoIterator<Item = &'a str>) -> String {
+    let mut all: Vec<&str> = choices.into_iter().collect();
+    all.sort_unstable();
+    all.dedup();
+    match all.len() {
+        0 => format!("unknown {kind} '{code}': there are none yet"),
+        n if n > 30 => format!("unknown {kind} '{code}'; one of {}, … ({n} in all)", all[..30].join(", ")),
+        _ => format!("unknown {kind} '{code}'; one of {}", all.join(", ")),
+    }
+}
+
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.detail)

@@ -225,7 +225,10 @@ impl RoutingEngine {
     /// Checks every rule (names, times, departments and teams that exist) and prepares it.
     pub fn new(set: &RuleSet, org: Org, tz: TimeZone) -> Result<Self, FieldError> {
         if !org.departments.contains(&org.triage_department) {
-            return Err(FieldError::new("triage_department", format!("unknown department {}", org.triage_department)));
+            return Err(FieldError::new(
+                "triage_department",
+                crate::error::unknown("department", &org.triage_department, org.departments.iter().map(String::as_str)),
+            ));
         }
         let mut names = HashSet::new();
         let mut rules = Vec::with_capacity(set.rules.len());
@@ -247,11 +250,15 @@ impl RoutingEngine {
             if let Some(d) = &a.department
                 && !org.departments.contains(d)
             {
-                return Err(FieldError::new(field(), format!("unknown department {d}")));
+                let known = org.departments.iter().map(String::as_str);
+                return Err(FieldError::new(field(), crate::error::unknown("department", d, known)));
             }
             if let Some(t) = &a.team {
                 match org.teams.get(t) {
-                    None => return Err(FieldError::new(field(), format!("unknown team {t}"))),
+                    None => {
+                        let known = org.teams.keys().map(String::as_str);
+                        return Err(FieldError::new(field(), crate::error::unknown("team", t, known)));
+                    }
                     Some(d) if a.department.as_ref().is_some_and(|ad| ad != d) => {
                         return Err(FieldError::new(
                             field(),

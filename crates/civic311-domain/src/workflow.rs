@@ -351,7 +351,10 @@ pub fn decide(
             }
             let dept = r.assignment.department.clone();
             if let Some(t) = team {
-                let known = dir.teams.get(t).ok_or_else(|| conflict("team", format!("unknown team '{t}'")))?;
+                let known = dir.teams.get(t).ok_or_else(|| {
+                    let own = dir.teams.values().filter(|x| x.department == dept).map(|x| x.code.as_str());
+                    conflict("team", crate::error::unknown("team", t, own))
+                })?;
                 if known.department != dept {
                     return Err(conflict(
                         "team",
@@ -364,7 +367,11 @@ pub fn decide(
                 r.assignment.team = Some(t.clone());
             }
             if let Some(u) = assignee {
-                let user = dir.users.get(u).ok_or_else(|| conflict("assignee", format!("unknown user '{u}'")))?;
+                let user = dir.users.get(u).ok_or_else(|| {
+                    let own =
+                        dir.users.values().filter(|x| x.active && x.department == dept).map(|x| x.username.as_str());
+                    conflict("assignee", crate::error::unknown("user", u, own))
+                })?;
                 if user.department != dept {
                     return Err(conflict("assignee", format!("'{u}' works in {}, not in {dept}", user.department)));
                 }
@@ -391,13 +398,17 @@ pub fn decide(
         Action::Transfer { department, team, reason } => {
             let reason = required("reason", reason)?;
             if !dir.departments.contains_key(department) {
-                return Err(conflict("department", format!("unknown department '{department}'")));
+                let known = dir.departments.keys().map(String::as_str);
+                return Err(conflict("department", crate::error::unknown("department", department, known)));
             }
             if *department == r.assignment.department {
                 return Err(conflict("department", "the request is already owned by this department"));
             }
             if let Some(t) = team {
-                let known = dir.teams.get(t).ok_or_else(|| conflict("team", format!("unknown team '{t}'")))?;
+                let known = dir.teams.get(t).ok_or_else(|| {
+                    let theirs = dir.teams.values().filter(|x| x.department == *department).map(|x| x.code.as_str());
+                    conflict("team", crate::error::unknown("team", t, theirs))
+                })?;
                 if known.department != *department {
                     return Err(conflict("team", format!("team '{t}' belongs to {}", known.department)));
                 }
@@ -417,7 +428,8 @@ pub fn decide(
         Action::Involve { department, note } => {
             let note = required("note", note)?;
             if !dir.departments.contains_key(department) {
-                return Err(conflict("department", format!("unknown department '{department}'")));
+                let known = dir.departments.keys().map(String::as_str);
+                return Err(conflict("department", crate::error::unknown("department", department, known)));
             }
             if *department == r.assignment.department {
                 return Err(conflict("department", "the owning department is already involved"));

@@ -161,7 +161,8 @@ impl WorkflowModel {
                 .ok_or_else(|| FieldError::new(field("calendar"), format!("unknown calendar '{}'", p.calendar)))?;
             for s in &p.services {
                 if !directory.services.contains_key(s) {
-                    return Err(FieldError::new(field("services"), format!("unknown service '{s}'")));
+                    let known = directory.services.keys().map(String::as_str);
+                    return Err(FieldError::new(field("services"), crate::error::unknown("service", s, known)));
                 }
             }
             let response = parse_business_duration(&field("response"), &p.response, cal)?;
@@ -178,7 +179,11 @@ impl WorkflowModel {
                 if let Some(t) = &l.reassign_team
                     && !directory.teams.contains_key(t)
                 {
-                    return Err(FieldError::new(format!("escalation[{}]", c.name), format!("unknown team '{t}'")));
+                    let known = directory.teams.keys().map(String::as_str);
+                    return Err(FieldError::new(
+                        format!("escalation[{}]", c.name),
+                        crate::error::unknown("team", t, known),
+                    ));
                 }
             }
             chains.push(Chain::new(c, cal)?);

@@ -196,7 +196,7 @@ async fn rules_and_boundaries_import_and_export(backend: Backend) {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown department NOPE"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown department 'NOPE'; one of "));
     assert_eq!(store.rules().await.unwrap().rules[0].name, "downed lines are urgent");
 
     let districts = dir.join("districts.geojson");

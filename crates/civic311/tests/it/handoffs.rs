@@ -52,6 +52,10 @@ async fn a_transfer_lands_on_the_intake_team_and_mails_its_supervisor(backend: B
     let mail = SmtpServer::start();
     deliver(&app, &mail).await;
     let before = mail.received().len();
+    // A department that does not exist is refused, naming the ones that do.
+    let nowhere = json!({ "action": "transfer", "department": "SANITATION", "reason": "x" });
+    let r = api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("pat"), Some(nowhere)).await;
+    assert!(r.body.contains("unknown department 'SANITATION'; one of PW, SAN, TRIAGE"), "{}", r.body);
     let transfer = json!({ "action": "transfer", "department": "SAN", "reason": "A sewer cave-in, not a pothole" });
     let r = api(&app, "POST", &format!("/api/v1/requests/{id}/actions"), Some("pat"), Some(transfer)).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -457,7 +457,11 @@ async fn an_administrator_manages_staff_tries_the_rules_and_reads_the_audit_log(
     let bad = "[[rule]]\nname = \"bad\"\nwhen.services = [\"BULK\"]\nthen.team = \"NOPE\"\n";
     let r = ada.post(&app, "/staff/admin/rules", &[("rules", bad), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 409);
-    assert!(r.body.contains("unknown team NOPE") && r.body.contains("bad"), "{}", r.body);
+    assert!(
+        unescape(&r.body).contains("unknown team 'NOPE'; one of PW-NORTH, SAN-BULK") && r.body.contains("bad"),
+        "{}",
+        r.body
+    );
     let good = "[[rule]]\nname = \"bulk to the bulk crew\"\nwhen.services = [\"BULK\"]\nthen.team = \"SAN-BULK\"\n";
     let r = ada.post(&app, "/staff/admin/rules", &[("rules", good), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.body);
