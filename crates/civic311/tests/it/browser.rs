@@ -95,7 +95,7 @@ async fn staff_assign_note_transfer_and_resolve_from_the_request_page(backend: B
     b.click("details:has(#assign-person) summary").await;
     b.select("#assign-person", "pat").await;
     b.follow("details:has(#assign-person) button").await;
-    assert!(b.text("[role=status]").await.contains("Done: assign"));
+    assert!(b.text("[role=status]").await.contains("Assigned;"));
     assert!(b.text(".summary").await.contains("Pat Public Works"), "names, not codes");
     // An internal note, clearly marked.
     b.type_into("#note-text", "Crew booked for Thursday").await;

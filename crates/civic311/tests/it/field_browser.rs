@@ -49,7 +49,11 @@ async fn a_crew_resolves_with_an_after_photo_and_closes_the_duplicate_in_one_sub
     b.click(&format!("input[name=merge][value=\"{twin}\"]")).await;
     let problems = b.accessibility_problems().await;
     b.follow("details:has(#resolve-note) button[type=submit]").await;
-    assert!(b.text("[role=status]").await.contains("Done: resolve"), "{}", b.source().await);
+    assert!(
+        b.text("[role=status]").await.contains("Resolved; the requester and followers have been told."),
+        "{}",
+        b.source().await
+    );
     b.screenshot(&format!("field-resolved-phone-{backend:?}")).await;
     b.close().await;
     std::fs::remove_file(&photo).ok();

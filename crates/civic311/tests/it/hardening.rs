@@ -804,7 +804,7 @@ async fn notices_on_staff_pages_never_repeat_the_address(backend: Backend) {
     let r = ada.get(&app, "/staff/admin/keys?done=key_issued").await;
     assert!(r.body.contains("Key issued; it is listed below."), "{}", r.body);
     let r = ada.get(&app, &format!("/staff/requests/{id}?done=resolve")).await;
-    assert!(r.body.contains("Done: resolve."));
+    assert!(r.body.contains("Resolved;"));
     let mut sam = Browser::default();
     assert_eq!(sam.sign_in(&app, "sam", PASSWORD, "/staff").await.status, 303);
     let r = sam.get(&app, &format!("/staff/supervisor?assigned=2&refused={lure}")).await;

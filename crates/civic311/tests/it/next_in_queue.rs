@@ -84,7 +84,7 @@ async fn a_queue_leads_page_by_page_and_request_by_request(backend: Backend) {
     let stored = app.store.request(seq(number)).await.unwrap().unwrap();
     assert_eq!(stored.assignment.assignee.as_deref(), Some("pat"));
     let after = browser.get(&app, done.headers["location"].to_str().unwrap()).await;
-    assert!(after.body.contains("Done: assign."), "{}", after.body);
+    assert!(after.body.contains("Assigned;"), "{}", after.body);
     let next = link_after(&after.body, "Next in this queue").expect("the next request");
     assert!(next.starts_with(&format!("/staff/requests/{}?", page1[1].0)), "{next}");
     // The last request of the queue says so, with the way back.

@@ -243,7 +243,7 @@ async fn the_request_page_acts_only_with_csrf_and_within_the_department(backend:
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.headers["location"], format!("/staff/requests/{id}?done=note"));
     let page = pat.get(&app, &format!("/staff/requests/{id}?done=note")).await;
-    assert!(page.body.contains("Done: note.") && page.body.contains("Public note"));
+    assert!(page.body.contains("Note added.") && page.body.contains("Public note"));
 
     // A photo from the page, internal, then seen only through the staff route.
     let mut req = multipart(
