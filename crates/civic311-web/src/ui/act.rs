@@ -23,10 +23,14 @@ const BOOLEAN_FIELDS: [&str; 1] = ["public"];
 /// Fields of a form that are not the action's own.
 const FORM_ONLY: [&str; 3] = ["csrf", "internal_note", "confirm"];
 
-/// The question to ask before assigning someone outside the team that owns the request
-/// (the request would move to their team), or `None`.
-fn outside_team(state: &AppState, r: &ServiceRequest, action: &Action) -> Option<String> {
+/// The question to ask before assigning someone else outside the team that owns the
+/// request (the request would move to their team), or `None`. Taking work oneself
+/// ("Assign to me") is never asked about.
+fn outside_team(state: &AppState, staff: &Staff, r: &ServiceRequest, action: &Action) -> Option<String> {
     let Action::Assign { team, assignee: Some(user) } = action else { return None };
+    if *user == staff.user.username {
+        return None;
+    }
     let city = state.city();
     let dir = &city.workflow.directory;
     let owning = team.as_ref().or(r.assignment.team.as_ref())?;
@@ -190,7 +194,7 @@ pub async fn act(
     }
     match action_of(&fields) {
         Ok(action) => {
-            if let Some(question) = outside_team(&state, &r, &action).filter(|_| !confirmed(&fields)) {
+            if let Some(question) = outside_team(&state, &staff, &r, &action).filter(|_| !confirmed(&fields)) {
                 return Ok(confirm(&state, &staff, &r, &back, question, &fields));
             }
             apply(&state, &staff, &r, &back, &action, internal_note(&fields)).await
