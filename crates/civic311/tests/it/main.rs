@@ -15,6 +15,7 @@ mod assets;
 mod browser;
 mod cli;
 mod config;
+mod delay_browser;
 mod demo_rules;
 mod digests;
 mod duplicates;
