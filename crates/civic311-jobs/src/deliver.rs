@@ -70,7 +70,9 @@ impl Dispatcher {
         limit: i64,
     ) -> StoreResult<DeliveryReport> {
         let lease_until = now.checked_add(LEASE).unwrap_or(now);
-        let items = store.claim_messages(now, lease_until, limit).await?;
+        let mut items = store.claim_messages(now, lease_until, limit).await?;
+        // In the order they were claimed in (a database returns updated rows in any order).
+        items.sort_by(|a, b| (a.next_at, &a.message.recipient, a.id).cmp(&(b.next_at, &b.message.recipient, b.id)));
         let claimed = i64::try_from(items.len()).unwrap_or(i64::MAX);
         let last = items.last().and_then(|i| {
             let kind = i.message.vars.get(DIGEST_VAR).filter(|_| i.message.channel == "email")?;
@@ -95,11 +97,14 @@ impl Dispatcher {
             }
         }
         // Due messages come ordered by recipient: when the batch was full, the last
-        // recipient's bundle may go on past it, so it waits for the next round (its lease
-        // runs out) to go out whole — unless it is all this batch holds.
+        // recipient's bundle may go on past it, so it is released untouched for the next
+        // round to send whole — unless it is all this batch holds.
         let trailing = last.filter(|_| claimed == limit && bundles.len() > 1);
         for ((recipient, kind), items) in bundles {
             if trailing.as_ref() == Some(&(recipient.clone(), kind.clone())) {
+                for (item, _, _) in &items {
+                    store.release_message(item.id).await?;
+                }
                 continue;
             }
             let mut rendered = Vec::new();

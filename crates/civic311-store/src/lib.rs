@@ -605,6 +605,8 @@ pub trait Store: Send + Sync + 'static {
     /// Leases pending messages that are due.
     async fn claim_messages(&self, now: Timestamp, lease_until: Timestamp, limit: i64) -> StoreResult<Vec<OutboxItem>>;
     async fn finish_message(&self, id: i64, outcome: Delivery, now: Timestamp) -> StoreResult<()>;
+    /// Gives up the lease on a claimed message untouched, so the next claim may take it.
+    async fn release_message(&self, id: i64) -> StoreResult<()>;
     /// Outbox messages, newest first, optionally only of one state or one request.
     async fn outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxItem>>;
     /// Puts a dead letter back in the queue; false if there is no such dead letter.

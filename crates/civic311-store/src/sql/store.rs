@@ -1101,6 +1101,17 @@ where
         self.backend.fetch_all::<OutboxRow>(&sql, params).await?.into_iter().map(outbox_item).collect()
     }
 
+    async fn release_message(&self, id: i64) -> StoreResult<()> {
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    tx.execute("UPDATE outbox SET lease_until = NULL WHERE id = $1", vec![Param::I64(id)]).await?;
+                    Ok(())
+                })
+            }))
+            .await
+    }
+
     async fn retry_message(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
         self.backend
             .write(Box::new(move |tx: &mut dyn SqlTx| {

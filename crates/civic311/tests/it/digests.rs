@@ -16,14 +16,23 @@ use serde_json::json;
 
 use crate::common;
 
-both_backends!(an_hourly_digest_bundles_the_hour_into_one_mail, overdue_warnings_found_late_come_as_one_catch_up_mail);
+both_backends!(
+    an_hourly_digest_bundles_the_hour_into_one_mail,
+    overdue_warnings_found_late_come_as_one_catch_up_mail,
+    a_catch_up_cut_by_a_full_batch_still_goes_out_whole
+);
 
 /// Delivers what is due at `now` through a real SMTP server; the mail it has received.
 async fn deliver(app: &TestApp, mail: &SmtpServer, now: Timestamp) -> Vec<ReceivedMail> {
+    deliver_batches(app, mail, now, 500).await
+}
+
+/// [`deliver`], claiming `batch` messages a round.
+async fn deliver_batches(app: &TestApp, mail: &SmtpServer, now: Timestamp, batch: i64) -> Vec<ReceivedMail> {
     let model = app.state.city().workflow.clone();
     let notifiers = Notifiers::new(Some(common::smtp(mail)), None);
     let report = Dispatcher::new(notifiers, Some("http://civic311.test".into()))
-        .run(&app.store, &model, now, 500)
+        .run(&app.store, &model, now, batch)
         .await
         .unwrap();
     assert_eq!(report.dead + report.retried, 0);
@@ -126,4 +135,32 @@ async fn overdue_warnings_found_late_come_as_one_catch_up_mail(backend: Backend)
     let boss = to(&inbox, "pwboss@testville.example");
     assert_eq!(boss.len(), 2, "{inbox:?}");
     assert!(boss[1].subject.starts_with(&format!("Escalated to you: request {id}")), "{}", boss[1].subject);
+}
+
+async fn a_catch_up_cut_by_a_full_batch_still_goes_out_whole(backend: Backend) {
+    let app = setup(backend).await;
+    // Two supervisors: abe for work on no team, zed for the north crew's.
+    add_staff(&app, "abe", "PW", None, Role::Supervisor).await;
+    add_staff(&app, "zed", "PW", Some("PW-NORTH"), Role::Supervisor).await;
+    app.set_now("2026-03-02T09:00:00-06:00");
+    for i in 0..6 {
+        let at = (IN_W1.0 + f64::from(i) * 0.0001, IN_W1.1);
+        let r = post_pothole(&app, at, "pothole", &[("attribute[SIZE]", "large")]).await;
+        let id = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+        if i % 2 == 0 {
+            act(&app, &id, "ada", json!({ "action": "assign", "team": "PW-NORTH" })).await;
+        }
+    }
+    let later: Timestamp = "2026-03-04T09:00:00-06:00".parse().unwrap();
+    let model = app.state.city().workflow.clone();
+    assert_eq!(civic311_jobs::sweep(&app.store, &model, later, 100).await.unwrap().fired, 6);
+    // Claimed four at a time, recipient by recipient: abe's three and one of zed's fill
+    // the first batch; zed's bundle waits, whole, for the next.
+    let mail = SmtpServer::start();
+    let quarter: Timestamp = "2026-03-04T09:15:00-06:00".parse().unwrap();
+    deliver_batches(&app, &mail, quarter, 4).await;
+    let inbox = deliver_batches(&app, &mail, quarter, 4).await;
+    let (abe, zed) = (to(&inbox, "abe@testville.example"), to(&inbox, "zed@testville.example"));
+    assert_eq!((abe.len(), zed.len()), (1, 1), "one mail each: {inbox:?}");
+    assert!(abe[0].subject.contains("3 requests") && zed[0].subject.contains("3 requests"), "{inbox:?}");
 }
