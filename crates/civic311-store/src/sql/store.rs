@@ -66,6 +66,19 @@ impl<B: SqlBackend> SqlStore<B> {
         self.backend.fetch_all::<BodyRow>(sql, vec![]).await?.iter().map(|r| r.parse(what)).collect()
     }
 
+    /// Events an `events` query finds, each with its request's sequence number.
+    async fn request_events(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<(i64, Event)>>
+    where
+        EventRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    {
+        self.backend
+            .fetch_all::<EventRow>(sql, params)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.request_id, r.into_domain()?)))
+            .collect()
+    }
+
     /// Records a mailed link in `table`, whose `owner_col` names who it went to; false,
     /// recording nothing, when one went to the same owner after `not_since`, so a form
     /// cannot flood an inbox. The owner's expired links are dropped on the way.
@@ -570,12 +583,7 @@ where
              WHERE e.kind = 'escalated' AND e.at >= $1 AND r.department IN ({list}) \
              ORDER BY e.at DESC, e.id DESC LIMIT $2"
         );
-        self.backend
-            .fetch_all::<EventRow>(&sql, params)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.request_id, r.into_domain()?)))
-            .collect()
+        self.request_events(&sql, params).await
     }
 
     async fn workload(&self, departments: &[String], now: Timestamp) -> StoreResult<Vec<Workload>> {
@@ -668,12 +676,7 @@ where
             "SELECT id, request_id, at, kind, actor, data FROM events \
              WHERE request_id IN ({ids}) AND kind IN ({kind_list}) ORDER BY request_id, id"
         );
-        self.backend
-            .fetch_all::<EventRow>(&sql, params)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.request_id, r.into_domain()?)))
-            .collect()
+        self.request_events(&sql, params).await
     }
 
     async fn media(&self, id: i64) -> StoreResult<Option<(Media, String)>> {
@@ -1181,11 +1184,6 @@ where
              ORDER BY at, id LIMIT ${}",
             params.len()
         );
-        self.backend
-            .fetch_all::<EventRow>(&sql, params)
-            .await?
-            .into_iter()
-            .map(|r| Ok((r.request_id, r.into_domain()?)))
-            .collect()
+        self.request_events(&sql, params).await
     }
 }

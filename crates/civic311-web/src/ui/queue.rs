@@ -48,6 +48,21 @@ impl Params {
     pub(super) fn in_department(self, department: &str) -> Self {
         Params { view: Some("department".into()), department: Some(department.to_owned()), ..self }
     }
+
+    /// These filters and one more, by its name in the queue's address (`due`, `owner`,
+    /// `team`, `status`, `escalated`); other names change nothing.
+    pub(super) fn and(mut self, name: &str, value: &str) -> Self {
+        let slot = match name {
+            "due" => &mut self.due,
+            "owner" => &mut self.owner,
+            "team" => &mut self.team,
+            "status" => &mut self.status,
+            "escalated" => &mut self.escalated,
+            _ => return self,
+        };
+        *slot = Some(value.to_owned());
+        self
+    }
 }
 
 /// One request as a queue row.
@@ -113,6 +128,13 @@ impl Filters {
                 || ch.escalated,
         }
     }
+}
+
+/// The queue these filters choose, for `user`: its query (the count of which the queue
+/// lists) and its address.
+pub(super) fn link(city: &CityModel, user: &StaffUser, p: &Params, now: Timestamp) -> (RequestQuery, String) {
+    let ch = choose(city, user, p, now);
+    (ch.q, format!("/staff?{}", ch.filters))
 }
 
 /// The queue these filters choose, for `user`: its query (limited to `limit`), its

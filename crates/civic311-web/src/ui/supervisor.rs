@@ -146,20 +146,16 @@ pub async fn page(
     render(&state, &staff, p.department, &filters, checked, StatusCode::OK, notice, None).await
 }
 
-/// The department's queue with `filters` (`(name, value)` pairs) as its link and, for
-/// counting, its query.
+/// The department's queue with `filters` (`(name, value)` pairs): its query, for
+/// counting, and its link.
 fn queue_of(
     state: &AppState,
     staff: &Staff,
     department: &str,
     filters: &[(&str, &str)],
 ) -> (civic311_store::RequestQuery, String) {
-    let mut pairs = vec![("view", "department"), ("department", department)];
-    pairs.extend_from_slice(filters);
-    let p: QueueParams =
-        serde_urlencoded::from_str(&serde_urlencoded::to_string(&pairs).unwrap_or_default()).unwrap_or_default();
-    let (q, _, link) = super::queue::chosen(&state.city(), &staff.user, &p, state.now(), 1);
-    (q, format!("/staff?{link}"))
+    let p = filters.iter().fold(QueueParams::default().in_department(department), |p, (k, v)| p.and(k, v));
+    super::queue::link(&state.city(), &staff.user, &p, state.now())
 }
 
 /// The supervisor view of `department` (else the member of staff's own), its bulk list
@@ -283,9 +279,8 @@ async fn render(
             .iter()
             .map(|r| {
                 let service = city.service(&r.service_code).map_or(r.service_code.as_str(), |s| &s.name).to_owned();
-                let owner = dir.teams.get(r.assignment.team.as_deref().unwrap_or_default()).map(|t| t.name.clone());
-                let person = r.assignment.assignee.as_ref().map(|u| person_name(&Some(u.clone())));
-                let owner = [owner, person].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                let a = &r.assignment;
+                let owner = super::owner_names(&city, &a.department, a.team.as_deref(), a.assignee.as_deref());
                 OpenRow {
                     id: r.id.to_string(),
                     service,

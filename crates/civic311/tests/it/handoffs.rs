@@ -21,6 +21,7 @@ both_backends!(
     a_transfer_lands_on_the_intake_team_and_mails_its_supervisor,
     assigning_outside_the_owning_team_asks_first_and_tells_the_person,
     field_staff_transfer_only_where_the_city_allows,
+    resolving_in_one_step_is_refused_to_roles_that_may_not_resolve,
     a_call_taker_is_recorded_on_the_request_they_logged
 );
 
@@ -169,4 +170,22 @@ async fn a_call_taker_is_recorded_on_the_request_they_logged(backend: Backend) {
     let events = app.store.events(seq(&id)).await.unwrap();
     let created = events.iter().find(|e| e.kind == civic311_domain::request::EventKind::Created).unwrap();
     assert_eq!((created.actor.as_str(), created.data["logged_by"].as_str()), ("ian", Some("ian")));
+}
+
+async fn resolving_in_one_step_is_refused_to_roles_that_may_not_resolve(backend: Backend) {
+    let app = setup(backend).await;
+    add_staff(&app, "ian", "TRIAGE", None, Role::Intake).await;
+    set_password(&app, "ian", PASSWORD).await;
+    let id = file_pothole(&app).await;
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "ian", PASSWORD, "/staff").await;
+    let page = browser.get(&app, &format!("/staff/requests/{id}")).await;
+    let csrf = hidden(&page.body, "csrf");
+    let fields = [("csrf", csrf.as_str()), ("note", "Filled"), ("merge", id.as_str())];
+    let mut req = civic311_testkit::app::multipart(&format!("/staff/requests/{id}/resolve"), &fields, &[]);
+    req.headers_mut().insert("cookie", browser.header().parse().unwrap());
+    let r = app.call(req).await;
+    assert_eq!(r.status, 403, "a call taker does not resolve: {}", r.body);
+    let stored = app.store.request(seq(&id)).await.unwrap().unwrap();
+    assert_eq!(stored.status, civic311_domain::request::Status::Open, "nothing changed");
 }
