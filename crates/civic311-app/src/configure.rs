@@ -7,7 +7,7 @@
 //! the other is changing: one wins, the other is told of the conflict. Once written,
 //! the change is in effect here at once and on every other node within a second.
 
-use civic311_domain::city::CityConfig;
+use civic311_domain::city::{CheckedCity, CityConfig};
 use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::kb::Article;
 use civic311_domain::org::{Department, StaffUser, Team};
@@ -63,6 +63,11 @@ pub trait Item: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// Refuses a change that is consistent on its own but not as a change from `old`
     /// or by this actor.
     fn admit(&self, _old: Option<&Self>, _by: By<'_>) -> Result<(), AppError> {
+        Ok(())
+    }
+    /// Refuses an item that is consistent but would tell people something the rest of
+    /// the city (as it would be after the change) contradicts.
+    fn fits(&self, _city: &CheckedCity) -> Result<(), AppError> {
         Ok(())
     }
 }
@@ -162,6 +167,13 @@ impl Item for Service {
     fn write(self) -> ConfigWrite {
         ConfigWrite::Service(self)
     }
+    /// A notice promising residents a time its SLA policy does not give is refused.
+    fn fits(&self, city: &CheckedCity) -> Result<(), AppError> {
+        match civic311_domain::workflow::notice_conflict(self, &city.workflow) {
+            Some(why) => Err(AppError::conflict("service_notice", why)),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Item for Article {
@@ -242,10 +254,10 @@ impl Snapshot {
 
     /// Checks the configuration as it would be after `edit`: what it would leave
     /// inconsistent is a conflict with the city as stored.
-    fn check(&self, edit: impl FnOnce(&mut CityConfig) -> Result<(), AppError>) -> Result<(), AppError> {
+    fn check(&self, edit: impl FnOnce(&mut CityConfig) -> Result<(), AppError>) -> Result<CheckedCity, AppError> {
         let mut city = self.city.clone();
         edit(&mut city)?;
-        city.check().map(drop).map_err(AppError::Conflict)
+        city.check().map_err(AppError::Conflict)
     }
 
     /// Writes `change` and its audit entry in one transaction if the configuration is
@@ -284,12 +296,13 @@ pub async fn audit(app: &App, by: By<'_>, kind: &str, item: &str, body: serde_js
 pub async fn put_item<T: Item>(app: &App, by: By<'_>, new: T) -> Result<bool, AppError> {
     let at = Snapshot::read(app).await?;
     let mut created = false;
-    at.check(|c| {
+    let checked = at.check(|c| {
         let items = T::all(c);
         new.admit(items.iter().find(|i| i.key() == new.key()), by)?;
         created = upsert(items, new.clone(), T::key);
         Ok(())
     })?;
+    new.fits(&checked)?;
     let change = Change::new(T::KIND, new.key(), serde_json::to_value(&new).unwrap_or_default());
     at.commit(app, by, change.writing(new.write())).await?;
     Ok(created)

@@ -279,6 +279,11 @@ impl BusinessCalendar {
         self.always_open || self.intervals(self.local_date(t)).iter().any(|(a, b)| *a <= t && t < *b)
     }
 
+    /// True for a calendar open round the clock (`24x7`).
+    pub fn always_open(&self) -> bool {
+        self.always_open
+    }
+
     /// The length of a typical working day (the longest weekday), used to turn "1
     /// business day" into business time.
     pub fn working_day(&self) -> SignedDuration {

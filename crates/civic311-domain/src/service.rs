@@ -263,6 +263,38 @@ impl Service {
         s
     }
 
+    /// What a resident reading `language` would still see in the original words: each
+    /// written text with no translation, as `name`, `description`, `group`, `notice`,
+    /// `question CODE` or `answer KEY`.
+    pub fn missing_translations(&self, language: &str) -> Vec<String> {
+        let t = self.translations.get(language);
+        let has = |f: fn(&ServiceText) -> &String| t.is_some_and(|t| !f(t).trim().is_empty());
+        let mut missing: Vec<String> = [
+            ("name", &self.name, has(|t| &t.name)),
+            ("description", &self.description, has(|t| &t.description)),
+            ("group", &self.group, has(|t| &t.group)),
+            ("notice", &self.service_notice, has(|t| &t.service_notice)),
+        ]
+        .into_iter()
+        .filter(|(_, text, done)| !text.trim().is_empty() && !done)
+        .map(|(what, _, _)| what.to_owned())
+        .collect();
+        let given = |map: fn(&ServiceText) -> &BTreeMap<String, String>, key: &str| {
+            t.and_then(|t| map(t).get(key)).is_some_and(|v| !v.trim().is_empty())
+        };
+        for a in self.ordered_attributes() {
+            if !a.description.trim().is_empty() && !given(|t| &t.questions, &a.code) {
+                missing.push(format!("question {}", a.code));
+            }
+            for v in &a.values {
+                if !given(|t| &t.answers, &v.key) {
+                    missing.push(format!("answer {}", v.key));
+                }
+            }
+        }
+        missing
+    }
+
     pub fn is_public(&self) -> bool {
         self.visibility == Visibility::Public
     }
@@ -456,6 +488,12 @@ mod tests {
         assert_eq!(seen.attributes[1].description, "Depth in cm");
         assert_eq!(search([&seen], "hoyo").len(), 1);
         assert_eq!(s.localized("fr"), s);
+        // What is still in English is named: the group, the second question.
+        assert_eq!(s.missing_translations("es"), ["group", "question DEPTH"]);
+        assert_eq!(
+            pothole().missing_translations("es"),
+            ["name", "group", "question SIZE", "answer small", "question DEPTH"]
+        );
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod messages;
 mod model;
+mod promise;
 mod timers;
 
 #[cfg(test)]
@@ -24,6 +25,7 @@ use crate::sla::SlaClock;
 
 pub use messages::{resident_messages, staff_messages, webhook_messages};
 pub use model::{Directory, RoleSettings, WorkflowConfig, WorkflowModel};
+pub use promise::{Promise, notice_conflict, promised};
 pub use timers::{Timer, TimerKind, fire, timers};
 
 // Stored with every request: what is zero, false or absent is left out (and read back

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/users", post(admin::save_user))
         .route("/staff/admin/password", post(admin::set_password))
         .route("/staff/admin/rules", get(admin::rules).post(admin::save_rules))
+        .route("/staff/admin/rules/{at}", get(admin::rule).post(admin::save_rule))
         .route("/staff/admin/workflow", get(admin::workflow).post(admin::save_workflow))
         .route("/staff/admin/audit", get(admin::audit))
         .route("/staff/admin/departments", get(admin::departments).post(admin::save_department))

@@ -121,3 +121,15 @@ async fn every_public_service_routes_to_an_existing_department() {
         assert!(departments.contains(&dept.as_str()), "{} routed to unknown {dept}", s.code);
     }
 }
+
+#[tokio::test]
+async fn every_demo_notice_promises_what_its_sla_gives_and_residents_read_it_in_spanish() {
+    let city = riverton().await;
+    for s in city.services() {
+        let conflict = civic311_domain::workflow::notice_conflict(s, &city.workflow);
+        assert_eq!(conflict, None, "{}", s.code);
+        if s.is_public() {
+            assert_eq!(s.missing_translations("es"), Vec::<String>::new(), "{} is not all in Spanish", s.code);
+        }
+    }
+}

@@ -10,6 +10,8 @@ mod support;
 
 mod address_browser;
 mod addresses;
+mod admin_browser;
+mod admin_forms;
 mod asset_browser;
 mod assets;
 mod browser;

@@ -13,7 +13,9 @@ mod deliveries;
 mod keys;
 mod layers;
 mod org;
+mod rule_form;
 mod rules;
+mod service_form;
 mod services;
 mod users;
 mod workflow;
@@ -30,6 +32,7 @@ pub use deliveries::{deliveries, retry};
 pub use keys::{issue_key, keys, revoke_key};
 pub use layers::{MAX_UPLOAD, import as import_layers, layers};
 pub use org::{departments, save_department, save_team};
+pub use rule_form::{rule, save_rule};
 pub use rules::{rules, save_rules};
 pub use services::{save_service, service, services};
 pub use users::{save_user, set_password, users};
@@ -59,6 +62,11 @@ impl Notice {
 /// A posted field, trimmed; empty when absent.
 fn field(fields: &[(String, String)], k: &str) -> String {
     fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// A comma-separated list as typed in a form, each item trimmed, empty ones dropped.
+fn comma_list(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 /// True when a form's `confirm` box says the change may remove every item of a list.

@@ -1,16 +1,21 @@
-//! Services and their questions. Each service is edited as a short TOML document —
-//! its name, group, keywords, department, priority, notice and questions — checked
-//! with the whole city before it is saved, with its questions previewed as the intake
-//! screen will ask them.
+//! Services and their questions. Each service is edited by a form — its words beside
+//! their Spanish (a missing translation is pointed out), its department, priority and
+//! notice, its questions and answer choices — or, for bulk edits, as a short TOML
+//! document. Either is checked with the whole city before it is saved (a notice must
+//! promise what the service's SLA policy gives), and its questions are previewed as
+//! the intake screen will ask them.
 
 use crate::form::Form;
 use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use civic311_domain::request::Priority;
 use civic311_domain::service::{Service, Visibility};
+use civic311_domain::workflow::notice_conflict;
 
 use super::super::notice::Done;
+use super::service_form::{DATATYPES, ServiceForm, blank_service, languages};
 use super::{Admin, AppError, Fault, Notice, Page, Said, Staff, refuse, submit};
 use crate::AppState;
 use crate::page::html;
@@ -43,9 +48,24 @@ description = "Where exactly? (e.g. in front of number 12)"
 #[template(path = "staff/admin_services.html")]
 struct ServicesPage {
     c: StaffChrome,
-    /// Code, name, group, department, public, number of questions.
-    services: Vec<(String, String, String, String, bool, usize)>,
+    services: Vec<Listed>,
+    /// The languages translations are checked in, by name.
+    languages: Vec<&'static str>,
     notice: Option<String>,
+}
+
+/// One service in the list.
+struct Listed {
+    code: String,
+    name: String,
+    group: String,
+    owner: String,
+    public: bool,
+    asked: usize,
+    /// How many texts each language still lacks.
+    untranslated: usize,
+    /// Why its notice contradicts its SLA policy, if it does.
+    conflict: Option<String>,
 }
 
 #[derive(Template)]
@@ -54,76 +74,120 @@ struct ServicePage<'a> {
     c: StaffChrome,
     /// The path segment: the service's code, or `new`.
     code: &'a str,
+    form: ServiceForm,
+    departments: Vec<(String, String)>,
+    priorities: Vec<&'static str>,
+    datatypes: &'static [(civic311_domain::service::Datatype, &'static str)],
     text: &'a str,
-    /// The questions of the service as last saved (or as typed, when it parses).
+    /// The questions as the intake screen will ask them.
     questions: Vec<Question>,
+    /// Why the notice contradicts the SLA policy the service's requests get.
+    conflict: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
 
-/// `GET /staff/admin/services`: every service, public and internal.
+/// `GET /staff/admin/services`: every service, public and internal, with what is
+/// still untranslated and any notice its SLA policy contradicts.
 pub async fn services(State(state): State<AppState>, Admin(staff): Admin, Query(n): Query<Notice>) -> Page {
     let city = state.city();
+    let langs = languages();
     let page = ServicesPage {
         c: StaffChrome::new(&state, &staff),
         services: city
             .services()
-            .map(|s| {
-                let asked = s.attributes.iter().filter(|a| a.variable).count();
-                let owner = city.department_name(&s.department).to_owned();
-                (s.code.clone(), s.name.clone(), s.group.clone(), owner, s.visibility == Visibility::Public, asked)
+            .map(|s| Listed {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                group: s.group.clone(),
+                owner: city.department_name(&s.department).to_owned(),
+                public: s.visibility == Visibility::Public,
+                asked: s.attributes.iter().filter(|a| a.variable).count(),
+                untranslated: langs.iter().map(|(l, _)| s.missing_translations(l).len()).sum(),
+                conflict: notice_conflict(s, &city.workflow),
             })
             .collect(),
+        languages: langs.iter().map(|(_, n)| *n).collect(),
         notice: n.text(),
     };
     Ok(html(StatusCode::OK, &page))
 }
 
-/// The editor for one service, with the questions of the text shown when it parses.
-fn page(state: &AppState, staff: &Staff, status: StatusCode, (code, text): (&str, &str), said: Said) -> Page {
+/// The editor for one service: the form shows `shown`, the text editor `text`.
+fn page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    (code, shown, text): (&str, &Service, &str),
+    said: Said,
+) -> Page {
+    let city = state.city();
     let page = ServicePage {
         c: StaffChrome::new(state, staff),
         code,
+        form: ServiceForm::of(shown),
+        departments: city.departments.iter().map(|d| (d.code.clone(), d.name.clone())).collect(),
+        priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+        datatypes: &DATATYPES,
         text,
-        questions: toml::from_str::<Service>(text)
-            .map(|s| questions(&s, &[], crate::i18n::texts("en")))
-            .unwrap_or_default(),
+        questions: questions(shown, &[], crate::i18n::texts("en")),
+        conflict: notice_conflict(shown, &city.workflow),
         notice: said.0,
         error: said.1,
     };
     Ok(html(status, &page))
 }
 
-/// `GET /staff/admin/services/{code}`: one service as text, or a starter for `new`.
+/// The service as stored, or an empty one in the city's first department for `new`;
+/// `None` when there is no such service.
+async fn stored(state: &AppState, code: &str) -> Result<Option<Service>, Fault> {
+    if code == NEW {
+        let department = state.city().departments.iter().map(|d| d.code.clone()).next().unwrap_or_default();
+        return Ok(Some(Service { department, ..blank_service() }));
+    }
+    Ok(state.store.services().await?.into_iter().find(|s| s.code == code))
+}
+
+/// `GET /staff/admin/services/{code}`: one service in the form and as text, or a
+/// starter for `new`.
 pub async fn service(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Path(code): Path<String>,
     Query(n): Query<Notice>,
 ) -> Page {
+    let Some(service) = stored(&state, &code).await? else {
+        return Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no service {code}.")));
+    };
     let text = if code == NEW {
-        let department = state.city().departments.iter().map(|d| d.code.clone()).next().unwrap_or_default();
-        STARTER.replace("{department}", &department)
+        STARTER.replace("{department}", &service.department)
     } else {
-        let all = state.store.services().await?;
-        let Some(service) = all.into_iter().find(|s| s.code == code) else {
-            return Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no service {code}.")));
-        };
         toml::to_string(&service).unwrap_or_default()
     };
-    page(&state, &staff, StatusCode::OK, (&code, &text), (n.text(), None))
+    page(&state, &staff, StatusCode::OK, (&code, &service, &text), (n.text(), None))
 }
 
-/// `POST /staff/admin/services/{code}`: save the service from the editor. A service
-/// keeps its code; `new` adds one whose code is not taken.
+/// `POST /staff/admin/services/{code}`: save the service from the form, or from the
+/// text editor when that is what was posted. A service keeps its code; `new` adds one
+/// whose code is not taken.
 pub async fn save_service(
     State(state): State<AppState>,
     Admin(staff): Admin,
     Path(code): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
-    let text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
-    let parsed = civic311_domain::exact::from_toml::<Service>("service", &text).map_err(AppError::from);
+    let base = stored(&state, &code).await?;
+    let Some(base) = base else {
+        return Err(Fault::Refused(StatusCode::NOT_FOUND, format!("There is no service {code}.")));
+    };
+    let as_text = fields.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone());
+    let parsed = match &as_text {
+        Some(text) => civic311_domain::exact::from_toml::<Service>("service", text).map_err(AppError::from),
+        None => Ok(ServiceForm::read(&base, &fields)),
+    };
+    // What the page shows again if the change is refused: what was typed.
+    let shown = parsed.as_ref().map_or(base, Clone::clone);
+    let text = as_text.unwrap_or_else(|| toml::to_string(&shown).unwrap_or_default());
     let back = format!("/staff/admin/services/{}", crate::ui::encode(parsed.as_ref().map_or("", |s| &s.code)));
     let change = async {
         let service = parsed?;
@@ -137,6 +201,7 @@ pub async fn save_service(
         let created = configure::put_item(&state, configure::By::Staff(&staff.user), service).await?;
         Ok(Done::added_or_saved(created))
     };
-    let again = |status, error| std::future::ready(page(&state, &staff, status, (&code, &text), (None, Some(error))));
+    let again =
+        |status, error| std::future::ready(page(&state, &staff, status, (&code, &shown, &text), (None, Some(error))));
     submit(&staff, &fields, &back, change, again).await
 }

@@ -9,7 +9,7 @@ use crate::form::Form;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use civic311_domain::workflow::WorkflowConfig;
+use civic311_domain::workflow::{WorkflowConfig, notice_conflict};
 
 use super::super::notice::Done;
 use super::{Admin, AppError, Notice, Page, Staff, confirmed, submit};
@@ -25,6 +25,9 @@ struct WorkflowPage {
     /// Kind, language, subject and body of every template in effect, rendered with
     /// sample values.
     previews: Vec<(String, String, String, String)>,
+    /// Services whose notice promises residents other than their SLA policy gives:
+    /// code, name and why.
+    conflicts: Vec<(String, String, String)>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -69,7 +72,11 @@ fn workflow_page(
             (t.kind.clone(), t.language.clone(), subject, body)
         })
         .collect();
-    let page = WorkflowPage { c: StaffChrome::new(state, staff), text, previews, error, notice };
+    let conflicts = city
+        .services()
+        .filter_map(|s| Some((s.code.clone(), s.name.clone(), notice_conflict(s, &city.workflow)?)))
+        .collect();
+    let page = WorkflowPage { c: StaffChrome::new(state, staff), text, previews, conflicts, error, notice };
     Ok(html(status, &page))
 }
 
