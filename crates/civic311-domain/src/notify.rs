@@ -252,7 +252,7 @@ pub fn default_templates() -> Vec<Template> {
         t(
             "delayed",
             "es",
-            "{{city}} 311: la solicitud {{number}} lleva retraso",
+            "{{city}} 311: la solicitud {{number}} está retrasada",
             "Su solicitud de {{service}} {{number}}{{where}} está tardando más de lo previsto. Ahora prevemos terminar antes del {{expected}} y le avisaremos. {{url}}",
         ),
         t(
@@ -447,7 +447,7 @@ mod tests {
         assert_eq!(subject, "Riverton 311: request 2026-000001 is delayed");
         assert!(body.starts_with("Your Pothole request 2026-000001 is taking longer"));
         let (s, _) = ts.get("delayed", "es").unwrap().render(&vars);
-        assert!(s.contains("retraso"));
+        assert!(s.contains("retrasada"));
         let bad = t("delayed", "en", "{{nmber}}", "");
         assert!(Templates::new(&[bad]).unwrap_err().detail.contains("nmber"));
         assert!(t("nope", "en", "", "").validate().is_err());

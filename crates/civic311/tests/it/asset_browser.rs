@@ -29,7 +29,7 @@ async fn a_resident_picks_the_streetlight_and_is_offered_its_open_report(backend
     let mut problems = Vec::new();
     let mut filed = None;
     for (lang, which, reported) in
-        [("en", "Which one is it?", "This one is already reported"), ("es", "¿Cuál es?", "Este ya está avisado")]
+        [("en", "Which one is it?", "This one is already reported"), ("es", "¿Cuál es?", "Este ya está reportado")]
     {
         let b = Browser::start(390, 844).await;
         b.goto(&format!("{base}/report/BULK?step=details&lat={lat}&long={long}&lang={lang}")).await;

@@ -166,7 +166,7 @@ async fn the_portal_offers_to_follow_the_open_request_about_an_asset(backend: Ba
     assert!(page.body.contains("This one is already reported"), "{}", page.body);
     assert!(page.body.contains(&format!(r#"formaction="/report/BULK/follow/{id}""#)), "{}", page.body);
     let page = app.get(&format!("{details}&lang=es")).await;
-    assert!(page.body.contains("Este ya está avisado"), "{}", page.body);
+    assert!(page.body.contains("Este ya está reportado"), "{}", page.body);
 }
 
 async fn staff_see_an_assets_requests_and_its_repeat_failures(backend: Backend) {

@@ -416,7 +416,7 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     assert!(!page.body.contains("Broken door"));
     // In Spanish, and not at all once the day is over or with a made-up token.
     let es = app.get(&path.replace("lang=en", "lang=es")).await;
-    assert!(es.body.contains("Avisadas por usted") && es.body.contains("Bache"), "{}", es.body);
+    assert!(es.body.contains("Reportadas por usted") && es.body.contains("Bache"), "{}", es.body);
     assert_eq!(app.get("/my/not-a-token").await.status, 404);
     app.set_now("2030-01-01T00:00:00Z");
     let late = app.get(&path).await;

@@ -58,7 +58,7 @@ const ENGLISH: Words = Words {
 const SPANISH: Words = Words {
     lang: "es",
     search: "hay un hoyo en la calle",
-    nearby: "¿Ya avisado cerca?",
+    nearby: "¿Ya reportado cerca?",
     asked: "hemos enviado un enlace a esa dirección",
     following: "Está siguiendo esta solicitud",
     tracking: "Su número de seguimiento es",
