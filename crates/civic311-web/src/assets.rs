@@ -23,8 +23,9 @@ macro_rules! asset {
     };
 }
 
-const FILES: [Asset; 7] = [
+const FILES: [Asset; 8] = [
     asset!("staff.css", "text/css; charset=utf-8"),
+    asset!("staff.js", "text/javascript; charset=utf-8"),
     asset!("portal.css", "text/css; charset=utf-8"),
     asset!("portal.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),

@@ -41,11 +41,20 @@ pub async fn resolve(
     if !resolve.allowed_from().contains(&r.status) {
         return refuse(StatusCode::CONFLICT, format!("It cannot be resolved while it is {}.", r.status.as_str())).await;
     }
-    // The duplicates to close with it: each must be a request, and still open.
+    // The duplicates to close with it: each must be a request, still open, and one
+    // this member of staff may merge — all checked before anything is written, so a
+    // refusal leaves the request, its photos and its duplicates as they were.
+    let merge = Action::Merge { into: r.id.to_string() };
     let mut duplicates = Vec::new();
     for number in fields.iter().filter(|(k, _)| k == "merge").map(|(_, v)| v.trim()) {
         match state.request_named(number).await? {
-            Some(d) if !d.status.is_closed() && d.id != r.id => duplicates.push(d),
+            Some(d) if !d.status.is_closed() && d.id != r.id => {
+                if let Err(why) = civic311_domain::policy::may_act(&staff.user, &d, &merge, roles) {
+                    let said = format!("Not resolved: {} cannot be closed with it: {why}.", d.id);
+                    return refuse(StatusCode::FORBIDDEN, said).await;
+                }
+                duplicates.push(d);
+            }
             _ => return refuse(StatusCode::BAD_REQUEST, format!("{number} is not an open request to close.")).await,
         }
     }
@@ -63,7 +72,6 @@ pub async fn resolve(
         }
     }
     for d in &duplicates {
-        let merge = Action::Merge { into: r.id.to_string() };
         if let Err(e) = civic311_app::engine::act_as_staff(&state, user, d.id.seq, &merge, None).await {
             return match super::refusal(&e) {
                 Some((status, said)) => {

@@ -355,10 +355,11 @@ fn escalation_row(city: &crate::CityModel, r: &ServiceRequest, e: &Event, at: St
 pub async fn assign(State(state): State<AppState>, staff: Staff, Form(fields): Form<Vec<(String, String)>>) -> Page {
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
     let department = field("department").unwrap_or_default().to_owned();
+    // The list's filters come back with the form, so the same list is shown after.
+    let listed: QueueParams = serde_urlencoded::from_str(field("filters").unwrap_or_default()).unwrap_or_default();
     // A refusal is shown at once with its reasons; only a count goes in an address.
-    let none = QueueParams::default();
     let again = |status, error: &str| {
-        render(&state, &staff, Some(department.clone()), &none, false, status, None, Some(error.to_owned()))
+        render(&state, &staff, Some(department.clone()), &listed, false, status, None, Some(error.to_owned()))
     };
     if !staff.csrf_ok(field("csrf")) {
         return again(StatusCode::FORBIDDEN, "This form had expired; nothing was changed.").await;
@@ -388,10 +389,18 @@ pub async fn assign(State(state): State<AppState>, staff: Staff, Form(fields): F
         }
     }
     if refused.is_empty() {
-        let to = format!("/staff/supervisor?department={}&assigned={done}", super::encode(&department));
+        // The filters as the queue writes them (never as posted) go in the address.
+        let (_, _, filters) = super::queue::chosen(
+            &state.city(),
+            &staff.user,
+            &listed.clone().in_department(&department),
+            state.now(),
+            1,
+        );
+        let to = format!("/staff/supervisor?{filters}&assigned={done}#bulk");
         return Ok(Redirect::to(&to).into_response());
     }
     let notice = Some(format!("{done} request(s) reassigned."));
     let error = Some(format!("Not reassigned: {}.", refused.join("; ")));
-    render(&state, &staff, Some(department), &none, false, StatusCode::OK, notice, error).await
+    render(&state, &staff, Some(department), &listed, false, StatusCode::OK, notice, error).await
 }

@@ -55,9 +55,16 @@ async fn a_member_of_staff_signs_in_and_finds_their_work(backend: Backend) {
         let width_seen = b.script("return window.innerWidth", json!([])).await;
         assert_eq!(width_seen, json!(width), "the page is laid out at {label} width");
         b.screenshot(&format!("queue-{label}-{name}")).await;
+        // The work itself is on the first screen; on a phone the filters fold away.
+        let first_row =
+            b.script("return document.querySelector('tbody tr').getBoundingClientRect().top", json!([])).await;
+        assert!(first_row.as_f64().unwrap() < f64::from(height) - 40.0, "{label}: first request at {first_row}");
         // The department tab, then a filter, all from the page.
         b.follow("nav.tabs a[href=\"?view=department\"]").await;
         assert_eq!(b.text("h1").await, "My department's requests");
+        if label == "phone" {
+            b.click("form.filters summary").await;
+        }
         b.select("#priority", "urgent").await;
         b.follow("form.filters button").await;
         assert!(b.text("main").await.contains("Nothing here with these filters"));

@@ -10,8 +10,9 @@ use civic311_app::Notifiers;
 use civic311_domain::org::{Role, Team};
 use civic311_domain::workflow::WorkflowConfig;
 use civic311_jobs::Dispatcher;
+use civic311_testkit::fixture::{API_KEY, IN_W1};
 use civic311_testkit::smtp::SmtpServer;
-use civic311_testkit::{Backend, TestApp, both_backends};
+use civic311_testkit::{Backend, TestApp, both_backends, photos};
 use common::{Browser, PASSWORD, WORKFLOW, add_staff, api, file_pothole, hidden, set_password, setup};
 use serde_json::json;
 
@@ -22,6 +23,7 @@ both_backends!(
     assigning_outside_the_owning_team_asks_first_and_tells_the_person,
     field_staff_transfer_only_where_the_city_allows,
     resolving_in_one_step_is_refused_to_roles_that_may_not_resolve,
+    a_duplicate_that_may_not_be_closed_leaves_everything_as_it_was,
     a_call_taker_is_recorded_on_the_request_they_logged
 );
 
@@ -188,4 +190,39 @@ async fn resolving_in_one_step_is_refused_to_roles_that_may_not_resolve(backend:
     assert_eq!(r.status, 403, "a call taker does not resolve: {}", r.body);
     let stored = app.store.request(seq(&id)).await.unwrap().unwrap();
     assert_eq!(stored.status, civic311_domain::request::Status::Open, "nothing changed");
+}
+
+async fn a_duplicate_that_may_not_be_closed_leaves_everything_as_it_was(backend: Backend) {
+    let app = setup(backend).await;
+    set_password(&app, "pat", PASSWORD).await;
+    let id = file_pothole(&app).await;
+    // A Sanitation request: Public Works staff may not close it.
+    let (lat, long) = (IN_W1.0.to_string(), IN_W1.1.to_string());
+    let fields = [
+        ("api_key", API_KEY),
+        ("service_code", "BULK"),
+        ("lat", lat.as_str()),
+        ("long", long.as_str()),
+        ("description", "Sofa on the curb"),
+    ];
+    let r = app.post_form("/open311/v2/requests.json", &fields).await;
+    let other = r.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::default();
+    browser.sign_in(&app, "pat", PASSWORD, "/staff").await;
+    let page = browser.get(&app, &format!("/staff/requests/{id}")).await;
+    let csrf = hidden(&page.body, "csrf");
+    let fields = [("csrf", csrf.as_str()), ("note", "Filled"), ("merge", other.as_str())];
+    let photo = photos::jpeg(320, 240);
+    let files = [("photo", "after.jpg", "image/jpeg", photo.as_slice())];
+    let mut req = civic311_testkit::app::multipart(&format!("/staff/requests/{id}/resolve"), &fields, &files);
+    req.headers_mut().insert("cookie", browser.header().parse().unwrap());
+    let r = app.call(req).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains(&format!("{other} cannot be closed with it")), "{}", r.body);
+    // Nothing written: not resolved, no photo, the other request still open.
+    let stored = app.store.request(seq(&id)).await.unwrap().unwrap();
+    assert_eq!(stored.status, civic311_domain::request::Status::Open);
+    assert!(app.store.photos(seq(&id)).await.unwrap().is_empty(), "the after photo was not kept");
+    let other = app.store.request(seq(&other)).await.unwrap().unwrap();
+    assert_eq!(other.status, civic311_domain::request::Status::Open);
 }

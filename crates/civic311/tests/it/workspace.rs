@@ -330,6 +330,30 @@ async fn a_supervisor_sees_the_workload_and_reassigns_in_bulk(backend: Backend) 
         let r = api(&app, "GET", &format!("/api/v1/requests/{id}"), Some("ada"), None).await.json();
         assert_eq!(r["assignee"], "lee");
     }
+    // A filtered list keeps its filters through a reassignment, refused or done.
+    let page = sam.get(&app, "/staff/supervisor?department=SAN&priority=normal").await;
+    let filters = unescape(&hidden(&page.body, "filters"));
+    assert!(filters.contains("priority=normal"), "{filters}");
+    let post = |assignee: &str| -> Vec<(&'static str, String)> {
+        let fields = [("department", "SAN"), ("filters", filters.as_str()), ("id", ids[0].as_str())];
+        let mut fields: Vec<_> = fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        fields.extend([("csrf", csrf.clone()), ("assignee", assignee.to_owned())]);
+        fields
+    };
+    let refused = post("nobody");
+    let r = sam
+        .post(&app, "/staff/supervisor/assign", &refused.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Not reassigned"), "{}", r.body);
+    assert!(r.body.contains("<option value=\"normal\" selected>"), "the list is still filtered: {}", r.body);
+    let done = post("lee");
+    let r = sam
+        .post(&app, "/staff/supervisor/assign", &done.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+        .await;
+    assert_eq!(r.status, 303);
+    let to = r.headers["location"].to_str().unwrap();
+    assert!(to.contains("priority=normal") && to.contains("department=SAN") && to.contains("assigned=1"), "{to}");
     // A forged form changes nothing.
     let r = sam
         .post(&app, "/staff/supervisor/assign", &[("csrf", "x"), ("department", "SAN"), ("id", ids[0].as_str())])
