@@ -166,6 +166,9 @@ pub struct StaffSearch {
     pub words: Vec<String>,
     /// True when the last word is matched as a prefix (it may still be being typed).
     pub prefix: bool,
+    /// How many of the newest requests a word search tries before the older ones, on
+    /// PostgreSQL (see `sql::search`); 0 searches them all at once.
+    pub recent: i64,
 }
 
 impl StaffSearch {
@@ -176,6 +179,8 @@ impl StaffSearch {
     /// A last word shorter than this is matched whole, not as a prefix (a one- or
     /// two-letter prefix would match half the city).
     const MIN_PREFIX: usize = 3;
+    /// The newest requests a word search tries first: common words fill a page there.
+    pub const RECENT: i64 = 20_000;
 
     /// Reads a search. Empty when nothing searchable was typed.
     pub fn parse(text: &str) -> Self {
@@ -183,7 +188,7 @@ impl StaffSearch {
         // A search ending in a space or a stop has its last word finished.
         let last_is_whole = text.ends_with(|c: char| !c.is_alphanumeric());
         let text = text.trim();
-        let mut search = StaffSearch { numbers: request_numbers(text), ..Self::default() };
+        let mut search = StaffSearch { numbers: request_numbers(text), recent: Self::RECENT, ..Self::default() };
         if let Some(email) = text.split_whitespace().find(|w| w.contains('@')) {
             search.email = Some(email.to_lowercase());
             return search;
@@ -193,6 +198,7 @@ impl StaffSearch {
             // The document holds a phone's digits and their last ten and last seven.
             let keep = if digits.len() >= 10 { 10 } else { 7 };
             search.words = vec![digits[digits.len() - keep..].to_owned()];
+            search.recent = 0;
             return search;
         }
         search.words = text
@@ -202,6 +208,11 @@ impl StaffSearch {
             .take(Self::MAX_WORDS)
             .collect();
         search.prefix = !last_is_whole && search.words.last().is_some_and(|w| w.chars().count() >= Self::MIN_PREFIX);
+        // Numbers (a house number, digits of a phone or a request) are rare words: the
+        // index finds their few matches at once.
+        if search.words.iter().any(|w| w.bytes().all(|b| b.is_ascii_digit())) {
+            search.recent = 0;
+        }
         search
     }
 

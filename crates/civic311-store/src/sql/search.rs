@@ -26,10 +26,35 @@ pub fn words_sql(backend: &str, search: &StaffSearch, limit: u32) -> Option<(Str
                 format!("'{}'{star}", w.replace('\'', "''"))
             })
             .collect();
+        let terms = Param::Text(terms.join(" & "));
+        if search.recent <= 0 {
+            // Rare words (numbers): their few matches straight from the index.
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests WHERE search @@ to_tsquery('simple', $1) \
+                 ORDER BY id DESC LIMIT $2"
+            );
+            return Some((sql, vec![terms, limit]));
+        }
+        // Newest first, in two steps, so that no plan reads every match of a common
+        // word nor walks a million rows for a rare one. First the `recent` newest
+        // requests, newest first, testing each (`ts_match_vq`, the function behind
+        // `@@`, keeps the planner off the GIN index there: gathering all of a common
+        // word's matches to sort them is what was slow); common words fill the page at
+        // once. Only when they do not, the older requests through the GIN index and a
+        // sort — the words are rare by then, so their matches are few (the `+ 0` keeps
+        // the planner off the backwards walk, which would read every older row for a
+        // word now out of season).
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests WHERE search @@ to_tsquery('simple', $1) ORDER BY id DESC LIMIT $2"
+            "WITH top AS (SELECT coalesce(max(id), 0) - $3 AS edge FROM requests), \
+             recent AS MATERIALIZED (SELECT id FROM requests WHERE id > (SELECT edge FROM top) \
+               AND ts_match_vq(search, to_tsquery('simple', $1)) ORDER BY id DESC LIMIT $2), \
+             older AS MATERIALIZED (SELECT id FROM requests WHERE (SELECT count(*) FROM recent) < $2 \
+               AND id <= (SELECT edge FROM top) AND search @@ to_tsquery('simple', $1) \
+               ORDER BY id + 0 DESC LIMIT $2) \
+             SELECT {REQUEST_COLUMNS} FROM requests WHERE id IN \
+               (SELECT id FROM recent UNION ALL SELECT id FROM older) ORDER BY id DESC LIMIT $2"
         );
-        Some((sql, vec![Param::Text(terms.join(" & ")), limit]))
+        Some((sql, vec![terms, limit, Param::I64(search.recent)]))
     } else {
         // `"word"` and `"word"*` side by side (all must match).
         let terms: Vec<String> = search

@@ -15,7 +15,8 @@ use crate::common;
 both_backends!(
     staff_find_a_request_by_every_kind_of_key,
     a_request_stays_findable_as_it_is_worked_and_closed,
-    the_search_is_for_signed_in_staff_only
+    the_search_is_for_signed_in_staff_only,
+    words_are_found_newest_first_among_recent_and_older_requests
 );
 
 /// Files a pothole from `who` (first, last, phone, email) at `address`; its number.
@@ -117,4 +118,26 @@ async fn the_search_is_for_signed_in_staff_only(backend: Backend) {
     // Residents have no such search: the portal's lookup takes a tracking number only.
     let r = app.get("/requests?q=lopez").await;
     assert!(!r.body.contains("López"), "{}", r.body);
+}
+
+async fn words_are_found_newest_first_among_recent_and_older_requests(backend: Backend) {
+    let app = setup(backend).await;
+    // Six requests, "gravel" in the first, the fourth and the last: with one or two
+    // requests tried first on PostgreSQL, some are found among the newest and the rest
+    // among the older ones.
+    let mut filed = Vec::new();
+    for i in 0..6 {
+        let text = if [0, 3, 5].contains(&i) { "Gravel washed out" } else { "Pothole" };
+        filed.push(file(&app, IN_W1, text, JOHN, "45 Elm Ave").await);
+    }
+    let gravel = [filed[5].as_str(), filed[3].as_str(), filed[0].as_str()];
+    // However many are tried first (SQLite's index needs no such steps), the same
+    // requests come back, newest first.
+    for recent in [0, 1, 2, 3, 20_000] {
+        let search = StaffSearch { recent, ..StaffSearch::parse("gravel") };
+        let found = app.store.search_requests(&search, 50).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(), gravel, "recent {recent}");
+        let found = app.store.search_requests(&search, 2).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id.to_string()).collect::<Vec<_>>(), gravel[..2], "recent {recent}");
+    }
 }
