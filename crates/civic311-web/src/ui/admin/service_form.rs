@@ -73,7 +73,8 @@ pub(super) struct ServiceForm {
     pub(super) public: bool,
     pub(super) texts: Vec<Pair>,
     pub(super) questions: Vec<QuestionForm>,
-    /// What a resident reading each other language would still see untranslated.
+    /// What a resident reading each other language would still see untranslated (none
+    /// for a staff-only service).
     pub(super) missing: Vec<(&'static str, Vec<String>)>,
 }
 
@@ -152,8 +153,10 @@ impl ServiceForm {
             public: s.visibility == Visibility::Public,
             texts,
             questions,
+            // Only residents read other languages; staff-only services need none.
             missing: langs
                 .iter()
+                .filter(|_| s.is_public())
                 .map(|&(l, n)| (n, s.missing_translations(l)))
                 .filter(|(_, m)| !m.is_empty())
                 .collect(),

@@ -62,7 +62,8 @@ struct Listed {
     owner: String,
     public: bool,
     asked: usize,
-    /// How many texts each language still lacks.
+    /// How many texts the other languages still lack (residents read them; staff-only
+    /// services are not counted).
     untranslated: usize,
     /// Why its notice contradicts its SLA policy, if it does.
     conflict: Option<String>,
@@ -103,7 +104,11 @@ pub async fn services(State(state): State<AppState>, Admin(staff): Admin, Query(
                 owner: city.department_name(&s.department).to_owned(),
                 public: s.visibility == Visibility::Public,
                 asked: s.attributes.iter().filter(|a| a.variable).count(),
-                untranslated: langs.iter().map(|(l, _)| s.missing_translations(l).len()).sum(),
+                untranslated: langs
+                    .iter()
+                    .filter(|_| s.is_public())
+                    .map(|(l, _)| s.missing_translations(l).len())
+                    .sum(),
                 conflict: notice_conflict(s, &city.workflow),
             })
             .collect(),
