@@ -43,8 +43,9 @@ impl std::fmt::Display for Promise {
     }
 }
 
-/// Numbers written as words, in English and Spanish, up to ten.
-const NUMBER_WORDS: [(&str, i64); 24] = [
+/// Numbers written as words, in English and Spanish, up to ten. Articles ("a day",
+/// "un día") are left out: "put it out a day before" promises nothing.
+const NUMBER_WORDS: [(&str, i64); 19] = [
     ("one", 1),
     ("two", 2),
     ("three", 3),
@@ -55,9 +56,6 @@ const NUMBER_WORDS: [(&str, i64); 24] = [
     ("eight", 8),
     ("nine", 9),
     ("ten", 10),
-    ("un", 1),
-    ("una", 1),
-    ("uno", 1),
     ("dos", 2),
     ("tres", 3),
     ("cuatro", 4),
@@ -67,15 +65,13 @@ const NUMBER_WORDS: [(&str, i64); 24] = [
     ("ocho", 8),
     ("nueve", 9),
     ("diez", 10),
-    ("a", 1),
-    ("an", 1),
 ];
 
 /// Words that may stand between a number and its unit ("3 business days").
 const QUALIFIERS: [&str; 3] = ["business", "working", "calendar"];
 
-/// The first amount of time `text` names (`3 business days`, `48 horas`, `two weeks`),
-/// in English or Spanish; `None` when it names none.
+/// The first amount of time `text` names with a number (`3 business days`, `48 horas`,
+/// `two weeks`), in English or Spanish; `None` when it names none.
 pub fn promised(text: &str) -> Option<Promise> {
     let words: Vec<String> =
         text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
@@ -149,7 +145,8 @@ mod tests {
         assert_eq!(promised("La mayoría de los baches se rellenan en 3 días hábiles."), Some(Promise::Days(3)));
         assert_eq!(promised("Answered within 48 hours."), Some(Promise::Hours(48)));
         assert_eq!(promised("Se atienden en dos semanas."), Some(Promise::Weeks(2)));
-        assert_eq!(promised("Usually within a week."), Some(Promise::Weeks(1)));
+        assert_eq!(promised("Usually within one week."), Some(Promise::Weeks(1)));
+        assert_eq!(promised("Put them out a day before; collected within 4 business days."), Some(Promise::Days(4)));
         assert_eq!(promised("If water is entering a building, call 911."), None);
         assert_eq!(promised("Answered around the clock."), None);
         assert_eq!(Promise::Days(1).to_string(), "1 day");
