@@ -16,6 +16,7 @@ pub mod kb;
 pub mod notify;
 pub mod org;
 pub mod policy;
+pub mod report;
 pub mod request;
 pub mod routing;
 pub mod service;

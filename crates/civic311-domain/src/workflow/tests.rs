@@ -4,7 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::*;
 use crate::org::{Department, Role, StaffUser, Team};
-use crate::request::{Assignment, Channel, Contact, Location, RequestId};
+use crate::request::{Assignment, Channel, Contact, Event, Location, RequestId};
 
 const CONFIG: &str = r#"
 [[calendar]]
@@ -304,4 +304,89 @@ fn starting_unassigned_work_assigns_the_person_who_started_it() {
     r.status = Status::Open;
     let c = decide(&m, &r, &start, &Actor::System, now).unwrap();
     assert_eq!(c.request.assignment.assignee, None);
+}
+
+/// Runs `actions` on `r` in order, each at its time, keeping the events as stored.
+fn history(m: &WorkflowModel, r: &mut ServiceRequest, actions: &[(&str, Action)]) -> Vec<Event> {
+    let mut events = vec![Event {
+        id: 0,
+        at: r.requested_at,
+        kind: EventKind::Created,
+        actor: "resident".into(),
+        data: serde_json::Value::Null,
+    }];
+    for (when, action) in actions {
+        let change = decide(m, r, action, &staff(), at(when)).unwrap();
+        *r = change.request;
+        for e in change.events {
+            let id = i64::try_from(events.len()).unwrap();
+            events.push(Event { id, at: at(when), kind: e.kind, actor: e.actor, data: e.data });
+        }
+    }
+    events
+}
+
+#[test]
+fn report_facts_follow_the_history() {
+    use crate::report::Facts;
+    let m = model();
+    let cal = m.calendar("office").unwrap();
+    // Filed Monday 09:00; 2 business days of 9 hours: due Wednesday 09:00.
+    let mut r = request(&m, at("2026-11-23T09:00"));
+    let resolve = |note: &str| Action::Resolve { note: note.into() };
+    // On hold Monday 10:00 to Tuesday 10:00 (9 business hours), resolved Wednesday
+    // 12:00, reopened Thursday 09:00, resolved again Thursday 15:00, closed Friday.
+    let events = history(
+        &m,
+        &mut r,
+        &[
+            ("2026-11-23T10:00", Action::Hold { reason: "parts".into() }),
+            ("2026-11-24T10:00", Action::Resume { note: None }),
+            ("2026-11-25T12:00", resolve("filled")),
+            ("2026-11-26T09:00", Action::Reopen { reason: "sank again".into() }),
+            ("2026-11-26T15:00", resolve("filled again")),
+            ("2026-11-27T09:00", Action::Close { note: None }),
+            ("2026-11-27T09:05", Action::Rate { score: 4, comment: String::new() }),
+        ],
+    );
+    let f = Facts::of(&r, &events);
+    // The close is the last entry into resolved (Thursday 15:00), not the close after it.
+    assert_eq!(f.closed_at, Some(at("2026-11-26T15:00")));
+    assert!(f.reopened && !f.transferred && !f.duplicate);
+    assert_eq!(f.rating, Some(4));
+    assert_eq!(f.hours_to_close(), Some(78.0));
+    // Business hours: Mon 8, Tue 9, Wed 9, Thu 08:00-15:00 7 = 33.
+    assert_eq!(f.business_hours_to_close(cal), Some(33.0));
+    // Reopening restarts the clock: 18 business hours from Thursday 09:00 are Thursday
+    // 8, Friday 9 and Monday 1 — due Monday 09:00, and the second resolve beat it.
+    assert_eq!(f.due, Some(at("2026-11-30T09:00")));
+    assert_eq!(f.met(), Some(true));
+
+    // On hold for 9 business hours moves the due time from Wednesday 09:00 to Thursday
+    // 09:00; resolved Thursday 10:00 misses it.
+    let mut late = request(&m, at("2026-11-23T09:00"));
+    let events = history(
+        &m,
+        &mut late,
+        &[
+            ("2026-11-23T10:00", Action::Hold { reason: "parts".into() }),
+            ("2026-11-24T10:00", Action::Resume { note: None }),
+            ("2026-11-26T10:00", resolve("filled")),
+        ],
+    );
+    let f = Facts::of(&late, &events);
+    assert_eq!((f.due, f.met()), (Some(at("2026-11-26T09:00")), Some(false)));
+    assert!(!f.reopened);
+
+    // Transferred, then merged as a duplicate: no close time, a duplicate.
+    let mut d = request(&m, at("2026-11-23T09:00"));
+    let transfer = Action::Transfer { department: "SAN".into(), team: None, reason: "theirs".into() };
+    let events = history(&m, &mut d, &[("2026-11-23T11:00", transfer)]);
+    let f = Facts::of(&d, &events);
+    assert!(f.transferred && f.closed_at.is_none() && f.met().is_none());
+    let mut events = events;
+    let merge = Action::Merge { into: "2026-000002".into() };
+    events.extend(history(&m, &mut d, &[("2026-11-23T12:00", merge)]).into_iter().skip(1));
+    let f = Facts::of(&d, &events);
+    assert!(f.duplicate && f.transferred && f.closed_at.is_none() && f.met().is_none());
 }
