@@ -211,7 +211,8 @@ fn find(rules: &RuleSet, at: &str) -> Option<(Rule, usize)> {
     rules.rules.get(n - 1).map(|r| (r.clone(), n))
 }
 
-/// `GET /staff/admin/rules/{at}`: one rule in the form, or an empty one for `new`.
+/// `GET /staff/admin/rules/{at}` (administrators only): one rule in the form, or an
+/// empty one for `new`.
 pub async fn rule(State(state): State<AppState>, Admin(staff): Admin, Path(at): Path<String>) -> Page {
     let rules = state.store.rules().await?;
     let Some((rule, n)) = find(&rules, &at) else {
@@ -221,9 +222,10 @@ pub async fn rule(State(state): State<AppState>, Admin(staff): Admin, Path(at): 
     page(&state, &staff, StatusCode::OK, (&at, &rule, &rule.name), (n, count), None).await
 }
 
-/// `POST /staff/admin/rules/{at}`: put the rule in place (at its new position), or
-/// remove it; the whole set is then checked and saved, or nothing changes. A rule
-/// that someone else moved or renamed meanwhile is not overwritten.
+/// `POST /staff/admin/rules/{at}` (administrators only, with the form's CSRF value):
+/// put the rule in place (at its new position), or remove it; the whole set is then
+/// checked and saved, or nothing changes. A rule that someone else moved or renamed
+/// meanwhile is not overwritten.
 pub async fn save_rule(
     State(state): State<AppState>,
     Admin(staff): Admin,

@@ -153,8 +153,8 @@ async fn stored(state: &AppState, code: &str) -> Result<Option<Service>, Fault> 
     Ok(state.store.services().await?.into_iter().find(|s| s.code == code))
 }
 
-/// `GET /staff/admin/services/{code}`: one service in the form and as text, or a
-/// starter for `new`.
+/// `GET /staff/admin/services/{code}` (administrators only): one service in the form
+/// and as text, or a starter for `new`.
 pub async fn service(
     State(state): State<AppState>,
     Admin(staff): Admin,
@@ -172,9 +172,9 @@ pub async fn service(
     page(&state, &staff, StatusCode::OK, (&code, &service, &text), (n.text(), None))
 }
 
-/// `POST /staff/admin/services/{code}`: save the service from the form, or from the
-/// text editor when that is what was posted. A service keeps its code; `new` adds one
-/// whose code is not taken.
+/// `POST /staff/admin/services/{code}` (administrators only, with the form's CSRF
+/// value): save the service from the form, or from the text editor when that is what
+/// was posted. A service keeps its code; `new` adds one whose code is not taken.
 pub async fn save_service(
     State(state): State<AppState>,
     Admin(staff): Admin,
