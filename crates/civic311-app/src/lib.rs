@@ -21,6 +21,7 @@ pub mod notifiers;
 pub mod passwords;
 pub mod photo;
 pub mod tokens;
+pub mod typical;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};

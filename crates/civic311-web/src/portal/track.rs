@@ -33,6 +33,8 @@ struct TrackPage {
     submitted: String,
     /// Past its due time and still being worked on.
     delayed: bool,
+    /// Just filed: how long such requests took here lately, when there are enough.
+    typical: Option<String>,
     expected: Option<String>,
     /// The due time a delayed request was first given.
     was_expected: Option<String>,
@@ -169,6 +171,14 @@ async fn show(
         (None, None) => String::new(),
     };
     let dates = Dates::of(r, events.iter().map(|(_, e)| e), state.now());
+    let filed = params.filed.is_some();
+    let typical = if filed && !r.status.is_closed() {
+        civic311_app::typical::typical(state, r).await.map_err(fault(state, lang))?
+    } else {
+        None
+    };
+    let service_name = service.as_ref().map_or_else(|| r.service_code.clone(), |s| s.name.clone());
+    let typical = typical.map(|x| typical_words(t, &service_name, &x));
     let notice = if params.asked.is_some() {
         Some(t.get("follow.asked"))
     } else if params.followed.is_some() {
@@ -181,7 +191,7 @@ async fn show(
     let page = TrackPage {
         c: Chrome::new(state, lang, &format!("/requests/{number}"), "requests"),
         t,
-        service: service.as_ref().map_or_else(|| r.service_code.clone(), |s| s.name.clone()),
+        service: service_name,
         service_notice: service.map(|s| s.service_notice).unwrap_or_default(),
         status: t.status(r.status),
         status_class: r.status.as_str(),
@@ -203,13 +213,28 @@ async fn show(
             .filter(|e| e.is_public())
             .map(|e| (when(state, t, e.at), say(t, e)))
             .collect(),
-        filed: params.filed.is_some(),
+        filed,
+        typical,
         notice,
         errors,
         value,
         number,
     };
     Ok(lang.render(status, &page))
+}
+
+/// "Half of the Pothole requests in Ward 1 resolved in the last 90 days took 6 days or
+/// less", in `t`'s language: whole days, rounded up.
+fn typical_words(t: &Texts, service: &str, x: &civic311_app::typical::Typical) -> String {
+    let time = if x.median_days < 1.0 {
+        t.get("track.typical_under_a_day").to_owned()
+    } else {
+        match x.median_days.ceil() as u64 {
+            1 => t.get("track.typical_day").to_owned(),
+            n => t.get("track.typical_days").replace("{n}", &n.to_string()),
+        }
+    };
+    t.get("track.typical").replace("{service}", service).replace("{area}", &x.area).replace("{time}", &time)
 }
 
 /// The public request with this number, or the page to answer with instead.

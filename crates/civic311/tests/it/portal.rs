@@ -22,7 +22,8 @@ both_backends!(
     the_public_map_and_list_filter_and_never_show_internal_work,
     the_knowledge_base_answers_publicly_and_keeps_internal_articles_in,
     a_report_page_weighs_under_300_kb,
-    a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow
+    a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow,
+    a_new_report_says_how_long_such_requests_took_there_once_there_are_enough
 );
 
 /// A file to upload: field name, file name, content type, bytes.
@@ -422,4 +423,53 @@ async fn a_resident_is_mailed_a_link_to_every_request_they_reported_or_follow(ba
     let late = app.get(&path).await;
     assert_eq!(late.status, 404);
     assert!(late.body.contains("This link has expired") && late.body.contains("name=\"email\""), "{}", late.body);
+}
+
+async fn a_new_report_says_how_long_such_requests_took_there_once_there_are_enough(backend: Backend) {
+    let app = setup(backend).await;
+    // Twenty potholes in ward 1 filed on Monday morning, resolved one every 12 hours:
+    // half a day to ten days, so the median is (5 + 5.5) / 2 = 5.25 days: "6 days".
+    app.set_now("2026-03-02T09:00:00-06:00");
+    let start: jiff::Timestamp = "2026-03-02T09:00:00-06:00".parse().unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let r = post_pothole(&app, IN_W1, "Hole", &[("attribute[SIZE]", "small")]).await;
+        ids.push(r.json()[0]["service_request_id"].as_str().unwrap().to_owned());
+    }
+    // One resolved in ward 2 does not count for ward 1.
+    let elsewhere = post_pothole(&app, IN_W2, "Hole", &[("attribute[SIZE]", "small")]).await;
+    let elsewhere = elsewhere.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let resolve = |i: usize| {
+        let at = start + jiff::SignedDuration::from_hours(12 * (i as i64 + 1));
+        app.set_now(&at.to_string());
+        json!({ "action": "resolve", "note": "Filled" })
+    };
+    for (i, id) in ids.iter().enumerate().take(19) {
+        act(&app, id, "ada", resolve(i)).await;
+    }
+    act(&app, &elsewhere, "ada", json!({ "action": "resolve", "note": "Filled" })).await;
+    let (lat, long) = (IN_W1.0.to_string(), IN_W1.1.to_string());
+    let fields =
+        [("lat", lat.as_str()), ("long", long.as_str()), ("description", "Another"), ("attribute[SIZE]", "large")];
+    let filed = |lang: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.post_multipart(&format!("/report/POTHOLE?lang={lang}"), &fields, &[]).await;
+            assert_eq!(r.status, 303, "{}", r.body);
+            app.get(&format!("{}&lang={lang}", r.headers["location"].to_str().unwrap())).await.body
+        }
+    };
+    // Nineteen resolved are too few to say anything.
+    assert!(!filed("en").await.contains("resolved in the last 90 days"));
+    act(&app, &ids[19], "ada", resolve(19)).await;
+    let page = filed("en").await;
+    assert!(
+        page.contains("Half of the Pothole requests in Ward 1 resolved in the last 90 days took 6 days or less."),
+        "{page}"
+    );
+    let page = filed("es").await;
+    assert!(page.contains("tardaron 6 días o menos"), "{page}");
+    // Ninety days on, they no longer count.
+    app.set_now("2026-06-20T09:00:00-06:00");
+    assert!(!filed("en").await.contains("resolved in the last 90 days"));
 }
