@@ -12,8 +12,8 @@ use crate::{App, AppError};
 
 /// How far back resolved requests are counted.
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(90 * 24);
-/// Fewer resolved requests than this say nothing anyone should rely on.
-pub const ENOUGH: usize = 20;
+/// Fewer resolved requests than this are too few to judge (the reports' threshold).
+pub const ENOUGH: usize = 10;
 /// Most requests read for one answer (the newest changed first).
 const MOST_READ: u32 = 2_000;
 
