@@ -20,6 +20,7 @@ pub mod layers;
 pub mod notifiers;
 pub mod passwords;
 pub mod photo;
+pub mod reports;
 pub mod tokens;
 pub mod typical;
 

@@ -23,6 +23,8 @@ pub struct Facts {
     /// See the module's definition; `None` while open and for duplicates.
     pub closed_at: Option<Timestamp>,
     pub duplicate: bool,
+    /// When it was closed as a duplicate.
+    pub duplicate_at: Option<Timestamp>,
     /// Transferred between departments at least once.
     pub transferred: bool,
     pub reopened: bool,
@@ -45,6 +47,7 @@ impl Facts {
     /// The facts of `r` from its events (in the order they happened).
     pub fn of(r: &ServiceRequest, events: &[Event]) -> Facts {
         let mut closed_at = None;
+        let mut duplicate_at = None;
         let mut open = true;
         let (mut transferred, mut reopened, mut rating) = (false, false, None);
         for e in events {
@@ -55,6 +58,7 @@ impl Facts {
                 _ => {}
             }
             match entered(e) {
+                Some(Status::Duplicate) => duplicate_at = Some(e.at),
                 Some(s) if closing(s) => {
                     if open {
                         closed_at = Some(e.at);
@@ -73,6 +77,7 @@ impl Facts {
             requested_at: r.requested_at,
             closed_at: if duplicate || !closing(r.status) { None } else { closed_at },
             duplicate,
+            duplicate_at: if duplicate { duplicate_at.or(Some(r.updated_at)) } else { None },
             transferred,
             reopened,
             rating,

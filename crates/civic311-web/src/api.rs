@@ -9,6 +9,7 @@ mod extract;
 mod handlers;
 pub mod openapi;
 mod photos;
+mod reports;
 mod view;
 
 use axum::Json;

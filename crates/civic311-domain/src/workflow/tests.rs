@@ -389,4 +389,5 @@ fn report_facts_follow_the_history() {
     events.extend(history(&m, &mut d, &[("2026-11-23T12:00", merge)]).into_iter().skip(1));
     let f = Facts::of(&d, &events);
     assert!(f.duplicate && f.transferred && f.closed_at.is_none() && f.met().is_none());
+    assert_eq!(f.duplicate_at, Some(at("2026-11-23T12:00")));
 }

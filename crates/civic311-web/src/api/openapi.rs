@@ -10,7 +10,7 @@ use civic311_domain::request::{Priority, Status};
 use civic311_domain::service::Service;
 use civic311_store::OutboxState;
 
-use super::{config, handlers, photos};
+use super::{config, handlers, photos, reports};
 use crate::AppState;
 
 /// One operation of the staff API.
@@ -47,6 +47,8 @@ pub enum Param {
     ListOfType(fn() -> Vec<&'static str>),
     /// Text matching a regular expression.
     Pattern(&'static str),
+    /// A calendar date (`2026-11-01`) that must be given.
+    RequiredDate,
 }
 
 impl Param {
@@ -61,6 +63,7 @@ impl Param {
             Param::OneOfType(words) => json!({ "type": "string", "enum": words() }),
             Param::ListOfType(words) => list_pattern(&words()),
             Param::Pattern(p) => json!({ "type": "string", "pattern": p }),
+            Param::RequiredDate => json!({ "type": "string", "format": "date" }),
         }
     }
 }
@@ -81,6 +84,11 @@ fn outbox_states() -> Vec<&'static str> {
     OutboxState::ALL.map(OutboxState::as_str).to_vec()
 }
 
+/// Every channel, as the API writes it.
+fn channels() -> Vec<&'static str> {
+    civic311_domain::request::Channel::ALL.map(civic311_domain::request::Channel::as_str).to_vec()
+}
+
 /// Every priority, as the API writes it.
 fn priorities() -> Vec<&'static str> {
     Priority::ALL.map(Priority::as_str).to_vec()
@@ -90,6 +98,9 @@ fn priorities() -> Vec<&'static str> {
 pub const SORTS: &[&str] = &["newest", "oldest", "updated", "due", "priority"];
 /// A `next_cursor`: the order, the sort key and the request's id.
 pub const CURSOR: &str = "^(newest|oldest|updated|due|priority)\\.-?[0-9]{1,18}\\.[0-9]{1,18}$";
+/// What a report is grouped by: one or two dimensions.
+pub const GROUP_BY: &str = "^(service_code|group|department|team|channel|priority|day|week|month|layer:[^,:]+)\
+                            (,(service_code|group|department|team|channel|priority|day|week|month|layer:[^,:]+))?$";
 /// Areas as `layer:feature`, comma-separated.
 pub const AREAS: &str = "^[^,:]+:[^,:]+(,[^,:]+:[^,:]+)*$";
 
@@ -341,6 +352,32 @@ pub const OPERATIONS: &[Operation] = &[
         ],
     },
     Operation {
+        id: "reportRequests",
+        method: "get",
+        path: "/api/v1/reports/requests",
+        summary: "Requests opened, closed and open over a period, time to close and SLA compliance, grouped and filtered (docs/REPORTS.md)",
+        roles: "analyst (every department), supervisor (their departments), admin",
+        body: None,
+        query: &[
+            ("from", Param::RequiredDate, "first day, in the city's time zone"),
+            ("to", Param::RequiredDate, "last day, inclusive; at most 3660 days after from"),
+            (
+                "group_by",
+                Param::Pattern(GROUP_BY),
+                "up to two of service_code, group, department, team, channel, priority, layer:NAME (a boundary \
+                 layer of the city), day, week, month; at most one of day, week and month",
+            ),
+            ("service_code", Param::Text, "comma-separated service codes"),
+            ("group", Param::Text, "comma-separated service groups"),
+            ("department", Param::Text, "comma-separated department codes"),
+            ("team", Param::Text, "comma-separated team codes"),
+            ("channel", Param::ListOfType(channels), "comma-separated channels"),
+            ("priority", Param::ListOfType(priorities), "comma-separated priorities"),
+            ("area", Param::Pattern(AREAS), "comma-separated boundary features as layer:feature (wards:3)"),
+            ("format", Param::OneOf(&["json", "csv"]), "json (default) or csv"),
+        ],
+    },
+    Operation {
         id: "retryOutbox",
         method: "post",
         path: "/api/v1/outbox/{id}/retry",
@@ -377,6 +414,7 @@ fn handler(id: &str) -> MethodRouter<AppState> {
         "putWorkflowConfig" => put(config::put_workflow),
         "listOutbox" => get(handlers::list_outbox),
         "retryOutbox" => post(handlers::retry_outbox),
+        "reportRequests" => get(reports::requests),
         other => unreachable!("operation {other} has no handler"),
     }
 }
@@ -615,8 +653,9 @@ pub fn document() -> Value {
             .iter()
             // An empty value is the same as leaving the parameter out.
             .map(|(n, p, d)| {
+                let required = matches!(p, Param::RequiredDate);
                 json!({
-                    "name": n, "in": "query", "required": false, "allowEmptyValue": true,
+                    "name": n, "in": "query", "required": required, "allowEmptyValue": !required,
                     "description": d, "schema": p.schema(),
                 })
             })
@@ -641,6 +680,10 @@ pub fn document() -> Value {
                 "503": { "$ref": "#/components/responses/Error" },
             },
         });
+        // An operation with a `format` answers CSV as well.
+        if op.query.iter().any(|(n, ..)| *n == "format") {
+            o["responses"]["200"]["content"]["text/csv"] = json!({ "schema": { "type": "string" } });
+        }
         if op.method != "get" {
             o["responses"]["201"] = json!({ "description": "Created", "content": { "application/json": { "schema": { "type": "object" } } } });
         }

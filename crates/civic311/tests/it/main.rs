@@ -31,6 +31,7 @@ mod photos;
 mod portal;
 mod portal_browser;
 mod queue;
+mod reports;
 mod search;
 mod supervisor;
 mod sweep;

@@ -1,0 +1,166 @@
+//! The requests report over a week worked out by hand (Monday 2 to Sunday 8 March
+//! 2026, in Chicago, whose clocks go forward on the Sunday): one request resolved in
+//! time, one late, one resolved, reopened and resolved again, one transferred, one
+//! merged as a duplicate, one filed before the week and one in another ward, both still
+//! open. The pothole SLA is 8 business hours on 08:00–17:00 weekdays. JSON and CSV
+//! agree; only analysts, supervisors (their departments) and administrators may ask.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use civic311_testkit::fixture::{IN_W1, IN_W2};
+use civic311_testkit::{Backend, TestApp, both_backends};
+use common::{act, api, post_pothole, setup};
+use serde_json::{Value, json};
+
+use crate::common;
+
+both_backends!(a_week_of_requests_is_reported_exactly_as_defined);
+
+async fn file(app: &TestApp, at: &str, point: (f64, f64)) -> String {
+    app.set_now(at);
+    let r = post_pothole(app, point, "Hole", &[("attribute[SIZE]", "small")]).await;
+    r.json()[0]["service_request_id"].as_str().unwrap().to_owned()
+}
+
+async fn act_at(app: &TestApp, at: &str, id: &str, action: Value) {
+    app.set_now(at);
+    act(app, id, "ada", action).await;
+}
+
+async fn report(app: &TestApp, user: &str, query: &str) -> (u16, Value) {
+    let r =
+        api(app, "GET", &format!("/api/v1/reports/requests?from=2026-03-02&to=2026-03-08{query}"), Some(user), None)
+            .await;
+    let status = r.status;
+    (status.as_u16(), if status == 200 { r.json() } else { serde_json::from_str(&r.body).unwrap_or(Value::Null) })
+}
+
+async fn a_week_of_requests_is_reported_exactly_as_defined(backend: Backend) {
+    let app = setup(backend).await;
+    let resolve = || json!({ "action": "resolve", "note": "Filled" });
+    file(&app, "2026-02-27T09:00:00-06:00", IN_W1).await; // F: before the week, still open
+    let a = file(&app, "2026-03-02T09:00:00-06:00", IN_W1).await;
+    let b = file(&app, "2026-03-02T10:00:00-06:00", IN_W1).await;
+    file(&app, "2026-03-02T11:00:00-06:00", IN_W2).await; // G: ward 2, still open
+    act_at(&app, "2026-03-02T15:00:00-06:00", &a, resolve()).await; // 6 h, due 17:00: met
+    act_at(&app, "2026-03-03T10:00:00-06:00", &b, resolve()).await; // 24 h, 9 business; due Tue 09:00: missed
+    let c = file(&app, "2026-03-04T09:00:00-06:00", IN_W1).await;
+    act_at(&app, "2026-03-04T12:00:00-06:00", &c, resolve()).await;
+    act_at(&app, "2026-03-05T09:00:00-06:00", &c, json!({ "action": "reopen", "reason": "sank" })).await;
+    let d = file(&app, "2026-03-05T09:00:00-06:00", IN_W1).await;
+    let to_san = json!({ "action": "transfer", "department": "SAN", "reason": "a sinkhole, not a pothole" });
+    act_at(&app, "2026-03-05T10:00:00-06:00", &d, to_san).await;
+    // C's clock restarted Thursday 09:00, due 17:00; resolved again Friday 09:00: missed.
+    act_at(&app, "2026-03-06T09:00:00-06:00", &c, resolve()).await; // 48 h, 8 + 9 + 1 = 18 business
+    let e = file(&app, "2026-03-06T09:00:00-06:00", IN_W1).await;
+    act_at(&app, "2026-03-06T10:00:00-06:00", &e, json!({ "action": "merge", "into": d })).await;
+    app.set_now("2026-03-10T09:00:00-05:00");
+
+    // The whole week.
+    let (status, all) = report(&app, "ali", "").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        (all["from"].as_str(), all["to"].as_str(), all["time_zone"].as_str()),
+        (Some("2026-03-02"), Some("2026-03-08"), Some("America/Chicago"))
+    );
+    let t = &all["total"];
+    assert_eq!(t["opened"], 6, "A, B, C, D, E, G: {t}");
+    assert_eq!(t["closed"], 3, "A, B and C (at its last resolve)");
+    assert_eq!(t["open_at_end"], 3, "D, F and G");
+    assert_eq!(t["hours_to_close"], json!({ "median": 24.0, "p90": 48.0, "mean": 26.0 }));
+    assert_eq!(t["business_hours_to_close"], json!({ "median": 9.0, "p90": 18.0, "mean": 11.0 }));
+    assert_eq!(t["sla"], json!({ "met": 1, "missed": 2, "compliance": 0.3333, "open_past_due_at_end": 3 }));
+    assert_eq!(
+        (t["duplicates"].as_u64(), t["transfers"].as_u64(), t["reopened"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(t["rating"], json!({ "count": 0, "mean": null }));
+
+    // By day, in local days (Sunday the 8th is 23 hours long).
+    let (_, by_day) = report(&app, "ali", "&group_by=day").await;
+    let day = |key: &str| by_day["rows"].as_array().unwrap().iter().find(|r| r["key"]["day"] == key).cloned().unwrap();
+    let monday = day("2026-03-02");
+    assert_eq!(
+        (monday["opened"].as_u64(), monday["closed"].as_u64(), monday["open_at_end"].as_u64()),
+        (Some(3), Some(1), Some(3))
+    );
+    let friday = day("2026-03-06");
+    assert_eq!(
+        (friday["opened"].as_u64(), friday["closed"].as_u64(), friday["open_at_end"].as_u64()),
+        (Some(1), Some(1), Some(3))
+    );
+    assert_eq!(day("2026-03-08")["open_at_end"], 3, "Sunday still has its open work");
+
+    // By department (as owned now) and ward; filtered by an area.
+    let (_, by_dept) = report(&app, "ali", "&group_by=department,layer:wards").await;
+    let rows: BTreeMap<String, Value> = by_dept["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!("{}/{}", r["key"]["department"].as_str().unwrap(), r["key"]["layer:wards"].as_str().unwrap()),
+                r.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.keys().collect::<Vec<_>>(), ["PW/W1", "PW/W2", "SAN/W1"]);
+    assert_eq!((rows["SAN/W1"]["opened"].as_u64(), rows["SAN/W1"]["transfers"].as_u64()), (Some(1), Some(1)));
+    let (_, ward2) = report(&app, "ali", "&area=wards:W2").await;
+    assert_eq!((ward2["total"]["opened"].as_u64(), ward2["total"]["open_at_end"].as_u64()), (Some(1), Some(1)));
+
+    // The CSV has the same numbers, one row per key.
+    let csv = api(
+        &app,
+        "GET",
+        "/api/v1/reports/requests?from=2026-03-02&to=2026-03-08&group_by=day&format=csv",
+        Some("ali"),
+        None,
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].starts_with("day,opened,closed,open_at_end,hours_to_close_median"), "{}", lines[0]);
+    assert_eq!(lines.len() - 1, by_day["rows"].as_array().unwrap().len());
+    for row in by_day["rows"].as_array().unwrap() {
+        let key = row["key"]["day"].as_str().unwrap();
+        let line = lines.iter().find(|l| l.starts_with(key)).unwrap();
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(
+            (cells[1], cells[2], cells[3]),
+            (
+                row["opened"].to_string().as_str(),
+                row["closed"].to_string().as_str(),
+                row["open_at_end"].to_string().as_str()
+            )
+        );
+    }
+
+    // Who may ask: a supervisor sees their department only; staff are refused.
+    let (status, sam) = report(&app, "sam", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(sam["total"]["opened"], 1, "Sanitation's one request: D");
+    let (status, refused) = report(&app, "sam", "&department=PW").await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, refused) = report(&app, "pat", "").await;
+    assert_eq!(status, 403);
+    assert!(refused["errors"][0]["detail"].as_str().unwrap().contains("analysts, supervisors and administrators"));
+    assert_eq!(report(&app, "ada", "").await.1["total"], all["total"]);
+
+    // Bad input is named.
+    for (query, field) in [
+        ("&group_by=colour", "group_by"),
+        ("&group_by=day,month", "group_by"),
+        ("&group_by=team,channel,priority", "group_by"),
+        ("&layer:nope=1", "layer:nope"),
+    ] {
+        let (status, body) = report(&app, "ali", query).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
+    let r = api(&app, "GET", "/api/v1/reports/requests?from=2026-03-08&to=2026-03-02", Some("ali"), None).await;
+    assert_eq!(r.status, 400);
+}
