@@ -130,6 +130,9 @@ impl ReportQuery {
         if from.until(to).map_or(true, |span| span.get_days() >= MOST_DAYS) {
             return Err(AppError::invalid("to", format!("a report covers at most {MOST_DAYS} days")));
         }
+        if period(from, to, city).is_err() {
+            return Err(AppError::invalid("to", "the period is outside the dates a report can cover"));
+        }
         let mut group_by = Vec::new();
         for name in get("group_by").unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()) {
             let dim = Dim::parse(name, city)?;
@@ -263,18 +266,24 @@ fn period(from: Date, to: Date, city: &CityModel) -> Result<(Timestamp, Timestam
 fn buckets(dim: &Dim, from: Date, to: Date, city: &CityModel) -> Result<Vec<Bucket>, AppError> {
     let (start, end) = period(from, to, city)?;
     let midnight = |d: Date| midnight(d, city);
+    // The day after the period, which `ReportQuery::parse` checked exists.
+    let after = to.tomorrow().map_err(bad)?;
     let mut out = Vec::new();
     let mut day = from;
     while day <= to {
         let (key, next) = match dim {
             Dim::Week => {
                 let iso = day.iso_week_date();
-                let monday = day - jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset()));
-                (format!("{}-W{:02}", iso.year(), iso.week()), monday + jiff::Span::new().days(7))
+                let into_week = jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset()));
+                let monday = day.checked_sub(into_week).unwrap_or(day);
+                (format!("{}-W{:02}", iso.year(), iso.week()), monday.checked_add(jiff::Span::new().days(7)))
             }
-            Dim::Month => (day.strftime("%Y-%m").to_string(), day.first_of_month() + jiff::Span::new().months(1)),
-            _ => (day.to_string(), day.tomorrow().map_err(bad)?),
+            Dim::Month => {
+                (day.strftime("%Y-%m").to_string(), day.first_of_month().checked_add(jiff::Span::new().months(1)))
+            }
+            _ => (day.to_string(), day.tomorrow()),
         };
+        let next = next.map_or(after, |n| n.min(after));
         let b_start = midnight(day)?.max(start);
         let b_end = midnight(next)?.min(end);
         out.push(Bucket { key, start: b_start, end: b_end });
