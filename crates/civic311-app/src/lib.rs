@@ -71,6 +71,8 @@ pub struct App {
     pub link_key: Arc<String>,
     /// Password hashing and photo decoding.
     pub codecs: Codecs,
+    /// Typical times to resolve, lately worked out (see [`typical`]).
+    pub typical: typical::Cache,
 }
 
 impl App {
@@ -95,6 +97,7 @@ impl App {
             notifiers: Notifiers::new(None, None),
             link_key,
             codecs,
+            typical: typical::Cache::default(),
         })
     }
 

@@ -1,7 +1,11 @@
 //! What a resident is told of how long their kind of problem usually takes where they
 //! are: the median time to resolve of the same service's requests in the same area
 //! (the city's boundary layer: its wards), over those resolved in the last 90 days, when
-//! there were enough of them to say so.
+//! there were enough of them to say so. Worked out at most once per service and area
+//! every [`FRESH`], however often the public confirmation page is opened.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use civic311_domain::report::Spread;
 use civic311_domain::request::{ServiceRequest, Status};
@@ -16,6 +20,17 @@ pub const WINDOW: SignedDuration = SignedDuration::from_hours(90 * 24);
 pub const ENOUGH: usize = 10;
 /// Most requests read for one answer (the newest changed first).
 const MOST_READ: u32 = 2_000;
+/// How long an answer is reused.
+pub const FRESH: SignedDuration = SignedDuration::from_mins(10);
+/// Most answers kept (services × areas); past it the oldest are forgotten.
+const MOST_KEPT: usize = 10_000;
+
+/// Answers worked out lately, by service and area feature, with when.
+#[derive(Clone, Default)]
+pub struct Cache(Arc<Mutex<HashMap<(String, String), Kept>>>);
+
+/// An answer and when it was worked out.
+type Kept = (jiff::Timestamp, Option<Typical>);
 
 /// The typical time to resolve a service in an area.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,10 +50,37 @@ pub async fn typical(app: &App, r: &ServiceRequest) -> Result<Option<Typical>, A
     let city = app.city();
     let layer = &city.settings.boundary_layer;
     let Some(feature) = r.areas.get(layer) else { return Ok(None) };
-    let since = app.now() - WINDOW;
+    let now = app.now();
+    let key = (r.service_code.clone(), feature.clone());
+    let kept = app.typical.0.lock().ok().and_then(|c| c.get(&key).cloned());
+    if let Some((_, answer)) = kept.filter(|(at, _)| *at <= now && now.duration_since(*at) < FRESH) {
+        return Ok(answer);
+    }
+    let answer = work_out(app, r, layer, feature, now).await?;
+    if let Ok(mut c) = app.typical.0.lock() {
+        if c.len() >= MOST_KEPT {
+            c.retain(|_, (at, _)| now.duration_since(*at) < FRESH);
+        }
+        if c.len() < MOST_KEPT {
+            c.insert(key, (now, answer.clone()));
+        }
+    }
+    Ok(answer)
+}
+
+/// The answer from the store.
+async fn work_out(
+    app: &App,
+    r: &ServiceRequest,
+    layer: &str,
+    feature: &str,
+    now: jiff::Timestamp,
+) -> Result<Option<Typical>, AppError> {
+    let city = app.city();
+    let since = now - WINDOW;
     let query = RequestQuery {
         service_codes: vec![r.service_code.clone()],
-        areas: vec![(layer.clone(), vec![feature.clone()])],
+        areas: vec![(layer.to_owned(), vec![feature.to_owned()])],
         statuses: vec![Status::Resolved, Status::Closed],
         updated_from: Some(since),
         limit: MOST_READ,
