@@ -10,6 +10,36 @@ pub fn reads_outbox(user: &StaffUser) -> bool {
     matches!(user.role, Role::Admin | Role::Supervisor)
 }
 
+/// The departments whose requests the user may report on: `None` for every department
+/// (analysts and administrators), their own for supervisors; refused, with the reason,
+/// for everyone else. The reporting API and the dashboards both ask here.
+pub fn report_scope(user: &StaffUser) -> Result<Option<Vec<String>>, String> {
+    match user.role {
+        Role::Analyst | Role::Admin => Ok(None),
+        Role::Supervisor => {
+            Ok(Some(std::iter::once(user.department.clone()).chain(user.also_departments.iter().cloned()).collect()))
+        }
+        _ => Err(format!(
+            "reports are for analysts, supervisors and administrators; {} is {}",
+            user.username,
+            user.role.as_str()
+        )),
+    }
+}
+
+/// Refuses a report filtered by a department outside `scope` (see [`report_scope`]).
+pub fn report_departments_allowed<'a>(
+    user: &StaffUser,
+    scope: &Option<Vec<String>>,
+    asked: impl IntoIterator<Item = &'a String>,
+) -> Result<(), String> {
+    let Some(mine) = scope else { return Ok(()) };
+    match asked.into_iter().find(|d| !mine.contains(d)) {
+        Some(other) => Err(format!("{} supervises {}, not {other}", user.username, mine.join(", "))),
+        None => Ok(()),
+    }
+}
+
 /// A transfer by a role the city lets transfer (see [`RoleSettings::may_transfer`]).
 fn transfers(user: &StaffUser, action: &Action, roles: &RoleSettings) -> bool {
     matches!(action, Action::Transfer { .. }) && roles.may_transfer.contains(&user.role)

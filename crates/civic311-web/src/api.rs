@@ -9,7 +9,7 @@ mod extract;
 mod handlers;
 pub mod openapi;
 mod photos;
-mod reports;
+pub(crate) mod reports;
 mod view;
 
 use axum::Json;

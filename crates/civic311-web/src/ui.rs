@@ -4,11 +4,14 @@
 mod act;
 mod admin;
 mod asset;
+mod chart;
 mod intake;
 pub(crate) mod map;
 mod me;
 mod notice;
+mod operations;
 mod queue;
+mod reports;
 mod request;
 mod reset;
 mod resolve;
@@ -41,6 +44,9 @@ pub fn router() -> Router<AppState> {
         .route("/staff/me", get(me::page).post(me::save))
         .route("/staff/intake", get(intake::page).post(intake::submit))
         .route("/staff/supervisor", get(supervisor::page))
+        .route("/staff/reports", get(reports::performance))
+        .route("/staff/reports/csv", get(reports::csv))
+        .route("/staff/reports/operations", get(operations::page))
         .route("/staff/admin", get(admin::users))
         .route("/staff/admin/users", post(admin::save_user))
         .route("/staff/admin/password", post(admin::set_password))

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use civic311_app::reports::{Measures, Report, ReportQuery};
-use civic311_domain::org::Role;
 use civic311_domain::report::Spread;
 use serde_json::{Value, json};
 
@@ -22,35 +21,17 @@ pub async fn requests(
     ApiQuery(params): ApiQuery<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let user = caller(&state, &headers).await?;
-    let mine: Vec<String> = std::iter::once(user.department.clone()).chain(user.also_departments.clone()).collect();
-    let departments = match user.role {
-        Role::Analyst | Role::Admin => None,
-        Role::Supervisor => Some(mine),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "authorization",
-                format!(
-                    "reports are for analysts, supervisors and administrators; {} is {}",
-                    user.username,
-                    user.role.as_str()
-                ),
-            ));
-        }
-    };
+    let departments = civic311_domain::policy::report_scope(&user)
+        .map_err(|why| ApiError::new(StatusCode::FORBIDDEN, "authorization", why))?;
     let format = params.iter().find(|(k, _)| k == "format").map_or("json", |(_, v)| v.as_str());
     if !matches!(format, "json" | "csv") {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "format", "json or csv"));
     }
     let city = state.city();
     let q = ReportQuery::parse(&params, &city)?;
-    if let Some(mine) = &departments {
-        let asked = q.filters.iter().filter(|(d, _)| d.name() == "department").flat_map(|(_, v)| v);
-        if let Some(other) = asked.into_iter().find(|d| !mine.contains(d)) {
-            let why = format!("{} supervises {}, not {other}", user.username, mine.join(", "));
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "department", why));
-        }
-    }
+    let asked = q.filters.iter().filter(|(d, _)| d.name() == "department").flat_map(|(_, v)| v);
+    civic311_domain::policy::report_departments_allowed(&user, &departments, asked)
+        .map_err(|why| ApiError::new(StatusCode::FORBIDDEN, "department", why))?;
     let report = civic311_app::reports::run(&state, q, departments).await?;
     Ok(if format == "csv" {
         ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(&report)).into_response()
@@ -133,13 +114,13 @@ const COLUMNS: [&str; 18] = [
 ];
 
 /// One field of RFC 4180 CSV.
-fn field(v: &str) -> String {
+pub(crate) fn field(v: &str) -> String {
     if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v.to_owned() }
 }
 
 /// The report's rows as RFC 4180 CSV with a header: the key's dimensions, then the
 /// measures flattened (`hours_to_close_median`, …); what is not known is empty.
-fn csv(r: &Report) -> String {
+pub(crate) fn csv(r: &Report) -> String {
     let names: Vec<String> = r.query.group_by.iter().map(|d| d.name()).collect();
     let header: Vec<String> = names.iter().map(|n| field(n)).chain(COLUMNS.iter().map(|c| (*c).to_owned())).collect();
     let mut out = header.join(",") + "\r\n";

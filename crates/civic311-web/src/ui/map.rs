@@ -199,7 +199,8 @@ fn outline(areas: &[&BoundaryFeature]) -> Vec<Vec<[f64; 2]>> {
     rings(areas).into_iter().map(|ring| ring.iter().map(|[lon, lat]| [*lat, *lon]).collect()).collect()
 }
 
-fn escape(s: &str) -> String {
+/// Text made safe inside SVG markup and its attributes.
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -103,7 +103,8 @@ struct OpenRow {
     escalated: bool,
 }
 
-fn waited(since: Option<Timestamp>, now: Timestamp) -> String {
+/// "5 h" or "3 d" since `since`; "–" without one.
+pub(super) fn waited(since: Option<Timestamp>, now: Timestamp) -> String {
     let Some(since) = since else { return "–".to_owned() };
     let hours = now.duration_since(since).as_hours().max(0);
     if hours < 48 { format!("{hours} h") } else { format!("{} d", hours / 24) }

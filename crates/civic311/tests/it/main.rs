@@ -32,6 +32,7 @@ mod portal;
 mod portal_browser;
 mod queue;
 mod reports;
+mod reports_browser;
 mod search;
 mod supervisor;
 mod sweep;

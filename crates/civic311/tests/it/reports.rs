@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 
 use crate::common;
 
-both_backends!(a_week_of_requests_is_reported_exactly_as_defined);
+both_backends!(
+    a_week_of_requests_is_reported_exactly_as_defined,
+    the_dashboards_show_the_api_numbers_to_those_who_may_see_them
+);
 
 async fn file(app: &TestApp, at: &str, point: (f64, f64)) -> String {
     app.set_now(at);
@@ -37,7 +40,8 @@ async fn report(app: &TestApp, user: &str, query: &str) -> (u16, Value) {
     (status.as_u16(), if status == 200 { r.json() } else { serde_json::from_str(&r.body).unwrap_or(Value::Null) })
 }
 
-async fn a_week_of_requests_is_reported_exactly_as_defined(backend: Backend) {
+/// The week the module describes, on a new city; the clock left on Tuesday the 10th.
+pub async fn week(backend: Backend) -> TestApp {
     let app = setup(backend).await;
     let resolve = || json!({ "action": "resolve", "note": "Filled" });
     file(&app, "2026-02-27T09:00:00-06:00", IN_W1).await; // F: before the week, still open
@@ -57,6 +61,11 @@ async fn a_week_of_requests_is_reported_exactly_as_defined(backend: Backend) {
     let e = file(&app, "2026-03-06T09:00:00-06:00", IN_W1).await;
     act_at(&app, "2026-03-06T10:00:00-06:00", &e, json!({ "action": "merge", "into": d })).await;
     app.set_now("2026-03-10T09:00:00-05:00");
+    app
+}
+
+async fn a_week_of_requests_is_reported_exactly_as_defined(backend: Backend) {
+    let app = week(backend).await;
 
     // The whole week.
     let (status, all) = report(&app, "ali", "").await;
@@ -170,4 +179,81 @@ async fn a_week_of_requests_is_reported_exactly_as_defined(backend: Backend) {
         let r = api(&app, "GET", &uri, Some("ali"), None).await;
         assert_eq!(r.status, 400, "{uri}: {}", r.body);
     }
+}
+
+/// Signs `user` in to the staff pages over HTTP.
+async fn signed_in(app: &TestApp, user: &str) -> common::Browser {
+    assert_eq!(common::set_password(app, user, "reports for all 42").await.status, 200);
+    let mut b = common::Browser::default();
+    let r = b.sign_in(app, user, "reports for all 42", "/staff").await;
+    assert_eq!(r.status, 303, "{user} signs in: {}", r.body);
+    b
+}
+
+async fn the_dashboards_show_the_api_numbers_to_those_who_may_see_them(backend: Backend) {
+    let app = week(backend).await;
+    let week = "from=2026-03-02&to=2026-03-08";
+    let mut ali = signed_in(&app, "ali").await;
+    let page = ali.get(&app, &format!("/staff/reports?{week}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (_, all) = report(&app, "ali", "").await;
+    let t = &all["total"];
+    let figures = common::unescape(&page.body);
+    for (label, value) in [
+        ("Opened", t["opened"].to_string()),
+        ("Closed", t["closed"].to_string()),
+        ("Open at the end", t["open_at_end"].to_string()),
+    ] {
+        let shown = format!("<span class=\"label\">{label}</span> <strong>{value}</strong>");
+        assert!(figures.contains(&shown), "{label} = {value} as the API says");
+    }
+    // Three closed are too few to judge a time or a compliance.
+    assert!(figures.contains("<strong>too few (3)</strong>"), "the median is withheld");
+    assert!(figures.contains("/staff/reports/csv?from=2026-03-02&to=2026-03-08&group_by=day\""), "a day by day CSV");
+
+    // Each chart's CSV is the API's, byte for byte.
+    for group_by in ["day", "service_code", "department", "service_code,layer:wards"] {
+        let query = format!("{week}&group_by={}", group_by.replace(':', "%3A").replace(',', "%2C"));
+        let mine = ali.get(&app, &format!("/staff/reports/csv?{query}")).await;
+        assert_eq!(mine.status, 200, "{}", mine.body);
+        assert!(mine.headers["content-disposition"].to_str().unwrap().contains("requests-2026-03-02-2026-03-08.csv"));
+        let theirs = api(&app, "GET", &format!("/api/v1/reports/requests?{query}&format=csv"), Some("ali"), None).await;
+        assert_eq!(mine.body, theirs.body, "group_by={group_by}");
+    }
+    let bad = ali.get(&app, "/staff/reports/csv?from=2026-03-02&to=March").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("to"), "{}", bad.body);
+    let bad = ali.get(&app, &format!("/staff/reports?{week}&department=NOPE")).await;
+    assert_eq!(bad.status, 200, "an unknown department reports nothing: {}", bad.body);
+
+    // Operations now: F and G are Public Works' open work, D Sanitation's.
+    let ops = ali.get(&app, "/staff/reports/operations?format=csv&table=backlog").await;
+    assert_eq!(ops.status, 200, "{}", ops.body);
+    let lines: Vec<&str> = ops.body.lines().collect();
+    assert_eq!(lines[0], "Department,Open,Overdue,Oldest waiting");
+    assert!(lines.iter().any(|l| l.starts_with("Public Works,2,2,")), "{}", ops.body);
+    assert!(lines.iter().any(|l| l.starts_with("Sanitation,1,")), "{}", ops.body);
+    let aging = ali.get(&app, "/staff/reports/operations?format=csv&table=aging").await;
+    assert_eq!(aging.body, "Age,Open\r\n0–7 days,2\r\n8–30 days,1\r\n31–90 days,0\r\nover 90 days,0\r\n");
+    let page = ali.get(&app, "/staff/reports/operations").await;
+    assert!(common::unescape(&page.body).contains("<span class=\"label\">Open</span> <strong>3</strong>"));
+
+    // A supervisor sees their department; staff see nothing.
+    let mut sam = signed_in(&app, "sam").await;
+    let own = sam.get(&app, &format!("/staff/reports?{week}")).await;
+    assert!(common::unescape(&own.body).contains("<span class=\"label\">Opened</span> <strong>1</strong>"));
+    for uri in [
+        format!("/staff/reports?{week}&department=PW"),
+        format!("/staff/reports/csv?{week}&department=PW"),
+        "/staff/reports/operations?department=PW".to_owned(),
+    ] {
+        assert_eq!(sam.get(&app, &uri).await.status, 403, "{uri}");
+    }
+    let mut pat = signed_in(&app, "pat").await;
+    for uri in ["/staff/reports", "/staff/reports/csv?from=2026-03-02&to=2026-03-08", "/staff/reports/operations"] {
+        let r = pat.get(&app, uri).await;
+        assert_eq!(r.status, 403, "{uri}");
+        assert!(r.body.contains("analysts, supervisors and administrators"), "{}", r.body);
+    }
+    assert!(!pat.get(&app, "/staff").await.body.contains("href=\"/staff/reports\""), "no link for staff");
 }
