@@ -181,12 +181,7 @@ async fn backlog(state: &AppState, departments: &[String], now: Timestamp) -> Re
 
 /// A row of open work: who, how many open and overdue, how long the oldest has waited.
 fn load_row(name: String, (open, overdue, oldest): (i64, i64, Option<Timestamp>), now: Timestamp) -> Vec<Cell> {
-    vec![
-        cell(name),
-        number(open.unsigned_abs()),
-        overdue_cell(overdue),
-        cell(super::supervisor::waited(oldest, now)),
-    ]
+    vec![cell(name), number(open.unsigned_abs()), overdue_cell(overdue), cell(super::supervisor::waited(oldest, now))]
 }
 
 fn overdue_cell(n: i64) -> Cell {

@@ -18,7 +18,8 @@ use crate::common;
 
 both_backends!(
     a_week_of_requests_is_reported_exactly_as_defined,
-    the_dashboards_show_the_api_numbers_to_those_who_may_see_them
+    the_dashboards_show_the_api_numbers_to_those_who_may_see_them,
+    a_holiday_weekend_a_hold_and_two_transfers_are_reported_as_defined
 );
 
 async fn file(app: &TestApp, at: &str, point: (f64, f64)) -> String {
@@ -256,4 +257,49 @@ async fn the_dashboards_show_the_api_numbers_to_those_who_may_see_them(backend: 
         assert!(r.body.contains("analysts, supervisors and administrators"), "{}", r.body);
     }
     assert!(!pat.get(&app, "/staff").await.body.contains("href=\"/staff/reports\""), "no link for staff");
+}
+
+/// Memorial Day week 2026 on the fixture's office calendar (08:00–17:00 weekdays, the
+/// Monday a holiday): one request filed Friday afternoon and resolved Tuesday morning,
+/// one put on hold for two days and resolved within its moved due time, one transferred
+/// away and back.
+async fn a_holiday_weekend_a_hold_and_two_transfers_are_reported_as_defined(backend: Backend) {
+    let app = setup(backend).await;
+    let resolve = || json!({ "action": "resolve", "note": "Filled" });
+    // A: 90 hours on the clock, but 1 h on Friday + 2 h on Tuesday = 3 business hours;
+    // due Tuesday 15:00 (1 h Friday, 7 h Tuesday): met.
+    let a = file(&app, "2026-05-22T16:00:00-05:00", IN_W1).await;
+    act_at(&app, "2026-05-26T10:00:00-05:00", &a, resolve()).await;
+    // B: due Tuesday 17:00, held from 10:00 Tuesday to 10:00 Thursday (18 business
+    // hours), so due Thursday 17:00; resolved Thursday 16:00: met. 55 hours; 8 + 9 + 8 =
+    // 25 business hours (the pause is still business time).
+    let b = file(&app, "2026-05-26T09:00:00-05:00", IN_W1).await;
+    act_at(&app, "2026-05-26T10:00:00-05:00", &b, json!({ "action": "hold", "reason": "owner to move the car" })).await;
+    act_at(&app, "2026-05-28T10:00:00-05:00", &b, json!({ "action": "resume" })).await;
+    act_at(&app, "2026-05-28T16:00:00-05:00", &b, resolve()).await;
+    // C: to Sanitation and back to Public Works: one request transferred, still open.
+    let c = file(&app, "2026-05-27T09:00:00-05:00", IN_W1).await;
+    let to = |d: &str| json!({ "action": "transfer", "department": d, "reason": "not ours" });
+    act_at(&app, "2026-05-27T10:00:00-05:00", &c, to("SAN")).await;
+    act_at(&app, "2026-05-27T11:00:00-05:00", &c, to("PW")).await;
+    app.set_now("2026-06-02T09:00:00-05:00");
+
+    let uri = "/api/v1/reports/requests?from=2026-05-22&to=2026-05-28&group_by=department";
+    let r = api(&app, "GET", uri, Some("ali"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = r.json();
+    let t = &body["total"];
+    assert_eq!((t["opened"].as_u64(), t["closed"].as_u64(), t["open_at_end"].as_u64()), (Some(3), Some(2), Some(1)));
+    assert_eq!(t["hours_to_close"], json!({ "median": 72.5, "p90": 90.0, "mean": 72.5 }), "{t}");
+    assert_eq!(t["business_hours_to_close"], json!({ "median": 14.0, "p90": 25.0, "mean": 14.0 }), "{t}");
+    assert_eq!(t["sla"], json!({ "met": 2, "missed": 0, "compliance": 1.0, "open_past_due_at_end": 1 }), "{t}");
+    assert_eq!(t["transfers"], 1, "C counts once however often it moved");
+    let rows = body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "all three are Public Works' now: {rows:?}");
+    assert_eq!(rows[0]["key"]["department"], "PW");
+
+    // The CSV says the same.
+    let csv = api(&app, "GET", &format!("{uri}&format=csv"), Some("ali"), None).await;
+    let line = csv.body.lines().nth(1).unwrap().to_owned();
+    assert!(line.starts_with("PW,3,2,1,72.5,90.0,72.5,14.0,25.0,14.0,2,0,1.0,1,0,1,0,0,"), "{line}");
 }
