@@ -21,6 +21,7 @@ pub mod notifiers;
 pub mod passwords;
 pub mod photo;
 pub mod reports;
+pub mod rollup;
 pub mod tokens;
 pub mod typical;
 

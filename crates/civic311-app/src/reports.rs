@@ -13,6 +13,8 @@ use jiff::civil::Date;
 
 use crate::{App, AppError, CityModel};
 
+mod cells;
+
 /// Longest period one report covers.
 const MOST_DAYS: i32 = 3_660;
 /// Most requests one report reads; beyond that a narrower period or filter is asked for.
@@ -246,6 +248,8 @@ struct Bucket {
     key: String,
     start: Timestamp,
     end: Timestamp,
+    /// Its first and last local day.
+    days: (Date, Date),
 }
 
 /// Local midnight at the start of `day` in the city.
@@ -286,21 +290,57 @@ fn buckets(dim: &Dim, from: Date, to: Date, city: &CityModel) -> Result<Vec<Buck
         let next = next.map_or(after, |n| n.min(after));
         let b_start = midnight(day)?.max(start);
         let b_end = midnight(next)?.min(end);
-        out.push(Bucket { key, start: b_start, end: b_end });
+        let last = next.yesterday().map_err(bad)?;
+        out.push(Bucket { key, start: b_start, end: b_end, days: (day, last) });
         day = next;
     }
     Ok(out)
 }
 
-/// The report `q` over the requests of `departments` (`None`: every department).
+/// The stretches a report's rows are keyed by: the time dimension's buckets, or the
+/// whole period.
+fn spans(q: &ReportQuery, city: &CityModel) -> Result<Vec<Bucket>, AppError> {
+    let (start, end) = period(q.from, q.to, city)?;
+    Ok(match q.group_by.iter().find(|d| d.is_time()) {
+        Some(d) => buckets(d, q.from, q.to, city)?,
+        None => vec![Bucket { key: String::new(), start, end, days: (q.from, q.to) }],
+    })
+}
+
+/// The report `q` over the requests of `departments` (`None`: every department). Read
+/// from the rollups after adding what was written since the last drain; from the
+/// requests themselves when the rollups cannot answer it (two boundary layers at once,
+/// or a layer with channel or priority) or are still being built.
 pub async fn run(app: &App, q: ReportQuery, departments: Option<Vec<String>>) -> Result<Report, AppError> {
+    crate::rollup::drain(app, crate::rollup::BEFORE_READING).await?;
+    if app.store.reports_pending().await? > 0 {
+        return exact(app, q, departments).await;
+    }
+    match from_rollups(app, q.clone(), departments.clone()).await? {
+        Some(report) => Ok(report),
+        None => exact(app, q, departments).await,
+    }
+}
+
+/// The report `q` from the rollup cells as they stand (without draining first);
+/// `None` when no one cube holds every dimension it needs.
+pub async fn from_rollups(
+    app: &App,
+    q: ReportQuery,
+    departments: Option<Vec<String>>,
+) -> Result<Option<Report>, AppError> {
+    match cells::cube_for(&q) {
+        Some(cube) => Ok(Some(cells::run(app, q, departments, &cube).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The report `q` computed from every request and its history: the definition the
+/// rollups are held to.
+pub async fn exact(app: &App, q: ReportQuery, departments: Option<Vec<String>>) -> Result<Report, AppError> {
     let city = app.city();
     let (start, end) = period(q.from, q.to, &city)?;
-    let time = q.group_by.iter().find(|d| d.is_time()).cloned();
-    let spans = match &time {
-        Some(d) => buckets(d, q.from, q.to, &city)?,
-        None => vec![Bucket { key: String::new(), start, end }],
-    };
+    let spans = spans(&q, &city)?;
     let bucket_of = |t: Timestamp| spans.iter().position(|b| b.start <= t && t < b.end);
     let mut rows: BTreeMap<Vec<Option<String>>, Acc> = BTreeMap::new();
     let mut total = Acc::default();

@@ -11,6 +11,8 @@
 //! - A **median** of an even count is the mean of the two middle values; **p90** is the
 //!   nearest-rank value. Both exact.
 
+pub mod rollup;
+
 use jiff::Timestamp;
 
 use crate::calendar::BusinessCalendar;

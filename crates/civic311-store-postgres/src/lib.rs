@@ -30,6 +30,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 18, name: "streets_assets", sql: include_str!("../migrations/0018_streets_assets.sql") },
     Migration { version: 19, name: "request_search", sql: include_str!("../migrations/0019_request_search.sql") },
     Migration { version: 20, name: "escalation_index", sql: include_str!("../migrations/0020_escalation_index.sql") },
+    Migration { version: 21, name: "report_rollups", sql: include_str!("../migrations/0021_report_rollups.sql") },
 ];
 
 /// Where the `config_version` trigger announces configuration changes.
@@ -70,6 +71,11 @@ impl SqlBackend for PgBackend {
 
     fn skip_locked(&self) -> &'static str {
         " FOR UPDATE SKIP LOCKED"
+    }
+
+    fn rollup_lock(&self) -> &'static str {
+        // Any fixed number of civic311's own: only the rollup drains take it.
+        "SELECT pg_advisory_xact_lock(311031100)"
     }
 
     /// Several batches in flight: PostgreSQL commits concurrent transactions together.

@@ -43,6 +43,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 18, name: "streets_assets", sql: include_str!("../migrations/0018_streets_assets.sql") },
     Migration { version: 19, name: "request_search", sql: include_str!("../migrations/0019_request_search.sql") },
     Migration { version: 20, name: "escalation_index", sql: include_str!("../migrations/0020_escalation_index.sql") },
+    Migration { version: 21, name: "report_rollups", sql: include_str!("../migrations/0021_report_rollups.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

@@ -25,8 +25,10 @@ use civic311_domain::workflow::{NewEvent, TimerKind, WorkflowConfig};
 use civic311_domain::workflow::{Timer, WorkflowState};
 use jiff::Timestamp;
 
+use civic311_domain::report::rollup::{Cell, Grain};
 pub use error::{StoreError, StoreResult};
 pub use query::{RequestQuery, Sort, StaffSearch};
+pub use sql::Rollup;
 
 /// How many address points [`Store::address_points`] reads at once.
 pub const ADDRESS_PAGE: u32 = 20_000;
@@ -611,6 +613,21 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox(&self, query: &OutboxQuery) -> StoreResult<Vec<OutboxItem>>;
     /// Puts a dead letter back in the queue; false if there is no such dead letter.
     async fn retry_message(&self, id: i64, now: Timestamp) -> StoreResult<bool>;
+
+    /// Adds the requests written since the last drain to the report rollups: up to
+    /// `limit` queued entries, each request recomputed by `rollup`, in one transaction.
+    /// How many entries were taken (0 when none were waiting).
+    async fn drain_reports(&self, limit: i64, rollup: Rollup) -> StoreResult<usize>;
+    /// How many written requests the rollups have still to add.
+    async fn reports_pending(&self) -> StoreResult<i64>;
+    /// Empties the rollups and queues every request, so drains build them afresh; how
+    /// many requests were queued.
+    async fn reset_reports(&self) -> StoreResult<i64>;
+    /// The cells of `cube` at `grain` starting on any of the days `starts`, each as
+    /// `(start, dims, cell)`.
+    async fn report_cells(&self, cube: &str, grain: Grain, starts: &[i32]) -> StoreResult<Vec<(i32, String, Cell)>>;
+    /// The first and last day any day cell of `cube` covers.
+    async fn report_days(&self, cube: &str) -> StoreResult<Option<(i32, i32)>>;
 
     /// Events with their hashes, ordered by request then id, after `(request, event)`.
     async fn sealed_events(&self, after: (i64, i64), limit: i64) -> StoreResult<Vec<SealedEvent>>;

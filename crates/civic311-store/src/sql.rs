@@ -8,6 +8,7 @@ mod batch;
 mod bind;
 mod config;
 mod conn;
+mod rollup;
 mod rows;
 mod search;
 mod store;
@@ -24,6 +25,7 @@ use crate::error::StoreResult;
 
 pub use bind::{bind, bind_as, statement};
 pub use conn::ConnTx;
+pub use rollup::Rollup;
 pub use rows::{
     AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow,
     IdTokenRow, MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow, WorkloadRow,
@@ -64,6 +66,8 @@ pub trait SqlTx: Send {
     async fn fetch_requests(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<RequestRow>>;
     /// One text column named `body`.
     async fn fetch_bodies(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<BodyRow>>;
+    /// Events, read inside the transaction.
+    async fn fetch_events(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<EventRow>>;
     /// Timers (`UPDATE … RETURNING` claims).
     async fn fetch_timers(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<TimerRow>>;
     /// Outbox rows (`UPDATE … RETURNING` claims).
@@ -84,6 +88,12 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// another transaction holds (`FOR UPDATE SKIP LOCKED`); empty for a
     /// single-writer database, where claims cannot overlap.
     fn skip_locked(&self) -> &'static str {
+        ""
+    }
+
+    /// A statement that makes the report rollup drains of every process take turns
+    /// until the transaction ends; empty for a single-writer database, where they do.
+    fn rollup_lock(&self) -> &'static str {
         ""
     }
 

@@ -23,6 +23,7 @@ use crate::demo::history::Rng;
 use crate::{demo, store_url};
 
 mod geocode;
+mod reports;
 mod search;
 
 /// Most requests the staff search lists (as its page does).
@@ -52,6 +53,21 @@ pub enum Bench {
         /// Requests drawn at random to make keys from.
         #[arg(long, default_value_t = 200)]
         samples: usize,
+    },
+    /// The reporting API and the dashboards: the rollups built (timed), one-year reports
+    /// grouped by two dimensions, the dashboard pages over HTTP, and a report right
+    /// after a burst of new requests.
+    Reports {
+        #[arg(long, default_value = "sqlite://civic311-bench-query.db")]
+        database_url: String,
+        /// Requests to have stored (the demo history is extended to this many).
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 50)]
+        samples: usize,
+        /// Empty the rollups first and build them from every request.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Committed Open311 POSTs per second over HTTP/1.1 keep-alive.
     Post {
@@ -116,6 +132,9 @@ pub async fn run(b: Bench) -> Result<()> {
         Bench::Geocode { database_url, points, samples } => geocode::run(&database_url, points, samples).await,
         Bench::Search { database_url, requests, samples } => search::run(&database_url, requests, samples).await,
         Bench::Post { database_url, clients, seconds } => post(&database_url, clients, seconds).await,
+        Bench::Reports { database_url, requests, samples, rebuild } => {
+            reports::run(&database_url, requests, samples, rebuild).await
+        }
         Bench::Query { database_url, requests, samples } => query(&database_url, requests, samples).await,
         Bench::Sweep { database_url, requests, samples } => sweep(&database_url, requests, samples).await,
         Bench::Queue { database_url, requests, open, samples } => queue(&database_url, requests, open, samples).await,

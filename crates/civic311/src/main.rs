@@ -69,7 +69,22 @@ enum Audit {
 }
 
 #[derive(Subcommand)]
+enum Reports {
+    /// Empties the report rollups and builds them again from every request (after a
+    /// change of calendars, or to check them); prints how long it took.
+    Rebuild {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
+    /// The report rollups the dashboards and the reporting API read.
+    Reports {
+        #[command(subcommand)]
+        what: Reports,
+    },
     /// Tamper-evidence checks.
     Audit {
         #[command(subcommand)]
@@ -237,6 +252,10 @@ async fn main() -> Result<()> {
             serve.public_url.get_or_insert_with(|| format!("http://{}", serve.bind));
             print_welcome(&serve, &database_url)?;
             run_server(store, &serve).await
+        }
+        Command::Reports { what: Reports::Rebuild { db } } => {
+            let store = store_url::open(&db.database_url).await?;
+            rebuild_reports(store).await
         }
         Command::Migrate { db } => {
             store_url::open(&db.database_url).await?;
@@ -527,10 +546,32 @@ async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
         std::time::Duration::from_secs(5),
     ));
     tokio::spawn(state.app.clone().follow_config(std::time::Duration::from_secs(5)));
+    // Reports drain what is left before they read; this keeps what is left small.
+    tokio::spawn(civic311_app::rollup::run(state.app.clone(), std::time::Duration::from_secs(5)));
     let listener =
         tokio::net::TcpListener::bind(serve.bind).await.with_context(|| format!("cannot listen on {}", serve.bind))?;
     tracing::info!(address = %serve.bind, "serving");
     civic311_web::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `civic311 reports rebuild`: empties the rollups and adds every request again.
+async fn rebuild_reports(store: SharedStore) -> Result<()> {
+    let app = civic311_app::App::load(store, civic311_app::system_clock(), None, civic311_codecs::codecs()).await?;
+    let started = std::time::Instant::now();
+    let total = app.store.reset_reports().await?;
+    eprintln!("building the report rollups from {total} requests…");
+    let mut done = 0i64;
+    loop {
+        let n = civic311_app::rollup::drain(&app, 50_000).await?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        eprintln!("  {done} / {total}  ({:.0} a second)", done as f64 / secs);
+    }
+    println!("report rollups built from {total} requests in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

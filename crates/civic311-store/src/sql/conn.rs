@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::bind::statement;
-use super::{BodyRow, IdTokenRow, OutboxRow, Param, RequestRow, SqlTx, TimerRow, bind, bind_as};
+use super::{BodyRow, EventRow, IdTokenRow, OutboxRow, Param, RequestRow, SqlTx, TimerRow, bind, bind_as};
 use crate::error::StoreResult;
 
 /// How many rows a statement changed, for each driver's result type.
@@ -42,6 +42,7 @@ where
     IdTokenRow: for<'r> FromRow<'r, DB::Row>,
     RequestRow: for<'r> FromRow<'r, DB::Row>,
     BodyRow: for<'r> FromRow<'r, DB::Row>,
+    EventRow: for<'r> FromRow<'r, DB::Row>,
     TimerRow: for<'r> FromRow<'r, DB::Row>,
     OutboxRow: for<'r> FromRow<'r, DB::Row>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
@@ -78,6 +79,11 @@ where
     async fn fetch_bodies(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<BodyRow>> {
         let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
         Ok(bind_as(sqlx::query_as::<DB, BodyRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
+    }
+
+    async fn fetch_events(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<EventRow>> {
+        let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
+        Ok(bind_as(sqlx::query_as::<DB, EventRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
     }
 
     async fn fetch_timers(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<TimerRow>> {

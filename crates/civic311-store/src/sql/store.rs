@@ -1137,6 +1137,69 @@ where
             .await
     }
 
+    async fn drain_reports(&self, limit: i64, rollup: crate::Rollup) -> StoreResult<usize> {
+        let lock = self.backend.rollup_lock();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { super::rollup::drain(tx, lock, limit, &rollup).await })
+            }))
+            .await
+    }
+
+    async fn reports_pending(&self) -> StoreResult<i64> {
+        let rows = self.backend.fetch_all::<CountRow>("SELECT count(*) AS n FROM report_dirty", vec![]).await?;
+        Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    async fn reset_reports(&self) -> StoreResult<i64> {
+        let lock = self.backend.rollup_lock();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    if !lock.is_empty() {
+                        tx.execute(lock, vec![]).await?;
+                    }
+                    tx.execute("DELETE FROM report_cells", vec![]).await?;
+                    tx.execute("DELETE FROM report_facts", vec![]).await?;
+                    tx.execute("DELETE FROM report_dirty", vec![]).await?;
+                    let n = tx
+                        .execute("INSERT INTO report_dirty (request_id) SELECT id FROM requests ORDER BY id", vec![])
+                        .await?;
+                    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+                })
+            }))
+            .await
+    }
+
+    async fn report_cells(
+        &self,
+        cube: &str,
+        grain: civic311_domain::report::rollup::Grain,
+        starts: &[i32],
+    ) -> StoreResult<Vec<(i32, String, civic311_domain::report::rollup::Cell)>> {
+        let mut out = Vec::new();
+        for chunk in starts.chunks(500) {
+            let mut params = vec![super::rollup::field(), Param::Text(cube.to_owned()), Param::I64(grain.code())];
+            params.extend(chunk.iter().map(|d| Param::I64(i64::from(*d))));
+            for row in self.backend.fetch_all::<BodyRow>(&super::rollup::cells_sql(chunk.len()), params).await? {
+                out.push(super::rollup::parse_read(&row.body)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn report_days(&self, cube: &str) -> StoreResult<Option<(i32, i32)>> {
+        let sql = "SELECT COALESCE(CAST(MIN(start) AS TEXT) || ' ' || CAST(MAX(start) AS TEXT), '') AS body \
+                   FROM report_cells WHERE cube = $1 AND grain = 0";
+        let rows = self.backend.fetch_all::<BodyRow>(sql, vec![Param::Text(cube.to_owned())]).await?;
+        let Some(body) = rows.into_iter().next().map(|r| r.body).filter(|b| !b.is_empty()) else { return Ok(None) };
+        let (lo, hi) = body.split_once(' ').ok_or_else(|| StoreError::Corrupt(format!("report days '{body}'")))?;
+        match (lo.parse(), hi.parse()) {
+            (Ok(lo), Ok(hi)) => Ok(Some((lo, hi))),
+            _ => Err(StoreError::Corrupt(format!("report days '{body}'"))),
+        }
+    }
+
     async fn sealed_events(&self, after: (i64, i64), limit: i64) -> StoreResult<Vec<SealedEvent>> {
         let sql = "SELECT id, request_id, at, kind, actor, data, prev_hash, hash FROM events \
                    WHERE request_id > $1 OR (request_id = $1 AND id > $2) ORDER BY request_id, id LIMIT $3";

@@ -262,6 +262,8 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
             insert_areas(tx, areas).await?;
         }
         insert_events(tx, events).await?;
+        let written = chunk.iter().map(id_of).collect::<StoreResult<Vec<i64>>>()?;
+        super::rollup::queue(tx, &written).await?;
         let mut messages = Vec::new();
         let mut timers = Vec::new();
         for i in chunk {

@@ -33,6 +33,7 @@ mod portal_browser;
 mod queue;
 mod reports;
 mod reports_browser;
+mod rollups;
 mod search;
 mod supervisor;
 mod sweep;

@@ -53,6 +53,8 @@ pub async fn week(backend: Backend) -> TestApp {
     act_at(&app, "2026-03-03T10:00:00-06:00", &b, resolve()).await; // 24 h, 9 business; due Tue 09:00: missed
     let c = file(&app, "2026-03-04T09:00:00-06:00", IN_W1).await;
     act_at(&app, "2026-03-04T12:00:00-06:00", &c, resolve()).await;
+    // Reading now adds C as resolved to the rollups; its reopening must take that away.
+    assert_eq!(report(&app, "ali", "").await.1["total"]["closed"], 3, "A, B and C so far");
     act_at(&app, "2026-03-05T09:00:00-06:00", &c, json!({ "action": "reopen", "reason": "sank" })).await;
     let d = file(&app, "2026-03-05T09:00:00-06:00", IN_W1).await;
     let to_san = json!({ "action": "transfer", "department": "SAN", "reason": "a sinkhole, not a pothole" });
