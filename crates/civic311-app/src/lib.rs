@@ -24,6 +24,7 @@ pub mod reports;
 pub mod rollup;
 pub mod tokens;
 pub mod typical;
+pub mod weekly;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};

@@ -46,13 +46,24 @@ pub async fn drain(app: &App, most: i64) -> Result<i64, AppError> {
     Ok(done)
 }
 
-/// Drains forever, every `every` (at once again while there is more).
+/// Drains forever, every `every` (at once again while there is more), and queues the
+/// weekly reports when they fall due.
 pub async fn run(app: App, every: Duration) {
+    // The week whose reports this node has seen queued (by itself or another).
+    let mut reported = None;
     loop {
         match drain(&app, BATCH * 10).await {
             Ok(n) if n >= BATCH * 10 => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "report rollup drain failed; retrying"),
+        }
+        let now = (app.clock)();
+        let week = crate::weekly::due(&app, now);
+        if reported.as_ref() != Some(&week) {
+            match crate::weekly::send_due(&app, now).await {
+                Ok(_) => reported = Some(week),
+                Err(e) => tracing::error!(error = %e, "queueing the weekly reports failed; retrying"),
+            }
         }
         tokio::time::sleep(every).await;
     }

@@ -104,7 +104,7 @@ pub fn contact_followers(c: &Contact) -> Vec<Follower> {
 }
 
 /// The kinds of message civic311 sends, each with its own template.
-pub const TEMPLATE_KINDS: [&str; 12] = [
+pub const TEMPLATE_KINDS: [&str; 13] = [
     "received",
     "status_changed",
     "delayed",
@@ -117,6 +117,8 @@ pub const TEMPLATE_KINDS: [&str; 12] = [
     "note",
     "transferred",
     "assigned",
+    // A department's numbers for the week, to its address (about no one request).
+    "weekly_report",
 ];
 
 /// The template kinds sent to staff: their link is the request's staff page.
@@ -134,7 +136,7 @@ pub struct Template {
 }
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: [&str; 17] = [
+pub const PLACEHOLDERS: [&str; 20] = [
     "number",
     "service",
     "status",
@@ -153,6 +155,10 @@ pub const PLACEHOLDERS: [&str; 17] = [
     "queue",
     // " (120 Oak St)": the request's address in parentheses, or nothing without one.
     "where",
+    // The weekly report: its ISO week, its numbers, and the dashboard they come from.
+    "week",
+    "summary",
+    "dashboard",
 ];
 
 impl Template {
@@ -320,6 +326,12 @@ pub fn default_templates() -> Vec<Template> {
             "en",
             "Transferred to {{department}}: request {{number}} ({{what}})",
             "Request {{number}} ({{what}}) was transferred to {{department}}. {{queue}}\nWhy: {{note}}\nIt is due {{due}}.\n\nOpen it: {{url}}",
+        ),
+        t(
+            "weekly_report",
+            "en",
+            "{{department}}: 311 last week ({{week}})",
+            "{{summary}}\n\nThe dashboard, with these filters: {{dashboard}}",
         ),
         t(
             "assigned",

@@ -44,6 +44,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 19, name: "request_search", sql: include_str!("../migrations/0019_request_search.sql") },
     Migration { version: 20, name: "escalation_index", sql: include_str!("../migrations/0020_escalation_index.sql") },
     Migration { version: 21, name: "report_rollups", sql: include_str!("../migrations/0021_report_rollups.sql") },
+    Migration { version: 22, name: "weekly_digests", sql: include_str!("../migrations/0022_weekly_digests.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

@@ -25,7 +25,7 @@ use civic311_domain::workflow::{NewEvent, TimerKind, WorkflowConfig};
 use civic311_domain::workflow::{Timer, WorkflowState};
 use jiff::Timestamp;
 
-use civic311_domain::report::rollup::{Cell, Grain};
+use civic311_domain::report::rollup::Grain;
 pub use error::{StoreError, StoreResult};
 pub use query::{RequestQuery, Sort, StaffSearch};
 pub use sql::Rollup;
@@ -624,10 +624,21 @@ pub trait Store: Send + Sync + 'static {
     /// many requests were queued.
     async fn reset_reports(&self) -> StoreResult<i64>;
     /// The cells of `cube` at `grain` starting on any of the days `starts`, each as
-    /// `(start, dims, cell)`.
-    async fn report_cells(&self, cube: &str, grain: Grain, starts: &[i32]) -> StoreResult<Vec<(i32, String, Cell)>>;
+    /// `(start, dims, data)`: the data as [`civic311_domain::report::rollup::Cell::encode`] wrote it, for the reader to
+    /// decode as much of as it needs.
+    async fn report_cells(&self, cube: &str, grain: Grain, starts: &[i32]) -> StoreResult<Vec<(i32, String, String)>>;
     /// The first and last day any day cell of `cube` covers.
     async fn report_days(&self, cube: &str) -> StoreResult<Option<(i32, i32)>>;
+
+    /// Queues `message` (about no request) as `department`'s report for `week`, unless
+    /// one was queued already (by any node): true when this call queued it.
+    async fn queue_weekly_report(
+        &self,
+        week: &str,
+        department: &str,
+        message: Message,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Events with their hashes, ordered by request then id, after `(request, event)`.
     async fn sealed_events(&self, after: (i64, i64), limit: i64) -> StoreResult<Vec<SealedEvent>>;

@@ -182,17 +182,7 @@ pub(crate) fn refusal(e: &AppError) -> Option<(StatusCode, String)> {
 }
 
 /// Percent-encodes a URL component.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use civic311_domain::text::percent_encode as encode;
 
 /// `k=v&…` with every key and value percent-encoded.
 pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {

@@ -2,9 +2,9 @@
 //! months, weeks and days, their cells added up, and the open work at each stretch's
 //! end found from the day-by-day movements (see `civic311_domain::report::rollup`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use civic311_domain::report::rollup::{BASE, Cell, Grain, SEP, day_number, pieces};
+use civic311_domain::report::rollup::{BASE, Grain, SEP, Totals, day_number, pieces};
 
 use super::{Dim, Measures, Report, ReportQuery, spans};
 use crate::{App, AppError, CityModel};
@@ -45,62 +45,76 @@ fn value(dim: &Dim, parts: &[&str], city: &CityModel) -> Option<String> {
     }
 }
 
-/// Cells read for a report: per row key (the values of its dimensions that are not
-/// time), per piece.
-type Read = BTreeMap<(Grain, i32), BTreeMap<Vec<Option<String>>, Cell>>;
+/// Where a piece's cells are added up: a row's stretch, the days outside the period,
+/// or all time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Span(usize),
+    Outside,
+    All,
+}
 
-/// Reads the cells of `cube` for `wanted` pieces, kept when they pass the filters and
-/// the departments, keyed by the values of `fixed` dimensions.
+/// Totals per key (the values of a row's dimensions that are not time).
+type ByKey = BTreeMap<Vec<Option<String>>, Totals>;
+
+/// Reads the cells of `cube` for the pieces of `slots`, kept when they pass the
+/// filters and the departments, and adds each to its slot under the values of `fixed`.
 async fn read(
     app: &App,
     cube: &str,
-    wanted: &[(Grain, i32)],
+    slots: &BTreeMap<(Grain, i32), Slot>,
     keep: &(dyn Fn(&[&str]) -> bool + Sync),
     fixed: &[Dim],
     city: &CityModel,
-) -> Result<Read, AppError> {
+    spans: usize,
+) -> Result<(Vec<ByKey>, ByKey, ByKey), AppError> {
     let mut by_grain: BTreeMap<Grain, Vec<i32>> = BTreeMap::new();
-    for (g, start) in wanted {
+    for (g, start) in slots.keys() {
         by_grain.entry(*g).or_default().push(*start);
     }
-    let mut out: Read = BTreeMap::new();
+    let (mut in_spans, mut outside, mut all) = (vec![ByKey::new(); spans], ByKey::new(), ByKey::new());
+    // Each combination of dimensions is judged once: kept or not, and its row key.
+    let mut seen: HashMap<String, Option<Vec<Option<String>>>> = HashMap::new();
     for (grain, starts) in by_grain {
-        for (start, dims, cell) in app.store.report_cells(cube, grain, &starts).await? {
-            let parts: Vec<&str> = dims.split(SEP).collect();
-            if !keep(&parts) {
-                continue;
-            }
-            let key: Vec<Option<String>> = fixed.iter().map(|d| value(d, &parts, city)).collect();
-            out.entry((grain, start)).or_default().entry(key).or_default().gather(&cell);
+        for (start, dims, data) in app.store.report_cells(cube, grain, &starts).await? {
+            let key = seen.entry(dims).or_insert_with_key(|dims| {
+                let parts: Vec<&str> = dims.split(SEP).collect();
+                keep(&parts).then(|| fixed.iter().map(|d| value(d, &parts, city)).collect())
+            });
+            let Some(key) = key else { continue };
+            let (into, sketches) = match slots.get(&(grain, start)) {
+                Some(Slot::Span(i)) => (&mut in_spans[*i], true),
+                Some(Slot::Outside) => (&mut outside, false),
+                Some(Slot::All) => (&mut all, false),
+                None => continue,
+            };
+            let totals = match into.get_mut(key) {
+                Some(t) => t,
+                None => into.entry(key.clone()).or_default(),
+            };
+            totals
+                .add_encoded(&data, sketches)
+                .ok_or_else(|| AppError::Internal(format!("a report cell of {cube} does not read: {data}")))?;
         }
     }
-    Ok(out)
+    Ok((in_spans, outside, all))
 }
 
-/// Adds up the cells of `pieces` per key.
-fn total(read: &Read, pieces: &[(Grain, i32)]) -> BTreeMap<Vec<Option<String>>, Cell> {
-    let mut out: BTreeMap<Vec<Option<String>>, Cell> = BTreeMap::new();
-    for p in pieces {
-        for (key, cell) in read.get(p).into_iter().flatten() {
-            out.entry(key.clone()).or_default().gather(cell);
-        }
-    }
-    out
-}
-
-/// The open work (and the open work past due) a cell's movements add.
-fn open(c: &Cell) -> (i64, i64) {
+/// The open work (and the open work past due) a row's movements add.
+fn open(t: &Totals) -> (i64, i64) {
+    let c = &t.counts;
     (c.opened - c.left, c.due_in - c.due_out)
 }
 
-fn measures(c: &Cell, open_at_end: (i64, i64)) -> Measures {
+fn measures(t: &Totals, open_at_end: (i64, i64)) -> Measures {
     let n = |x: i64| u64::try_from(x).unwrap_or(0);
+    let c = &t.counts;
     Measures {
         opened: n(c.opened),
         closed: n(c.closed),
         open_at_end: n(open_at_end.0),
-        hours_to_close: c.hours.spread(c.hours_sum),
-        business_hours_to_close: c.business.spread(c.business_sum),
+        hours_to_close: t.hours.spread(c.hours_sum),
+        business_hours_to_close: t.business.spread(c.business_sum),
         met: n(c.met),
         missed: n(c.missed),
         open_past_due_at_end: n(open_at_end.1),
@@ -133,22 +147,23 @@ pub async fn run(app: &App, q: ReportQuery, departments: Option<Vec<String>>, cu
     let after = hi.max(to).saturating_sub(to);
     let (outside, from_all) =
         if before <= after { (pieces(lo.min(from), from - 1), false) } else { (pieces(to + 1, hi), true) };
-    let mut wanted: Vec<(Grain, i32)> = per_span.iter().flatten().copied().chain(outside.iter().copied()).collect();
-    if from_all {
-        wanted.push((Grain::All, Grain::All.start(0)));
+    let mut slots: BTreeMap<(Grain, i32), Slot> = BTreeMap::new();
+    for (i, p) in per_span.iter().enumerate() {
+        slots.extend(p.iter().map(|piece| (*piece, Slot::Span(i))));
     }
-    let read = read(app, cube, &wanted, &keep, &fixed, &city).await?;
-    let in_spans: Vec<BTreeMap<Vec<Option<String>>, Cell>> = per_span.iter().map(|p| total(&read, p)).collect();
-    let outside = total(&read, &outside);
-    let all = if from_all { total(&read, &[(Grain::All, Grain::All.start(0))]) } else { BTreeMap::new() };
+    slots.extend(outside.iter().map(|piece| (*piece, Slot::Outside)));
+    if from_all {
+        slots.insert((Grain::All, Grain::All.start(0)), Slot::All);
+    }
+    let (in_spans, outside, all) = read(app, cube, &slots, &keep, &fixed, &city, spans.len()).await?;
     let keys: BTreeSet<Vec<Option<String>>> =
         in_spans.iter().flat_map(|m| m.keys()).chain(outside.keys()).chain(all.keys()).cloned().collect();
 
     let mut rows = Vec::new();
-    let mut whole = Cell::default();
+    let mut whole = Totals::default();
     let mut open_at_end = (0, 0);
     for key in &keys {
-        let empty = Cell::default();
+        let empty = Totals::default();
         let span_cell = |i: usize| in_spans[i].get(key).unwrap_or(&empty);
         // Open work at the end of each span, from before the period forwards or from
         // all time backwards.
@@ -174,8 +189,8 @@ pub async fn run(app: &App, q: ReportQuery, departments: Option<Vec<String>>, cu
         }
         for (i, bucket) in spans.iter().enumerate() {
             let c = span_cell(i);
-            whole.gather(c);
-            if c.opened > 0 || c.closed > 0 || ends[i].0 > 0 {
+            whole.merge(c);
+            if c.counts.opened > 0 || c.counts.closed > 0 || ends[i].0 > 0 {
                 let mut values = key.iter();
                 let row_key: Vec<Option<String>> = q
                     .group_by

@@ -320,14 +320,6 @@ impl Cell {
         }
     }
 
-    /// Adds `other` for a report: like [`Cell::add`], but exact values are kept however
-    /// many there are, as long as every part has them.
-    pub fn gather(&mut self, other: &Cell) {
-        self.add_counts(other, 1);
-        self.hours.gather(&other.hours);
-        self.business.gather(&other.business);
-    }
-
     fn add_counts(&mut self, other: &Cell, sign: i64) {
         self.opened += sign * other.opened;
         self.duplicates += sign * other.duplicates;
@@ -436,6 +428,12 @@ fn representative(i: i32) -> f64 {
     if i == ZERO_BUCKET { 0.0 } else { 2.0 * GAMMA.powi(i) / (GAMMA + 1.0) }
 }
 
+/// The value each of a report's dense buckets stands for, worked out once.
+fn dense_values() -> &'static [f64] {
+    static VALUES: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    VALUES.get_or_init(|| (0..DENSE_LEN).map(|k| representative(DENSE_FROM + k as i32)).collect())
+}
+
 impl Sketch {
     /// True when it holds no value and owes none.
     pub fn is_empty(&self) -> bool {
@@ -492,11 +490,6 @@ impl Sketch {
         self.combine(other, sign, EXACT_UP_TO);
     }
 
-    /// Adds `other` for a report: exact values kept as long as every part has them.
-    pub fn gather(&mut self, other: &Sketch) {
-        self.combine(other, 1, usize::MAX);
-    }
-
     fn combine(&mut self, other: &Sketch, sign: i64, keep: usize) {
         if other.count == 0 && other.buckets.is_empty() {
             return;
@@ -517,34 +510,6 @@ impl Sketch {
                 self.minus.clear();
             }
         }
-    }
-
-    /// Median, 90th percentile and mean (from `sum`) by the module's definitions: exact
-    /// while every value is known, else each within 0.5%.
-    pub fn spread(&self, sum: f64) -> Option<Spread> {
-        if self.count <= 0 {
-            return None;
-        }
-        if let Some(values) = &self.values
-            && values.len() as i64 == self.count
-            && self.minus.is_empty()
-        {
-            return Spread::of(values.clone());
-        }
-        let n = self.count as u64;
-        let at = |rank: u64| -> f64 {
-            let mut seen = 0u64;
-            for (i, c) in &self.buckets {
-                seen += (*c).max(0) as u64;
-                if seen >= rank {
-                    return representative(*i);
-                }
-            }
-            self.buckets.keys().next_back().map_or(0.0, |i| representative(*i))
-        };
-        let median = if n.is_multiple_of(2) { (at(n / 2) + at(n / 2 + 1)) / 2.0 } else { at(n / 2 + 1) };
-        let p90 = at((n * 9).div_ceil(10).max(1));
-        Some(Spread { median, p90, mean: sum / n as f64 })
     }
 
     fn encode(&self) -> String {
@@ -570,6 +535,211 @@ impl Sketch {
             v => Some(v.split(' ').filter(|x| !x.is_empty()).map(str::parse).collect::<Result<Vec<f64>, _>>().ok()?),
         };
         Some(Sketch { count, buckets, values, minus: Vec::new() })
+    }
+}
+
+/// Values a report row keeps to answer exactly; beyond, it answers from the buckets.
+const EXACT_IN_A_ROW: usize = 10_000;
+/// The bucket indexes a report adds up: from the smallest a time over a second has…
+const DENSE_FROM: i32 = -823;
+/// …for this many (about 10^13 hours: anything later falls in the last).
+const DENSE_LEN: usize = 3_824;
+
+/// Sketches added up for a report row: bucket counts in a dense array, and the exact
+/// values while every part had them and there are few enough.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gather {
+    count: i64,
+    zero: i64,
+    /// Counts of the buckets from index `base` on, as far as any was seen.
+    base: i32,
+    dense: Vec<i64>,
+    values: Option<Vec<f64>>,
+}
+
+impl Default for Gather {
+    fn default() -> Self {
+        Gather { count: 0, zero: 0, base: 0, dense: Vec::new(), values: Some(Vec::new()) }
+    }
+}
+
+impl Gather {
+    /// Adds `n` to bucket `i`, widening the counted stretch as needed.
+    fn bump(&mut self, i: i32, n: i64) {
+        if i == ZERO_BUCKET {
+            self.zero += n;
+            return;
+        }
+        let i = i.clamp(DENSE_FROM, DENSE_FROM + DENSE_LEN as i32 - 1);
+        if self.dense.is_empty() {
+            self.base = i;
+        }
+        if i < self.base {
+            let mut wider = vec![0; usize::try_from(self.base - i).unwrap_or(0)];
+            wider.extend_from_slice(&self.dense);
+            self.dense = wider;
+            self.base = i;
+        }
+        let k = usize::try_from(i - self.base).unwrap_or(0);
+        if k >= self.dense.len() {
+            self.dense.resize(k + 1, 0);
+        }
+        self.dense[k] += n;
+    }
+
+    /// Adds a stored sketch.
+    pub fn add(&mut self, s: &Sketch) {
+        if s.count == 0 && s.buckets.is_empty() {
+            return;
+        }
+        self.count += s.count;
+        for (i, n) in &s.buckets {
+            self.bump(*i, *n);
+        }
+        match (&mut self.values, &s.values) {
+            (Some(v), Some(x)) if s.minus.is_empty() && v.len() + x.len() <= EXACT_IN_A_ROW => v.extend_from_slice(x),
+            _ => self.values = None,
+        }
+    }
+
+    /// Adds a stored sketch from its text (as [`Sketch`] encodes it), without building
+    /// it; `None` when the text is not one.
+    fn add_text(&mut self, text: &str) -> Option<()> {
+        let mut parts = text.splitn(3, '/');
+        let count: i64 = parts.next()?.parse().ok()?;
+        let buckets = parts.next()?;
+        let values = parts.next()?;
+        if count == 0 && buckets.is_empty() {
+            return Some(());
+        }
+        self.count += count;
+        for pair in buckets.split(' ').filter(|p| !p.is_empty()) {
+            let (i, c) = pair.split_once(':')?;
+            self.bump(i.parse().ok()?, c.parse().ok()?);
+        }
+        match (&mut self.values, values) {
+            (Some(_), "-") | (None, _) => self.values = None,
+            (Some(v), xs) => {
+                for x in xs.split(' ').filter(|x| !x.is_empty()) {
+                    v.push(x.parse().ok()?);
+                }
+                if v.len() > EXACT_IN_A_ROW {
+                    self.values = None;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Adds another row's.
+    pub fn merge(&mut self, other: &Gather) {
+        if other.count == 0 && other.dense.is_empty() && other.zero == 0 {
+            return;
+        }
+        self.count += other.count;
+        self.zero += other.zero;
+        for (k, c) in other.dense.iter().enumerate().filter(|(_, c)| **c != 0) {
+            self.bump(other.base + k as i32, *c);
+        }
+        match (&mut self.values, &other.values) {
+            (Some(v), Some(x)) if v.len() + x.len() <= EXACT_IN_A_ROW => v.extend_from_slice(x),
+            _ => self.values = None,
+        }
+    }
+
+    /// Median, p90 and mean (from `sum`): exact while the values are all known, else
+    /// each within 0.5%.
+    pub fn spread(&self, sum: f64) -> Option<Spread> {
+        if self.count <= 0 {
+            return None;
+        }
+        if let Some(values) = &self.values
+            && values.len() as i64 == self.count
+        {
+            return Spread::of(values.clone());
+        }
+        let n = self.count as u64;
+        let at = |rank: u64| -> f64 {
+            let mut seen = self.zero.max(0) as u64;
+            if seen >= rank {
+                return 0.0;
+            }
+            let mut last = 0.0;
+            for (k, c) in self.dense.iter().enumerate() {
+                if *c == 0 {
+                    continue;
+                }
+                let i = self.base + k as i32;
+                last = dense_values()[usize::try_from(i - DENSE_FROM).unwrap_or(0)];
+                seen += (*c).max(0) as u64;
+                if seen >= rank {
+                    return last;
+                }
+            }
+            last
+        };
+        let median = if n.is_multiple_of(2) { (at(n / 2) + at(n / 2 + 1)) / 2.0 } else { at(n / 2 + 1) };
+        let p90 = at((n * 9).div_ceil(10).max(1));
+        Some(Spread { median, p90, mean: sum / n as f64 })
+    }
+}
+
+/// Cells added up for a report row: the counts and sums, and the two sketches gathered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// The counts and sums (its sketches stay empty).
+    pub counts: Cell,
+    pub hours: Gather,
+    pub business: Gather,
+}
+
+impl Totals {
+    /// Adds a stored cell.
+    pub fn add(&mut self, c: &Cell) {
+        self.counts.add_counts(c, 1);
+        self.hours.add(&c.hours);
+        self.business.add(&c.business);
+    }
+
+    /// Adds a stored cell from its text (as [`Cell::encode`] writes it): its counts, and
+    /// its sketches only when `sketches` (the open work needs none). `None` when the
+    /// text is not a cell.
+    pub fn add_encoded(&mut self, text: &str, sketches: bool) -> Option<()> {
+        let mut parts = text.splitn(3, ';');
+        let mut numbers = parts.next()?.split(',');
+        let mut n = || -> Option<i64> { numbers.next()?.parse().ok() };
+        let c = &mut self.counts;
+        for field in [
+            &mut c.opened,
+            &mut c.duplicates,
+            &mut c.transfers,
+            &mut c.reopened,
+            &mut c.closed,
+            &mut c.met,
+            &mut c.missed,
+            &mut c.rating_count,
+            &mut c.rating_sum,
+            &mut c.left,
+            &mut c.due_in,
+            &mut c.due_out,
+        ] {
+            *field += n()?;
+        }
+        let mut x = || -> Option<f64> { numbers.next()?.parse().ok() };
+        c.hours_sum += x()?;
+        c.business_sum += x()?;
+        if sketches {
+            self.hours.add_text(parts.next()?)?;
+            self.business.add_text(parts.next()?)?;
+        }
+        Some(())
+    }
+
+    /// Adds another row's totals.
+    pub fn merge(&mut self, other: &Totals) {
+        self.counts.add_counts(&other.counts, 1);
+        self.hours.merge(&other.hours);
+        self.business.merge(&other.business);
     }
 }
 
@@ -600,21 +770,27 @@ mod tests {
         assert_eq!(Grain::Week.start(d("2026-03-08")), d("2026-03-02"), "a Sunday is in Monday's week");
     }
 
+    fn spread(s: &Sketch, sum: f64) -> Option<Spread> {
+        let mut g = Gather::default();
+        g.add(s);
+        g.spread(sum)
+    }
+
     #[test]
     fn sketches_are_exact_while_small_and_within_half_a_percent_after() {
         let mut s = Sketch::default();
         for x in [1.0, 2.0, 3.0, 4.0] {
             s.insert(x, 1);
         }
-        assert_eq!(s.spread(10.0), Some(Spread { median: 2.5, p90: 4.0, mean: 2.5 }));
+        assert_eq!(spread(&s, 10.0), Some(Spread { median: 2.5, p90: 4.0, mean: 2.5 }));
         s.insert(3.0, -1);
-        assert_eq!(s.spread(7.0).unwrap().median, 2.0);
+        assert_eq!(spread(&s, 7.0).unwrap().median, 2.0);
         // A difference made on its own (taking 2 away, adding 5) applies exactly.
         let mut change = Sketch::default();
         change.insert(2.0, -1);
         change.insert(5.0, 1);
         s.merge(&change, 1);
-        assert_eq!(s.spread(10.0), Some(Spread { median: 4.0, p90: 5.0, mean: 10.0 / 3.0 }));
+        assert_eq!(spread(&s, 10.0), Some(Spread { median: 4.0, p90: 5.0, mean: 10.0 / 3.0 }));
         let mut big = Sketch::default();
         let xs: Vec<f64> = (1..=1000).map(|i| f64::from(i) * 0.37).collect();
         for x in &xs {
@@ -622,12 +798,20 @@ mod tests {
         }
         assert!(big.values.is_none(), "too many to keep");
         let exact = Spread::of(xs.clone()).unwrap();
-        let got = big.spread(xs.iter().sum()).unwrap();
+        let got = spread(&big, xs.iter().sum()).unwrap();
         for (a, b) in [(got.median, exact.median), (got.p90, exact.p90)] {
             assert!((a - b).abs() / b < 0.005, "{a} vs {b}");
         }
         let back = Sketch::decode(&big.encode()).unwrap();
         assert_eq!(back, big);
+        // Read straight from the text, a report gets the same.
+        let mut cell = Cell { closed: 1000, hours_sum: xs.iter().sum(), ..Cell::default() };
+        cell.hours = big.clone();
+        let mut read = Totals::default();
+        read.add_encoded(&cell.encode(), true).unwrap();
+        let mut built = Totals::default();
+        built.add(&cell);
+        assert_eq!(read, built);
     }
 
     #[test]

@@ -1176,7 +1176,7 @@ where
         cube: &str,
         grain: civic311_domain::report::rollup::Grain,
         starts: &[i32],
-    ) -> StoreResult<Vec<(i32, String, civic311_domain::report::rollup::Cell)>> {
+    ) -> StoreResult<Vec<(i32, String, String)>> {
         let mut out = Vec::new();
         for chunk in starts.chunks(500) {
             let mut params = vec![super::rollup::field(), Param::Text(cube.to_owned()), Param::I64(grain.code())];
@@ -1198,6 +1198,33 @@ where
             (Ok(lo), Ok(hi)) => Ok(Some((lo, hi))),
             _ => Err(StoreError::Corrupt(format!("report days '{body}'"))),
         }
+    }
+
+    async fn queue_weekly_report(
+        &self,
+        week: &str,
+        department: &str,
+        message: Message,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let (week, department) = (week.to_owned(), department.to_owned());
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move {
+                    let claimed = tx
+                        .execute(
+                            "INSERT INTO report_digests (week, department) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            vec![Param::Text(week), Param::Text(department)],
+                        )
+                        .await?;
+                    if claimed == 0 {
+                        return Ok(false);
+                    }
+                    super::writes::insert_messages(tx, &[(None, at, &message)]).await?;
+                    Ok(true)
+                })
+            }))
+            .await
     }
 
     async fn sealed_events(&self, after: (i64, i64), limit: i64) -> StoreResult<Vec<SealedEvent>> {

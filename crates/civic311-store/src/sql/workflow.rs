@@ -113,7 +113,7 @@ pub async fn apply_update(tx: &mut dyn SqlTx, u: RequestUpdate) -> StoreResult<S
         .await?;
     }
     let at = r.updated_at;
-    let messages: Vec<_> = u.messages.iter().map(|m| (id, at, m)).collect();
+    let messages: Vec<_> = u.messages.iter().map(|m| (Some(id), at, m)).collect();
     insert_messages(tx, &messages).await?;
     Ok(r)
 }

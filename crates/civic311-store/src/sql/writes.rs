@@ -269,7 +269,7 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
         for i in chunk {
             let id = id_of(i)?;
             let at = i.request.requested_at;
-            messages.extend(i.messages.iter().map(|m| (id, at, m)));
+            messages.extend(i.messages.iter().map(|m| (Some(id), at, m)));
             timers.extend(i.timers.iter().map(|t| (id, *t)));
         }
         insert_messages(tx, &messages).await?;
@@ -325,13 +325,14 @@ pub async fn insert_media(tx: &mut dyn SqlTx, id: i64, media: &[Media]) -> Store
 }
 
 /// Adds messages to the outbox, due at once (or, held for a digest, at its release).
-pub async fn insert_messages(tx: &mut dyn SqlTx, messages: &[(i64, Timestamp, &Message)]) -> StoreResult<()> {
+/// Each message is about a request, or (`None`) about none (a department's weekly report).
+pub async fn insert_messages(tx: &mut dyn SqlTx, messages: &[(Option<i64>, Timestamp, &Message)]) -> StoreResult<()> {
     const WIDTH: usize = 10;
     for chunk in messages.chunks(rows_per_insert(WIDTH)) {
         let mut params = Vec::with_capacity(chunk.len() * WIDTH);
         for (id, at, m) in chunk {
             params.extend([
-                Param::I64(*id),
+                Param::OptI64(*id),
                 Param::Text(m.channel.clone()),
                 Param::Text(m.recipient.clone()),
                 Param::Text(m.kind.clone()),

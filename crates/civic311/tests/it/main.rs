@@ -37,5 +37,6 @@ mod rollups;
 mod search;
 mod supervisor;
 mod sweep;
+mod weekly_report;
 mod workflow;
 mod workspace;
