@@ -137,6 +137,12 @@ fn short_label(key: &str) -> String {
     }
 }
 
+/// A time bucket's key as its table row names it: `2026-W45` with a hyphen that does
+/// not break, so a phone's narrow column keeps it on one line.
+fn period(key: &Option<String>) -> String {
+    key.as_deref().unwrap_or("").replace('-', "\u{2011}")
+}
+
 /// The time dimension that suits a period: days up to a month, weeks up to a year.
 fn time_dim(from: Date, to: Date) -> Dim {
     let days = from.until(to).map_or(0, |s| s.get_days());
@@ -311,9 +317,7 @@ fn opened_and_closed(r: &Report, params: &[(String, String)]) -> Section {
         rows: r
             .rows
             .iter()
-            .map(|(k, m)| {
-                vec![cell(k[0].clone().unwrap_or_default()), number(m.opened), number(m.closed), number(m.open_at_end)]
-            })
+            .map(|(k, m)| vec![cell(period(&k[0])), number(m.opened), number(m.closed), number(m.open_at_end)])
             .collect(),
         compact: true,
         csv: csv_link(params),
@@ -349,7 +353,7 @@ fn speed(r: &Report, params: &[(String, String)]) -> Section {
                     Some(s) if m.closed >= TOO_FEW => cell(duration(s.p90)),
                     _ => Cell { text: "–".into(), class: "muted" },
                 };
-                vec![cell(k[0].clone().unwrap_or_default()), number(m.closed), median_cell(m), p90, compliance_cell(m)]
+                vec![cell(period(&k[0])), number(m.closed), median_cell(m), p90, compliance_cell(m)]
             })
             .collect(),
         compact: true,
