@@ -12,6 +12,8 @@ mod rate;
 mod report;
 mod track;
 
+pub(crate) use track::typical_words;
+
 use std::convert::Infallible;
 
 use askama::Template;

@@ -225,7 +225,9 @@ async fn show(
 
 /// "Half of the Pothole requests in Ward 1 resolved in the last 90 days took 6 days or
 /// less", in `t`'s language: whole days, rounded up.
-fn typical_words(t: &Texts, service: &str, x: &civic311_app::typical::Typical) -> String {
+/// "Half of the Pothole requests in Ward 1 resolved in the last 90 days took 6 days or
+/// less." in the language of `t`.
+pub(crate) fn typical_words(t: &Texts, service: &str, x: &civic311_app::typical::Typical) -> String {
     let time = if x.median_days < 1.0 {
         t.get("track.typical_under_a_day").to_owned()
     } else {

@@ -365,7 +365,16 @@ pub async fn load(state: &AppState, id: &str) -> Result<ServiceRequest, Fault> {
 /// `GET /staff/requests/{id}`.
 pub async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, Query(q): Query<Flash>) -> Page {
     let r = load(&state, &id).await?;
-    let notice = q.done.as_deref().and_then(done_notice);
+    let mut notice = q.done.as_deref().and_then(done_notice);
+    // Just logged: what the caller can be told about how long such requests take here.
+    if q.done.as_deref() == Some("filed")
+        && !r.status.is_closed()
+        && let Some(typical) = civic311_app::typical::typical(&state, &r).await?
+    {
+        let service = state.city().service(&r.service_code).map_or_else(|| r.service_code.clone(), |s| s.name.clone());
+        let said = crate::portal::typical_words(civic311_domain::i18n::texts("en"), &service, &typical);
+        notice = notice.map(|n| format!("{n} You can tell the caller: {said}"));
+    }
     let queue = q.queue.as_deref().filter(|q| !q.is_empty() && q.len() <= 1000);
     render(&state, &staff, &r, queue, StatusCode::OK, notice, None).await
 }
