@@ -67,8 +67,14 @@ pub(super) struct Section {
 
 impl Section {
     /// The table as RFC 4180 CSV with its header, as the page shows it.
+    /// A name a city gave (a team called "=SUM(…)") is written so that a spreadsheet
+    /// reads it as text, never as a formula.
     pub(super) fn to_csv(&self) -> String {
-        let line = |cells: Vec<&str>| cells.into_iter().map(crate::api::reports::field).collect::<Vec<_>>().join(",");
+        let cell = |v: &str| {
+            let text = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_owned() };
+            crate::api::reports::field(&text)
+        };
+        let line = |cells: Vec<&str>| cells.into_iter().map(cell).collect::<Vec<_>>().join(",");
         let mut out = line(self.headers.iter().map(String::as_str).collect()) + "\r\n";
         for row in &self.rows {
             out += &line(row.iter().map(|c| c.text.as_str()).collect());
@@ -537,4 +543,24 @@ pub async fn csv(State(state): State<AppState>, staff: Staff, Query(params): Que
         crate::api::reports::csv(&r),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_downloads_as_csv_with_names_that_spreadsheets_read_as_text() {
+        let s = Section {
+            id: "teams",
+            title: "Teams".into(),
+            note: None,
+            svg: String::new(),
+            headers: vec!["Team".into(), "Open".into()],
+            rows: vec![vec![cell("=HYPERLINK(\"x\")"), number(2)], vec![cell("North, crew"), number(0)]],
+            compact: true,
+            csv: String::new(),
+        };
+        assert_eq!(s.to_csv(), "Team,Open\r\n\"'=HYPERLINK(\"\"x\"\")\",2\r\n\"North, crew\",0\r\n");
+    }
 }
