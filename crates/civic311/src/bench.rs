@@ -169,6 +169,35 @@ async fn demo_store(url: &str, history: usize) -> Result<SharedStore> {
     Ok(store)
 }
 
+/// A member of staff with `role`, signed in for 12 hours: their session token, for the
+/// pages a benchmark opens over HTTP.
+async fn staff_session(store: &SharedStore, username: &str, role: civic311_domain::org::Role) -> Result<String> {
+    let user = civic311_domain::org::StaffUser {
+        username: username.into(),
+        display_name: "Bench".into(),
+        email: format!("{username}@example.test"),
+        department: "PW".into(),
+        team: None,
+        role,
+        also_departments: vec![],
+        active: true,
+        digest: Default::default(),
+    };
+    store.put_user(&user).await?;
+    let token = civic311_app::tokens::new_token();
+    let now = jiff::Timestamp::now();
+    store
+        .create_session(&civic311_store::Session {
+            token_hash: civic311_app::tokens::token_hash(&token),
+            username: user.username,
+            csrf: "bench".into(),
+            created_at: now,
+            expires_at: now + jiff::SignedDuration::from_hours(12),
+        })
+        .await?;
+    Ok(token)
+}
+
 async fn spawn_server(store: SharedStore) -> Result<std::net::SocketAddr> {
     let state = AppState::load(store, civic311_app::system_clock(), None, civic311_codecs::codecs()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use civic311_app::App;
 use civic311_app::reports::ReportQuery;
-use civic311_domain::org::{Role, StaffUser};
-use civic311_store::Session;
+use civic311_domain::org::Role;
 
-use super::{Client, demo_store, percentile, raw_sql, spawn_server};
+use super::{Client, demo_store, percentile, raw_sql, spawn_server, staff_session};
 
 /// Two dimensions at a time, as a director's or an analyst's questions group them.
 const GROUPINGS: [&str; 6] = [
@@ -75,29 +74,7 @@ pub async fn run(url: &str, requests: usize, samples: usize, rebuild: bool) -> R
     }
 
     // The dashboards, as an analyst signed in opens them.
-    let user = StaffUser {
-        username: "bench-analyst".into(),
-        display_name: "Bench".into(),
-        email: "bench-analyst@example.test".into(),
-        department: "PW".into(),
-        team: None,
-        role: Role::Analyst,
-        also_departments: vec![],
-        active: true,
-        digest: Default::default(),
-    };
-    store.put_user(&user).await?;
-    let token = civic311_app::tokens::new_token();
-    let now = jiff::Timestamp::now();
-    store
-        .create_session(&Session {
-            token_hash: civic311_app::tokens::token_hash(&token),
-            username: user.username.clone(),
-            csrf: "bench".into(),
-            created_at: now,
-            expires_at: now + jiff::SignedDuration::from_hours(12),
-        })
-        .await?;
+    let token = staff_session(&store, "bench-analyst", Role::Analyst).await?;
     let addr = spawn_server(store.clone()).await?;
     let mut client = Client::connect(addr).await?;
     for page in ["/staff/reports", &format!("/staff/reports?from={year_ago}&to={today}"), "/staff/reports/operations"] {

@@ -6,10 +6,10 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use civic311_domain::org::{Role, StaffUser};
-use civic311_store::{Session, StaffSearch};
+use civic311_domain::org::Role;
+use civic311_store::StaffSearch;
 
-use super::{Client, demo_store, percentile, raw_sql, spawn_server};
+use super::{Client, demo_store, percentile, raw_sql, spawn_server, staff_session};
 use crate::demo::history::Rng;
 
 /// The kinds of key a call taker types, and how each is made from a request.
@@ -35,28 +35,7 @@ pub async fn run(url: &str, requests: usize, samples: usize) -> Result<()> {
     }
     let stored = store.count_requests().await?;
     // A signed-in member of staff for the page, by a session made here.
-    let user = StaffUser {
-        username: "bench".into(),
-        display_name: "Bench".into(),
-        email: "bench@example.test".into(),
-        department: "PW".into(),
-        team: None,
-        role: Role::Intake,
-        also_departments: vec![],
-        active: true,
-        digest: Default::default(),
-    };
-    store.put_user(&user).await?;
-    let token = civic311_app::tokens::new_token();
-    let now = jiff::Timestamp::now();
-    let session = Session {
-        token_hash: civic311_app::tokens::token_hash(&token),
-        username: user.username.clone(),
-        csrf: "bench".into(),
-        created_at: now,
-        expires_at: now + jiff::SignedDuration::from_hours(12),
-    };
-    store.create_session(&session).await?;
+    let token = staff_session(&store, "bench", Role::Intake).await?;
     let addr = spawn_server(store.clone()).await?;
     let mut client = Client::connect(addr).await?;
     let mut rng = Rng::new(5001);
