@@ -312,8 +312,14 @@ fn spans(q: &ReportQuery, city: &CityModel) -> Result<Vec<Bucket>, AppError> {
 /// requests themselves when the rollups cannot answer it (two boundary layers at once,
 /// or a layer with channel or priority) or are still being built.
 pub async fn run(app: &App, q: ReportQuery, departments: Option<Vec<String>>) -> Result<Report, AppError> {
-    crate::rollup::drain(app, crate::rollup::BEFORE_READING).await?;
-    if app.store.reports_pending().await? > 0 {
+    // Usually nothing waits (serve drains every few seconds): then a report is only
+    // reads, and never queues behind intake for SQLite's one writer.
+    let mut pending = app.store.reports_pending().await?;
+    if pending > 0 {
+        crate::rollup::drain(app, crate::rollup::BEFORE_READING).await?;
+        pending = app.store.reports_pending().await?;
+    }
+    if pending > 0 {
         return exact(app, q, departments).await;
     }
     match from_rollups(app, q.clone(), departments.clone()).await? {
