@@ -56,10 +56,10 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     if let Some(d) = &chosen
         && !mine.contains(d)
     {
-        let why = civic311_domain::policy::report_departments_allowed(&staff.user, &scope, [d])
-            .err()
-            .unwrap_or_else(|| format!("there is no department {d}"));
-        return Err(Fault::Refused(StatusCode::FORBIDDEN, format!("Not allowed: {why}.")));
+        return Err(match civic311_domain::policy::report_departments_allowed(&staff.user, &scope, [d]) {
+            Err(why) => Fault::Refused(StatusCode::FORBIDDEN, format!("Not allowed: {why}.")),
+            Ok(()) => Fault::Refused(StatusCode::BAD_REQUEST, format!("Not done: there is no department {d}.")),
+        });
     }
     let departments: Vec<String> = chosen.clone().map_or_else(|| mine.clone(), |d| vec![d]);
     // Every department: no department filter at all, so the databases use their time

@@ -226,6 +226,15 @@ async fn the_dashboards_show_the_api_numbers_to_those_who_may_see_them(backend: 
     let bad = ali.get(&app, "/staff/reports/csv?from=2026-03-02&to=March").await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("to"), "{}", bad.body);
+    // A date that is not one is named on the page, with the form to try again.
+    let bad = ali.get(&app, "/staff/reports?from=2026-03-02&to=March").await;
+    assert_eq!(bad.status, 400);
+    let said = common::unescape(&bad.body);
+    assert!(said.contains("role=\"alert\"") && said.contains("to — 'March' is not a date"), "{said}");
+    assert!(bad.body.contains("name=\"from\""), "the form is there");
+    let bad = ali.get(&app, "/staff/reports/operations?department=NOPE").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("there is no department NOPE"), "{}", bad.body);
     let bad = ali.get(&app, &format!("/staff/reports?{week}&department=NOPE")).await;
     assert_eq!(bad.status, 200, "an unknown department reports nothing: {}", bad.body);
 
