@@ -349,8 +349,17 @@ pub fn prepare(
         decision.assignment.priority,
         now,
     );
-    let mut intake =
-        Intake { request, decision, token, closed: None, workflow, messages: vec![], timers: vec![], logged_by: None };
+    let mut intake = Intake {
+        request,
+        decision,
+        token,
+        closed: None,
+        workflow,
+        messages: vec![],
+        timers: vec![],
+        logged_by: None,
+        history: vec![],
+    };
     let provisional = intake.provisional();
     let model = &city.workflow;
     intake.timers = workflow::timers(model, &provisional);

@@ -14,6 +14,7 @@ use jiff::civil::Date;
 use crate::{App, AppError, CityModel};
 
 mod cells;
+pub mod tally;
 
 /// Longest period one report covers.
 const MOST_DAYS: i32 = 3_660;
@@ -312,14 +313,7 @@ fn spans(q: &ReportQuery, city: &CityModel) -> Result<Vec<Bucket>, AppError> {
 /// requests themselves when the rollups cannot answer it (two boundary layers at once,
 /// or a layer with channel or priority) or are still being built.
 pub async fn run(app: &App, q: ReportQuery, departments: Option<Vec<String>>) -> Result<Report, AppError> {
-    // Usually nothing waits (serve drains every few seconds): then a report is only
-    // reads, and never queues behind intake for SQLite's one writer.
-    let mut pending = app.store.reports_pending().await?;
-    if pending > 0 {
-        crate::rollup::drain(app, crate::rollup::BEFORE_READING).await?;
-        pending = app.store.reports_pending().await?;
-    }
-    if pending > 0 {
+    if crate::rollup::catch_up(app).await? > 0 {
         return exact(app, q, departments).await;
     }
     match from_rollups(app, q.clone(), departments.clone()).await? {

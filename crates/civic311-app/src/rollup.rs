@@ -8,13 +8,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use civic311_domain::report::Facts;
+use civic311_domain::report::flow::Flow;
 use civic311_domain::report::rollup::Contribution;
 use civic311_store::{Rollup, StoreError};
 
 use crate::{App, AppError, CityModel};
 
-/// Queued entries one drain transaction takes.
+/// Queued entries one drain transaction takes: short enough that intake never waits
+/// long behind it for SQLite's one writer.
 pub const BATCH: i64 = 1_000;
+/// Queued entries one transaction takes when building the rollups from scratch
+/// (`civic311 reports rebuild`): requests of one stretch share most of their cells, so
+/// larger transactions read and write each cell far fewer times.
+pub const REBUILD_BATCH: i64 = 20_000;
 /// How many a report drains before it reads; beyond that it answers from the requests.
 pub const BEFORE_READING: i64 = 20_000;
 
@@ -24,18 +30,37 @@ pub fn rollup(city: Arc<CityModel>) -> Rollup {
         let mut history = events.to_vec();
         history.sort_by_key(|e| (e.at, e.id));
         let f = Facts::of(r, &history);
+        let flow = Flow::of(r, &history, f.closed_at);
         let calendar = r.workflow.sla.as_ref().and_then(|c| city.workflow.calendar(&c.calendar));
-        Contribution::of(r, &f, calendar, &city.tz, city.boundaries.layers())
+        Contribution::of(r, &f, &flow, calendar, &city.tz, city.boundaries.layers())
     })
+}
+
+/// Drains what waits in the queue, up to [`BEFORE_READING`] entries, before a report
+/// reads the cells; how many entries still wait after. Usually none waits (serve
+/// drains every few seconds): then a report is only reads, and never queues behind
+/// intake for SQLite's one writer.
+pub async fn catch_up(app: &App) -> Result<i64, AppError> {
+    let pending = app.store.reports_pending().await?;
+    if pending == 0 {
+        return Ok(0);
+    }
+    drain(app, BEFORE_READING).await?;
+    Ok(app.store.reports_pending().await?)
 }
 
 /// Drains the queue until it is empty or `most` entries were taken; how many were.
 pub async fn drain(app: &App, most: i64) -> Result<i64, AppError> {
+    drain_by(app, most, BATCH).await
+}
+
+/// [`drain`], `batch` entries per transaction.
+pub async fn drain_by(app: &App, most: i64, batch: i64) -> Result<i64, AppError> {
     let rollup = rollup(app.city());
     let mut done = 0i64;
     let mut conflicts = 0;
     while done < most {
-        match app.store.drain_reports(BATCH.min(most - done), Arc::clone(&rollup)).await {
+        match app.store.drain_reports(batch.min(most - done), Arc::clone(&rollup)).await {
             Ok(0) => break,
             Ok(n) => done += i64::try_from(n).unwrap_or(i64::MAX),
             // Another process drained the same entries first: take the next ones.

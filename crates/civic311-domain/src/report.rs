@@ -11,6 +11,7 @@
 //! - A **median** of an even count is the mean of the two middle values; **p90** is the
 //!   nearest-rank value. Both exact.
 
+pub mod flow;
 pub mod rollup;
 
 use jiff::Timestamp;

@@ -45,6 +45,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 20, name: "escalation_index", sql: include_str!("../migrations/0020_escalation_index.sql") },
     Migration { version: 21, name: "report_rollups", sql: include_str!("../migrations/0021_report_rollups.sql") },
     Migration { version: 22, name: "weekly_digests", sql: include_str!("../migrations/0022_weekly_digests.sql") },
+    Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

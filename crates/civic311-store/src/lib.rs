@@ -110,6 +110,19 @@ pub struct Intake {
     /// The member of staff who logged it on the caller's behalf (phone, walk-in);
     /// recorded as the actor of its `created` event.
     pub logged_by: Option<String>,
+    /// For historical imports: what happened to it between its creation and now
+    /// (status changes, transfers, follows, a rating), written as its events. Its
+    /// status changes end before `closed`, which is written after them.
+    pub history: Vec<PastEvent>,
+}
+
+/// An event of an imported request's past.
+#[derive(Debug, Clone)]
+pub struct PastEvent {
+    pub at: jiff::Timestamp,
+    pub kind: civic311_domain::request::EventKind,
+    pub actor: String,
+    pub data: serde_json::Value,
 }
 
 impl Intake {

@@ -5,12 +5,14 @@ mod act;
 mod admin;
 mod asset;
 mod chart;
+mod demand;
 mod intake;
 pub(crate) mod map;
 mod me;
 mod notice;
 mod operations;
 mod queue;
+mod recurring;
 mod reports;
 mod request;
 mod reset;
@@ -18,6 +20,7 @@ mod resolve;
 mod search;
 mod session;
 mod sign_in;
+mod stalls;
 mod supervisor;
 mod timeline;
 
@@ -47,6 +50,9 @@ pub fn router() -> Router<AppState> {
         .route("/staff/reports", get(reports::performance))
         .route("/staff/reports/csv", get(reports::csv))
         .route("/staff/reports/operations", get(operations::page))
+        .route("/staff/reports/stalls", get(stalls::page))
+        .route("/staff/reports/recurring", get(recurring::page))
+        .route("/staff/reports/demand", get(demand::page))
         .route("/staff/admin", get(admin::users))
         .route("/staff/admin/users", post(admin::save_user))
         .route("/staff/admin/password", post(admin::set_password))

@@ -3,6 +3,7 @@
 
 pub mod addresses;
 pub mod history;
+mod past;
 
 use anyhow::Result;
 use civic311_store::{ApiKey, ConfigChange, ConfigWrite, Store};

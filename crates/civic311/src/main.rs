@@ -563,7 +563,8 @@ async fn rebuild_reports(store: SharedStore) -> Result<()> {
     eprintln!("building the report rollups from {total} requests…");
     let mut done = 0i64;
     loop {
-        let n = civic311_app::rollup::drain(&app, 50_000).await?;
+        let rollup = civic311_app::rollup::REBUILD_BATCH;
+        let n = civic311_app::rollup::drain_by(&app, 5 * rollup, rollup).await?;
         if n == 0 {
             break;
         }

@@ -20,6 +20,7 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::flow::Flow;
 use super::{Facts, Spread};
 use crate::calendar::BusinessCalendar;
 use crate::request::ServiceRequest;
@@ -35,6 +36,28 @@ const GAMMA: f64 = 1.01;
 /// Times under a second (in hours) count as zero.
 const SMALLEST: f64 = 1.0 / 3600.0;
 const ZERO_BUCKET: i32 = i32::MIN;
+
+/// The flow cubes, each keyed first by a department (so a supervisor's scope applies),
+/// counted in [`Cell::opened`] with times (when any) in [`Cell::hours`]:
+/// hours in each status of requests closed, by close day: department, service, status.
+pub const STATUS_TIME: &str = "flow:status";
+/// Hours with each department of requests closed, by close day: department (where the
+/// time was spent), service.
+pub const DEPARTMENT_TIME: &str = "flow:department";
+/// Transfers, by the day made: from, to, service.
+pub const TRANSFERS: &str = "flow:transfer";
+/// Escalations, by the day made: department, service, team (as the request is now).
+pub const ESCALATIONS: &str = "flow:escalation";
+/// Residents following a request, by the day they asked: department, service.
+pub const FOLLOWS: &str = "flow:follow";
+/// Requests by the hour of the week they came in (0 is Monday 00:00–01:00, local), by
+/// requested day: department, channel, hour.
+pub const HOUR_OF_WEEK: &str = "demand:hour";
+/// Requests by the grid square they lie in, by requested day: department, square.
+pub const GRID: &str = "place:grid";
+/// A grid square's side in degrees of latitude (about 550 m); longitude squares are
+/// the same number of degrees.
+pub const GRID_DEGREES: f64 = 0.005;
 
 /// How long a stretch a cell covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -148,14 +171,43 @@ pub struct Contribution {
     pub due: Option<i32>,
     /// The day it was both due and gone (the later of the two).
     pub due_out: Option<i32>,
+    /// What it adds to the flow cubes.
+    #[serde(default)]
+    pub tallies: Vec<Tally>,
+}
+
+/// One count (with a time, when it has one) filed under a flow cube on a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub cube: String,
+    pub dims: String,
+    pub day: i32,
+    pub hours: Option<f64>,
+}
+
+/// The grid square holding a point: `row:column`, numbered from latitude and longitude 0.
+pub fn grid_square(lat: f64, lon: f64) -> String {
+    format!("{}:{}", (lat / GRID_DEGREES).floor() as i64, (lon / GRID_DEGREES).floor() as i64)
+}
+
+/// The south-west corner of a grid square from [`grid_square`]'s text.
+pub fn grid_corner(square: &str) -> Option<(f64, f64)> {
+    let (row, column) = square.split_once(':')?;
+    Some((row.parse::<f64>().ok()? * GRID_DEGREES, column.parse::<f64>().ok()? * GRID_DEGREES))
+}
+
+/// A key of dimension values.
+pub fn key(parts: &[&str]) -> String {
+    parts.join(&SEP.to_string())
 }
 
 impl Contribution {
-    /// What `r`, with facts `f`, adds: days in `tz`, business hours on `calendar`,
-    /// features of every layer in `layers`.
+    /// What `r`, with facts `f` and flow `flow`, adds: days in `tz`, business hours on
+    /// `calendar`, features of every layer in `layers`.
     pub fn of(
         r: &ServiceRequest,
         f: &Facts,
+        flow: &Flow,
         calendar: Option<&BusinessCalendar>,
         tz: &TimeZone,
         layers: &[String],
@@ -187,6 +239,7 @@ impl Contribution {
                 (Some(d), Some(e)) => Some(day(d.max(e))),
                 _ => None,
             },
+            tallies: tallies(r, f, flow, tz),
         }
     }
 
@@ -265,7 +318,55 @@ impl Contribution {
                 }
             }
         }
+        for t in &self.tallies {
+            let mut piece = Cell { opened: 1, ..Cell::default() };
+            if let Some(h) = t.hours {
+                piece.closed = 1;
+                piece.hours.insert(h, 1);
+                piece.hours_sum = h;
+            }
+            for grain in Grain::ALL {
+                let key = CellKey { cube: t.cube.clone(), grain, start: grain.start(t.day), dims: t.dims.clone() };
+                cells.entry(key).or_default().add(&piece, sign);
+            }
+        }
     }
+}
+
+/// What a request adds to the flow cubes (see [`STATUS_TIME`] and those after it).
+fn tallies(r: &ServiceRequest, f: &Facts, flow: &Flow, tz: &TimeZone) -> Vec<Tally> {
+    let day = |t: Timestamp| day_of(t, tz);
+    let (department, service) = (r.assignment.department.as_str(), r.service_code.as_str());
+    let mut out = Vec::new();
+    let mut tally = |cube: &str, dims: String, day: i32, hours: Option<f64>| {
+        out.push(Tally { cube: cube.to_owned(), dims, day, hours });
+    };
+    if let Some(closed) = f.closed_at.map(day) {
+        for (status, h) in &flow.statuses {
+            tally(STATUS_TIME, key(&[department, service, status.as_str()]), closed, Some(*h));
+        }
+        for (held_by, h) in &flow.departments {
+            tally(DEPARTMENT_TIME, key(&[held_by, service]), closed, Some(*h));
+        }
+    }
+    for (from, to, at) in &flow.transfers {
+        tally(TRANSFERS, key(&[from, to, service]), day(*at), None);
+    }
+    let team = r.assignment.team.as_deref().unwrap_or("");
+    for at in &flow.escalations {
+        tally(ESCALATIONS, key(&[department, service, team]), day(*at), None);
+    }
+    for at in &flow.follows {
+        tally(FOLLOWS, key(&[department, service]), day(*at), None);
+    }
+    let local = f.requested_at.to_zoned(tz.clone());
+    let hour = i32::from(local.weekday().to_monday_zero_offset()) * 24 + i32::from(local.hour());
+    let requested = day(f.requested_at);
+    tally(HOUR_OF_WEEK, key(&[department, r.channel.as_str(), &hour.to_string()]), requested, None);
+    if let Some(p) = r.location.point {
+        tally(GRID, key(&[department, &grid_square(p.lat, p.lon)]), requested, None);
+    }
+    out
 }
 
 /// Where a cell is stored.

@@ -13,7 +13,7 @@ use super::{Param, SqlTx};
 use crate::error::{StoreError, StoreResult};
 
 /// Recomputes what a request adds to the rollups, from the request and its status,
-/// transfer, reopening and rating events (oldest first).
+/// transfer, reopening, rating, escalation and follow events (oldest first).
 pub type Rollup = std::sync::Arc<dyn Fn(&ServiceRequest, &[Event]) -> Contribution + Send + Sync>;
 
 /// Separates the fields of a cell as read back in one text column.
@@ -85,7 +85,8 @@ pub async fn drain(tx: &mut dyn SqlTx, lock: &str, limit: i64, rollup: &Rollup) 
             .fetch_events(
                 &format!(
                     "SELECT id, request_id, at, kind, actor, data FROM events WHERE request_id IN ({}) \
-                     AND kind IN ('status_changed', 'transferred', 'reopened', 'rated') ORDER BY request_id, id",
+                     AND kind IN ('status_changed', 'transferred', 'reopened', 'rated', 'escalated', 'followed') \
+                     ORDER BY request_id, id",
                     list(1, chunk.len())
                 ),
                 ids(),

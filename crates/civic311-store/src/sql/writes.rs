@@ -166,14 +166,25 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
         ),
         (r.requested_at, EventKind::Routed, "rules".to_owned(), routed(i)),
     ];
+    out.extend(i.history.iter().map(|e| (e.at, e.kind, e.actor.clone(), e.data.clone())));
     if let Some(closed) = p.closed_at {
+        // It closes from the last status its past left it in.
+        let from = i
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.kind == EventKind::StatusChanged)
+            .and_then(|e| e.data["to"].as_str())
+            .unwrap_or("open");
         out.push((
             closed,
             EventKind::StatusChanged,
             "system".to_owned(),
-            json!({ "from": "open", "to": p.status.as_str(), "note": p.notes }),
+            json!({ "from": from, "to": p.status.as_str(), "note": p.notes }),
         ));
     }
+    // In the order they happened (a rating comes after the close).
+    out.sort_by_key(|e| e.0);
     seal(id, "", out)
 }
 

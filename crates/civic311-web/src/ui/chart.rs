@@ -128,7 +128,8 @@ pub fn bars(title: &str, rows: &[(String, f64)]) -> String {
     for (i, (label, value)) in rows.iter().enumerate() {
         let y = 4.0 + ROW * i as f64;
         let w = (value / most * room).max(if *value > 0.0 { 1.0 } else { 0.0 });
-        let short: String = label.chars().take(22).collect();
+        // At the axis's type size, about 19 characters fill the room for a label.
+        let short: String = label.chars().take(19).collect();
         let short = if short.len() < label.len() { format!("{short}…") } else { short };
         let _ = write!(
             out,
@@ -142,6 +143,46 @@ pub fn bars(title: &str, rows: &[(String, f64)]) -> String {
             y + 15.0,
             tick((value * 10.0).round() / 10.0)
         );
+    }
+    out + "</svg>"
+}
+
+/// A grid of shaded squares: a row per `rows` label, a column per `columns` label
+/// (every third labelled), each square darker the larger its value in `values`
+/// (rows of columns).
+pub fn heat(title: &str, rows: &[String], columns: &[String], values: &[Vec<f64>]) -> String {
+    const LABEL: f64 = 40.0;
+    const SQUARE: f64 = 18.0;
+    let wide = LABEL + SQUARE * columns.len() as f64 + 4.0;
+    let high = 18.0 + SQUARE * rows.len() as f64 + 4.0;
+    let t = escape(title);
+    let mut out = format!(
+        r#"<svg class="chart heat" viewBox="0 0 {wide} {high}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#
+    );
+    for (j, label) in columns.iter().enumerate().step_by(3) {
+        let x = LABEL + SQUARE * j as f64 + SQUARE / 2.0;
+        let _ = write!(out, r#"<text class="axis" x="{x:.1}" y="12" text-anchor="middle">{}</text>"#, escape(label));
+    }
+    let most = values.iter().flatten().copied().fold(0.0, f64::max).max(1e-9);
+    for (i, label) in rows.iter().enumerate() {
+        let y = 18.0 + SQUARE * i as f64;
+        let _ = write!(
+            out,
+            r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            LABEL - 4.0,
+            y + 13.0,
+            escape(label)
+        );
+        for (j, v) in values.get(i).into_iter().flatten().enumerate() {
+            let x = LABEL + SQUARE * j as f64;
+            let _ = write!(
+                out,
+                r#"<rect class="s0" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill-opacity="{:.2}"/>"#,
+                SQUARE - 1.0,
+                SQUARE - 1.0,
+                0.06 + 0.94 * (v / most).clamp(0.0, 1.0)
+            );
+        }
     }
     out + "</svg>"
 }

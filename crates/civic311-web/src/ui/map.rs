@@ -182,6 +182,39 @@ pub fn clusters(areas: &[&BoundaryFeature], points: &[Point], label: &str) -> Op
     Some(out)
 }
 
+/// An SVG of `areas` with squares shaded over them: each `(south-west corner as
+/// longitude and latitude, side in degrees, strength 0 to 1, number)`, the number
+/// written on it to match the table beneath. `None` when there is nothing to draw.
+pub fn squares(areas: &[&BoundaryFeature], squares: &[([f64; 2], f64, f64, usize)], label: &str) -> Option<String> {
+    let rings = rings(areas);
+    let corners: Vec<Point> = squares
+        .iter()
+        .flat_map(|(c, side, ..)| [Point { lon: c[0], lat: c[1] }, Point { lon: c[0] + side, lat: c[1] + side }])
+        .collect();
+    let (lo, hi) = bounds(&rings, &corners)?;
+    let p = Projection::new(lo, hi);
+    let mut out = start(label, &rings, &p);
+    for (corner, side, strength, n) in squares {
+        let (x0, y0) = p.xy(corner[0], corner[1] + side);
+        let (x1, y1) = p.xy(corner[0] + side, corner[1]);
+        if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+            continue;
+        }
+        let (w, h) = ((x1 - x0).max(6.0), (y1 - y0).max(6.0));
+        let _ = write!(
+            out,
+            "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"#a4161a\" \
+             fill-opacity=\"{:.2}\" stroke=\"#a4161a\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" \
+             font-size=\"10\" font-weight=\"bold\" fill=\"#1b1b1b\">{n}</text>",
+            0.35 + 0.55 * strength.clamp(0.0, 1.0),
+            x0 + w / 2.0,
+            y0 - 2.0,
+        );
+    }
+    out.push_str("</svg>");
+    Some(out)
+}
+
 /// What `static/map.js` needs to draw clustered points over tiles, as JSON for a
 /// `data-cluster` attribute.
 pub fn cluster_data(tiles: &MapTiles, areas: &[&BoundaryFeature], points: &[Point]) -> String {

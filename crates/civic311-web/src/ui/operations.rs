@@ -5,8 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use civic311_domain::request::{EventKind, Status};
 use civic311_store::RequestQuery;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -122,20 +121,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         s.csv = format!("/staff/reports/operations?{query}format=csv&table={}", s.id);
     }
     if p.format.as_deref() == Some("csv") {
-        let Some(s) = sections.iter().find(|s| Some(s.id) == p.table.as_deref()) else {
-            let names: Vec<&str> = sections.iter().map(|s| s.id).collect();
-            let why = format!("Not done: table — one of {}.", names.join(", "));
-            return Err(Fault::Refused(StatusCode::BAD_REQUEST, why));
-        };
-        let name = format!("{}-{}.csv", s.id, local.date());
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            ],
-            s.to_csv(),
-        )
-            .into_response());
+        return super::reports::section_csv(&sections, p.table.as_deref(), &local.date().to_string());
     }
     let page = OperationsPage {
         c: StaffChrome::new(&state, &staff),

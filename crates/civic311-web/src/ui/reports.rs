@@ -20,7 +20,7 @@ use crate::page::html;
 
 /// Fewer closed requests than this and a time or a compliance is not worth judging
 /// (the same line the public "typical time" draws).
-const TOO_FEW: u64 = civic311_app::typical::ENOUGH as u64;
+pub(super) const TOO_FEW: u64 = civic311_app::typical::ENOUGH as u64;
 /// Request types in "most frequent" and rows of the category × area table.
 const TOP: usize = 10;
 /// The default period: the last twelve weeks to today.
@@ -35,20 +35,37 @@ pub struct Params {
     service_code: Option<String>,
     /// The boundary layer the category table breaks down by.
     layer: Option<String>,
+    /// The channel demand is shown for.
+    pub(super) channel: Option<String>,
+    /// `csv`: the table named by `table` as CSV (the pages whose tables are not a
+    /// requests report).
+    pub(super) format: Option<String>,
+    pub(super) table: Option<String>,
 }
 
-/// One cell of a table: its text, and a class (`too-few`, `number`…).
+/// One cell of a table: its text, a class (`too-few`, `number`…), and where it links.
 pub(super) struct Cell {
     pub(super) text: String,
     pub(super) class: &'static str,
+    pub(super) href: Option<String>,
 }
 
 pub(super) fn cell(text: impl Into<String>) -> Cell {
-    Cell { text: text.into(), class: "" }
+    Cell { text: text.into(), class: "", href: None }
 }
 
 pub(super) fn number(n: u64) -> Cell {
-    Cell { text: n.to_string(), class: "number" }
+    Cell { text: n.to_string(), class: "number", href: None }
+}
+
+/// Nothing to show.
+pub(super) fn dash() -> Cell {
+    Cell { text: "–".into(), class: "muted", href: None }
+}
+
+/// A figure not worth judging, with what there was.
+pub(super) fn too_few(text: String) -> Cell {
+    Cell { text, class: "too-few", href: None }
 }
 
 /// A chart, its numbers as a table, and the CSV of the report behind them.
@@ -84,21 +101,141 @@ impl Section {
     }
 }
 
+/// A dashboard over a period: its filters, figures and sections.
 #[derive(Template)]
 #[template(path = "staff/reports.html")]
-struct ReportsPage {
+pub(super) struct ReportsPage {
     c: StaffChrome,
     tab: &'static str,
+    /// Where its filter form goes.
+    action: &'static str,
     from: String,
     to: String,
     /// Code, name, chosen; the first is "every department" when the caller may see all.
     departments: Vec<(String, String, bool)>,
-    services: Vec<(String, String, bool)>,
-    layers: Vec<(String, bool)>,
+    /// Category choices (none: the page has no category filter).
+    pub(super) services: Vec<(String, String, bool)>,
+    pub(super) layers: Vec<(String, bool)>,
+    /// Channel choices (none: the page has no channel filter).
+    pub(super) channels: Vec<(String, String, bool)>,
     /// Label, value, hint.
-    tiles: Vec<(String, String, String)>,
-    sections: Vec<Section>,
-    error: Option<String>,
+    pub(super) tiles: Vec<(String, String, String)>,
+    pub(super) sections: Vec<Section>,
+    pub(super) error: Option<String>,
+}
+
+/// What every dashboard over a period starts from: the caller's scope, the filters as
+/// report parameters (defaults filled) and the period they name.
+pub(super) struct Frame {
+    pub(super) page: ReportsPage,
+    pub(super) scope: Option<Vec<String>>,
+    pub(super) base: Vec<(String, String)>,
+    pub(super) from: Date,
+    pub(super) to: Date,
+}
+
+impl Frame {
+    /// The frame of the dashboard `tab` at `action`, for `staff` with filters `p`.
+    pub(super) fn new(
+        state: &AppState,
+        staff: &Staff,
+        p: &Params,
+        tab: &'static str,
+        action: &'static str,
+    ) -> Result<Frame, Fault> {
+        let scope = scope(&staff.user)?;
+        let city = state.city();
+        let today = state.now().to_zoned(city.tz.clone()).date();
+        let base = base(p, today, &scope);
+        let layer = p.layer.clone().filter(|l| city.boundaries.layers().contains(l)).or_else(|| broadest_layer(&city));
+        let page = ReportsPage {
+            c: StaffChrome::new(state, staff),
+            tab,
+            action,
+            from: base[0].1.clone(),
+            to: base[1].1.clone(),
+            departments: choices_of_departments(&city, &scope, &base),
+            services: {
+                let chosen = value(&base, "service_code");
+                let mut s: Vec<_> =
+                    city.services().map(|s| (s.code.clone(), s.name.clone(), chosen == Some(&s.code))).collect();
+                s.sort_by(|a, b| a.1.cmp(&b.1));
+                s
+            },
+            layers: city.boundaries.layers().iter().map(|l| (l.clone(), Some(l) == layer.as_ref())).collect(),
+            channels: Vec::new(),
+            tiles: Vec::new(),
+            sections: Vec::new(),
+            error: None,
+        };
+        let (from, to) = match (base[0].1.parse::<Date>(), base[1].1.parse::<Date>()) {
+            (Ok(f), Ok(t)) => (f, t),
+            _ => (today, today),
+        };
+        Ok(Frame { page, scope, base, from, to })
+    }
+
+    /// The chosen layer, if the city has any.
+    pub(super) fn layer(&self) -> Option<String> {
+        self.page.layers.iter().find(|(_, on)| *on).map(|(l, _)| l.clone())
+    }
+
+    /// The requests report over the frame's filters, grouped by `group_by` (when
+    /// given), as the caller may see it.
+    pub(super) async fn run(&self, state: &AppState, staff: &Staff, group_by: Option<&str>) -> Result<Report, Fault> {
+        let params = group_by.map_or_else(|| self.base.clone(), |g| with(&self.base, g));
+        report(state, &staff.user, &self.scope, &params).await
+    }
+
+    /// The page with the reason a report was refused, or the fault.
+    pub(super) fn refused(mut self, fault: Fault) -> Page {
+        match fault {
+            Fault::Refused(status, why) => {
+                self.page.error = Some(why);
+                Ok(html(status, &self.page))
+            }
+            e => Err(e),
+        }
+    }
+
+    /// Whether a cell's department (and, when `service` is given, its service) passes
+    /// the caller's scope and filters.
+    pub(super) fn keeps(&self, department: &str, service: Option<&str>) -> bool {
+        let in_scope = self.scope.as_ref().is_none_or(|mine| mine.iter().any(|m| m == department));
+        in_scope
+            && value(&self.base, "department").is_none_or(|d| d == department)
+            && service.is_none_or(|s| value(&self.base, "service_code").is_none_or(|c| c == s))
+    }
+
+    /// The page, or the CSV of its table `p.table` when `p.format` asks for one.
+    pub(super) fn finish(mut self, p: &Params, query: &str) -> Page {
+        for s in &mut self.page.sections {
+            s.csv = format!("{}?{query}&format=csv&table={}", self.page.action, s.id);
+        }
+        if p.format.as_deref() == Some("csv") {
+            let name = format!("{}-{}-{}", self.page.tab, self.page.from, self.page.to);
+            return section_csv(&self.page.sections, p.table.as_deref(), &name);
+        }
+        Ok(html(StatusCode::OK, &self.page))
+    }
+}
+
+/// The section named `table` as a CSV download called `name`.csv, or a 400 naming the
+/// tables there are.
+pub(super) fn section_csv(sections: &[Section], table: Option<&str>, name: &str) -> Page {
+    let Some(s) = sections.iter().find(|s| Some(s.id) == table) else {
+        let names: Vec<&str> = sections.iter().map(|s| s.id).collect();
+        let why = format!("Not done: table — one of {}.", names.join(", "));
+        return Err(Fault::Refused(StatusCode::BAD_REQUEST, why));
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}-{name}.csv\"", s.id)),
+        ],
+        s.to_csv(),
+    )
+        .into_response())
 }
 
 /// Hours as a person reads them: hours under two days, days beyond.
@@ -114,8 +251,8 @@ fn percent(x: f64) -> String {
 fn median_cell(m: &Measures) -> Cell {
     match m.hours_to_close {
         Some(s) if m.closed >= TOO_FEW => cell(duration(s.median)),
-        Some(_) => Cell { text: format!("too few ({})", m.closed), class: "too-few" },
-        None => Cell { text: "–".into(), class: "muted" },
+        Some(_) => too_few(format!("too few ({})", m.closed)),
+        None => dash(),
     }
 }
 
@@ -124,8 +261,8 @@ fn compliance_cell(m: &Measures) -> Cell {
     let judged = m.met + m.missed;
     match m.compliance() {
         Some(c) if judged >= TOO_FEW => cell(percent(c)),
-        Some(_) => Cell { text: format!("too few ({judged})"), class: "too-few" },
-        None => Cell { text: "–".into(), class: "muted" },
+        Some(_) => too_few(format!("too few ({judged})")),
+        None => dash(),
     }
 }
 
@@ -213,42 +350,15 @@ async fn report(
 /// close and SLA compliance over time, the most frequent request types, category by
 /// area, and each department with its residents' ratings.
 pub async fn performance(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Page {
-    let scope = scope(&staff.user)?;
+    let frame = Frame::new(&state, &staff, &p, "performance", "/staff/reports")?;
     let city = state.city();
-    let today = state.now().to_zoned(city.tz.clone()).date();
-    let base = base(&p, today, &scope);
-    let layer = p.layer.clone().filter(|l| city.boundaries.layers().contains(l)).or_else(|| broadest_layer(&city));
-    let mut page = ReportsPage {
-        c: StaffChrome::new(&state, &staff),
-        tab: "performance",
-        from: base[0].1.clone(),
-        to: base[1].1.clone(),
-        departments: choices_of_departments(&city, &scope, &base),
-        services: {
-            let chosen = value(&base, "service_code");
-            let mut s: Vec<_> =
-                city.services().map(|s| (s.code.clone(), s.name.clone(), chosen == Some(&s.code))).collect();
-            s.sort_by(|a, b| a.1.cmp(&b.1));
-            s
-        },
-        layers: city.boundaries.layers().iter().map(|l| (l.clone(), Some(l) == layer.as_ref())).collect(),
-        tiles: Vec::new(),
-        sections: Vec::new(),
-        error: None,
-    };
-    let (from, to) = match (base[0].1.parse::<Date>(), base[1].1.parse::<Date>()) {
-        (Ok(f), Ok(t)) => (f, t),
-        _ => (today, today),
-    };
-    let time = time_dim(from, to).name();
-    let over_time = match report(&state, &staff.user, &scope, &with(&base, &time)).await {
+    let layer = frame.layer();
+    let time = time_dim(frame.from, frame.to).name();
+    let over_time = match frame.run(&state, &staff, Some(&time)).await {
         Ok(r) => r,
-        Err(Fault::Refused(status, why)) => {
-            page.error = Some(why);
-            return Ok(html(status, &page));
-        }
-        Err(e) => return Err(e),
+        Err(fault) => return frame.refused(fault),
     };
+    let Frame { mut page, scope, base, .. } = frame;
     page.tiles = tiles(&over_time.total);
     page.sections.push(opened_and_closed(&over_time, &with(&base, &time)));
     page.sections.push(speed(&over_time, &with(&base, &time)));
@@ -357,7 +467,7 @@ fn speed(r: &Report, params: &[(String, String)]) -> Section {
             .map(|(k, m)| {
                 let p90 = match m.hours_to_close {
                     Some(s) if m.closed >= TOO_FEW => cell(duration(s.p90)),
-                    _ => Cell { text: "–".into(), class: "muted" },
+                    _ => dash(),
                 };
                 vec![cell(period(&k[0])), number(m.closed), median_cell(m), p90, compliance_cell(m)]
             })
@@ -442,7 +552,7 @@ fn by_area(
                     .map(|(_, m)| m);
                 row.push(match m {
                     Some(m) => area_cell(m),
-                    None => Cell { text: "–".into(), class: "muted" },
+                    None => dash(),
                 });
             }
             row
@@ -478,8 +588,9 @@ fn area_cell(m: &Measures) -> Cell {
             } else {
                 "good"
             },
+            href: None,
         },
-        _ => Cell { text: format!("{} · too few", m.opened), class: "too-few" },
+        _ => too_few(format!("{} · too few", m.opened)),
     }
 }
 
@@ -518,8 +629,7 @@ fn departments(city: &crate::CityModel, r: &Report, params: &[(String, String)])
                     compliance_cell(m),
                     number(m.transfers),
                     number(m.rating_count),
-                    m.rating_mean
-                        .map_or_else(|| Cell { text: "–".into(), class: "muted" }, |x| cell(format!("{x:.1}"))),
+                    m.rating_mean.map_or_else(dash, |x| cell(format!("{x:.1}"))),
                 ]
             })
             .collect(),

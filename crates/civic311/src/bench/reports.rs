@@ -39,7 +39,8 @@ pub async fn run(url: &str, requests: usize, samples: usize, rebuild: bool) -> R
     }
     let pending = store.reports_pending().await?;
     let started = Instant::now();
-    while civic311_app::rollup::drain(&app, 100_000).await? > 0 {}
+    let batch = if rebuild { civic311_app::rollup::REBUILD_BATCH } else { civic311_app::rollup::BATCH };
+    while civic311_app::rollup::drain_by(&app, 100_000, batch).await? > 0 {}
     let built = started.elapsed();
     println!(
         "backend {} | {stored} requests stored | rollups: {pending} requests added in {:.1} s ({:.0} a second)",
@@ -77,7 +78,19 @@ pub async fn run(url: &str, requests: usize, samples: usize, rebuild: bool) -> R
     let token = staff_session(&store, "bench-analyst", Role::Analyst).await?;
     let addr = spawn_server(store.clone()).await?;
     let mut client = Client::connect(addr).await?;
-    for page in ["/staff/reports", &format!("/staff/reports?from={year_ago}&to={today}"), "/staff/reports/operations"] {
+    let year = format!("from={year_ago}&to={today}");
+    let pages = [
+        "/staff/reports".to_owned(),
+        format!("/staff/reports?{year}"),
+        "/staff/reports/operations".to_owned(),
+        "/staff/reports/stalls".to_owned(),
+        format!("/staff/reports/stalls?{year}"),
+        "/staff/reports/recurring".to_owned(),
+        format!("/staff/reports/recurring?{year}"),
+        "/staff/reports/demand".to_owned(),
+        format!("/staff/reports/demand?{year}"),
+    ];
+    for page in &pages {
         let mut times = Vec::with_capacity(samples);
         for _ in 0..samples {
             let req = format!("GET {page} HTTP/1.1\r\nHost: bench\r\nCookie: civic311_session={token}\r\n\r\n");

@@ -320,6 +320,12 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         let note = if p.origin != p.seed { OUTCOMES[4] } else { OUTCOMES[rng.below(4)] };
         let note = if s.code == "POWERLINE" && rng.unit() < 0.5 { OUTCOMES[5] } else { note };
         intake.closed = Some((closed, note.to_owned()));
+        let departments: Vec<String> = city.departments.iter().map(|d| d.code.clone()).collect();
+        let department = intake.decision.assignment.department.clone();
+        intake.history = super::past::past(p.seed, p.at, closed, &department, &departments);
+        if channel == Channel::Internal {
+            intake.history.retain(|e| e.kind != civic311_domain::request::EventKind::Rated);
+        }
         intake.timers.clear();
         if let Some(c) = intake.workflow.sla.as_mut() {
             c.stop(closed);

@@ -313,4 +313,58 @@ async fn a_holiday_weekend_a_hold_and_two_transfers_are_reported_as_defined(back
     let csv = api(&app, "GET", &format!("{uri}&format=csv"), Some("ali"), None).await;
     let line = csv.body.lines().nth(1).unwrap().to_owned();
     assert!(line.starts_with("PW,3,2,1,72.5,90.0,72.5,14.0,25.0,14.0,2,0,1.0,1,0,1,0,0,"), "{line}");
+
+    // Where the work stalled: A waited 90 h open; B 1 h open, 48 h on hold and 6 h in
+    // progress (resuming takes it up again): of 145 hours, 91 open, 6 in progress, 48
+    // on hold.
+    let mut ali = signed_in(&app, "ali").await;
+    let week = "from=2026-05-22&to=2026-05-28";
+    let table = |page: &str, table: &str| format!("/staff/reports/{page}?{week}&format=csv&table={table}");
+    let statuses = ali.get(&app, &table("stalls", "statuses")).await;
+    assert_eq!(statuses.status, 200, "{}", statuses.body);
+    assert_eq!(
+        statuses.body,
+        "Status,Requests,Median,90% within,Mean,Share of the time\r\n\
+         Open,2,too few (2),–,–,63%\r\nIn progress,1,too few (1),–,–,4%\r\nOn hold,1,too few (1),–,–,33%\r\n"
+    );
+    let transfers = ali.get(&app, &table("stalls", "transfers")).await;
+    assert_eq!(transfers.body, "From,To,Transfers\r\nPublic Works,Sanitation,1\r\nSanitation,Public Works,1\r\n");
+    let held = ali.get(&app, &table("stalls", "departments")).await;
+    assert_eq!(held.body, "Department,Requests,Median,90% within,Mean\r\nPublic Works,2,too few (2),–,–\r\n");
+    let longest = ali.get(&app, &table("stalls", "longest")).await;
+    assert_eq!(longest.body.lines().count(), 2, "C alone is open: {}", longest.body);
+    assert!(longest.body.contains(&format!("Open,{c},Pothole,Public Works,6 d")), "{}", longest.body);
+    let page = ali.get(&app, &format!("/staff/reports/stalls?{week}")).await;
+    let figures = common::unescape(&page.body);
+    assert!(figures.contains("<span class=\"label\">Transferred</span> <strong>1</strong>"), "as the API says");
+
+    // When the requests came in: Friday 16:00, Tuesday 09:00, Wednesday 09:00.
+    let hours = ali.get(&app, &table("demand", "hour-of-week")).await;
+    let lines: Vec<&str> = hours.body.lines().collect();
+    assert_eq!(lines[0], "Hour,Mon,Tue,Wed,Thu,Fri,Sat,Sun");
+    assert_eq!(lines[10], "09:00,0,1,1,0,0,0,0");
+    assert_eq!(lines[17], "16:00,0,0,0,0,1,0,0");
+    let contacts = ali.get(&app, &table("recurring", "repeat-contacts")).await;
+    assert!(contacts.body.contains("\r\nPublic Works,3,0,0,0%\r\n"), "{}", contacts.body);
+    let bad = ali.get(&app, &table("recurring", "nope")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("hotspots, escalations, repeat-contacts"), "{}", bad.body);
+
+    // Only those who may see reports, and a supervisor only their own department.
+    let mut sam = signed_in(&app, "sam").await;
+    let mut pat = signed_in(&app, "pat").await;
+    for page in ["stalls", "recurring", "demand"] {
+        let own = sam.get(&app, &format!("/staff/reports/{page}?{week}")).await;
+        assert_eq!(own.status, 200, "{page}: {}", own.body);
+        let other = sam.get(&app, &format!("/staff/reports/{page}?{week}&department=PW")).await;
+        assert_eq!(other.status, 403, "{page}");
+        let refused = pat.get(&app, &format!("/staff/reports/{page}?{week}")).await;
+        assert_eq!(refused.status, 403, "{page}");
+        assert!(refused.body.contains("analysts, supervisors and administrators"), "{}", refused.body);
+    }
+    // Sanitation held C for an hour; Public Works' own times are not Sanitation's to see.
+    let theirs = sam.get(&app, &table("stalls", "transfers")).await;
+    assert_eq!(theirs.body, "From,To,Transfers\r\nPublic Works,Sanitation,1\r\nSanitation,Public Works,1\r\n");
+    let theirs = sam.get(&app, &table("stalls", "statuses")).await;
+    assert_eq!(theirs.body.lines().count(), 1, "none of Sanitation's closed: {}", theirs.body);
 }

@@ -1,7 +1,8 @@
 //! The dashboards in a real headless Chromium, over the week `reports` works out by
 //! hand: an analyst reads the figures, narrows them to a department with the form,
-//! downloads a chart's CSV (the API's, byte for byte) and opens the live operations
-//! view — at desktop and phone widths, each page passing the accessibility scan.
+//! downloads a chart's CSV (the API's, byte for byte), opens the live operations view
+//! and the views of where work stalls, recurring problems and demand — at desktop and
+//! phone widths, each page passing the accessibility scan.
 
 #![allow(clippy::unwrap_used)]
 
@@ -30,6 +31,16 @@ async fn figure(b: &Browser, label: &str) -> String {
     got.as_str().unwrap_or_else(|| panic!("no figure {label}")).to_owned()
 }
 
+/// Types the fixture's week into the period, as a person would, and shows it.
+async fn show_the_week(b: &Browser) {
+    b.script(
+        "document.querySelector('#from').value = '2026-03-02'; document.querySelector('#to').value = '2026-03-08';",
+        json!([]),
+    )
+    .await;
+    b.follow("form.filters button[type=submit]").await;
+}
+
 async fn an_analyst_reads_narrows_and_downloads_the_dashboards(backend: Backend) {
     let app = week(backend).await;
     assert_eq!(common::set_password(&app, "ali", PASSWORD).await.status, 200);
@@ -51,13 +62,7 @@ async fn an_analyst_reads_narrows_and_downloads_the_dashboards(backend: Backend)
         b.keys_to_new_page("\u{E007}").await;
         b.follow("nav.primary a[href='/staff/reports']").await;
         assert_eq!(b.text("h1").await, "Reports");
-        // The period is typed as a person would, then shown.
-        b.script(
-            "document.querySelector('#from').value = '2026-03-02'; document.querySelector('#to').value = '2026-03-08';",
-            json!([]),
-        )
-        .await;
-        b.follow("form.filters button[type=submit]").await;
+        show_the_week(&b).await;
         assert_eq!(figure(&b, "Opened").await, "6");
         assert_eq!(figure(&b, "Closed").await, "3");
         assert_eq!(figure(&b, "Open at the end").await, "3");
@@ -90,6 +95,36 @@ async fn an_analyst_reads_narrows_and_downloads_the_dashboards(backend: Backend)
         assert!(b.text("section[aria-labelledby=aging]").await.contains("8–30 days"));
         problems.extend(b.accessibility_problems().await);
         b.screenshot(&format!("reports-operations-{name}-{backend:?}")).await;
+
+        // Where work stalls, over the week, by the tab and the form.
+        b.follow("nav.tabs a[href='/staff/reports/stalls']").await;
+        show_the_week(&b).await;
+        assert_eq!(figure(&b, "Closed").await, "3");
+        assert_eq!(figure(&b, "Transferred").await, "1");
+        let transfers = b.text("section[aria-labelledby=transfers] tbody").await;
+        assert!(transfers.contains("Public Works") && transfers.contains("Sanitation"), "{transfers}");
+        // The longest-waiting request opens from its link.
+        let first = "section[aria-labelledby=longest] tbody a";
+        assert!(b.text(first).await.starts_with("2026-"), "a request number");
+        problems.extend(b.accessibility_problems().await);
+        b.screenshot(&format!("reports-stalls-{name}-{backend:?}")).await;
+        b.follow(first).await;
+        assert!(b.current_url().await.contains("/staff/requests/"), "to the request");
+
+        b.goto(&format!("{base}/staff/reports/recurring?from=2026-03-02&to=2026-03-08")).await;
+        let contacts = b.text("section[aria-labelledby=repeat-contacts]").await;
+        assert!(contacts.contains("20%"), "E of Public Works' five was a duplicate: {contacts}");
+        problems.extend(b.accessibility_problems().await);
+        b.screenshot(&format!("reports-recurring-{name}-{backend:?}")).await;
+
+        b.follow("nav.tabs a[href='/staff/reports/demand']").await;
+        assert!(b.source().await.contains("<svg class=\"chart heat\""), "the hours of the week are drawn");
+        b.select("#channel", "phone").await;
+        b.follow("form.filters button[type=submit]").await;
+        assert!(b.current_url().await.contains("channel=phone"), "the channel is in the URL to share");
+        assert!(b.text("#hour-of-week").await.ends_with("Phone"));
+        problems.extend(b.accessibility_problems().await);
+        b.screenshot(&format!("reports-demand-{name}-{backend:?}")).await;
         b.close().await;
         assert!(
             problems.is_empty(),

@@ -1,0 +1,228 @@
+//! `/staff/reports/recurring`: problems that keep coming back — grid squares of the
+//! city with more requests than their own recent past would lead one to expect, the
+//! same category and team escalating again and again, and the share of contacts that
+//! were about something already reported. Analysts and administrators see every
+//! department, supervisors theirs; everyone else is refused.
+
+use axum::extract::{Query, State};
+use civic311_app::reports::tally;
+use civic311_domain::geo::Point;
+use civic311_domain::report::rollup::{ESCALATIONS, FOLLOWS, GRID, GRID_DEGREES, grid_corner};
+use jiff::ToSpan;
+use jiff::civil::Date;
+
+use super::chart;
+use super::reports::{Frame, Params, Section, cell, number};
+use super::{Fault, Page, Staff, query_string};
+use crate::AppState;
+
+/// Earlier stretches, each as long as the period, a square's expected count is the
+/// mean of.
+const BASELINE_STRETCHES: i64 = 4;
+/// Fewest requests in the period for a square to count as a hotspot.
+const HOTSPOT_LEAST: i64 = 5;
+/// How far above its expected count a hotspot stands, in standard deviations of a
+/// count that varies by chance (the square root of what is expected).
+const HOTSPOT_SIGMAS: f64 = 3.0;
+/// Rows shown at most in each table.
+const TOP: usize = 10;
+/// Fewest escalations of one category and team in the period to count as recurring.
+const RECURRING_LEAST: i64 = 2;
+
+/// `GET /staff/reports/recurring`.
+pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<Params>) -> Page {
+    let frame = Frame::new(&state, &staff, &p, "recurring", "/staff/reports/recurring")?;
+    let by_department = match frame.run(&state, &staff, Some("department")).await {
+        Ok(r) => r,
+        Err(fault) => return frame.refused(fault),
+    };
+    let mut frame = frame;
+    let hot = hotspots(&state, &frame).await?;
+    let escalations = escalations(&state, &frame).await?;
+    let contacts = contacts(&state, &frame, &by_department).await?;
+    frame.page.tiles = vec![
+        ("Hotspots".into(), hot.rows.len().to_string(), "squares well above their usual count".into()),
+        (
+            "Recurring escalations".into(),
+            escalations.rows.len().to_string(),
+            format!("category and team pairs escalated {RECURRING_LEAST} or more times"),
+        ),
+    ];
+    frame.page.sections = vec![hot, escalations, contacts];
+    let query = query_string(&frame.base.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
+    frame.finish(&p, &query)
+}
+
+/// Days from `from` to `to`, both counted.
+fn days(from: Date, to: Date) -> i64 {
+    from.until(to).map_or(0, |s| i64::from(s.get_days())) + 1
+}
+
+/// Grid squares whose count in the period stands well above the mean of the
+/// [`BASELINE_STRETCHES`] stretches of the same length before it.
+async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
+    let city = state.city();
+    let length = days(frame.from, frame.to);
+    let keep = |k: &[&str]| frame.keeps(k[0], None);
+    let now = tally::read(state, GRID, (frame.from, frame.to), &keep, false).await?;
+    let before = match (frame.from.checked_sub((length * BASELINE_STRETCHES).days()), frame.from.checked_sub(1.days()))
+    {
+        (Ok(a), Ok(b)) => tally::read(state, GRID, (a, b), &keep, false).await?,
+        _ => Default::default(),
+    };
+    let now = tally::by(&now, |k| k.get(1).cloned().unwrap_or_default());
+    let before = tally::by(&before, |k| k.get(1).cloned().unwrap_or_default());
+    let mut hot: Vec<(String, i64, f64, f64)> = now
+        .iter()
+        .filter_map(|(square, t)| {
+            let count = t.counts.opened;
+            let expected = before.get(square).map_or(0.0, |b| b.counts.opened as f64 / BASELINE_STRETCHES as f64);
+            let spread = expected.max(1.0).sqrt();
+            let above = (count as f64 - expected) / spread;
+            (count >= HOTSPOT_LEAST && above > HOTSPOT_SIGMAS).then(|| (square.clone(), count, expected, above))
+        })
+        .collect();
+    hot.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+    hot.truncate(TOP);
+    let strongest = hot.first().map_or(1.0, |h| h.3);
+    let mut drawn = Vec::new();
+    let mut rows = Vec::new();
+    for (n, (square, count, expected, above)) in (1..).zip(&hot) {
+        let Some((lat, lon)) = grid_corner(square) else { continue };
+        drawn.push(([lon, lat], GRID_DEGREES, above / strongest, n));
+        let centre = Point { lat: lat + GRID_DEGREES / 2.0, lon: lon + GRID_DEGREES / 2.0 };
+        let names: Vec<String> = city
+            .boundaries
+            .locate(&centre)
+            .iter()
+            .map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned())
+            .collect();
+        let place = if names.is_empty() { format!("{:.4}, {:.4}", centre.lat, centre.lon) } else { names.join(" · ") };
+        rows.push(vec![
+            cell(format!("{n}. {place}")),
+            number(count.unsigned_abs()),
+            cell(format!("{expected:.1}")),
+            cell(if *expected > 0.0 { format!("{:.1}×", *count as f64 / expected) } else { "new".into() }),
+        ]);
+    }
+    let broadest: Vec<_> = {
+        let layer = frame.layer();
+        city.boundaries.features().iter().filter(|f| Some(&f.layer) == layer.as_ref()).collect()
+    };
+    let svg = if drawn.is_empty() {
+        String::new()
+    } else {
+        super::map::squares(&broadest, &drawn, "Hotspots: squares with far more requests than usual, numbered as below")
+            .unwrap_or_default()
+    };
+    Ok(Section {
+        id: "hotspots",
+        title: "Hotspots".into(),
+        note: Some(format!(
+            "Squares of about 550 m whose requests in the period number at least {HOTSPOT_LEAST} and stand more than \
+             {HOTSPOT_SIGMAS:.0} standard deviations above what is expected: the mean of the {BASELINE_STRETCHES} \
+             stretches of the same length before it. The strongest {TOP}, strongest first."
+        )),
+        svg,
+        headers: vec!["Where".into(), "Requests".into(), "Expected".into(), "Against usual".into()],
+        rows,
+        compact: false,
+        csv: String::new(),
+    })
+}
+
+/// Categories and teams that escalated again and again in the period.
+async fn escalations(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
+    let city = state.city();
+    let keep = |k: &[&str]| frame.keeps(k[0], k.get(1).copied());
+    let read = tally::read(state, ESCALATIONS, (frame.from, frame.to), &keep, false).await?;
+    let mut rows: Vec<(&Vec<String>, i64)> =
+        read.iter().map(|(k, t)| (k, t.counts.opened)).filter(|(_, n)| *n >= RECURRING_LEAST).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    rows.truncate(TOP);
+    let part = |k: &Vec<String>, i: usize| k.get(i).cloned().unwrap_or_default();
+    let service = |k: &Vec<String>| city.service(&part(k, 1)).map_or_else(|| part(k, 1), |s| s.name.clone());
+    let team = |k: &Vec<String>| {
+        let code = part(k, 2);
+        city.workflow
+            .directory
+            .teams
+            .get(&code)
+            .map_or_else(|| if code.is_empty() { "No team".to_owned() } else { code.clone() }, |t| t.name.clone())
+    };
+    let bars: Vec<(String, f64)> =
+        rows.iter().map(|(k, n)| (format!("{} · {}", service(k), team(k)), *n as f64)).collect();
+    Ok(Section {
+        id: "escalations",
+        title: "Recurring escalations".into(),
+        note: Some(format!(
+            "Escalations made in the period, by category and the team the request is with now; pairs escalated \
+             {RECURRING_LEAST} or more times, most first."
+        )),
+        svg: if bars.is_empty() { String::new() } else { chart::bars("Escalations by category and team", &bars) },
+        headers: vec!["Category".into(), "Team".into(), "Department".into(), "Escalations".into()],
+        rows: rows
+            .iter()
+            .map(|(k, n)| {
+                vec![cell(service(k)), cell(team(k)), cell(city.department_name(&part(k, 0))), number(n.unsigned_abs())]
+            })
+            .collect(),
+        compact: false,
+        csv: String::new(),
+    })
+}
+
+/// Contacts about something already reported: reports merged as duplicates and
+/// residents following an existing request, against all contacts, by department.
+async fn contacts(
+    state: &AppState,
+    frame: &Frame,
+    by_department: &civic311_app::reports::Report,
+) -> Result<Section, Fault> {
+    let city = state.city();
+    let keep = |k: &[&str]| frame.keeps(k[0], k.get(1).copied());
+    let follows = tally::read(state, FOLLOWS, (frame.from, frame.to), &keep, false).await?;
+    let follows = tally::by(&follows, |k| k[0].clone());
+    let mut rows = Vec::new();
+    let mut bars = Vec::new();
+    for (key, m) in &by_department.rows {
+        let d = key[0].clone().unwrap_or_default();
+        let followed = follows.get(&d).map_or(0, |t| t.counts.opened.unsigned_abs());
+        let contacts = m.opened + followed;
+        let repeat = m.duplicates + followed;
+        let share = (contacts > 0).then(|| repeat as f64 * 100.0 / contacts as f64);
+        bars.push((city.department_name(&d).to_owned(), share.unwrap_or(0.0).round()));
+        rows.push(vec![
+            cell(city.department_name(&d)),
+            number(m.opened),
+            number(m.duplicates),
+            number(followed),
+            cell(share.map_or_else(|| "–".into(), |s| format!("{s:.0}%"))),
+        ]);
+    }
+    Ok(Section {
+        id: "repeat-contacts",
+        title: "Repeat contacts".into(),
+        note: Some(
+            "Contacts in the period that were about something already reported: reports merged as duplicates (by \
+             the day they were filed) and residents asking to follow an existing request, as a share of all reports \
+             and follows. Status look-ups are not recorded, so they are not counted."
+                .into(),
+        ),
+        svg: if bars.iter().all(|(_, v)| *v == 0.0) {
+            String::new()
+        } else {
+            chart::bars("Share of contacts about something already reported, percent", &bars)
+        },
+        headers: vec![
+            "Department".into(),
+            "Reports".into(),
+            "Merged as duplicates".into(),
+            "Follows".into(),
+            "About something already reported".into(),
+        ],
+        rows,
+        compact: false,
+        csv: String::new(),
+    })
+}
