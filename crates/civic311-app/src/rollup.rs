@@ -26,13 +26,13 @@ pub const BEFORE_READING: i64 = 20_000;
 
 /// What a request adds to the rollups in `city`.
 pub fn rollup(city: Arc<CityModel>) -> Rollup {
-    Arc::new(move |r, events| {
+    Arc::new(move |r, events, last_resolved_here| {
         let mut history = events.to_vec();
         history.sort_by_key(|e| (e.at, e.id));
         let f = Facts::of(r, &history);
         let flow = Flow::of(r, &history, f.closed_at);
         let calendar = r.workflow.sla.as_ref().and_then(|c| city.workflow.calendar(&c.calendar));
-        Contribution::of(r, &f, &flow, calendar, &city.tz, city.boundaries.layers())
+        Contribution::of(r, &f, &flow, last_resolved_here, calendar, &city.tz, city.boundaries.layers())
     })
 }
 

@@ -58,6 +58,14 @@ pub const GRID: &str = "place:grid";
 /// A grid square's side in degrees of latitude (about 550 m); longitude squares are
 /// the same number of degrees.
 pub const GRID_DEGREES: f64 = 0.005;
+/// Requests filed at a place (see [`place_of`]) within this many days after another
+/// request there was resolved, by requested day: department, service, place.
+pub const REPEATS: &str = "place:repeat";
+/// How soon after a resolution a report of the same place counts as a repeat.
+pub const REPEAT_WITHIN_DAYS: i64 = 30;
+/// The side of the square a request without an asset is placed in, in degrees (about
+/// 33 m of latitude): reports of one pothole land in one square or the next.
+const PLACE_DEGREES: f64 = 0.0003;
 
 /// How long a stretch a cell covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -196,6 +204,28 @@ pub fn grid_corner(square: &str) -> Option<(f64, f64)> {
     Some((row.parse::<f64>().ok()? * GRID_DEGREES, column.parse::<f64>().ok()? * GRID_DEGREES))
 }
 
+/// Where a request is, to tell the same problem reported again: its service and the
+/// asset it names, else its service and a square of about 33 m; `None` without either.
+pub fn place_of(r: &ServiceRequest) -> Option<String> {
+    let asset = r.answers.get(crate::service::AssetUse::FIELD).and_then(|v| v.first()).filter(|a| !a.is_empty());
+    let place = match (asset, r.location.point) {
+        (Some(a), _) => format!("asset:{a}"),
+        (None, Some(p)) => {
+            format!("at:{}:{}", (p.lat / PLACE_DEGREES).floor() as i64, (p.lon / PLACE_DEGREES).floor() as i64)
+        }
+        (None, None) => return None,
+    };
+    Some(format!("{}{SEP}{place}", r.service_code))
+}
+
+/// The middle of a place from [`place_of`], as latitude and longitude, when it is a
+/// square (an asset's place is its id).
+pub fn place_centre(place: &str) -> Option<(f64, f64)> {
+    let (row, column) = place.strip_prefix("at:")?.split_once(':')?;
+    let middle = |i: &str| i.parse::<f64>().ok().map(|i| (i + 0.5) * PLACE_DEGREES);
+    Some((middle(row)?, middle(column)?))
+}
+
 /// A key of dimension values.
 pub fn key(parts: &[&str]) -> String {
     parts.join(&SEP.to_string())
@@ -203,11 +233,14 @@ pub fn key(parts: &[&str]) -> String {
 
 impl Contribution {
     /// What `r`, with facts `f` and flow `flow`, adds: days in `tz`, business hours on
-    /// `calendar`, features of every layer in `layers`.
+    /// `calendar`, features of every layer in `layers`; `last_resolved_here` is when
+    /// another request of its place (see [`place_of`]) was last resolved before it was
+    /// filed.
     pub fn of(
         r: &ServiceRequest,
         f: &Facts,
         flow: &Flow,
+        last_resolved_here: Option<Timestamp>,
         calendar: Option<&BusinessCalendar>,
         tz: &TimeZone,
         layers: &[String],
@@ -239,7 +272,7 @@ impl Contribution {
                 (Some(d), Some(e)) => Some(day(d.max(e))),
                 _ => None,
             },
-            tallies: tallies(r, f, flow, tz),
+            tallies: tallies(r, f, flow, last_resolved_here, tz),
         }
     }
 
@@ -334,7 +367,7 @@ impl Contribution {
 }
 
 /// What a request adds to the flow cubes (see [`STATUS_TIME`] and those after it).
-fn tallies(r: &ServiceRequest, f: &Facts, flow: &Flow, tz: &TimeZone) -> Vec<Tally> {
+fn tallies(r: &ServiceRequest, f: &Facts, flow: &Flow, last: Option<Timestamp>, tz: &TimeZone) -> Vec<Tally> {
     let day = |t: Timestamp| day_of(t, tz);
     let (department, service) = (r.assignment.department.as_str(), r.service_code.as_str());
     let mut out = Vec::new();
@@ -365,6 +398,12 @@ fn tallies(r: &ServiceRequest, f: &Facts, flow: &Flow, tz: &TimeZone) -> Vec<Tal
     tally(HOUR_OF_WEEK, key(&[department, r.channel.as_str(), &hour.to_string()]), requested, None);
     if let Some(p) = r.location.point {
         tally(GRID, key(&[department, &grid_square(p.lat, p.lon)]), requested, None);
+    }
+    let window = jiff::SignedDuration::from_hours(24 * REPEAT_WITHIN_DAYS);
+    if let (Some(place), Some(resolved)) = (place_of(r), last)
+        && f.requested_at.duration_since(resolved) <= window
+    {
+        tally(REPEATS, format!("{department}{SEP}{place}"), requested, None);
     }
     out
 }

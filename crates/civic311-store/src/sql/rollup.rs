@@ -5,16 +5,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use civic311_domain::report::rollup::{Cell, CellKey, Contribution, Grain};
-use civic311_domain::request::{Event, ServiceRequest};
+use civic311_domain::report::rollup::{Cell, CellKey, Contribution, Grain, place_of};
+use civic311_domain::request::{Event, ServiceRequest, Status, from_micros, to_micros};
+use jiff::Timestamp;
 
 use super::writes::{REQUEST_COLUMNS, placeholders};
 use super::{Param, SqlTx};
 use crate::error::{StoreError, StoreResult};
 
-/// Recomputes what a request adds to the rollups, from the request and its status,
-/// transfer, reopening, rating, escalation and follow events (oldest first).
-pub type Rollup = std::sync::Arc<dyn Fn(&ServiceRequest, &[Event]) -> Contribution + Send + Sync>;
+/// Recomputes what a request adds to the rollups, from the request, its status,
+/// transfer, reopening, rating, escalation and follow events (oldest first), and when
+/// another request of its place was last resolved before it was filed.
+pub type Rollup = std::sync::Arc<dyn Fn(&ServiceRequest, &[Event], Option<Timestamp>) -> Contribution + Send + Sync>;
 
 /// Separates the fields of a cell as read back in one text column.
 const FIELD: &str = "\u{1e}";
@@ -96,11 +98,11 @@ pub async fn drain(tx: &mut dyn SqlTx, lock: &str, limit: i64, rollup: &Rollup) 
         for e in events {
             by_request.entry(e.request_id).or_default().push(e.into_domain()?);
         }
-        let mut found = BTreeSet::new();
-        for row in requests {
-            let r = row.into_domain()?;
-            found.insert(r.id.seq);
-            let now = rollup(&r, by_request.get(&r.id.seq).map_or(&[][..], Vec::as_slice));
+        let requests = requests.into_iter().map(|row| row.into_domain()).collect::<StoreResult<Vec<_>>>()?;
+        let last = places(tx, &requests, chunk).await?;
+        let found: BTreeSet<i64> = requests.iter().map(|r| r.id.seq).collect();
+        for r in &requests {
+            let now = rollup(r, by_request.get(&r.id.seq).map_or(&[][..], Vec::as_slice), last.get(&r.id.seq).copied());
             now.apply(1, &mut cells);
             facts.push(now);
         }
@@ -118,6 +120,67 @@ pub async fn drain(tx: &mut dyn SqlTx, lock: &str, limit: i64, rollup: &Rollup) 
         return Err(StoreError::Conflict("another drain added some of these requests first".into()));
     }
     Ok(taken.len())
+}
+
+/// Records where each of `requests` (the ones of `chunk` still stored) is and when it
+/// was resolved, then finds for each when another request of its place was last
+/// resolved before it was filed.
+async fn places(
+    tx: &mut dyn SqlTx,
+    requests: &[ServiceRequest],
+    chunk: &[i64],
+) -> StoreResult<BTreeMap<i64, Timestamp>> {
+    let params = chunk.iter().map(|s| Param::I64(*s)).collect();
+    tx.execute(&format!("DELETE FROM report_places WHERE request_id IN ({})", list(1, chunk.len())), params).await?;
+    let placed: Vec<(&ServiceRequest, String)> = requests.iter().filter_map(|r| Some((r, place_of(r)?))).collect();
+    for part in placed.chunks(300) {
+        let mut params = Vec::with_capacity(part.len() * 3);
+        for (r, place) in part {
+            let resolved = matches!(r.status, Status::Resolved | Status::Closed).then_some(r.closed_at).flatten();
+            params.push(Param::I64(r.id.seq));
+            params.push(Param::Text(place.clone()));
+            params.push(Param::OptI64(resolved.map(to_micros)));
+        }
+        let sql = format!(
+            "INSERT INTO report_places (request_id, place, resolved_at) VALUES {}",
+            placeholders(part.len(), 3)
+        );
+        tx.execute(&sql, params).await?;
+    }
+    let mut last = BTreeMap::new();
+    for part in placed.chunks(300) {
+        let mut params = Vec::with_capacity(part.len() * 3 + 1);
+        params.push(field());
+        let rows: Vec<String> = (0..part.len())
+            .map(|i| {
+                format!(
+                    "(CAST(${} AS BIGINT), CAST(${} AS TEXT), CAST(${} AS BIGINT))",
+                    3 * i + 2,
+                    3 * i + 3,
+                    3 * i + 4
+                )
+            })
+            .collect();
+        for (r, place) in part {
+            params.push(Param::I64(r.id.seq));
+            params.push(Param::Text(place.clone()));
+            params.push(Param::I64(to_micros(r.requested_at)));
+        }
+        let sql = format!(
+            "WITH asked (id, place, filed) AS (VALUES {}) \
+             SELECT CAST(asked.id AS TEXT) || $1 || CAST(MAX(p.resolved_at) AS TEXT) AS body FROM asked \
+             JOIN report_places p ON p.place = asked.place AND p.request_id <> asked.id \
+             AND p.resolved_at <= asked.filed GROUP BY asked.id",
+            rows.join(", ")
+        );
+        for row in tx.fetch_bodies(&sql, params).await? {
+            let bad = || StoreError::Corrupt(format!("report place '{}'", row.body));
+            let (id, at) = row.body.split_once(FIELD).ok_or_else(bad)?;
+            let (id, at) = (id.parse::<i64>().map_err(|_| bad())?, at.parse::<i64>().map_err(|_| bad())?);
+            last.insert(id, from_micros(at));
+        }
+    }
+    Ok(last)
 }
 
 fn key_params(keys: &[&CellKey]) -> Vec<Param> {

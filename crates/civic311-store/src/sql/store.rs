@@ -1161,6 +1161,7 @@ where
                     }
                     tx.execute("DELETE FROM report_cells", vec![]).await?;
                     tx.execute("DELETE FROM report_facts", vec![]).await?;
+                    tx.execute("DELETE FROM report_places", vec![]).await?;
                     tx.execute("DELETE FROM report_dirty", vec![]).await?;
                     let n = tx
                         .execute("INSERT INTO report_dirty (request_id) SELECT id FROM requests ORDER BY id", vec![])

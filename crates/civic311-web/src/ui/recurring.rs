@@ -1,13 +1,16 @@
 //! `/staff/reports/recurring`: problems that keep coming back — grid squares of the
 //! city with more requests than their own recent past would lead one to expect, the
-//! same category and team escalating again and again, and the share of contacts that
-//! were about something already reported. Analysts and administrators see every
+//! same place reported again soon after a resolution there, the same category and team
+//! escalating again and again, and the share of contacts that were about something
+//! already reported. Analysts and administrators see every
 //! department, supervisors theirs; everyone else is refused.
 
 use axum::extract::{Query, State};
 use civic311_app::reports::tally;
 use civic311_domain::geo::Point;
-use civic311_domain::report::rollup::{ESCALATIONS, FOLLOWS, GRID, GRID_DEGREES, grid_corner};
+use civic311_domain::report::rollup::{
+    ESCALATIONS, FOLLOWS, GRID, GRID_DEGREES, REPEAT_WITHIN_DAYS, REPEATS, grid_corner, place_centre,
+};
 use jiff::ToSpan;
 use jiff::civil::Date;
 
@@ -38,17 +41,23 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     };
     let mut frame = frame;
     let hot = hotspots(&state, &frame).await?;
+    let (again, reported_again) = repeats(&state, &frame).await?;
     let escalations = escalations(&state, &frame).await?;
     let contacts = contacts(&state, &frame, &by_department).await?;
     frame.page.tiles = vec![
         ("Hotspots".into(), hot.rows.len().to_string(), "squares well above their usual count".into()),
+        (
+            "Reported again".into(),
+            reported_again.to_string(),
+            format!("within {REPEAT_WITHIN_DAYS} days of a resolution at the same place"),
+        ),
         (
             "Recurring escalations".into(),
             escalations.rows.len().to_string(),
             format!("category and team pairs escalated {RECURRING_LEAST} or more times"),
         ),
     ];
-    frame.page.sections = vec![hot, escalations, contacts];
+    frame.page.sections = vec![hot, again, escalations, contacts];
     let query = query_string(&frame.base.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
     frame.finish(&p, &query)
 }
@@ -91,12 +100,7 @@ async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
         let Some((lat, lon)) = grid_corner(square) else { continue };
         drawn.push(([lon, lat], GRID_DEGREES, above / strongest, n));
         let centre = Point { lat: lat + GRID_DEGREES / 2.0, lon: lon + GRID_DEGREES / 2.0 };
-        let names: Vec<String> = city
-            .boundaries
-            .locate(&centre)
-            .iter()
-            .map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned())
-            .collect();
+        let names = areas_at(&city, centre);
         let place = if names.is_empty() { format!("{:.4}, {:.4}", centre.lat, centre.lon) } else { names.join(" · ") };
         rows.push(vec![
             cell(format!("{n}. {place}")),
@@ -129,6 +133,65 @@ async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
         compact: false,
         csv: String::new(),
     })
+}
+
+/// The places reported again most often within [`REPEAT_WITHIN_DAYS`] of a resolution
+/// there, and how many such reports the period had in all.
+async fn repeats(state: &AppState, frame: &Frame) -> Result<(Section, i64), Fault> {
+    let city = state.city();
+    let keep = |k: &[&str]| frame.keeps(k[0], k.get(1).copied());
+    let read = tally::read(state, REPEATS, (frame.from, frame.to), &keep, false).await?;
+    let by_place = tally::by(&read, |k| (k.get(1).cloned().unwrap_or_default(), k.get(2).cloned().unwrap_or_default()));
+    let all: i64 = by_place.values().map(|t| t.counts.opened).sum();
+    let mut rows: Vec<((String, String), i64)> = by_place.into_iter().map(|(k, t)| (k, t.counts.opened)).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    rows.truncate(TOP);
+    let table = rows
+        .iter()
+        .map(|((service, place), n)| {
+            let category = city.service(service).map_or_else(|| service.clone(), |s| s.name.clone());
+            let mut at = cell(describe_place(&city, service, place));
+            if let Some(id) = place.strip_prefix("asset:") {
+                let kinds = city.service(service).and_then(|s| s.assets.as_ref()).map(|a| a.types.clone());
+                if let Some(a) = kinds.and_then(|k| city.assets.find(&k, id).cloned()) {
+                    at.href = Some(format!("/staff/assets/{}/{}", super::encode(&a.kind), super::encode(&a.id)));
+                }
+            }
+            vec![at, cell(category), number(n.unsigned_abs())]
+        })
+        .collect();
+    let section = Section {
+        id: "reported-again",
+        title: "Reported again after a resolution".into(),
+        note: Some(format!(
+            "Reports filed in the period within {REPEAT_WITHIN_DAYS} days after another report of the same category \
+             at the same place was resolved: the same asset, or without one the same square of about 33 m. The \
+             places with most, most first; {all} in all."
+        )),
+        svg: String::new(),
+        headers: vec!["Where".into(), "Category".into(), "Reported again".into()],
+        rows: table,
+        compact: false,
+        csv: String::new(),
+    };
+    Ok((section, all))
+}
+
+/// A place of a repeat as staff read it: the asset's name, or the areas a square lies in.
+fn describe_place(city: &crate::CityModel, service: &str, place: &str) -> String {
+    if let Some(id) = place.strip_prefix("asset:") {
+        let kinds = city.service(service).and_then(|s| s.assets.as_ref()).map(|a| a.types.clone()).unwrap_or_default();
+        return city.assets.find(&kinds, id).map_or_else(|| id.to_owned(), |a| a.label());
+    }
+    let Some((lat, lon)) = place_centre(place) else { return place.to_owned() };
+    let names = areas_at(city, Point { lat, lon });
+    format!("{lat:.4}, {lon:.4}{}", if names.is_empty() { String::new() } else { format!(" ({})", names.join(" · ")) })
+}
+
+/// The names of the areas (one per layer) a point lies in.
+fn areas_at(city: &crate::CityModel, p: Point) -> Vec<String> {
+    let found = city.boundaries.locate(&p);
+    found.iter().map(|(layer, f)| city.boundaries.feature_name(layer, f).unwrap_or(f).to_owned()).collect()
 }
 
 /// Categories and teams that escalated again and again in the period.

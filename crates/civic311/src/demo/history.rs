@@ -88,10 +88,14 @@ struct Plan {
     at: Timestamp,
     shape: usize,
     seed: u64,
-    /// For duplicates: the seed of the original, whose location they share.
+    /// For duplicates and problems back again: the seed of the original, whose
+    /// location they share.
     origin: u64,
     /// Called in, rather than filed on the web or in an app.
     phone: bool,
+    /// The same problem back at the original's place weeks later (a pothole that
+    /// opens again): near it like a duplicate, but new work.
+    again: bool,
 }
 
 /// Points of the city where requests cluster (busy corners, a problem alley).
@@ -186,14 +190,23 @@ fn plan(city: &CityModel, shapes: &[Shape], n: usize, end: Timestamp, rng: &mut 
             continue;
         }
         let seed = rng.next_u64();
-        plans.push(Plan { at, shape, seed, origin: seed, phone });
+        plans.push(Plan { at, shape, seed, origin: seed, phone, again: false });
+        // About one problem in thirty comes back at the same place weeks after it was
+        // fixed; drawn from its own generator, so the rest of the history stays as it was.
+        let mut back = Rng::new(seed ^ 0xBAC4);
+        let later = at + SignedDuration::from_secs_f64((7.0 + back.unit() * 30.0) * 86_400.0);
+        if back.unit() < 0.035 && later <= end && plans.len() < n {
+            plans.push(Plan { at: later, shape, seed: back.next_u64(), origin: seed, phone, again: true });
+        }
         // Duplicate clusters: the same pothole or dumped mattress reported again nearby
         // within a few days.
         if rng.unit() < 0.05 {
             for _ in 0..1 + rng.below(3) {
                 let later = at + SignedDuration::from_secs_f64(rng.unit() * 3.0 * 86_400.0);
                 if later <= end && plans.len() < n {
-                    plans.push(Plan { at: later, shape, seed: rng.next_u64(), origin: seed, phone: false });
+                    let copy =
+                        Plan { at: later, shape, seed: rng.next_u64(), origin: seed, phone: false, again: false };
+                    plans.push(copy);
                 }
             }
         }
@@ -243,7 +256,7 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
     let service = city.service(&s.code).with_context(|| format!("history names unknown service {}", s.code))?;
     let mut rng = Rng::new(p.seed);
     let origin = location(city, spots, p.origin);
-    let (lat, lon) = if p.origin == p.seed {
+    let (lat, lon) = if p.origin == p.seed || p.again {
         origin
     } else {
         // A duplicate: within a few tens of metres of the original.
@@ -317,7 +330,8 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         }
     }
     if closed < end && !stalled {
-        let note = if p.origin != p.seed { OUTCOMES[4] } else { OUTCOMES[rng.below(4)] };
+        let duplicate = p.origin != p.seed && !p.again;
+        let note = if duplicate { OUTCOMES[4] } else { OUTCOMES[rng.below(4)] };
         let note = if s.code == "POWERLINE" && rng.unit() < 0.5 { OUTCOMES[5] } else { note };
         intake.closed = Some((closed, note.to_owned()));
         let departments: Vec<String> = city.departments.iter().map(|d| d.code.clone()).collect();

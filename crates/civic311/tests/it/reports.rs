@@ -344,11 +344,16 @@ async fn a_holiday_weekend_a_hold_and_two_transfers_are_reported_as_defined(back
     assert_eq!(lines[0], "Hour,Mon,Tue,Wed,Thu,Fri,Sat,Sun");
     assert_eq!(lines[10], "09:00,0,1,1,0,0,0,0");
     assert_eq!(lines[17], "16:00,0,0,0,0,1,0,0");
+    // C was filed at A's place the day after A was resolved: reported again.
+    let again = ali.get(&app, &table("recurring", "reported-again")).await;
+    let lines: Vec<&str> = again.body.lines().collect();
+    assert_eq!((lines[0], lines.len()), ("Where,Category,Reported again", 2), "{}", again.body);
+    assert!(lines[1].ends_with(",Pothole,1") && lines[1].contains("Ward 1"), "{}", again.body);
     let contacts = ali.get(&app, &table("recurring", "repeat-contacts")).await;
     assert!(contacts.body.contains("\r\nPublic Works,3,0,0,0%\r\n"), "{}", contacts.body);
     let bad = ali.get(&app, &table("recurring", "nope")).await;
     assert_eq!(bad.status, 400);
-    assert!(bad.body.contains("hotspots, escalations, repeat-contacts"), "{}", bad.body);
+    assert!(bad.body.contains("hotspots, reported-again, escalations, repeat-contacts"), "{}", bad.body);
 
     // Only those who may see reports, and a supervisor only their own department.
     let mut sam = signed_in(&app, "sam").await;

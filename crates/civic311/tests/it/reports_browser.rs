@@ -112,6 +112,7 @@ async fn an_analyst_reads_narrows_and_downloads_the_dashboards(backend: Backend)
         assert!(b.current_url().await.contains("/staff/requests/"), "to the request");
 
         b.goto(&format!("{base}/staff/reports/recurring?from=2026-03-02&to=2026-03-08")).await;
+        assert_eq!(figure(&b, "Reported again").await, "3", "C, D and E at A's place after A was resolved");
         let contacts = b.text("section[aria-labelledby=repeat-contacts]").await;
         assert!(contacts.contains("20%"), "E of Public Works' five was a duplicate: {contacts}");
         problems.extend(b.accessibility_problems().await);
