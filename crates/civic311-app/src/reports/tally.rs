@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use civic311_domain::report::rollup::{Grain, SEP, Totals, day_number, pieces};
+use civic311_domain::report::rollup::{Grain, SEP, Totals, day_number, of_department, pieces};
 use jiff::civil::Date;
 
 use crate::{App, AppError};
@@ -38,6 +38,26 @@ pub async fn read(
                 .or_default()
                 .add_encoded(&data, sketches)
                 .ok_or_else(|| AppError::Internal(format!("a report cell of {cube} does not read: {data}")))?;
+        }
+    }
+    Ok(out)
+}
+
+/// A cube kept for every department at once and for each (see
+/// `civic311_domain::report::rollup::of_department`) over the local days `from` to
+/// `to`: the whole city's when `departments` is `None`, else the named departments'
+/// added up.
+pub async fn read_by_department(
+    app: &App,
+    cube: &str,
+    period: (Date, Date),
+    departments: Option<&[String]>,
+) -> Result<Tallies, AppError> {
+    let Some(departments) = departments else { return read(app, cube, period, &|_: &[&str]| true, false).await };
+    let mut out = Tallies::new();
+    for d in departments {
+        for (key, t) in read(app, &of_department(cube, d), period, &|_: &[&str]| true, false).await? {
+            out.entry(key).or_default().merge(&t);
         }
     }
     Ok(out)

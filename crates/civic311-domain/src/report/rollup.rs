@@ -51,9 +51,11 @@ pub const ESCALATIONS: &str = "flow:escalation";
 /// Residents following a request, by the day they asked: department, service.
 pub const FOLLOWS: &str = "flow:follow";
 /// Requests by the hour of the week they came in (0 is Monday 00:00–01:00, local), by
-/// requested day: department, channel, hour.
+/// requested day: channel, hour. Kept for every department at once and, under
+/// [`of_department`], for each: the two cubes large cities fill most, read whole.
 pub const HOUR_OF_WEEK: &str = "demand:hour";
-/// Requests by the grid square they lie in, by requested day: department, square.
+/// Requests by the grid square they lie in, by requested day: square. Kept like
+/// [`HOUR_OF_WEEK`], for every department at once and for each.
 pub const GRID: &str = "place:grid";
 /// A grid square's side in degrees of latitude (about 550 m); longitude squares are
 /// the same number of degrees.
@@ -191,6 +193,11 @@ pub struct Tally {
     pub dims: String,
     pub day: i32,
     pub hours: Option<f64>,
+}
+
+/// The name of `cube`'s copy for one department (`place:grid@PW`).
+pub fn of_department(cube: &str, department: &str) -> String {
+    format!("{cube}@{department}")
 }
 
 /// The grid square holding a point: `row:column`, numbered from latitude and longitude 0.
@@ -395,9 +402,13 @@ fn tallies(r: &ServiceRequest, f: &Facts, flow: &Flow, last: Option<Timestamp>, 
     let local = f.requested_at.to_zoned(tz.clone());
     let hour = i32::from(local.weekday().to_monday_zero_offset()) * 24 + i32::from(local.hour());
     let requested = day(f.requested_at);
-    tally(HOUR_OF_WEEK, key(&[department, r.channel.as_str(), &hour.to_string()]), requested, None);
+    let when = key(&[r.channel.as_str(), &hour.to_string()]);
+    tally(&of_department(HOUR_OF_WEEK, department), when.clone(), requested, None);
+    tally(HOUR_OF_WEEK, when, requested, None);
     if let Some(p) = r.location.point {
-        tally(GRID, key(&[department, &grid_square(p.lat, p.lon)]), requested, None);
+        let square = grid_square(p.lat, p.lon);
+        tally(&of_department(GRID, department), square.clone(), requested, None);
+        tally(GRID, square, requested, None);
     }
     let window = jiff::SignedDuration::from_hours(24 * REPEAT_WITHIN_DAYS);
     if let (Some(place), Some(resolved)) = (place_of(r), last)

@@ -4,13 +4,14 @@
 //! theirs; everyone else is refused.
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use civic311_app::reports::tally;
 use civic311_domain::report::rollup::HOUR_OF_WEEK;
 use civic311_domain::request::Channel;
 
 use super::chart;
 use super::reports::{Frame, Params, Section, TOO_FEW, cell, dash, number, too_few};
-use super::{Page, Staff, query_string};
+use super::{Fault, Page, Staff, query_string};
 use crate::AppState;
 
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -37,7 +38,14 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     };
     let mut frame = frame;
     frame.page.layers.clear();
-    let channel = p.channel.clone().filter(|c| Channel::ALL.iter().any(|x| x.as_str() == c));
+    let channel = p.channel.clone().filter(|c| !c.is_empty());
+    if let Some(c) = &channel
+        && !Channel::ALL.iter().any(|x| x.as_str() == c)
+    {
+        let known: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+        let why = format!("Not done: channel — '{c}' is not one of {}.", known.join(", "));
+        return frame.refused(Fault::Refused(StatusCode::BAD_REQUEST, why));
+    }
     frame.page.channels = std::iter::once((String::new(), "All channels".to_owned(), channel.is_none()))
         .chain(
             Channel::ALL
@@ -46,12 +54,12 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         )
         .collect();
     // The grid of hours has no category: the filter applies to satisfaction only.
-    let keep = |k: &[&str]| frame.keeps(k[0], None);
-    let hours = tally::read(&state, HOUR_OF_WEEK, (frame.from, frame.to), &keep, false).await?;
+    let departments = frame.departments();
+    let hours = tally::read_by_department(&state, HOUR_OF_WEEK, (frame.from, frame.to), departments.as_deref()).await?;
     let mut grid = vec![vec![0.0; 24]; 7];
     let mut per_channel: std::collections::BTreeMap<String, (i64, Vec<i64>)> = Default::default();
     for (key, t) in &hours {
-        let (Some(c), Some(Ok(h))) = (key.get(1), key.get(2).map(|h| h.parse::<usize>())) else { continue };
+        let (Some(c), Some(Ok(h))) = (key.first(), key.get(1).map(|h| h.parse::<usize>())) else { continue };
         if h >= 168 {
             continue;
         }

@@ -72,15 +72,15 @@ fn days(from: Date, to: Date) -> i64 {
 async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
     let city = state.city();
     let length = days(frame.from, frame.to);
-    let keep = |k: &[&str]| frame.keeps(k[0], None);
-    let now = tally::read(state, GRID, (frame.from, frame.to), &keep, false).await?;
+    let departments = frame.departments();
+    let now = tally::read_by_department(state, GRID, (frame.from, frame.to), departments.as_deref()).await?;
     let before = match (frame.from.checked_sub((length * BASELINE_STRETCHES).days()), frame.from.checked_sub(1.days()))
     {
-        (Ok(a), Ok(b)) => tally::read(state, GRID, (a, b), &keep, false).await?,
+        (Ok(a), Ok(b)) => tally::read_by_department(state, GRID, (a, b), departments.as_deref()).await?,
         _ => Default::default(),
     };
-    let now = tally::by(&now, |k| k.get(1).cloned().unwrap_or_default());
-    let before = tally::by(&before, |k| k.get(1).cloned().unwrap_or_default());
+    let now = tally::by(&now, |k| k[0].clone());
+    let before = tally::by(&before, |k| k[0].clone());
     let mut hot: Vec<(String, i64, f64, f64)> = now
         .iter()
         .filter_map(|(square, t)| {
@@ -125,7 +125,8 @@ async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
         note: Some(format!(
             "Squares of about 550 m whose requests in the period number at least {HOTSPOT_LEAST} and stand more than \
              {HOTSPOT_SIGMAS:.0} standard deviations above what is expected: the mean of the {BASELINE_STRETCHES} \
-             stretches of the same length before it. The strongest {TOP}, strongest first."
+             stretches of the same length before it. The strongest {TOP}, strongest first.{}",
+            frame.every_category()
         )),
         svg,
         headers: vec!["Where".into(), "Requests".into(), "Expected".into(), "Against usual".into()],

@@ -175,6 +175,25 @@ impl Frame {
         Ok(Frame { page, scope, base, from, to })
     }
 
+    /// The departments the caller looks at: `None` for every one (an analyst or an
+    /// administrator without a department filter).
+    pub(super) fn departments(&self) -> Option<Vec<String>> {
+        match (value(&self.base, "department"), &self.scope) {
+            (Some(d), _) => Some(vec![d.clone()]),
+            (None, Some(mine)) => Some(mine.clone()),
+            (None, None) => None,
+        }
+    }
+
+    /// A note for a section whose cube has no category, when one is chosen.
+    pub(super) fn every_category(&self) -> &'static str {
+        if value(&self.base, "service_code").is_some() {
+            " Every category: this table cannot be narrowed to one."
+        } else {
+            ""
+        }
+    }
+
     /// The chosen layer, if the city has any.
     pub(super) fn layer(&self) -> Option<String> {
         self.page.layers.iter().find(|(_, on)| *on).map(|(l, _)| l.clone())

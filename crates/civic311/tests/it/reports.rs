@@ -344,6 +344,9 @@ async fn a_holiday_weekend_a_hold_and_two_transfers_are_reported_as_defined(back
     assert_eq!(lines[0], "Hour,Mon,Tue,Wed,Thu,Fri,Sat,Sun");
     assert_eq!(lines[10], "09:00,0,1,1,0,0,0,0");
     assert_eq!(lines[17], "16:00,0,0,0,0,1,0,0");
+    let fax = ali.get(&app, &format!("/staff/reports/demand?{week}&channel=fax")).await;
+    assert_eq!(fax.status, 400, "an unknown channel is named");
+    assert!(common::unescape(&fax.body).contains("channel — 'fax' is not one of web"), "{}", fax.body);
     // C was filed at A's place the day after A was resolved: reported again.
     let again = ali.get(&app, &table("recurring", "reported-again")).await;
     let lines: Vec<&str> = again.body.lines().collect();

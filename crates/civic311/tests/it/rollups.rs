@@ -146,6 +146,13 @@ async fn reports_from_the_rollups_equal_reports_from_the_requests(backend: Backe
     };
     assert_eq!(total(rollup::HOUR_OF_WEEK).await.0, i64::try_from(requests.opened).unwrap(), "by hour of the week");
     assert_eq!(total(rollup::GRID).await.0, i64::try_from(requests.opened).unwrap(), "by grid square");
+    let every: Vec<String> = city.departments.iter().map(|d| d.code.clone()).collect();
+    for cube in [rollup::HOUR_OF_WEEK, rollup::GRID] {
+        let city_wide = tally::read_by_department(&app, cube, period, None).await.unwrap();
+        let by_department = tally::read_by_department(&app, cube, period, Some(&every)).await.unwrap();
+        let counts = |t: &tally::Tallies| t.iter().map(|(k, t)| (k.clone(), t.counts.opened)).collect::<Vec<_>>();
+        assert_eq!(counts(&by_department), counts(&city_wide), "{cube}: the departments' copies add up to the city's");
+    }
     let hours = requests.hours_to_close.unwrap().mean * requests.closed as f64;
     for cube in [rollup::STATUS_TIME, rollup::DEPARTMENT_TIME] {
         let (_, sum) = total(cube).await;
