@@ -182,8 +182,8 @@ async fn longest_waiting(state: &AppState, frame: &Frame) -> Result<Section, Fau
     let city = state.city();
     let now = state.now();
     let chosen = |k: &str| frame.base.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    // Always named: the databases then find one status's open requests through their
-    // (department, status) index, instead of walking the whole history by date.
+    // Always named: the databases then find one status's open requests through an
+    // index of open work, instead of walking the whole history by date.
     let departments = match (chosen("department"), &frame.scope) {
         (Some(d), _) => vec![d],
         (None, Some(mine)) => mine.clone(),
@@ -191,15 +191,24 @@ async fn longest_waiting(state: &AppState, frame: &Frame) -> Result<Section, Fau
     };
     let mut rows = Vec::new();
     for status in Status::ACTIVE {
-        let q = RequestQuery {
-            statuses: vec![status],
-            departments: departments.clone(),
-            service_codes: chosen("service_code").into_iter().collect(),
-            sort: Sort::Oldest,
-            limit: LONGEST,
-            ..Default::default()
-        };
-        for r in state.store.list_requests(&q).await? {
+        // One department at a time: each then reads its own open requests in age
+        // order off an index; asked for all at once, PostgreSQL walked the city's
+        // whole history by date (1.7 s for "open" with 1,000,000 stored).
+        let mut oldest = Vec::new();
+        for d in &departments {
+            let q = RequestQuery {
+                statuses: vec![status],
+                departments: vec![d.clone()],
+                service_codes: chosen("service_code").into_iter().collect(),
+                sort: Sort::Oldest,
+                limit: LONGEST,
+                ..Default::default()
+            };
+            oldest.extend(state.store.list_requests(&q).await?);
+        }
+        oldest.sort_by(|a, b| Sort::Oldest.compare(a, b));
+        oldest.truncate(LONGEST as usize);
+        for r in oldest {
             let mut id = cell(r.id.to_string());
             id.href = Some(format!("/staff/requests/{}", r.id));
             rows.push(vec![
