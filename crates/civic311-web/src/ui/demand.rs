@@ -37,6 +37,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         Err(fault) => return frame.refused(fault),
     };
     let mut frame = frame;
+    frame.warn_if_filling(&state).await?;
     frame.page.layers.clear();
     let channel = p.channel.clone().filter(|c| !c.is_empty());
     if let Some(c) = &channel

@@ -40,6 +40,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         Err(fault) => return frame.refused(fault),
     };
     let mut frame = frame;
+    frame.warn_if_filling(&state).await?;
     let hot = hotspots(&state, &frame).await?;
     let (again, reported_again) = repeats(&state, &frame).await?;
     let escalations = escalations(&state, &frame).await?;

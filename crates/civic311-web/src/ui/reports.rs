@@ -122,6 +122,8 @@ pub(super) struct ReportsPage {
     pub(super) tiles: Vec<(String, String, String)>,
     pub(super) sections: Vec<Section>,
     pub(super) error: Option<String>,
+    /// Said above the figures when they are not the whole story yet.
+    pub(super) notice: Option<String>,
 }
 
 /// What every dashboard over a period starts from: the caller's scope, the filters as
@@ -167,6 +169,7 @@ impl Frame {
             tiles: Vec::new(),
             sections: Vec::new(),
             error: None,
+            notice: None,
         };
         let (from, to) = match (base[0].1.parse::<Date>(), base[1].1.parse::<Date>()) {
             (Ok(f), Ok(t)) => (f, t),
@@ -226,6 +229,20 @@ impl Frame {
             && service.is_none_or(|s| value(&self.base, "service_code").is_none_or(|c| c == s))
     }
 
+    /// Says on the page when requests still wait to be added to the rollups (right after
+    /// an upgrade or a rebuild, once the report before has drained what it may): the
+    /// flow cubes are read as they stand, so their tables are not complete yet.
+    pub(super) async fn warn_if_filling(&mut self, state: &AppState) -> Result<(), Fault> {
+        let waiting = state.store.reports_pending().await?;
+        if waiting > 0 {
+            self.page.notice = Some(format!(
+                "{waiting} requests are still being added to the report totals: the tables below will be \
+                 complete once they are (the summary figures already count them)."
+            ));
+        }
+        Ok(())
+    }
+
     /// The page, or the CSV of its table `p.table` when `p.format` asks for one.
     pub(super) fn finish(mut self, p: &Params, query: &str) -> Page {
         for s in &mut self.page.sections {
@@ -267,7 +284,7 @@ fn percent(x: f64) -> String {
 }
 
 /// The median time to close of `m`, or why it is not shown.
-fn median_cell(m: &Measures) -> Cell {
+pub(super) fn median_cell(m: &Measures) -> Cell {
     match m.hours_to_close {
         Some(s) if m.closed >= TOO_FEW => cell(duration(s.median)),
         Some(_) => too_few(format!("too few ({})", m.closed)),

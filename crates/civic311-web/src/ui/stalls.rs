@@ -12,7 +12,7 @@ use civic311_store::{RequestQuery, Sort};
 
 use super::chart;
 use super::queue::status_label;
-use super::reports::{Cell, Frame, Params, Section, TOO_FEW, cell, dash, duration, number, too_few};
+use super::reports::{Cell, Frame, Params, Section, TOO_FEW, cell, dash, duration, median_cell, number, too_few};
 use super::{Fault, Page, Staff, query_string};
 use crate::AppState;
 
@@ -27,6 +27,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
         Err(fault) => return frame.refused(fault),
     };
     let mut frame = frame;
+    frame.warn_if_filling(&state).await?;
     // Nothing here breaks down by area.
     frame.page.layers.clear();
     let city = state.city();
@@ -49,11 +50,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Query(p): Query<P
     let rate = (total.opened > 0).then(|| format!("{:.0}%", total.transfers as f64 * 100.0 / total.opened as f64));
     frame.page.tiles = vec![
         ("Closed".into(), total.closed.to_string(), "resolved or closed in the period".into()),
-        (
-            "Median time to close".into(),
-            total.hours_to_close.map_or_else(|| "–".into(), |s| duration(s.median)),
-            "of those closed".into(),
-        ),
+        ("Median time to close".into(), median_cell(&total).text, "of those closed".into()),
         (
             "Transferred".into(),
             total.transfers.to_string(),

@@ -337,6 +337,8 @@ async fn a_holiday_weekend_a_hold_and_two_transfers_are_reported_as_defined(back
     let page = ali.get(&app, &format!("/staff/reports/stalls?{week}")).await;
     let figures = common::unescape(&page.body);
     assert!(figures.contains("<span class=\"label\">Transferred</span> <strong>1</strong>"), "as the API says");
+    assert!(figures.contains("<strong>too few (2)</strong>"), "two closed are too few for a median, as on performance");
+    assert!(!figures.contains("role=\"status\""), "nothing waits to be added to the totals");
 
     // When the requests came in: Friday 16:00, Tuesday 09:00, Wednesday 09:00.
     let hours = ali.get(&app, &table("demand", "hour-of-week")).await;
