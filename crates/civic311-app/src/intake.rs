@@ -359,6 +359,7 @@ pub fn prepare(
         timers: vec![],
         logged_by: None,
         history: vec![],
+        imported: None,
     };
     let provisional = intake.provisional();
     let model = &city.workflow;

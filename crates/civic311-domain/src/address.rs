@@ -165,6 +165,23 @@ fn display(normalized: &str) -> String {
         .join(" ")
 }
 
+/// An address published only to its block, as cities' open data does: `127 N Oak St,
+/// Apt 4` → `100 block of N Oak St` (numbers below 100 are the `0 block`). `None`
+/// when no house number and street can be read: the address is then withheld.
+pub fn hundred_block(address: &str) -> Option<String> {
+    // Already a block (an import of published data): kept as it is.
+    if let Some((n, _)) = address.split_once(" block of ")
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && !n.is_empty()
+    {
+        return Some(address.to_owned());
+    }
+    let typed = parse(address)?;
+    let digits: String = typed.number?.chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits.parse().ok()?;
+    Some(format!("{} block of {}", n / 100 * 100, display(&typed.street)))
+}
+
 /// What a person typed, taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Typed {
@@ -596,6 +613,16 @@ fn nearest_number(points: &Points, on_street: &[u32], number: &str) -> Option<u3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_published_to_its_hundred_block() {
+        assert_eq!(hundred_block("127 North Oak Street, Apt 4").as_deref(), Some("100 block of N Oak St"));
+        assert_eq!(hundred_block("42 3rd Ave").as_deref(), Some("0 block of 3rd Ave"));
+        assert_eq!(hundred_block("1520B Elm St, Riverton 80601").as_deref(), Some("1500 block of Elm St"));
+        assert_eq!(hundred_block("Oak St and 3rd Ave"), None, "no house number: withheld");
+        assert_eq!(hundred_block("100 block of N Oak St").as_deref(), Some("100 block of N Oak St"), "kept");
+        assert_eq!(hundred_block(""), None);
+    }
 
     fn point(id: &str, number: &str, street: &str, lat: f64, lon: f64) -> AddressPoint {
         AddressPoint {

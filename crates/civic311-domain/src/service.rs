@@ -99,6 +99,38 @@ pub enum Visibility {
     Internal,
 }
 
+/// How a service's requests appear in the city's open data. Personal details and
+/// internal services never do; this is for services whose reports can point at a
+/// person (a tenant's complaint, an encampment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OpenDataPolicy {
+    /// Leave out the resident's words and staff's notes.
+    #[serde(default)]
+    pub withhold_text: bool,
+    /// How precisely the location is published.
+    #[serde(default)]
+    pub location: Precision,
+}
+
+impl OpenDataPolicy {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// How precisely a location is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// The point and the address as reported.
+    #[default]
+    Exact,
+    /// The address's hundred block (`100 block of Oak St`) and the point rounded to
+    /// three decimals (about 110 m north–south): a city block, not a door.
+    Block,
+}
+
 /// A service category residents can report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
@@ -128,6 +160,9 @@ pub struct Service {
     /// leaves out is shown as written above.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, ServiceText>,
+    /// How its requests appear in open data.
+    #[serde(default, skip_serializing_if = "OpenDataPolicy::is_default")]
+    pub open_data: OpenDataPolicy,
 }
 
 /// Which assets a service concerns and how a report names one.
@@ -452,6 +487,7 @@ mod tests {
             ],
             assets: None,
             translations: Default::default(),
+            open_data: Default::default(),
         }
     }
 

@@ -33,6 +33,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 21, name: "report_rollups", sql: include_str!("../migrations/0021_report_rollups.sql") },
     Migration { version: 22, name: "weekly_digests", sql: include_str!("../migrations/0022_weekly_digests.sql") },
     Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
+    Migration { version: 24, name: "open_data", sql: include_str!("../migrations/0024_open_data.sql") },
 ];
 
 /// Where the `config_version` trigger announces configuration changes.
@@ -78,6 +79,16 @@ impl SqlBackend for PgBackend {
     fn rollup_lock(&self) -> &'static str {
         // Any fixed number of civic311's own: only the rollup drains take it.
         "SELECT pg_advisory_xact_lock(311031100)"
+    }
+
+    fn settled_changes(&self) -> &'static str {
+        "changed < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    }
+
+    /// The newest stamp and the running transactions: a commit changes one or the other
+    /// (also when other work commits, which only costs a needless full answer).
+    fn change_mark(&self) -> &'static str {
+        "SELECT COALESCE(MAX(changed), 0)::text || ':' || pg_current_snapshot()::text AS body FROM requests"
     }
 
     /// Several batches in flight: PostgreSQL commits concurrent transactions together.

@@ -46,6 +46,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 21, name: "report_rollups", sql: include_str!("../migrations/0021_report_rollups.sql") },
     Migration { version: 22, name: "weekly_digests", sql: include_str!("../migrations/0022_weekly_digests.sql") },
     Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
+    Migration { version: 24, name: "open_data", sql: include_str!("../migrations/0024_open_data.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.

@@ -114,6 +114,24 @@ pub struct Intake {
     /// (status changes, transfers, follows, a rating), written as its events. Its
     /// status changes end before `closed`, which is written after them.
     pub history: Vec<PastEvent>,
+    /// For requests imported from another system: their state as it recorded it.
+    pub imported: Option<Imported>,
+}
+
+/// A request's state as another system (or an earlier export of ours) recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// Where it came from and its id there (`nyc:58813212`); a request is imported
+    /// from one source once ([`Store::imported_sources`]).
+    pub source: String,
+    /// The number to keep (an import of our own export), when no request has it yet.
+    pub seq: Option<i64>,
+    pub status: civic311_domain::request::Status,
+    pub status_notes: Option<String>,
+    pub updated_at: Timestamp,
+    /// When it was resolved, closed or merged, if it is.
+    pub closed_at: Option<Timestamp>,
+    pub expected_at: Option<Timestamp>,
 }
 
 /// An event of an imported request's past.
@@ -483,11 +501,28 @@ pub trait Store: Send + Sync + 'static {
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest>;
     /// Stores many historical requests at once (demo data, imports), in one transaction.
     async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64>;
+    /// Of `sources` (see [`Imported::source`]), those already imported.
+    async fn imported_sources(&self, sources: &[String]) -> StoreResult<Vec<String>>;
+    /// Of the request numbers `seqs`, those taken.
+    async fn taken_numbers(&self, seqs: &[i64]) -> StoreResult<Vec<i64>>;
 
     async fn request(&self, seq: i64) -> StoreResult<Option<ServiceRequest>>;
     async fn request_by_token(&self, token: &str) -> StoreResult<Option<ServiceRequest>>;
     async fn list_requests(&self, query: &RequestQuery) -> StoreResult<Vec<ServiceRequest>>;
     async fn count_requests(&self) -> StoreResult<i64>;
+    /// The open-data change feed: requests matching `query`'s filters (not its sort,
+    /// cursor or limit) whose last change comes after the cursor `after` =
+    /// `(stamp, id)`, in the order the changes were committed, at most `limit`, each
+    /// with its stamp. Resuming from the last pair never skips a change committed
+    /// meanwhile nor repeats a request that has not changed again (see `sql::changes`).
+    async fn changes(
+        &self,
+        query: &RequestQuery,
+        after: (i64, i64),
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, ServiceRequest)>>;
+    /// Text that differs whenever a request changed (an export's `ETag` is made of it).
+    async fn change_mark(&self) -> StoreResult<String>;
     /// What a staff search finds, at most `limit`: the requests it names by number
     /// first, then those filed with or followed by its email address and those whose
     /// description, address, requester's name or phone hold all its words, newest

@@ -126,6 +126,10 @@ pub struct RequestQuery {
     pub sort: Sort,
     /// Keyset cursor: only requests after `(sort key, id)` in listing order.
     pub after: Option<(i64, i64)>,
+    /// Only requests whose last change stamp is at most this (see
+    /// [`Store::changes`](crate::Store::changes)): a page of the change feed read
+    /// again leaves out what changed since.
+    pub changed_through: Option<i64>,
     pub limit: u32,
     pub offset: u64,
 }

@@ -6,6 +6,7 @@
 
 mod batch;
 mod bind;
+mod changes;
 mod config;
 mod conn;
 mod rollup;
@@ -27,8 +28,9 @@ pub use bind::{bind, bind_as, statement};
 pub use conn::ConnTx;
 pub use rollup::Rollup;
 pub use rows::{
-    AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow,
-    IdTokenRow, MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow, WorkloadRow,
+    AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
+    FollowerRow, IdTokenRow, MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow,
+    WorkloadRow,
 };
 pub use store::{SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};
@@ -72,6 +74,9 @@ pub trait SqlTx: Send {
     async fn fetch_timers(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<TimerRow>>;
     /// Outbox rows (`UPDATE … RETURNING` claims).
     async fn fetch_outbox(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<OutboxRow>>;
+    /// The driver's name ([`sqlx::Database::NAME`]), for the few statements whose
+    /// text differs between databases.
+    fn driver(&self) -> &'static str;
 }
 
 /// What a database driver provides to [`SqlStore`].
@@ -95,6 +100,18 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// until the transaction ends; empty for a single-writer database, where they do.
     fn rollup_lock(&self) -> &'static str {
         ""
+    }
+
+    /// The condition that keeps the change feed to changes no running transaction can
+    /// still precede (see `changes`); empty for a single-writer database, where
+    /// stamps follow commits.
+    fn settled_changes(&self) -> &'static str {
+        ""
+    }
+
+    /// A query for one text column `body` that differs whenever a request changed.
+    fn change_mark(&self) -> &'static str {
+        "SELECT CAST(COALESCE(MAX(changed), 0) AS TEXT) AS body FROM requests"
     }
 
     /// How many intake batches may be written at once: 1 for a single-writer

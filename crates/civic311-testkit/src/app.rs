@@ -55,7 +55,23 @@ impl TestApp {
         let database_url = fresh_database_url(backend).await;
         let store = open_store(backend, &database_url).await;
         fixture::seed(store.as_ref()).await;
-        let start: Timestamp = START.parse().expect("start time");
+        Self::serving(backend, database_url, store, START.parse().expect("start time"), adjust).await
+    }
+
+    /// An app over a database something else filled (the demo's seeding, say), its
+    /// clock starting at the real time.
+    pub async fn over(backend: Backend, database_url: String) -> Self {
+        let store = open_store(backend, &database_url).await;
+        Self::serving(backend, database_url, store, Timestamp::now(), |state| state).await
+    }
+
+    async fn serving(
+        backend: Backend,
+        database_url: String,
+        store: SharedStore,
+        start: Timestamp,
+        adjust: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let now = Arc::new(Mutex::new(start));
         let clock_now = Arc::clone(&now);
         let clock: Clock = Arc::new(move || *clock_now.lock().expect("clock"));
@@ -121,8 +137,12 @@ impl TestApp {
     }
 
     pub async fn get_bytes(&self, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-        let resp =
-            self.router.clone().oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("router");
+        self.call_bytes(Request::get(uri).body(Body::empty()).expect("request")).await
+    }
+
+    /// [`Self::call`] with the body as it came, bytes not read as text (gzip, images).
+    pub async fn call_bytes(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let resp = self.router.clone().oneshot(req).await.expect("router");
         let (status, headers) = (resp.status(), resp.headers().clone());
         (status, headers, resp.into_body().collect().await.expect("body").to_bytes().to_vec())
     }

@@ -13,6 +13,7 @@ mod headers;
 pub use civic311_domain::i18n;
 mod media;
 pub mod open311;
+pub mod open_data;
 mod page;
 mod portal;
 mod questions;
@@ -105,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(portal::router())
         .merge(addresses::router())
+        .merge(open_data::router())
         .merge(ui::router())
         .route_layer(axum::middleware::from_fn(trace::trace))
         .fallback(not_found)

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -135,6 +136,23 @@ pub struct Throttles {
     pub bad_keys: Throttle,
     /// Address suggestions, by client address.
     pub lookups: Throttle,
+    /// Whole open-data exports being streamed by this node.
+    pub exports: ExportSlots,
+}
+
+/// Whole open-data exports this node streams at once; one more is refused (503) rather
+/// than queued, so a crowd of downloads cannot hold every database connection.
+#[derive(Debug)]
+pub struct ExportSlots(pub Arc<tokio::sync::Semaphore>);
+
+impl ExportSlots {
+    pub const MAX: usize = 4;
+}
+
+impl Default for ExportSlots {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(Self::MAX)))
+    }
 }
 
 /// The address of whoever sent a request: the connection's peer, or — when the peer

@@ -22,6 +22,7 @@ use tokio::net::TcpStream;
 use crate::demo::history::Rng;
 use crate::{demo, store_url};
 
+mod export;
 mod geocode;
 mod reports;
 mod search;
@@ -68,6 +69,18 @@ pub enum Bench {
         /// Empty the rollups first and build them from every request.
         #[arg(long)]
         rebuild: bool,
+    },
+    /// The open-data exports over HTTP: the whole CSV streamed (rows a second, time to
+    /// the first row), gzipped, JSON and GeoJSON, and the change feed a page at a time.
+    Export {
+        #[arg(long, default_value = "sqlite://civic311-bench-query.db")]
+        database_url: String,
+        /// Requests to have stored (the demo history is extended to this many).
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: usize,
+        /// Pages of the change feed to time.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
     },
     /// Committed Open311 POSTs per second over HTTP/1.1 keep-alive.
     Post {
@@ -131,6 +144,7 @@ pub async fn run(b: Bench) -> Result<()> {
     match b {
         Bench::Geocode { database_url, points, samples } => geocode::run(&database_url, points, samples).await,
         Bench::Search { database_url, requests, samples } => search::run(&database_url, requests, samples).await,
+        Bench::Export { database_url, requests, samples } => export::run(&database_url, requests, samples).await,
         Bench::Post { database_url, clients, seconds } => post(&database_url, clients, seconds).await,
         Bench::Reports { database_url, requests, samples, rebuild } => {
             reports::run(&database_url, requests, samples, rebuild).await
@@ -646,6 +660,7 @@ fn routing(iterations: usize) {
             attributes: vec![],
             assets: None,
             translations: Default::default(),
+            open_data: Default::default(),
         })
         .collect();
     let texts = [

@@ -4,6 +4,7 @@
 mod bench;
 mod city_files;
 mod demo;
+mod import_requests;
 mod store_url;
 
 use std::net::SocketAddr;
@@ -208,6 +209,25 @@ enum Import {
         skip_bad: bool,
         file: PathBuf,
     },
+    /// Import a city's history of requests from a CSV file (`.csv` or `.csv.gz`):
+    /// our own export (`open311-bulk`, numbers kept) or NYC's, Chicago's or San
+    /// Francisco's 311 layout, with a mapping file for their types, agencies and
+    /// statuses. Importing the same file again changes nothing; nobody is notified.
+    Requests {
+        #[command(flatten)]
+        db: DbArgs,
+        /// open311-bulk, nyc, chicago or sf.
+        #[arg(long)]
+        format: String,
+        /// A TOML file: [services] their type → our service code, [departments] their
+        /// agency → our department, [statuses] their status → ours.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Read and check every row, write nothing, and say what would happen.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
     /// Replace the routing and priority rules with a TOML rule file.
     Rules {
         #[command(flatten)]
@@ -342,6 +362,14 @@ async fn main() -> Result<()> {
         }
         Command::Import { what: Import::Assets { db, kind, skip_bad, file } } => {
             import_layer(&db, skip_bad, &file, Layer::Assets(kind)).await
+        }
+        Command::Import { what: Import::Requests { db, format, mapping, dry_run, file } } => {
+            let layout = civic311_app::import::Layout::parse(&format)
+                .with_context(|| format!("--format {format}: say open311-bulk, nyc, chicago or sf"))?;
+            let store = store_url::open(&db.database_url).await?;
+            let outcomes = import_requests::run(store, layout, mapping.as_deref(), dry_run, &file).await?;
+            print!("{}", import_requests::report(&outcomes, dry_run));
+            Ok(())
         }
         Command::Export { what: Export::Rules { db } } => {
             let store = store_url::open(&db.database_url).await?;

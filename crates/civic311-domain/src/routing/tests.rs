@@ -17,6 +17,7 @@ fn service(code: &str, dept: &str) -> Service {
         attributes: vec![],
         assets: None,
         translations: Default::default(),
+        open_data: Default::default(),
     }
 }
 

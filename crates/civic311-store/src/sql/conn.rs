@@ -96,6 +96,10 @@ where
         Ok(bind_as(sqlx::query_as::<DB, OutboxRow>(stmt_sql), stmt_params).fetch_all(&mut *self.0).await?)
     }
 
+    fn driver(&self) -> &'static str {
+        DB::NAME
+    }
+
     async fn fetch_i64(&mut self, sql: &str, params: Vec<Param>) -> StoreResult<i64> {
         let (stmt_sql, stmt_params) = statement::<DB>(sql, params);
         let q = bind_as(sqlx::query_as::<DB, (i64,)>(stmt_sql), stmt_params);

@@ -228,6 +228,13 @@ pub struct ConfigChangeRow {
     pub body: String,
 }
 
+/// A request's change stamp and number, as the change feed orders them.
+#[derive(Debug, FromRow)]
+pub struct ChangeRow {
+    pub changed: i64,
+    pub id: i64,
+}
+
 /// A single count.
 #[derive(Debug, FromRow)]
 pub struct CountRow {

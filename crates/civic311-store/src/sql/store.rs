@@ -19,9 +19,9 @@ use super::config::{self, to_json};
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
-    AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow, FollowerRow,
-    MediaRow, OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx, UserTokenRow,
-    WorkloadRow,
+    AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
+    FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx,
+    UserTokenRow, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
@@ -289,6 +289,10 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
         let f = list(features.iter().map(|f| Param::Text(f.clone())).collect(), &mut params, &mut push);
         conds.push(format!("id IN (SELECT request_id FROM request_areas WHERE layer = {l} AND feature IN ({f}))"));
     }
+    if let Some(stamp) = q.changed_through {
+        let p = push(Param::I64(stamp), &mut params);
+        conds.push(format!("changed <= {p}"));
+    }
     let (key, key_desc, id_desc) = q.sort.sql();
     if let Some((at, id)) = q.after {
         let a = push(Param::I64(at), &mut params);
@@ -364,6 +368,7 @@ where
     WorkloadRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ConfigChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    ChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     AddressRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ApiKeyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
@@ -543,6 +548,28 @@ where
         Ok(n)
     }
 
+    async fn imported_sources(&self, sources: &[String]) -> StoreResult<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in sources.chunks(500) {
+            let mut params = Vec::new();
+            let list = bind_all(chunk, &mut params);
+            let sql = format!("SELECT source AS body FROM request_sources WHERE source IN ({list})");
+            out.extend(self.backend.fetch_all::<BodyRow>(&sql, params).await?.into_iter().map(|r| r.body));
+        }
+        Ok(out)
+    }
+
+    async fn taken_numbers(&self, seqs: &[i64]) -> StoreResult<Vec<i64>> {
+        let mut out = Vec::new();
+        for chunk in seqs.chunks(500) {
+            let params: Vec<Param> = chunk.iter().map(|s| Param::I64(*s)).collect();
+            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT id AS n FROM requests WHERE id IN ({list})");
+            out.extend(self.backend.fetch_all::<CountRow>(&sql, params).await?.into_iter().map(|r| r.n));
+        }
+        Ok(out)
+    }
+
     async fn request(&self, seq: i64) -> StoreResult<Option<ServiceRequest>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = $1");
         let rows = self.backend.fetch_all::<RequestRow>(&sql, vec![Param::I64(seq)]).await?;
@@ -646,6 +673,42 @@ where
         let (sql, params) = count_sql(query);
         let rows = self.backend.fetch_all::<CountRow>(&sql, params).await?;
         Ok(rows.first().map_or(0, |r| r.n))
+    }
+
+    async fn changes(
+        &self,
+        query: &RequestQuery,
+        after: (i64, i64),
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, ServiceRequest)>> {
+        let (mut conds, mut params) = conditions(&RequestQuery { after: None, changed_through: None, ..query.clone() });
+        params.extend([Param::I64(after.0), Param::I64(after.1), Param::I64(i64::from(limit))]);
+        let n = params.len();
+        conds.push(format!("(changed > ${} OR (changed = ${} AND id > ${}))", n - 2, n - 2, n - 1));
+        let settled = self.backend.settled_changes();
+        if !settled.is_empty() {
+            conds.push(settled.to_owned());
+        }
+        let sql =
+            format!("SELECT changed, id FROM requests WHERE {} ORDER BY changed, id LIMIT ${n}", conds.join(" AND "));
+        let keys = self.backend.fetch_all::<ChangeRow>(&sql, params).await?;
+        let Some(last) = keys.last().map(|k| k.changed) else { return Ok(Vec::new()) };
+        // Read whole; a request changed again meanwhile has a later stamp and is left
+        // for the page that reaches it.
+        let whole = RequestQuery {
+            ids: keys.iter().map(|k| k.id).collect(),
+            changed_through: Some(last),
+            limit: limit.max(1),
+            ..RequestQuery::default()
+        };
+        let mut found: std::collections::HashMap<i64, ServiceRequest> =
+            self.list_requests(&whole).await?.into_iter().map(|r| (r.id.seq, r)).collect();
+        Ok(keys.into_iter().filter_map(|k| found.remove(&k.id).map(|r| (k.changed, r))).collect())
+    }
+
+    async fn change_mark(&self) -> StoreResult<String> {
+        let rows = self.backend.fetch_all::<BodyRow>(self.backend.change_mark(), vec![]).await?;
+        Ok(rows.into_iter().next().map(|r| r.body).unwrap_or_default())
     }
 
     async fn count_requests(&self) -> StoreResult<i64> {

@@ -79,6 +79,7 @@ pub async fn apply_update(tx: &mut dyn SqlTx, u: RequestUpdate) -> StoreResult<S
         seal(id, &prev, u.events.into_iter().map(|e| (r.updated_at, e.kind, e.actor, e.data)).collect());
     insert_events(tx, events).await?;
     super::rollup::queue(tx, &[id]).await?;
+    super::changes::mark(tx, &[id]).await?;
 
     if let Some(from) = u.followers_from {
         tx.execute(

@@ -68,6 +68,15 @@ struct Prepared {
 }
 
 fn prepare(i: &Intake) -> Prepared {
+    if let Some(m) = &i.imported {
+        return Prepared {
+            status: m.status,
+            notes: m.status_notes.clone(),
+            updated_at: m.updated_at,
+            closed_at: m.closed_at,
+            expected_at: m.expected_at,
+        };
+    }
     let expected_at = i.workflow.sla.as_ref().map(|c| c.resolution_due);
     match &i.closed {
         Some((at, note)) => Prepared {
@@ -151,22 +160,26 @@ pub fn seal(request: i64, prev: &str, events: Vec<(Timestamp, EventKind, String,
 
 fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
     let r = &i.request;
+    let mut created = json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas });
+    if let Some(staff) = &i.logged_by {
+        created["logged_by"] = json!(staff);
+    }
+    // What an import writes says so, and where it came from.
+    let source = i.imported.as_ref().map(|m| m.source.as_str());
+    if let Some(source) = source {
+        created["imported"] = json!(source);
+    }
     let mut out = vec![
-        (
-            r.requested_at,
-            EventKind::Created,
-            i.logged_by.clone().unwrap_or_else(|| "resident".to_owned()),
-            match &i.logged_by {
-                Some(staff) => json!({
-                    "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas,
-                    "logged_by": staff,
-                }),
-                None => json!({ "service_code": r.service_code, "channel": r.channel.as_str(), "areas": r.areas }),
-            },
-        ),
+        (r.requested_at, EventKind::Created, i.logged_by.clone().unwrap_or_else(|| "resident".to_owned()), created),
         (r.requested_at, EventKind::Routed, "rules".to_owned(), routed(i)),
     ];
     out.extend(i.history.iter().map(|e| (e.at, e.kind, e.actor.clone(), e.data.clone())));
+    let moved = !p.status.is_closed() && !matches!(p.status, Status::New | Status::Open);
+    if let (Some(source), true) = (source, moved) {
+        // Imported while in progress, on hold…: the status it had, from when it last changed.
+        let data = json!({ "from": "open", "to": p.status.as_str(), "note": p.notes, "imported": source });
+        out.push((p.updated_at, EventKind::StatusChanged, "system".to_owned(), data));
+    }
     if let Some(closed) = p.closed_at {
         // It closes from the last status its past left it in.
         let from = i
@@ -180,7 +193,10 @@ fn events_of(id: i64, i: &Intake, p: &Prepared) -> Vec<EventIn> {
             closed,
             EventKind::StatusChanged,
             "system".to_owned(),
-            json!({ "from": from, "to": p.status.as_str(), "note": p.notes }),
+            match source {
+                Some(source) => json!({ "from": from, "to": p.status.as_str(), "note": p.notes, "imported": source }),
+                None => json!({ "from": from, "to": p.status.as_str(), "note": p.notes }),
+            },
         ));
     }
     // In the order they happened (a rating comes after the close).
@@ -241,21 +257,55 @@ async fn insert_areas(tx: &mut dyn SqlTx, areas: Vec<(i64, &str, &str)>) -> Stor
     Ok(())
 }
 
+/// Records where imported requests came from.
+async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)]) -> StoreResult<()> {
+    for chunk in sources.chunks(rows_per_insert(2)) {
+        let mut params = Vec::with_capacity(chunk.len() * 2);
+        for (source, id) in chunk {
+            params.extend([Param::Text(source.clone()), Param::I64(*id)]);
+        }
+        let sql = format!("INSERT INTO request_sources (source, request_id) VALUES {}", placeholders(chunk.len(), 2));
+        tx.execute(&sql, params).await?;
+    }
+    if !sources.is_empty() && tx.driver() == super::changes::POSTGRES {
+        // Numbers kept by an import move the sequence on, or intake would reuse them.
+        tx.fetch_i64("SELECT setval(pg_get_serial_sequence('requests', 'id'), (SELECT MAX(id) FROM requests))", vec![])
+            .await?;
+    }
+    Ok(())
+}
+
 /// Inserts requests with their boundary areas, events and media; returns them as stored.
 pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResult<Vec<ServiceRequest>> {
     let mut out = Vec::with_capacity(intakes.len());
     for chunk in intakes.chunks(rows_per_insert(INSERT_WIDTH)) {
         let prepared: Vec<Prepared> = chunk.iter().map(prepare).collect();
-        let mut params = Vec::with_capacity(chunk.len() * INSERT_WIDTH);
-        for (i, p) in chunk.iter().zip(&prepared) {
-            request_params(i, p, &mut params);
+        // Requests keeping their number (imports of our own export) are inserted with it.
+        let kept = |i: &Intake| i.imported.as_ref().and_then(|m| m.seq);
+        let mut ids: BTreeMap<String, i64> = BTreeMap::new();
+        for keep in [false, true] {
+            let rows: Vec<(&Intake, &Prepared)> =
+                chunk.iter().zip(&prepared).filter(|(i, _)| kept(i).is_some() == keep).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let width = INSERT_WIDTH + usize::from(keep);
+            let mut params = Vec::with_capacity(rows.len() * width);
+            for (i, p) in &rows {
+                if let Some(seq) = kept(i) {
+                    params.push(Param::I64(seq));
+                }
+                request_params(i, p, &mut params);
+            }
+            let columns = if keep { format!("id, {INSERT_COLUMNS}") } else { INSERT_COLUMNS.to_owned() };
+            let sql = format!(
+                "INSERT INTO requests ({columns}) VALUES {} RETURNING id, token",
+                placeholders(rows.len(), width)
+            );
+            ids.extend(
+                tx.insert_returning(&sql, params).await?.into_iter().map(|IdTokenRow { id, token }| (token, id)),
+            );
         }
-        let sql = format!(
-            "INSERT INTO requests ({INSERT_COLUMNS}) VALUES {} RETURNING id, token",
-            placeholders(chunk.len(), INSERT_WIDTH)
-        );
-        let ids: BTreeMap<String, i64> =
-            tx.insert_returning(&sql, params).await?.into_iter().map(|IdTokenRow { id, token }| (token, id)).collect();
         let id_of = |i: &Intake| {
             ids.get(&i.token)
                 .copied()
@@ -275,6 +325,10 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
         insert_events(tx, events).await?;
         let written = chunk.iter().map(id_of).collect::<StoreResult<Vec<i64>>>()?;
         super::rollup::queue(tx, &written).await?;
+        super::changes::mark(tx, &written).await?;
+        let sources: Vec<(String, i64)> =
+            chunk.iter().filter_map(|i| Some((i.imported.as_ref()?.source.clone(), id_of(i).ok()?))).collect();
+        insert_sources(tx, &sources).await?;
         let mut messages = Vec::new();
         let mut timers = Vec::new();
         for i in chunk {

@@ -7,12 +7,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
-
 use civic311_app::App;
 use civic311_app::reports::{Measures, Report, ReportQuery, exact, from_rollups, tally};
 use civic311_domain::report::{Spread, rollup};
-use civic311_testkit::{Backend, both_backends, fresh_database_url, open_store};
+use civic311_testkit::{Backend, both_backends, open_store};
 
 both_backends!(reports_from_the_rollups_equal_reports_from_the_requests);
 
@@ -66,12 +64,7 @@ fn compare(cells: &Report, requests: &Report, what: &str) {
 }
 
 async fn reports_from_the_rollups_equal_reports_from_the_requests(backend: Backend) {
-    let url = fresh_database_url(backend).await;
-    let out = Command::new(env!("CARGO_BIN_EXE_civic311"))
-        .args(["demo", "--seed-only", "--requests", "3000", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let url = crate::common::seeded_demo(backend, 3000).await;
     let store = open_store(backend, &url).await;
     let app = App::load(store, civic311_app::system_clock(), None, civic311_codecs::codecs()).await.unwrap();
     assert_eq!(app.store.reports_pending().await.unwrap(), 3000, "every seeded request is queued");

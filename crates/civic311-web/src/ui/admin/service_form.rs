@@ -316,5 +316,6 @@ pub(super) fn blank_service() -> Service {
         attributes: Vec::new(),
         assets: None,
         translations: Default::default(),
+        open_data: Default::default(),
     }
 }

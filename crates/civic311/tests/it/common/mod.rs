@@ -309,3 +309,42 @@ pub async fn confirm_follow(app: &TestApp, id: &str, address: &str) -> TestRespo
     assert_eq!(r.status, 303, "confirming {address}: {}", r.body);
     r
 }
+
+/// Makes `service` sensitive in open data: its text withheld, its place published to
+/// the block.
+pub async fn publish_to_the_block(app: &TestApp, service: &str) {
+    use civic311_domain::service::{OpenDataPolicy, Precision};
+    let mut s = app.state.city().service(service).unwrap().clone();
+    s.open_data = OpenDataPolicy { withhold_text: true, location: Precision::Block };
+    app.store.put_service(&s).await.unwrap();
+    app.state.reload().await.unwrap();
+}
+
+/// Files a bulk-item pickup at 1234 Elm St (41.01234, -87.98766, ward 2) with
+/// `description` and `extra` fields through Open311; its number.
+pub async fn file_bulk_on_elm(app: &TestApp, description: &str, extra: &[(&str, &str)]) -> String {
+    let mut fields = vec![
+        ("api_key", API_KEY),
+        ("service_code", "BULK"),
+        ("lat", "41.01234"),
+        ("long", "-87.98766"),
+        ("address_string", "1234 Elm St"),
+        ("description", description),
+    ];
+    fields.extend_from_slice(extra);
+    let r = app.post_form("/open311/v2/requests.json", &fields).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()[0]["service_request_id"].as_str().unwrap().to_owned()
+}
+
+/// A new database holding the demo city and `requests` requests of its history, seeded
+/// by the command line as a city would; its URL.
+pub async fn seeded_demo(backend: Backend, requests: usize) -> String {
+    let url = civic311_testkit::fresh_database_url(backend).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_civic311"))
+        .args(["demo", "--seed-only", "--requests", &requests.to_string(), "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    url
+}

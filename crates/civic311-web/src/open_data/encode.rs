@@ -1,0 +1,236 @@
+//! The three export formats, written row by row so a body of any size streams in
+//! constant memory, and the gzip that may wrap them.
+
+use std::io::Write;
+
+use axum::body::Bytes;
+use civic311_app::open_data::{LAT, LONG, Value};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use jiff::tz::TimeZone;
+
+use crate::open311::render::datetime;
+
+/// An export's format, chosen by the path's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// RFC 4180: a header line, CRLF line ends, fields quoted when they must be.
+    Csv,
+    /// An array of objects keyed by column.
+    Json,
+    /// A FeatureCollection: each row a Feature with a point (or no geometry) and the
+    /// other columns as properties.
+    GeoJson,
+}
+
+impl Format {
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "geojson" => Some(Format::GeoJson),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::GeoJson => "geojson",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8; header=present",
+            Format::Json => "application/json; charset=utf-8",
+            Format::GeoJson => "application/geo+json; charset=utf-8",
+        }
+    }
+}
+
+/// Writes rows of `columns` in one format.
+pub struct Writer<'a> {
+    pub format: Format,
+    pub columns: &'a [String],
+    pub tz: &'a TimeZone,
+    /// Rows written so far (JSON separates them with commas).
+    pub rows: u64,
+}
+
+impl Writer<'_> {
+    /// What the body starts with.
+    pub fn head(&self, out: &mut String) {
+        match self.format {
+            Format::Csv => {
+                let names: Vec<String> = self.columns.iter().map(|c| csv_field(c)).collect();
+                out.push_str(&names.join(","));
+                out.push_str("\r\n");
+            }
+            Format::Json => out.push('['),
+            Format::GeoJson => out.push_str(r#"{"type":"FeatureCollection","features":["#),
+        }
+    }
+
+    /// One row.
+    pub fn row(&mut self, values: &[Value], out: &mut String) {
+        if self.rows > 0 && self.format != Format::Csv {
+            out.push(',');
+        }
+        self.rows += 1;
+        match self.format {
+            Format::Csv => {
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    match v {
+                        Value::Text(s) => out.push_str(&csv_field(s)),
+                        Value::Number(n) => out.push_str(&number(*n)),
+                        Value::Time(t) => out.push_str(&datetime(*t, self.tz)),
+                        Value::Null => {}
+                    }
+                }
+                out.push_str("\r\n");
+            }
+            Format::Json => {
+                out.push('\n');
+                self.object(values, None, out);
+            }
+            Format::GeoJson => {
+                out.push_str("\n{\"type\":\"Feature\",\"geometry\":");
+                match (values.get(LAT), values.get(LONG)) {
+                    (Some(Value::Number(lat)), Some(Value::Number(lon))) => {
+                        out.push_str(&format!(
+                            r#"{{"type":"Point","coordinates":[{},{}]}}"#,
+                            number(*lon),
+                            number(*lat)
+                        ));
+                    }
+                    _ => out.push_str("null"),
+                }
+                out.push_str(",\"properties\":");
+                self.object(values, Some([LAT, LONG]), out);
+                out.push('}');
+            }
+        }
+    }
+
+    /// What the body ends with.
+    pub fn tail(&self, out: &mut String) {
+        match self.format {
+            Format::Csv => {}
+            Format::Json => out.push_str("\n]\n"),
+            Format::GeoJson => out.push_str("\n]}\n"),
+        }
+    }
+
+    fn object(&self, values: &[Value], skip: Option<[usize; 2]>, out: &mut String) {
+        out.push('{');
+        let mut first = true;
+        for (i, (name, v)) in self.columns.iter().zip(values).enumerate() {
+            if skip.is_some_and(|s| s.contains(&i)) {
+                continue;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(&json_string(name));
+            out.push(':');
+            match v {
+                Value::Text(s) => out.push_str(&json_string(s)),
+                Value::Number(n) => out.push_str(&number(*n)),
+                Value::Time(t) => out.push_str(&json_string(&datetime(*t, self.tz))),
+                Value::Null => out.push_str("null"),
+            }
+        }
+        out.push('}');
+    }
+}
+
+/// A coordinate as written: the shortest decimal that reads back as the same number.
+fn number(n: f64) -> String {
+    if n.is_finite() { n.to_string() } else { String::new() }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// A CSV field, quoted (its quotes doubled) when it holds a comma, a quote or a line
+/// break, or starts or ends with a space.
+pub fn csv_field(s: &str) -> String {
+    let needs = s.contains([',', '"', '\r', '\n']) || s.starts_with(' ') || s.ends_with(' ');
+    if needs { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+/// Where written text goes: through as it is, or gzipped.
+pub enum Sink {
+    Plain,
+    Gzip(GzEncoder<Vec<u8>>),
+}
+
+impl Sink {
+    pub fn new(gzip: bool) -> Self {
+        if gzip { Sink::Gzip(GzEncoder::new(Vec::new(), Compression::fast())) } else { Sink::Plain }
+    }
+
+    /// The bytes to send for `text`: all of it, or what the compressor let out so far.
+    pub fn push(&mut self, text: String) -> std::io::Result<Bytes> {
+        match self {
+            Sink::Plain => Ok(Bytes::from(text)),
+            Sink::Gzip(gz) => {
+                gz.write_all(text.as_bytes())?;
+                Ok(Bytes::from(std::mem::take(gz.get_mut())))
+            }
+        }
+    }
+
+    /// The last bytes: `text`, then the end of the gzip stream.
+    pub fn finish(self, text: String) -> std::io::Result<Bytes> {
+        match self {
+            Sink::Plain => Ok(Bytes::from(text)),
+            Sink::Gzip(mut gz) => {
+                gz.write_all(text.as_bytes())?;
+                Ok(Bytes::from(gz.finish()?))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("Pothole"), "Pothole");
+        assert_eq!(csv_field("deep, wide"), "\"deep, wide\"");
+        assert_eq!(csv_field("a \"big\" one"), "\"a \"\"big\"\" one\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn geojson_puts_the_point_in_the_geometry() {
+        let columns: Vec<String> = civic311_app::open_data::BULK_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+        let mut values = vec![Value::Null; columns.len()];
+        values[0] = Value::Text("2026-000001".into());
+        values[LAT] = Value::Number(39.75);
+        values[LONG] = Value::Number(-104.99);
+        let tz = TimeZone::UTC;
+        let mut w = Writer { format: Format::GeoJson, columns: &columns, tz: &tz, rows: 0 };
+        let mut out = String::new();
+        w.head(&mut out);
+        w.row(&values, &mut out);
+        values[LAT] = Value::Null;
+        w.row(&values, &mut out);
+        w.tail(&mut out);
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["features"][0]["geometry"]["coordinates"], serde_json::json!([-104.99, 39.75]));
+        assert!(doc["features"][1]["geometry"].is_null());
+        assert!(doc["features"][0]["properties"].get("lat").is_none());
+        assert_eq!(doc["features"][0]["properties"]["service_request_id"], "2026-000001");
+    }
+}

@@ -1,0 +1,185 @@
+//! `civic311 import requests`: a city's history from a CSV file (`.csv` or `.csv.gz`)
+//! in our bulk format or the NYC, Chicago or San Francisco layout, with a mapping file
+//! for their types, agencies and statuses (docs/OPEN_DATA.md).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use civic311_app::city::CityModel;
+use civic311_app::import::{Layout, Mapping, Outcomes, Reader, Seen};
+use civic311_store::{Intake, SharedStore};
+
+/// Rows written in one transaction.
+const BATCH: usize = 2_000;
+
+/// Counts the bytes read from the file, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Imports (or, `dry_run`, only reads and checks) `file`; what happened to its rows.
+pub async fn run(
+    store: SharedStore,
+    layout: Layout,
+    mapping: Option<&Path>,
+    dry_run: bool,
+    file: &Path,
+) -> Result<Outcomes> {
+    let name = file.display();
+    let city = CityModel::load(store.as_ref()).await.context("the database holds no city yet; import one first")?;
+    let mapping: Mapping = match mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("{}", path.display()))?
+        }
+        None => Mapping::default(),
+    };
+    if let Err(e) = mapping.check(&city) {
+        bail!("the mapping file: {e}");
+    }
+    let opened = std::fs::File::open(file).with_context(|| format!("opening {name}"))?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = Arc::new(AtomicU64::new(0));
+    let counted = Counting { inner: opened, read: Arc::clone(&read) };
+    let input: Box<dyn Read> = if file.to_string_lossy().ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(counted)))
+    } else {
+        Box::new(counted)
+    };
+    let mut csv =
+        csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::with_capacity(1 << 20, input));
+    let header: Vec<String> =
+        csv.headers().with_context(|| format!("{name}: no header line"))?.iter().map(str::to_owned).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let now = jiff::Timestamp::now();
+    let reader = Reader::new(&city, layout, &mapping, &header, now).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+
+    let mut outcomes = Outcomes::default();
+    let mut seen = Seen::default();
+    let mut batch: Vec<Intake> = Vec::with_capacity(BATCH);
+    let progress = std::io::stderr().is_terminal().then(|| Progress::new(size));
+    let mut record = csv::StringRecord::new();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // A broken line (an unclosed quote) is reported; the rest is read on.
+                outcomes.reject(format!("unreadable CSV ({})", short(&e)));
+                continue;
+            }
+        }
+        let row: Vec<&str> = record.iter().collect();
+        let Some(source) = reader.source(&row) else {
+            outcomes.reject("no id".into());
+            continue;
+        };
+        if !seen.first(&source) {
+            outcomes.reject("the same id as an earlier row".into());
+            continue;
+        }
+        match reader.read(&row) {
+            Ok(intake) => batch.push(intake),
+            Err(why) => outcomes.reject(why),
+        }
+        if batch.len() >= BATCH {
+            write(&store, std::mem::take(&mut batch), dry_run, &mut outcomes).await?;
+            if let Some(p) = &progress {
+                p.show(read.load(Ordering::Relaxed), outcomes.rows());
+            }
+        }
+    }
+    write(&store, batch, dry_run, &mut outcomes).await?;
+    if let Some(p) = &progress {
+        p.show(size, outcomes.rows());
+        eprintln!();
+    }
+    Ok(outcomes)
+}
+
+fn short(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8".to_owned(),
+        _ => e.to_string().split(':').next().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Leaves out what was imported before and stores the rest (unless a dry run).
+async fn write(store: &SharedStore, mut batch: Vec<Intake>, dry_run: bool, outcomes: &mut Outcomes) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let source = |i: &Intake| i.imported.as_ref().map(|m| m.source.clone()).unwrap_or_default();
+    let sources: Vec<String> = batch.iter().map(source).collect();
+    let already: std::collections::HashSet<String> = store.imported_sources(&sources).await?.into_iter().collect();
+    let before = batch.len();
+    batch.retain(|i| !already.contains(&source(i)));
+    outcomes.already += (before - batch.len()) as u64;
+    // A number another request of the city already has is not kept.
+    let kept: Vec<i64> = batch.iter().filter_map(|i| i.imported.as_ref()?.seq).collect();
+    let taken: std::collections::HashSet<i64> = store.taken_numbers(&kept).await?.into_iter().collect();
+    for i in &mut batch {
+        if let Some(m) = i.imported.as_mut()
+            && m.seq.is_some_and(|s| taken.contains(&s))
+        {
+            m.seq = None;
+        }
+    }
+    outcomes.imported += batch.len() as u64;
+    if !dry_run {
+        store.import_requests(batch).await?;
+    }
+    Ok(())
+}
+
+/// A progress bar on the terminal: how far through the file, rows a second, time left.
+struct Progress {
+    size: u64,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(size: u64) -> Self {
+        Self { size, started: Instant::now() }
+    }
+
+    fn show(&self, at: u64, rows: u64) {
+        let done = if self.size == 0 { 1.0 } else { (at as f64 / self.size as f64).min(1.0) };
+        let secs = self.started.elapsed().as_secs_f64();
+        let rate = rows as f64 / secs.max(1e-3);
+        let eta = if done > 0.0 { secs / done - secs } else { 0.0 };
+        let width = 30;
+        let filled = (done * width as f64) as usize;
+        let bar: String = "#".repeat(filled) + &".".repeat(width - filled);
+        let mut err = std::io::stderr();
+        let _ = write!(err, "\r[{bar}] {:>3.0}%  {rows} rows  {rate:.0} rows/s  {eta:.0} s left ", done * 100.0);
+        let _ = err.flush();
+    }
+}
+
+/// The outcomes as the command prints them.
+pub fn report(o: &Outcomes, dry_run: bool) -> String {
+    let verb = if dry_run { "would be imported" } else { "imported" };
+    let mut out = format!("{} rows: {} {verb}, {} already imported", o.rows(), o.imported, o.already);
+    let rejected: u64 = o.rejected.values().sum();
+    out.push_str(&format!(", {rejected} rejected\n"));
+    let mut reasons: Vec<(&String, &u64)> = o.rejected.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (why, n) in reasons {
+        out.push_str(&format!("  {n:>8}  {why}\n"));
+    }
+    out
+}
