@@ -179,6 +179,52 @@ impl Layout {
     }
 }
 
+/// NYC's 41 columns, in their order (the header of "311 Service Requests from 2010 to
+/// Present"); the importer reads the ones [`Layout::Nyc`] names.
+pub const NYC_COLUMNS: [&str; 41] = [
+    "Unique Key",
+    "Created Date",
+    "Closed Date",
+    "Agency",
+    "Agency Name",
+    "Complaint Type",
+    "Descriptor",
+    "Location Type",
+    "Incident Zip",
+    "Incident Address",
+    "Street Name",
+    "Cross Street 1",
+    "Cross Street 2",
+    "Intersection Street 1",
+    "Intersection Street 2",
+    "Address Type",
+    "City",
+    "Landmark",
+    "Facility Type",
+    "Status",
+    "Due Date",
+    "Resolution Description",
+    "Resolution Action Updated Date",
+    "Community Board",
+    "BBL",
+    "Borough",
+    "X Coordinate (State Plane)",
+    "Y Coordinate (State Plane)",
+    "Open Data Channel Type",
+    "Park Facility Name",
+    "Park Borough",
+    "Vehicle Type",
+    "Taxi Company Borough",
+    "Taxi Pick Up Location",
+    "Bridge Highway Name",
+    "Bridge Highway Direction",
+    "Road Ramp",
+    "Bridge Highway Segment",
+    "Latitude",
+    "Longitude",
+    "Location",
+];
+
 /// Their types, agencies and statuses as the city's services, departments and statuses.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

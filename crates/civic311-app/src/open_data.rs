@@ -8,13 +8,14 @@
 //! services the city no longer has). A service's [`OpenDataPolicy`] may withhold the
 //! description and status notes and publish the location only to its block.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use civic311_domain::address::hundred_block;
 use civic311_domain::geo::Point;
-use civic311_domain::request::{Channel, RequestId, ServiceRequest};
+use civic311_domain::request::{Channel, RequestId};
 use civic311_domain::service::{OpenDataPolicy, Precision};
-use civic311_store::{RequestQuery, StoreResult};
+use civic311_store::{PublicRow, RequestQuery, StoreResult};
 use jiff::Timestamp;
 
 use crate::city::CityModel;
@@ -45,19 +46,23 @@ pub const OUR_COLUMNS: [&str; 4] = ["service_code", "channel", "expected_datetim
 pub const LAT: usize = 12;
 pub const LONG: usize = 13;
 
-/// One published value.
+/// One published value, borrowed from the request or the city where it can be.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Text(String),
+pub enum Value<'a> {
+    Text(Cow<'a, str>),
     Number(f64),
     /// Written in the city's time zone with its offset.
     Time(Timestamp),
     Null,
 }
 
-impl Value {
-    fn opt(s: Option<&str>) -> Self {
-        s.filter(|s| !s.is_empty()).map_or(Value::Null, |s| Value::Text(s.to_owned()))
+impl<'a> Value<'a> {
+    fn opt(s: Option<&'a str>) -> Self {
+        s.filter(|s| !s.is_empty()).map_or(Value::Null, |s| Value::Text(Cow::Borrowed(s)))
+    }
+
+    fn text(s: &'a str) -> Self {
+        Value::Text(Cow::Borrowed(s))
     }
 }
 
@@ -86,39 +91,39 @@ pub fn source(c: Channel) -> &'static str {
 /// The request's published row, or `None` when it may not be published at all.
 /// `public_targets` holds the numbers of the requests others were merged into that
 /// may be named (see [`merge_targets`]).
-pub fn row(city: &CityModel, r: &ServiceRequest, public_targets: &HashSet<String>) -> Option<Vec<Value>> {
+pub fn row<'a>(city: &'a CityModel, r: &'a PublicRow, public_targets: &HashSet<String>) -> Option<Vec<Value<'a>>> {
     let service = city.service(&r.service_code).filter(|s| s.is_public())?;
     let policy: OpenDataPolicy = service.open_data;
-    let text = |s: Option<&str>| if policy.withhold_text { Value::Null } else { Value::opt(s) };
+    let text = |s: Option<&'a str>| if policy.withhold_text { Value::Null } else { Value::opt(s) };
     let (address, point) = match policy.location {
-        Precision::Exact => (r.location.address.clone(), r.location.point),
-        Precision::Block => (r.location.address.as_deref().and_then(hundred_block), r.location.point.map(to_block)),
+        Precision::Exact => (r.address.as_deref().map(Cow::Borrowed), r.point),
+        Precision::Block => (r.address.as_deref().and_then(hundred_block).map(Cow::Owned), r.point.map(to_block)),
     };
     let coordinate = |v: Option<f64>| v.map_or(Value::Null, Value::Number);
     let mut out = Vec::with_capacity(BULK_COLUMNS.len() + city.boundaries.layers().len() + OUR_COLUMNS.len());
     out.extend([
-        Value::Text(r.id.to_string()),
+        Value::Text(Cow::Owned(r.id.to_string())),
         Value::Time(r.requested_at),
         Value::Time(r.updated_at),
         r.closed_at.filter(|_| r.status.is_closed()).map_or(Value::Null, Value::Time),
-        Value::Text(r.status.as_str().to_owned()),
+        Value::text(r.status.as_str()),
         text(r.status_notes.as_deref()),
-        Value::Text(source(r.channel).to_owned()),
-        Value::Text(service.name.clone()),
+        Value::text(source(r.channel)),
+        Value::text(&service.name),
         Value::opt(Some(&service.group)),
         text(Some(&r.description)),
-        Value::Text(city.department_name(&r.assignment.department).to_owned()),
-        Value::opt(address.as_deref()),
+        Value::text(city.department_name(&r.department)),
+        address.filter(|a| !a.is_empty()).map_or(Value::Null, Value::Text),
         coordinate(point.map(|p| p.lat)),
         coordinate(point.map(|p| p.lon)),
     ]);
     out.extend(city.boundaries.layers().iter().map(|l| Value::opt(r.areas.get(l).map(String::as_str))));
-    let duplicate_of = r.workflow.merged_into.as_ref().filter(|t| public_targets.contains(*t));
+    let duplicate_of = r.merged_into.as_deref().filter(|t| public_targets.contains(*t));
     out.extend([
-        Value::Text(r.service_code.clone()),
-        Value::Text(r.channel.as_str().to_owned()),
+        Value::text(&r.service_code),
+        Value::text(r.channel.as_str()),
         r.expected_at.map_or(Value::Null, Value::Time),
-        Value::opt(duplicate_of.map(String::as_str)),
+        Value::opt(duplicate_of),
     ]);
     Some(out)
 }
@@ -134,10 +139,10 @@ fn to_block(p: Point) -> Point {
 pub async fn merge_targets(
     store: &dyn civic311_store::Store,
     city: &CityModel,
-    page: &[ServiceRequest],
+    page: &[PublicRow],
 ) -> StoreResult<HashSet<String>> {
     let mut asked: HashMap<i64, &str> = HashMap::new();
-    for target in page.iter().filter_map(|r| r.workflow.merged_into.as_deref()) {
+    for target in page.iter().filter_map(|r| r.merged_into.as_deref()) {
         if let Some((_, seq)) = RequestId::parse(target) {
             asked.insert(seq, target);
         }
@@ -150,7 +155,7 @@ pub async fn merge_targets(
         limit: u32::try_from(asked.len()).unwrap_or(u32::MAX),
         ..RequestQuery::default()
     };
-    let found = store.list_requests(&query).await?;
+    let found = store.public_rows(&query).await?;
     Ok(found
         .into_iter()
         .filter(|t| city.service(&t.service_code).is_some_and(|s| s.is_public()))

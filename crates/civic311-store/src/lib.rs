@@ -134,6 +134,27 @@ pub struct Imported {
     pub expected_at: Option<Timestamp>,
 }
 
+/// What open data may publish of a request, read without its contact details, answers
+/// or staff fields (`civic311_app::open_data` decides what of it is published).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicRow {
+    pub id: civic311_domain::request::RequestId,
+    pub service_code: String,
+    pub description: String,
+    pub point: Option<civic311_domain::geo::Point>,
+    pub address: Option<String>,
+    pub status: civic311_domain::request::Status,
+    pub status_notes: Option<String>,
+    pub department: String,
+    pub channel: civic311_domain::request::Channel,
+    pub areas: std::collections::BTreeMap<String, String>,
+    pub requested_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub expected_at: Option<Timestamp>,
+    pub merged_into: Option<String>,
+}
+
 /// An event of an imported request's past.
 #[derive(Debug, Clone)]
 pub struct PastEvent {
@@ -515,12 +536,10 @@ pub trait Store: Send + Sync + 'static {
     /// `(stamp, id)`, in the order the changes were committed, at most `limit`, each
     /// with its stamp. Resuming from the last pair never skips a change committed
     /// meanwhile nor repeats a request that has not changed again (see `sql::changes`).
-    async fn changes(
-        &self,
-        query: &RequestQuery,
-        after: (i64, i64),
-        limit: u32,
-    ) -> StoreResult<Vec<(i64, ServiceRequest)>>;
+    async fn changes(&self, query: &RequestQuery, after: (i64, i64), limit: u32) -> StoreResult<Vec<(i64, PublicRow)>>;
+    /// What open data may publish of the requests `query` lists (its filters, cursor
+    /// and limit; in filing order, oldest first, whatever its sort).
+    async fn public_rows(&self, query: &RequestQuery) -> StoreResult<Vec<PublicRow>>;
     /// Text that differs whenever a request changed (an export's `ETag` is made of it).
     async fn change_mark(&self) -> StoreResult<String>;
     /// What a staff search finds, at most `limit`: the requests it names by number

@@ -29,10 +29,10 @@ pub use conn::ConnTx;
 pub use rollup::Rollup;
 pub use rows::{
     AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
-    FollowerRow, IdTokenRow, MediaRow, OutboxRow, PhotoRow, RequestRow, SealedRow, SessionRow, TimerRow, UserTokenRow,
-    WorkloadRow,
+    FollowerRow, IdTokenRow, MediaRow, OutboxRow, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, TimerRow,
+    UserTokenRow, WorkloadRow,
 };
-pub use store::{SqlStore, list_sql};
+pub use store::{PUBLIC_COLUMNS, SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};
 
 /// A value bound to a `$n` placeholder.
@@ -131,6 +131,14 @@ pub trait SqlBackend: Send + Sync + 'static {
         RequestRow: for<'r> FromRow<'r, <Self::Db as Database>::Row>,
     {
         self.fetch_all::<RequestRow>(sql, params).await
+    }
+
+    /// Runs an open-data listing (`SELECT PUBLIC_COLUMNS …`), in any order.
+    async fn fetch_public(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<PublicRowRaw>>
+    where
+        PublicRowRaw: for<'r> FromRow<'r, <Self::Db as Database>::Row>,
+    {
+        self.fetch_all::<PublicRowRaw>(sql, params).await
     }
 
     /// Runs a read-only query and maps its rows.

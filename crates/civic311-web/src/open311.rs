@@ -6,7 +6,7 @@ pub mod doc;
 mod duplicates;
 mod error;
 pub(crate) mod render;
-mod requests;
+pub(crate) mod requests;
 mod services;
 mod tokens;
 mod updates;

@@ -1,11 +1,14 @@
 //! The city's open data (docs/OPEN_DATA.md). Public: anyone may read it, signed in or
 //! not; nothing personal or internal is ever in it (see `civic311_app::open_data`).
 //!
-//! `GET /open-data/requests.{csv,json,geojson}` streams every published request (in
+//! `GET /open-data` describes it for people, `GET /data.json` for data portals (DCAT-US),
+//! and `GET /open-data/requests.{csv,json,geojson}` streams every published request (in
 //! filing order, filtered by `from`/`to`, `service_code` and boundary features), or,
 //! given `cursor`, `updated_after` or `limit`, one page of the change feed.
 
+mod catalogue;
 mod encode;
+mod page;
 mod params;
 
 use std::sync::Arc;
@@ -18,8 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use civic311_app::city::CityModel;
 use civic311_app::open_data::{columns, merge_targets, row};
-use civic311_domain::request::ServiceRequest;
-use civic311_store::RequestQuery;
+use civic311_store::{PublicRow, RequestQuery};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -30,13 +32,16 @@ use params::Mode;
 use crate::AppState;
 
 /// Rows read from the store at a time while a whole export streams.
-const STREAM_PAGE: u32 = 2_000;
+const STREAM_PAGE: u32 = 5_000;
 
 /// How long a client refused for want of a free export slot is asked to wait.
 const RETRY_AFTER_SECS: u64 = 5;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/open-data/{file}", get(export))
+    Router::new()
+        .route("/open-data", get(page::page))
+        .route("/open-data/{file}", get(export))
+        .route("/data.json", get(catalogue::catalogue))
 }
 
 /// An export refused: 400 for a bad parameter (nothing is read), 404 for an unknown
@@ -117,7 +122,7 @@ async fn answer(
         Mode::Changes { after, limit } => {
             let found = state.store.changes(&ask.query, after, limit).await.map_err(store_fault)?;
             let next = found.last().map_or(after, |(stamp, r)| (*stamp, r.id.seq));
-            let page: Vec<ServiceRequest> = found.into_iter().map(|(_, r)| r).collect();
+            let page: Vec<PublicRow> = found.into_iter().map(|(_, r)| r).collect();
             let targets = merge_targets(state.store.as_ref(), &city, &page).await.map_err(store_fault)?;
             let cols = columns(&city);
             let mut w = Writer { format, columns: &cols, tz: &city.tz, rows: 0 };
@@ -152,6 +157,7 @@ async fn answer(
                 format,
                 sink: Some(Sink::new(gzip)),
                 after: None,
+                next: None,
                 rows: 0,
                 stage: Stage::Head,
                 _permit: permit,
@@ -182,6 +188,8 @@ struct Dump {
     sink: Option<Sink>,
     /// The `(filing time, number)` of the last request read.
     after: Option<(i64, i64)>,
+    /// The next page, being read while this one is written.
+    next: Option<tokio::task::JoinHandle<civic311_store::StoreResult<Vec<PublicRow>>>>,
     rows: u64,
     stage: Stage,
     /// Held until the stream ends (or the client goes away).
@@ -222,9 +230,24 @@ impl Dump {
         }
     }
 
-    async fn page(&mut self) -> std::io::Result<Bytes> {
+    /// Starts reading the page after `self.after`.
+    fn read_ahead(&mut self) {
+        let store = self.state.store.clone();
         let query = RequestQuery { after: self.after, limit: STREAM_PAGE, ..self.query.clone() };
-        let page = self.state.store.list_requests(&query).await.map_err(std::io::Error::other)?;
+        self.next = Some(tokio::spawn(async move { store.public_rows(&query).await }));
+    }
+
+    async fn page(&mut self) -> std::io::Result<Bytes> {
+        if self.next.is_none() {
+            self.read_ahead();
+        }
+        let reading = self.next.take().ok_or_else(|| std::io::Error::other("no page being read"))?;
+        let page = reading.await.map_err(std::io::Error::other)?.map_err(std::io::Error::other)?;
+        if let (Some(last), true) = (page.last(), page.len() == STREAM_PAGE as usize) {
+            // The next page is read while this one is written.
+            self.after = Some((last.requested_at.as_microsecond(), last.id.seq));
+            self.read_ahead();
+        }
         let targets =
             merge_targets(self.state.store.as_ref(), &self.city, &page).await.map_err(std::io::Error::other)?;
         let mut text = String::with_capacity(page.len() * 400);
@@ -233,9 +256,6 @@ impl Dump {
             w.row(&values, &mut text);
         }
         self.rows = w.rows;
-        if let Some(last) = page.last() {
-            self.after = Some((last.requested_at.as_microsecond(), last.id.seq));
-        }
         if page.len() < STREAM_PAGE as usize {
             self.writer().tail(&mut text);
             self.stage = Stage::Done;

@@ -24,6 +24,7 @@ use crate::{demo, store_url};
 
 mod export;
 mod geocode;
+mod import;
 mod reports;
 mod search;
 
@@ -81,6 +82,17 @@ pub enum Bench {
         /// Pages of the change feed to time.
         #[arg(long, default_value_t = 200)]
         samples: usize,
+    },
+    /// `civic311 import requests --format nyc` of a generated file in NYC's layout into
+    /// the demo city of a database without requests, and the same file again.
+    Import {
+        #[arg(long, default_value = "sqlite://civic311-bench-import.db")]
+        database_url: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// The file (written first when missing).
+        #[arg(long, default_value = "civic311-bench-nyc.csv")]
+        file: std::path::PathBuf,
     },
     /// Committed Open311 POSTs per second over HTTP/1.1 keep-alive.
     Post {
@@ -145,6 +157,7 @@ pub async fn run(b: Bench) -> Result<()> {
         Bench::Geocode { database_url, points, samples } => geocode::run(&database_url, points, samples).await,
         Bench::Search { database_url, requests, samples } => search::run(&database_url, requests, samples).await,
         Bench::Export { database_url, requests, samples } => export::run(&database_url, requests, samples).await,
+        Bench::Import { database_url, rows, file } => import::run(&database_url, rows, &file).await,
         Bench::Post { database_url, clients, seconds } => post(&database_url, clients, seconds).await,
         Bench::Reports { database_url, requests, samples, rebuild } => {
             reports::run(&database_url, requests, samples, rebuild).await

@@ -5,6 +5,7 @@ use civic311_domain::geo::{BoundaryFeature, Point, Polygon};
 use civic311_domain::request::{
     Assignment, Channel, Contact, Event, EventKind, Location, Priority, RequestId, ServiceRequest, Status, from_micros,
 };
+use civic311_domain::workflow::WorkflowState;
 use serde::de::DeserializeOwned;
 use sqlx::FromRow;
 
@@ -226,6 +227,67 @@ pub struct ConfigChangeRow {
     pub kind: String,
     pub item: String,
     pub body: String,
+}
+
+/// What open data publishes of a request, as [`PUBLIC_COLUMNS`](super::PUBLIC_COLUMNS)
+/// selects it: no contact, answers or staff fields are ever read. Also read from a JSON
+/// array of those columns (SQLite aggregates a page into one).
+#[derive(Debug, FromRow, serde::Deserialize)]
+pub struct PublicRowRaw {
+    pub id: i64,
+    pub service_code: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+    pub status: String,
+    pub status_notes: Option<String>,
+    pub department: String,
+    pub channel: String,
+    pub areas: String,
+    pub requested_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub expected_at: Option<i64>,
+    /// The workflow state of a duplicate (for the request it was merged into).
+    pub merged: Option<String>,
+}
+
+impl PublicRowRaw {
+    pub fn into_domain(self) -> StoreResult<crate::PublicRow> {
+        let id = self.id;
+        let bad = |what: &str, v: &str| StoreError::Corrupt(format!("request {id} has unknown {what} '{v}'"));
+        let requested_at = from_micros(self.requested_at);
+        let merged_into = match self.merged {
+            Some(w) => {
+                serde_json::from_str::<WorkflowState>(&w)
+                    .map_err(|e| StoreError::Corrupt(format!("request {id} workflow: {e}")))?
+                    .merged_into
+            }
+            None => None,
+        };
+        Ok(crate::PublicRow {
+            id: RequestId::new(id, requested_at),
+            status: Status::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
+            channel: Channel::parse(&self.channel).ok_or_else(|| bad("channel", &self.channel))?,
+            areas: serde_json::from_str(&self.areas)
+                .map_err(|e| StoreError::Corrupt(format!("request {id} areas: {e}")))?,
+            service_code: self.service_code,
+            description: self.description,
+            point: match (self.lat, self.lon) {
+                (Some(lat), Some(lon)) => Some(Point { lat, lon }),
+                _ => None,
+            },
+            address: self.address,
+            status_notes: self.status_notes,
+            department: self.department,
+            requested_at,
+            updated_at: from_micros(self.updated_at),
+            closed_at: self.closed_at.map(from_micros),
+            expected_at: self.expected_at.map(from_micros),
+            merged_into,
+        })
+    }
 }
 
 /// A request's change stamp and number, as the change feed orders them.

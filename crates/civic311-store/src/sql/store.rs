@@ -20,14 +20,14 @@ use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
     AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
-    FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, RequestRow, SealedRow, SessionRow, SqlBackend, SqlTx,
-    UserTokenRow, WorkloadRow,
+    FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, SqlBackend,
+    SqlTx, UserTokenRow, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
 use crate::{
     ApiKey, ConfigChange, ConfigWrite, Credentials, Delivery, Intake, OutboxItem, OutboxQuery, OutboxState, Photo,
-    RequestQuery, RequestUpdate, Session, StaffSearch, Store, UserToken, Workload,
+    PublicRow, RequestQuery, RequestUpdate, Session, StaffSearch, Store, UserToken, Workload,
 };
 use civic311_domain::audit::SealedEvent;
 use civic311_domain::notify::{Follower, Message, NotifyChannel};
@@ -174,8 +174,18 @@ fn follower_rows(rows: Vec<FollowerRow>) -> StoreResult<Vec<Follower>> {
 
 /// The `SELECT` for a request listing, with its parameters.
 pub fn list_sql(q: &RequestQuery) -> (String, Vec<Param>) {
+    select_sql(q, REQUEST_COLUMNS)
+}
+
+/// What open data reads of a request ([`PublicRowRaw`](super::rows::PublicRowRaw)).
+pub const PUBLIC_COLUMNS: &str = "id, service_code, description, lat, lon, address, status, status_notes, \
+     department, channel, areas, requested_at, updated_at, closed_at, expected_at, \
+     CASE WHEN status = 'duplicate' THEN workflow END AS merged";
+
+/// The `SELECT` of `columns` for the requests `q` lists, with its parameters.
+fn select_sql(q: &RequestQuery, columns: &str) -> (String, Vec<Param>) {
     let (conds, mut params) = conditions(q);
-    let mut sql = format!("SELECT {REQUEST_COLUMNS} FROM requests");
+    let mut sql = format!("SELECT {columns} FROM requests");
     if !conds.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
@@ -298,7 +308,10 @@ fn conditions(q: &RequestQuery) -> (Vec<String>, Vec<Param>) {
         let a = push(Param::I64(at), &mut params);
         let b = push(Param::I64(id), &mut params);
         let (k, i) = (if key_desc { "<" } else { ">" }, if id_desc { "<" } else { ">" });
-        conds.push(format!("({key} {k} {a} OR ({key} = {a} AND id {i} {b}))"));
+        // The first term repeats the bound on its own: within the OR, SQLite cannot
+        // seek the key's index to it and reads the index from its start instead (84 ms
+        // for a page near the end of 1,000,000 requests; 2 ms with it).
+        conds.push(format!("{key} {k}= {a} AND ({key} {k} {a} OR ({key} = {a} AND id {i} {b}))"));
     }
     if let Some([min_lon, min_lat, max_lon, max_lat]) = q.bbox {
         let (a, b) = (push(Param::F64(min_lat), &mut params), push(Param::F64(max_lat), &mut params));
@@ -369,6 +382,7 @@ where
     ConfigChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    PublicRowRaw: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     AddressRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ApiKeyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
@@ -675,16 +689,15 @@ where
         Ok(rows.first().map_or(0, |r| r.n))
     }
 
-    async fn changes(
-        &self,
-        query: &RequestQuery,
-        after: (i64, i64),
-        limit: u32,
-    ) -> StoreResult<Vec<(i64, ServiceRequest)>> {
+    async fn changes(&self, query: &RequestQuery, after: (i64, i64), limit: u32) -> StoreResult<Vec<(i64, PublicRow)>> {
         let (mut conds, mut params) = conditions(&RequestQuery { after: None, changed_through: None, ..query.clone() });
         params.extend([Param::I64(after.0), Param::I64(after.1), Param::I64(i64::from(limit))]);
         let n = params.len();
-        conds.push(format!("(changed > ${} OR (changed = ${} AND id > ${}))", n - 2, n - 2, n - 1));
+        conds.push(format!(
+            "changed >= ${a} AND (changed > ${a} OR (changed = ${a} AND id > ${b}))",
+            a = n - 2,
+            b = n - 1
+        ));
         let settled = self.backend.settled_changes();
         if !settled.is_empty() {
             conds.push(settled.to_owned());
@@ -701,9 +714,18 @@ where
             limit: limit.max(1),
             ..RequestQuery::default()
         };
-        let mut found: std::collections::HashMap<i64, ServiceRequest> =
-            self.list_requests(&whole).await?.into_iter().map(|r| (r.id.seq, r)).collect();
+        let mut found: std::collections::HashMap<i64, PublicRow> =
+            self.public_rows(&whole).await?.into_iter().map(|r| (r.id.seq, r)).collect();
         Ok(keys.into_iter().filter_map(|k| found.remove(&k.id).map(|r| (k.changed, r))).collect())
+    }
+
+    async fn public_rows(&self, query: &RequestQuery) -> StoreResult<Vec<PublicRow>> {
+        let q = RequestQuery { sort: crate::Sort::Oldest, ..query.clone() };
+        let (sql, params) = select_sql(&q, PUBLIC_COLUMNS);
+        let rows = self.backend.fetch_public(&sql, params).await?;
+        let mut page = rows.into_iter().map(PublicRowRaw::into_domain).collect::<StoreResult<Vec<_>>>()?;
+        page.sort_by_key(|r| (r.requested_at, r.id.seq));
+        Ok(page)
     }
 
     async fn change_mark(&self) -> StoreResult<String> {

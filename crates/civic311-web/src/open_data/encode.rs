@@ -7,9 +7,8 @@ use axum::body::Bytes;
 use civic311_app::open_data::{LAT, LONG, Value};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
-
-use crate::open311::render::datetime;
 
 /// An export's format, chosen by the path's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +63,12 @@ impl Writer<'_> {
     pub fn head(&self, out: &mut String) {
         match self.format {
             Format::Csv => {
-                let names: Vec<String> = self.columns.iter().map(|c| csv_field(c)).collect();
-                out.push_str(&names.join(","));
+                for (i, c) in self.columns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    csv_field(c, out);
+                }
                 out.push_str("\r\n");
             }
             Format::Json => out.push('['),
@@ -86,9 +89,9 @@ impl Writer<'_> {
                         out.push(',');
                     }
                     match v {
-                        Value::Text(s) => out.push_str(&csv_field(s)),
+                        Value::Text(s) => csv_field(s, out),
                         Value::Number(n) => out.push_str(&number(*n)),
-                        Value::Time(t) => out.push_str(&datetime(*t, self.tz)),
+                        Value::Time(t) => w3c(*t, self.tz, out),
                         Value::Null => {}
                     }
                 }
@@ -137,12 +140,16 @@ impl Writer<'_> {
                 out.push(',');
             }
             first = false;
-            out.push_str(&json_string(name));
+            json_string(name, out);
             out.push(':');
             match v {
-                Value::Text(s) => out.push_str(&json_string(s)),
+                Value::Text(s) => json_string(s, out),
                 Value::Number(n) => out.push_str(&number(*n)),
-                Value::Time(t) => out.push_str(&json_string(&datetime(*t, self.tz))),
+                Value::Time(t) => {
+                    out.push('"');
+                    w3c(*t, self.tz, out);
+                    out.push('"');
+                }
                 Value::Null => out.push_str("null"),
             }
         }
@@ -150,20 +157,72 @@ impl Writer<'_> {
     }
 }
 
+/// Writes `t` as the city reads it, `2026-03-03T15:00:00-06:00` (what
+/// `open311::render::datetime` writes, without formatting a pattern for each of the
+/// millions of times an export holds).
+fn w3c(t: Timestamp, tz: &TimeZone, out: &mut String) {
+    use std::fmt::Write as _;
+    let offset = tz.to_offset(t);
+    let d = offset.to_datetime(t);
+    let secs = offset.seconds();
+    let (sign, abs) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        abs / 3600,
+        abs % 3600 / 60
+    );
+}
+
 /// A coordinate as written: the shortest decimal that reads back as the same number.
 fn number(n: f64) -> String {
     if n.is_finite() { n.to_string() } else { String::new() }
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+/// Writes `s` as a JSON string: quoted, with quotes, backslashes and control
+/// characters escaped.
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut plain = 0;
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if (c as u32) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        if escaped.is_empty() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push_str(escaped);
+        }
+        plain = i + c.len_utf8();
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
-/// A CSV field, quoted (its quotes doubled) when it holds a comma, a quote or a line
-/// break, or starts or ends with a space.
-pub fn csv_field(s: &str) -> String {
+/// Writes a CSV field, quoted (its quotes doubled) when it holds a comma, a quote or a
+/// line break, or starts or ends with a space.
+pub fn csv_field(s: &str, out: &mut String) {
     let needs = s.contains([',', '"', '\r', '\n']) || s.starts_with(' ') || s.ends_with(' ');
-    if needs { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if needs {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
 }
 
 /// Where written text goes: through as it is, or gzipped.
@@ -206,10 +265,38 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_only_when_they_must_be() {
-        assert_eq!(csv_field("Pothole"), "Pothole");
-        assert_eq!(csv_field("deep, wide"), "\"deep, wide\"");
-        assert_eq!(csv_field("a \"big\" one"), "\"a \"\"big\"\" one\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        let field = |s: &str| {
+            let mut out = String::new();
+            csv_field(s, &mut out);
+            out
+        };
+        assert_eq!(field("Pothole"), "Pothole");
+        assert_eq!(field("deep, wide"), "\"deep, wide\"");
+        assert_eq!(field("a \"big\" one"), "\"a \"\"big\"\" one\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn json_strings_read_back_as_written() {
+        for s in ["plain", "a \"quote\"", "back\\slash", "two\nlines\r\n\ttab", "bell\u{7}", "García ünï 🚧"] {
+            let mut out = String::new();
+            json_string(s, &mut out);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s, "{out}");
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_open311_writes_them() {
+        let tz = TimeZone::get("America/Chicago").unwrap();
+        for t in ["2026-03-03T21:00:00Z", "2026-07-01T05:04:03.999Z", "1999-12-31T23:59:59Z"] {
+            let t: Timestamp = t.parse().unwrap();
+            let mut out = String::new();
+            w3c(t, &tz, &mut out);
+            assert_eq!(out, crate::open311::render::datetime(t, &tz));
+        }
+        let mut out = String::new();
+        w3c("2026-03-03T21:00:00Z".parse().unwrap(), &TimeZone::get("Asia/Kolkata").unwrap(), &mut out);
+        assert_eq!(out, "2026-03-04T02:30:00+05:30");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
+use civic311_app::import::NYC_COLUMNS;
 use civic311_store::{OutboxQuery, RequestQuery};
 use civic311_testkit::fixture::{IN_W1, IN_W2};
 use civic311_testkit::{Backend, TestApp, both_backends};
@@ -120,50 +121,6 @@ fn nyc_row(fields: &[(&str, &str)]) -> String {
     let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
     NYC_COLUMNS.iter().map(|c| quote(cell(c))).collect::<Vec<_>>().join(",")
 }
-
-const NYC_COLUMNS: [&str; 41] = [
-    "Unique Key",
-    "Created Date",
-    "Closed Date",
-    "Agency",
-    "Agency Name",
-    "Complaint Type",
-    "Descriptor",
-    "Location Type",
-    "Incident Zip",
-    "Incident Address",
-    "Street Name",
-    "Cross Street 1",
-    "Cross Street 2",
-    "Intersection Street 1",
-    "Intersection Street 2",
-    "Address Type",
-    "City",
-    "Landmark",
-    "Facility Type",
-    "Status",
-    "Due Date",
-    "Resolution Description",
-    "Resolution Action Updated Date",
-    "Community Board",
-    "BBL",
-    "Borough",
-    "X Coordinate (State Plane)",
-    "Y Coordinate (State Plane)",
-    "Open Data Channel Type",
-    "Park Facility Name",
-    "Park Borough",
-    "Vehicle Type",
-    "Taxi Company Borough",
-    "Taxi Pick Up Location",
-    "Bridge Highway Name",
-    "Bridge Highway Direction",
-    "Road Ramp",
-    "Bridge Highway Segment",
-    "Latitude",
-    "Longitude",
-    "Location",
-];
 
 async fn an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_reported(backend: Backend) {
     let app = setup(backend).await;

@@ -21,7 +21,8 @@ both_backends!(
     nothing_private_or_internal_is_in_any_export,
     the_change_feed_neither_skips_nor_repeats_while_requests_are_written,
     exports_filter_compress_carry_a_tag_and_refuse_bad_input,
-    a_whole_demo_city_streams_in_filing_order
+    a_whole_demo_city_streams_in_filing_order,
+    the_open_data_is_described_for_people_and_for_portals
 );
 
 const FORMATS: [&str; 3] = ["csv", "json", "geojson"];
@@ -411,5 +412,49 @@ async fn a_whole_demo_city_streams_in_filing_order(backend: Backend) {
             None => first = Some(got),
             Some(f) => assert_eq!(&got, f, "{format} holds the same rows as csv"),
         }
+    }
+}
+
+/// The open data described for people, in both languages, and for data portals.
+async fn the_open_data_is_described_for_people_and_for_portals(backend: Backend) {
+    let app = setup(backend).await;
+    for (lang, heading, column) in [
+        ("en", "Open data: every request, for anyone", "The request&#39;s number, such as 2026-000042"),
+        ("es", "Datos abiertos: todas las solicitudes, para todos", "El número de la solicitud, como 2026-000042"),
+    ] {
+        let page = app.get(&format!("/open-data?lang={lang}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(heading), "{lang}: {}", page.body);
+        assert!(page.body.contains(column), "{lang}: {}", page.body);
+        for c in civic311_app::open_data::columns(&app.state.city()) {
+            assert!(page.body.contains(&format!("<code>{c}</code>")), "{lang}: {c}");
+        }
+        assert!(page.body.contains("href=\"/open-data/requests.csv\""));
+    }
+    let home = app.get("/").await;
+    assert!(home.body.contains("href=\"/open-data\""), "every portal page links to it");
+
+    let r = app.get("/data.json").await;
+    assert_eq!(r.status, 200);
+    let catalogue = r.json();
+    assert_eq!(catalogue["conformsTo"], "https://project-open-data.cio.gov/v1.1/schema");
+    let dataset = &catalogue["dataset"][0];
+    assert_eq!(dataset["accessLevel"], "public");
+    assert_eq!(dataset["publisher"]["name"], "Testville");
+    assert_eq!(dataset["contactPoint"]["hasEmail"], "mailto:311@testville.example");
+    assert_eq!(dataset["spatial"], "-88.02,41,-87.98,41.02");
+    let urls: Vec<&str> =
+        dataset["distribution"].as_array().unwrap().iter().map(|d| d["downloadURL"].as_str().unwrap()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://civic311.test/open-data/requests.csv",
+            "http://civic311.test/open-data/requests.json",
+            "http://civic311.test/open-data/requests.geojson"
+        ]
+    );
+    for url in urls {
+        let path = url.trim_start_matches("http://civic311.test");
+        assert_eq!(app.get(path).await.status, 200, "{path}");
     }
 }
