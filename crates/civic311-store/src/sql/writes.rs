@@ -257,8 +257,8 @@ async fn insert_areas(tx: &mut dyn SqlTx, areas: Vec<(i64, &str, &str)>) -> Stor
     Ok(())
 }
 
-/// Records where imported requests came from.
-async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)]) -> StoreResult<()> {
+/// Records where imported requests came from; `kept_numbers` when some kept theirs.
+async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)], kept_numbers: bool) -> StoreResult<()> {
     for chunk in sources.chunks(rows_per_insert(2)) {
         let mut params = Vec::with_capacity(chunk.len() * 2);
         for (source, id) in chunk {
@@ -267,10 +267,15 @@ async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)]) -> StoreR
         let sql = format!("INSERT INTO request_sources (source, request_id) VALUES {}", placeholders(chunk.len(), 2));
         tx.execute(&sql, params).await?;
     }
-    if !sources.is_empty() && tx.driver() == super::changes::POSTGRES {
-        // Numbers kept by an import move the sequence on, or intake would reuse them.
-        tx.fetch_i64("SELECT setval(pg_get_serial_sequence('requests', 'id'), (SELECT MAX(id) FROM requests))", vec![])
-            .await?;
+    if kept_numbers && tx.driver() == super::changes::POSTGRES {
+        // Numbers kept by an import move the sequence on, or intake would reuse them;
+        // never back (`nextval` is past every number a running intake has taken).
+        tx.fetch_i64(
+            "SELECT setval(pg_get_serial_sequence('requests', 'id'), \
+             GREATEST((SELECT MAX(id) FROM requests), nextval(pg_get_serial_sequence('requests', 'id'))))",
+            vec![],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -328,7 +333,7 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
         super::changes::mark(tx, &written).await?;
         let sources: Vec<(String, i64)> =
             chunk.iter().filter_map(|i| Some((i.imported.as_ref()?.source.clone(), id_of(i).ok()?))).collect();
-        insert_sources(tx, &sources).await?;
+        insert_sources(tx, &sources, chunk.iter().any(|i| kept(i).is_some())).await?;
         let mut messages = Vec::new();
         let mut timers = Vec::new();
         for i in chunk {
