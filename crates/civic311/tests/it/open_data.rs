@@ -90,6 +90,21 @@ fn rows(format: &str, body: &str) -> Vec<BTreeMap<String, String>> {
     }
 }
 
+/// Waits (at most a minute) until the change feed hands out request `id`. On PostgreSQL
+/// the feed serves a change only once every transaction that began before it has ended,
+/// on the whole server: another test's database on it can hold a page back for a moment.
+async fn feed_reaches(app: &TestApp, id: &str) {
+    for _ in 0..600 {
+        let (status, _, body) = fetch(app, "/open-data/requests.json?limit=10000", false).await;
+        assert_eq!(status, 200, "{body}");
+        if by_id(rows("json", &body)).contains_key(id) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the change feed never reached request {id}");
+}
+
 fn by_id(rows: Vec<BTreeMap<String, String>>) -> BTreeMap<String, BTreeMap<String, String>> {
     rows.into_iter().map(|r| (r["service_request_id"].clone(), r)).collect()
 }
@@ -130,6 +145,7 @@ async fn nothing_private_or_internal_is_in_any_export(backend: Backend) {
     };
     raw.contact.email = Some("mk-facility-77@example.test".into());
     let internal = submit(&app.state, raw, Channel::Internal).await.unwrap().id.to_string();
+    feed_reaches(&app, &bulk).await;
 
     let markers = [
         "mk-email-77",
