@@ -254,7 +254,7 @@ struct Bucket {
 }
 
 /// Local midnight at the start of `day` in the city.
-pub(crate) fn midnight(day: Date, city: &CityModel) -> Result<Timestamp, AppError> {
+pub fn midnight(day: Date, city: &CityModel) -> Result<Timestamp, AppError> {
     day.to_zoned(city.tz.clone()).map(|z| z.timestamp()).map_err(bad)
 }
 

@@ -40,6 +40,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// This node's budgets per client address and per API key.
     pub throttles: Arc<throttle::Throttles>,
+    /// The public dashboards built in the last minute.
+    pub(crate) dashboards: Arc<open_data::DashboardCache>,
 }
 
 /// Handlers reach the application's store, city and clock through their state.
@@ -62,7 +64,13 @@ pub struct MapTiles {
 impl AppState {
     /// The HTTP state around `app`: no map tiles, no trusted proxies, fresh budgets.
     pub fn new(app: App) -> Self {
-        Self { app, map_tiles: None, trusted_proxies: Vec::new(), throttles: Arc::default() }
+        Self {
+            app,
+            map_tiles: None,
+            trusted_proxies: Vec::new(),
+            throttles: Arc::default(),
+            dashboards: Arc::default(),
+        }
     }
 
     /// Loads the application (see [`App::load`]) and wraps it.

@@ -7,6 +7,7 @@
 //! given `cursor`, `updated_after` or `limit`, one page of the change feed.
 
 mod catalogue;
+mod dashboard;
 mod encode;
 mod page;
 mod params;
@@ -25,6 +26,7 @@ use civic311_store::{PublicRow, RequestQuery};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedSemaphorePermit;
 
+pub(crate) use dashboard::Cache as DashboardCache;
 pub use encode::Format;
 use encode::{Sink, Writer};
 use params::Mode;

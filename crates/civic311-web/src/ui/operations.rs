@@ -20,7 +20,7 @@ use crate::page::html;
 /// Same weekdays a typical day is the mean of.
 const WEEKS_BACK: i32 = 8;
 /// How old open work is, in days: each bucket's first day and its name.
-const AGES: [(i64, Option<i64>, &str); 4] =
+pub(crate) const AGES: [(i64, Option<i64>, &str); 4] =
     [(0, Some(7), "0–7 days"), (8, Some(30), "8–30 days"), (31, Some(90), "31–90 days"), (91, None, "over 90 days")];
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -234,11 +234,12 @@ async fn teams(state: &AppState, department: &str, now: Timestamp) -> Result<Sec
     })
 }
 
-/// Open requests by how long ago they were filed.
-async fn aging(state: &AppState, open: &RequestQuery, now: Timestamp) -> Result<Section, Fault> {
+/// How many of the requests `open` matches were filed in each bucket of [`AGES`] before
+/// `now`, in its order.
+pub(crate) async fn ages(state: &AppState, open: &RequestQuery, now: Timestamp) -> Result<Vec<i64>, Fault> {
     let day = |d: i64| now - SignedDuration::from_hours(24 * d);
     let mut counts = Vec::new();
-    for (first, last, name) in AGES {
+    for (first, last, _) in AGES {
         let q = RequestQuery {
             // Both ends are inclusive in a query: the bucket ends a microsecond short
             // of where the next begins.
@@ -246,8 +247,14 @@ async fn aging(state: &AppState, open: &RequestQuery, now: Timestamp) -> Result<
             requested_from: last.map(|l| day(l + 1)),
             ..open.clone()
         };
-        counts.push((name, state.store.count_matching(&q).await?));
+        counts.push(state.store.count_matching(&q).await?);
     }
+    Ok(counts)
+}
+
+/// Open requests by how long ago they were filed.
+async fn aging(state: &AppState, open: &RequestQuery, now: Timestamp) -> Result<Section, Fault> {
+    let counts: Vec<(&str, i64)> = AGES.iter().map(|a| a.2).zip(ages(state, open, now).await?).collect();
     let bars: Vec<(String, f64)> = counts.iter().map(|(n, c)| ((*n).to_owned(), *c as f64)).collect();
     Ok(Section {
         id: "aging",

@@ -68,58 +68,100 @@ fn days(from: Date, to: Date) -> i64 {
     from.until(to).map_or(0, |s| i64::from(s.get_days())) + 1
 }
 
-/// Grid squares whose count in the period stands well above the mean of the
-/// [`BASELINE_STRETCHES`] stretches of the same length before it.
-async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
-    let city = state.city();
-    let length = days(frame.from, frame.to);
-    let departments = frame.departments();
-    let now = tally::read_by_department(state, GRID, (frame.from, frame.to), departments.as_deref()).await?;
-    let before = match (frame.from.checked_sub((length * BASELINE_STRETCHES).days()), frame.from.checked_sub(1.days()))
-    {
-        (Ok(a), Ok(b)) => tally::read_by_department(state, GRID, (a, b), departments.as_deref()).await?,
+/// A grid square whose count in a period stands well above its usual count.
+pub(crate) struct Hot {
+    pub(crate) square: String,
+    /// Requests in the period.
+    pub(crate) count: i64,
+    /// The mean of the stretches before it.
+    pub(crate) expected: f64,
+    /// Standard deviations above `expected`.
+    pub(crate) above: f64,
+}
+
+/// Grid squares whose count over the local days `from` to `to` stands well above the
+/// mean of the [`BASELINE_STRETCHES`] stretches of the same length before it: at least
+/// [`HOTSPOT_LEAST`] requests and more than [`HOTSPOT_SIGMAS`] above; the strongest
+/// [`TOP`], strongest first. Over `departments` (every one when `None`).
+pub(crate) async fn hot_squares(
+    state: &AppState,
+    (from, to): (Date, Date),
+    departments: Option<&[String]>,
+) -> Result<Vec<Hot>, Fault> {
+    let length = days(from, to);
+    let now = tally::read_by_department(state, GRID, (from, to), departments).await?;
+    let before = match (from.checked_sub((length * BASELINE_STRETCHES).days()), from.checked_sub(1.days())) {
+        (Ok(a), Ok(b)) => tally::read_by_department(state, GRID, (a, b), departments).await?,
         _ => Default::default(),
     };
     let now = tally::by(&now, |k| k[0].clone());
     let before = tally::by(&before, |k| k[0].clone());
-    let mut hot: Vec<(String, i64, f64, f64)> = now
+    let mut hot: Vec<Hot> = now
         .iter()
         .filter_map(|(square, t)| {
             let count = t.counts.opened;
             let expected = before.get(square).map_or(0.0, |b| b.counts.opened as f64 / BASELINE_STRETCHES as f64);
             let spread = expected.max(1.0).sqrt();
             let above = (count as f64 - expected) / spread;
-            (count >= HOTSPOT_LEAST && above > HOTSPOT_SIGMAS).then(|| (square.clone(), count, expected, above))
+            (count >= HOTSPOT_LEAST && above > HOTSPOT_SIGMAS).then(|| Hot {
+                square: square.clone(),
+                count,
+                expected,
+                above,
+            })
         })
         .collect();
-    hot.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+    hot.sort_by(|a, b| b.above.total_cmp(&a.above).then(a.square.cmp(&b.square)));
     hot.truncate(TOP);
-    let strongest = hot.first().map_or(1.0, |h| h.3);
+    Ok(hot)
+}
+
+/// The hotspots drawn over the features of `layer`, numbered as their table rows, or
+/// nothing when there are none; each with its centre.
+pub(crate) fn hot_map(
+    city: &crate::CityModel,
+    layer: Option<String>,
+    hot: &[Hot],
+    label: &str,
+) -> (String, Vec<Point>) {
+    let strongest = hot.first().map_or(1.0, |h| h.above);
     let mut drawn = Vec::new();
-    let mut rows = Vec::new();
-    for (n, (square, count, expected, above)) in (1..).zip(&hot) {
-        let Some((lat, lon)) = grid_corner(square) else { continue };
-        drawn.push(([lon, lat], GRID_DEGREES, above / strongest, n));
-        let centre = Point { lat: lat + GRID_DEGREES / 2.0, lon: lon + GRID_DEGREES / 2.0 };
-        let names = areas_at(&city, centre);
-        let place = if names.is_empty() { format!("{:.4}, {:.4}", centre.lat, centre.lon) } else { names.join(" · ") };
-        rows.push(vec![
-            cell(format!("{n}. {place}")),
-            number(count.unsigned_abs()),
-            cell(format!("{expected:.1}")),
-            cell(if *expected > 0.0 { format!("{:.1}×", *count as f64 / expected) } else { "new".into() }),
-        ]);
+    let mut centres = Vec::new();
+    for (n, h) in (1..).zip(hot) {
+        let Some((lat, lon)) = grid_corner(&h.square) else { continue };
+        drawn.push(([lon, lat], GRID_DEGREES, h.above / strongest, n));
+        centres.push(Point { lat: lat + GRID_DEGREES / 2.0, lon: lon + GRID_DEGREES / 2.0 });
     }
-    let broadest: Vec<_> = {
-        let layer = frame.layer();
-        city.boundaries.features().iter().filter(|f| Some(&f.layer) == layer.as_ref()).collect()
-    };
-    let svg = if drawn.is_empty() {
-        String::new()
-    } else {
-        super::map::squares(&broadest, &drawn, "Hotspots: squares with far more requests than usual, numbered as below")
-            .unwrap_or_default()
-    };
+    let outline: Vec<_> = city.boundaries.features().iter().filter(|f| Some(&f.layer) == layer.as_ref()).collect();
+    let svg =
+        if drawn.is_empty() { String::new() } else { super::map::squares(&outline, &drawn, label).unwrap_or_default() };
+    (svg, centres)
+}
+
+/// Where a hotspot's centre lies, by the areas around it (or its coordinates).
+pub(crate) fn place_name(city: &crate::CityModel, centre: Point) -> String {
+    let names = areas_at(city, centre);
+    if names.is_empty() { format!("{:.4}, {:.4}", centre.lat, centre.lon) } else { names.join(" · ") }
+}
+
+/// Grid squares whose count in the period stands well above the mean of the
+/// [`BASELINE_STRETCHES`] stretches of the same length before it.
+async fn hotspots(state: &AppState, frame: &Frame) -> Result<Section, Fault> {
+    let city = state.city();
+    let hot = hot_squares(state, (frame.from, frame.to), frame.departments().as_deref()).await?;
+    let label = "Hotspots: squares with far more requests than usual, numbered as below";
+    let (svg, centres) = hot_map(&city, frame.layer(), &hot, label);
+    let rows = (1..)
+        .zip(hot.iter().zip(&centres))
+        .map(|(n, (h, centre))| {
+            vec![
+                cell(format!("{n}. {}", place_name(&city, *centre))),
+                number(h.count.unsigned_abs()),
+                cell(format!("{:.1}", h.expected)),
+                cell(if h.expected > 0.0 { format!("{:.1}×", h.count as f64 / h.expected) } else { "new".into() }),
+            ]
+        })
+        .collect();
     Ok(Section {
         id: "hotspots",
         title: "Hotspots".into(),

@@ -20,7 +20,7 @@ use crate::page::html;
 
 /// Fewer closed requests than this and a time or a compliance is not worth judging
 /// (the same line the public "typical time" draws).
-pub(super) const TOO_FEW: u64 = civic311_app::typical::ENOUGH as u64;
+pub(crate) const TOO_FEW: u64 = civic311_app::typical::ENOUGH as u64;
 /// Request types in "most frequent" and rows of the category × area table.
 const TOP: usize = 10;
 /// The default period: the last twelve weeks to today.
@@ -44,49 +44,51 @@ pub struct Params {
 }
 
 /// One cell of a table: its text, a class (`too-few`, `number`…), and where it links.
-pub(super) struct Cell {
-    pub(super) text: String,
-    pub(super) class: &'static str,
-    pub(super) href: Option<String>,
+#[derive(Clone)]
+pub(crate) struct Cell {
+    pub(crate) text: String,
+    pub(crate) class: &'static str,
+    pub(crate) href: Option<String>,
 }
 
-pub(super) fn cell(text: impl Into<String>) -> Cell {
+pub(crate) fn cell(text: impl Into<String>) -> Cell {
     Cell { text: text.into(), class: "", href: None }
 }
 
-pub(super) fn number(n: u64) -> Cell {
+pub(crate) fn number(n: u64) -> Cell {
     Cell { text: n.to_string(), class: "number", href: None }
 }
 
 /// Nothing to show.
-pub(super) fn dash() -> Cell {
+pub(crate) fn dash() -> Cell {
     Cell { text: "–".into(), class: "muted", href: None }
 }
 
 /// A figure not worth judging, with what there was.
-pub(super) fn too_few(text: String) -> Cell {
+pub(crate) fn too_few(text: String) -> Cell {
     Cell { text, class: "too-few", href: None }
 }
 
 /// A chart, its numbers as a table, and the CSV of the report behind them.
-pub(super) struct Section {
-    pub(super) id: &'static str,
-    pub(super) title: String,
-    pub(super) note: Option<String>,
-    pub(super) svg: String,
-    pub(super) headers: Vec<String>,
-    pub(super) rows: Vec<Vec<Cell>>,
+#[derive(Clone)]
+pub(crate) struct Section {
+    pub(crate) id: &'static str,
+    pub(crate) title: String,
+    pub(crate) note: Option<String>,
+    pub(crate) svg: String,
+    pub(crate) headers: Vec<String>,
+    pub(crate) rows: Vec<Vec<Cell>>,
     /// Narrow enough to stay a table on a phone (else each row becomes a card).
-    pub(super) compact: bool,
+    pub(crate) compact: bool,
     /// Where its CSV downloads from.
-    pub(super) csv: String,
+    pub(crate) csv: String,
 }
 
 impl Section {
     /// The table as RFC 4180 CSV with its header, as the page shows it.
     /// A name a city gave (a team called "=SUM(…)") is written so that a spreadsheet
     /// reads it as text, never as a formula.
-    pub(super) fn to_csv(&self) -> String {
+    pub(crate) fn to_csv(&self) -> String {
         let cell = |v: &str| {
             let text = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_owned() };
             crate::api::reports::field(&text)
@@ -258,7 +260,7 @@ impl Frame {
 
 /// The section named `table` as a CSV download called `name`.csv, or a 400 naming the
 /// tables there are.
-pub(super) fn section_csv(sections: &[Section], table: Option<&str>, name: &str) -> Page {
+pub(crate) fn section_csv(sections: &[Section], table: Option<&str>, name: &str) -> Page {
     let Some(s) = sections.iter().find(|s| Some(s.id) == table) else {
         let names: Vec<&str> = sections.iter().map(|s| s.id).collect();
         let why = format!("Not done: table — one of {}.", names.join(", "));
@@ -275,7 +277,7 @@ pub(super) fn section_csv(sections: &[Section], table: Option<&str>, name: &str)
 }
 
 /// Hours as a person reads them: hours under two days, days beyond.
-pub(super) fn duration(hours: f64) -> String {
+pub(crate) fn duration(hours: f64) -> String {
     if hours < 48.0 { format!("{hours:.1} h") } else { format!("{:.1} d", hours / 24.0) }
 }
 

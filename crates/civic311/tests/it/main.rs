@@ -29,6 +29,7 @@ mod internal;
 mod next_in_queue;
 mod open311;
 mod open_data;
+mod open_data_dashboard;
 mod photos;
 mod portal;
 mod portal_browser;

@@ -110,7 +110,8 @@ fn by_id(rows: Vec<BTreeMap<String, String>>) -> BTreeMap<String, BTreeMap<Strin
 }
 
 /// Every private field of every kind of request carries a marker of its own; no export,
-/// in any format, plain or gzipped, whole or as a change-feed page, holds one.
+/// in any format, plain or gzipped, whole or as a change-feed page, holds one, and
+/// neither does the dashboard or any of its tables.
 async fn nothing_private_or_internal_is_in_any_export(backend: Backend) {
     let app = setup(backend).await;
     common::publish_to_the_block(&app, "BULK").await;
@@ -173,6 +174,18 @@ async fn nothing_private_or_internal_is_in_any_export(backend: Backend) {
         "Facilities repair",
         internal.as_str(),
     ];
+    // The dashboard, in each language and each of its tables' CSVs.
+    let mut pages = vec!["/open-data?lang=en".to_owned(), "/open-data?lang=es&period=365".to_owned()];
+    for table in ["categories", "areas", "time", "escalations", "backlog", "hotspots"] {
+        pages.push(format!("/open-data?table={table}&format=csv"));
+    }
+    for uri in &pages {
+        let (status, _, body) = fetch(&app, uri, false).await;
+        assert_eq!(status, 200, "{uri}: {body}");
+        for m in markers.iter().chain(["Facilities", "mk-bulk"].iter()) {
+            assert!(!body.to_lowercase().contains(&m.to_lowercase()), "{uri} holds {m}: {body}");
+        }
+    }
     for format in FORMATS {
         for query in ["", "?limit=100", "?updated_after=2000-01-01T00:00:00Z", "?wards=W2&service_code=BULK"] {
             for gzip in [false, true] {
