@@ -42,6 +42,8 @@ pub struct AppState {
     pub throttles: Arc<throttle::Throttles>,
     /// The public dashboards built in the last minute.
     pub(crate) dashboards: Arc<open_data::DashboardCache>,
+    /// Where the nightly open-data dumps are written and served from, when anywhere.
+    pub dumps: Option<Arc<open_data::dumps::DumpConfig>>,
 }
 
 /// Handlers reach the application's store, city and clock through their state.
@@ -62,7 +64,8 @@ pub struct MapTiles {
 }
 
 impl AppState {
-    /// The HTTP state around `app`: no map tiles, no trusted proxies, fresh budgets.
+    /// The HTTP state around `app`: no map tiles, no trusted proxies, fresh budgets, no
+    /// open-data dumps.
     pub fn new(app: App) -> Self {
         Self {
             app,
@@ -70,6 +73,7 @@ impl AppState {
             trusted_proxies: Vec::new(),
             throttles: Arc::default(),
             dashboards: Arc::default(),
+            dumps: None,
         }
     }
 
@@ -90,6 +94,12 @@ impl AppState {
     }
 
     /// The same state drawing maps over tiles from `tiles`.
+    /// The same state writing nightly open-data dumps as `config` says (none without).
+    pub fn with_open_data_dumps(mut self, config: Option<open_data::dumps::DumpConfig>) -> Self {
+        self.dumps = config.map(Arc::new);
+        self
+    }
+
     pub fn with_map_tiles(mut self, tiles: Option<MapTiles>) -> Self {
         self.map_tiles = tiles;
         self

@@ -8,6 +8,7 @@
 
 mod catalogue;
 mod dashboard;
+pub mod dumps;
 mod encode;
 mod page;
 mod params;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/open-data", get(page::page))
         .route("/open-data/{file}", get(export))
+        .route("/open-data/dumps/{name}", get(dumps::serve))
         .route("/data.json", get(catalogue::catalogue))
 }
 
@@ -151,19 +153,7 @@ async fn answer(
             if let Ok(v) = HeaderValue::from_str(&disposition) {
                 head.insert(header::CONTENT_DISPOSITION, v);
             }
-            let dump = Dump {
-                state,
-                city,
-                query: ask.query,
-                columns: Vec::new(),
-                format,
-                sink: Some(Sink::new(gzip)),
-                after: None,
-                next: None,
-                rows: 0,
-                stage: Stage::Head,
-                _permit: permit,
-            };
+            let dump = Dump::new(state, ask.query, format, gzip, permit);
             let stream = futures_util::stream::unfold(dump, |mut d| async move {
                 let chunk = d.step().await?;
                 Some((chunk, d))
@@ -199,6 +189,25 @@ struct Dump {
 }
 
 impl Dump {
+    /// A whole export of what `query` matches in `format`, gzipped when `gzip`, holding
+    /// an export slot (`permit`) until it ends.
+    fn new(state: AppState, query: RequestQuery, format: Format, gzip: bool, permit: OwnedSemaphorePermit) -> Self {
+        let city = state.city();
+        Dump {
+            state,
+            city,
+            query,
+            columns: Vec::new(),
+            format,
+            sink: Some(Sink::new(gzip)),
+            after: None,
+            next: None,
+            rows: 0,
+            stage: Stage::Head,
+            _permit: permit,
+        }
+    }
+
     /// The next bytes to send; `None` once the body is complete. A failure ends the
     /// body early as an error, so the client sees a broken transfer, never a short file.
     async fn step(&mut self) -> Option<std::io::Result<Bytes>> {

@@ -58,6 +58,14 @@ struct ServeArgs {
     /// The attribution the tile source's licence asks for, shown on every map.
     #[arg(long, env = "CIVIC311_MAP_ATTRIBUTION", default_value = "© OpenStreetMap contributors")]
     map_attribution: String,
+    /// A directory for the nightly open-data dumps: every published request as gzipped
+    /// CSV, written each day from 02:00 city time, listed on /open-data. Without it none
+    /// are written (the demo keeps them next to its database).
+    #[arg(long, env = "CIVIC311_OPEN_DATA_DUMPS")]
+    open_data_dumps: Option<std::path::PathBuf>,
+    /// How many nightly dumps are kept (the newest).
+    #[arg(long, env = "CIVIC311_OPEN_DATA_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..))]
+    open_data_keep: u16,
 }
 
 #[derive(Subcommand)]
@@ -270,6 +278,9 @@ async fn main() -> Result<()> {
             // The demo is reached where it listens; its mail links point there.
             let mut serve = serve;
             serve.public_url.get_or_insert_with(|| format!("http://{}", serve.bind));
+            if serve.open_data_dumps.is_none() {
+                serve.open_data_dumps = Some(demo_dumps_dir(&database_url));
+            }
             print_welcome(&serve, &database_url)?;
             run_server(store, &serve).await
         }
@@ -556,14 +567,32 @@ fn public_url(serve: &ServeArgs) -> Result<Option<String>> {
     Ok(Some(url.trim_end_matches('/').to_owned()))
 }
 
+/// Where the demo keeps its nightly dumps: beside its SQLite file, else in the working
+/// directory.
+fn demo_dumps_dir(database_url: &str) -> std::path::PathBuf {
+    let file = database_url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p));
+    match file.filter(|f| !f.is_empty() && *f != ":memory:") {
+        Some(f) => std::path::PathBuf::from(format!("{f}.open-data")),
+        None => std::path::PathBuf::from("civic311-demo.open-data"),
+    }
+}
+
 async fn run_server(store: SharedStore, serve: &ServeArgs) -> Result<()> {
     let notifiers = notifiers()?;
     let public_url = public_url(serve)?;
-    let state = AppState::load(store, civic311_app::system_clock(), public_url.clone(), civic311_codecs::codecs())
-        .await?
-        .with_notifiers(notifiers.clone())
-        .with_map_tiles(map_tiles(serve)?)
-        .with_trusted_proxies(serve.trusted_proxies.clone());
+    let state =
+        AppState::load(store, civic311_app::system_clock(), public_url.clone(), civic311_codecs::codecs())
+            .await?
+            .with_notifiers(notifiers.clone())
+            .with_map_tiles(map_tiles(serve)?)
+            .with_trusted_proxies(serve.trusted_proxies.clone())
+            .with_open_data_dumps(serve.open_data_dumps.clone().map(|dir| {
+                civic311_web::open_data::dumps::DumpConfig { dir, keep: usize::from(serve.open_data_keep) }
+            }));
+    if let Some(config) = &state.dumps {
+        let every = std::time::Duration::from_secs(60);
+        tokio::spawn(civic311_web::open_data::dumps::run(state.clone(), config.as_ref().clone(), every));
+    }
     let dispatcher = civic311_jobs::Dispatcher::new(notifiers, public_url).with_link_key(state.link_key.as_str());
     let s = state.clone();
     tokio::spawn(civic311_jobs::scheduler::run(

@@ -30,6 +30,9 @@ struct OpenDataPage {
     tiles: Vec<(String, String, String)>,
     sections: Vec<Section>,
     filters: String,
+    /// The nightly dumps, newest first (name, size), and what is said of them; `None`
+    /// when none are written.
+    dumps: Option<(Vec<(String, String)>, String)>,
     /// Each column and what it holds, in the reader's language.
     columns: Vec<(String, String)>,
 }
@@ -77,10 +80,28 @@ pub async fn page(State(state): State<AppState>, lang: Lang, Query(p): Query<Par
         tiles: built.tiles.clone(),
         sections,
         filters: t.get("open_data.filters").replace("{layers}", &example),
+        dumps: state.dumps.as_ref().map(|config| {
+            let files = super::dumps::list(&config.dir);
+            let said = if files.is_empty() { "open_data.dumps_none" } else { "open_data.dumps_text" };
+            let text = t
+                .get(said)
+                .replace("{hour}", &format!("{:02}:00", super::dumps::DUMP_HOUR))
+                .replace("{keep}", &config.keep.to_string());
+            (files.into_iter().map(|f| (f.name, size(f.bytes))).collect(), text)
+        }),
         columns,
     };
     let status = if page.refused.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     lang.render(status, &page)
+}
+
+/// A file's size as people read it: `820 kB`, `61.2 MB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1_000 => format!("{b} B"),
+        b if b < 1_000_000 => format!("{} kB", b.div_ceil(1_000)),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
 }
 
 /// One table of the dashboard as CSV, or a 400 in the reader's language.

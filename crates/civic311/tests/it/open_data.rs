@@ -22,7 +22,8 @@ both_backends!(
     the_change_feed_neither_skips_nor_repeats_while_requests_are_written,
     exports_filter_compress_carry_a_tag_and_refuse_bad_input,
     a_whole_demo_city_streams_in_filing_order,
-    the_open_data_is_described_for_people_and_for_portals
+    the_open_data_is_described_for_people_and_for_portals,
+    nightly_dumps_are_the_whole_export_kept_listed_and_served
 );
 
 const FORMATS: [&str; 3] = ["csv", "json", "geojson"];
@@ -486,4 +487,62 @@ async fn the_open_data_is_described_for_people_and_for_portals(backend: Backend)
         let path = url.trim_start_matches("http://civic311.test");
         assert_eq!(app.get(path).await.status, 200, "{path}");
     }
+}
+
+/// Each night from 02:00 city time the whole CSV export is written gzipped, once; only
+/// the newest are kept; the page lists them and serves them, and nothing else from the
+/// directory.
+async fn nightly_dumps_are_the_whole_export_kept_listed_and_served(backend: Backend) {
+    use civic311_web::open_data::dumps::{DumpConfig, list, write_due};
+    let dir = std::env::temp_dir().join(format!("civic311-dumps-{}-{backend:?}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = DumpConfig { dir: dir.clone(), keep: 2 };
+    let kept = config.clone();
+    let app = common::setup_with(backend, move |s| s.with_open_data_dumps(Some(kept))).await;
+    for (at, words) in [(IN_W1, "Deep hole"), (IN_W2, "Two lines,\n\"quoted\"")] {
+        let r = post_pothole(&app, at, words, &[("attribute[SIZE]", "small")]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let page = app.get("/open-data").await.body;
+    assert!(page.contains("the first will appear here then"), "none yet");
+
+    // 01:30 is too early; 02:00 writes the day's dump, once.
+    let at = |t: &str| t.parse::<jiff::Timestamp>().unwrap();
+    assert_eq!(write_due(&app.state, &config, at("2026-03-04T01:30:00-06:00")).await.unwrap(), None);
+    let first = write_due(&app.state, &config, at("2026-03-04T02:00:00-06:00")).await.unwrap();
+    assert_eq!(first, Some(dir.join("requests-2026-03-04.csv.gz")));
+    assert_eq!(write_due(&app.state, &config, at("2026-03-04T23:00:00-06:00")).await.unwrap(), None, "once a day");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(first.unwrap()).unwrap()).read_to_string(&mut text).unwrap();
+    let (_, _, export) = fetch(&app, "/open-data/requests.csv", false).await;
+    assert_eq!(text, export, "the dump is the export");
+    assert_eq!(rows("csv", &text).len(), 2);
+
+    // Two more nights: the oldest goes.
+    for night in ["2026-03-05T03:00:00-06:00", "2026-03-06T02:30:00-06:00"] {
+        assert!(write_due(&app.state, &config, at(night)).await.unwrap().is_some());
+    }
+    let names: Vec<String> = list(&dir).into_iter().map(|f| f.name).collect();
+    assert_eq!(names, ["requests-2026-03-06.csv.gz", "requests-2026-03-05.csv.gz"]);
+
+    // Listed on the page, newest first, and served as they are.
+    let page = app.get("/open-data?lang=en").await.body;
+    let newest = page.find("/open-data/dumps/requests-2026-03-06.csv.gz").unwrap();
+    assert!(newest < page.find("/open-data/dumps/requests-2026-03-05.csv.gz").unwrap());
+    assert!(!page.contains("requests-2026-03-04"));
+    let (status, headers, bytes) = app
+        .call_bytes(
+            axum::http::Request::get("/open-data/dumps/requests-2026-03-06.csv.gz")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/gzip");
+    assert_eq!(bytes, std::fs::read(dir.join("requests-2026-03-06.csv.gz")).unwrap());
+    std::fs::write(dir.join("secret.txt"), "not open data").unwrap();
+    for name in ["requests-2026-03-04.csv.gz", "secret.txt", "..%2Fsecret.txt", "requests-2026-3-6.csv.gz"] {
+        assert_eq!(app.get(&format!("/open-data/dumps/{name}")).await.status, 404, "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
