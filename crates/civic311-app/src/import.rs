@@ -52,8 +52,8 @@ impl Layout {
 
     /// The columns of each field, by the names the layout's header gives them:
     /// id, created, updated, closed, due, status, status notes, type, subtype, agency,
-    /// description, address, lat, long, channel, parent.
-    fn columns(self) -> [Option<&'static str>; 16] {
+    /// description, address, lat, long, channel, parent, duplicate flag.
+    fn columns(self) -> [Option<&'static str>; 17] {
         match self {
             Layout::Open311Bulk => [
                 Some("service_request_id"),
@@ -72,6 +72,7 @@ impl Layout {
                 Some("long"),
                 Some("channel"),
                 Some("duplicate_of"),
+                None,
             ],
             Layout::Nyc => [
                 Some("Unique Key"),
@@ -89,6 +90,7 @@ impl Layout {
                 Some("Latitude"),
                 Some("Longitude"),
                 Some("Open Data Channel Type"),
+                None,
                 None,
             ],
             Layout::Chicago => [
@@ -108,6 +110,7 @@ impl Layout {
                 Some("LONGITUDE"),
                 Some("ORIGIN"),
                 Some("PARENT_SR_NUMBER"),
+                Some("DUPLICATE"),
             ],
             Layout::Sf => [
                 Some("CaseID"),
@@ -125,6 +128,7 @@ impl Layout {
                 Some("Latitude"),
                 Some("Longitude"),
                 Some("Source"),
+                None,
                 None,
             ],
         }
@@ -272,7 +276,7 @@ pub struct Reader<'a> {
     layout: Layout,
     mapping: &'a Mapping,
     /// Where each field's column is in the file (see [`Layout::columns`]).
-    at: [Option<usize>; 16],
+    at: [Option<usize>; 17],
     /// Where each boundary layer's column is (our own export carries them).
     layers: Vec<(String, usize)>,
     now: Timestamp,
@@ -294,6 +298,7 @@ const LAT: usize = 12;
 const LONG: usize = 13;
 const CHANNEL: usize = 14;
 const PARENT: usize = 15;
+const DUPLICATE: usize = 16;
 
 impl<'a> Reader<'a> {
     /// A reader for a file whose header is `header`; refused when a column the layout
@@ -307,7 +312,7 @@ impl<'a> Reader<'a> {
     ) -> Result<Self, String> {
         let find = |name: &str| header.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name);
         let names = layout.columns();
-        let mut at = [None; 16];
+        let mut at = [None; 17];
         for (i, name) in names.iter().enumerate() {
             at[i] = name.and_then(find);
         }
@@ -514,11 +519,40 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// For a layout whose file links a duplicate to its parent by the parent's own id
+    /// (Chicago: `DUPLICATE` true and `PARENT_SR_NUMBER`), the parent's source id: the
+    /// row is merged into the request imported from it ([`merge_into`]) when there is
+    /// one, and keeps its own status when there is not.
+    pub fn duplicate_of(&self, row: &[&str]) -> Option<String> {
+        if self.layout != Layout::Chicago {
+            return None;
+        }
+        let flag = self.field(row, DUPLICATE)?;
+        if !matches!(flag.to_ascii_lowercase().as_str(), "true" | "t" | "y" | "yes" | "1") {
+            return None;
+        }
+        let parent = self.field(row, PARENT)?;
+        Some(format!("{}:{parent}", self.layout.name()))
+    }
+
     fn kept_number(&self, row: &[&str]) -> Option<i64> {
         if self.layout != Layout::Open311Bulk {
             return None;
         }
         RequestId::parse(self.field(row, ID)?).map(|(_, seq)| seq)
+    }
+}
+
+/// Makes an imported request a duplicate merged into `parent` (its parent's row,
+/// imported before it): closed as a duplicate when it was closed (else when it last
+/// changed), with no SLA clock left to run.
+pub fn merge_into(intake: &mut Intake, parent: RequestId) {
+    intake.workflow.merged_into = Some(parent.to_string());
+    intake.timers.clear();
+    if let Some(m) = intake.imported.as_mut() {
+        m.status = Status::Duplicate;
+        m.closed_at = Some(m.closed_at.unwrap_or(m.updated_at));
+        m.expected_at = None;
     }
 }
 
@@ -528,6 +562,10 @@ pub struct Outcomes {
     pub imported: u64,
     pub already: u64,
     pub rejected: BTreeMap<Reason, u64>,
+    /// Of those imported, duplicates merged into the request imported from their
+    /// parent's row, and duplicates whose parent was not imported (kept as they were).
+    pub merged: u64,
+    pub unlinked: u64,
 }
 
 impl Outcomes {

@@ -122,7 +122,7 @@ pub struct Intake {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
     /// Where it came from and its id there (`nyc:58813212`); a request is imported
-    /// from one source once ([`Store::imported_sources`]).
+    /// from one source once ([`Store::imported_requests`]).
     pub source: String,
     /// The number to keep (an import of our own export), when no request has it yet.
     pub seq: Option<i64>,
@@ -522,8 +522,12 @@ pub trait Store: Send + Sync + 'static {
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest>;
     /// Stores many historical requests at once (demo data, imports), in one transaction.
     async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64>;
-    /// Of `sources` (see [`Imported::source`]), those already imported.
-    async fn imported_sources(&self, sources: &[String]) -> StoreResult<Vec<String>>;
+    /// Of `sources` (see [`Imported::source`]), those already imported, each with the
+    /// number of the request imported from it.
+    async fn imported_requests(
+        &self,
+        sources: &[String],
+    ) -> StoreResult<Vec<(String, civic311_domain::request::RequestId)>>;
     /// Of the request numbers `seqs`, those taken.
     async fn taken_numbers(&self, seqs: &[i64]) -> StoreResult<Vec<i64>>;
 

@@ -29,8 +29,8 @@ pub use conn::ConnTx;
 pub use rollup::Rollup;
 pub use rows::{
     AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
-    FollowerRow, IdTokenRow, MediaRow, OutboxRow, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, TimerRow,
-    UserTokenRow, WorkloadRow,
+    FollowerRow, IdTokenRow, MediaRow, OutboxRow, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, SourceRow,
+    TimerRow, UserTokenRow, WorkloadRow,
 };
 pub use store::{PUBLIC_COLUMNS, SqlStore, list_sql};
 pub use writes::{REQUEST_COLUMNS, insert_intakes};

@@ -10,7 +10,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use civic311_app::city::CityModel;
-use civic311_app::import::{Layout, Mapping, Outcomes, Reader, Seen};
+use std::collections::{HashMap, HashSet};
+
+use civic311_app::import::{Layout, Mapping, Outcomes, Reader, Seen, merge_into};
+use civic311_domain::request::RequestId;
 use civic311_store::{Intake, SharedStore};
 
 /// Rows written in one transaction.
@@ -69,7 +72,9 @@ pub async fn run(
 
     let mut outcomes = Outcomes::default();
     let mut seen = Seen::default();
-    let mut batch: Vec<Intake> = Vec::with_capacity(BATCH);
+    // Each row read, with the source id of the request it duplicates (if the file says).
+    let mut batch: Vec<(Intake, Option<String>)> = Vec::with_capacity(BATCH);
+    let mut accepted = HashSet::new();
     let progress = std::io::stderr().is_terminal().then(|| Progress::new(size));
     let mut record = csv::StringRecord::new();
     loop {
@@ -92,17 +97,17 @@ pub async fn run(
             continue;
         }
         match reader.read(&row) {
-            Ok(intake) => batch.push(intake),
+            Ok(intake) => batch.push((intake, reader.duplicate_of(&row))),
             Err(why) => outcomes.reject(why),
         }
         if batch.len() >= BATCH {
-            write(&store, std::mem::take(&mut batch), dry_run, &mut outcomes).await?;
+            write(&store, std::mem::take(&mut batch), dry_run, &mut outcomes, &mut accepted).await?;
             if let Some(p) = &progress {
                 p.show(read.load(Ordering::Relaxed), outcomes.rows());
             }
         }
     }
-    write(&store, batch, dry_run, &mut outcomes).await?;
+    write(&store, batch, dry_run, &mut outcomes, &mut accepted).await?;
     if let Some(p) = &progress {
         p.show(size, outcomes.rows());
         eprintln!();
@@ -117,30 +122,91 @@ fn short(e: &csv::Error) -> String {
     }
 }
 
-/// Leaves out what was imported before and stores the rest (unless a dry run).
-async fn write(store: &SharedStore, mut batch: Vec<Intake>, dry_run: bool, outcomes: &mut Outcomes) -> Result<()> {
+fn source(i: &Intake) -> String {
+    i.imported.as_ref().map(|m| m.source.clone()).unwrap_or_default()
+}
+
+/// Leaves out what was imported before and stores the rest (unless a dry run), each
+/// duplicate after the request it duplicates and merged into it. `accepted` holds the
+/// source ids this run has imported (or, a dry run, would have).
+async fn write(
+    store: &SharedStore,
+    mut batch: Vec<(Intake, Option<String>)>,
+    dry_run: bool,
+    outcomes: &mut Outcomes,
+    accepted: &mut HashSet<String>,
+) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    let source = |i: &Intake| i.imported.as_ref().map(|m| m.source.clone()).unwrap_or_default();
-    let sources: Vec<String> = batch.iter().map(source).collect();
-    let already: std::collections::HashSet<String> = store.imported_sources(&sources).await?.into_iter().collect();
+    let sources: Vec<String> = batch.iter().map(|(i, _)| source(i)).collect();
+    let already: HashSet<String> = store.imported_requests(&sources).await?.into_iter().map(|(s, _)| s).collect();
     let before = batch.len();
-    batch.retain(|i| !already.contains(&source(i)));
+    batch.retain(|(i, _)| !already.contains(&source(i)));
     outcomes.already += (before - batch.len()) as u64;
     // A number another request of the city already has is not kept.
-    let kept: Vec<i64> = batch.iter().filter_map(|i| i.imported.as_ref()?.seq).collect();
-    let taken: std::collections::HashSet<i64> = store.taken_numbers(&kept).await?.into_iter().collect();
-    for i in &mut batch {
+    let kept: Vec<i64> = batch.iter().filter_map(|(i, _)| i.imported.as_ref()?.seq).collect();
+    let taken: HashSet<i64> = store.taken_numbers(&kept).await?.into_iter().collect();
+    for (i, _) in &mut batch {
         if let Some(m) = i.imported.as_mut()
             && m.seq.is_some_and(|s| taken.contains(&s))
         {
             m.seq = None;
         }
     }
-    outcomes.imported += batch.len() as u64;
-    if !dry_run {
-        store.import_requests(batch).await?;
+    // Rounds: first what duplicates nothing still to be stored, then what duplicates
+    // those, and so on (a chain of duplicates in one batch takes a round a link).
+    let mut pending = batch;
+    while !pending.is_empty() {
+        let waiting: HashSet<String> = pending.iter().map(|(i, _)| source(i)).collect();
+        let (mut ready, later): (Vec<_>, Vec<_>) =
+            pending.into_iter().partition(|(_, parent)| parent.as_ref().is_none_or(|p| !waiting.contains(p)));
+        if ready.is_empty() {
+            // A cycle of parents: none of them can go first, so none is linked.
+            ready = later;
+            pending = Vec::new();
+            for (_, parent) in &mut ready {
+                *parent = None;
+            }
+            outcomes.unlinked += ready.len() as u64;
+        } else {
+            pending = later;
+        }
+        link(store, &mut ready, dry_run, outcomes, accepted).await?;
+        accepted.extend(ready.iter().map(|(i, _)| source(i)));
+        outcomes.imported += ready.len() as u64;
+        if !dry_run {
+            store.import_requests(ready.into_iter().map(|(i, _)| i).collect()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Merges each duplicate of `items` into the request imported from its parent's row;
+/// one whose parent was not imported keeps its own status.
+async fn link(
+    store: &SharedStore,
+    items: &mut [(Intake, Option<String>)],
+    dry_run: bool,
+    outcomes: &mut Outcomes,
+    accepted: &HashSet<String>,
+) -> Result<()> {
+    let parents: Vec<String> = items.iter().filter_map(|(_, p)| p.clone()).collect();
+    if parents.is_empty() {
+        return Ok(());
+    }
+    let found: HashMap<String, RequestId> = store.imported_requests(&parents).await?.into_iter().collect();
+    for (intake, parent) in items.iter_mut() {
+        let Some(p) = parent else { continue };
+        match found.get(p.as_str()) {
+            Some(id) => {
+                merge_into(intake, *id);
+                outcomes.merged += 1;
+            }
+            // A dry run stores nothing: a parent read before counts as imported.
+            None if dry_run && accepted.contains(p.as_str()) => outcomes.merged += 1,
+            None => outcomes.unlinked += 1,
+        }
     }
     Ok(())
 }
@@ -176,6 +242,13 @@ pub fn report(o: &Outcomes, dry_run: bool) -> String {
     let mut out = format!("{} rows: {} {verb}, {} already imported", o.rows(), o.imported, o.already);
     let rejected: u64 = o.rejected.values().sum();
     out.push_str(&format!(", {rejected} rejected\n"));
+    if o.merged + o.unlinked > 0 {
+        out.push_str(&format!(
+            "  duplicates: {} merged into the request they duplicate, {} kept their own status (their parent \
+             is not in the import)\n",
+            o.merged, o.unlinked
+        ));
+    }
     let mut reasons: Vec<(&String, &u64)> = o.rejected.iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (why, n) in reasons {

@@ -303,6 +303,14 @@ pub struct CountRow {
     pub n: i64,
 }
 
+/// A source id and the request imported from it.
+#[derive(Debug, FromRow)]
+pub struct SourceRow {
+    pub source: String,
+    pub id: i64,
+    pub requested_at: i64,
+}
+
 /// A stored photo or file, with the service of its request.
 #[derive(Debug, FromRow)]
 pub struct MediaRow {

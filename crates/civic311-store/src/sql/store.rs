@@ -9,7 +9,7 @@ use civic311_domain::city::CitySettings;
 use civic311_domain::geo::BoundaryFeature;
 use civic311_domain::kb::Article;
 use civic311_domain::org::{Department, StaffUser, Team};
-use civic311_domain::request::{Event, EventKind, Media, ServiceRequest, Status, to_micros};
+use civic311_domain::request::{Event, EventKind, Media, RequestId, ServiceRequest, Status, to_micros};
 use civic311_domain::routing::{Rule, RuleSet};
 use civic311_domain::service::Service;
 use sqlx::{Database, FromRow};
@@ -20,8 +20,8 @@ use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers
 use super::writes::{REQUEST_COLUMNS, insert_intakes};
 use super::{
     AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
-    FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, SqlBackend,
-    SqlTx, UserTokenRow, WorkloadRow,
+    FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, SourceRow,
+    SqlBackend, SqlTx, UserTokenRow, WorkloadRow,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::query::DUE_KEY;
@@ -383,6 +383,7 @@ where
     CountRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ChangeRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     PublicRowRaw: for<'r> FromRow<'r, <B::Db as Database>::Row>,
+    SourceRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     BoundaryRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     AddressRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
     ApiKeyRow: for<'r> FromRow<'r, <B::Db as Database>::Row>,
@@ -562,13 +563,17 @@ where
         Ok(n)
     }
 
-    async fn imported_sources(&self, sources: &[String]) -> StoreResult<Vec<String>> {
+    async fn imported_requests(&self, sources: &[String]) -> StoreResult<Vec<(String, RequestId)>> {
         let mut out = Vec::new();
         for chunk in sources.chunks(500) {
             let mut params = Vec::new();
             let list = bind_all(chunk, &mut params);
-            let sql = format!("SELECT source AS body FROM request_sources WHERE source IN ({list})");
-            out.extend(self.backend.fetch_all::<BodyRow>(&sql, params).await?.into_iter().map(|r| r.body));
+            let sql = format!(
+                "SELECT s.source, r.id, r.requested_at FROM request_sources s JOIN requests r ON r.id = s.request_id \
+                 WHERE s.source IN ({list})"
+            );
+            let rows = self.backend.fetch_all::<SourceRow>(&sql, params).await?;
+            out.extend(rows.into_iter().map(|r| (r.source, RequestId::new(r.id, from_micros(r.requested_at)))));
         }
         Ok(out)
     }

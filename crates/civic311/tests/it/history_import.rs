@@ -1,7 +1,8 @@
 //! `civic311 import requests` (docs/OPEN_DATA.md), run as a city would run it: our own
 //! export imported into an empty city exports the same rows again, and an NYC-layout
 //! file with the awkward rows real files have is imported with exactly the outcomes a
-//! dry run reported; importing either again changes nothing and tells nobody.
+//! dry run reported; importing either again changes nothing and tells nobody. Chicago's
+//! duplicates are merged into the request imported from their parent's row.
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +21,8 @@ use crate::common;
 
 both_backends!(
     our_export_imported_into_an_empty_city_exports_the_same_rows,
-    an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_reported
+    an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_reported,
+    a_chicago_file_carries_its_duplicates_into_merges
 );
 
 fn temp(name: &str, backend: Backend) -> PathBuf {
@@ -246,4 +248,93 @@ async fn an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_rep
     assert_eq!(started.expected_at.unwrap().to_string(), "2026-01-05T22:30:00Z");
     let outbox = app.store.outbox(&OutboxQuery { limit: 100, ..OutboxQuery::default() }).await.unwrap();
     assert!(outbox.is_empty(), "nobody is notified: {outbox:?}");
+}
+
+/// Chicago links a duplicate to its parent by `DUPLICATE` and `PARENT_SR_NUMBER`: each
+/// is merged into the request imported from the parent's row, wherever that row is in
+/// the file (before it, after it, in an earlier import); one whose parent is not in the
+/// import keeps its own status. The dry run says so too, and a second run changes nothing.
+async fn a_chicago_file_carries_its_duplicates_into_merges(backend: Backend) {
+    let app = setup(backend).await;
+    let header = "SR_NUMBER,SR_TYPE,OWNER_DEPARTMENT,STATUS,ORIGIN,CREATED_DATE,LAST_MODIFIED_DATE,CLOSED_DATE,\
+                  STREET_ADDRESS,LATITUDE,LONGITUDE,DUPLICATE,PARENT_SR_NUMBER";
+    let row = |id: &str, status: &str, duplicate: &str, parent: &str| {
+        let closed = if status == "Open" { "" } else { "01/06/2026 03:15:00 PM" };
+        format!(
+            "{id},Pothole in Street Complaint,CDOT - Department of Transportation,{status},Phone Call,\
+             01/05/2026 08:30:00 AM,01/06/2026 03:15:00 PM,{closed},12 MAIN ST,41.0105,-88.0105,{duplicate},{parent}"
+        )
+    };
+    let first = [
+        row("SR26-0001", "Open", "false", ""),
+        // Before its parent in the file, and merged all the same.
+        row("SR26-0003", "Completed", "true", "SR26-0002"),
+        row("SR26-0002", "Completed", "false", ""),
+        row("SR26-0004", "Canceled", "true", "SR26-0001"),
+        // Its parent is nowhere in the import: it stays closed, unlinked.
+        row("SR26-0005", "Completed", "true", "SR25-9999"),
+    ];
+    let file = temp("chicago.csv", backend);
+    std::fs::write(&file, format!("{header}\n{}\n", first.join("\n"))).unwrap();
+    let mapping = temp("chicago-mapping.toml", backend);
+    std::fs::write(
+        &mapping,
+        "[services]\n\"Pothole in Street Complaint\" = \"POTHOLE\"\n\
+         [departments]\n\"CDOT - Department of Transportation\" = \"PW\"\n",
+    )
+    .unwrap();
+    let map = mapping.to_str().unwrap().to_owned();
+    let run = |path: &PathBuf, dry: bool| {
+        let mut a = vec!["--format", "chicago", "--mapping", map.as_str()];
+        if dry {
+            a.push("--dry-run");
+        }
+        a.push(path.to_str().unwrap());
+        import(&app, &a)
+    };
+    let said = |verb: &str, imported: u64, already: u64, merged: u64, unlinked: u64| {
+        let mut out =
+            format!("{} rows: {imported} {verb}, {already} already imported, 0 rejected\n", imported + already);
+        if merged + unlinked > 0 {
+            out.push_str(&format!(
+                "  duplicates: {merged} merged into the request they duplicate, {unlinked} kept their own status \
+                 (their parent is not in the import)\n"
+            ));
+        }
+        out
+    };
+    assert_eq!(run(&file, true), said("would be imported", 5, 0, 2, 1));
+    assert_eq!(run(&file, false), said("imported", 5, 0, 2, 1));
+    assert_eq!(run(&file, false), said("imported", 0, 5, 0, 0), "a second import changes nothing");
+
+    // A later file whose duplicate's parent came in the first.
+    let later = temp("chicago-later.csv", backend);
+    std::fs::write(&later, format!("{header}\n{}\n", row("SR26-0006", "Completed", "true", "SR26-0002"))).unwrap();
+    assert_eq!(run(&later, false), said("imported", 1, 0, 1, 0));
+
+    let all = app.store.list_requests(&RequestQuery { limit: 10, ..RequestQuery::default() }).await.unwrap();
+    let sources = app
+        .store
+        .imported_requests(&(1..=6).map(|n| format!("chicago:SR26-000{n}")).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let number = |sr: &str| {
+        let id = sources.iter().find(|(s, _)| s == &format!("chicago:{sr}")).unwrap().1;
+        all.iter().find(|r| r.id == id).unwrap()
+    };
+    let (one, two) = (number("SR26-0001"), number("SR26-0002"));
+    assert_eq!(one.status.as_str(), "open");
+    for (dup, parent) in [("SR26-0003", two), ("SR26-0004", one), ("SR26-0006", two)] {
+        let r = number(dup);
+        assert_eq!(r.status.as_str(), "duplicate", "{dup}");
+        assert_eq!(r.workflow.merged_into.as_deref(), Some(parent.id.to_string().as_str()), "{dup}");
+        assert!(r.closed_at.is_some(), "{dup}");
+    }
+    let lone = number("SR26-0005");
+    assert_eq!((lone.status.as_str(), lone.workflow.merged_into.as_deref()), ("closed", None));
+
+    // The export says what each duplicates.
+    let exported = csv(&app).await;
+    let line = exported.lines().find(|l| l.starts_with(&number("SR26-0003").id.to_string())).unwrap();
+    assert!(line.ends_with(&format!(",{}", two.id)), "{line}");
 }
