@@ -15,14 +15,26 @@ use crate::error::StoreResult;
 /// `sqlx`'s name for the PostgreSQL driver ([`sqlx::Database::NAME`]).
 pub const POSTGRES: &str = "PostgreSQL";
 
-/// Stamps the requests `ids`, written in this transaction, as changed by it.
-pub async fn mark(tx: &mut dyn SqlTx, ids: &[i64]) -> StoreResult<()> {
-    let stamp = if tx.driver() == POSTGRES {
+/// The expression of this transaction's stamp (see the module's documentation).
+fn expression(tx: &dyn SqlTx) -> &'static str {
+    if tx.driver() == POSTGRES {
         "pg_current_xact_id()::text::bigint"
     } else {
         // Evaluated once per statement; the `requests_changed` index answers it.
         "(SELECT COALESCE(MAX(changed), 0) + 1 FROM requests)"
-    };
+    }
+}
+
+/// The stamp for requests this transaction inserts now, written with them in one
+/// statement rather than by a second pass over the rows ([`mark`]).
+pub async fn stamp(tx: &mut dyn SqlTx) -> StoreResult<i64> {
+    let sql = format!("SELECT {}", expression(tx));
+    tx.fetch_i64(&sql, vec![]).await
+}
+
+/// Stamps the requests `ids`, written in this transaction, as changed by it.
+pub async fn mark(tx: &mut dyn SqlTx, ids: &[i64]) -> StoreResult<()> {
+    let stamp = expression(tx);
     for chunk in ids.chunks(500) {
         let params = chunk.iter().map(|id| Param::I64(*id)).collect();
         let list = placeholders(chunk.len(), 1).replace(['(', ')'], "");

@@ -17,12 +17,13 @@ pub const REQUEST_COLUMNS: &str = "id, service_code, description, lat, lon, addr
      contact, status, status_notes, department, team, assignee, priority, tags, areas, media_url, media_ids, token, \
      requested_at, updated_at, closed_at, expected_at, workflow, version";
 
-/// The columns an insert writes (all but `id` and `version`), and `contact_email`:
-/// the requester's address lowercased, which "my requests" looks up.
+/// The columns an insert writes (all but `id` and `version`), `contact_email` (the
+/// requester's address lowercased, which "my requests" looks up) and `changed` (the
+/// transaction's stamp for the change feed).
 const INSERT_COLUMNS: &str = "service_code, description, lat, lon, address, address_id, zipcode, answers, channel, \
      contact, status, status_notes, department, team, assignee, priority, tags, areas, media_url, media_ids, token, \
-     requested_at, updated_at, closed_at, expected_at, workflow, contact_email";
-const INSERT_WIDTH: usize = 27;
+     requested_at, updated_at, closed_at, expected_at, workflow, contact_email, changed";
+const INSERT_WIDTH: usize = 28;
 
 /// Most parameters in one multi-row INSERT. Binding costs grow with the square of the
 /// parameter count in sqlx's SQLite driver (each bind looks its placeholder up by
@@ -96,7 +97,7 @@ fn prepare(i: &Intake) -> Prepared {
     }
 }
 
-fn request_params(i: &Intake, p: &Prepared, out: &mut Vec<Param>) {
+fn request_params(i: &Intake, p: &Prepared, stamp: i64, out: &mut Vec<Param>) {
     let r = &i.request;
     let a = &i.decision.assignment;
     let point = r.location.point;
@@ -128,6 +129,7 @@ fn request_params(i: &Intake, p: &Prepared, out: &mut Vec<Param>) {
         Param::OptI64(p.expected_at.map(to_micros)),
         Param::Text(to_json(&i.workflow)),
         Param::OptText(r.contact.email.as_deref().map(|e| e.trim().to_ascii_lowercase())),
+        Param::I64(stamp),
     ]);
 }
 
@@ -283,6 +285,7 @@ async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)], kept_numb
 /// Inserts requests with their boundary areas, events and media; returns them as stored.
 pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResult<Vec<ServiceRequest>> {
     let mut out = Vec::with_capacity(intakes.len());
+    let stamp = super::changes::stamp(tx).await?;
     for chunk in intakes.chunks(rows_per_insert(INSERT_WIDTH)) {
         let prepared: Vec<Prepared> = chunk.iter().map(prepare).collect();
         // Requests keeping their number (imports of our own export) are inserted with it.
@@ -300,7 +303,7 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
                 if let Some(seq) = kept(i) {
                     params.push(Param::I64(seq));
                 }
-                request_params(i, p, &mut params);
+                request_params(i, p, stamp, &mut params);
             }
             let columns = if keep { format!("id, {INSERT_COLUMNS}") } else { INSERT_COLUMNS.to_owned() };
             let sql = format!(
@@ -330,7 +333,6 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
         insert_events(tx, events).await?;
         let written = chunk.iter().map(id_of).collect::<StoreResult<Vec<i64>>>()?;
         super::rollup::queue(tx, &written).await?;
-        super::changes::mark(tx, &written).await?;
         let sources: Vec<(String, i64)> =
             chunk.iter().filter_map(|i| Some((i.imported.as_ref()?.source.clone(), id_of(i).ok()?))).collect();
         insert_sources(tx, &sources, chunk.iter().any(|i| kept(i).is_some())).await?;
