@@ -54,7 +54,8 @@ impl Browser {
                     "cannot start chromedriver ({e}): install Debian's chromium and chromium-driver (scripts/test does)"
                 )
             });
-        let http = reqwest::Client::new();
+        // A driver call that never answers fails the test instead of holding the run.
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("HTTP client");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -196,6 +197,17 @@ impl Browser {
     pub async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.call("GET", &format!("/element/{id}/text"), Value::Null).await.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The attribute `name` of the element matching `css` (read by the driver, so also
+    /// where the page's scripts are off), or "" without one.
+    pub async fn attribute(&self, css: &str, name: &str) -> String {
+        let id = self.find(css).await;
+        self.call("GET", &format!("/element/{id}/attribute/{name}"), Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The page's HTML as the browser holds it now.
