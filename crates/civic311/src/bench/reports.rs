@@ -124,8 +124,12 @@ pub async fn run(url: &str, requests: usize, samples: usize, rebuild: bool) -> R
     let mut shared = Vec::with_capacity(samples);
     for _ in 0..samples {
         let t = Instant::now();
-        client.send(b"GET /open-data?period=365&layer=wards&lang=en HTTP/1.1\r\nHost: bench\r\n\r\n").await?;
+        let (status, _) =
+            client.send(b"GET /open-data?period=365&layer=wards&lang=en HTTP/1.1\r\nHost: bench\r\n\r\n").await?;
         shared.push(t.elapsed());
+        if status != 200 {
+            bail!("GET /open-data answered {status}");
+        }
     }
     println!(
         "  public dashboard /open-data: {} views built, p50 {:.1} ms max {:.1} ms | shared copy p50 {:.1} ms p99 {:.1} ms",
