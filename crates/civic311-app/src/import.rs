@@ -445,7 +445,7 @@ impl<'a> Reader<'a> {
         let mut intake = Intake {
             request,
             decision,
-            token: crate::tokens::new_token(),
+            token: crate::tokens::new_request_token(),
             closed: None,
             workflow: wf,
             messages: Vec::new(),

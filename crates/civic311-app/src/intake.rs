@@ -133,7 +133,7 @@ const MAX_FIELD: usize = 250;
 /// it is now, and stored with everything it causes in one transaction. The request as
 /// stored; when this returns, it is committed.
 pub async fn submit(app: &App, raw: RawRequest, channel: Channel) -> Result<ServiceRequest, AppError> {
-    let intake = prepare(&app.city(), raw, channel, app.now(), tokens::new_token())?;
+    let intake = prepare(&app.city(), raw, channel, app.now(), tokens::new_request_token())?;
     Ok(app.store.create_request(intake).await?)
 }
 
@@ -145,7 +145,7 @@ pub async fn submit_for_caller(
     channel: Channel,
     staff: &str,
 ) -> Result<ServiceRequest, AppError> {
-    let mut intake = prepare(&app.city(), raw, channel, app.now(), tokens::new_token())?;
+    let mut intake = prepare(&app.city(), raw, channel, app.now(), tokens::new_request_token())?;
     intake.logged_by = Some(staff.to_owned());
     Ok(app.store.create_request(intake).await?)
 }

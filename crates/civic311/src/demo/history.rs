@@ -297,7 +297,7 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         notify: Some("none".to_owned()),
         ..RawRequest::default()
     };
-    let mut intake = match prepare(city, raw, channel, p.at, civic311_app::tokens::new_token()) {
+    let mut intake = match prepare(city, raw, channel, p.at, civic311_app::tokens::new_request_token()) {
         Ok(i) => i,
         Err(e) => anyhow::bail!("invented request refused: {e}"),
     };
