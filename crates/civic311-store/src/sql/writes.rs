@@ -25,10 +25,13 @@ const INSERT_COLUMNS: &str = "service_code, description, lat, lon, address, addr
      requested_at, updated_at, closed_at, expected_at, workflow, contact_email, changed";
 const INSERT_WIDTH: usize = 28;
 
-/// Most parameters in one multi-row INSERT. Binding costs grow with the square of the
-/// parameter count in sqlx's SQLite driver (each bind looks its placeholder up by
-/// name, a linear scan), so statements stay small: about 1,000 parameters.
-const MAX_PARAMS: usize = 1_000;
+/// Most parameters in one multi-row INSERT. Both drivers bind by position (SQLite's
+/// statements are rewritten to anonymous placeholders, [`super::bind::positional`]),
+/// so a large statement costs no more a value than a small one, and each statement is
+/// a round trip (to SQLite's worker thread, or to the PostgreSQL server): importing
+/// 200,000 requests took 52 s in statements of 1,000 parameters and 26 s in statements
+/// of 16,000 on SQLite. Both limits are higher (32,766 and 65,535).
+const MAX_PARAMS: usize = 16_000;
 
 /// Rows per multi-row INSERT of a table `width` columns wide.
 fn rows_per_insert(width: usize) -> usize {
