@@ -34,6 +34,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "weekly_digests", sql: include_str!("../migrations/0022_weekly_digests.sql") },
     Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
     Migration { version: 24, name: "open_data", sql: include_str!("../migrations/0024_open_data.sql") },
+    Migration { version: 25, name: "parked_schema", sql: include_str!("../migrations/0025_parked_schema.sql") },
 ];
 
 /// Where the `config_version` trigger announces configuration changes.
@@ -54,7 +55,11 @@ pub async fn open(url: &str) -> StoreResult<PgStore> {
     let backend = PgBackend { pool };
     let mut lock = backend.pool.acquire().await?;
     sqlx::query("SELECT pg_advisory_lock(311311)").execute(&mut *lock).await?;
-    let migrated = sql::migrate(&backend, MIGRATIONS).await;
+    let migrated = match sql::migrate(&backend, MIGRATIONS).await {
+        // What an import cut off had set aside (see `sql::bulk`).
+        Ok(_) => sql::restore_parked(&backend).await,
+        Err(e) => Err(e),
+    };
     sqlx::query("SELECT pg_advisory_unlock(311311)").execute(&mut *lock).await?;
     migrated?;
     Ok(SqlStore::new(backend))
@@ -70,6 +75,24 @@ impl SqlBackend for PgBackend {
 
     fn name(&self) -> &'static str {
         "postgres"
+    }
+
+    /// The import tables' indexes but for unique ones and primary keys, then their
+    /// foreign keys, each as PostgreSQL's catalog gives its definition.
+    fn parkable(&self) -> String {
+        let tables = format!("ARRAY[{}]::regclass[]", sql::IMPORT_TABLES);
+        format!(
+            "SELECT body FROM ( \
+               SELECT 1 AS rank, json_build_array(format('DROP INDEX %s', i.indexrelid::regclass), \
+                 pg_get_indexdef(i.indexrelid))::text AS body \
+               FROM pg_index i WHERE i.indrelid = ANY ({tables}) AND NOT i.indisunique AND NOT i.indisprimary \
+               UNION ALL \
+               SELECT 2, json_build_array(format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname), \
+                 format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, \
+                   pg_get_constraintdef(c.oid)))::text \
+               FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY ({tables}) \
+             ) AS p ORDER BY rank, body"
+        )
     }
 
     fn skip_locked(&self) -> &'static str {

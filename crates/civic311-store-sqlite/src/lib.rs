@@ -47,6 +47,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "weekly_digests", sql: include_str!("../migrations/0022_weekly_digests.sql") },
     Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
     Migration { version: 24, name: "open_data", sql: include_str!("../migrations/0024_open_data.sql") },
+    Migration { version: 25, name: "parked_schema", sql: include_str!("../migrations/0025_parked_schema.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.
@@ -81,6 +82,8 @@ pub async fn open(url: &str) -> StoreResult<SqliteStore> {
         SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(opts.read_only(true)).await?;
     let backend = SqliteBackend { readers, jobs };
     sql::migrate(&backend, MIGRATIONS).await?;
+    // What an import cut off had set aside (see `sql::bulk`).
+    sql::restore_parked(&backend).await?;
     Ok(SqlStore::new(backend))
 }
 
@@ -96,6 +99,18 @@ impl SqlBackend for SqliteBackend {
         let (job, done) = writer::job(work);
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The import tables' indexes as written in their migrations, but for unique ones
+    /// and `requests_changed`, which every write of a request reads for its stamp
+    /// (`sql::changes`).
+    fn parkable(&self) -> String {
+        format!(
+            "SELECT json_array('DROP INDEX ' || name, sql) AS body FROM sqlite_master \
+             WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' \
+             AND tbl_name IN ({}) AND name <> 'requests_changed' ORDER BY name",
+            sql::IMPORT_TABLES
+        )
     }
 
     /// One: there is one writer, and requests arriving while a batch commits form the

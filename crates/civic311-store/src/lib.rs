@@ -522,6 +522,15 @@ pub trait Store: Send + Sync + 'static {
     async fn create_request(&self, intake: Intake) -> StoreResult<ServiceRequest>;
     /// Stores many historical requests at once (demo data, imports), in one transaction.
     async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64>;
+    /// Before a large import into a city holding fewer than `below` requests: sets
+    /// aside the secondary indexes (and, PostgreSQL, the foreign keys) of the tables an
+    /// import writes, to build them once at its end instead of row by row. How many it
+    /// set aside; 0 when the city holds more or they are set aside already. Until
+    /// [`Store::restore_indexes`] (or the store's next opening) reads that need them
+    /// are slower, never wrong.
+    async fn park_indexes(&self, below: i64) -> StoreResult<usize>;
+    /// Builds again what [`Store::park_indexes`] set aside; how many indexes and keys.
+    async fn restore_indexes(&self) -> StoreResult<usize>;
     /// Of `sources` (see [`Imported::source`]), those already imported, each with the
     /// number of the request imported from it.
     async fn imported_requests(

@@ -6,6 +6,7 @@
 
 mod batch;
 mod bind;
+mod bulk;
 mod changes;
 mod config;
 mod conn;
@@ -25,6 +26,7 @@ use sqlx::{Database, FromRow};
 use crate::error::StoreResult;
 
 pub use bind::{bind, bind_as, statement};
+pub use bulk::{IMPORT_TABLES, restore as restore_parked};
 pub use conn::ConnTx;
 pub use rollup::Rollup;
 pub use rows::{
@@ -113,6 +115,11 @@ pub trait SqlBackend: Send + Sync + 'static {
     fn change_mark(&self) -> &'static str {
         "SELECT CAST(COALESCE(MAX(changed), 0) AS TEXT) AS body FROM requests"
     }
+
+    /// A query for one text column `body`, a JSON array of two statements for each
+    /// index or key a first import may set aside (see `bulk`): the one that drops it
+    /// and the one that builds it again; indexes before keys.
+    fn parkable(&self) -> String;
 
     /// How many intake batches may be written at once: 1 for a single-writer
     /// database, more where concurrent transactions share the work.

@@ -11,7 +11,7 @@ use civic311_domain::request::{Channel, EventKind, Media, Status};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::signin::Lockout;
 use civic311_store::{ConfigChange, ConfigWrite, Intake, RequestQuery, Session, SharedStore, StoreError};
-use civic311_testkit::{Backend, both_backends, empty_store, fixture, seeded_store};
+use civic311_testkit::{Backend, both_backends, empty_store, fixture, fresh_database_url, open_store, seeded_store};
 use jiff::{SignedDuration, Timestamp};
 
 both_backends!(
@@ -24,6 +24,7 @@ both_backends!(
     sign_in_attempts_are_counted_before_they_are_checked,
     workload_counts_open_requests_by_team_person_and_status,
     a_configuration_change_commits_only_at_the_version_it_was_checked_at,
+    an_import_sets_indexes_aside_and_they_are_built_again_even_when_it_is_cut_off,
 );
 
 fn t(s: &str) -> Timestamp {
@@ -396,4 +397,39 @@ async fn a_configuration_change_commits_only_at_the_version_it_was_checked_at(ba
     assert_eq!(store.config_changes(100).await.unwrap().len(), audited + 1);
     let (w, a) = change("Current");
     assert_eq!(store.change_config(checked_at + 1, w, a).await.unwrap(), Some(checked_at + 2));
+}
+
+async fn an_import_sets_indexes_aside_and_they_are_built_again_even_when_it_is_cut_off(backend: Backend) {
+    let url = fresh_database_url(backend).await;
+    let store = open_store(backend, &url).await;
+    fixture::seed(store.as_ref()).await;
+    let parked = store.park_indexes(100).await.unwrap();
+    assert!(parked >= 10, "the requests' and events' secondary indexes are set aside: {parked}");
+    assert_eq!(store.park_indexes(100).await.unwrap(), 0, "nothing is set aside twice");
+
+    // Requests written and read meanwhile are stored and found as always.
+    let base = t("2026-03-01T12:00:00Z");
+    let mut batch = Vec::new();
+    for n in 0..30i64 {
+        let code = ["POTHOLE", "GRAFFITI", "BULK"][(n % 3) as usize];
+        batch.push(
+            intake(&store, code, &format!("report {n}"), fixture::IN_W1, base + SignedDuration::from_hours(n)).await,
+        );
+    }
+    assert_eq!(store.import_requests(batch).await.unwrap(), 30);
+    let potholes = RequestQuery { service_codes: vec!["POTHOLE".into()], limit: 100, ..Default::default() };
+    assert_eq!(store.list_requests(&potholes).await.unwrap().len(), 10);
+
+    // Cut off here: the next opening of the store builds everything again.
+    drop(store);
+    let store = open_store(backend, &url).await;
+    assert_eq!(store.restore_indexes().await.unwrap(), 0, "already built when the store opened");
+    assert_eq!(store.list_requests(&potholes).await.unwrap().len(), 10);
+    assert_eq!(store.park_indexes(100).await.unwrap(), parked, "every index and key set aside is back");
+    assert_eq!(store.restore_indexes().await.unwrap(), parked);
+    assert_eq!(store.events(1).await.unwrap().len(), 2, "the rows are indexed again");
+    // A city holding as many requests as the limit keeps its indexes.
+    assert_eq!(store.park_indexes(30).await.unwrap(), 0);
+    assert_eq!(store.park_indexes(31).await.unwrap(), parked);
+    assert_eq!(store.restore_indexes().await.unwrap(), parked);
 }

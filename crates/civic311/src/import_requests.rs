@@ -2,6 +2,7 @@
 //! in our bulk format or the NYC, Chicago or San Francisco layout, with a mapping file
 //! for their types, agencies and statuses (docs/OPEN_DATA.md).
 
+use std::future::Future;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -14,12 +15,18 @@ use std::collections::{HashMap, HashSet};
 
 use civic311_app::import::{Layout, Mapping, Outcomes, Reader, Seen, merge_into};
 use civic311_domain::request::RequestId;
-use civic311_store::{Intake, SharedStore};
+use civic311_store::{Intake, SharedStore, Store};
 
 /// Rows written in one transaction: larger batches cost less a row (10,000 took 15 %
 /// less time than 2,000), but hold the single SQLite writer, and so live intake, for
 /// as long as a batch takes (1 – 1.5 s at 5,000 on the benchmark machine).
 const BATCH: usize = 5_000;
+
+/// A city holding fewer requests than this gets the import tables' indexes set aside
+/// while an import writes and built once at its end (`Store::park_indexes`): building
+/// them again over this many costs seconds, while keeping them up to date row by row
+/// costs far more over a large import.
+const PARK_BELOW: i64 = 100_000;
 
 /// Counts the bytes read from the file, for the progress bar.
 struct Counting<R> {
@@ -75,25 +82,52 @@ pub async fn run(
     let reading =
         tokio::task::spawn_blocking(move || read_rows(csv, &city, layout, &mapping, &name, &batches, &counter));
 
-    let mut outcomes = Outcomes::default();
-    let mut accepted = HashSet::new();
     let progress = std::io::stderr().is_terminal().then(|| Progress::new(size));
-    while let Some(batch) = ready.recv().await {
-        write(&store, batch, dry_run, &mut outcomes, &mut accepted).await?;
+    let imported = async {
+        let mut outcomes = Outcomes::default();
+        let mut accepted = HashSet::new();
+        while let Some(batch) = ready.recv().await {
+            write(&store, batch, dry_run, &mut outcomes, &mut accepted).await?;
+            if let Some(p) = &progress {
+                p.show(read.load(Ordering::Relaxed), rows.load(Ordering::Relaxed));
+            }
+        }
+        // The reader ends when the file does, or says why it could not go on.
+        let rejected = reading.await.context("the reading thread failed")??;
+        for (why, n) in rejected.rejected {
+            *outcomes.rejected.entry(why).or_default() += n;
+        }
         if let Some(p) = &progress {
-            p.show(read.load(Ordering::Relaxed), rows.load(Ordering::Relaxed));
+            p.show(size, outcomes.rows());
+            eprintln!();
+        }
+        Ok::<_, anyhow::Error>(outcomes)
+    };
+    if dry_run { imported.await } else { with_indexes_set_aside(store.as_ref(), progress.is_some(), imported).await }
+}
+
+/// Runs `work` (writing many requests) with the import tables' indexes set aside when
+/// the city holds fewer than [`PARK_BELOW`] requests, and builds them again after it,
+/// also when it fails: what was written before a failure stays, indexed. `announce`
+/// says on the terminal how long building them took.
+pub async fn with_indexes_set_aside<T>(
+    store: &dyn Store,
+    announce: bool,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let parked = store.park_indexes(PARK_BELOW).await?;
+    let done = work.await;
+    if parked > 0 {
+        let started = Instant::now();
+        if announce {
+            eprint!("building the {parked} indexes and keys set aside for the import … ");
+        }
+        store.restore_indexes().await.context("building the indexes set aside for the import")?;
+        if announce {
+            eprintln!("{:.1} s", started.elapsed().as_secs_f64());
         }
     }
-    // The reader ends when the file does, or says why it could not go on.
-    let rejected = reading.await.context("the reading thread failed")??;
-    for (why, n) in rejected.rejected {
-        *outcomes.rejected.entry(why).or_default() += n;
-    }
-    if let Some(p) = &progress {
-        p.show(size, outcomes.rows());
-        eprintln!();
-    }
-    Ok(outcomes)
+    done
 }
 
 /// A batch of rows read and checked: each request with the source id of the request

@@ -9,7 +9,7 @@ use civic311_domain::report::rollup::{Cell, CellKey, Contribution, Grain, place_
 use civic311_domain::request::{Event, ServiceRequest, Status, from_micros, to_micros};
 use jiff::Timestamp;
 
-use super::writes::{REQUEST_COLUMNS, placeholders};
+use super::writes::{REQUEST_COLUMNS, placeholders, rows_per_insert};
 use super::{Param, SqlTx};
 use crate::error::{StoreError, StoreResult};
 
@@ -25,7 +25,7 @@ const KEYS_PER_STATEMENT: usize = 200;
 
 /// Queues requests for the rollups, in the transaction that writes them.
 pub async fn queue(tx: &mut dyn SqlTx, ids: &[i64]) -> StoreResult<()> {
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(rows_per_insert(1)) {
         let params = chunk.iter().map(|id| Param::I64(*id)).collect();
         let sql = format!("INSERT INTO report_dirty (request_id) VALUES {}", placeholders(chunk.len(), 1));
         tx.execute(&sql, params).await?;

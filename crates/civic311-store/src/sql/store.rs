@@ -563,6 +563,19 @@ where
         Ok(n)
     }
 
+    async fn park_indexes(&self, below: i64) -> StoreResult<usize> {
+        let parkable = self.backend.parkable();
+        self.backend
+            .write(Box::new(move |tx: &mut dyn SqlTx| {
+                Box::pin(async move { super::bulk::park(tx, &parkable, below).await })
+            }))
+            .await
+    }
+
+    async fn restore_indexes(&self) -> StoreResult<usize> {
+        super::bulk::restore(self.backend.as_ref()).await
+    }
+
     async fn imported_requests(&self, sources: &[String]) -> StoreResult<Vec<(String, RequestId)>> {
         let mut out = Vec::new();
         for chunk in sources.chunks(500) {

@@ -34,7 +34,7 @@ const INSERT_WIDTH: usize = 28;
 const MAX_PARAMS: usize = 16_000;
 
 /// Rows per multi-row INSERT of a table `width` columns wide.
-fn rows_per_insert(width: usize) -> usize {
+pub fn rows_per_insert(width: usize) -> usize {
     (MAX_PARAMS / width).max(1)
 }
 

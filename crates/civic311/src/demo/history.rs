@@ -445,12 +445,16 @@ pub async fn seed_history(
     let mut rng = Rng::new(311);
     let spots = hotspots(city, &mut rng)?;
     let plans = plan(city, &shapes, n, end, &mut rng);
-    let mut done = 0;
-    for chunk in plans.chunks(BATCH) {
-        let batch = chunk.iter().map(|p| materialise(city, &shapes, &spots, *p, end)).collect::<Result<Vec<_>>>()?;
-        store.import_requests(batch).await?;
-        done += chunk.len();
-        progress(done);
-    }
-    Ok(())
+    let seeding = async {
+        let mut done = 0;
+        for chunk in plans.chunks(BATCH) {
+            let batch =
+                chunk.iter().map(|p| materialise(city, &shapes, &spots, *p, end)).collect::<Result<Vec<_>>>()?;
+            store.import_requests(batch).await?;
+            done += chunk.len();
+            progress(done);
+        }
+        Ok(())
+    };
+    crate::import_requests::with_indexes_set_aside(store, false, seeding).await
 }

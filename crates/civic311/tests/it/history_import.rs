@@ -217,6 +217,11 @@ async fn an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_rep
     assert_eq!(run(&["--dry-run"]), expected("would be imported", 3, 0));
     assert_eq!(app.store.count_requests().await.unwrap(), 0);
     assert_eq!(run(&[]), expected("imported", 3, 0));
+    // The first import set the indexes aside (the city was empty) and built them again.
+    assert_eq!(app.store.restore_indexes().await.unwrap(), 0, "nothing left set aside");
+    let indexes = app.store.park_indexes(1_000).await.unwrap();
+    assert!(indexes >= 10, "every index is back: {indexes}");
+    assert_eq!(app.store.restore_indexes().await.unwrap(), indexes);
     assert_eq!(run(&[]), expected("imported", 0, 3), "the second import changes nothing");
     assert_eq!(app.store.count_requests().await.unwrap(), 3);
 
