@@ -35,6 +35,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
     Migration { version: 24, name: "open_data", sql: include_str!("../migrations/0024_open_data.sql") },
     Migration { version: 25, name: "parked_schema", sql: include_str!("../migrations/0025_parked_schema.sql") },
+    Migration { version: 26, name: "search_document", sql: include_str!("../migrations/0026_search_document.sql") },
 ];
 
 /// Where the `config_version` trigger announces configuration changes.

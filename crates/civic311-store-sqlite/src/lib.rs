@@ -48,6 +48,7 @@ pub static MIGRATIONS: &[Migration] = &[
     Migration { version: 23, name: "report_flow", sql: include_str!("../migrations/0023_report_flow.sql") },
     Migration { version: 24, name: "open_data", sql: include_str!("../migrations/0024_open_data.sql") },
     Migration { version: 25, name: "parked_schema", sql: include_str!("../migrations/0025_parked_schema.sql") },
+    Migration { version: 26, name: "search_document", sql: include_str!("../migrations/0026_search_document.sql") },
 ];
 
 /// SQLite connections: one writer task and a pool of readers.
@@ -103,12 +104,20 @@ impl SqlBackend for SqliteBackend {
 
     /// The import tables' indexes as written in their migrations, but for unique ones
     /// and `requests_changed`, which every write of a request reads for its stamp
-    /// (`sql::changes`).
+    /// (`sql::changes`); then the trigger that writes each new request's staff-search
+    /// document (migration 26), built again by writing the documents the search lacks.
     fn parkable(&self) -> String {
         format!(
-            "SELECT json_array('DROP INDEX ' || name, sql) AS body FROM sqlite_master \
-             WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' \
-             AND tbl_name IN ({}) AND name <> 'requests_changed' ORDER BY name",
+            "SELECT body FROM ( \
+               SELECT 1 AS rank, name, json_array('DROP INDEX ' || name, sql) AS body FROM sqlite_master \
+               WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' \
+               AND tbl_name IN ({}) AND name <> 'requests_changed' \
+               UNION ALL \
+               SELECT 2, name, json_array('DROP TRIGGER ' || name, \
+                 'INSERT INTO request_search (rowid, doc) SELECT id, search_doc FROM requests \
+                  WHERE id NOT IN (SELECT rowid FROM request_search); ' || sql) FROM sqlite_master \
+               WHERE type = 'trigger' AND name = 'request_search_insert' \
+             ) ORDER BY rank, name",
             sql::IMPORT_TABLES
         )
     }

@@ -425,11 +425,17 @@ async fn an_import_sets_indexes_aside_and_they_are_built_again_even_when_it_is_c
     let store = open_store(backend, &url).await;
     assert_eq!(store.restore_indexes().await.unwrap(), 0, "already built when the store opened");
     assert_eq!(store.list_requests(&potholes).await.unwrap().len(), 10);
+    // The staff search finds what was written meanwhile, and what is written after.
+    let search = |text: &str| civic311_store::StaffSearch::parse(text);
+    assert_eq!(store.search_requests(&search("report "), 100).await.unwrap().len(), 30);
+    let later = intake(&store, "POTHOLE", "crater after the import", fixture::IN_W1, base).await;
+    store.create_request(later).await.unwrap();
+    assert_eq!(store.search_requests(&search("crater "), 10).await.unwrap().len(), 1);
     assert_eq!(store.park_indexes(100).await.unwrap(), parked, "every index and key set aside is back");
     assert_eq!(store.restore_indexes().await.unwrap(), parked);
     assert_eq!(store.events(1).await.unwrap().len(), 2, "the rows are indexed again");
     // A city holding as many requests as the limit keeps its indexes.
-    assert_eq!(store.park_indexes(30).await.unwrap(), 0);
-    assert_eq!(store.park_indexes(31).await.unwrap(), parked);
+    assert_eq!(store.park_indexes(31).await.unwrap(), 0);
+    assert_eq!(store.park_indexes(32).await.unwrap(), parked);
     assert_eq!(store.restore_indexes().await.unwrap(), parked);
 }
