@@ -45,7 +45,8 @@ impl<R: Read> Read for Counting<R> {
 /// Imports (or, `dry_run`, only reads and checks) `file`; what happened to its rows.
 ///
 /// Two stages run side by side: a thread reads, checks and routes the rows in batches
-/// while the store writes the batch before (each batch one transaction).
+/// while the store writes the batches before (each batch one transaction; see
+/// [`Writes`]).
 pub async fn run(
     store: SharedStore,
     layout: Layout,
@@ -86,12 +87,19 @@ pub async fn run(
     let imported = async {
         let mut outcomes = Outcomes::default();
         let mut accepted = HashSet::new();
+        let mut writes = Writes::new(store.clone(), dry_run);
         while let Some(batch) = ready.recv().await {
-            write(&store, batch, dry_run, &mut outcomes, &mut accepted).await?;
+            if let Err(e) = write(&mut writes, batch, &mut outcomes, &mut accepted).await {
+                // The batches already handed over end (committed or not) before the
+                // indexes are built again.
+                let _ = writes.finish().await;
+                return Err(e);
+            }
             if let Some(p) = &progress {
                 p.show(read.load(Ordering::Relaxed), rows.load(Ordering::Relaxed));
             }
         }
+        writes.finish().await?;
         // The reader ends when the file does, or says why it could not go on.
         let rejected = reading.await.context("the reading thread failed")??;
         for (why, n) in rejected.rejected {
@@ -206,15 +214,17 @@ fn source(i: &Intake) -> String {
 /// duplicate after the request it duplicates and merged into it. `accepted` holds the
 /// source ids this run has imported (or, a dry run, would have).
 async fn write(
-    store: &SharedStore,
+    writes: &mut Writes,
     mut batch: Batch,
-    dry_run: bool,
     outcomes: &mut Outcomes,
     accepted: &mut HashSet<String>,
 ) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
+    let store = writes.store.clone();
+    let dry_run = writes.dry_run;
+    let store = &store;
     let sources: Vec<String> = batch.iter().map(|(i, _)| source(i)).collect();
     let already: HashSet<String> = store.imported_requests(&sources).await?.into_iter().map(|(s, _)| s).collect();
     let before = batch.len();
@@ -248,14 +258,72 @@ async fn write(
         } else {
             pending = later;
         }
+        if ready.iter().any(|(_, parent)| parent.is_some()) {
+            // Their parents may be in a batch still being written.
+            writes.finish().await?;
+        }
         link(store, &mut ready, dry_run, outcomes, accepted).await?;
         accepted.extend(ready.iter().map(|(i, _)| source(i)));
         outcomes.imported += ready.len() as u64;
-        if !dry_run {
-            store.import_requests(ready.into_iter().map(|(i, _)| i).collect()).await?;
-        }
+        writes.start(ready.into_iter().map(|(i, _)| i).collect()).await?;
     }
     Ok(())
+}
+
+/// The batches being written: while one is written the next is checked against what is
+/// stored and handed to the store, so that on PostgreSQL building one batch's
+/// statements and the server's work on the other overlap (on SQLite the second waits
+/// for the single writer). Sources are unique within a file, so a batch never needs
+/// another in flight to be stored first — except for the parent of a duplicate, and
+/// [`write`] waits for all of them before linking one.
+struct Writes {
+    store: SharedStore,
+    dry_run: bool,
+    running: tokio::task::JoinSet<civic311_store::StoreResult<u64>>,
+}
+
+impl Writes {
+    /// Batches written at once.
+    const AT_ONCE: usize = 2;
+
+    fn new(store: SharedStore, dry_run: bool) -> Self {
+        Self { store, dry_run, running: tokio::task::JoinSet::new() }
+    }
+
+    /// Hands `batch` to the store (nothing, a dry run), once fewer than
+    /// [`Self::AT_ONCE`] are being written.
+    async fn start(&mut self, batch: Vec<Intake>) -> Result<()> {
+        if self.dry_run || batch.is_empty() {
+            return Ok(());
+        }
+        while self.running.len() >= Self::AT_ONCE {
+            self.next().await?;
+        }
+        let store = self.store.clone();
+        self.running.spawn(async move { store.import_requests(batch).await });
+        Ok(())
+    }
+
+    /// Waits for one write to end; its error, if it failed.
+    async fn next(&mut self) -> Result<()> {
+        if let Some(done) = self.running.join_next().await {
+            done.context("a batch's write stopped")??;
+        }
+        Ok(())
+    }
+
+    /// Waits for every write to end (all of them, even after one failed); the first
+    /// error.
+    async fn finish(&mut self) -> Result<()> {
+        let mut first = Ok(());
+        while !self.running.is_empty() {
+            let done = self.next().await;
+            if first.is_ok() {
+                first = done;
+            }
+        }
+        first
+    }
 }
 
 /// Merges each duplicate of `items` into the request imported from its parent's row;

@@ -342,4 +342,12 @@ async fn a_chicago_file_carries_its_duplicates_into_merges(backend: Backend) {
     let exported = csv(&app).await;
     let line = exported.lines().find(|l| l.starts_with(&number("SR26-0003").id.to_string())).unwrap();
     assert!(line.ends_with(&format!(",{}", two.id)), "{line}");
+
+    // Batches are written while the next is read (5,000 rows each): a duplicate whose
+    // parent is in the batch before still finds it.
+    let mut rows: Vec<String> = (1..=5_000).map(|n| row(&format!("SR27-{n:05}"), "Open", "false", "")).collect();
+    rows.push(row("SR27-05001", "Completed", "true", "SR27-05000"));
+    let many = temp("chicago-many.csv", backend);
+    std::fs::write(&many, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    assert_eq!(run(&many, false), said("imported", 5_001, 0, 1, 0));
 }
