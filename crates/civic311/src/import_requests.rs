@@ -230,8 +230,12 @@ async fn write(
     let before = batch.len();
     batch.retain(|(i, _)| !already.contains(&source(i)));
     outcomes.already += (before - batch.len()) as u64;
-    // A number another request of the city already has is not kept.
+    // A number another request of the city already has is not kept (nor one a batch
+    // still being written gives a request numbered after those it keeps).
     let kept: Vec<i64> = batch.iter().filter_map(|(i, _)| i.imported.as_ref()?.seq).collect();
+    if !kept.is_empty() {
+        writes.finish().await?;
+    }
     let taken: HashSet<i64> = store.taken_numbers(&kept).await?.into_iter().collect();
     for (i, _) in &mut batch {
         if let Some(m) = i.imported.as_mut()

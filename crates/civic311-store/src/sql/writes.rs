@@ -262,8 +262,8 @@ async fn insert_areas(tx: &mut dyn SqlTx, areas: Vec<(i64, &str, &str)>) -> Stor
     Ok(())
 }
 
-/// Records where imported requests came from; `kept_numbers` when some kept theirs.
-async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)], kept_numbers: bool) -> StoreResult<()> {
+/// Records where imported requests came from.
+async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)]) -> StoreResult<()> {
     for chunk in sources.chunks(rows_per_insert(2)) {
         let mut params = Vec::with_capacity(chunk.len() * 2);
         for (source, id) in chunk {
@@ -272,9 +272,14 @@ async fn insert_sources(tx: &mut dyn SqlTx, sources: &[(String, i64)], kept_numb
         let sql = format!("INSERT INTO request_sources (source, request_id) VALUES {}", placeholders(chunk.len(), 2));
         tx.execute(&sql, params).await?;
     }
-    if kept_numbers && tx.driver() == super::changes::POSTGRES {
-        // Numbers kept by an import move the sequence on, or intake would reuse them;
-        // never back (`nextval` is past every number a running intake has taken).
+    Ok(())
+}
+
+/// After requests were inserted with numbers they kept: moves PostgreSQL's sequence past
+/// them, or the next new request would take one; never back (`nextval` is past every
+/// number a running intake has taken). SQLite numbers after the largest anyway.
+async fn pass_kept_numbers(tx: &mut dyn SqlTx) -> StoreResult<()> {
+    if tx.driver() == super::changes::POSTGRES {
         tx.fetch_i64(
             "SELECT setval(pg_get_serial_sequence('requests', 'id'), \
              GREATEST((SELECT MAX(id) FROM requests), nextval(pg_get_serial_sequence('requests', 'id'))))",
@@ -291,10 +296,11 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
     let stamp = super::changes::stamp(tx).await?;
     for chunk in intakes.chunks(rows_per_insert(INSERT_WIDTH)) {
         let prepared: Vec<Prepared> = chunk.iter().map(prepare).collect();
-        // Requests keeping their number (imports of our own export) are inserted with it.
+        // Requests keeping their number (imports of our own export) are inserted with
+        // it, before the others, which are numbered after them.
         let kept = |i: &Intake| i.imported.as_ref().and_then(|m| m.seq);
         let mut ids: BTreeMap<String, i64> = BTreeMap::new();
-        for keep in [false, true] {
+        for keep in [true, false] {
             let rows: Vec<(&Intake, &Prepared)> =
                 chunk.iter().zip(&prepared).filter(|(i, _)| kept(i).is_some() == keep).collect();
             if rows.is_empty() {
@@ -316,6 +322,9 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
             ids.extend(
                 tx.insert_returning(&sql, params).await?.into_iter().map(|IdTokenRow { id, token }| (token, id)),
             );
+            if keep {
+                pass_kept_numbers(tx).await?;
+            }
         }
         let id_of = |i: &Intake| {
             ids.get(&i.token)
@@ -338,7 +347,7 @@ pub async fn insert_intakes(tx: &mut dyn SqlTx, intakes: &[Intake]) -> StoreResu
         super::rollup::queue(tx, &written).await?;
         let sources: Vec<(String, i64)> =
             chunk.iter().filter_map(|i| Some((i.imported.as_ref()?.source.clone(), id_of(i).ok()?))).collect();
-        insert_sources(tx, &sources, chunk.iter().any(|i| kept(i).is_some())).await?;
+        insert_sources(tx, &sources).await?;
         let mut messages = Vec::new();
         let mut timers = Vec::new();
         for i in chunk {

@@ -115,6 +115,26 @@ async fn our_export_imported_into_an_empty_city_exports_the_same_rows(backend: B
         .unwrap();
     assert_eq!(seq(&next), highest);
     assert_eq!(seq(&next), 7, "after the six imported");
+
+    // Into a city whose own requests have two of the numbers: the other four keep
+    // theirs, the two get the next free ones, in one batch.
+    let busy = setup(backend).await;
+    common::publish_to_the_block(&busy, "BULK").await;
+    let own = [filed(&busy, IN_W1, "Ours one").await, filed(&busy, IN_W1, "Ours two").await];
+    assert_eq!(own.iter().map(|id| seq(id)).collect::<Vec<_>>(), [1, 2]);
+    let done = import(&busy, &["--format", "open311-bulk", path]);
+    assert_eq!(done, "6 rows: 6 imported, 0 already imported, 0 rejected\n");
+    let all = busy.store.list_requests(&RequestQuery { limit: 100, ..RequestQuery::default() }).await.unwrap();
+    let mut numbers: Vec<i64> = all.iter().map(|r| r.id.seq).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=8).collect::<Vec<i64>>());
+    assert_eq!(
+        busy.store.request(seq(&twin)).await.unwrap().unwrap().description,
+        "Deep hole again",
+        "kept its number"
+    );
+    let after = filed(&busy, IN_W1, "New").await;
+    assert_eq!(seq(&after), 9);
 }
 
 /// NYC's header (41 columns) and one row in it, by column name.
