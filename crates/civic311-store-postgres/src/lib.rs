@@ -96,6 +96,15 @@ impl SqlBackend for PgBackend {
         )
     }
 
+    /// `ANALYZE` of the tables an import writes, as PostgreSQL's guide to populating a
+    /// database advises: until autovacuum gets to them, the planner would take a
+    /// million requests for the few it last counted.
+    async fn settle(&self) -> StoreResult<()> {
+        let tables = sql::IMPORT_TABLES.replace('\'', "");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {tables}"))).execute(&self.pool).await?;
+        Ok(())
+    }
+
     fn skip_locked(&self) -> &'static str {
         " FOR UPDATE SKIP LOCKED"
     }

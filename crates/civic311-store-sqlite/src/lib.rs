@@ -55,6 +55,8 @@ pub static MIGRATIONS: &[Migration] = &[
 pub struct SqliteBackend {
     readers: SqlitePool,
     jobs: mpsc::Sender<writer::Job>,
+    /// How to open another connection (for a checkpoint, outside any transaction).
+    options: SqliteConnectOptions,
 }
 
 /// The SQLite store.
@@ -79,9 +81,12 @@ pub async fn open(url: &str) -> StoreResult<SqliteStore> {
     sqlx::raw_sql("PRAGMA cache_size = -65536").execute(&mut conn).await?;
     let (jobs, rx) = mpsc::channel(4096);
     tokio::spawn(writer::run(conn, rx));
-    let readers =
-        SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(opts.read_only(true)).await?;
-    let backend = SqliteBackend { readers, jobs };
+    let readers = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .connect_with(opts.clone().read_only(true))
+        .await?;
+    let backend = SqliteBackend { readers, jobs, options: opts };
     sql::migrate(&backend, MIGRATIONS).await?;
     // What an import cut off had set aside (see `sql::bulk`).
     sql::restore_parked(&backend).await?;
@@ -120,6 +125,20 @@ impl SqlBackend for SqliteBackend {
              ) ORDER BY rank, name",
             sql::IMPORT_TABLES
         )
+    }
+
+    /// A checkpoint that copies the whole write-ahead log into the database file and
+    /// truncates it (on its own connection: a checkpoint cannot run inside the
+    /// writer's transactions). After an import's index builds the log holds hundreds
+    /// of megabytes that every read would otherwise look pages up in (measured on the
+    /// open-data export of 1,000,000 requests: 155 – 179k rows/s before, 206 – 212k
+    /// after). Readers still reading keep it from finishing: it then copies what it
+    /// can, and SQLite's automatic checkpoints do the rest as writes come.
+    async fn settle(&self) -> StoreResult<()> {
+        let mut conn = self.options.connect().await?;
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
+        Ok(())
     }
 
     /// One: there is one writer, and requests arriving while a batch commits form the

@@ -531,6 +531,11 @@ pub trait Store: Send + Sync + 'static {
     async fn park_indexes(&self, below: i64) -> StoreResult<usize>;
     /// Builds again what [`Store::park_indexes`] set aside; how many indexes and keys.
     async fn restore_indexes(&self) -> StoreResult<usize>;
+    /// After a bulk write (an import, the demo's seeding), lets reads of what it wrote
+    /// be as fast as any: SQLite moves it from its write-ahead log into the database
+    /// file (readers otherwise look every page up in the log first) and empties the
+    /// log; PostgreSQL gathers the tables' statistics for its planner.
+    async fn settle(&self) -> StoreResult<()>;
     /// Of `sources` (see [`Imported::source`]), those already imported, each with the
     /// number of the request imported from it.
     async fn imported_requests(

@@ -121,6 +121,12 @@ pub trait SqlBackend: Send + Sync + 'static {
     /// and the one that builds it again; indexes before keys.
     fn parkable(&self) -> String;
 
+    /// After a bulk write (an import, the demo's seeding): whatever makes reading what
+    /// it wrote as fast as reading anything else. Nothing by default.
+    async fn settle(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// How many intake batches may be written at once: 1 for a single-writer
     /// database, more where concurrent transactions share the work.
     fn intake_writers(&self) -> usize;

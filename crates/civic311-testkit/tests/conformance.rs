@@ -437,4 +437,27 @@ async fn an_import_sets_indexes_aside_and_they_are_built_again_even_when_it_is_c
     assert_eq!(store.park_indexes(31).await.unwrap(), 0);
     assert_eq!(store.park_indexes(32).await.unwrap(), parked);
     assert_eq!(store.restore_indexes().await.unwrap(), parked);
+
+    // Settling after the import: SQLite's log is moved into the database file and
+    // emptied; PostgreSQL's planner has counted the requests.
+    store.settle().await.unwrap();
+    match backend {
+        Backend::Sqlite => {
+            let log = format!("{}-wal", url.trim_start_matches("sqlite://"));
+            let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+            assert_eq!(size, 0, "the write-ahead log is empty after settling");
+        }
+        Backend::Postgres => {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+            // (Building an index also counts a table's rows; only ANALYZE stamps it.)
+            let analyzed: Option<bool> = sqlx::query_scalar(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'requests'",
+            )
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap();
+            assert_eq!(analyzed, Some(true), "the requests' statistics are gathered");
+        }
+    }
+    assert_eq!(store.list_requests(&potholes).await.unwrap().len(), 11, "settling changes nothing stored");
 }

@@ -116,8 +116,9 @@ pub async fn run(
 
 /// Runs `work` (writing many requests) with the import tables' indexes set aside when
 /// the city holds fewer than [`PARK_BELOW`] requests, and builds them again after it,
-/// also when it fails: what was written before a failure stays, indexed. `announce`
-/// says on the terminal how long building them took.
+/// also when it fails: what was written before a failure stays, indexed. Then lets the
+/// store settle (see [`Store::settle`]). `announce` says on the terminal how long
+/// building them took.
 pub async fn with_indexes_set_aside<T>(
     store: &dyn Store,
     announce: bool,
@@ -135,6 +136,7 @@ pub async fn with_indexes_set_aside<T>(
             eprintln!("{:.1} s", started.elapsed().as_secs_f64());
         }
     }
+    store.settle().await.context("settling the database after the import")?;
     done
 }
 

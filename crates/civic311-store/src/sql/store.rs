@@ -576,6 +576,10 @@ where
         super::bulk::restore(self.backend.as_ref()).await
     }
 
+    async fn settle(&self) -> StoreResult<()> {
+        self.backend.settle().await
+    }
+
     async fn imported_requests(&self, sources: &[String]) -> StoreResult<Vec<(String, RequestId)>> {
         let mut out = Vec::new();
         for chunk in sources.chunks(500) {
