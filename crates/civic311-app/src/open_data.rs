@@ -6,7 +6,8 @@
 //! anything else in their contact details; answers to the service's questions; photos;
 //! staff names, teams, tags and internal notes; requests of internal services (and of
 //! services the city no longer has). A service's [`OpenDataPolicy`] may withhold the
-//! description and status notes and publish the location only to its block.
+//! description and status notes and publish the location only to its block or to an
+//! H3 cell.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -98,6 +99,7 @@ pub fn row<'a>(city: &'a CityModel, r: &'a PublicRow, public_targets: &HashSet<S
     let (address, point) = match policy.location {
         Precision::Exact => (r.address.as_deref().map(Cow::Borrowed), r.point),
         Precision::Block => (r.address.as_deref().and_then(hundred_block).map(Cow::Owned), r.point.map(to_block)),
+        Precision::Cell(res) => (None, r.point.and_then(|p| cell_centre(p, res))),
     };
     let coordinate = |v: Option<f64>| v.map_or(Value::Null, Value::Number);
     let mut out = Vec::with_capacity(BULK_COLUMNS.len() + city.boundaries.layers().len() + OUR_COLUMNS.len());
@@ -132,6 +134,16 @@ pub fn row<'a>(city: &'a CityModel, r: &'a PublicRow, public_targets: &HashSet<S
 fn to_block(p: Point) -> Point {
     let round = |v: f64| (v * 1000.0).round() / 1000.0;
     Point { lat: round(p.lat), lon: round(p.lon) }
+}
+
+/// A point published as its H3 cell of resolution `res`: the cell's centre, to six
+/// decimals (10 cm; short, and read back the same by every JSON parser). `None` (no
+/// point published) for a point or a resolution H3 does not take.
+fn cell_centre(p: Point, res: u8) -> Option<Point> {
+    let res = h3o::Resolution::try_from(res).ok()?;
+    let centre = h3o::LatLng::from(h3o::LatLng::new(p.lat, p.lon).ok()?.to_cell(res));
+    let round = |v: f64| (v * 1e6).round() / 1e6;
+    Some(Point { lat: round(centre.lat()), lon: round(centre.lng()) })
 }
 
 /// Of the requests `page` was merged into, the numbers that may be named: those of

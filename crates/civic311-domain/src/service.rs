@@ -121,14 +121,51 @@ impl OpenDataPolicy {
 
 /// How precisely a location is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "String", into = "String")]
 pub enum Precision {
-    /// The point and the address as reported.
+    /// The point and the address as reported (`"exact"`).
     #[default]
     Exact,
     /// The address's hundred block (`100 block of Oak St`) and the point rounded to
-    /// three decimals (about 110 m north–south): a city block, not a door.
+    /// three decimals (about 110 m north–south): a city block, not a door (`"block"`).
     Block,
+    /// The centre of the H3 cell of this resolution that holds the point, and no
+    /// address (`"h3:9"`): every report in the cell is published at the same place.
+    Cell(u8),
+}
+
+impl Precision {
+    /// The finest H3 resolution a policy may ask for: 10, cells of about 15,000 m²
+    /// (66 m edges). Finer cells would point at a door again.
+    pub const FINEST_CELL: u8 = 10;
+}
+
+impl TryFrom<String> for Precision {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        let cell = s.strip_prefix("h3:").map(|r| r.parse::<u8>());
+        match (s.as_str(), cell) {
+            ("exact", _) => Ok(Precision::Exact),
+            ("block", _) => Ok(Precision::Block),
+            (_, Some(Ok(res))) if res <= Self::FINEST_CELL => Ok(Precision::Cell(res)),
+            _ => Err(format!(
+                "location \"{s}\" is not one of \"exact\", \"block\" or \"h3:RES\" with RES an H3 resolution \
+                 from 0 to {} (7: about 5 km², 8: 0.7 km², 9: 0.1 km², 10: 0.015 km²)",
+                Self::FINEST_CELL
+            )),
+        }
+    }
+}
+
+impl From<Precision> for String {
+    fn from(p: Precision) -> String {
+        match p {
+            Precision::Exact => "exact".to_owned(),
+            Precision::Block => "block".to_owned(),
+            Precision::Cell(res) => format!("h3:{res}"),
+        }
+    }
 }
 
 /// A service category residents can report.
@@ -450,6 +487,23 @@ fn unknown_value(attr: &Attribute, v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_policy_reads_and_writes_as_the_city_spells_it() {
+        for (spelled, p) in [("exact", Precision::Exact), ("block", Precision::Block), ("h3:9", Precision::Cell(9))] {
+            assert_eq!(Precision::try_from(spelled.to_owned()), Ok(p));
+            assert_eq!(String::from(p), spelled);
+        }
+        assert_eq!(Precision::try_from("h3:0".to_owned()), Ok(Precision::Cell(0)));
+        for wrong in ["h3:11", "h3:", "h3:-1", "h3:nine", "hex", "Block", ""] {
+            let e = Precision::try_from(wrong.to_owned()).unwrap_err();
+            assert!(e.contains("\"h3:RES\"") && e.contains("from 0 to 10"), "{wrong}: {e}");
+        }
+        let policy: OpenDataPolicy = toml::from_str("location = \"h3:8\"").unwrap();
+        assert_eq!(policy, OpenDataPolicy { withhold_text: false, location: Precision::Cell(8) });
+        let e = toml::from_str::<OpenDataPolicy>("location = \"h3:12\"").unwrap_err().to_string();
+        assert!(e.contains("h3:12") && e.contains("from 0 to 10"), "{e}");
+    }
 
     fn pothole() -> Service {
         Service {

@@ -19,6 +19,7 @@ use crate::common;
 
 both_backends!(
     nothing_private_or_internal_is_in_any_export,
+    a_service_published_by_cell_shows_its_cells_centre_and_no_address,
     the_change_feed_neither_skips_nor_repeats_while_requests_are_written,
     exports_filter_compress_carry_a_tag_and_refuse_bad_input,
     a_whole_demo_city_streams_in_filing_order,
@@ -221,6 +222,51 @@ async fn nothing_private_or_internal_is_in_any_export(backend: Backend) {
                 assert_eq!(found.len(), 2, "{uri}");
             }
         }
+    }
+}
+
+/// A service published by H3 cell: each request's point becomes the centre of its cell
+/// (worked out here with H3's own library, to six decimals), two reports metres apart in one cell are
+/// published at the same place, the address is left out, and neither the address nor
+/// the reported coordinates appear anywhere in the export.
+async fn a_service_published_by_cell_shows_its_cells_centre_and_no_address(backend: Backend) {
+    use civic311_domain::service::{OpenDataPolicy, Precision};
+    let app = setup(backend).await;
+    common::publish_as(&app, "POTHOLE", OpenDataPolicy { withhold_text: false, location: Precision::Cell(9) }).await;
+    let reported = [(41.01234, -88.00766), (41.01237, -88.00771), (41.00512, -87.99533)];
+    let mut ids = Vec::new();
+    for (n, at) in reported.iter().enumerate() {
+        let address = format!("{} Mkcell Ave", 70 + n);
+        let extra = [("attribute[SIZE]", "small"), ("address_string", address.as_str())];
+        let r = post_pothole(&app, *at, &format!("Hole {n}"), &extra).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json()[0]["service_request_id"].as_str().unwrap().to_owned());
+    }
+    let centre = |(lat, lon): (f64, f64)| {
+        let cell = h3o::LatLng::new(lat, lon).unwrap().to_cell(h3o::Resolution::Nine);
+        let c = h3o::LatLng::from(cell);
+        let six = |v: f64| (v * 1e6).round() / 1e6;
+        (cell, six(c.lat()), six(c.lng()))
+    };
+    let cells: Vec<_> = reported.iter().map(|at| centre(*at)).collect();
+    assert_eq!(cells[0].0, cells[1].0, "the first two reports are metres apart, in one cell");
+    assert_ne!(cells[0].0, cells[2].0);
+    for format in FORMATS {
+        let uri = format!("/open-data/requests.{format}");
+        let (status, _, body) = fetch(&app, &uri, false).await;
+        assert_eq!(status, 200, "{uri}: {body}");
+        for marker in ["Mkcell", "41.0123", "88.007", "41.00512", "87.99533"] {
+            assert!(!body.contains(marker), "{uri} holds {marker}: {body}");
+        }
+        let found = by_id(rows(format, &body));
+        for (id, (_, lat, lon)) in ids.iter().zip(&cells) {
+            let row = &found[id];
+            assert_eq!(row["address"], "", "{uri}");
+            let published: (f64, f64) = (row["lat"].parse().unwrap(), row["long"].parse().unwrap());
+            assert_eq!(published, (*lat, *lon), "{uri}: {id} is published at its cell's centre");
+        }
+        assert_eq!(found[&ids[0]]["description"], "Hole 0", "{uri}: the text is not withheld by this policy");
+        assert_eq!(found[&ids[0]]["lat"], found[&ids[1]]["lat"], "{uri}");
     }
 }
 

@@ -314,8 +314,13 @@ pub async fn confirm_follow(app: &TestApp, id: &str, address: &str) -> TestRespo
 /// the block.
 pub async fn publish_to_the_block(app: &TestApp, service: &str) {
     use civic311_domain::service::{OpenDataPolicy, Precision};
+    publish_as(app, service, OpenDataPolicy { withhold_text: true, location: Precision::Block }).await;
+}
+
+/// Gives `service` the open-data `policy`.
+pub async fn publish_as(app: &TestApp, service: &str, policy: civic311_domain::service::OpenDataPolicy) {
     let mut s = app.state.city().service(service).unwrap().clone();
-    s.open_data = OpenDataPolicy { withhold_text: true, location: Precision::Block };
+    s.open_data = policy;
     app.store.put_service(&s).await.unwrap();
     app.state.reload().await.unwrap();
 }
