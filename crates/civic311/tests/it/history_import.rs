@@ -239,6 +239,17 @@ async fn an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_rep
     assert_eq!(run(&[]), expected("imported", 3, 0));
     // The first import set the indexes aside (the city was empty) and built them again.
     assert_eq!(app.store.restore_indexes().await.unwrap(), 0, "nothing left set aside");
+    if backend == Backend::Postgres {
+        // And settled the database: the planner's statistics are gathered. (SQLite's
+        // emptied log is checked in the conformance tests: here the app may write.)
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database_url).await.unwrap();
+        let analyzed: bool =
+            sqlx::query_scalar("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'requests'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert!(analyzed, "a first import gathers the planner's statistics");
+    }
     let indexes = app.store.park_indexes(1_000).await.unwrap();
     assert!(indexes >= 10, "every index is back: {indexes}");
     assert_eq!(app.store.restore_indexes().await.unwrap(), indexes);
