@@ -1297,8 +1297,12 @@ where
     }
 
     async fn report_days(&self, cube: &str) -> StoreResult<Option<(i32, i32)>> {
-        let sql = "SELECT COALESCE(CAST(MIN(start) AS TEXT) || ' ' || CAST(MAX(start) AS TEXT), '') AS body \
-                   FROM report_cells WHERE cube = $1 AND grain = 0";
+        // Two subqueries, not MIN and MAX side by side: SQLite reads one end of the
+        // key for a lone MIN or MAX, but walks every day's cells for the pair (50 ms
+        // for a layer's cube over two years of 1,000,000 requests).
+        let sql = "SELECT COALESCE(\
+                   CAST((SELECT MIN(start) FROM report_cells WHERE cube = $1 AND grain = 0) AS TEXT) || ' ' || \
+                   CAST((SELECT MAX(start) FROM report_cells WHERE cube = $1 AND grain = 0) AS TEXT), '') AS body";
         let rows = self.backend.fetch_all::<BodyRow>(sql, vec![Param::Text(cube.to_owned())]).await?;
         let Some(body) = rows.into_iter().next().map(|r| r.body).filter(|b| !b.is_empty()) else { return Ok(None) };
         let (lo, hi) = body.split_once(' ').ok_or_else(|| StoreError::Corrupt(format!("report days '{body}'")))?;
@@ -1367,20 +1371,21 @@ where
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
-        let mut params = vec![Param::I64(to_micros(from)), Param::I64(to_micros(to))];
-        let list = kinds
-            .iter()
-            .map(|k| {
-                params.push(Param::Text(k.as_str().to_owned()));
-                format!("${}", params.len())
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        params.push(Param::I64(limit));
+        // The kinds are written out, not bound (they are the store's own fixed words),
+        // and one kind as an equality: only then may a partial index such as
+        // `events_escalated` (migration 20) serve the read. Bound, SQLite walked every
+        // event of the period (4.8 s for a year of escalations among 1,000,000
+        // requests; 1 ms with the index).
+        let kind = match kinds {
+            [one] => format!("kind = '{}'", one.as_str()),
+            many => {
+                format!("kind IN ({})", many.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", "))
+            }
+        };
+        let params = vec![Param::I64(to_micros(from)), Param::I64(to_micros(to)), Param::I64(limit)];
         let sql = format!(
-            "SELECT id, request_id, at, kind, actor, data FROM events WHERE at >= $1 AND at <= $2 AND kind IN ({list}) \
-             ORDER BY at, id LIMIT ${}",
-            params.len()
+            "SELECT id, request_id, at, kind, actor, data FROM events WHERE at >= $1 AND at <= $2 AND {kind} \
+             ORDER BY at, id LIMIT $3"
         );
         self.request_events(&sql, params).await
     }

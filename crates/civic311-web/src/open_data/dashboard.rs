@@ -149,7 +149,17 @@ async fn build(state: &AppState, choice: &Choice, t: &'static Texts, now: Timest
         reports::run(state, q, None)
     };
     let by_service = run(vec![Dim::Service]).await?;
-    let open = RequestQuery { statuses: Status::ACTIVE.to_vec(), service_codes: public.clone(), ..Default::default() };
+    // Every department is named, as the operations dashboard does, although that
+    // filters nothing out (a request transferred away from its service's department
+    // still counts): then the stores count through their indexes of open work by
+    // department (20 ms among 1,000,000 requests) instead of walking every request of
+    // each public service (2 s).
+    let open = RequestQuery {
+        statuses: Status::ACTIVE.to_vec(),
+        service_codes: public.clone(),
+        departments: city.departments.iter().map(|d| d.code.clone()).collect(),
+        ..Default::default()
+    };
     let open_now = state.store.count_matching(&open).await?;
     let late = state.store.count_matching(&RequestQuery { overdue_at: Some(now), ..open.clone() }).await?;
     let w = Words(t);
@@ -366,13 +376,11 @@ async fn escalations(
     // Department → escalated, resolved, merged, still open.
     let mut by: BTreeMap<String, [u64; 4]> = BTreeMap::new();
     for chunk in ids.chunks(CHUNK) {
-        let q = RequestQuery {
-            ids: chunk.to_vec(),
-            service_codes: public.to_vec(),
-            limit: CHUNK as u32,
-            ..Default::default()
-        };
-        for r in state.store.list_requests(&q).await? {
+        // Read by id alone and the internal services left out here: asked for the
+        // public services too, SQLite walked their index instead (90 ms a chunk
+        // among 1,000,000 requests; 1 ms by id).
+        let q = RequestQuery { ids: chunk.to_vec(), limit: CHUNK as u32, ..Default::default() };
+        for r in state.store.list_requests(&q).await?.into_iter().filter(|r| public.contains(&r.service_code)) {
             let row = by.entry(r.assignment.department.clone()).or_default();
             row[0] += 1;
             match r.status {

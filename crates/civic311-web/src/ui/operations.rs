@@ -154,9 +154,11 @@ async fn escalations_since(
     let ids: Vec<i64> = events.iter().map(|(seq, _)| *seq).collect();
     let mut theirs = std::collections::BTreeSet::new();
     for chunk in ids.chunks(500) {
-        let q =
-            RequestQuery { ids: chunk.to_vec(), departments: departments.to_vec(), limit: 500, ..Default::default() };
-        theirs.extend(state.store.list_requests(&q).await?.into_iter().map(|r| r.id.seq));
+        // Read by id alone and sorted here: asked for departments too, SQLite walked
+        // the departments' index instead (140 ms a chunk among 1,000,000 requests).
+        let q = RequestQuery { ids: chunk.to_vec(), limit: 500, ..Default::default() };
+        let found = state.store.list_requests(&q).await?;
+        theirs.extend(found.into_iter().filter(|r| departments.contains(&r.assignment.department)).map(|r| r.id.seq));
     }
     Ok(events.iter().filter(|(seq, _)| theirs.contains(seq)).count())
 }

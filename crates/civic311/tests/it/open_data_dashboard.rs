@@ -9,12 +9,14 @@
 
 use civic311_app::intake::{RawRequest, submit};
 use civic311_domain::request::Channel;
+use civic311_domain::workflow::WorkflowConfig;
 use civic311_testkit::browser::Browser;
 use civic311_testkit::fixture::IN_W2;
 use civic311_testkit::{Backend, TestApp, both_backends};
+use jiff::Timestamp;
 use serde_json::json;
 
-use crate::common::{api, post_pothole};
+use crate::common::{WORKFLOW, api, post_pothole};
 use crate::reports::week;
 
 both_backends!(
@@ -23,9 +25,14 @@ both_backends!(
 );
 
 /// The week of `reports`, six more potholes in ward 2 on Monday the 9th and a
-/// facilities repair (internal) beside them; the clock on Tuesday the 10th.
+/// facilities repair (internal, on the potholes' clock) beside them; at 09:30 on
+/// Tuesday the 10th every open one has breached and escalates; the clock at 10:00.
 async fn city(backend: Backend) -> TestApp {
     let app = week(backend).await;
+    let mut workflow: WorkflowConfig = toml::from_str(WORKFLOW).unwrap();
+    workflow.sla_policies[0].services.push("FACILITY".into());
+    app.store.put_workflow_config(&workflow).await.unwrap();
+    app.state.reload().await.unwrap();
     app.set_now("2026-03-09T10:00:00-05:00");
     for _ in 0..6 {
         assert_eq!(post_pothole(&app, IN_W2, "Hole", &[("attribute[SIZE]", "small")]).await.status, 201);
@@ -38,7 +45,10 @@ async fn city(backend: Backend) -> TestApp {
         ..RawRequest::default()
     };
     submit(&app.state, raw, Channel::Internal).await.unwrap();
-    app.set_now("2026-03-10T09:00:00-05:00");
+    let breach: Timestamp = "2026-03-10T09:30:00-05:00".parse().unwrap();
+    let swept = civic311_jobs::sweep(&app.store, &app.state.city().workflow.clone(), breach, 100).await.unwrap();
+    assert_eq!(swept.fired, 10, "F, G and the six potholes, D at sanitation, the facilities repair");
+    app.set_now("2026-03-10T10:00:00-05:00");
     app
 }
 
@@ -99,8 +109,12 @@ async fn the_dashboard_counts_public_requests_agrees_with_the_report_and_withhol
         csv("backlog").await,
         "Waiting,Open\r\n0–7 days,8\r\n8–30 days,<5\r\n31–90 days,0\r\nover 90 days,0\r\n"
     );
-    let escalations = csv("escalations").await;
-    assert_eq!(escalations, "Department,Escalated,Resolved,Merged with an earlier report,Still open\r\n");
+    // The internal repair escalated too, but is not counted.
+    assert_eq!(
+        csv("escalations").await,
+        "Department,Escalated,Resolved,Merged with an earlier report,Still open\r\n\
+         Public Works,8,0,0,8\r\nSanitation,<5,0,0,<5\r\n"
+    );
 
     // In Spanish, the same figures in its words.
     let (_, es) = get(&app, "/open-data?period=30&lang=es").await;

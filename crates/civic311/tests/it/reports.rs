@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use civic311_testkit::fixture::{IN_W1, IN_W2};
 use civic311_testkit::{Backend, TestApp, both_backends};
 use common::{act, api, post_pothole, setup};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::common;
@@ -249,6 +250,14 @@ async fn the_dashboards_show_the_api_numbers_to_those_who_may_see_them(backend: 
     assert_eq!(aging.body, "Age,Open\r\n0–7 days,2\r\n8–30 days,1\r\n31–90 days,0\r\nover 90 days,0\r\n");
     let page = ali.get(&app, "/staff/reports/operations").await;
     assert!(common::unescape(&page.body).contains("<span class=\"label\">Open</span> <strong>3</strong>"));
+    // This morning's escalations, counted for the department asked for.
+    let breach: Timestamp = "2026-03-10T08:30:00-05:00".parse().unwrap();
+    let swept = civic311_jobs::sweep(&app.store, &app.state.city().workflow.clone(), breach, 100).await.unwrap();
+    assert_eq!(swept.fired, 3, "F, G and D");
+    for (department, n) in [("PW", 2), ("SAN", 1)] {
+        let page = ali.get(&app, &format!("/staff/reports/operations?department={department}")).await;
+        assert!(page.body.contains(&format!("open; {n} escalations today")), "{department}: {}", page.body);
+    }
 
     // A supervisor sees their department; staff see nothing.
     let mut sam = signed_in(&app, "sam").await;
