@@ -19,6 +19,8 @@ pub struct Browser {
     http: reqwest::Client,
     session_url: String,
     driver: Child,
+    /// Chromium's profile directory, removed with the browser.
+    profile: std::path::PathBuf,
 }
 
 /// Where screenshots are kept: `target/screenshots/` of the workspace, or
@@ -105,7 +107,7 @@ impl Browser {
             .await
             .expect("JSON");
         let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("chromedriver refused a session: {r}"));
-        Self { http, session_url: format!("{base}/session/{id}"), driver }
+        Self { http, session_url: format!("{base}/session/{id}"), driver, profile }
     }
 
     async fn call(&self, method: &str, path: &str, body: Value) -> Value {
@@ -333,5 +335,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // About 2.5 MB each; a suite run opens dozens.
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

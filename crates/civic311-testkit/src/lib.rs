@@ -46,23 +46,36 @@ pub fn postgres_url() -> String {
     }
 }
 
+/// A new, empty directory under the system's temporary one, its name starting with
+/// `label`; removed when the test that made it ends well (see [`cleaning_up`]).
+pub fn scratch_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{label}-{}", unique_name()));
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    made(Made::Directory(dir.clone()));
+    dir
+}
+
+/// Notes what the running test made, for [`cleaning_up`] to clear away.
+fn made(what: Made) {
+    let _ = CREATED.try_with(|made| {
+        if let Ok(mut m) = made.lock() {
+            m.push(what);
+        }
+    });
+}
+
 /// The URL of a fresh, empty database (a new file, or a new PostgreSQL database).
 pub async fn fresh_database_url(backend: Backend) -> String {
     match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(unique_name());
-            std::fs::create_dir_all(&dir).expect("create a temporary directory");
+            let dir = scratch_dir("civic311-db");
             format!("sqlite://{}", dir.join("civic311.db").display())
         }
         Backend::Postgres => {
             let server = postgres_url();
             let name = unique_name();
-            // Dropped when the test that made it ends well (see `dropping_databases`).
-            let _ = CREATED.try_with(|made| {
-                if let Ok(mut m) = made.lock() {
-                    m.push(name.clone());
-                }
-            });
+            // Dropped when the test that made it ends well (see `cleaning_up`).
+            made(Made::Database(name.clone()));
             let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
                 .await
                 .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server at {server}: {e}"));
@@ -77,15 +90,24 @@ pub async fn fresh_database_url(backend: Backend) -> String {
     }
 }
 
-tokio::task_local! {
-    /// The PostgreSQL databases the running test made.
-    static CREATED: std::sync::Mutex<Vec<String>>;
+/// What a test made that outlives it unless cleared away.
+enum Made {
+    /// A PostgreSQL database, by name.
+    Database(String),
+    /// A scratch directory (SQLite databases live in one).
+    Directory(std::path::PathBuf),
 }
 
-/// Runs `test`, then drops every PostgreSQL database it made, so a suite run leaves
-/// the server as it found it. A test that fails (panics) keeps its databases, for
-/// looking at what it left. [`both_backends!`] wraps every test in this.
-pub async fn dropping_databases(test: impl std::future::Future<Output = ()>) {
+tokio::task_local! {
+    /// The PostgreSQL databases and scratch directories the running test made.
+    static CREATED: std::sync::Mutex<Vec<Made>>;
+}
+
+/// Runs `test`, then drops every PostgreSQL database and removes every scratch
+/// directory it made, so a suite run leaves the server and the disk as it found them.
+/// A test that fails (panics) keeps both, for looking at what it left.
+/// [`both_backends!`] wraps every test in this.
+pub async fn cleaning_up(test: impl std::future::Future<Output = ()>) {
     let made = CREATED.scope(std::sync::Mutex::new(Vec::new()), async {
         test.await;
         CREATED.with(|made| match made.lock() {
@@ -93,15 +115,24 @@ pub async fn dropping_databases(test: impl std::future::Future<Output = ()>) {
             Err(_) => Vec::new(),
         })
     });
-    let made = made.await;
-    if made.is_empty() {
+    let mut databases = Vec::new();
+    for m in made.await {
+        match m {
+            // A store still open holds its files, which Unix removes all the same.
+            Made::Directory(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Made::Database(name) => databases.push(name),
+        }
+    }
+    if databases.is_empty() {
         return;
     }
     let server = postgres_url();
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL server at {server}: {e}"));
-    for name in made {
+    for name in databases {
         // FORCE ends the connections the test's stores still hold.
         sqlx::Executor::execute(
             &mut admin,
@@ -142,11 +173,11 @@ macro_rules! both_backends {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    super::$name($crate::Backend::Sqlite).await;
+                    $crate::cleaning_up(super::$name($crate::Backend::Sqlite)).await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    $crate::dropping_databases(super::$name($crate::Backend::Postgres)).await;
+                    $crate::cleaning_up(super::$name($crate::Backend::Postgres)).await;
                 }
             }
         )*

@@ -50,8 +50,7 @@ async fn a_city_imports_from_its_files_into_an_empty_database_only(backend: Back
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a city"));
 
     // A workflow that names an unknown calendar is refused before anything is written.
-    let dir = std::env::temp_dir().join(format!("civic311-bad-city-{}-{backend:?}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = civic311_testkit::scratch_dir("civic311-bad-city");
     for entry in std::fs::read_dir(demo).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
@@ -173,8 +172,7 @@ async fn acknowledged_requests_survive_a_crash(backend: Backend) {
 async fn rules_and_boundaries_import_and_export(backend: Backend) {
     let url = fresh_database_url(backend).await;
     civic311(&["demo", "--seed-only", "--requests", "0", "--database-url", &url]);
-    let dir = std::env::temp_dir().join(format!("civic311-cli-{}-{:?}", std::process::id(), backend));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = civic311_testkit::scratch_dir("civic311-cli");
 
     let exported = String::from_utf8(civic311(&["export", "rules", "--database-url", &url]).stdout).unwrap();
     assert!(exported.contains("name = \"bulk items in Ward 3\""));
@@ -269,8 +267,7 @@ fn civic311_fails(args: &[&str]) -> String {
 async fn seeded(backend: Backend, name: &str) -> (String, std::path::PathBuf, SharedStore) {
     let url = fresh_database_url(backend).await;
     civic311(&["demo", "--seed-only", "--requests", "0", "--database-url", &url]);
-    let dir = std::env::temp_dir().join(format!("civic311-{name}-{}-{:?}", std::process::id(), backend));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = civic311_testkit::scratch_dir(&format!("civic311-{name}"));
     let store = open_store(backend, &url).await;
     (url, dir, store)
 }

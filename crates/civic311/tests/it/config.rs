@@ -225,7 +225,7 @@ async fn a_change_made_through_one_node_reaches_the_others(backend: Backend) {
 /// nothing, and the audit log holds the one change that is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_changing_configuration_at_once_cannot_both_win() {
-    civic311_testkit::dropping_databases(two_nodes_race()).await;
+    civic311_testkit::cleaning_up(two_nodes_race()).await;
 }
 
 async fn two_nodes_race() {

@@ -9,16 +9,20 @@ use std::process::Command;
 use civic311_app::CityModel;
 use civic311_app::intake::{RawRequest, prepare};
 use civic311_domain::request::{Channel, Priority};
-use civic311_testkit::{Backend, fresh_database_url, open_store};
+use civic311_testkit::{Backend, open_store, scratch_dir};
 
 async fn riverton() -> CityModel {
-    let url = fresh_database_url(Backend::Sqlite).await;
+    let dir = scratch_dir("civic311-riverton");
+    let url = format!("sqlite://{}", dir.join("civic311.db").display());
     let out = Command::new(env!("CARGO_BIN_EXE_civic311"))
         .args(["demo", "--seed-only", "--requests", "0", "--database-url", &url])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    CityModel::load(open_store(Backend::Sqlite, &url).await.as_ref()).await.unwrap()
+    let city = CityModel::load(open_store(Backend::Sqlite, &url).await.as_ref()).await.unwrap();
+    // The city is in memory now; these tests run outside `cleaning_up`.
+    let _ = std::fs::remove_dir_all(&dir);
+    city
 }
 
 /// Routes a request filed at `at` (UTC) and returns (department, team, priority, tags).

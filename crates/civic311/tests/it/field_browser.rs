@@ -32,7 +32,7 @@ async fn a_crew_resolves_with_an_after_photo_and_closes_the_duplicate_in_one_sub
     for r in [&id, &twin] {
         act(&app, r, "ada", json!({ "action": "assign", "team": "PW-NORTH" })).await;
     }
-    let photo = std::env::temp_dir().join(format!("civic311-after-{}-{backend:?}.jpg", std::process::id()));
+    let photo = civic311_testkit::scratch_dir("civic311-after").join("after.jpg");
     std::fs::write(&photo, photos::jpeg(640, 480)).unwrap();
     let base = app.listen().await;
 

@@ -25,10 +25,9 @@ both_backends!(
     a_chicago_file_carries_its_duplicates_into_merges
 );
 
-fn temp(name: &str, backend: Backend) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("civic311-import-{}-{backend:?}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A path named `name` in a new scratch directory.
+fn temp(name: &str) -> PathBuf {
+    civic311_testkit::scratch_dir("civic311-import").join(name)
 }
 
 /// Runs `civic311 import requests` on the app's database; its standard output.
@@ -71,7 +70,7 @@ async fn our_export_imported_into_an_empty_city_exports_the_same_rows(backend: B
     common::file_bulk_on_elm(&city, "The tenant's sofa", &[]).await;
     let exported = csv(&city).await;
     assert_eq!(exported.matches("\r\n").count(), 7, "a header and six rows: {exported}");
-    let file = temp("ours.csv", backend);
+    let file = temp("ours.csv");
     std::fs::write(&file, &exported).unwrap();
 
     let empty = setup(backend).await;
@@ -197,9 +196,9 @@ async fn an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_rep
         with("1010", &[("Status", "Frobbed")]),
     ];
     let text = format!("{}\n{}\n", NYC_COLUMNS.join(","), rows.join("\n"));
-    let file = temp("nyc.csv", backend);
+    let file = temp("nyc.csv");
     std::fs::write(&file, &text).unwrap();
-    let mapping = temp("nyc-mapping.toml", backend);
+    let mapping = temp("nyc-mapping.toml");
     std::fs::write(
         &mapping,
         "[services]\n\"Street Condition|Pothole\" = \"POTHOLE\"\n\"Bulky Item\" = \"BULK\"\n\
@@ -257,7 +256,7 @@ async fn an_nyc_file_with_awkward_rows_is_imported_with_exactly_the_outcomes_rep
     assert_eq!(app.store.count_requests().await.unwrap(), 3);
 
     // The same file gzipped reads the same.
-    let gz = temp("nyc.csv.gz", backend);
+    let gz = temp("nyc.csv.gz");
     let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
     enc.write_all(text.as_bytes()).unwrap();
     enc.finish().unwrap();
@@ -310,9 +309,9 @@ async fn a_chicago_file_carries_its_duplicates_into_merges(backend: Backend) {
         // Its parent is nowhere in the import: it stays closed, unlinked.
         row("SR26-0005", "Completed", "true", "SR25-9999"),
     ];
-    let file = temp("chicago.csv", backend);
+    let file = temp("chicago.csv");
     std::fs::write(&file, format!("{header}\n{}\n", first.join("\n"))).unwrap();
-    let mapping = temp("chicago-mapping.toml", backend);
+    let mapping = temp("chicago-mapping.toml");
     std::fs::write(
         &mapping,
         "[services]\n\"Pothole in Street Complaint\" = \"POTHOLE\"\n\
@@ -344,7 +343,7 @@ async fn a_chicago_file_carries_its_duplicates_into_merges(backend: Backend) {
     assert_eq!(run(&file, false), said("imported", 0, 5, 0, 0), "a second import changes nothing");
 
     // A later file whose duplicate's parent came in the first.
-    let later = temp("chicago-later.csv", backend);
+    let later = temp("chicago-later.csv");
     std::fs::write(&later, format!("{header}\n{}\n", row("SR26-0006", "Completed", "true", "SR26-0002"))).unwrap();
     assert_eq!(run(&later, false), said("imported", 1, 0, 1, 0));
 
@@ -378,7 +377,7 @@ async fn a_chicago_file_carries_its_duplicates_into_merges(backend: Backend) {
     // parent is in the batch before still finds it.
     let mut rows: Vec<String> = (1..=5_000).map(|n| row(&format!("SR27-{n:05}"), "Open", "false", "")).collect();
     rows.push(row("SR27-05001", "Completed", "true", "SR27-05000"));
-    let many = temp("chicago-many.csv", backend);
+    let many = temp("chicago-many.csv");
     std::fs::write(&many, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
     assert_eq!(run(&many, false), said("imported", 5_001, 0, 1, 0));
 }

@@ -540,8 +540,7 @@ async fn the_open_data_is_described_for_people_and_for_portals(backend: Backend)
 /// directory.
 async fn nightly_dumps_are_the_whole_export_kept_listed_and_served(backend: Backend) {
     use civic311_web::open_data::dumps::{DumpConfig, list, write_due};
-    let dir = std::env::temp_dir().join(format!("civic311-dumps-{}-{backend:?}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = civic311_testkit::scratch_dir("civic311-dumps");
     let config = DumpConfig { dir: dir.clone(), keep: 2 };
     let kept = config.clone();
     let app = common::setup_with(backend, move |s| s.with_open_data_dumps(Some(kept))).await;

@@ -86,8 +86,7 @@ async fn a_resident_reports_follows_and_tracks_on_a_phone_in_english_and_spanish
         let body = &found.unwrap_or_else(|| panic!("a mail to {to} with {path}: {mails:?}")).body;
         body.split_whitespace().find(|w| w.contains(path)).unwrap().to_owned()
     };
-    // One file per backend: both variants of this test run at once in one process.
-    let photo = std::env::temp_dir().join(format!("civic311-hole-{}-{backend:?}.jpg", std::process::id()));
+    let photo = civic311_testkit::scratch_dir("civic311-hole").join("hole.jpg");
     std::fs::write(&photo, photos::jpeg(800, 600)).unwrap();
     let backend_name = format!("{backend:?}").to_lowercase();
 
