@@ -87,7 +87,10 @@ impl Sort {
 /// Which requests to list. Empty lists mean "any".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestQuery {
-    /// Request sequence numbers; when set, the other filters still apply.
+    /// Request sequence numbers; when set, the other filters still apply. SQLite, which
+    /// keeps no statistics, may then read through another filter's index instead of
+    /// the primary key (90 – 140 ms a chunk of 500 among 1,000,000 requests): to fetch
+    /// known requests, ask by id alone and filter what comes back.
     pub ids: Vec<i64>,
     pub service_codes: Vec<String>,
     /// Services whose requests must never be listed (internal-only ones on public APIs).
@@ -101,7 +104,9 @@ pub struct RequestQuery {
     pub near: Option<(Point, f64)>,
     /// `min_lon, min_lat, max_lon, max_lat`.
     pub bbox: Option<[f64; 4]>,
-    /// Owning departments, teams, assignees and priorities (staff filters).
+    /// Owning departments, teams, assignees and priorities (staff filters). A count of
+    /// open requests that names departments reads SQLite's indexes of open work by
+    /// department; without them it may walk every request of the services named.
     pub departments: Vec<String>,
     pub teams: Vec<String>,
     pub assignees: Vec<String>,

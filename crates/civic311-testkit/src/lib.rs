@@ -47,7 +47,8 @@ pub fn postgres_url() -> String {
 }
 
 /// A new, empty directory under the system's temporary one, its name starting with
-/// `label`; removed when the test that made it ends well (see [`cleaning_up`]).
+/// `label`; removed when the test that made it ends well, if it runs inside
+/// [`cleaning_up`] (every [`both_backends!`] test does; any other must remove it).
 pub fn scratch_dir(label: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("{label}-{}", unique_name()));
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
