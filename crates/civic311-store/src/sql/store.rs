@@ -17,7 +17,7 @@ use sqlx::{Database, FromRow};
 use super::batch::IntakeBatcher;
 use super::config::{self, to_json};
 use super::workflow::{OUTBOX_COLUMNS, apply_update, claim_messages, claim_timers, finish_message};
-use super::writes::{REQUEST_COLUMNS, insert_intakes};
+use super::writes::{Planned, REQUEST_COLUMNS, insert_planned, plan};
 use super::{
     AddressRow, ApiKeyRow, BodyRow, BoundaryRow, ChangeRow, ConfigChangeRow, CountRow, CredentialsRow, EventRow,
     FollowerRow, MediaRow, OutboxRow, Param, PhotoRow, PublicRowRaw, RequestRow, SealedRow, SessionRow, SourceRow,
@@ -555,9 +555,12 @@ where
 
     async fn import_requests(&self, batch: Vec<Intake>) -> StoreResult<u64> {
         let n = batch.len() as u64;
+        // Built before the write, while the single writer may still be storing the
+        // batch before: an import keeps the writer busy instead of waiting on it.
+        let planned: Vec<Planned> = batch.iter().map(plan).collect();
         self.backend
             .write(Box::new(move |tx: &mut dyn SqlTx| {
-                Box::pin(async move { insert_intakes(tx, &batch).await.map(drop) })
+                Box::pin(async move { insert_planned(tx, &batch, planned).await.map(drop) })
             }))
             .await?;
         Ok(n)
