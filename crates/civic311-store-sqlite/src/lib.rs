@@ -112,8 +112,10 @@ impl SqlBackend for SqliteBackend {
     /// (`sql::changes`), and the two an import fills in their own order, so that
     /// keeping them costs less than building them again (each build reads the whole
     /// table): `events_request` (by request number, which only grows) and
-    /// `requests_requested` (by time, as history files are sorted); then the trigger that writes each new request's staff-search
-    /// document (migration 26), built again by writing the documents the search lacks.
+    /// `requests_requested` (by time, as history files are sorted; a small index, cheap
+    /// to keep even when a file is not); then the trigger that writes each new
+    /// request's staff-search document (migration 26), built again by writing the
+    /// documents the search lacks.
     fn parkable(&self) -> String {
         format!(
             "SELECT body FROM ( \
