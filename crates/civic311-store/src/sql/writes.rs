@@ -173,11 +173,12 @@ type Unsealed = (Timestamp, EventKind, String, String);
 
 /// Seals `events` of one request after the event whose hash is `prev`.
 pub fn seal(request: i64, prev: &str, events: Vec<(Timestamp, EventKind, String, serde_json::Value)>) -> Vec<EventIn> {
-    seal_text(
-        request,
-        prev,
-        events.into_iter().map(|(at, kind, actor, data)| (at, kind, actor, data.to_string())).collect(),
-    )
+    seal_text(request, prev, as_text(events))
+}
+
+/// Events with their data written out as JSON text.
+fn as_text(events: Vec<(Timestamp, EventKind, String, serde_json::Value)>) -> Vec<Unsealed> {
+    events.into_iter().map(|(at, kind, actor, data)| (at, kind, actor, data.to_string())).collect()
 }
 
 /// [`seal`] for events whose data is already JSON text.
@@ -239,7 +240,7 @@ fn events_of(i: &Intake, p: &Prepared) -> Vec<Unsealed> {
     }
     // In the order they happened (a rating comes after the close).
     out.sort_by_key(|e| e.0);
-    out.into_iter().map(|(at, kind, actor, data)| (at, kind, actor, data.to_string())).collect()
+    as_text(out)
 }
 
 /// What the `routed` event keeps of the decision: the assignment, where the owner and
