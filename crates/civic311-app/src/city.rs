@@ -180,7 +180,13 @@ impl CityModel {
         Some((address, near))
     }
 
+    /// The department's name as staff read it (its code when the city no longer knows it).
     pub fn department_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.departments.iter().find(|d| d.code == code).map_or(code, |d| d.name.as_str())
+    }
+
+    /// [`Self::department_name`] for a reader of `language` (see `Department::name_in`).
+    pub fn department_name_in<'a>(&'a self, code: &'a str, language: &str) -> &'a str {
+        self.departments.iter().find(|d| d.code == code).map_or(code, |d| d.name_in(language))
     }
 }

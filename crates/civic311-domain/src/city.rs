@@ -232,7 +232,13 @@ mod tests {
     use crate::org::Role;
 
     fn city() -> CityConfig {
-        let dept = |c: &str| Department { code: c.into(), name: c.into(), email: String::new(), intake_team: None };
+        let dept = |c: &str| Department {
+            code: c.into(),
+            name: c.into(),
+            email: String::new(),
+            intake_team: None,
+            translations: Default::default(),
+        };
         CityConfig {
             settings: CitySettings {
                 jurisdiction_id: "t.example".into(),

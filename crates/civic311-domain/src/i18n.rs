@@ -46,9 +46,14 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
     }
 }
 
+/// The language `language` is a variant of: `es` for `es-MX`, `es_US` or `ES`.
+pub fn base_language(language: &str) -> String {
+    language.split(['-', '_']).next().unwrap_or(language).to_ascii_lowercase()
+}
+
 /// The texts of `language` (`es`, `es-MX`…), or English when it has none.
 pub fn texts(language: &str) -> &'static Texts {
-    let base = language.split(['-', '_']).next().unwrap_or(DEFAULT).to_ascii_lowercase();
+    let base = base_language(language);
     CATALOG.iter().find(|t| t.code == base).unwrap_or_else(|| &CATALOG[0])
 }
 

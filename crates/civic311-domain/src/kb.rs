@@ -90,7 +90,7 @@ impl Article {
 
     /// The article as a reader of `language` sees it; what is not translated stays.
     pub fn localized(&self, language: &str) -> Article {
-        let base = language.split(['-', '_']).next().unwrap_or(language).to_ascii_lowercase();
+        let base = crate::i18n::base_language(language);
         let mut a = self.clone();
         if let Some(t) = self.translations.get(&base) {
             if !t.title.trim().is_empty() {

@@ -1,5 +1,7 @@
 //! The city's organisation: departments, their teams and staff.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// A department that owns requests (Public Works, Sanitation, 311 Triage…).
@@ -14,6 +16,29 @@ pub struct Department {
     /// supervisor is told of each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intake_team: Option<String>,
+    /// The department's name in other languages, by language code (`es`), for what
+    /// residents read (the public dashboard); a language without one reads `name`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, DepartmentText>,
+}
+
+/// A department's words in another language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentText {
+    #[serde(default)]
+    pub name: String,
+}
+
+impl Department {
+    /// The name a reader of `language` (`es`, `es-MX`…) sees: its translation when the
+    /// city gave one, else the name as written.
+    pub fn name_in(&self, language: &str) -> &str {
+        match self.translations.get(&crate::i18n::base_language(language)) {
+            Some(t) if !t.name.trim().is_empty() => &t.name,
+            _ => &self.name,
+        }
+    }
 }
 
 /// A team inside a department; requests are owned by a team.
@@ -145,5 +170,28 @@ impl StaffUser {
         self.role == Role::Admin
             || self.department == department
             || self.also_departments.iter().any(|d| d == department)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_department_reads_in_the_readers_language_when_the_city_translated_it() {
+        let mut d = Department {
+            code: "PW".into(),
+            name: "Public Works".into(),
+            email: String::new(),
+            intake_team: None,
+            translations: BTreeMap::new(),
+        };
+        assert_eq!(d.name_in("es"), "Public Works", "no translation: the name as written");
+        d.translations.insert("es".into(), DepartmentText { name: "Obras Públicas".into() });
+        assert_eq!(d.name_in("es"), "Obras Públicas");
+        assert_eq!(d.name_in("es-MX"), "Obras Públicas", "a variant reads its language's name");
+        assert_eq!(d.name_in("en"), "Public Works");
+        d.translations.insert("es".into(), DepartmentText { name: "  ".into() });
+        assert_eq!(d.name_in("es"), "Public Works", "a blank translation is no translation");
     }
 }

@@ -309,7 +309,7 @@ impl Service {
     /// The service as a resident reading `language` sees it: every translated word in
     /// place, the rest as written. Codes and keys never change.
     pub fn localized(&self, language: &str) -> Service {
-        let base = language.split(['-', '_']).next().unwrap_or(language).to_ascii_lowercase();
+        let base = crate::i18n::base_language(language);
         let mut s = self.clone();
         let Some(t) = self.translations.get(&base) else { return s };
         let put = |to: &mut String, from: &String| {

@@ -177,6 +177,7 @@ pub async fn seed(store: &dyn Store) {
             name: name.into(),
             email: format!("{}@testville.example", code.to_lowercase()),
             intake_team: None,
+            translations: Default::default(),
         };
         store.put_department(&d).await.expect("department");
     }

@@ -46,6 +46,7 @@ fn model() -> WorkflowModel {
         name: code.into(),
         email: format!("{code}@city.test"),
         intake_team: None,
+        translations: Default::default(),
     };
     let team = |code: &str, d: &str| Team { code: code.into(), department: d.into(), name: code.into() };
     let user = |u: &str, team: &str, role| StaffUser {

@@ -410,7 +410,7 @@ async fn escalations(
         ["department", "escalated", "resolved", "merged", "still_open"].iter().map(|k| w.get(k)).collect(),
     );
     let mut rows: Vec<(String, [u64; 4])> =
-        by.into_iter().map(|(d, row)| (city.department_name(&d).to_owned(), row)).collect();
+        by.into_iter().map(|(d, row)| (city.department_name_in(&d, w.0.code).to_owned(), row)).collect();
     rows.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then(a.0.cmp(&b.0)));
     s.rows = rows
         .into_iter()

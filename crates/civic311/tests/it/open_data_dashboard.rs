@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use civic311_app::intake::{RawRequest, submit};
+use civic311_domain::org::DepartmentText;
 use civic311_domain::request::Channel;
 use civic311_domain::workflow::WorkflowConfig;
 use civic311_testkit::browser::Browser;
@@ -121,6 +122,19 @@ async fn the_dashboard_counts_public_requests_agrees_with_the_report_and_withhol
     assert!(es.contains("Cómo va la ciudad") && es.contains("Reportadas"), "{es}");
     let r = app.get("/open-data?period=30&table=categories&format=csv&lang=es").await;
     assert_eq!(r.body, "Categoría,Reportadas,Tiempo típico de resolución,A tiempo\r\nBache,13,muy pocas,muy pocas\r\n");
+    // A department the city named in Spanish reads so there (built again once the
+    // minute a dashboard is kept has passed), and as written in English.
+    let mut works = app.store.departments().await.unwrap().into_iter().find(|d| d.code == "PW").unwrap();
+    works.translations.insert("es".into(), DepartmentText { name: "Obras Públicas".into() });
+    app.store.put_department(&works).await.unwrap();
+    app.state.reload().await.unwrap();
+    app.set_now("2026-03-10T10:02:00-05:00");
+    let escalations = |lang: &'static str| {
+        let app = &app;
+        async move { app.get(&format!("/open-data?period=30&table=escalations&format=csv&lang={lang}")).await.body }
+    };
+    assert!(escalations("es").await.contains("\r\nObras Públicas,8,0,0,8\r\n"), "{}", escalations("es").await);
+    assert!(escalations("en").await.contains("\r\nPublic Works,8,0,0,8\r\n"));
 
     // Refusals, in the reader's language, change nothing.
     let (status, body) = get(&app, "/open-data?period=7").await;

@@ -582,10 +582,28 @@ async fn an_administrator_keeps_departments_services_boundaries_and_keys(backend
     // Departments and teams: added, renamed, and a team never moves between departments.
     let page = ada.get(&app, "/staff/admin/departments").await;
     assert!(page.body.contains("Sanitation") && page.body.contains("SAN-BULK"), "{}", page.body);
-    let parks = [("code", "PRK"), ("name", "Parks"), ("email", "parks@testville.example"), ("csrf", csrf.as_str())];
+    let parks = [
+        ("code", "PRK"),
+        ("name", "Parks"),
+        ("name_es", " Parques "),
+        ("email", "parks@testville.example"),
+        ("csrf", csrf.as_str()),
+    ];
     let r = ada.post(&app, "/staff/admin/departments", &parks).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.headers["location"], "/staff/admin/departments?done=added");
+    let stored = |app: &TestApp| {
+        let store = app.store.clone();
+        async move { store.departments().await.unwrap().into_iter().find(|d| d.code == "PRK").unwrap() }
+    };
+    assert_eq!(stored(&app).await.name_in("es"), "Parques", "its Spanish name, trimmed");
+    let page = ada.get(&app, "/staff/admin/departments").await;
+    assert!(page.body.contains("Spanish: Parques"), "the list shows it: {}", page.body);
+    let without = [("code", "PRK"), ("name", "Parks"), ("name_es", ""), ("csrf", csrf.as_str())];
+    assert_eq!(ada.post(&app, "/staff/admin/departments", &without).await.status, 303);
+    assert_eq!(stored(&app).await.name_in("es"), "Parks", "emptied, as the mailbox: removed");
+    assert!(stored(&app).await.translations.is_empty());
+    assert_eq!(ada.post(&app, "/staff/admin/departments", &parks).await.status, 303);
     let r = ada.post(&app, "/staff/admin/departments", &[("code", "PRK"), ("name", " "), ("csrf", &csrf)]).await;
     assert_eq!(r.status, 409);
     assert!(alert(&r.body).contains("a name is required"), "{}", r.body);

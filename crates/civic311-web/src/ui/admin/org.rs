@@ -6,17 +6,19 @@ use crate::ui::session::StaffChrome;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use civic311_domain::org::{Department, Team};
+use civic311_domain::org::{Department, DepartmentText, Team};
 
 use super::super::notice::Done;
+use super::service_form::languages;
 use super::{Admin, Notice, Page, Staff, Typed, field, submit};
 use crate::AppState;
 use crate::page::html;
 use civic311_app::configure;
 
-/// A department as listed: code, name, mailbox, its teams (code, name) and the team
-/// transfers land on.
-type Listed = (String, String, String, Vec<(String, String)>, String);
+/// A department as listed: code, name, mailbox, its teams (code, name), the team
+/// transfers land on, and its name in each other language it has one in
+/// (language's name, translation).
+type Listed = (String, String, String, Vec<(String, String)>, String, Vec<(&'static str, String)>);
 
 #[derive(Template)]
 #[template(path = "staff/admin_departments.html")]
@@ -26,6 +28,8 @@ struct DepartmentsPage<'a> {
     /// Which form was refused ("department" or "team"), and what was typed into it.
     form: &'a str,
     typed: &'a Typed,
+    /// The languages a department's name is translated into: (code, name in English).
+    languages: Vec<(&'static str, &'static str)>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -46,11 +50,16 @@ async fn page(
             .map(|d| {
                 let own = teams.iter().filter(|t| t.department == d.code).map(|t| (t.code.clone(), t.name.clone()));
                 let intake = d.intake_team.unwrap_or_default();
-                (d.code.clone(), d.name, d.email, own.collect(), intake)
+                let names = languages()
+                    .into_iter()
+                    .filter_map(|(l, n)| Some((n, d.translations.get(l)?.name.clone())).filter(|(_, t)| !t.is_empty()))
+                    .collect();
+                (d.code.clone(), d.name, d.email, own.collect(), intake, names)
             })
             .collect(),
         form,
         typed,
+        languages: languages(),
         notice,
         error,
     };
@@ -69,11 +78,18 @@ pub async fn save_department(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
     let intake_team = Some(field(&fields, "intake_team")).filter(|t| !t.is_empty());
+    // As the mailbox: what the form says, so an emptied name is removed.
+    let translations = languages()
+        .into_iter()
+        .map(|(l, _)| (l.to_owned(), DepartmentText { name: field(&fields, &format!("name_{l}")) }))
+        .filter(|(_, t)| !t.name.is_empty())
+        .collect();
     let department = Department {
         code: field(&fields, "code"),
         name: field(&fields, "name"),
         email: field(&fields, "email"),
         intake_team,
+        translations,
     };
     let change = async {
         let created = configure::put_item(&state, configure::By::Staff(&staff.user), department).await?;
