@@ -33,6 +33,10 @@ pub struct CitySettings {
     /// How distances are written for the city's people: `us` (feet) or `metric`.
     #[serde(default, skip_serializing_if = "Units::is_metric")]
     pub units: Units,
+    /// What each boundary layer is called where residents read it, by layer code and
+    /// then language: `wards = { en = "Wards", es = "Distritos" }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub layer_names: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// How distances are written.
@@ -63,6 +67,14 @@ impl CitySettings {
     /// The city's time zone; an unknown name is reported rather than silently taken as UTC.
     pub fn tz(&self) -> Result<TimeZone, jiff::Error> {
         TimeZone::get(&self.time_zone)
+    }
+
+    /// What `layer` is called for a reader of `language`: its name in that language,
+    /// else in English, else its code.
+    pub fn layer_name<'a>(&'a self, layer: &'a str, language: &str) -> &'a str {
+        let Some(names) = self.layer_names.get(layer) else { return layer };
+        let named = |l: &str| names.get(l).map(|n| n.trim()).filter(|n| !n.is_empty());
+        named(&crate::i18n::base_language(language)).or_else(|| named(crate::i18n::DEFAULT)).unwrap_or(layer)
     }
 }
 
@@ -249,6 +261,7 @@ mod tests {
                 triage_department: "TRIAGE".into(),
                 contact: String::new(),
                 units: Default::default(),
+                layer_names: Default::default(),
             },
             departments: vec![dept("TRIAGE"), dept("PW")],
             teams: vec![Team { code: "PW-A".into(), department: "PW".into(), name: "A".into() }],
@@ -268,6 +281,18 @@ mod tests {
             workflow: WorkflowConfig::default(),
             articles: vec![],
         }
+    }
+
+    #[test]
+    fn a_layer_reads_its_name_in_the_readers_language_then_in_english_then_its_code() {
+        let mut settings = city().settings;
+        assert_eq!(settings.layer_name("wards", "es"), "wards");
+        let names = [("en".to_owned(), "Wards".to_owned()), ("es".to_owned(), "Distritos".to_owned())];
+        settings.layer_names.insert("wards".into(), names.into());
+        assert_eq!(settings.layer_name("wards", "es-MX"), "Distritos");
+        assert_eq!(settings.layer_name("wards", "en"), "Wards");
+        assert_eq!(settings.layer_name("wards", "fr"), "Wards", "a language without a name reads the English one");
+        assert_eq!(settings.layer_name("zipcodes", "es"), "zipcodes");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn settings() -> CitySettings {
         triage_department: "TRIAGE".into(),
         contact: "311@testville.example".into(),
         units: Default::default(),
+        layer_names: Default::default(),
     }
 }
 

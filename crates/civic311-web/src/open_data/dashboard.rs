@@ -294,14 +294,15 @@ fn by_area(w: &Words, city: &crate::CityModel, layer: &str, r: &Report) -> Secti
     let bars = published_bars(rows.iter().map(|(name, m)| (name.clone(), m.opened)));
     let mut headers = measure_headers(w, "area");
     headers.push(w.get("open_at_end"));
+    let called = city.settings.layer_name(layer, w.0.code);
     let mut s = section(
         "areas",
-        w.get("by_area").replace("{layer}", layer),
+        w.get("by_area").replace("{layer}", called),
         format!("{} {}", w.get("by_area_note"), w.get("suppressed_note")),
         if bars.is_empty() {
             String::new()
         } else {
-            chart::bars(&w.get("by_area_chart").replace("{layer}", layer), &bars)
+            chart::bars(&w.get("by_area_chart").replace("{layer}", called), &bars)
         },
         headers,
     );

@@ -24,7 +24,8 @@ struct OpenDataPage {
     /// Days and whether chosen, for the period choice.
     periods: Vec<(i64, bool)>,
     /// Layer and whether chosen.
-    layers: Vec<(String, bool)>,
+    /// The boundary layers to choose from: code, name in the page's language, chosen.
+    layers: Vec<(String, String, bool)>,
     /// Why the choice in the address was refused, shown above the form.
     refused: Option<String>,
     tiles: Vec<(String, String, String)>,
@@ -75,7 +76,10 @@ pub async fn page(State(state): State<AppState>, lang: Lang, Query(p): Query<Par
         c: Chrome::new(&state, &lang, "/open-data", "open-data"),
         t,
         periods: PERIODS.iter().map(|d| (*d, *d == choice.days)).collect(),
-        layers: layers.iter().map(|l| (l.clone(), Some(l) == choice.layer.as_ref())).collect(),
+        layers: layers
+            .iter()
+            .map(|l| (l.clone(), city.settings.layer_name(l, t.code).to_owned(), Some(l) == choice.layer.as_ref()))
+            .collect(),
         refused: refused.map(|why| t.get(why).to_owned()),
         tiles: built.tiles.clone(),
         sections,

@@ -122,11 +122,15 @@ async fn the_dashboard_counts_public_requests_agrees_with_the_report_and_withhol
     assert!(es.contains("Cómo va la ciudad") && es.contains("Reportadas"), "{es}");
     let r = app.get("/open-data?period=30&table=categories&format=csv&lang=es").await;
     assert_eq!(r.body, "Categoría,Reportadas,Tiempo típico de resolución,A tiempo\r\nBache,13,muy pocas,muy pocas\r\n");
-    // A department the city named in Spanish reads so there (built again once the
-    // minute a dashboard is kept has passed), and as written in English.
+    assert!(es.contains("<option value=\"wards\" selected>wards</option>"), "an unnamed layer reads its code");
+    // A department and a layer the city named in Spanish read so there (built again
+    // once the minute a dashboard is kept has passed), and as written in English.
     let mut works = app.store.departments().await.unwrap().into_iter().find(|d| d.code == "PW").unwrap();
     works.translations.insert("es".into(), DepartmentText { name: "Obras Públicas".into() });
     app.store.put_department(&works).await.unwrap();
+    let mut settings = civic311_testkit::fixture::settings();
+    settings.layer_names.insert("wards".into(), [("es".into(), "Distritos".into())].into());
+    app.store.put_settings(&settings).await.unwrap();
     app.state.reload().await.unwrap();
     app.set_now("2026-03-10T10:02:00-05:00");
     let escalations = |lang: &'static str| {
@@ -135,6 +139,11 @@ async fn the_dashboard_counts_public_requests_agrees_with_the_report_and_withhol
     };
     assert!(escalations("es").await.contains("\r\nObras Públicas,8,0,0,8\r\n"), "{}", escalations("es").await);
     assert!(escalations("en").await.contains("\r\nPublic Works,8,0,0,8\r\n"));
+    let (_, es) = get(&app, "/open-data?period=30&lang=es").await;
+    assert!(es.contains("<option value=\"wards\" selected>Distritos</option>"), "{es}");
+    assert!(es.contains("Solicitudes por zona: Distritos"));
+    let (_, en) = get(&app, "/open-data?period=30").await;
+    assert!(en.contains("Requests by area: wards"), "no English name: its code");
 
     // Refusals, in the reader's language, change nothing.
     let (status, body) = get(&app, "/open-data?period=7").await;
