@@ -1,5 +1,8 @@
 //! Tamper-evident history: each event of a request carries the SHA-256 of its content
 //! and of the event before it, so editing or removing any event breaks every later link.
+//! The previous event's hash is not stored beside each event (it is that event's own
+//! hash, 64 bytes an event over millions); events written before that still carry it,
+//! and it is checked where present.
 
 use sha2::{Digest, Sha256};
 
@@ -33,6 +36,8 @@ pub struct SealedEvent {
     pub kind: String,
     pub actor: String,
     pub data: String,
+    /// The previous event's hash as stored with the event: only events written before
+    /// it stopped being stored have one; empty otherwise.
     pub prev_hash: String,
     pub hash: String,
 }
@@ -41,12 +46,15 @@ pub struct SealedEvent {
 pub fn first_break(events: &[SealedEvent]) -> Option<String> {
     let mut prev = String::new();
     for e in events {
-        if e.prev_hash != prev {
+        let stored_prev = !e.prev_hash.is_empty();
+        if stored_prev && e.prev_hash != prev {
             return Some(format!("event {} ({}) does not follow the event before it", e.event_id, e.kind));
         }
         let expect = link(&prev, e.request_id, e.at_micros, &e.kind, &e.actor, &e.data);
         if e.hash != expect {
-            return Some(format!("event {} ({}) was changed after it was written", e.event_id, e.kind));
+            // Without the previous hash stored, a removal before it shows here too.
+            let or_removed = if stored_prev { "" } else { ", or an event before it was removed" };
+            return Some(format!("event {} ({}) was changed after it was written{or_removed}", e.event_id, e.kind));
         }
         prev = e.hash.clone();
     }
@@ -75,6 +83,24 @@ mod tests {
             prev = hash;
         }
         out
+    }
+
+    #[test]
+    fn a_chain_without_stored_previous_hashes_still_shows_edits_and_removals() {
+        let bare = || chain().into_iter().map(|e| SealedEvent { prev_hash: String::new(), ..e }).collect::<Vec<_>>();
+        assert_eq!(first_break(&bare()), None);
+        let mut edited = bare();
+        edited[1].data = "{\"note\":\"forged\"}".into();
+        assert_eq!(
+            first_break(&edited).unwrap(),
+            "event 2 (routed) was changed after it was written, or an event before it was removed"
+        );
+        let mut removed = bare();
+        removed.remove(1);
+        assert!(first_break(&removed).unwrap().starts_with("event 3 (assigned) was changed"));
+        let mut mixed = chain();
+        mixed[2].prev_hash.clear();
+        assert_eq!(first_break(&mixed), None, "events before and after the change, in one chain");
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub struct EventIn {
     pub kind: EventKind,
     pub actor: String,
     pub data: String,
-    pub prev_hash: String,
+    /// Its hash, which covers the previous event's (see `civic311_domain::audit`).
     pub hash: String,
 }
 
@@ -189,9 +189,8 @@ fn seal_text(request: i64, prev: &str, events: Vec<Unsealed>) -> Vec<EventIn> {
         .map(|(at, kind, actor, data)| {
             let at = round(at);
             let hash = civic311_domain::audit::link(&prev, request, to_micros(at), kind.as_str(), &actor, &data);
-            let e = EventIn { request, at, kind, actor, data, prev_hash: std::mem::take(&mut prev), hash };
-            prev.clone_from(&e.hash);
-            e
+            prev.clone_from(&hash);
+            EventIn { request, at, kind, actor, data, hash }
         })
         .collect()
 }
@@ -261,10 +260,10 @@ fn routed(i: &Intake) -> serde_json::Value {
 
 /// Appends sealed events.
 pub async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreResult<()> {
-    let per_insert = rows_per_insert(7);
+    let per_insert = rows_per_insert(6);
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {
-        let mut params = Vec::with_capacity(per_insert * 7);
+        let mut params = Vec::with_capacity(per_insert * 6);
         // The texts are moved into the statement, not copied: an import appends
         // millions.
         for e in events.by_ref().take(per_insert) {
@@ -274,13 +273,12 @@ pub async fn insert_events(tx: &mut dyn SqlTx, events: Vec<EventIn>) -> StoreRes
                 Param::Text(e.kind.as_str().to_owned()),
                 Param::Text(e.actor),
                 Param::Text(e.data),
-                Param::Text(e.prev_hash),
                 Param::Text(e.hash),
             ]);
         }
         let sql = format!(
-            "INSERT INTO events (request_id, at, kind, actor, data, prev_hash, hash) VALUES {}",
-            placeholders(params.len() / 7, 7)
+            "INSERT INTO events (request_id, at, kind, actor, data, hash) VALUES {}",
+            placeholders(params.len() / 6, 6)
         );
         tx.execute(&sql, params).await?;
     }

@@ -214,6 +214,12 @@ async fn pothole_before_a_holiday_weekend_is_transferred_held_escalated_and_reso
     let chain: Vec<_> = events.into_iter().filter(|e| e.request_id == seq).collect();
     assert!(chain.len() >= 7);
     assert_eq!(civic311_domain::audit::first_break(&chain), None);
+    assert!(chain.iter().all(|e| e.prev_hash.is_empty()), "each hash covers the one before; it is not stored twice");
+    let mut removed = chain.clone();
+    removed.remove(3);
+    assert!(
+        civic311_domain::audit::first_break(&removed).is_some_and(|why| why.contains("an event before it was removed"))
+    );
 }
 
 async fn staff_api_refusals(backend: Backend) {
