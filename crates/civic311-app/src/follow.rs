@@ -77,7 +77,7 @@ pub fn link_path(app: &App, purpose: LinkPurpose, r: &ServiceRequest, address: &
 
 /// Asks for `follower` to follow the public request `seq` — the original when `seq`
 /// was merged into a public one. Unless the address already follows it, was asked
-/// about it within the hour, or was asked about [`MOST_ASKS`] requests within the hour,
+/// about it within the hour, or was asked about `MOST_ASKS` requests within the hour,
 /// a confirmation with a signed link is sent at once.
 /// The answer is the same either way; it is the request followed.
 pub async fn ask(app: &App, seq: i64, follower: Follower) -> Result<ServiceRequest, AppError> {

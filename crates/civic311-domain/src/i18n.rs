@@ -1,5 +1,5 @@
 //! Texts of the resident portal and notifications in each language, from the TOML
-//! files in `i18n/`. Adding a language is adding a file here and to [`FILES`]; a key a
+//! files in `i18n/`. Adding a language is adding a file here and to `FILES`; a key a
 //! translation lacks falls back to English.
 
 use std::collections::HashMap;

@@ -286,7 +286,7 @@ async fn write(
 /// statements and the server's work on the other overlap (on SQLite the second waits
 /// for the single writer). Sources are unique within a file, so a batch never needs
 /// another in flight to be stored first — except for the parent of a duplicate, and
-/// [`write`] waits for all of them before linking one.
+/// [`write`](fn@write) waits for all of them before linking one.
 struct Writes {
     store: SharedStore,
     dry_run: bool,

@@ -235,6 +235,8 @@ enum Import {
         format: String,
         /// A TOML file: [services] their type → our service code, [departments] their
         /// agency → our department, [statuses] their status → ours.
+        // The brackets name TOML tables in `--help`, not items.
+        #[allow(rustdoc::broken_intra_doc_links)]
         #[arg(long)]
         mapping: Option<PathBuf>,
         /// Read and check every row, write nothing, and say what would happen.

@@ -54,7 +54,7 @@ where
     bind_all!(q, params)
 }
 
-/// The statement as `DB` binds it fastest: on SQLite, [`positional`]; elsewhere as is.
+/// The statement as `DB` binds it fastest: on SQLite, `positional`; elsewhere as is.
 pub fn statement<DB: Database>(sql: &str, params: Vec<Param>) -> (sqlx::AssertSqlSafe<String>, Vec<Param>) {
     if DB::NAME == "SQLite" {
         let (sql, params) = positional(sql, params);

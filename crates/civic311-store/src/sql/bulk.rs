@@ -40,7 +40,7 @@ pub async fn park(tx: &mut dyn SqlTx, parkable: &str, below: i64) -> StoreResult
     Ok(listed.len())
 }
 
-/// Builds again everything [`park`] set aside, in the order it was set aside, in one
+/// Builds again everything `park` set aside, in the order it was set aside, in one
 /// transaction. How many indexes and keys it built. Every opening of a store calls it:
 /// with nothing set aside it writes nothing.
 pub async fn restore<B: SqlBackend>(backend: &B) -> StoreResult<usize> {
