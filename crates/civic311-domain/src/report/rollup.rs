@@ -13,7 +13,7 @@
 //! always counts in logarithmic buckets whose representative is within 0.5% of every
 //! value in the bucket.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -348,7 +348,7 @@ impl Contribution {
     }
 
     /// Adds this contribution, times `sign` (1 to add, −1 to take away), to `cells`.
-    pub fn apply(&self, sign: i64, cells: &mut BTreeMap<CellKey, Cell>) {
+    pub fn apply(&self, sign: i64, cells: &mut Cells) {
         let keys = self.keys();
         for (day, piece) in self.days() {
             for grain in Grain::ALL {
@@ -418,6 +418,11 @@ fn tallies(r: &ServiceRequest, f: &Facts, flow: &Flow, last: Option<Timestamp>, 
     }
     out
 }
+
+/// Cells being added up, by where each is stored. Hashed rather than ordered: a drain
+/// adds every request's pieces to tens of thousands of cells whose keys share long
+/// prefixes, and comparing them was a fifth of building the rollups from scratch.
+pub type Cells = HashMap<CellKey, Cell>;
 
 /// Where a cell is stored.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use civic311_domain::report::rollup::{Cell, CellKey, Contribution, Grain, place_of};
+use civic311_domain::report::rollup::{Cell, CellKey, Cells, Contribution, Grain, place_of};
 use civic311_domain::request::{Event, ServiceRequest, Status, from_micros, to_micros};
 use jiff::Timestamp;
 
@@ -62,7 +62,7 @@ pub async fn drain(tx: &mut dyn SqlTx, lock: &str, limit: i64, rollup: &Rollup) 
         seqs.insert(seq);
     }
     let seqs: Vec<i64> = seqs.into_iter().collect();
-    let mut cells: BTreeMap<CellKey, Cell> = BTreeMap::new();
+    let mut cells = Cells::new();
     let mut facts = Vec::new();
     let mut gone = Vec::new();
     for chunk in seqs.chunks(500) {
@@ -198,9 +198,11 @@ fn key_params(keys: &[&CellKey]) -> Vec<Param> {
 
 /// Adds `deltas` to the stored cells: each is read, moved and written back (or
 /// removed when it no longer counts anything).
-async fn write_cells(tx: &mut dyn SqlTx, mut deltas: BTreeMap<CellKey, Cell>) -> StoreResult<()> {
+async fn write_cells(tx: &mut dyn SqlTx, mut deltas: Cells) -> StoreResult<()> {
     deltas.retain(|_, c| !c.is_empty());
-    let keys: Vec<CellKey> = deltas.keys().cloned().collect();
+    // In the order of the cells' index, which SQLite then walks once.
+    let mut keys: Vec<CellKey> = deltas.keys().cloned().collect();
+    keys.sort_unstable();
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
         let refs: Vec<&CellKey> = chunk.iter().collect();
         let tuples =
