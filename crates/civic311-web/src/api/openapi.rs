@@ -718,7 +718,14 @@ pub fn document() -> Value {
                 // An item's key (code, username) is the last segment of its URL.
                 "Department": object(
                     &["name"],
-                    json!({ "name": named(), "email": email_or_empty(), "intake_team": { "type": ["string", "null"] } }),
+                    json!({
+                        "name": named(), "email": email_or_empty(), "intake_team": { "type": ["string", "null"] },
+                        // By language code: what residents reading it see (the public dashboard).
+                        "translations": {
+                            "type": "object",
+                            "additionalProperties": object(&[], json!({ "name": { "type": "string" } })),
+                        },
+                    }),
                 ),
                 "Team": object(&["department", "name"], json!({ "department": code(), "name": named() })),
                 "User": object(

@@ -23,7 +23,6 @@ struct OpenDataPage {
     t: &'static Texts,
     /// Days and whether chosen, for the period choice.
     periods: Vec<(i64, bool)>,
-    /// Layer and whether chosen.
     /// The boundary layers to choose from: code, name in the page's language, chosen.
     layers: Vec<(String, String, bool)>,
     /// Why the choice in the address was refused, shown above the form.

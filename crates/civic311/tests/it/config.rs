@@ -32,6 +32,12 @@ async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend)
     let (status, body) =
         put(&app, "/api/v1/config/departments/PARKS", "ada", json!({ "name": "Parks & Forestry" })).await;
     assert_eq!((status, body["name"].as_str()), (200, Some("Parks & Forestry")), "a second PUT replaces");
+    let named = json!({ "name": "Parks & Forestry", "translations": { "es": { "name": "Parques" } } });
+    let (status, body) = put(&app, "/api/v1/config/departments/PARKS", "ada", named).await;
+    assert_eq!((status, body["translations"]["es"]["name"].as_str()), (200, Some("Parques")), "{body}");
+    let typo = json!({ "name": "Parks & Forestry", "translations": { "es": { "nombre": "Parques" } } });
+    let (status, body) = put(&app, "/api/v1/config/departments/PARKS", "ada", typo).await;
+    assert_eq!(status, 400, "a translation's unknown field is refused, not dropped: {body}");
     let team = json!({ "department": "PARKS", "name": "Forestry crew" });
     assert_eq!(put(&app, "/api/v1/config/teams/PARKS-TREES", "ada", team).await.0, 201);
     let tree = json!({
@@ -118,6 +124,7 @@ async fn an_administrator_sets_up_a_department_through_the_api(backend: Backend)
     assert_eq!(
         kinds,
         [
+            ("department", "PARKS"),
             ("department", "PARKS"),
             ("department", "PARKS"),
             ("team", "PARKS-TREES"),
