@@ -117,7 +117,8 @@ pub(super) struct ReportsPage {
     departments: Vec<(String, String, bool)>,
     /// Category choices (none: the page has no category filter).
     pub(super) services: Vec<(String, String, bool)>,
-    pub(super) layers: Vec<(String, bool)>,
+    /// Boundary layer choices: code, name, chosen (none: no layer choice).
+    pub(super) layers: Vec<(String, String, bool)>,
     /// Channel choices (none: the page has no channel filter).
     pub(super) channels: Vec<(String, String, bool)>,
     /// Label, value, hint.
@@ -166,7 +167,18 @@ impl Frame {
                 s.sort_by(|a, b| a.1.cmp(&b.1));
                 s
             },
-            layers: city.boundaries.layers().iter().map(|l| (l.clone(), Some(l) == layer.as_ref())).collect(),
+            layers: city
+                .boundaries
+                .layers()
+                .iter()
+                .map(|l| {
+                    (
+                        l.clone(),
+                        city.settings.layer_name(l, civic311_domain::i18n::DEFAULT).to_owned(),
+                        Some(l) == layer.as_ref(),
+                    )
+                })
+                .collect(),
             channels: Vec::new(),
             tiles: Vec::new(),
             sections: Vec::new(),
@@ -201,7 +213,7 @@ impl Frame {
 
     /// The chosen layer, if the city has any.
     pub(super) fn layer(&self) -> Option<String> {
-        self.page.layers.iter().find(|(_, on)| *on).map(|(l, _)| l.clone())
+        self.page.layers.iter().find(|(_, _, on)| *on).map(|(l, _, _)| l.clone())
     }
 
     /// The requests report over the frame's filters, grouped by `group_by` (when
@@ -598,7 +610,7 @@ fn by_area(
         .collect();
     Section {
         id: "by-area",
-        title: format!("Categories by {layer}"),
+        title: format!("Categories by area: {}", city.settings.layer_name(layer, civic311_domain::i18n::DEFAULT)),
         note: Some(format!(
             "For the {TOP} most frequent categories: requests opened in the period, then the share of those closed \
              in it that met their SLA and their median time to close — or \"too few\" when fewer than {TOO_FEW} \

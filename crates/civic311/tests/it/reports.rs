@@ -214,6 +214,13 @@ async fn the_dashboards_show_the_api_numbers_to_those_who_may_see_them(backend: 
     // Three closed are too few to judge a time or a compliance.
     assert!(figures.contains("<strong>too few (3)</strong>"), "the median is withheld");
     assert!(figures.contains("/staff/reports/csv?from=2026-03-02&to=2026-03-08&group_by=day\""), "a day by day CSV");
+    assert!(figures.contains("Categories by area: wards"), "a layer the city did not name reads its code");
+    let mut settings = civic311_testkit::fixture::settings();
+    settings.layer_names.insert("wards".into(), [("en".into(), "Wards".into())].into());
+    app.store.put_settings(&settings).await.unwrap();
+    app.state.reload().await.unwrap();
+    let named = common::unescape(&ali.get(&app, &format!("/staff/reports?{week}")).await.body);
+    assert!(named.contains("Categories by area: Wards") && named.contains(">Wards</option>"), "{named}");
 
     // Each chart's CSV is the API's, byte for byte.
     for group_by in ["day", "service_code", "department", "service_code,layer:wards"] {
