@@ -337,6 +337,7 @@ fn materialise(city: &CityModel, shapes: &[Shape], spots: &[(f64, f64)], p: Plan
         let departments: Vec<String> = city.departments.iter().map(|d| d.code.clone()).collect();
         let department = intake.decision.assignment.department.clone();
         intake.history = super::past::past(p.seed, p.at, closed, &department, &departments);
+        intake.history.extend(super::past::escalations(city, &intake, closed));
         if channel == Channel::Internal {
             intake.history.retain(|e| e.kind != civic311_domain::request::EventKind::Rated);
         }

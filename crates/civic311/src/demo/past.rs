@@ -1,11 +1,12 @@
 //! What happened to an invented request between its filing and its close: the steps
 //! real work goes through (taken up, put on hold, waiting on the resident, passed to
-//! another department, reopened), residents following it, and the rating some give
-//! afterwards — so that the dashboards of where work stalls, of repeat contacts and of
-//! satisfaction have a past to show.
+//! another department, reopened), the escalations of late work, residents following it,
+//! and the rating some give afterwards — so that the dashboards of where work stalls,
+//! of escalations, of repeat contacts and of satisfaction have a past to show.
 
+use civic311_app::CityModel;
 use civic311_domain::request::EventKind;
-use civic311_store::PastEvent;
+use civic311_store::{Intake, PastEvent};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
@@ -95,4 +96,36 @@ pub fn past(
         });
     }
     out
+}
+
+/// The escalations the sweep would have recorded while `intake` was open until
+/// `closed`: each level of its chain that fell due before then, as the sweep writes
+/// them, but moving nothing and telling nobody (the past is not announced).
+pub fn escalations(city: &CityModel, intake: &Intake, closed: Timestamp) -> Vec<PastEvent> {
+    let workflow = &city.workflow;
+    let department = &intake.decision.assignment.department;
+    let Some(clock) = intake.workflow.sla.as_ref() else { return Vec::new() };
+    let Some(calendar) = workflow.calendar(&clock.calendar) else { return Vec::new() };
+    let Some(chain) = workflow.chain_for(department, &intake.request.service_code) else { return Vec::new() };
+    (0..chain.config.levels.len())
+        .map_while(|i| Some((i, chain.level_due(i, clock, calendar).filter(|due| *due < closed)?)))
+        .map(|(i, due)| {
+            let level = &chain.config.levels[i];
+            PastEvent {
+                at: due,
+                kind: EventKind::Escalated,
+                actor: "system".to_owned(),
+                data: json!({
+                    "level": i + 1,
+                    "at": level.at,
+                    "chain": chain.config.name,
+                    "notified": level.notify,
+                    "marked_escalated": level.mark_escalated,
+                    "reassigned_to": null,
+                    "resident_told": false,
+                    "due": clock.resolution_due,
+                }),
+            }
+        })
+        .collect()
 }

@@ -117,6 +117,16 @@ async fn demo_seeds_a_whole_city_once(backend: Backend) {
     // history.toml's phone shares average about 45%; web and apps take the rest.
     let phone = all.iter().filter(|r| r.channel == civic311_domain::request::Channel::Phone).count() as f64 / 400.0;
     assert!((0.3..0.6).contains(&phone), "phone share {phone}");
+    // Late work escalated while it was open, as the sweep does: a past for the
+    // escalation dashboards, ending in resolutions, each before its request closed.
+    let events = store.sealed_events((0, 0), 100_000).await.unwrap();
+    let escalated: Vec<_> = events.iter().filter(|e| e.kind == "escalated").collect();
+    let closed_late = all.iter().filter(|r| r.status.is_closed() && escalated.iter().any(|e| e.request_id == r.id.seq));
+    assert!(closed_late.count() > 20, "of 400, about three in ten are late");
+    for e in &escalated {
+        let r = all.iter().find(|r| r.id.seq == e.request_id).unwrap();
+        assert!(r.closed_at.is_none_or(|c| civic311_domain::request::to_micros(c) > e.at_micros), "{e:?}");
+    }
 
     // Running the demo again reopens the city without seeding twice.
     civic311(&["demo", "--seed-only", "--requests", "400", "--database-url", &url]);
