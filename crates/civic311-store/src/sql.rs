@@ -146,6 +146,16 @@ pub trait SqlBackend: Send + Sync + 'static {
         self.fetch_all::<RequestRow>(sql, params).await
     }
 
+    /// Runs a query of one text column named `body` over many small rows (report
+    /// cells), in any order. The default maps rows one by one; a backend may fetch them
+    /// faster.
+    async fn fetch_many_bodies(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<String>>
+    where
+        BodyRow: for<'r> FromRow<'r, <Self::Db as Database>::Row>,
+    {
+        Ok(self.fetch_all::<BodyRow>(sql, params).await?.into_iter().map(|r| r.body).collect())
+    }
+
     /// Runs an open-data listing (`SELECT PUBLIC_COLUMNS …`), in any order.
     async fn fetch_public(&self, sql: &str, params: Vec<Param>) -> StoreResult<Vec<PublicRowRaw>>
     where

@@ -1292,8 +1292,8 @@ where
         for chunk in starts.chunks(500) {
             let mut params = vec![super::rollup::field(), Param::Text(cube.to_owned()), Param::I64(grain.code())];
             params.extend(chunk.iter().map(|d| Param::I64(i64::from(*d))));
-            for row in self.backend.fetch_all::<BodyRow>(&super::rollup::cells_sql(chunk.len()), params).await? {
-                out.push(super::rollup::parse_read(&row.body)?);
+            for body in self.backend.fetch_many_bodies(&super::rollup::cells_sql(chunk.len()), params).await? {
+                out.push(super::rollup::parse_read(&body)?);
             }
         }
         Ok(out)
