@@ -176,7 +176,7 @@ impl SqlBackend for SqliteBackend {
         let wrapped = format!("SELECT json_group_array(body) AS body FROM ({sql})");
         let rows = self.fetch_all::<BodyRow>(&wrapped, params).await?;
         let Some(row) = rows.into_iter().next() else { return Ok(Vec::new()) };
-        serde_json::from_str(&row.body).map_err(|e| StoreError::Corrupt(format!("many rows: {e}")))
+        serde_json::from_str(&row.body).map_err(|e| StoreError::Corrupt(format!("rows read as one JSON array: {e}")))
     }
 
     /// As [`Self::fetch_requests`]: the page crosses as one JSON row, read straight

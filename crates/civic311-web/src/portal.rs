@@ -61,7 +61,7 @@ pub(crate) struct Lang {
 }
 
 fn known(code: &str) -> Option<&'static Texts> {
-    let base = code.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let base = i18n::base_language(code.trim());
     i18n::languages().iter().any(|(c, _)| *c == base).then(|| i18n::texts(&base))
 }
 
