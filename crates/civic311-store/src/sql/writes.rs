@@ -323,6 +323,78 @@ async fn next_number(tx: &mut dyn SqlTx) -> StoreResult<Option<i64>> {
     Ok(Some(tx.fetch_i64("SELECT COALESCE(MAX(id), 0) + 1 FROM requests", vec![]).await?))
 }
 
+/// The numbers of a chunk's requests when the store numbers them itself, starting at
+/// `next`: those keeping their number (`kept`, imports of our own export) keep it, the
+/// others are numbered after every number stored or kept, as the database would.
+fn numbers(kept: &[Option<i64>], next: i64) -> Vec<i64> {
+    let mut after = kept.iter().flatten().map(|seq| seq + 1).fold(next, i64::max);
+    kept.iter()
+        .map(|seq| {
+            seq.unwrap_or_else(|| {
+                after += 1;
+                after - 1
+            })
+        })
+        .collect()
+}
+
+/// Inserts `chunk`'s requests where the database numbers them (PostgreSQL's sequence):
+/// those keeping their number first, with it, then the others, numbered after them;
+/// their numbers, in `chunk`'s order.
+async fn insert_numbered_by_database(
+    tx: &mut dyn SqlTx,
+    chunk: &[Intake],
+    plans: &mut [Planned],
+    stamp: i64,
+) -> StoreResult<Vec<i64>> {
+    let kept = |i: &Intake| i.imported.as_ref().and_then(|m| m.seq);
+    let mut ids: BTreeMap<String, i64> = BTreeMap::new();
+    for keep in [true, false] {
+        let rows: Vec<usize> = (0..chunk.len()).filter(|&k| kept(&chunk[k]).is_some() == keep).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let width = INSERT_WIDTH + usize::from(keep);
+        let mut params = Vec::with_capacity(rows.len() * width);
+        for &k in &rows {
+            if let Some(seq) = kept(&chunk[k]) {
+                params.push(Param::I64(seq));
+                ids.insert(chunk[k].token.clone(), seq);
+            }
+            params.append(&mut plans[k].row);
+            params.push(Param::I64(stamp));
+        }
+        let columns = if keep { format!("id, {INSERT_COLUMNS}") } else { INSERT_COLUMNS.to_owned() };
+        let sql = format!("INSERT INTO requests ({columns}) VALUES {}", placeholders(rows.len(), width));
+        if keep {
+            tx.execute(&sql, params).await?;
+            pass_kept_numbers(tx).await?;
+        } else {
+            let returned = tx.insert_returning(&format!("{sql} RETURNING id, token"), params).await?;
+            ids.extend(returned.into_iter().map(|IdTokenRow { id, token }| (token, id)));
+        }
+    }
+    chunk
+        .iter()
+        .map(|i| {
+            ids.get(&i.token)
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt(format!("insert returned no id for token {}", i.token)))
+        })
+        .collect()
+}
+
+/// Each request's boundary areas and its first events, sealed, as rows to insert.
+fn sealed<'a>(chunk: &'a [Intake], plans: &mut [Planned], ids: &[i64]) -> (Vec<(i64, &'a str, &'a str)>, Vec<EventIn>) {
+    let mut areas = Vec::new();
+    let mut events = Vec::new();
+    for ((i, p), &id) in chunk.iter().zip(plans).zip(ids) {
+        areas.extend(i.request.areas.iter().map(|(l, f)| (id, l.as_str(), f.as_str())));
+        events.extend(seal_text(id, "", std::mem::take(&mut p.events)));
+    }
+    (areas, events)
+}
+
 /// After requests were inserted with numbers they kept: moves PostgreSQL's sequence past
 /// them, or the next new request would take one; never back (`nextval` is past every
 /// number a running intake has taken). SQLite numbers after the largest anyway.
@@ -361,65 +433,43 @@ pub async fn insert_planned(
     let mut planned = planned.into_iter();
     for chunk in intakes.chunks(rows_per_insert(INSERT_WIDTH)) {
         let mut plans: Vec<Planned> = planned.by_ref().take(chunk.len()).collect();
-        // Requests keeping their number (imports of our own export) are inserted with
-        // it, before the others, which are numbered after them.
-        let kept = |i: &Intake| i.imported.as_ref().and_then(|m| m.seq);
-        let mut ids: BTreeMap<String, i64> = BTreeMap::new();
-        for keep in [true, false] {
-            let rows: Vec<usize> = (0..chunk.len()).filter(|&k| kept(&chunk[k]).is_some() == keep).collect();
-            if rows.is_empty() {
-                continue;
-            }
-            let first = if keep { None } else { next_number(tx).await? };
-            let numbered = keep || first.is_some();
-            let width = INSERT_WIDTH + usize::from(numbered);
-            let mut params = Vec::with_capacity(rows.len() * width);
-            for (n, &k) in (0..).zip(&rows) {
-                if let Some(id) = kept(&chunk[k]).or(first.map(|f| f + n)) {
-                    params.push(Param::I64(id));
-                    ids.insert(chunk[k].token.clone(), id);
+        let (ids, (areas, events)) = match next_number(tx).await? {
+            Some(next) => {
+                // Every request is numbered here, so its events are sealed while the
+                // database stores the requests (on the driver's own thread).
+                let kept: Vec<Option<i64>> = chunk.iter().map(|i| i.imported.as_ref().and_then(|m| m.seq)).collect();
+                let ids = numbers(&kept, next);
+                let width = INSERT_WIDTH + 1;
+                let mut params = Vec::with_capacity(chunk.len() * width);
+                for (id, p) in ids.iter().zip(&mut plans) {
+                    params.push(Param::I64(*id));
+                    params.append(&mut p.row);
+                    params.push(Param::I64(stamp));
                 }
-                params.append(&mut plans[k].row);
-                params.push(Param::I64(stamp));
+                let sql =
+                    format!("INSERT INTO requests (id, {INSERT_COLUMNS}) VALUES {}", placeholders(chunk.len(), width));
+                let (inserted, sealed) =
+                    tokio::join!(biased; tx.execute(&sql, params), async { sealed(chunk, &mut plans, &ids) });
+                inserted?;
+                (ids, sealed)
             }
-            let columns = if numbered { format!("id, {INSERT_COLUMNS}") } else { INSERT_COLUMNS.to_owned() };
-            let sql = format!("INSERT INTO requests ({columns}) VALUES {}", placeholders(rows.len(), width));
-            if numbered {
-                tx.execute(&sql, params).await?;
-            } else {
-                let returned = tx.insert_returning(&format!("{sql} RETURNING id, token"), params).await?;
-                ids.extend(returned.into_iter().map(|IdTokenRow { id, token }| (token, id)));
+            None => {
+                let ids = insert_numbered_by_database(tx, chunk, &mut plans, stamp).await?;
+                let sealed = sealed(chunk, &mut plans, &ids);
+                (ids, sealed)
             }
-            if keep {
-                pass_kept_numbers(tx).await?;
-            }
-        }
-        let id_of = |i: &Intake| {
-            ids.get(&i.token)
-                .copied()
-                .ok_or_else(|| StoreError::Corrupt(format!("insert returned no id for token {}", i.token)))
         };
-
-        let mut areas = Vec::new();
-        let mut events = Vec::new();
-        for (i, p) in chunk.iter().zip(&mut plans) {
-            let id = id_of(i)?;
-            areas.extend(i.request.areas.iter().map(|(l, f)| (id, l.as_str(), f.as_str())));
-            events.extend(seal_text(id, "", std::mem::take(&mut p.events)));
-        }
         if !areas.is_empty() {
             insert_areas(tx, areas).await?;
         }
         insert_events(tx, events).await?;
-        let written = chunk.iter().map(id_of).collect::<StoreResult<Vec<i64>>>()?;
-        super::rollup::queue(tx, &written).await?;
+        super::rollup::queue(tx, &ids).await?;
         let sources: Vec<(String, i64)> =
-            chunk.iter().filter_map(|i| Some((i.imported.as_ref()?.source.clone(), id_of(i).ok()?))).collect();
+            chunk.iter().zip(&ids).filter_map(|(i, id)| Some((i.imported.as_ref()?.source.clone(), *id))).collect();
         insert_sources(tx, &sources).await?;
         let mut messages = Vec::new();
         let mut timers = Vec::new();
-        for i in chunk {
-            let id = id_of(i)?;
+        for (i, &id) in chunk.iter().zip(&ids) {
             let at = i.request.requested_at;
             messages.extend(i.messages.iter().map(|m| (Some(id), at, m)));
             timers.extend(i.timers.iter().map(|t| (id, *t)));
@@ -427,8 +477,7 @@ pub async fn insert_planned(
         insert_messages(tx, &messages).await?;
         insert_timers(tx, &timers).await?;
 
-        for (i, p) in chunk.iter().zip(plans) {
-            let id = id_of(i)?;
+        for ((i, p), id) in chunk.iter().zip(plans).zip(ids) {
             let media_ids = insert_media(tx, id, &i.request.media).await?;
             if !media_ids.is_empty() {
                 tx.execute(
@@ -523,4 +572,17 @@ pub async fn insert_timers(tx: &mut dyn SqlTx, timers: &[(i64, Timer)]) -> Store
 /// The timestamp as the store keeps it: whole microseconds.
 pub fn round(t: Timestamp) -> Timestamp {
     civic311_domain::request::from_micros(to_micros(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbers;
+
+    #[test]
+    fn new_requests_are_numbered_after_every_number_stored_or_kept() {
+        assert_eq!(numbers(&[None, None], 7), [7, 8]);
+        assert_eq!(numbers(&[None, Some(3), None], 7), [7, 3, 8], "a kept number below the next one");
+        assert_eq!(numbers(&[None, Some(20), None], 7), [21, 20, 22], "after a kept number above it");
+        assert_eq!(numbers(&[], 7), Vec::<i64>::new());
+    }
 }
