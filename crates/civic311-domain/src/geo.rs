@@ -223,6 +223,14 @@ impl BoundaryIndex {
         &self.features
     }
 
+    /// The layer with fewest features (wards before neighbourhoods): its areas are the
+    /// likeliest to hold enough requests to judge, so reports and dashboards start
+    /// with it. `None` without boundaries.
+    pub fn broadest_layer(&self) -> Option<&str> {
+        let features = |l: &String| self.features.iter().filter(|f| f.layer == *l).count();
+        self.layers.iter().min_by_key(|l| features(l)).map(String::as_str)
+    }
+
     /// The feature of each layer that contains `p`, by layer name.
     pub fn locate(&self, p: &Point) -> BTreeMap<String, String> {
         let mut hits: Vec<usize> = self.tree.locate_all_at_point(&[p.lon, p.lat]).map(|e| e.data).collect();
@@ -314,6 +322,8 @@ mod tests {
         assert_eq!(hit.get("zip").map(String::as_str), Some("Z1"));
         assert_eq!(idx.locate(&pt(5.0, 5.0)).get("wards").map(String::as_str), Some("W1"), "shared border");
         assert!(idx.locate(&pt(20.0, 20.0)).is_empty());
+        assert_eq!(idx.broadest_layer(), Some("zip"), "the layer with fewest features");
+        assert_eq!(BoundaryIndex::new(vec![]).broadest_layer(), None);
     }
 
     #[test]

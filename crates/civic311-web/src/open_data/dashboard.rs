@@ -64,7 +64,7 @@ impl Choice {
         };
         let layers = city.boundaries.layers();
         let layer = match p.layer.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            None => broadest_layer(city),
+            None => city.boundaries.broadest_layer().map(str::to_owned),
             Some(l) if layers.iter().any(|x| x == l) => Some(l.to_owned()),
             Some(_) => return Err("open_data.dash.bad_layer"),
         };
@@ -76,13 +76,6 @@ impl Choice {
         let layer = self.layer.as_deref().map(|l| format!("&layer={}", crate::ui::encode(l))).unwrap_or_default();
         format!("period={}{layer}", self.days)
     }
-}
-
-/// The layer with fewest features (wards before neighbourhoods): its areas are the
-/// likeliest to hold enough requests to say something.
-fn broadest_layer(city: &crate::CityModel) -> Option<String> {
-    let features = |l: &String| city.boundaries.features().iter().filter(|f| f.layer == *l).count();
-    city.boundaries.layers().iter().min_by_key(|l| features(l)).cloned()
 }
 
 /// A built dashboard: the figures in short and the sections beneath.

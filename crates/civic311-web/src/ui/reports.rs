@@ -152,7 +152,11 @@ impl Frame {
         let city = state.city();
         let today = state.now().to_zoned(city.tz.clone()).date();
         let base = base(p, today, &scope);
-        let layer = p.layer.clone().filter(|l| city.boundaries.layers().contains(l)).or_else(|| broadest_layer(&city));
+        let layer = p
+            .layer
+            .clone()
+            .filter(|l| city.boundaries.layers().contains(l))
+            .or_else(|| city.boundaries.broadest_layer().map(str::to_owned));
         let page = ReportsPage {
             c: StaffChrome::new(state, staff),
             tab,
@@ -422,13 +426,6 @@ pub async fn performance(State(state): State<AppState>, staff: Staff, Query(p): 
     let by_department = report(&state, &staff.user, &scope, &with(&base, "department")).await?;
     page.sections.push(departments(&city, &by_department, &with(&base, "department")));
     Ok(html(StatusCode::OK, &page))
-}
-
-/// The boundary layer with fewest features (wards before neighbourhoods): its cells
-/// are the likeliest to hold enough requests to judge.
-fn broadest_layer(city: &crate::CityModel) -> Option<String> {
-    let features = |l: &String| city.boundaries.features().iter().filter(|f| f.layer == *l).count();
-    city.boundaries.layers().iter().min_by_key(|l| features(l)).cloned()
 }
 
 fn value<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a String> {
