@@ -115,10 +115,10 @@ impl SqlBackend for SqliteBackend {
     /// `requests_requested` (by time, as history files are sorted; a small index, cheap
     /// to keep even when a file is not); and the partial ones (over open requests, over
     /// escalations), which a history mostly closed and never escalated hardly adds to,
-    /// while building each again read the whole table for nothing (4 s of the 15 s the
-    /// builds took after importing 1,000,000 requests); then the trigger that writes each new
-    /// request's staff-search document (migration 26), built again by writing the
-    /// documents the search lacks.
+    /// while building each again read the whole table for nothing (about 4 s of the
+    /// 13.6 s the builds took after importing 1,000,000 requests); then the trigger
+    /// that writes each new request's staff-search document (migration 26), built again
+    /// by writing the documents the search lacks.
     fn parkable(&self) -> String {
         format!(
             "SELECT body FROM ( \
