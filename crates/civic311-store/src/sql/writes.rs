@@ -323,6 +323,11 @@ async fn next_number(tx: &mut dyn SqlTx) -> StoreResult<Option<i64>> {
     Ok(Some(tx.fetch_i64("SELECT COALESCE(MAX(id), 0) + 1 FROM requests", vec![]).await?))
 }
 
+/// The number a request keeps (an import of our own export), if any.
+fn kept_number(i: &Intake) -> Option<i64> {
+    i.imported.as_ref().and_then(|m| m.seq)
+}
+
 /// The numbers of a chunk's requests when the store numbers them itself, starting at
 /// `next`: those keeping their number (`kept`, imports of our own export) keep it, the
 /// others are numbered after every number stored or kept, as the database would.
@@ -347,17 +352,16 @@ async fn insert_numbered_by_database(
     plans: &mut [Planned],
     stamp: i64,
 ) -> StoreResult<Vec<i64>> {
-    let kept = |i: &Intake| i.imported.as_ref().and_then(|m| m.seq);
     let mut ids: BTreeMap<String, i64> = BTreeMap::new();
     for keep in [true, false] {
-        let rows: Vec<usize> = (0..chunk.len()).filter(|&k| kept(&chunk[k]).is_some() == keep).collect();
+        let rows: Vec<usize> = (0..chunk.len()).filter(|&k| kept_number(&chunk[k]).is_some() == keep).collect();
         if rows.is_empty() {
             continue;
         }
         let width = INSERT_WIDTH + usize::from(keep);
         let mut params = Vec::with_capacity(rows.len() * width);
         for &k in &rows {
-            if let Some(seq) = kept(&chunk[k]) {
+            if let Some(seq) = kept_number(&chunk[k]) {
                 params.push(Param::I64(seq));
                 ids.insert(chunk[k].token.clone(), seq);
             }
@@ -437,7 +441,7 @@ pub async fn insert_planned(
             Some(next) => {
                 // Every request is numbered here, so its events are sealed while the
                 // database stores the requests (on the driver's own thread).
-                let kept: Vec<Option<i64>> = chunk.iter().map(|i| i.imported.as_ref().and_then(|m| m.seq)).collect();
+                let kept: Vec<Option<i64>> = chunk.iter().map(kept_number).collect();
                 let ids = numbers(&kept, next);
                 let width = INSERT_WIDTH + 1;
                 let mut params = Vec::with_capacity(chunk.len() * width);
