@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use civic311_app::CityModel;
 use civic311_app::intake::{RawRequest, prepare};
 use civic311_app::tokens::new_token;
+use civic311_domain::report::rollup::{BASE, Grain, SEP};
 use civic311_domain::request::{Channel, EventKind, Media, Status};
 use civic311_domain::routing::RuleSet;
 use civic311_domain::signin::Lockout;
@@ -25,6 +26,7 @@ both_backends!(
     workload_counts_open_requests_by_team_person_and_status,
     a_configuration_change_commits_only_at_the_version_it_was_checked_at,
     an_import_sets_indexes_aside_and_they_are_built_again_even_when_it_is_cut_off,
+    a_rollup_cell_that_no_longer_counts_anything_is_removed,
 );
 
 fn t(s: &str) -> Timestamp {
@@ -473,4 +475,42 @@ async fn an_import_sets_indexes_aside_and_they_are_built_again_even_when_it_is_c
         }
     }
     assert_eq!(store.list_requests(&potholes).await.unwrap().len(), 11, "settling changes nothing stored");
+}
+
+/// The departments named by the base cube's cells of `grain` over the days stored.
+async fn departments_in_cells(store: &SharedStore, grain: Grain) -> Vec<String> {
+    let (first, last) = store.report_days(BASE).await.unwrap().expect("day cells");
+    let starts: Vec<i32> = if grain == Grain::All { vec![i32::MIN] } else { (first..=last).collect() };
+    let mut departments: Vec<String> = store
+        .report_cells(BASE, grain, &starts)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, dims, _)| dims.split(SEP).nth(1).expect("a department in the key").to_owned())
+        .collect();
+    departments.dedup();
+    departments
+}
+
+async fn a_rollup_cell_that_no_longer_counts_anything_is_removed(backend: Backend) {
+    let store = seeded_store(backend).await;
+    let city = std::sync::Arc::new(CityModel::load(store.as_ref()).await.expect("city"));
+    let now = t("2026-03-03T21:00:00Z");
+    let created = store.create_request(intake(&store, "POTHOLE", "deep", fixture::IN_W1, now).await).await.unwrap();
+    let rollup = civic311_app::rollup::rollup(city);
+    assert_eq!(store.drain_reports(100, rollup.clone()).await.unwrap(), 1);
+    let first = created.assignment.department.clone();
+    for grain in [Grain::Day, Grain::All] {
+        assert_eq!(departments_in_cells(&store, grain).await, vec![first.clone()], "{grain:?}");
+    }
+
+    // Moved to another department, the request leaves its old cells empty: they go.
+    let mut moved = created.clone();
+    moved.assignment.department = "SAN".into();
+    assert_ne!(first, "SAN");
+    store.commit(vec![civic311_store::RequestUpdate::new(moved)]).await.unwrap();
+    assert_eq!(store.drain_reports(100, rollup).await.unwrap(), 1);
+    for grain in [Grain::Day, Grain::All] {
+        assert_eq!(departments_in_cells(&store, grain).await, vec!["SAN".to_owned()], "{grain:?}");
+    }
 }

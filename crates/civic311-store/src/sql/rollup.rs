@@ -205,11 +205,23 @@ async fn write_cells(tx: &mut dyn SqlTx, mut deltas: Cells) -> StoreResult<()> {
     keys.sort_unstable();
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
         let refs: Vec<&CellKey> = chunk.iter().collect();
-        let tuples =
-            (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 2, 4 * i + 3, 4 * i + 4, 4 * i + 5));
+        // Joined with the keys, not `(cube, grain, start, dims) IN (…)`: SQLite reads
+        // that by scanning every cell (a quarter of a second at 1,700,000 cells), but
+        // looks each joined key up in the primary key.
+        let tuples = (0..chunk.len()).map(|i| {
+            format!(
+                "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                4 * i + 2,
+                4 * i + 3,
+                4 * i + 4,
+                4 * i + 5
+            )
+        });
         let sql = format!(
-            "SELECT cube || $1 || CAST(grain AS TEXT) || $1 || CAST(start AS TEXT) || $1 || dims || $1 || data AS body \
-             FROM report_cells WHERE (cube, grain, start, dims) IN ({})",
+            "WITH k (cube, grain, start, dims) AS (VALUES {}) \
+             SELECT c.cube || $1 || CAST(c.grain AS TEXT) || $1 || CAST(c.start AS TEXT) || $1 || c.dims || $1 || c.data \
+             AS body FROM k JOIN report_cells c \
+             ON c.cube = k.cube AND c.grain = k.grain AND c.start = k.start AND c.dims = k.dims",
             tuples.collect::<Vec<_>>().join(", ")
         );
         let mut params = vec![Param::Text(FIELD.to_owned())];
@@ -242,12 +254,17 @@ async fn write_cells(tx: &mut dyn SqlTx, mut deltas: Cells) -> StoreResult<()> {
             tx.execute(&sql, params).await?;
         }
         if !empty.is_empty() {
-            let tuples =
-                (0..empty.len()).map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4));
-            let sql = format!(
-                "DELETE FROM report_cells WHERE (cube, grain, start, dims) IN ({})",
-                tuples.collect::<Vec<_>>().join(", ")
-            );
+            // One primary-key lookup per key (see the read above).
+            let tuples = (0..empty.len()).map(|i| {
+                format!(
+                    "(cube = ${} AND grain = ${} AND start = ${} AND dims = ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            });
+            let sql = format!("DELETE FROM report_cells WHERE {}", tuples.collect::<Vec<_>>().join(" OR "));
             tx.execute(&sql, key_params(&empty)).await?;
         }
     }
