@@ -488,6 +488,7 @@ async fn departments_in_cells(store: &SharedStore, grain: Grain) -> Vec<String> 
         .into_iter()
         .map(|(_, dims, _)| dims.split(SEP).nth(1).expect("a department in the key").to_owned())
         .collect();
+    departments.sort_unstable();
     departments.dedup();
     departments
 }
